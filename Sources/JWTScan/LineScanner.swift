@@ -1,0 +1,193 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import JOSECrypto
+
+/// A token seen on a log line.
+public struct TokenSighting: Sendable, Equatable {
+    public var line: UInt64
+    /// Offset of the token's first byte in the (decompressed) stream.
+    public var offset: UInt64
+    public var length: Int
+    public var fingerprint: SHA256Digest
+    public var kind: TokenKind
+    public var segments: Int
+    public var truncation: Truncation?
+    public var alg: String?
+    /// The line's own time (Unix seconds), when it has one.
+    public var logTime: Double?
+    public var status: Int?
+    /// The cause of a verification error message on the same line.
+    public var lineError: Cause?
+}
+
+/// A verification error message seen on a log line.
+public struct ErrorSighting: Sendable, Equatable {
+    public var line: UInt64
+    /// Offset of the line's first byte in the stream.
+    public var offset: UInt64
+    public var logTime: Double?
+    public var status: Int?
+    public var cause: Cause
+    public var alternative: Cause?
+    /// Index into ``PhraseTable/rules``.
+    public var rule: Int
+    public var details: ErrorDetails
+    /// The line with tokens replaced by `<jwt:fingerprint-prefix>` and long base64 runs (signatures, secrets)
+    /// by `<redacted>`, control bytes by `?`, capped at ``LineScanner/messageLimit`` bytes.
+    public var message: String
+    /// The first token on the same line, if any.
+    public var token: SHA256Digest?
+}
+
+/// What the scanner found in one chunk of lines. Reused between chunks so the hot path does not allocate.
+public struct ScanFindings: Sendable {
+    public var tokens: [TokenSighting] = []
+    public var errors: [ErrorSighting] = []
+
+    public init() {}
+
+    public mutating func removeAll() {
+        tokens.removeAll(keepingCapacity: true)
+        errors.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Splits chunks into lines and runs the token scanner, the phrase matcher and — only on lines that carry a
+/// token or an error — the timestamp and status parsers.
+public struct LineScanner {
+    /// Redacted messages are cut at this many bytes.
+    public static let messageLimit = 512
+    /// Base64url runs at least this long that are not tokens are redacted from messages.
+    static let redactRunLength = 32
+
+    public var tokens = TokenScanner()
+    public let matcher: PhraseMatcher
+    public var timeParser: TimestampParser
+    private var hits: [TokenHit] = []
+    private var skip: [Range<Int>] = []
+    /// Time and status of a line cut into pieces, carried from its first piece to the next ones.
+    private var carried: (time: Double?, status: Int?)?
+
+    public init(timeParser: TimestampParser = TimestampParser()) {
+        self.timeParser = timeParser
+        self.matcher = PhraseMatcher(timeParser: timeParser)
+    }
+
+    /// Scans a chunk of lines.
+    /// - Parameters:
+    ///   - bytes: lines ending in `\n`; the last may be unterminated (end of stream, or `cutAtEnd`).
+    ///   - streamOffset: offset of `bytes[0]` in the stream.
+    ///   - firstLine: number of the first line.
+    ///   - continuesLine: the first line continues a line cut at the end of the previous chunk.
+    ///   - cutAtEnd: the last line goes on in the next chunk.
+    public mutating func scan(
+        _ bytes: UnsafeRawBufferPointer, streamOffset: UInt64, firstLine: UInt64, continuesLine: Bool, cutAtEnd: Bool,
+        into findings: inout ScanFindings
+    ) {
+        guard let base = bytes.baseAddress else { return }
+        var lineStart = 0
+        var lineNumber = firstLine
+        let count = bytes.count
+        var first = true
+        while lineStart < count {
+            var lineEnd: Int
+            var isCut = false
+            if let nl = memchr(base + lineStart, 0x0A, count - lineStart) {
+                lineEnd = base.distance(to: UnsafeRawPointer(nl))
+            } else {
+                lineEnd = count
+                isCut = cutAtEnd
+            }
+            let next = lineEnd + 1
+            if lineEnd > lineStart && bytes[lineEnd - 1] == 0x0D && !isCut { lineEnd -= 1 }
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+            scanLine(
+                line, offset: streamOffset + UInt64(lineStart), number: lineNumber,
+                continues: first && continuesLine, cut: isCut, into: &findings)
+            first = false
+            lineStart = next
+            lineNumber += 1
+        }
+    }
+
+    mutating func scanLine(
+        _ line: UnsafeRawBufferPointer, offset: UInt64, number: UInt64, continues: Bool, cut: Bool,
+        into findings: inout ScanFindings
+    ) {
+        hits.removeAll(keepingCapacity: true)
+        tokens.scan(line: line, cutAtEnd: cut, into: &hits)
+        skip.removeAll(keepingCapacity: true)
+        for h in hits { skip.append(h.start..<(h.start + h.length)) }
+        let match = matcher.match(line, skipping: skip)
+        let carriedHere = continues ? carried : nil
+        if !continues { carried = nil }
+        guard !hits.isEmpty || match != nil || (cut && !continues) else {
+            if !cut { carried = nil }
+            return
+        }
+        var time: Double?
+        var status: Int?
+        if let carriedHere {
+            time = carriedHere.time
+            status = carriedHere.status
+        } else {
+            time = timeParser.lineTime(line)
+            status = StatusParser.status(line)
+        }
+        if cut { carried = (time, status) } else { carried = nil }
+        for h in hits {
+            findings.tokens.append(
+                TokenSighting(
+                    line: number, offset: offset + UInt64(h.start), length: h.length, fingerprint: h.fingerprint,
+                    kind: h.kind, segments: h.segments, truncation: h.truncation, alg: h.alg, logTime: time,
+                    status: status, lineError: match?.cause))
+        }
+        if let match {
+            findings.errors.append(
+                ErrorSighting(
+                    line: number, offset: offset, logTime: time, status: status, cause: match.cause,
+                    alternative: match.alternative, rule: match.ruleIndex, details: match.details,
+                    message: Self.redact(line, tokens: hits), token: hits.first?.fingerprint))
+        }
+    }
+
+    /// The line as a safe message: tokens → `<jwt:prefix>`, long base64 runs → `<redacted>`, control bytes → `?`,
+    /// at most ``messageLimit`` bytes, valid UTF-8.
+    public static func redact(_ line: UnsafeRawBufferPointer, tokens: [TokenHit]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(min(line.count, messageLimit) + 32)
+        var i = 0
+        var t = 0
+        let cls = ByteClass.token
+        while i < line.count && out.count < messageLimit {
+            if t < tokens.count, i == tokens[t].start {
+                out += Array("<jwt:\(tokens[t].fingerprint.prefix(12))>".utf8)
+                i += tokens[t].length
+                t += 1
+                continue
+            }
+            let c = line[i]
+            if cls[Int(c)] == 1 {
+                var j = i
+                while j < line.count, cls[Int(line[j])] != 0, t >= tokens.count || j < tokens[t].start { j += 1 }
+                if j - i >= redactRunLength {
+                    out += Array("<redacted>".utf8)
+                } else {
+                    for k in i..<j { out.append(line[k]) }
+                }
+                i = j
+                continue
+            }
+            out.append(c < 0x20 && c != 0x09 || c == 0x7F ? UInt8(ascii: "?") : c)
+            i += 1
+        }
+        if out.count > messageLimit {
+            out.removeLast(out.count - messageLimit)
+        }
+        // Drop a UTF-8 sequence cut by the limit, then repair anything else invalid.
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,228 @@
+/// A hand-written multi-phrase matcher for verification error messages.
+///
+/// Each rule is anchored on its longest literal fragment, and within it on the bigram that is rarest in ordinary
+/// text (`jw`, `xp`, `kw`, `dx`…). The per-line loop folds bytes (ASCII lowercase, `_` → space), tests each
+/// bigram against an 8 KiB bitmap that stays in L1, and only at a hit compares the anchors filed under that bigram.
+/// The full rule (all fragments, in order) is checked only when its anchor matched. Among matching rules the
+/// highest priority wins, then the longest literal text (the most specific message).
+public struct PhraseMatcher: Sendable {
+    struct Anchor: Sendable {
+        var rule: Int
+        var fragment: [UInt8]
+        /// Offset of the bigram inside `fragment`.
+        var bigramOffset: Int
+    }
+
+    public let rules: [PhraseRule]
+    let folded: [[[UInt8]]]
+    let bitmap: [UInt64]
+    let anchors: [UInt16: [Anchor]]
+    let parser: TimestampParser
+
+    /// Case fold used on both sides: ASCII lowercase, `_` → space.
+    static let fold: [UInt8] = {
+        var t = ByteClass.lower
+        t[0x5F] = 0x20
+        return t
+    }()
+
+    /// Approximate English letter frequencies (per mille); bytes that are not letters count as very common.
+    static func commonness(_ c: UInt8) -> Int {
+        let freq: [Character: Int] = [
+            "e": 127, "t": 91, "a": 82, "o": 75, "i": 70, "n": 67, "s": 63, "h": 61, "r": 60, "d": 43, "l": 40,
+            "c": 28, "u": 28, "m": 24, "w": 24, "f": 22, "g": 20, "y": 20, "p": 19, "b": 15, "v": 10, "k": 8,
+            "j": 2, "x": 2, "q": 1, "z": 1,
+        ]
+        if let f = freq[Character(Unicode.Scalar(c))] { return f }
+        if c >= 0x30 && c <= 0x39 { return 60 }
+        return 200
+    }
+
+    public init(rules: [PhraseRule] = PhraseTable.rules, timeParser: TimestampParser = TimestampParser()) {
+        self.rules = rules
+        self.parser = timeParser
+        let fold = Self.fold
+        let folded = rules.map { $0.fragments.map { Array($0.utf8).map { fold[Int($0)] } } }
+        self.folded = folded
+        var bitmap = [UInt64](repeating: 0, count: 1024)
+        var anchors: [UInt16: [Anchor]] = [:]
+        for (r, fragments) in folded.enumerated() {
+            guard let longest = fragments.max(by: { $0.count < $1.count }), longest.count >= 2 else { continue }
+            var best = 0
+            var bestScore = Int.max
+            for i in 0..<(longest.count - 1) {
+                let score = Self.commonness(longest[i]) * Self.commonness(longest[i + 1])
+                if score < bestScore {
+                    bestScore = score
+                    best = i
+                }
+            }
+            let key = UInt16(longest[best]) << 8 | UInt16(longest[best + 1])
+            bitmap[Int(key >> 6)] |= 1 << UInt64(key & 63)
+            anchors[key, default: []].append(Anchor(rule: r, fragment: longest, bigramOffset: best))
+        }
+        self.bitmap = bitmap
+        self.anchors = anchors
+    }
+
+    /// Classifies `line` (bytes without the newline); nil when no rule matches.
+    public func match(_ line: UnsafeRawBufferPointer) -> PhraseMatch? {
+        match(line, skipping: [])
+    }
+
+    /// Classifies `line`, not looking inside `skip` ranges (the tokens already found on it).
+    public func match(_ line: UnsafeRawBufferPointer, skipping skip: [Range<Int>]) -> PhraseMatch? {
+        let n = line.count
+        guard n >= 2 else { return nil }
+        var best: (rule: Int, start: Int, priority: Int, length: Int)?
+        let fold = Self.fold
+        fold.withUnsafeBufferPointer { fold in
+            bitmap.withUnsafeBufferPointer { bits in
+                var skipIndex = 0
+                var i = 0
+                var prev = UInt16(fold[Int(line[0])])
+                i = 1
+                while i < n {
+                    if skipIndex < skip.count, i >= skip[skipIndex].lowerBound {
+                        i = max(i, skip[skipIndex].upperBound + 1)
+                        skipIndex += 1
+                        if i >= n { break }
+                        prev = UInt16(fold[Int(line[i - 1])])
+                        continue
+                    }
+                    let cur = UInt16(fold[Int(line[i])])
+                    let key = prev << 8 | cur
+                    prev = cur
+                    if bits[Int(key >> 6)] & (1 << UInt64(key & 63)) != 0 {
+                        checkAnchors(key: key, at: i - 1, line: line, best: &best)
+                    }
+                    i += 1
+                }
+            }
+        }
+        guard let best else { return nil }
+        let rule = rules[best.rule]
+        return PhraseMatch(
+            ruleIndex: best.rule, cause: rule.cause, alternative: rule.alternative,
+            details: details(rule: best.rule, line: line), start: best.start)
+    }
+
+    private func checkAnchors(
+        key: UInt16, at bigramStart: Int, line: UnsafeRawBufferPointer,
+        best: inout (rule: Int, start: Int, priority: Int, length: Int)?
+    ) {
+        guard let list = anchors[key] else { return }
+        let fold = Self.fold
+        for a in list {
+            let start = bigramStart - a.bigramOffset
+            guard start >= 0, start + a.fragment.count <= line.count else { continue }
+            var ok = true
+            for j in 0..<a.fragment.count where fold[Int(line[start + j])] != a.fragment[j] {
+                ok = false
+                break
+            }
+            guard ok else { continue }
+            let rule = rules[a.rule]
+            let rank = (rule.priority, rule.literalLength)
+            if let b = best, (b.priority, b.length) >= rank { continue }
+            guard let firstStart = locate(rule: a.rule, in: line) else { continue }
+            best = (a.rule, firstStart, rank.0, rank.1)
+        }
+    }
+
+    /// Finds all fragments of a rule in order; returns where the first starts.
+    func locate(rule: Int, in line: UnsafeRawBufferPointer) -> Int? {
+        spans(rule: rule, in: line)?.first?.lowerBound
+    }
+
+    /// The byte range of every fragment, in order.
+    func spans(rule: Int, in line: UnsafeRawBufferPointer) -> [Range<Int>]? {
+        var from = 0
+        var out: [Range<Int>] = []
+        for fragment in folded[rule] {
+            guard let at = Self.findFolded(fragment, in: line, from: from) else { return nil }
+            out.append(at..<(at + fragment.count))
+            from = at + fragment.count
+        }
+        return out
+    }
+
+    static func findFolded(_ needle: [UInt8], in hay: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard !needle.isEmpty else { return from }
+        guard hay.count - from >= needle.count else { return nil }
+        let fold = Self.fold
+        var i = from
+        while i <= hay.count - needle.count {
+            var j = 0
+            while j < needle.count, fold[Int(hay[i + j])] == needle[j] { j += 1 }
+            if j == needle.count { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Extracts the numbers a matched message carries.
+    func details(rule index: Int, line: UnsafeRawBufferPointer) -> ErrorDetails {
+        let rule = rules[index]
+        var d = ErrorDetails()
+        guard !rule.captures.isEmpty, let spans = spans(rule: index, in: line) else { return d }
+        var deltaMs: Double?
+        var skewMs: Double?
+        for (k, capture) in rule.captures.enumerated() where capture != .ignore && k < spans.count {
+            let start = spans[k].upperBound
+            let end = k + 1 < spans.count ? spans[k + 1].lowerBound : line.count
+            guard start <= end else { continue }
+            let text = UnsafeRawBufferPointer(rebasing: line[start..<end])
+            switch capture {
+            case .ignore: break
+            case .exp: d.exp = parser.messageTime(text)
+            case .nbf: d.nbf = parser.messageTime(text)
+            case .now: d.now = parser.messageTime(text)
+            case .deltaMilliseconds: deltaMs = TimestampParser.number(text, 0)?.value
+            case .skewMilliseconds: skewMs = TimestampParser.number(text, 0)?.value
+            case .goDuration: d.deltaSeconds = Self.goDuration(text)
+            }
+        }
+        if let skewMs { d.skewSeconds = skewMs / 1000 }
+        if let deltaMs {
+            var delta = deltaMs / 1000
+            // jjwt ≤ 0.11 prints "a difference of" after subtracting the allowed skew (jwtk/jjwt#660).
+            if rule.fragments.contains(where: { $0.contains("a difference of") }) { delta += d.skewSeconds ?? 0 }
+            d.deltaSeconds = delta
+        }
+        if d.deltaSeconds == nil, let now = d.now {
+            if let exp = d.exp, rule.cause == .expired {
+                d.deltaSeconds = now - exp
+            } else if let nbf = d.nbf, rule.cause == .not_yet_valid || rule.cause == .issued_in_future {
+                d.deltaSeconds = nbf - now
+            }
+        }
+        return d
+    }
+
+    /// Parses Go's `time.Duration` text: `7m0s`, `1h2m3.5s`, `350ms`, `2.5µs`, `-3s`.
+    public static func goDuration(_ b: UnsafeRawBufferPointer) -> Double? {
+        var i = 0
+        var total = 0.0
+        var sign = 1.0
+        var any = false
+        if i < b.count, b[i] == UInt8(ascii: "-") { sign = -1; i += 1 }
+        while i < b.count {
+            guard let (value, end) = TimestampParser.number(b, i) else { break }
+            i = end
+            var unit = 0.0
+            var c = ByteCursor(b, index: i)
+            if c.matches("ms") { unit = 1e-3; i += 2 }
+            else if c.matches("\u{00B5}s") { unit = 1e-6; i += 3 }
+            else if c.matches("us") { unit = 1e-6; i += 2 }
+            else if c.matches("ns") { unit = 1e-9; i += 2 }
+            else if c.eat(UInt8(ascii: "h")) { unit = 3600; i += 1 }
+            else if c.eat(UInt8(ascii: "m")) { unit = 60; i += 1 }
+            else if c.eat(UInt8(ascii: "s")) { unit = 1; i += 1 }
+            else { break }
+            total += value * unit
+            any = true
+        }
+        return any ? sign * total : nil
+    }
+}

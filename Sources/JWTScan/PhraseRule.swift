@@ -1,0 +1,154 @@
+/// What the text in a placeholder of a verifier's message means.
+public enum PhraseCapture: Sendable, Hashable {
+    case ignore
+    /// The token's expiry instant, as printed.
+    case exp
+    /// The token's not-before (or issued-at) instant.
+    case nbf
+    /// The verifier's clock when it refused.
+    case now
+    /// A difference in milliseconds (jjwt).
+    case deltaMilliseconds
+    /// The verifier's allowed clock skew, in milliseconds (jjwt).
+    case skewMilliseconds
+    /// A Go duration such as `7m0s` (golang-jwt's `token is expired by …`).
+    case goDuration
+}
+
+/// One verification error message: its literal fragments, in order, and the cause it stands for.
+///
+/// Matching is case-insensitive and treats `_` as a space, so Envoy's access-log form
+/// (`jwt_authn_access_denied{Jwt_is_expired}`) matches the message `Jwt is expired`.
+public struct PhraseRule: Sendable {
+    /// Row number in the phrase reference, or a short name for rules added here.
+    public var row: String
+    /// The library or gateway that writes it.
+    public var emitter: String
+    /// Literal text between placeholders, in order.
+    public var fragments: [String]
+    public var cause: Cause
+    /// What the placeholder after each fragment holds (same count as `fragments`, or empty).
+    public var captures: [PhraseCapture]
+    /// A second reading of an ambiguous message (e.g. Nimbus's "Another algorithm expected, or no matching key(s) found").
+    public var alternative: Cause?
+    /// Breaks ties before literal length: exception class names rank below messages, and a few precise tells above.
+    public var priority: Int
+
+    public init(
+        row: String, emitter: String, fragments: [String], cause: Cause, captures: [PhraseCapture] = [],
+        alternative: Cause? = nil, priority: Int = 0
+    ) {
+        self.row = row
+        self.emitter = emitter
+        self.fragments = fragments
+        self.cause = cause
+        self.captures = captures
+        self.alternative = alternative
+        self.priority = priority
+    }
+
+    /// Total literal length: longer (more specific) messages win over shorter ones that also match.
+    public var literalLength: Int { fragments.reduce(0) { $0 + $1.utf8.count } }
+}
+
+/// The numbers a message carried. Times are Unix seconds.
+public struct ErrorDetails: Sendable, Equatable {
+    public var exp: Double?
+    public var nbf: Double?
+    public var now: Double?
+    /// now − exp for an expiry, nbf − now for a token used too early, as the verifier saw it (skew added back
+    /// where the library subtracted it first: jjwt ≤ 0.11, jwtk/jjwt#660).
+    public var deltaSeconds: Double?
+    public var skewSeconds: Double?
+
+    public init(exp: Double? = nil, nbf: Double? = nil, now: Double? = nil, deltaSeconds: Double? = nil, skewSeconds: Double? = nil) {
+        self.exp = exp
+        self.nbf = nbf
+        self.now = now
+        self.deltaSeconds = deltaSeconds
+        self.skewSeconds = skewSeconds
+    }
+
+    public var isEmpty: Bool { exp == nil && nbf == nil && now == nil && deltaSeconds == nil && skewSeconds == nil }
+
+    /// `{"exp":…,"now":…}` with only the fields present.
+    public var json: String {
+        var parts: [String] = []
+        if let exp { parts.append("\"exp\":\(JSONValue.format(exp))") }
+        if let nbf { parts.append("\"nbf\":\(JSONValue.format(nbf))") }
+        if let now { parts.append("\"now\":\(JSONValue.format(now))") }
+        if let deltaSeconds { parts.append("\"delta_seconds\":\(JSONValue.format(deltaSeconds))") }
+        if let skewSeconds { parts.append("\"skew_seconds\":\(JSONValue.format(skewSeconds))") }
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+}
+
+/// A classified error line.
+public struct PhraseMatch: Sendable, Equatable {
+    public var ruleIndex: Int
+    public var cause: Cause
+    public var alternative: Cause?
+    public var details: ErrorDetails
+    /// Where the first fragment starts in the line.
+    public var start: Int
+}
+
+/// The rule table: researched messages plus rules added here.
+public enum PhraseTable {
+    /// Every rule the matcher uses.
+    public static let rules: [PhraseRule] = {
+        var all = researchedRules.map { rule -> PhraseRule in
+            var r = rule
+            if let alt = ambiguous.first(where: { r.fragments.joined().contains($0.key) })?.value { r.alternative = alt }
+            return r
+        }
+        all += extraRules
+        return all
+    }()
+
+    /// Messages that name two causes; the rule's own cause is the likelier one.
+    static let ambiguous: [String: Cause] = [
+        "Another algorithm expected, or no matching key(s) found": .alg_mismatch,
+        "Jwks doesn't have key to match kid or alg from Jwt": .alg_mismatch,
+        "Token is not active": .not_yet_valid,
+        "failed to verify id token signature": .key_unknown,
+        "invalid signature": .key_unknown,
+    ]
+
+    /// Exception class names (strong signals when the message itself is cut or wrapped) and a few precise tells.
+    static let extraRules: [PhraseRule] = {
+        let classes: [(String, Cause)] = [
+            ("TokenExpiredError", .expired), ("NotBeforeError", .not_yet_valid), ("ERR_JWT_EXPIRED", .expired),
+            ("JWTExpired", .expired), ("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", .signature_invalid),
+            ("ERR_JWKS_NO_MATCHING_KEY", .key_unknown), ("ERR_JWT_CLAIM_VALIDATION_FAILED", .claims_invalid),
+            ("ExpiredSignatureError", .expired), ("ImmatureSignatureError", .not_yet_valid),
+            ("InvalidSignatureError", .signature_invalid), ("InvalidAudienceError", .audience_rejected),
+            ("InvalidIssuerError", .issuer_rejected), ("io.jsonwebtoken.ExpiredJwtException", .expired),
+            ("ExpiredJwtException", .expired), ("PrematureJwtException", .not_yet_valid),
+            ("io.jsonwebtoken.security.SignatureException", .signature_invalid),
+            ("io.jsonwebtoken.SignatureException", .signature_invalid), ("MalformedJwtException", .malformed),
+            ("com.auth0.jwt.exceptions.TokenExpiredException", .expired),
+            ("SignatureVerificationException", .signature_invalid), ("AlgorithmMismatchException", .alg_mismatch),
+            ("SecurityTokenExpiredException", .expired), ("SecurityTokenNotYetValidException", .not_yet_valid),
+            ("SecurityTokenSignatureKeyNotFoundException", .key_unknown),
+            ("SecurityTokenInvalidSignatureException", .signature_invalid),
+            ("SecurityTokenInvalidAudienceException", .audience_rejected),
+            ("SecurityTokenInvalidIssuerException", .issuer_rejected),
+            ("SecurityTokenMalformedException", .malformed), ("TokenNotActiveException", .expired),
+            ("TokenSignatureInvalidException", .signature_invalid),
+        ]
+        var rules = classes.map {
+            PhraseRule(row: "class:\($0.0)", emitter: "exception class", fragments: [$0.0], cause: $0.1, priority: -1)
+        }
+        rules.append(
+            PhraseRule(
+                row: "idx-keys-0", emitter: "Microsoft.IdentityModel",
+                fragments: ["Number of keys in Configuration: '0'"], cause: .key_fetch_failed, priority: 1))
+        rules.append(
+            PhraseRule(
+                row: "idx-keys-0b", emitter: "Microsoft.IdentityModel",
+                fragments: ["Number of keys in TokenValidationParameters: '0'", "Number of keys in Configuration: '0'"],
+                cause: .key_fetch_failed, priority: 1))
+        return rules
+    }()
+}

@@ -1,0 +1,420 @@
+/// The zone used for log times that carry no offset (`--timezone`).
+public struct LocalZone: Sendable {
+    /// Seconds east of UTC for a wall-clock time given as seconds since 1970-01-01T00:00 *local*.
+    public let offsetForLocal: @Sendable (Int64) -> Int
+    public let name: String
+
+    public init(name: String, offsetForLocal: @escaping @Sendable (Int64) -> Int) {
+        self.name = name
+        self.offsetForLocal = offsetForLocal
+    }
+
+    public static let utc = LocalZone(name: "UTC") { _ in 0 }
+
+    public static func fixed(seconds: Int, name: String? = nil) -> LocalZone {
+        LocalZone(name: name ?? "fixed\(seconds)") { _ in seconds }
+    }
+}
+
+/// Calendar arithmetic without Foundation (proleptic Gregorian, UTC).
+public enum CivilTime {
+    /// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    /// Civil date for days since 1970-01-01.
+    public static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+
+    static func valid(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Bool {
+        year >= 1970 && year <= 9999 && (1...12).contains(month) && (1...31).contains(day) && hour < 24 && minute < 60
+            && second <= 60
+    }
+
+    /// Seconds since the epoch for a wall-clock time, before any zone offset is applied.
+    static func epoch(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64 {
+        Int64(daysFromCivil(year: year, month: month, day: day)) * 86400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    /// RFC 3339 UTC text for epoch seconds, with milliseconds when the time has a fraction.
+    public static func iso8601(_ t: Double) -> String {
+        guard t.isFinite, abs(t) < 253_402_300_800 else { return "invalid" }
+        let whole = t.rounded(.down)
+        let secs = Int64(whole)
+        let days = Int(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400)
+        let rem = Int(secs - Int64(days) * 86400)
+        let (y, m, d) = civilFromDays(days)
+        func p2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var s = "\(y)-\(p2(m))-\(p2(d))T\(p2(rem / 3600)):\(p2(rem / 60 % 60)):\(p2(rem % 60))"
+        let ms = Int(((t - whole) * 1000).rounded())
+        if ms > 0 && ms < 1000 { s += "." + String(String(ms + 1000).dropFirst()) }
+        return s + "Z"
+    }
+}
+
+/// Finds and parses the timestamp a log line carries.
+///
+/// **Which one wins when a line holds several:** a JSON time field wins, looked up by name in this order:
+/// `@timestamp`, `timestamp`, `time`, `ts`, `start_time`, `started_at` (numbers are epoch seconds, milliseconds or
+/// microseconds by magnitude; strings are parsed as below). Otherwise the *leftmost* recognised timestamp in the
+/// line wins — the prefix a logger writes — so times quoted inside error messages further right never do.
+public struct TimestampParser: Sendable {
+    public var zone: LocalZone
+    /// Year for syslog RFC 3164 stamps, which carry none: the source file's modification year.
+    public var fallbackYear: Int
+    /// Month (1–12) of the file's modification time: a December stamp in a January file belongs to the year before.
+    public var fallbackMonth: Int
+
+    public init(zone: LocalZone = .utc, fallbackYear: Int = 1970, fallbackMonth: Int = 12) {
+        self.zone = zone
+        self.fallbackYear = fallbackYear
+        self.fallbackMonth = fallbackMonth
+    }
+
+    static let jsonKeys: [[UInt8]] = ["@timestamp", "timestamp", "time", "ts", "start_time", "started_at"].map {
+        Array("\"\($0)\"".utf8)
+    }
+    static let months: [[UInt8]] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        .map { Array($0.utf8) }
+
+    /// The line's own time, in Unix seconds.
+    public func lineTime(_ line: UnsafeRawBufferPointer) -> Double? {
+        if let t = jsonFieldTime(line) { return t }
+        return leftmostTime(line, limit: line.count)
+    }
+
+    // MARK: - JSON fields
+
+    func jsonFieldTime(_ line: UnsafeRawBufferPointer) -> Double? {
+        var first = 0
+        while first < line.count, line[first] == 0x20 || line[first] == 0x09 { first += 1 }
+        // JSON objects anywhere after a prefix also count (e.g. "2023-… app {json}"), but only if a brace is present.
+        guard line.contains(UInt8(ascii: "{")) else { return nil }
+        for key in Self.jsonKeys {
+            guard let at = Self.find(key, in: line, from: 0) else { continue }
+            var c = ByteCursor(line, index: at + key.count)
+            while c.peek() == 0x20 { c.index += 1 }
+            guard c.eat(UInt8(ascii: ":")) else { continue }
+            while c.peek() == 0x20 { c.index += 1 }
+            if c.eat(UInt8(ascii: "\"")) {
+                var end = c.index
+                while end < line.count, line[end] != UInt8(ascii: "\"") { end += 1 }
+                let inner = UnsafeRawBufferPointer(rebasing: line[c.index..<end])
+                if let t = parseAt(inner, 0)?.time { return t }
+                if let n = Self.number(inner, 0)?.value { return Self.epochFromMagnitude(n) }
+            } else if let n = Self.number(line, c.index)?.value {
+                return Self.epochFromMagnitude(n)
+            }
+        }
+        return nil
+    }
+
+    /// Epoch seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude.
+    static func epochFromMagnitude(_ n: Double) -> Double? {
+        guard n > 0 else { return nil }
+        if n < 1e11 { return n }
+        if n < 1e14 { return n / 1e3 }
+        if n < 1e17 { return n / 1e6 }
+        if n < 1e20 { return n / 1e9 }
+        return nil
+    }
+
+    static func number(_ b: UnsafeRawBufferPointer, _ at: Int) -> (value: Double, end: Int)? {
+        var i = at
+        var intPart: Double = 0
+        var digits = 0
+        while i < b.count, ByteClass.isDigit(b[i]), digits < 20 {
+            intPart = intPart * 10 + Double(b[i] - 0x30)
+            i += 1
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale = 0.1
+            while i < b.count, ByteClass.isDigit(b[i]) {
+                intPart += Double(b[i] - 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        return (intPart, i)
+    }
+
+    static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard needle.count > 0, hay.count >= needle.count else { return nil }
+        let first = needle[0]
+        var i = from
+        let last = hay.count - needle.count
+        while i <= last {
+            if hay[i] == first {
+                var j = 1
+                while j < needle.count, hay[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    // MARK: - Free text
+
+    /// The leftmost position where a known format parses.
+    public func leftmostTime(_ line: UnsafeRawBufferPointer, limit: Int) -> Double? {
+        var i = 0
+        let n = min(limit, line.count)
+        while i < n {
+            let c = line[i]
+            if ByteClass.isDigit(c) || c == UInt8(ascii: "[") || (c | 0x20) &- 0x61 < 26 {
+                // Only start where a word or number starts.
+                let prev: UInt8 = i > 0 ? line[i - 1] : 0x20
+                if !(ByteClass.isDigit(prev) || (prev | 0x20) &- 0x61 < 26) {
+                    if let r = parseAt(line, i) { return r.time }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Tries every format at `i`; returns the time and the index after it.
+    public func parseAt(_ b: UnsafeRawBufferPointer, _ i: Int) -> (time: Double, end: Int)? {
+        guard i < b.count else { return nil }
+        let c = b[i]
+        if ByteClass.isDigit(c) {
+            if let r = isoLike(b, i) { return r }
+            if let r = dayMonthYear(b, i) { return r }
+            if let r = usDate(b, i) { return r }
+            return nil
+        }
+        if c == UInt8(ascii: "[") {
+            if let r = dayMonthYear(b, i + 1) { return r }
+            if let r = ctimeLike(b, i + 1) { return r }
+            return nil
+        }
+        if let r = syslog(b, i) { return r }
+        if let r = httpDate(b, i) { return r }
+        if let r = ctimeLike(b, i) { return r }
+        return nil
+    }
+
+    /// `2023-11-14T22:13:05.123+01:00`, `2023-11-14 22:13:05,123`, `2023/11/14 22:13:05`, Go's `… +0000 UTC`.
+    func isoLike(_ b: UnsafeRawBufferPointer, _ i: Int) -> (time: Double, end: Int)? {
+        var c = ByteCursor(b, index: i)
+        guard let year = c.digits(4), let sep = c.pop(), sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"),
+            let month = c.digits(2), c.eat(sep), let day = c.digits(2)
+        else { return nil }
+        guard c.eat(UInt8(ascii: "T")) || c.eat(UInt8(ascii: " ")) || c.eat(UInt8(ascii: "t")) else { return nil }
+        return clock(&c, year: year, month: month, day: day, zoneAllowed: true)
+    }
+
+    /// Shared tail: `HH:MM:SS[.frac][zone]`.
+    func clock(_ c: inout ByteCursor, year: Int, month: Int, day: Int, zoneAllowed: Bool) -> (time: Double, end: Int)? {
+        guard let hour = c.digits(2), c.eat(UInt8(ascii: ":")), let minute = c.digits(2), c.eat(UInt8(ascii: ":")),
+            let second = c.digits(2),
+            CivilTime.valid(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        else { return nil }
+        var fraction = 0.0
+        if c.peek() == UInt8(ascii: ".") || c.peek() == UInt8(ascii: ","), let d = c.peek(1), ByteClass.isDigit(d) {
+            c.index += 1
+            var scale = 0.1
+            while let d = c.peek(), ByteClass.isDigit(d) {
+                fraction += Double(d - 0x30) * scale
+                scale /= 10
+                c.index += 1
+            }
+        }
+        let local = CivilTime.epoch(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        var offset: Int?
+        if zoneAllowed { offset = zoneOffset(&c) }
+        let utc = local - Int64(offset ?? zone.offsetForLocal(local))
+        return (Double(utc) + fraction, c.index)
+    }
+
+    /// `Z`, `±hh:mm`, `±hhmm`, `±hh`, optionally after one space, and a trailing ` UTC`/` GMT`.
+    func zoneOffset(_ c: inout ByteCursor) -> Int? {
+        let save = c.index
+        if c.eat(UInt8(ascii: "Z")) || c.eat(UInt8(ascii: "z")) { return 0 }
+        _ = c.eat(UInt8(ascii: " "))
+        if let s = c.peek(), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") {
+            c.index += 1
+            if let hh = c.digits(2), hh <= 14 {
+                var mm = 0
+                let afterHours = c.index
+                if c.eat(UInt8(ascii: ":")) {
+                    guard let m = c.digits(2) else { c.index = afterHours; return nil }
+                    mm = m
+                } else if let m = c.digits(2) {
+                    mm = m
+                }
+                if c.matches(" UTC") || c.matches(" GMT") { c.index += 4 }
+                let off = hh * 3600 + mm * 60
+                return s == UInt8(ascii: "-") ? -off : off
+            }
+        }
+        c.index = save
+        if c.matches(" UTC") || c.matches(" GMT") { c.index += 4; return 0 }
+        return nil
+    }
+
+    static func month(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int? {
+        guard i + 3 <= b.count else { return nil }
+        let l = ByteClass.lower
+        for (k, m) in months.enumerated()
+        where l[Int(b[i])] == m[0] && l[Int(b[i + 1])] == m[1] && l[Int(b[i + 2])] == m[2] {
+            return k + 1
+        }
+        return nil
+    }
+
+    /// nginx/Apache `14/Nov/2023:22:13:05 +0100` and HAProxy `14/Nov/2023:22:13:05.123` (called after `[`).
+    func dayMonthYear(_ b: UnsafeRawBufferPointer, _ i: Int) -> (time: Double, end: Int)? {
+        var c = ByteCursor(b, index: i)
+        guard let day = c.digits(2), c.eat(UInt8(ascii: "/")), let month = Self.month(b, c.index) else { return nil }
+        c.index += 3
+        guard c.eat(UInt8(ascii: "/")), let year = c.digits(4), c.eat(UInt8(ascii: ":")) else { return nil }
+        return clock(&c, year: year, month: month, day: day, zoneAllowed: true)
+    }
+
+    /// `11/14/2023 22:13:05` (ASP.NET invariant culture), with an optional ` PM`.
+    func usDate(_ b: UnsafeRawBufferPointer, _ i: Int) -> (time: Double, end: Int)? {
+        var c = ByteCursor(b, index: i)
+        guard let mm = c.digits(upTo: 2), c.eat(UInt8(ascii: "/")), let dd = c.digits(upTo: 2),
+            c.eat(UInt8(ascii: "/")), let year = c.digits(4), c.eat(UInt8(ascii: " ")),
+            let h = c.digits(upTo: 2), c.eat(UInt8(ascii: ":")), let mi = c.digits(2), c.eat(UInt8(ascii: ":")),
+            let s = c.digits(2)
+        else { return nil }
+        var hour = h.value
+        if c.matches(" PM") { hour = hour % 12 + 12; c.index += 3 } else if c.matches(" AM") { hour %= 12; c.index += 3 }
+        guard CivilTime.valid(year: year, month: mm.value, day: dd.value, hour: hour, minute: mi, second: s) else {
+            return nil
+        }
+        let local = CivilTime.epoch(year: year, month: mm.value, day: dd.value, hour: hour, minute: mi, second: s)
+        let off = zoneOffset(&c) ?? zone.offsetForLocal(local)
+        return (Double(local - Int64(off)), c.index)
+    }
+
+    /// syslog RFC 3164 `Nov 14 22:13:05` (also `Nov  4`): the year comes from the file's modification time.
+    func syslog(_ b: UnsafeRawBufferPointer, _ i: Int) -> (time: Double, end: Int)? {
+        guard let month = Self.month(b, i) else { return nil }
+        var c = ByteCursor(b, index: i + 3)
+        guard c.eat(UInt8(ascii: " ")) else { return nil }
+        _ = c.eat(UInt8(ascii: " "))
+        guard let day = c.digits(upTo: 2), c.eat(UInt8(ascii: " ")) else { return nil }
+        // A stamp from a later month than the file's mtime was written the year before.
+        let year = month > fallbackMonth ? fallbackYear - 1 : fallbackYear
+        return clock(&c, year: year, month: month, day: day.value, zoneAllowed: false)
+    }
+
+    /// HTTP-date `Mon, 01 Jan 2024 00:00:00 GMT` (lua-resty-jwt, APISIX).
+    func httpDate(_ b: UnsafeRawBufferPointer, _ i: Int) -> (time: Double, end: Int)? {
+        var c = ByteCursor(b, index: i + 3)
+        guard c.eat(UInt8(ascii: ",")), c.eat(UInt8(ascii: " ")), let day = c.digits(upTo: 2), c.eat(UInt8(ascii: " ")),
+            let month = Self.month(b, c.index)
+        else { return nil }
+        c.index += 3
+        guard c.eat(UInt8(ascii: " ")), let year = c.digits(4), c.eat(UInt8(ascii: " ")) else { return nil }
+        return clock(&c, year: year, month: month, day: day.value, zoneAllowed: true)
+    }
+
+    /// Apache error log and ctime: `Tue Nov 14 22:13:05.123456 2023`.
+    func ctimeLike(_ b: UnsafeRawBufferPointer, _ i: Int) -> (time: Double, end: Int)? {
+        var c = ByteCursor(b, index: i + 3)
+        guard c.eat(UInt8(ascii: " ")), let month = Self.month(b, c.index) else { return nil }
+        c.index += 3
+        guard c.eat(UInt8(ascii: " ")) else { return nil }
+        _ = c.eat(UInt8(ascii: " "))
+        guard let day = c.digits(upTo: 2), c.eat(UInt8(ascii: " ")),
+            let h = c.digits(2), c.eat(UInt8(ascii: ":")), let mi = c.digits(2), c.eat(UInt8(ascii: ":")),
+            let s = c.digits(2)
+        else { return nil }
+        var fraction = 0.0
+        if c.eat(UInt8(ascii: ".")) {
+            var scale = 0.1
+            while let d = c.peek(), ByteClass.isDigit(d) {
+                fraction += Double(d - 0x30) * scale
+                scale /= 10
+                c.index += 1
+            }
+        }
+        guard c.eat(UInt8(ascii: " ")), let year = c.digits(4),
+            CivilTime.valid(year: year, month: month, day: day.value, hour: h, minute: mi, second: s)
+        else { return nil }
+        let local = CivilTime.epoch(year: year, month: month, day: day.value, hour: h, minute: mi, second: s)
+        return (Double(local - Int64(zone.offsetForLocal(local))) + fraction, c.index)
+    }
+
+    /// Parses a time quoted inside an error message (any of the formats above, from its first byte).
+    public func messageTime(_ b: UnsafeRawBufferPointer) -> Double? {
+        var i = 0
+        while i < b.count, b[i] == 0x20 || b[i] == UInt8(ascii: "'") || b[i] == UInt8(ascii: "\"") { i += 1 }
+        return parseAt(b, i)?.time
+    }
+}
+
+/// HTTP status, where the line makes it unambiguous.
+public enum StatusParser {
+    static let jsonKeys: [[UInt8]] = ["status", "response_code", "statusCode", "status_code"].map {
+        Array("\"\($0)\"".utf8)
+    }
+
+    /// The HTTP status: the number after the quoted request line of the combined log format, a JSON field
+    /// `status`/`response_code`/`statusCode`/`status_code`, or logfmt `status=`.
+    public static func status(_ line: UnsafeRawBufferPointer) -> Int? {
+        if let s = combined(line) { return s }
+        for key in jsonKeys {
+            guard let at = TimestampParser.find(key, in: line, from: 0) else { continue }
+            var c = ByteCursor(line, index: at + key.count)
+            while c.peek() == 0x20 { c.index += 1 }
+            guard c.eat(UInt8(ascii: ":")) else { continue }
+            while c.peek() == 0x20 { c.index += 1 }
+            let quoted = c.eat(UInt8(ascii: "\""))
+            if let v = c.digits(3), (100...599).contains(v), !(c.peek().map(ByteClass.isDigit) ?? false) {
+                if quoted && c.peek() != UInt8(ascii: "\"") { continue }
+                return v
+            }
+        }
+        if let at = TimestampParser.find(Array(" status=".utf8), in: line, from: 0) {
+            var c = ByteCursor(line, index: at + 8)
+            if let v = c.digits(3), (100...599).contains(v), !(c.peek().map(ByteClass.isDigit) ?? false) { return v }
+        }
+        return nil
+    }
+
+    /// `"GET /x HTTP/1.1" 401 123`: the request line is a quoted string containing ` HTTP/`.
+    static func combined(_ line: UnsafeRawBufferPointer) -> Int? {
+        let needle = Array(" HTTP/".utf8)
+        var from = 0
+        while let at = TimestampParser.find(needle, in: line, from: from) {
+            from = at + 1
+            var i = at + needle.count
+            while i < line.count, line[i] != UInt8(ascii: "\"") {
+                if line[i] == UInt8(ascii: " ") { break }
+                i += 1
+            }
+            guard i < line.count, line[i] == UInt8(ascii: "\"") else { continue }
+            var c = ByteCursor(line, index: i + 1)
+            guard c.eat(UInt8(ascii: " ")), let v = c.digits(3), (100...599).contains(v) else { continue }
+            if let next = c.peek(), next != UInt8(ascii: " ") { continue }
+            return v
+        }
+        return nil
+    }
+}

@@ -1,0 +1,233 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import JOSECrypto
+
+/// The compact serialization a token uses.
+public enum TokenKind: String, Sendable, Hashable, CaseIterable {
+    /// A signed token: three segments (RFC 7515 §7.1).
+    case jws
+    /// An encrypted token: five segments with `enc` in the header (RFC 7516 §7.1).
+    case jwe
+    /// A JWS whose header says `alg: none` (RFC 7519 §6).
+    case unsecured
+}
+
+/// Why the scanner believes a token was cut short.
+public enum Truncation: String, Sendable, Hashable, CaseIterable {
+    /// The token ran into the line-length bound and the line was scanned in pieces.
+    case lineLimit = "line_limit"
+    /// `...`, `…` or `[truncated` follows the token.
+    case marker
+    /// A segment's length is 1 (mod 4), which no base64url encoding produces.
+    case segmentLength = "segment_length"
+    /// The token, or the field holding it, ends at a round size (1024, 2048, 4096, 8192 bytes…).
+    case roundLimit = "round_limit"
+    /// Two or four segments: a JWS or JWE missing its tail.
+    case missingSegments = "missing_segments"
+}
+
+/// One token found on a line. Positions are relative to the line; the token bytes are never copied.
+public struct TokenHit: Sendable, Equatable {
+    /// Offset of the token's first byte within the line (or line piece).
+    public var start: Int
+    public var length: Int
+    public var fingerprint: SHA256Digest
+    public var kind: TokenKind
+    public var segments: Int
+    public var truncation: Truncation?
+    /// The header's `alg`, when it is a string.
+    public var alg: String?
+}
+
+/// Finds JWS and JWE compact tokens in raw line bytes.
+///
+/// The search anchors on `ey`/`ew` — what base64url makes of a JSON object's opening `{"`, `{ ` or `{\n` — using
+/// glibc's vectorized `memchr` for the rarer byte, then extends over the base64url alphabet with a class table.
+/// A candidate is kept only when its first segment decodes to a JSON object. Decoding happens once per distinct
+/// candidate: results are cached by SHA-256 (the fingerprint), with a bounded cache.
+public struct TokenScanner {
+    /// Facts about a distinct candidate, decided once.
+    @usableFromInline
+    struct Facts {
+        var isToken: Bool
+        var kind: TokenKind
+        var alg: String?
+    }
+
+    /// How many distinct candidates are remembered before the cache is cleared (keeps memory flat).
+    public static let cacheLimit = 200_000
+    /// Shortest first segment considered (`eyJ9` is `{}`).
+    static let minimumHeaderLength = 4
+    /// Longest header segment decoded, in bytes (a real header is well under 1 KiB; `x5c` can make it ~8 KiB).
+    static let maximumHeaderLength = 64 * 1024
+    /// Round sizes at which loggers, proxies and browsers clip fields.
+    static let roundLimits: Set<Int> = [256, 512, 1000, 1024, 2000, 2048, 4000, 4095, 4096, 8000, 8190, 8192, 16384, 32768, 65536]
+
+    private var cache: [SHA256Digest: Facts] = [:]
+
+    /// Distinct candidates decoded so far (for statistics and tests).
+    public private(set) var decodedCandidates = 0
+
+    public init() {}
+
+    /// Appends every token on `line` to `hits`.
+    /// - Parameters:
+    ///   - line: the line's bytes without its `\n` (and without a trailing `\r`).
+    ///   - cutAtEnd: the line continues past these bytes (it was longer than the line bound).
+    public mutating func scan(line: UnsafeRawBufferPointer, cutAtEnd: Bool, into hits: inout [TokenHit]) {
+        guard let base = line.baseAddress, line.count >= 6 else { return }
+        let count = line.count
+        let cls = ByteClass.token
+        var from = 1
+        while from < count {
+            guard let found = memchr(base + from, Int32(UInt8(ascii: "y")), count - from) else {
+                // `ew` anchors: headers that start with `{\n`, `{\r`, `{\t`.
+                break
+            }
+            let y = base.distance(to: UnsafeRawPointer(found))
+            from = y + 1
+            guard line[y - 1] == UInt8(ascii: "e") else { continue }
+            let start = y - 1
+            guard isBoundary(line, before: start) else { continue }
+            if let hit = candidate(line, start: start, cutAtEnd: cutAtEnd, classes: cls) {
+                hits.append(hit)
+                from = hit.start + hit.length + 1
+            }
+        }
+        scanNewlineHeaders(line, cutAtEnd: cutAtEnd, into: &hits)
+    }
+
+    /// Headers that begin `{` + newline/tab encode to `ew`; they are rare, so look for them only when `ew` occurs.
+    private mutating func scanNewlineHeaders(_ line: UnsafeRawBufferPointer, cutAtEnd: Bool, into hits: inout [TokenHit]) {
+        guard let base = line.baseAddress else { return }
+        let count = line.count
+        var from = 1
+        while from < count {
+            guard let found = memchr(base + from, Int32(UInt8(ascii: "w")), count - from) else { return }
+            let w = base.distance(to: UnsafeRawPointer(found))
+            from = w + 1
+            guard line[w - 1] == UInt8(ascii: "e"), isBoundary(line, before: w - 1) else { continue }
+            if hits.contains(where: { $0.start <= w && w < $0.start + $0.length }) { continue }
+            if let hit = candidate(line, start: w - 1, cutAtEnd: cutAtEnd, classes: ByteClass.token) {
+                hits.append(hit)
+                from = hit.start + hit.length + 1
+            }
+        }
+    }
+
+    /// A token starts after a non-alphabet byte, or after a URL escape such as `%20` (`Bearer%20eyJ…`).
+    @inline(__always)
+    private func isBoundary(_ line: UnsafeRawBufferPointer, before start: Int) -> Bool {
+        if start == 0 { return true }
+        let prev = line[start - 1]
+        if ByteClass.token[Int(prev)] != 1 { return true }
+        return start >= 3 && line[start - 3] == UInt8(ascii: "%") && ByteClass.isHex(line[start - 2]) && ByteClass.isHex(prev)
+    }
+
+    private mutating func candidate(
+        _ line: UnsafeRawBufferPointer, start: Int, cutAtEnd: Bool, classes cls: [UInt8]
+    ) -> TokenHit? {
+        let count = line.count
+        var end = start
+        var dots = 0
+        var firstDot = -1
+        var segmentStart = start
+        var badSegment = false
+        while end < count {
+            let c = cls[Int(line[end])]
+            if c == 0 { break }
+            if c == 2 {
+                if (end - segmentStart) % 4 == 1 { badSegment = true }
+                if firstDot < 0 { firstDot = end }
+                dots += 1
+                segmentStart = end + 1
+            }
+            end += 1
+        }
+        // `eyJ….x.y...` — an ellipsis after a cut token: the dots are the logger's, not the token's.
+        var trailing = 0
+        while end - trailing - 1 > start, line[end - trailing - 1] == UInt8(ascii: ".") { trailing += 1 }
+        if trailing >= 2 {
+            end -= trailing
+            dots -= trailing
+        }
+        // A sentence may end right after a token: "… token eyJ….x.y." — drop one trailing dot when it would
+        // leave a well-formed JWS, or a JWE.
+        if dots == 3 || dots == 5, line[end - 1] == UInt8(ascii: ".") {
+            end -= 1
+            dots -= 1
+        }
+        guard dots >= 1, firstDot - start >= Self.minimumHeaderLength else { return nil }
+        if (end - segmentStart) % 4 == 1 { badSegment = true }
+        let length = end - start
+        let tokenBytes = UnsafeRawBufferPointer(rebasing: line[start..<end])
+        let fingerprint = Digest.sha256(tokenBytes)
+        let facts: Facts
+        if let cached = cache[fingerprint] {
+            facts = cached
+        } else {
+            facts = Self.decide(UnsafeRawBufferPointer(rebasing: line[start..<firstDot]), dots: dots)
+            if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[fingerprint] = facts
+            decodedCandidates += 1
+        }
+        guard facts.isToken else { return nil }
+        var truncation: Truncation?
+        if cutAtEnd && end == count {
+            truncation = .lineLimit
+        } else if Self.followedByMarker(line, at: end) {
+            truncation = .marker
+        } else if badSegment {
+            truncation = .segmentLength
+        } else if dots == 1 || dots == 3 {
+            truncation = .missingSegments
+        } else if Self.roundLimits.contains(length) || (end == count && Self.roundLimits.contains(count))
+            || Self.roundLimits.contains(end - Self.fieldStart(line, before: start))
+        {
+            truncation = .roundLimit
+        }
+        return TokenHit(
+            start: start, length: length, fingerprint: fingerprint, kind: facts.kind, segments: dots + 1,
+            truncation: truncation, alg: facts.alg)
+    }
+
+    /// Start of the field holding the token: just after the closest preceding quote, space, tab or start of line.
+    private static func fieldStart(_ line: UnsafeRawBufferPointer, before start: Int) -> Int {
+        var i = start
+        while i > 0 {
+            let c = line[i - 1]
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "'") { return i }
+            i -= 1
+        }
+        return 0
+    }
+
+    private static func followedByMarker(_ line: UnsafeRawBufferPointer, at end: Int) -> Bool {
+        var c = ByteCursor(line, index: end)
+        if c.matches("...") || c.matches("\u{2026}") { return true }
+        _ = c.eat(UInt8(ascii: " "))
+        return c.matches("[truncated") || c.matches("[TRUNCATED") || c.matches("(truncated") || c.matches("<truncated")
+    }
+
+    /// Decodes the header of a new candidate: it must be a JSON object.
+    static func decide(_ header: UnsafeRawBufferPointer, dots: Int) -> Facts {
+        let notToken = Facts(isToken: false, kind: .jws, alg: nil)
+        guard header.count <= maximumHeaderLength,
+            let decoded = Base64URL.decode(header),
+            let object = try? JSONParser.parseObject(decoded)
+        else { return notToken }
+        let alg = object["alg"]?.stringValue
+        let kind: TokenKind
+        if dots >= 3, object["enc"] != nil {
+            kind = .jwe
+        } else if let alg, alg.lowercased() == "none" {
+            kind = .unsecured
+        } else {
+            kind = .jws
+        }
+        return Facts(isToken: true, kind: kind, alg: alg)
+    }
+}

@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where log bytes come from.
+public enum InputSource: Sendable, Hashable, CustomStringConvertible {
+    case file(String)
+    case stdin
+
+    /// The name findings carry: the path, or `-` for standard input.
+    public var name: String {
+        switch self {
+        case .file(let p): p
+        case .stdin: "-"
+        }
+    }
+
+    public var description: String { name }
+}
+
+/// Facts about a file, read with `stat(2)`.
+public struct FileFacts: Sendable, Equatable {
+    public var size: UInt64
+    /// Modification time, Unix seconds.
+    public var mtime: Double
+    public var inode: UInt64
+    public var isDirectory: Bool
+    public var isRegular: Bool
+
+    public static func of(_ path: String) -> FileFacts? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let mode = st.st_mode & S_IFMT
+        return FileFacts(
+            size: UInt64(max(0, st.st_size)),
+            mtime: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9,
+            inode: UInt64(st.st_ino),
+            isDirectory: mode == S_IFDIR,
+            isRegular: mode == S_IFREG)
+    }
+}
+
+/// Expands command-line paths into inputs: files as given, directories recursively in byte order of their paths,
+/// `-` as standard input. Paths that do not exist come back as errors; the others are still returned.
+public enum InputPaths {
+    public static func expand(_ arguments: [String]) -> (sources: [InputSource], errors: [InputError]) {
+        var sources: [InputSource] = []
+        var errors: [InputError] = []
+        for arg in arguments {
+            if arg == "-" {
+                sources.append(.stdin)
+                continue
+            }
+            guard let facts = FileFacts.of(arg) else {
+                errors.append(InputError(code: .notFound, path: arg, reason: "no such file or directory"))
+                continue
+            }
+            if facts.isDirectory {
+                var found: [String] = []
+                walk(arg, into: &found, errors: &errors, depth: 0)
+                sources += found.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { .file($0) }
+            } else {
+                sources.append(.file(arg))
+            }
+        }
+        return (sources, errors)
+    }
+
+    /// Directories nested deeper than this are reported, not followed.
+    static let maximumDepth = 64
+
+    private static func walk(_ dir: String, into found: inout [String], errors: inout [InputError], depth: Int) {
+        guard depth < maximumDepth else {
+            errors.append(InputError(code: .unreadable, path: dir, reason: "directory nesting deeper than \(maximumDepth)"))
+            return
+        }
+        guard let d = opendir(dir) else {
+            errors.append(InputError(code: .unreadable, path: dir, reason: String(cString: strerror(errno))))
+            return
+        }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            names.append(name)
+        }
+        for name in names {
+            let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+            var st = stat()
+            // lstat: a symlink to a directory is not followed (no cycles); a symlink to a file is read.
+            guard lstat(path, &st) == 0 else { continue }
+            let mode = st.st_mode & S_IFMT
+            if mode == S_IFDIR {
+                walk(path, into: &found, errors: &errors, depth: depth + 1)
+            } else if mode == S_IFREG {
+                found.append(path)
+            } else if mode == S_IFLNK, let facts = FileFacts.of(path), facts.isRegular {
+                found.append(path)
+            }
+        }
+    }
+}

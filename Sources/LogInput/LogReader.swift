@@ -1,0 +1,336 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZlib
+
+/// A run of complete lines (or one piece of an over-long line) from a log stream.
+///
+/// The bytes are valid only inside the closure that receives the chunk: do not escape them.
+public struct LogChunk {
+    /// The lines, each ending in `\n` except possibly the last (at end of stream, or when `cutAtEnd`).
+    public let bytes: UnsafeRawBufferPointer
+    /// Offset of `bytes[0]` in the (decompressed) stream.
+    public let streamOffset: UInt64
+    /// 1-based number of the first line in `bytes`.
+    public let firstLine: UInt64
+    /// The first line in `bytes` continues a line cut at the end of the previous chunk.
+    public let continuesLine: Bool
+    /// The last line in `bytes` is cut here at the line bound; it goes on in the next chunk.
+    public let cutAtEnd: Bool
+}
+
+/// How the reader sizes its buffers.
+public struct ReaderOptions: Sendable {
+    /// Lines longer than this are delivered in pieces of this size, so memory stays bounded.
+    public var maximumLineLength: Int
+    /// Size of each `read(2)`.
+    public var blockSize: Int
+
+    public init(maximumLineLength: Int = 1 << 20, blockSize: Int = 1 << 20) {
+        self.maximumLineLength = max(64, maximumLineLength)
+        self.blockSize = max(4096, blockSize)
+    }
+}
+
+/// What reading one source produced.
+public struct ReadSummary: Sendable, Equatable {
+    /// Bytes of the (decompressed) stream delivered, counting from the start offset.
+    public var bytes: UInt64
+    /// Lines delivered, including a last line with no newline.
+    public var lines: UInt64
+    /// Compressed bytes read from the file.
+    public var rawBytes: UInt64
+    public var compressed: Bool
+    /// The reader was asked to stop before the end.
+    public var stopped: Bool
+}
+
+/// Reads a file, a gzip archive (recognised by its magic bytes, any number of members) or standard input in
+/// constant memory: one buffer of `maximumLineLength + blockSize` bytes, refilled with `read(2)`.
+public struct LogReader {
+    public let source: InputSource
+    public let options: ReaderOptions
+
+    public init(source: InputSource, options: ReaderOptions = ReaderOptions()) {
+        self.source = source
+        self.options = options
+    }
+
+    /// Streams the source through `body`, chunk by chunk.
+    /// - Parameters:
+    ///   - offset: skip this many bytes of the (decompressed) stream first (resuming a grown file).
+    ///   - line: the line number at `offset`.
+    ///   - body: gets each chunk; returns false to stop early.
+    /// - Throws: ``InputError`` when the source cannot be opened, read or decompressed. Chunks already
+    ///   delivered stay delivered.
+    public func read(
+        from offset: UInt64 = 0, line: UInt64 = 1, _ body: (LogChunk) -> Bool
+    ) throws(InputError) -> ReadSummary {
+        let path = source.name
+        let fd: Int32
+        switch source {
+        case .stdin: fd = 0
+        case .file(let p):
+            fd = open(p, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw InputError(code: errno == ENOENT ? .notFound : .unreadable, path: path, reason: String(cString: strerror(errno)))
+            }
+            #if os(Linux)
+            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
+            #endif
+        }
+        defer { if fd != 0 { close(fd) } }
+        var stream = ByteStream(fd: fd, path: path, blockSize: options.blockSize)
+        return try pump(&stream, skip: offset, firstLine: line, body)
+    }
+
+    private func pump(
+        _ stream: inout ByteStream, skip: UInt64, firstLine: UInt64, _ body: (LogChunk) -> Bool
+    ) throws(InputError) -> ReadSummary {
+        let maxLine = options.maximumLineLength
+        let capacity = maxLine + options.blockSize
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buffer.deallocate() }
+        var used = 0
+        var toSkip = skip
+        var streamOffset = skip
+        var lineNumber = firstLine
+        var continues = false
+        var summary = ReadSummary(bytes: 0, lines: 0, rawBytes: 0, compressed: false, stopped: false)
+
+        func deliver(_ count: Int, cut: Bool) -> Bool {
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            let chunk = LogChunk(
+                bytes: bytes, streamOffset: streamOffset, firstLine: lineNumber, continuesLine: continues, cutAtEnd: cut)
+            let keepGoing = body(chunk)
+            let newlines = Self.countNewlines(bytes)
+            lineNumber += newlines
+            summary.lines += newlines
+            if !cut && count > 0 && bytes[count - 1] != 0x0A { summary.lines += 1 }
+            streamOffset += UInt64(count)
+            summary.bytes += UInt64(count)
+            continues = cut
+            // Move the undelivered tail to the front.
+            if count < used {
+                memmove(buffer.baseAddress!, buffer.baseAddress! + count, used - count)
+            }
+            used -= count
+            return keepGoing
+        }
+
+        while true {
+            let room = UnsafeMutableRawBufferPointer(rebasing: buffer[used..<capacity])
+            var n = try stream.fill(room)
+            summary.compressed = stream.isGzip
+            summary.rawBytes = stream.rawBytesRead
+            if toSkip > 0 && n > 0 {
+                // Resuming: drop already-scanned bytes (only the start of the buffer can hold them).
+                let drop = Int(min(UInt64(n), toSkip))
+                if drop < n { memmove(buffer.baseAddress! + used, buffer.baseAddress! + used + drop, n - drop) }
+                n -= drop
+                toSkip -= UInt64(drop)
+                if n == 0 { continue }
+            }
+            if n == 0 {
+                if used > 0 { _ = deliver(used, cut: false) }
+                return summary
+            }
+            used += n
+            // Deliver up to the last newline.
+            var last = used - 1
+            while last >= 0, buffer[last] != 0x0A { last -= 1 }
+            if last >= 0 {
+                if !deliver(last + 1, cut: false) { summary.stopped = true; return summary }
+            }
+            // No newline in what is left: cut pieces off an over-long line.
+            while used >= maxLine {
+                if !deliver(maxLine, cut: true) { summary.stopped = true; return summary }
+            }
+        }
+    }
+
+    /// Counts `\n` bytes with `memchr`.
+    public static func countNewlines(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard let base = bytes.baseAddress else { return 0 }
+        var count: UInt64 = 0
+        var p = base
+        var left = bytes.count
+        while left > 0, let hit = memchr(p, 0x0A, left) {
+            count += 1
+            let next = UnsafeRawPointer(hit) + 1
+            left -= p.distance(to: next)
+            p = next
+        }
+        return count
+    }
+}
+
+/// Raw bytes from a descriptor, inflated when the stream starts with the gzip magic `1f 8b`.
+/// Owns the zlib stream and its input buffer.
+struct ByteStream: ~Copyable {
+    let fd: Int32
+    let path: String
+    let blockSize: Int
+    private(set) var isGzip = false
+    private(set) var rawBytesRead: UInt64 = 0
+    private var sniffed = false
+    private var finished = false
+    private var input: UnsafeMutableRawBufferPointer
+    private var inputStart = 0
+    private var inputEnd = 0
+    private var z: UnsafeMutablePointer<z_stream>?
+    private var outputSoFar: UInt64 = 0
+    /// An error found after some output was handed over; thrown on the next call.
+    private var pendingError: InputError?
+
+    init(fd: Int32, path: String, blockSize: Int) {
+        self.fd = fd
+        self.path = path
+        self.blockSize = blockSize
+        self.input = UnsafeMutableRawBufferPointer.allocate(byteCount: max(blockSize, 64 * 1024), alignment: 16)
+    }
+
+    deinit {
+        if let z {
+            inflateEnd(z)
+            z.deallocate()
+        }
+        input.deallocate()
+    }
+
+    private mutating func readRaw(into dst: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        while true {
+            let n = Glibc.read(fd, dst.baseAddress, dst.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputError(code: .readFailed, path: path, reason: String(cString: strerror(errno)), offset: rawBytesRead)
+            }
+            rawBytesRead += UInt64(n)
+            return n
+        }
+    }
+
+    /// Refills the compressed input buffer; returns false at end of file.
+    private mutating func refillInput() throws(InputError) -> Bool {
+        if inputStart < inputEnd { return true }
+        let n = try readRaw(into: input)
+        inputStart = 0
+        inputEnd = n
+        return n > 0
+    }
+
+    /// Fills `dst` with stream bytes; returns 0 only at the end of the stream.
+    mutating func fill(_ dst: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        if !sniffed {
+            sniffed = true
+            // Read until we have at least two bytes (pipes may deliver one at a time) or EOF.
+            while inputEnd < 2 {
+                let n = try readRaw(into: UnsafeMutableRawBufferPointer(rebasing: input[inputEnd...]))
+                if n == 0 { break }
+                inputEnd += n
+            }
+            if inputEnd >= 2 && input[0] == 0x1F && input[1] == 0x8B {
+                isGzip = true
+                try startInflate()
+            }
+        }
+        if let pendingError {
+            self.pendingError = nil
+            finished = true
+            throw pendingError
+        }
+        if finished || dst.count == 0 { return 0 }
+        if !isGzip {
+            if inputStart < inputEnd {
+                let n = min(dst.count, inputEnd - inputStart)
+                dst.baseAddress!.copyMemory(from: input.baseAddress! + inputStart, byteCount: n)
+                inputStart += n
+                return n
+            }
+            let n = try readRaw(into: dst)
+            if n == 0 { finished = true }
+            return n
+        }
+        return try inflateInto(dst)
+    }
+
+    private mutating func startInflate() throws(InputError) {
+        let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        s.initialize(to: z_stream())
+        // 15 + 16: gzip wrapper only (the magic was checked).
+        guard CZlib_inflateInit2(s, 15 + 16) == Z_OK else {
+            s.deallocate()
+            throw InputError(code: .corruptArchive, path: path, reason: "zlib could not start")
+        }
+        z = s
+    }
+
+    private mutating func corrupt(_ reason: String) -> InputError {
+        InputError(code: .corruptArchive, path: path, reason: "corrupt gzip archive: \(reason)", offset: outputSoFar)
+    }
+
+    private mutating func inflateInto(_ dst: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        guard let z else { return 0 }
+        var produced = 0
+        while produced == 0 {
+            if inputStart >= inputEnd {
+                guard try refillInput() else {
+                    // End of file inside a member.
+                    if z.pointee.total_in > 0 || z.pointee.total_out > 0 { throw corrupt("unexpected end of file") }
+                    finished = true
+                    return 0
+                }
+            }
+            z.pointee.next_in = (input.baseAddress! + inputStart).assumingMemoryBound(to: Bytef.self)
+            z.pointee.avail_in = UInt32(inputEnd - inputStart)
+            z.pointee.next_out = (dst.baseAddress! + produced).assumingMemoryBound(to: Bytef.self)
+            z.pointee.avail_out = UInt32(dst.count - produced)
+            let rc = inflate(z, Z_NO_FLUSH)
+            let consumed = (inputEnd - inputStart) - Int(z.pointee.avail_in)
+            inputStart += consumed
+            produced = dst.count - Int(z.pointee.avail_out)
+            switch rc {
+            case Z_OK, Z_BUF_ERROR:
+                if rc == Z_BUF_ERROR && consumed == 0 && produced == 0 && inputStart < inputEnd {
+                    throw corrupt("no progress")
+                }
+            case Z_STREAM_END:
+                // Another member may follow (`cat a.gz b.gz`): reset when the next bytes are a gzip header.
+                if inputStart >= inputEnd { _ = try refillInput() }
+                if inputStart < inputEnd {
+                    if input[inputStart] == 0x1F {
+                        inflateReset(z)
+                    } else if input[inputStart] == 0 {
+                        finished = true  // zero padding after the last member (tape/rotator padding)
+                        outputSoFar += UInt64(produced)
+                        return produced
+                    } else {
+                        outputSoFar += UInt64(produced)
+                        let error = corrupt("trailing bytes after the last member")
+                        if produced > 0 {
+                            pendingError = error
+                            return produced
+                        }
+                        throw error
+                    }
+                } else {
+                    finished = true
+                    outputSoFar += UInt64(produced)
+                    return produced
+                }
+            default:
+                let message = z.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"
+                if produced > 0 {
+                    // Hand over what was inflated; the error surfaces on the next call.
+                    outputSoFar += UInt64(produced)
+                    return produced
+                }
+                throw corrupt(message)
+            }
+        }
+        outputSoFar += UInt64(produced)
+        return produced
+    }
+}

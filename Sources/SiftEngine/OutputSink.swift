@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A buffered writer to a file descriptor (stdout by default). Not thread-safe: one owner.
+public final class OutputSink {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private let flushAt = 1 << 16
+    /// A write failed (e.g. EPIPE when piped into `head`): further output is dropped.
+    public private(set) var failed = false
+
+    public init(fd: Int32 = 1) {
+        self.fd = fd
+        buffer.reserveCapacity(flushAt + 4096)
+    }
+
+    deinit { flush() }
+
+    public func write(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= flushAt { flush() }
+    }
+
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        defer { buffer.removeAll(keepingCapacity: true) }
+        guard !failed else { return }
+        buffer.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failed = true
+                    return
+                }
+                off += n
+            }
+        }
+    }
+}
+
+/// Writes a line to standard error at once.
+public func printError(_ message: String) {
+    let line = message.hasSuffix("\n") ? message : message + "\n"
+    var bytes = Array(line.utf8)
+    bytes.withUnsafeMutableBytes { raw in
+        var off = 0
+        while off < raw.count {
+            let n = Glibc.write(2, raw.baseAddress! + off, raw.count - off)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+}

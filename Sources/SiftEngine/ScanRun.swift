@@ -1,0 +1,99 @@
+import JOSECrypto
+import JWTScan
+import LogInput
+
+/// What `jwtsift scan` was asked to do.
+public struct ScanOptions: Sendable {
+    public var paths: [String]
+    public var zone: LocalZone
+    public var reader: ReaderOptions
+    /// The moment of the run (Unix seconds), passed in: used for stdin's syslog year and as the time of lines
+    /// that carry none.
+    public var now: Double
+
+    public init(paths: [String], zone: LocalZone = .utc, reader: ReaderOptions = ReaderOptions(), now: Double) {
+        self.paths = paths
+        self.zone = zone
+        self.reader = reader
+        self.now = now
+    }
+}
+
+/// Totals of one scan.
+public struct ScanTotals: Sendable, Equatable {
+    public var sources = 0
+    public var bytes: UInt64 = 0
+    public var lines: UInt64 = 0
+    public var tokenSightings = 0
+    public var errorLines = 0
+    public var distinctTokens = 0
+    public var truncatedTokens = 0
+    public var errorsByCause: [Cause: Int] = [:]
+    public var inputErrors: [InputError] = []
+}
+
+/// Receives what the scan finds, source by source.
+public protocol ScanConsumer {
+    mutating func begin(source: InputSource, facts: FileFacts?)
+    mutating func consume(_ findings: ScanFindings, source: InputSource)
+    mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?)
+}
+
+/// Streams every input through the scanner. Inputs that cannot be read are recorded and skipped; findings
+/// already delivered from them are kept.
+public struct ScanRun {
+    public let options: ScanOptions
+
+    public init(options: ScanOptions) { self.options = options }
+
+    public func run(into consumer: inout some ScanConsumer) -> ScanTotals {
+        var totals = ScanTotals()
+        let (sources, pathErrors) = InputPaths.expand(options.paths)
+        totals.inputErrors += pathErrors
+        var scanner = LineScanner(timeParser: TimestampParser(zone: options.zone))
+        var findings = ScanFindings()
+        var seen = Set<SHA256Digest>()
+        for source in sources {
+            totals.sources += 1
+            let facts: FileFacts? = if case .file(let p) = source { FileFacts.of(p) } else { nil }
+            let (year, month) = Self.yearMonth(facts?.mtime ?? options.now)
+            scanner.timeParser.fallbackYear = year
+            scanner.timeParser.fallbackMonth = month
+            let lineScannerParser = scanner.timeParser
+            _ = lineScannerParser
+            consumer.begin(source: source, facts: facts)
+            let reader = LogReader(source: source, options: options.reader)
+            do {
+                let summary = try reader.read { chunk in
+                    findings.removeAll()
+                    scanner.scan(
+                        chunk.bytes, streamOffset: chunk.streamOffset, firstLine: chunk.firstLine,
+                        continuesLine: chunk.continuesLine, cutAtEnd: chunk.cutAtEnd, into: &findings)
+                    totals.tokenSightings += findings.tokens.count
+                    totals.errorLines += findings.errors.count
+                    for t in findings.tokens {
+                        if t.truncation != nil { totals.truncatedTokens += 1 }
+                        seen.insert(t.fingerprint)
+                    }
+                    for e in findings.errors { totals.errorsByCause[e.cause, default: 0] += 1 }
+                    if !findings.tokens.isEmpty || !findings.errors.isEmpty { consumer.consume(findings, source: source) }
+                    return true
+                }
+                totals.bytes += summary.bytes
+                totals.lines += summary.lines
+                consumer.end(source: source, summary: summary, error: nil)
+            } catch {
+                totals.inputErrors.append(error)
+                consumer.end(source: source, summary: nil, error: error)
+            }
+        }
+        totals.distinctTokens = seen.count
+        return totals
+    }
+
+    static func yearMonth(_ t: Double) -> (Int, Int) {
+        let days = Int((t / 86400).rounded(.down))
+        let c = CivilTime.civilFromDays(days)
+        return (c.year, c.month)
+    }
+}
