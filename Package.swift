@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SiftEngineTests",
-            dependencies: ["SiftEngine", "JWTScan", "LogInput"],
+            dependencies: ["SiftEngine", "JWTScan", "LogInput", "JWTSiftCLI"],
             resources: [.copy("Fixtures")]
         ),
     ]

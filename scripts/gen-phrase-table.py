@@ -137,7 +137,7 @@ def main(path):
         cause_cell = next((c for c in cells[2:-2] if cause_words(c)), "")
         causes = cause_words(cause_cell.split("(")[0]) or cause_words(cause_cell) or ["other"]
         texts = re.findall(r"`([^`]+)`", text_cell)
-        texts = [t for t in texts if t not in SKIP and not t.startswith(".") and len(t) >= 6]
+        texts = [t for t in texts if t not in SKIP and not t.startswith("jwt_authn_access_denied") and not t.startswith(".") and len(t) >= 6]
         alternatives = [p.strip() for p in cause_cell.split("(")[0].split("/")]
         positional = len(alternatives) == len(texts) and len(texts) > 1
         for i, text in enumerate(texts):
@@ -186,7 +186,11 @@ def main(path):
                 else:
                     lits.append(f)
                     caps.append(".ignore")
-            lits = [l for l in lits]
+            # Short connectors between placeholders (" or ", ".", "'") are optional in real messages
+            # (one audience prints no " or "): keep only fragments that carry words.
+            kept = [(l, c) for i, (l, c) in enumerate(zip(lits, caps)) if i == 0 or len(l.strip()) >= 5]
+            lits = [l for l, _ in kept]
+            caps = [c for _, c in kept]
             if not lits or max(len(l.strip()) for l in lits) < 6:
                 continue
             key = (tuple(l.lower() for l in lits), cause)

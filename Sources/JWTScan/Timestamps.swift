@@ -391,9 +391,33 @@ public enum StatusParser {
                 return v
             }
         }
+        if let s = haproxy(line) { return s }
         if let at = TimestampParser.find(Array(" status=".utf8), in: line, from: 0) {
             var c = ByteCursor(line, index: at + 8)
             if let v = c.digits(3), (100...599).contains(v), !(c.peek().map(ByteClass.isDigit) ?? false) { return v }
+        }
+        return nil
+    }
+
+    /// HAProxy's HTTP log: the five timers `Tq/Tw/Tc/Tr/Ta` are followed by the status.
+    static func haproxy(_ line: UnsafeRawBufferPointer) -> Int? {
+        var i = 0
+        while i < line.count {
+            guard line[i] == UInt8(ascii: " ") else { i += 1; continue }
+            var c = ByteCursor(line, index: i + 1)
+            var fields = 0
+            while fields < 5 {
+                _ = c.eat(UInt8(ascii: "-")) || c.eat(UInt8(ascii: "+"))
+                guard c.digits(upTo: 10) != nil else { break }
+                fields += 1
+                if fields < 5 && !c.eat(UInt8(ascii: "/")) { break }
+            }
+            if fields == 5, c.eat(UInt8(ascii: " ")), let v = c.digits(3), (100...599).contains(v),
+                c.peek() == UInt8(ascii: " ")
+            {
+                return v
+            }
+            i += 1
         }
         return nil
     }

@@ -92,9 +92,13 @@ public struct TokenScanner {
             guard line[y - 1] == UInt8(ascii: "e") else { continue }
             let start = y - 1
             guard isBoundary(line, before: start) else { continue }
-            if let hit = candidate(line, start: start, cutAtEnd: cutAtEnd, classes: cls) {
+            switch candidate(line, start: start, cutAtEnd: cutAtEnd, classes: cls) {
+            case .token(let hit):
                 hits.append(hit)
                 from = hit.start + hit.length + 1
+            case .rejected(let end):
+                // Nothing inside a rejected run can start a token (a token never follows an alphabet byte or '.').
+                from = max(from, end)
             }
         }
         scanNewlineHeaders(line, cutAtEnd: cutAtEnd, into: &hits)
@@ -111,25 +115,35 @@ public struct TokenScanner {
             from = w + 1
             guard line[w - 1] == UInt8(ascii: "e"), isBoundary(line, before: w - 1) else { continue }
             if hits.contains(where: { $0.start <= w && w < $0.start + $0.length }) { continue }
-            if let hit = candidate(line, start: w - 1, cutAtEnd: cutAtEnd, classes: ByteClass.token) {
+            switch candidate(line, start: w - 1, cutAtEnd: cutAtEnd, classes: ByteClass.token) {
+            case .token(let hit):
                 hits.append(hit)
                 from = hit.start + hit.length + 1
+            case .rejected(let end):
+                from = max(from, end)
             }
         }
     }
 
-    /// A token starts after a non-alphabet byte, or after a URL escape such as `%20` (`Bearer%20eyJ…`).
+    /// A token starts after a byte that is neither base64url nor '.', or after a URL escape such as `%20`
+    /// (`Bearer%20eyJ…`). (A token's own payload often starts `eyJ` too: the '.' before it rules it out.)
     @inline(__always)
     private func isBoundary(_ line: UnsafeRawBufferPointer, before start: Int) -> Bool {
         if start == 0 { return true }
         let prev = line[start - 1]
-        if ByteClass.token[Int(prev)] != 1 { return true }
+        if ByteClass.token[Int(prev)] == 0 { return true }
         return start >= 3 && line[start - 3] == UInt8(ascii: "%") && ByteClass.isHex(line[start - 2]) && ByteClass.isHex(prev)
+    }
+
+    enum Candidate {
+        case token(TokenHit)
+        /// Not a token; the run of token bytes ends at this index.
+        case rejected(end: Int)
     }
 
     private mutating func candidate(
         _ line: UnsafeRawBufferPointer, start: Int, cutAtEnd: Bool, classes cls: [UInt8]
-    ) -> TokenHit? {
+    ) -> Candidate {
         let count = line.count
         var end = start
         var dots = 0
@@ -160,7 +174,8 @@ public struct TokenScanner {
             end -= 1
             dots -= 1
         }
-        guard dots >= 1, firstDot - start >= Self.minimumHeaderLength else { return nil }
+        let runEnd = end
+        guard dots >= 1, firstDot - start >= Self.minimumHeaderLength else { return .rejected(end: runEnd) }
         if (end - segmentStart) % 4 == 1 { badSegment = true }
         let length = end - start
         let tokenBytes = UnsafeRawBufferPointer(rebasing: line[start..<end])
@@ -174,24 +189,24 @@ public struct TokenScanner {
             cache[fingerprint] = facts
             decodedCandidates += 1
         }
-        guard facts.isToken else { return nil }
+        guard facts.isToken else { return .rejected(end: runEnd) }
         var truncation: Truncation?
         if cutAtEnd && end == count {
             truncation = .lineLimit
         } else if Self.followedByMarker(line, at: end) {
             truncation = .marker
-        } else if badSegment {
-            truncation = .segmentLength
-        } else if dots == 1 || dots == 3 {
-            truncation = .missingSegments
         } else if Self.roundLimits.contains(length) || (end == count && Self.roundLimits.contains(count))
             || Self.roundLimits.contains(end - Self.fieldStart(line, before: start))
         {
             truncation = .roundLimit
+        } else if badSegment {
+            truncation = .segmentLength
+        } else if dots == 1 || dots == 3 {
+            truncation = .missingSegments
         }
-        return TokenHit(
+        return .token(TokenHit(
             start: start, length: length, fingerprint: fingerprint, kind: facts.kind, segments: dots + 1,
-            truncation: truncation, alg: facts.alg)
+            truncation: truncation, alg: facts.alg))
     }
 
     /// Start of the field holding the token: just after the closest preceding quote, space, tab or start of line.

@@ -9,6 +9,22 @@ import Glibc
 
 @main
 struct JWTSift: ParsableCommand {
+    /// Runs the command; usage and configuration errors exit with 2 (the documented contract), not
+    /// ArgumentParser's default 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error).rawValue == ExitCode.validationFailure.rawValue {
+                printError(fullMessage(for: error))
+                printError(usageString())
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "jwtsift",
         abstract: "Find out from the logs why JWT authentication failed.",

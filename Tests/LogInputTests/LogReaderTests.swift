@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+@testable import LogInput
+
+/// A temporary directory removed at the end of each test.
+final class TempDir {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/jwtsift-test-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        path = String(cString: p!)
+    }
+
+    deinit { _ = system("rm -rf '\(path)'") }
+
+    @discardableResult
+    func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let full = path + "/" + name
+        if let slash = name.lastIndex(of: "/") { _ = system("mkdir -p '\(path)/\(name[..<slash])'") }
+        let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        bytes.withUnsafeBytes { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        return full
+    }
+
+    func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
+}
+
+/// Reads a source completely and returns the lines (as the reader delivered them) and the summary.
+func readAll(_ source: InputSource, options: ReaderOptions = ReaderOptions()) throws -> (chunks: [LogChunkCopy], summary: ReadSummary) {
+    var chunks: [LogChunkCopy] = []
+    let summary = try LogReader(source: source, options: options).read { c in
+        chunks.append(LogChunkCopy(bytes: Array(c.bytes), offset: c.streamOffset, firstLine: c.firstLine, continues: c.continuesLine, cut: c.cutAtEnd))
+        return true
+    }
+    return (chunks, summary)
+}
+
+struct LogChunkCopy {
+    var bytes: [UInt8]
+    var offset: UInt64
+    var firstLine: UInt64
+    var continues: Bool
+    var cut: Bool
+}
+
+func fixture(_ name: String) -> String {
+    #filePath.split(separator: "/").dropLast().joined(separator: "/").prepending("/") + "/Fixtures/" + name
+}
+
+extension String {
+    func prepending(_ s: String) -> String { s + self }
+}
+
+@Suite("Log reader")
+struct LogReaderTests {
+    @Test("plain file: every byte delivered once, lines counted, missing final newline counted")
+    func plain() throws {
+        let dir = TempDir()
+        let p = dir.write("a.log", "one\r\ntwo\n\nthree")
+        let (chunks, summary) = try readAll(.file(p))
+        #expect(chunks.flatMap(\.bytes) == Array("one\r\ntwo\n\nthree".utf8))
+        #expect(summary.lines == 4)
+        #expect(summary.bytes == 15)
+        #expect(!summary.compressed)
+    }
+
+    @Test("empty file")
+    func empty() throws {
+        let dir = TempDir()
+        let (chunks, summary) = try readAll(.file(dir.write("e.log", "")))
+        #expect(chunks.isEmpty)
+        #expect(summary.lines == 0)
+    }
+
+    @Test("multi-member gzip (cat a.gz b.gz) is read to the end")
+    func multiMember() throws {
+        let (chunks, summary) = try readAll(.file(fixture("multi-member.gz")))
+        #expect(String(decoding: chunks.flatMap(\.bytes), as: UTF8.self) == "first line\nsecond\nthird line\n")
+        #expect(summary.compressed)
+        #expect(summary.lines == 3)
+    }
+
+    @Test("gzip is recognised by its magic bytes, not its name")
+    func magic() throws {
+        let dir = TempDir()
+        let bytes = try #require(readFile(fixture("multi-member.gz")))
+        let p = dir.write("rotated.log.1", bytes)
+        let (_, summary) = try readAll(.file(p))
+        #expect(summary.compressed)
+        #expect(summary.lines == 3)
+        let q = dir.write("plain.gz", "not gzip\n")
+        #expect(try readAll(.file(q)).summary.compressed == false)
+    }
+
+    @Test("a corrupt archive is an error naming the path; what came before is delivered")
+    func corrupt() throws {
+        var delivered = 0
+        #expect(throws: InputError(code: .corruptArchive, path: fixture("cut-archive.gz"), reason: "")) {
+            _ = try LogReader(source: .file(fixture("cut-archive.gz"))).read { c in
+                delivered += c.bytes.count
+                return true
+            }
+        }
+        let dir = TempDir()
+        var garbage = try #require(readFile(fixture("multi-member.gz")))
+        garbage += Array("trailing junk".utf8)
+        let p = dir.write("junk.gz", garbage)
+        var text: [UInt8] = []
+        do {
+            _ = try LogReader(source: .file(p)).read { c in text += c.bytes; return true }
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .corruptArchive)
+            #expect(error.description.contains(p))
+        }
+        #expect(String(decoding: text, as: UTF8.self) == "first line\nsecond\nthird line\n")
+    }
+
+    @Test("unreadable and missing files are errors with their path")
+    func unreadable() throws {
+        let dir = TempDir()
+        #expect(throws: InputError(code: .notFound, path: dir.path + "/nope", reason: "")) {
+            _ = try readAll(.file(dir.path + "/nope"))
+        }
+        if getuid() != 0 {
+            let p = dir.write("secret.log", "x\n")
+            chmod(p, 0)
+            #expect(throws: InputError(code: .unreadable, path: p, reason: "")) { _ = try readAll(.file(p)) }
+        }
+    }
+
+    @Test("a line longer than the bound is delivered in pieces; memory stays at the bound")
+    func giantLine() throws {
+        let dir = TempDir()
+        let giant = String(repeating: "a", count: 10_000)
+        let p = dir.write("giant.log", "short\n" + giant + "\nafter\n")
+        let options = ReaderOptions(maximumLineLength: 4096, blockSize: 4096)
+        let (chunks, summary) = try readAll(.file(p), options: options)
+        #expect(chunks.allSatisfy { $0.bytes.count <= 4096 + 4096 })
+        #expect(chunks.flatMap(\.bytes).count == 6 + 10_001 + 6)
+        #expect(chunks.contains { $0.cut })
+        let continued = chunks.filter(\.continues)
+        #expect(!continued.isEmpty)
+        #expect(continued.allSatisfy { $0.firstLine == 2 })
+        #expect(summary.lines == 3)
+        // Offsets are contiguous.
+        var next: UInt64 = 0
+        for c in chunks {
+            #expect(c.offset == next)
+            next += UInt64(c.bytes.count)
+        }
+    }
+
+    @Test("resuming from an offset skips what was read and keeps numbering lines")
+    func resume() throws {
+        let dir = TempDir()
+        let p = dir.write("g.log", "l1\nl2\nl3\n")
+        var got: [UInt8] = []
+        var firstLine: UInt64 = 0
+        let s = try LogReader(source: .file(p)).read(from: 3, line: 2) { c in
+            if firstLine == 0 { firstLine = c.firstLine }
+            got += c.bytes
+            return true
+        }
+        #expect(String(decoding: got, as: UTF8.self) == "l2\nl3\n")
+        #expect(firstLine == 2)
+        #expect(s.lines == 2)
+    }
+
+    @Test("directories expand recursively in a stable order; missing paths are reported")
+    func directories() {
+        let dir = TempDir()
+        dir.write("b/2.log", "x\n")
+        dir.write("a/z.log", "x\n")
+        dir.write("a/sub/y.log", "x\n")
+        dir.write("c.log", "x\n")
+        let (sources, errors) = InputPaths.expand([dir.path, dir.path + "/missing", "-"])
+        #expect(sources.map(\.name) == ["a/sub/y.log", "a/z.log", "b/2.log", "c.log"].map { dir.path + "/" + $0 } + ["-"])
+        #expect(errors.map(\.path) == [dir.path + "/missing"])
+    }
+
+    @Test("standard input is read through a pipe, gzip included")
+    func stdin() throws {
+        let bytes = try #require(readFile(fixture("multi-member.gz")))
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let saved = dup(0)
+        dup2(fds[0], 0)
+        close(fds[0])
+        bytes.withUnsafeBytes { _ = Glibc.write(fds[1], $0.baseAddress, $0.count) }
+        close(fds[1])
+        defer {
+            dup2(saved, 0)
+            close(saved)
+        }
+        let (chunks, summary) = try readAll(.stdin)
+        #expect(String(decoding: chunks.flatMap(\.bytes), as: UTF8.self) == "first line\nsecond\nthird line\n")
+        #expect(summary.compressed)
+    }
+}
+
+func readFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    return out
+}
