@@ -54,6 +54,13 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
 
     public var description: String { hex }
 
+    /// The digest is already uniformly distributed: one word is enough for hash tables.
+    public func hash(into hasher: inout Hasher) { hasher.combine(w0) }
+
+    public static func == (a: SHA256Digest, b: SHA256Digest) -> Bool {
+        a.w0 == b.w0 && a.w1 == b.w1 && a.w2 == b.w2 && a.w3 == b.w3
+    }
+
     public static func < (a: SHA256Digest, b: SHA256Digest) -> Bool {
         (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
     }
@@ -120,6 +127,44 @@ public enum Digest {
             _ = EVP_Digest(src.baseAddress, src.count, &out, &len, algorithm.evp, nil)
         }
         return Array(out.prefix(Int(len)))
+    }
+}
+
+/// A reusable SHA-256 context for hot loops: the digest is fetched once and the context reused, which avoids
+/// the provider lookup and locking that OpenSSL 3's one-shot `SHA256()` pays on every call.
+/// Not thread-safe: each thread owns its own (openssl-threads(7)).
+public final class SHA256Context {
+    private let ctx: OpaquePointer
+    private let md: OpaquePointer
+
+    public init() {
+        ctx = EVP_MD_CTX_new()!
+        md = EVP_MD_fetch(nil, "SHA256", nil)!
+    }
+
+    deinit {
+        EVP_MD_CTX_free(ctx)
+        EVP_MD_free(md)
+    }
+
+    /// SHA-256 of `bytes`. No allocation.
+    public func hash(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        var len: UInt32 = 0
+        withUnsafeMutableBytes(of: &out) { raw in
+            let dst = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            guard EVP_DigestInit_ex(ctx, md, nil) == 1,
+                EVP_DigestUpdate(ctx, bytes.baseAddress, bytes.count) == 1,
+                EVP_DigestFinal_ex(ctx, dst, &len) == 1
+            else {
+                // Cannot happen with a fetched SHA-256; fall back to the one-shot call.
+                _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, dst)
+                return
+            }
+        }
+        return SHA256Digest(
+            w0: UInt64(bigEndian: out.0), w1: UInt64(bigEndian: out.1),
+            w2: UInt64(bigEndian: out.2), w3: UInt64(bigEndian: out.3))
     }
 }
 

@@ -1,22 +1,25 @@
 /// A hand-written multi-phrase matcher for verification error messages.
 ///
-/// Each rule is anchored on its longest literal fragment, and within it on the bigram that is rarest in ordinary
-/// text (`jw`, `xp`, `kw`, `dx`…). The per-line loop folds bytes (ASCII lowercase, `_` → space), tests each
-/// bigram against an 8 KiB bitmap that stays in L1, and only at a hit compares the anchors filed under that bigram.
+/// Each rule is anchored on its longest literal fragment, and within it on the four bytes that are rarest in
+/// ordinary text (`jwt `, `xpir`, `idx1`…). The per-line loop folds bytes (ASCII lowercase, `_` → space) into a
+/// rolling 32-bit window, hashes it to 16 bits and tests an 8 KiB bitmap that stays in L1; only at a hit does it
+/// compare the anchors filed under that hash.
 /// The full rule (all fragments, in order) is checked only when its anchor matched. Among matching rules the
 /// highest priority wins, then the longest literal text (the most specific message).
 public struct PhraseMatcher: Sendable {
     struct Anchor: Sendable {
         var rule: Int
         var fragment: [UInt8]
-        /// Offset of the bigram inside `fragment`.
-        var bigramOffset: Int
+        /// Offset of the anchor's four bytes inside `fragment`.
+        var quadOffset: Int
     }
 
     public let rules: [PhraseRule]
     let folded: [[[UInt8]]]
     let bitmap: [UInt64]
-    let anchors: [UInt16: [Anchor]]
+    /// Anchors filed by bigram: `anchorIndex[key]` is a range into `anchorList`.
+    let anchorIndex: [UInt32]
+    let anchorList: [Anchor]
     let parser: TimestampParser
 
     /// Case fold used on both sides: ASCII lowercase, `_` → space.
@@ -27,16 +30,18 @@ public struct PhraseMatcher: Sendable {
     }()
 
     /// Approximate English letter frequencies (per mille); bytes that are not letters count as very common.
-    static func commonness(_ c: UInt8) -> Int {
-        let freq: [Character: Int] = [
-            "e": 127, "t": 91, "a": 82, "o": 75, "i": 70, "n": 67, "s": 63, "h": 61, "r": 60, "d": 43, "l": 40,
-            "c": 28, "u": 28, "m": 24, "w": 24, "f": 22, "g": 20, "y": 20, "p": 19, "b": 15, "v": 10, "k": 8,
-            "j": 2, "x": 2, "q": 1, "z": 1,
-        ]
-        if let f = freq[Character(Unicode.Scalar(c))] { return f }
-        if c >= 0x30 && c <= 0x39 { return 60 }
-        return 200
-    }
+    static let commonness: [Int] = {
+        var t = [Int](repeating: 200, count: 256)
+        let letters = Array("etaoinshrdlcumwfgypbvkjxqz".utf8)
+        let freq = [127, 91, 82, 75, 70, 67, 63, 61, 60, 43, 40, 28, 28, 24, 24, 22, 20, 20, 19, 15, 10, 8, 2, 2, 1, 1]
+        for (c, f) in zip(letters, freq) { t[Int(c)] = f }
+        for c in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(c)] = 60 }
+        return t
+    }()
+
+    /// The 16-bit hash of a folded four-byte window.
+    @inline(__always)
+    static func quadHash(_ window: UInt32) -> Int { Int((window &* 0x9E37_79B1) &>> 16) }
 
     public init(rules: [PhraseRule] = PhraseTable.rules, timeParser: TimestampParser = TimestampParser()) {
         self.rules = rules
@@ -45,24 +50,34 @@ public struct PhraseMatcher: Sendable {
         let folded = rules.map { $0.fragments.map { Array($0.utf8).map { fold[Int($0)] } } }
         self.folded = folded
         var bitmap = [UInt64](repeating: 0, count: 1024)
-        var anchors: [UInt16: [Anchor]] = [:]
+        var anchors: [Int: [Anchor]] = [:]
+        let common = Self.commonness
         for (r, fragments) in folded.enumerated() {
-            guard let longest = fragments.max(by: { $0.count < $1.count }), longest.count >= 2 else { continue }
+            guard let longest = fragments.max(by: { $0.count < $1.count }), longest.count >= 4 else { continue }
             var best = 0
             var bestScore = Int.max
-            for i in 0..<(longest.count - 1) {
-                let score = Self.commonness(longest[i]) * Self.commonness(longest[i + 1])
+            for i in 0...(longest.count - 4) {
+                let score = (0..<4).reduce(1) { $0 * common[Int(longest[i + $1])] }
                 if score < bestScore {
                     bestScore = score
                     best = i
                 }
             }
-            let key = UInt16(longest[best]) << 8 | UInt16(longest[best + 1])
-            bitmap[Int(key >> 6)] |= 1 << UInt64(key & 63)
-            anchors[key, default: []].append(Anchor(rule: r, fragment: longest, bigramOffset: best))
+            let window = (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(longest[best + $1]) }
+            let key = Self.quadHash(window)
+            bitmap[key >> 6] |= 1 << UInt64(key & 63)
+            anchors[key, default: []].append(Anchor(rule: r, fragment: longest, quadOffset: best))
         }
         self.bitmap = bitmap
-        self.anchors = anchors
+        var index = [UInt32](repeating: 0, count: 65536)
+        var list: [Anchor] = []
+        for key in anchors.keys.sorted() {
+            let entries = anchors[key]!
+            index[key] = UInt32(list.count) << 8 | UInt32(entries.count)
+            list += entries
+        }
+        self.anchorIndex = index
+        self.anchorList = list
     }
 
     /// Classifies `line` (bytes without the newline); nil when no rule matches.
@@ -75,28 +90,31 @@ public struct PhraseMatcher: Sendable {
         let n = line.count
         guard n >= 2 else { return nil }
         var best: (rule: Int, start: Int, priority: Int, length: Int)?
-        let fold = Self.fold
-        fold.withUnsafeBufferPointer { fold in
+        Self.fold.withUnsafeBufferPointer { fold in
             bitmap.withUnsafeBufferPointer { bits in
-                var skipIndex = 0
-                var i = 0
-                var prev = UInt16(fold[Int(line[0])])
-                i = 1
-                while i < n {
-                    if skipIndex < skip.count, i >= skip[skipIndex].lowerBound {
-                        i = max(i, skip[skipIndex].upperBound + 1)
-                        skipIndex += 1
-                        if i >= n { break }
-                        prev = UInt16(fold[Int(line[i - 1])])
-                        continue
+                // Scan each stretch between skipped ranges (the tokens) with a tight pointer loop.
+                var segmentStart = 0
+                var k = 0
+                while segmentStart < n {
+                    let segmentEnd = k < skip.count ? min(n, skip[k].lowerBound) : n
+                    if segmentEnd - segmentStart >= 4 {
+                        let p = line.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        var window =
+                            UInt32(fold[Int(p[segmentStart])]) << 16 | UInt32(fold[Int(p[segmentStart + 1])]) << 8
+                            | UInt32(fold[Int(p[segmentStart + 2])])
+                        var i = segmentStart + 3
+                        while i < segmentEnd {
+                            window = window &<< 8 | UInt32(fold[Int(p[i])])
+                            let key = Self.quadHash(window)
+                            if bits[key &>> 6] & (1 &<< UInt64(key & 63)) != 0 {
+                                checkAnchors(key: key, at: i - 3, line: line, best: &best)
+                            }
+                            i += 1
+                        }
                     }
-                    let cur = UInt16(fold[Int(line[i])])
-                    let key = prev << 8 | cur
-                    prev = cur
-                    if bits[Int(key >> 6)] & (1 << UInt64(key & 63)) != 0 {
-                        checkAnchors(key: key, at: i - 1, line: line, best: &best)
-                    }
-                    i += 1
+                    guard k < skip.count else { break }
+                    segmentStart = skip[k].upperBound
+                    k += 1
                 }
             }
         }
@@ -108,13 +126,14 @@ public struct PhraseMatcher: Sendable {
     }
 
     private func checkAnchors(
-        key: UInt16, at bigramStart: Int, line: UnsafeRawBufferPointer,
+        key: Int, at quadStart: Int, line: UnsafeRawBufferPointer,
         best: inout (rule: Int, start: Int, priority: Int, length: Int)?
     ) {
-        guard let list = anchors[key] else { return }
+        let entry = anchorIndex[key]
+        let first = Int(entry >> 8)
         let fold = Self.fold
-        for a in list {
-            let start = bigramStart - a.bigramOffset
+        for a in anchorList[first..<(first + Int(entry & 0xFF))] {
+            let start = quadStart - a.quadOffset
             guard start >= 0, start + a.fragment.count <= line.count else { continue }
             var ok = true
             for j in 0..<a.fragment.count where fold[Int(line[start + j])] != a.fragment[j] {

@@ -99,19 +99,20 @@ public enum PhraseTable {
     public static let rules: [PhraseRule] = {
         var all = researchedRules.map { rule -> PhraseRule in
             var r = rule
-            if let alt = ambiguous.first(where: { r.fragments.joined().contains($0.key) })?.value { r.alternative = alt }
+            if let first = r.fragments.first, let alt = ambiguous[first] { r.alternative = alt }
             return r
         }
         all += extraRules
         return all
     }()
 
-    /// Messages that name two causes; the rule's own cause is the likelier one.
+    /// Messages that name two causes (keyed by the rule's first fragment); the rule's own cause is the likelier.
     static let ambiguous: [String: Cause] = [
-        "Another algorithm expected, or no matching key(s) found": .alg_mismatch,
+        "Signed JWT rejected: Another algorithm expected, or no matching key(s) found": .alg_mismatch,
+        "An error occurred while attempting to decode the Jwt: Signed JWT rejected: Another algorithm expected, or no matching key(s) found": .alg_mismatch,
         "Jwks doesn't have key to match kid or alg from Jwt": .alg_mismatch,
         "Token is not active": .not_yet_valid,
-        "failed to verify id token signature": .key_unknown,
+        "failed to verify signature: failed to verify id token signature": .key_unknown,
         "invalid signature": .key_unknown,
     ]
 

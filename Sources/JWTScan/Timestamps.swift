@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The zone used for log times that carry no offset (`--timezone`).
 public struct LocalZone: Sendable {
     /// Seconds east of UTC for a wall-clock time given as seconds since 1970-01-01T00:00 *local*.
@@ -103,10 +109,8 @@ public struct TimestampParser: Sendable {
     // MARK: - JSON fields
 
     func jsonFieldTime(_ line: UnsafeRawBufferPointer) -> Double? {
-        var first = 0
-        while first < line.count, line[first] == 0x20 || line[first] == 0x09 { first += 1 }
         // JSON objects anywhere after a prefix also count (e.g. "2023-… app {json}"), but only if a brace is present.
-        guard line.contains(UInt8(ascii: "{")) else { return nil }
+        guard let base = line.baseAddress, memchr(base, Int32(UInt8(ascii: "{")), line.count) != nil else { return nil }
         for key in Self.jsonKeys {
             guard let at = Self.find(key, in: line, from: 0) else { continue }
             var c = ByteCursor(line, index: at + key.count)

@@ -67,6 +67,7 @@ public struct TokenScanner {
     static let roundLimits: Set<Int> = [256, 512, 1000, 1024, 2000, 2048, 4000, 4095, 4096, 8000, 8190, 8192, 16384, 32768, 65536]
 
     private var cache: [SHA256Digest: Facts] = [:]
+    private let sha256 = SHA256Context()
 
     /// Distinct candidates decoded so far (for statistics and tests).
     public private(set) var decodedCandidates = 0
@@ -179,7 +180,7 @@ public struct TokenScanner {
         if (end - segmentStart) % 4 == 1 { badSegment = true }
         let length = end - start
         let tokenBytes = UnsafeRawBufferPointer(rebasing: line[start..<end])
-        let fingerprint = Digest.sha256(tokenBytes)
+        let fingerprint = sha256.hash(tokenBytes)
         let facts: Facts
         if let cached = cache[fingerprint] {
             facts = cached

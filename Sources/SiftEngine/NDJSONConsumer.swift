@@ -15,8 +15,15 @@ public struct NDJSONConsumer: ScanConsumer {
 
     public mutating func begin(source: InputSource, facts: FileFacts?) {}
 
+    private var writer = ByteWriter()
+    private var quotedSource: (name: String, bytes: [UInt8])?
+
     public mutating func consume(_ findings: ScanFindings, source: InputSource) {
-        let name = JSONValue.quote(source.name)
+        if quotedSource?.name != source.name {
+            quotedSource = (source.name, Array(JSONValue.quote(source.name).utf8))
+        }
+        let name = quotedSource!.bytes
+        writer.bytes.removeAll(keepingCapacity: true)
         // Tokens and errors come back in line order within each list; merge them by line.
         var t = 0
         var e = 0
@@ -24,44 +31,108 @@ public struct NDJSONConsumer: ScanConsumer {
             if e >= findings.errors.count
                 || (t < findings.tokens.count && findings.tokens[t].line <= findings.errors[e].line)
             {
-                sink.write(Self.tokenRecord(findings.tokens[t], source: name))
+                Self.tokenRecord(findings.tokens[t], source: name, into: &writer)
                 t += 1
             } else {
-                sink.write(Self.errorRecord(findings.errors[e], source: name, includeMessage: includeMessages))
+                Self.errorRecord(findings.errors[e], source: name, includeMessage: includeMessages, into: &writer)
                 e += 1
             }
+            if writer.bytes.count >= 1 << 16 {
+                sink.write(writer.bytes)
+                writer.bytes.removeAll(keepingCapacity: true)
+            }
         }
+        sink.write(writer.bytes)
     }
 
     public mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
         sink.flush()
     }
 
-    static func time(_ t: Double?) -> String {
-        guard let t else { return "\"log_time\":null" }
-        return "\"log_time\":\(JSONValue.format((t * 1000).rounded() / 1000)),\"log_time_iso\":\"\(CivilTime.iso8601(t))\""
+    static func time(_ t: Double?, into w: inout ByteWriter) {
+        guard let t else {
+            w.raw("\"log_time\":null")
+            return
+        }
+        w.raw("\"log_time\":")
+        w.seconds(t)
+        w.raw(",\"log_time_iso\":\"")
+        w.iso8601(t)
+        w.raw("\"")
     }
 
-    static func opt(_ v: Int?) -> String { v.map(String.init) ?? "null" }
-
-    public static func tokenRecord(_ s: TokenSighting, source: String) -> String {
-        var r = "{\"type\":\"token\",\"source\":\(source),\"line\":\(s.line),\"offset\":\(s.offset),"
-        r += time(s.logTime) + ",\"status\":\(opt(s.status)),"
-        r += "\"fingerprint\":\"\(s.fingerprint.hex)\",\"token_kind\":\"\(s.kind.rawValue)\","
-        r += "\"alg\":\(s.alg.map(JSONValue.quote) ?? "null"),\"length\":\(s.length),\"segments\":\(s.segments),"
-        r += "\"truncated\":\(s.truncation != nil),\"truncation\":\(s.truncation.map { "\"\($0.rawValue)\"" } ?? "null"),"
-        r += "\"line_error\":\(s.lineError.map { "\"\($0.rawValue)\"" } ?? "null")}\n"
-        return r
+    static func tokenRecord(_ s: TokenSighting, source: [UInt8], into w: inout ByteWriter) {
+        w.raw("{\"type\":\"token\",\"source\":")
+        w.raw(source)
+        w.raw(",\"line\":")
+        w.int(s.line)
+        w.raw(",\"offset\":")
+        w.int(s.offset)
+        w.raw(",")
+        time(s.logTime, into: &w)
+        w.raw(",\"status\":")
+        w.optionalInt(s.status)
+        w.raw(",\"fingerprint\":\"")
+        w.hex(s.fingerprint)
+        w.raw("\",\"token_kind\":\"")
+        w.raw(s.kind.rawValue)
+        w.raw("\",\"alg\":")
+        if let alg = s.alg { w.string(alg) } else { w.raw("null") }
+        w.raw(",\"length\":")
+        w.int(s.length)
+        w.raw(",\"segments\":")
+        w.int(s.segments)
+        if let tr = s.truncation {
+            w.raw(",\"truncated\":true,\"truncation\":\"")
+            w.raw(tr.rawValue)
+            w.raw("\"")
+        } else {
+            w.raw(",\"truncated\":false,\"truncation\":null")
+        }
+        w.raw(",\"line_error\":")
+        if let c = s.lineError {
+            w.raw("\"")
+            w.raw(c.rawValue)
+            w.raw("\"}\n")
+        } else {
+            w.raw("null}\n")
+        }
     }
 
-    public static func errorRecord(_ s: ErrorSighting, source: String, includeMessage: Bool) -> String {
+    static func errorRecord(_ s: ErrorSighting, source: [UInt8], includeMessage: Bool, into w: inout ByteWriter) {
         let rule = PhraseTable.rules[s.rule]
-        var r = "{\"type\":\"error\",\"source\":\(source),\"line\":\(s.line),\"offset\":\(s.offset),"
-        r += time(s.logTime) + ",\"status\":\(opt(s.status)),"
-        r += "\"cause\":\"\(s.cause.rawValue)\",\"alternative_cause\":\(s.alternative.map { "\"\($0.rawValue)\"" } ?? "null"),"
-        r += "\"rule\":\(JSONValue.quote(rule.row)),\"emitter\":\(JSONValue.quote(rule.emitter)),"
-        r += "\"details\":\(s.details.json),\"fingerprint\":\(s.token.map { "\"\($0.hex)\"" } ?? "null")"
-        if includeMessage { r += ",\"message\":\(JSONValue.quote(s.message))" }
-        return r + "}\n"
+        w.raw("{\"type\":\"error\",\"source\":")
+        w.raw(source)
+        w.raw(",\"line\":")
+        w.int(s.line)
+        w.raw(",\"offset\":")
+        w.int(s.offset)
+        w.raw(",")
+        time(s.logTime, into: &w)
+        w.raw(",\"status\":")
+        w.optionalInt(s.status)
+        w.raw(",\"cause\":\"")
+        w.raw(s.cause.rawValue)
+        w.raw("\",\"alternative_cause\":")
+        if let a = s.alternative { w.string(a.rawValue) } else { w.raw("null") }
+        w.raw(",\"rule\":")
+        w.string(rule.row)
+        w.raw(",\"emitter\":")
+        w.string(rule.emitter)
+        w.raw(",\"details\":")
+        w.raw(s.details.json)
+        w.raw(",\"fingerprint\":")
+        if let t = s.token {
+            w.raw("\"")
+            w.hex(t)
+            w.raw("\"")
+        } else {
+            w.raw("null")
+        }
+        if includeMessage {
+            w.raw(",\"message\":")
+            w.string(s.message)
+        }
+        w.raw("}\n")
     }
 }

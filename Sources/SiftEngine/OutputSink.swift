@@ -24,6 +24,16 @@ public final class OutputSink {
         if buffer.count >= flushAt { flush() }
     }
 
+    public func write(_ bytes: [UInt8]) {
+        if buffer.isEmpty && bytes.count >= flushAt {
+            buffer = bytes
+            flush()
+            return
+        }
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= flushAt { flush() }
+    }
+
     public func flush() {
         guard !buffer.isEmpty else { return }
         defer { buffer.removeAll(keepingCapacity: true) }
