@@ -187,7 +187,9 @@ public struct LineScanner {
         if out.count > messageLimit {
             out.removeLast(out.count - messageLimit)
         }
-        // Drop a UTF-8 sequence cut by the limit, then repair anything else invalid.
-        return String(decoding: out, as: UTF8.self)
+        // Repair invalid UTF-8 (which may grow it), then cut whole characters back to the limit.
+        var message = String(decoding: out, as: UTF8.self)
+        while message.utf8.count > messageLimit { message.removeLast() }
+        return message
     }
 }

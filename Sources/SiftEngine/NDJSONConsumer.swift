@@ -61,17 +61,25 @@ public struct NDJSONConsumer: ScanConsumer {
         w.raw("\"")
     }
 
-    static func tokenRecord(_ s: TokenSighting, source: [UInt8], into w: inout ByteWriter) {
-        w.raw("{\"type\":\"token\",\"source\":")
+    /// The fields every record starts with: where it was seen and when.
+    static func location(
+        source: [UInt8], line: UInt64, offset: UInt64, time t: Double?, status: Int?, into w: inout ByteWriter
+    ) {
+        w.raw("\"source\":")
         w.raw(source)
         w.raw(",\"line\":")
-        w.int(s.line)
+        w.int(line)
         w.raw(",\"offset\":")
-        w.int(s.offset)
+        w.int(offset)
         w.raw(",")
-        time(s.logTime, into: &w)
+        time(t, into: &w)
         w.raw(",\"status\":")
-        w.optionalInt(s.status)
+        w.optionalInt(status)
+    }
+
+    static func tokenRecord(_ s: TokenSighting, source: [UInt8], into w: inout ByteWriter) {
+        w.raw("{\"type\":\"token\",")
+        location(source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, into: &w)
         w.raw(",\"fingerprint\":\"")
         w.hex(s.fingerprint)
         w.raw("\",\"token_kind\":\"")
@@ -101,16 +109,8 @@ public struct NDJSONConsumer: ScanConsumer {
 
     static func errorRecord(_ s: ErrorSighting, source: [UInt8], includeMessage: Bool, into w: inout ByteWriter) {
         let rule = PhraseTable.rules[s.rule]
-        w.raw("{\"type\":\"error\",\"source\":")
-        w.raw(source)
-        w.raw(",\"line\":")
-        w.int(s.line)
-        w.raw(",\"offset\":")
-        w.int(s.offset)
-        w.raw(",")
-        time(s.logTime, into: &w)
-        w.raw(",\"status\":")
-        w.optionalInt(s.status)
+        w.raw("{\"type\":\"error\",")
+        location(source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, into: &w)
         w.raw(",\"cause\":\"")
         w.raw(s.cause.rawValue)
         w.raw("\",\"alternative_cause\":")
