@@ -153,13 +153,13 @@ def main(path):
             text = text.split("\\n")[0]
             # Strip the access-log form and the leading wrapper arrows.
             text = text.split(" → ")[0]
-            parts = re.split(r"(\{[^}]*\}|…)", text)
+            parts = re.split(r"(\{[^}\"]*\}|…)", text)
             fragments, captures = [], []
             pending_capture = None
             for p in parts:
                 if not p:
                     continue
-                if p == "…" or (p.startswith("{") and p.endswith("}")):
+                if p == "…" or re.fullmatch(r"\{[^}\"]*\}", p):
                     if p.startswith("{"):
                         preceding = next((q for q in reversed(fragments) if q), "") if fragments else ""
                         pending_capture = capture_for(p[1:-1], cause, preceding)

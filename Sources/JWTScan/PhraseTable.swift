@@ -341,6 +341,11 @@ extension PhraseTable {
         PhraseRule(row: "241", emitter: "Envoy jwt_authn", fragments: ["Found multiple Jwt tokens"], cause: .malformed),
         PhraseRule(row: "242", emitter: "Envoy jwt_authn", fragments: ["Failed JWT authentication: "], cause: .other),
         PhraseRule(row: "244", emitter: "Istio specifics", fragments: ["The JWKS key is not yet fetched for issuer ", "), using a fake JWKS for now"], cause: .key_fetch_failed),
+        PhraseRule(row: "246", emitter: "Kong jwt plugin", fragments: ["{\"exp\":\"token expired\"}"], cause: .expired),
+        PhraseRule(row: "247", emitter: "Kong jwt plugin", fragments: ["{\"nbf\":\"token not valid yet\"}"], cause: .not_yet_valid),
+        PhraseRule(row: "248", emitter: "Kong jwt plugin", fragments: ["{\"exp\":\"must be a number\"}"], cause: .claims_invalid),
+        PhraseRule(row: "248", emitter: "Kong jwt plugin", fragments: ["{\"nbf\":\"must be a number\"}"], cause: .claims_invalid),
+        PhraseRule(row: "249", emitter: "Kong jwt plugin", fragments: ["{\"exp\":\"exceeds maximum allowed expiration\"}"], cause: .claims_invalid),
         PhraseRule(row: "252", emitter: "Kong jwt plugin", fragments: ["No credentials found for given '"], cause: .issuer_rejected),
         PhraseRule(row: "253", emitter: "Kong jwt plugin", fragments: ["No mandatory '", "' in claims"], cause: .claims_invalid),
         PhraseRule(row: "253", emitter: "Kong jwt plugin", fragments: ["Invalid '", "' in claims"], cause: .claims_invalid),
@@ -387,5 +392,6 @@ extension PhraseTable {
         PhraseRule(row: "277", emitter: "Tyk gateway", fragments: ["Key not authorized: no matching audience found in token: "], cause: .audience_rejected),
         PhraseRule(row: "278", emitter: "Tyk gateway", fragments: ["key not authorized: no matching policy"], cause: .other),
         PhraseRule(row: "279", emitter: "Managed gateways and gateways with no readable source", fragments: ["www-authenticate: Bearer scope=\"\" error=\"invalid_token\" error_description=\"the token does not have a valid audience\""], cause: .audience_rejected),
+        PhraseRule(row: "279", emitter: "Managed gateways and gateways with no readable source", fragments: ["{\"message\":\"Unauthorized\"}"], cause: .audience_rejected),
     ]
 }
