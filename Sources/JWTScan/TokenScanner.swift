@@ -151,16 +151,23 @@ public struct TokenScanner {
         var firstDot = -1
         var segmentStart = start
         var badSegment = false
-        while end < count {
-            let c = cls[Int(line[end])]
-            if c == 0 { break }
-            if c == 2 {
+        cls.withUnsafeBufferPointer { table in
+            let p = line.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            while end < count {
+                // Alphabet bytes are the common case: run over them without other work.
+                var c = table[Int(p[end])]
+                while c == 1 {
+                    end += 1
+                    guard end < count else { return }
+                    c = table[Int(p[end])]
+                }
+                if c == 0 { return }
                 if (end - segmentStart) % 4 == 1 { badSegment = true }
                 if firstDot < 0 { firstDot = end }
                 dots += 1
                 segmentStart = end + 1
+                end += 1
             }
-            end += 1
         }
         // `eyJ….x.y...` — an ellipsis after a cut token: the dots are the logger's, not the token's.
         var trailing = 0
