@@ -155,28 +155,20 @@ def main(path):
             text = text.split(" → ")[0]
             parts = re.split(r"(\{[^}\"]*\}|…)", text)
             fragments, captures = [], []
-            pending_capture = None
             for p in parts:
                 if not p:
                     continue
                 if p == "…" or re.fullmatch(r"\{[^}\"]*\}", p):
                     if p.startswith("{"):
                         preceding = next((q for q in reversed(fragments) if q), "") if fragments else ""
-                        pending_capture = capture_for(p[1:-1], cause, preceding)
-                        captures.append(pending_capture)
+                        captures.append(capture_for(p[1:-1], cause, preceding))
                     else:
                         captures.append(".ignore")
                     fragments.append(None)
                 else:
                     fragments.append(p)
-            # Collapse into literal fragments with the capture between each pair.
+            # Collapse into literal fragments with the capture after each (caps[i] follows lits[i]).
             lits, caps = [], []
-            gap = []
-            leading = True
-            for f, in zip(fragments):
-                pass
-            lits = []
-            caps = []  # caps[i] = capture after lits[i]
             cap_iter = iter(captures)
             for f in fragments:
                 if f is None:

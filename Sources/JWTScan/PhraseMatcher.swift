@@ -18,7 +18,8 @@ public struct PhraseMatcher: Sendable {
     public let rules: [PhraseRule]
     let folded: [[[UInt8]]]
     let bitmap: [UInt64]
-    /// Anchors filed by bigram: `anchorIndex[key]` is a range into `anchorList`.
+    /// Anchors filed by quad hash: `anchorIndex[key]` packs the start in `anchorList` (high 24 bits) and the
+    /// count (low 8 bits).
     let anchorIndex: [UInt32]
     let anchorList: [Anchor]
     let parser: TimestampParser
@@ -96,6 +97,7 @@ public struct PhraseMatcher: Sendable {
         var list: [Anchor] = []
         for key in anchors.keys.sorted() {
             let entries = anchors[key]!
+            precondition(entries.count <= 0xFF && list.count < 1 << 24, "too many phrase anchors under one hash")
             index[key] = UInt32(list.count) << 8 | UInt32(entries.count)
             list += entries
         }
@@ -113,29 +115,27 @@ public struct PhraseMatcher: Sendable {
         let n = line.count
         guard n >= 2 else { return nil }
         var best: (rule: Int, start: Int, priority: Int, length: Int)?
-        do {
-            bitmap.withUnsafeBufferPointer { bits in
-                // Scan each stretch between skipped ranges (the tokens) with a tight pointer loop.
-                var segmentStart = 0
-                var k = 0
-                while segmentStart < n {
-                    let segmentEnd = k < skip.count ? min(n, skip[k].lowerBound) : n
-                    if segmentEnd - segmentStart >= 4 {
-                        let base = line.baseAddress!
-                        var i = segmentStart
-                        while i + 4 <= segmentEnd {
-                            let window = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) | 0x2020_2020
-                            let key = Self.quadHash(window)
-                            if bits[key &>> 6] & (1 &<< UInt64(key & 63)) != 0 {
-                                checkAnchors(key: key, at: i, line: line, best: &best)
-                            }
-                            i += Self.stride
+        bitmap.withUnsafeBufferPointer { bits in
+            // Scan each stretch between skipped ranges (the tokens) with a tight pointer loop.
+            var segmentStart = 0
+            var k = 0
+            while segmentStart < n {
+                let segmentEnd = k < skip.count ? min(n, skip[k].lowerBound) : n
+                if segmentEnd - segmentStart >= 4 {
+                    let base = line.baseAddress!
+                    var i = segmentStart
+                    while i + 4 <= segmentEnd {
+                        let window = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) | 0x2020_2020
+                        let key = Self.quadHash(window)
+                        if bits[key &>> 6] & (1 &<< UInt64(key & 63)) != 0 {
+                            checkAnchors(key: key, at: i, line: line, best: &best)
                         }
+                        i += Self.stride
                     }
-                    guard k < skip.count else { break }
-                    segmentStart = skip[k].upperBound
-                    k += 1
                 }
+                guard k < skip.count else { break }
+                segmentStart = skip[k].upperBound
+                k += 1
             }
         }
         guard let best else { return nil }

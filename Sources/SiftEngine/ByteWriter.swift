@@ -112,6 +112,11 @@ struct ByteWriter {
         bytes.append(UInt8(ascii: "Z"))
     }
 
+    /// A JSON string, or `null`.
+    mutating func optionalString(_ s: String?) {
+        if let s { string(s) } else { raw("null") }
+    }
+
     /// Seconds with up to 3 decimals.
     mutating func seconds(_ t: Double) {
         let ms = (t * 1000).rounded()

@@ -85,26 +85,16 @@ public struct NDJSONConsumer: ScanConsumer {
         w.raw("\",\"token_kind\":\"")
         w.raw(s.kind.rawValue)
         w.raw("\",\"alg\":")
-        if let alg = s.alg { w.string(alg) } else { w.raw("null") }
+        w.optionalString(s.alg)
         w.raw(",\"length\":")
         w.int(s.length)
         w.raw(",\"segments\":")
         w.int(s.segments)
-        if let tr = s.truncation {
-            w.raw(",\"truncated\":true,\"truncation\":\"")
-            w.raw(tr.rawValue)
-            w.raw("\"")
-        } else {
-            w.raw(",\"truncated\":false,\"truncation\":null")
-        }
+        w.raw(s.truncation == nil ? ",\"truncated\":false,\"truncation\":" : ",\"truncated\":true,\"truncation\":")
+        w.optionalString(s.truncation?.rawValue)
         w.raw(",\"line_error\":")
-        if let c = s.lineError {
-            w.raw("\"")
-            w.raw(c.rawValue)
-            w.raw("\"}\n")
-        } else {
-            w.raw("null}\n")
-        }
+        w.optionalString(s.lineError?.rawValue)
+        w.raw("}\n")
     }
 
     static func errorRecord(_ s: ErrorSighting, source: [UInt8], includeMessage: Bool, into w: inout ByteWriter) {
@@ -114,7 +104,7 @@ public struct NDJSONConsumer: ScanConsumer {
         w.raw(",\"cause\":\"")
         w.raw(s.cause.rawValue)
         w.raw("\",\"alternative_cause\":")
-        if let a = s.alternative { w.string(a.rawValue) } else { w.raw("null") }
+        w.optionalString(s.alternative?.rawValue)
         w.raw(",\"rule\":")
         w.string(rule.row)
         w.raw(",\"emitter\":")

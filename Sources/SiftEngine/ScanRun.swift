@@ -59,8 +59,6 @@ public struct ScanRun {
             let (year, month) = Self.yearMonth(facts?.mtime ?? options.now)
             scanner.timeParser.fallbackYear = year
             scanner.timeParser.fallbackMonth = month
-            let lineScannerParser = scanner.timeParser
-            _ = lineScannerParser
             consumer.begin(source: source, facts: facts)
             let reader = LogReader(source: source, options: options.reader)
             do {
