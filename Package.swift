@@ -30,8 +30,10 @@ let package = Package(
         .target(name: "LogInput", dependencies: ["CZlib"]),
         /// The hand-written byte scanner: tokens, timestamps, HTTP status, error phrases.
         .target(name: "JWTScan", dependencies: ["JOSECrypto"]),
-        /// Wires input → scan → output for the `scan` command.
-        .target(name: "SiftEngine", dependencies: ["LogInput", "JWTScan", "JOSECrypto"]),
+        /// Keys, the verdict and parallel verification: decides why each token failed.
+        .target(name: "JWTVerify", dependencies: ["JWTScan", "JOSECrypto"]),
+        /// Wires input → scan → verify → output for the `scan` and `inspect` commands.
+        .target(name: "SiftEngine", dependencies: ["LogInput", "JWTScan", "JWTVerify", "JOSECrypto"]),
         /// The thin command-line front end.
         .executableTarget(
             name: "JWTSiftCLI",
@@ -43,6 +45,8 @@ let package = Package(
 
         // MARK: - Tests (Swift Testing).
         .testTarget(name: "JWTScanTests", dependencies: ["JWTScan"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "JWTVerifyTests", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SiftEngineTests",

@@ -9,6 +9,10 @@ public enum Base64URL {
         return t
     }()
 
+    /// Whether `b` is in the base64url alphabet.
+    @inlinable
+    public static func isAlphabet(_ b: UInt8) -> Bool { decodeTable[Int(b)] != 0xFF }
+
     static let encodeTable: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// How a decode went: strict JOSE wants `.canonical`.

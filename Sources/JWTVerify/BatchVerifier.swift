@@ -1,0 +1,96 @@
+import Dispatch
+import JOSECrypto
+import JWTScan
+import Synchronization
+
+/// A distinct token waiting for analysis: its exact bytes and what the scanner suspected.
+public struct PendingToken: Sendable {
+    public var fingerprint: SHA256Digest
+    public var bytes: [UInt8]
+    public var truncation: Truncation?
+
+    public init(fingerprint: SHA256Digest, bytes: [UInt8], truncation: Truncation?) {
+        self.fingerprint = fingerprint
+        self.bytes = bytes
+        self.truncation = truncation
+    }
+}
+
+/// Analyses batches of distinct tokens in parallel: fork-join over `DispatchQueue.concurrentPerform`, one
+/// ``Verifier`` (with its OpenSSL contexts) per worker, the keys shared read-only.
+///
+/// The shared state is all here: the work index (an atomic counter the workers pull from) and the result slots,
+/// each written by exactly one worker. Not itself thread-safe: one thread calls ``analyze(_:)`` at a time.
+public final class BatchVerifier {
+    public let analyzer: TokenAnalyzer
+    public let workers: Int
+    private let verifiers: [Verifier]
+
+    public init(analyzer: TokenAnalyzer, workers: Int) {
+        self.analyzer = analyzer
+        self.workers = max(1, workers)
+        self.verifiers = (0..<max(1, workers)).map { _ in Verifier() }
+    }
+
+    /// Analyses every token; results come back in the same order.
+    public func analyze(_ tokens: [PendingToken]) -> [TokenAnalysis] {
+        if tokens.isEmpty { return [] }
+        let analyzer = self.analyzer
+        if workers == 1 || tokens.count < 4 {
+            return tokens.map { analyzer.analyze($0.bytes, truncation: $0.truncation, verifier: verifiers[0]) }
+        }
+        let slots = ResultSlots(count: tokens.count)
+        let next = Atomic<Int>(0)
+        let pool = VerifierPool(verifiers)
+        // Small grains keep both cores busy when RSA and HMAC tokens are mixed.
+        let grain = max(1, min(64, tokens.count / (workers * 8)))
+        tokens.withUnsafeBufferPointer { buffer in
+            let input = SharedInput(base: buffer)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let verifier = pool.verifiers[w]
+                while true {
+                    let start = next.add(grain, ordering: .relaxed).oldValue
+                    if start >= input.base.count { break }
+                    for i in start..<min(start + grain, input.base.count) {
+                        let t = input.base[i]
+                        slots.store(i, analyzer.analyze(t.bytes, truncation: t.truncation, verifier: verifier))
+                    }
+                }
+            }
+        }
+        return slots.take()
+    }
+}
+
+/// The input array, read by all workers. Invariant: it outlives `concurrentPerform` (the call is inside
+/// `withUnsafeBufferPointer`) and nobody writes to it meanwhile.
+private struct SharedInput: @unchecked Sendable {
+    let base: UnsafeBufferPointer<PendingToken>
+}
+
+/// Each worker uses only `verifiers[w]`, its own index, so no two threads touch one `Verifier`.
+private final class VerifierPool: @unchecked Sendable {
+    let verifiers: [Verifier]
+    init(_ v: [Verifier]) { verifiers = v }
+}
+
+/// One slot per token; slot i is written by exactly one worker, and read only after `concurrentPerform` returns.
+private final class ResultSlots: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<TokenAnalysis>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: count)
+        base.initialize(repeating: TokenAnalysis(), count: count)
+    }
+
+    func store(_ i: Int, _ value: TokenAnalysis) { base[i] = value }
+
+    func take() -> [TokenAnalysis] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+}

@@ -1,0 +1,44 @@
+/// Every key of a run: an immutable snapshot, shared read-only by all verifying threads.
+public struct KeyRing: Sendable {
+    public let current: [VerificationKey]
+    public let retired: [VerificationKey]
+
+    public init(current: [VerificationKey] = [], retired: [VerificationKey] = []) {
+        self.current = current
+        self.retired = retired
+    }
+
+    public var isEmpty: Bool { current.isEmpty && retired.isEmpty }
+    public var all: [VerificationKey] { current + retired }
+
+    /// Keys whose kid is `kid` (current and retired).
+    func named(_ kid: String) -> [VerificationKey] { all.filter { $0.kid == kid } }
+
+    /// Whether any key (current or retired) could verify `alg` by its type.
+    func anyFits(_ alg: JWSAlgorithm) -> Bool { all.contains { $0.fits(alg) } }
+}
+
+/// What a verdict is judged against besides keys: accepted issuers and audiences, and leeway.
+public struct VerifyPolicy: Sendable {
+    /// `--issuer`: when non-empty, a token whose `iss` is not among them is `issuer_rejected`.
+    public var issuers: Set<String>
+    /// `--audience`: when non-empty, a token whose `aud` has none of them is `audience_rejected`.
+    public var audiences: Set<String>
+    /// `--leeway`, in seconds.
+    public var leeway: Double
+    /// Lifetimes (exp − iat) above this many seconds are flagged `long_lifetime`.
+    public var longLifetime: Double
+    /// Try the built-in list of well-known secrets against HS* tokens no given key verifies.
+    public var tryWeakSecrets: Bool
+
+    public init(
+        issuers: Set<String> = [], audiences: Set<String> = [], leeway: Double = 60, longLifetime: Double = 86_400,
+        tryWeakSecrets: Bool = true
+    ) {
+        self.issuers = issuers
+        self.audiences = audiences
+        self.leeway = leeway
+        self.longLifetime = longLifetime
+        self.tryWeakSecrets = tryWeakSecrets
+    }
+}

@@ -1,0 +1,91 @@
+import JOSECrypto
+import JWTScan
+
+/// One key jwtsift may verify with: a public key or an HMAC secret, with what its JWK said about it.
+public struct VerificationKey: Sendable {
+    public enum Material: Sendable {
+        case publicKey(PublicKey)
+        case secret(HMACSecret)
+    }
+
+    public var material: Material
+    /// The JWK `kid`, when there was one.
+    public var kid: String?
+    /// RFC 7638 thumbprint (base64url SHA-256 of the required members); for a secret read from a
+    /// `--hmac-secret-file`, its opaque id instead (a thumbprint of a secret would help guess it offline).
+    public var thumbprint: String
+    /// The JWK's declared `alg`, when it names a JWS algorithm.
+    public var declaredAlg: JWSAlgorithm?
+    /// False when `use` or `key_ops` say the key is not for verifying signatures.
+    public var verifiesSignatures: Bool
+    /// Why the key cannot verify signatures, when it cannot.
+    public var notForSignaturesReason: String?
+    /// Where it came from: "path" or "path#index".
+    public var origin: String
+    /// Loaded through `--retired-keys`.
+    public var retired: Bool
+
+    /// How the key is named in findings: its kid, or its thumbprint when it has none.
+    public var name: String { kid ?? thumbprint }
+
+    /// `RSA`, `EC`, `OKP` or `oct`.
+    public var kty: String {
+        switch material {
+        case .secret: "oct"
+        case .publicKey(let k):
+            switch k.shape {
+            case .rsa: "RSA"
+            case .ec: "EC"
+            case .edwards: "OKP"
+            }
+        }
+    }
+
+    /// A readable description without key material: "RSA 2048-bit", "oct (32 bytes)".
+    public var summary: String {
+        switch material {
+        case .secret(let s): "oct (\(s.count) bytes)"
+        case .publicKey(let k): k.shape.description
+        }
+    }
+
+    /// Whether the key's type can verify `alg` at all (before `alg`/`use` policy).
+    public func fits(_ alg: JWSAlgorithm) -> Bool {
+        switch material {
+        case .secret: alg.isHMAC
+        case .publicKey(let k): alg.scheme(for: k.shape) != nil
+        }
+    }
+
+    /// Why this key is not a candidate for a token using `alg`, or nil when it is.
+    public func refusal(for alg: JWSAlgorithm) -> String? {
+        guard fits(alg) else { return "a \(summary) key cannot verify \(alg.rawValue)" }
+        if let reason = notForSignaturesReason { return reason }
+        if let declared = declaredAlg, !alg.isAdmitted(byDeclared: declared) {
+            return "the key is declared for \(declared.rawValue), not \(alg.rawValue)"
+        }
+        return nil
+    }
+}
+
+/// RFC 7638 JWK thumbprints.
+public enum Thumbprint {
+    /// The base64url SHA-256 thumbprint of a public key.
+    public static func of(_ components: PublicComponents) -> String {
+        let json: String
+        switch components {
+        case .rsa(let n, let e):
+            json = #"{"e":"\#(Base64URL.encode(e))","kty":"RSA","n":"\#(Base64URL.encode(n))"}"#
+        case .ec(let crv, let x, let y):
+            json = #"{"crv":"\#(crv.rawValue)","kty":"EC","x":"\#(Base64URL.encode(x))","y":"\#(Base64URL.encode(y))"}"#
+        case .okp(let crv, let x):
+            json = #"{"crv":"\#(crv.rawValue)","kty":"OKP","x":"\#(Base64URL.encode(x))"}"#
+        }
+        return Base64URL.encode(Digest.sha256(json).bytes)
+    }
+
+    /// The thumbprint of a symmetric JWK (`{"k":…,"kty":"oct"}`).
+    public static func ofSecret(_ k: [UInt8]) -> String {
+        Base64URL.encode(Digest.sha256(#"{"k":"\#(Base64URL.encode(k))","kty":"oct"}"#).bytes)
+    }
+}

@@ -1,0 +1,15 @@
+/// Well-known HMAC secrets: defaults from documentation, tutorials and frameworks that end up in production.
+/// Tried only against HS* tokens that no given key verifies; a hit is flagged `weak_secret` and the secret itself
+/// is never printed. (Larger public lists exist: wallarm/jwt-secrets, ticarpi/jwt_tool's jwt-common.txt.)
+public enum WeakSecrets {
+    public static let list: [String] = [
+        "secret", "your-256-bit-secret", "your-384-bit-secret", "your-512-bit-secret", "secretkey", "secret-key",
+        "secret_key", "SECRET_KEY", "mysecret", "my-secret", "my_secret", "mysecretkey", "your-secret-key",
+        "your_secret_key", "your_jwt_secret", "jwt_secret", "jwt-secret", "jwtsecret", "JWT_SECRET", "supersecret",
+        "super-secret", "topsecret", "shhhhh", "shhhhhhared-secret", "keyboard cat", "changeme", "changeit",
+        "change-me", "password", "passw0rd", "123456", "12345678", "1234567890", "qwerty", "admin", "test", "testing",
+        "dev", "development", "default", "key", "private", "token", "jwt", "hello", "letmein", "abc123", "s3cr3t",
+        "secret123", "notasecret", "example", "HS256", "gofiber", "fastapi", "django-insecure", "laravel",
+        "ThisIsMySecretKey", "replace-me", "REPLACE_ME", "",
+    ]
+}
