@@ -73,7 +73,11 @@ public final class Verifier {
 
     private var pkeyContexts: [ContextKey: OpaquePointer] = [:]
     private var macContexts: [ContextKey: OpaquePointer] = [:]
+    /// Digest context for RSA and ECDSA (hash, then EVP_PKEY_verify on the digest).
     private let mdContext: OpaquePointer
+    /// One-shot EdDSA context. Kept apart from `mdContext`: after EVP_DigestVerifyInit a context carries the
+    /// signature operation, and a later EVP_DigestInit_ex on it would feed that operation, not a plain digest.
+    private let edContext: OpaquePointer
     private let digests: [HashAlgorithm: OpaquePointer]
     private let mac: OpaquePointer
     /// Keys whose contexts are cached here stay alive as long as the cache.
@@ -83,6 +87,7 @@ public final class Verifier {
 
     public init() {
         mdContext = EVP_MD_CTX_new()!
+        edContext = EVP_MD_CTX_new()!
         var d: [HashAlgorithm: OpaquePointer] = [:]
         for h in [HashAlgorithm.sha256, .sha384, .sha512] { d[h] = EVP_MD_fetch(nil, h.name, nil)! }
         digests = d
@@ -92,6 +97,7 @@ public final class Verifier {
     deinit {
         dropContexts()
         EVP_MD_CTX_free(mdContext)
+        EVP_MD_CTX_free(edContext)
         for (_, md) in digests { EVP_MD_free(md) }
         EVP_MAC_free(mac)
     }
@@ -115,11 +121,11 @@ public final class Verifier {
             return false
         case (.eddsa, .edwards(let curve)):
             guard signature.count == curve.signatureSize else { return false }
-            guard EVP_MD_CTX_reset(mdContext) == 1,
-                EVP_DigestVerifyInit(mdContext, nil, nil, nil, key.pkey) == 1
+            guard EVP_MD_CTX_reset(edContext) == 1,
+                EVP_DigestVerifyInit(edContext, nil, nil, nil, key.pkey) == 1
             else { return false }
             return EVP_DigestVerify(
-                mdContext, signature.baseAddress?.assumingMemoryBound(to: UInt8.self), signature.count,
+                edContext, signature.baseAddress?.assumingMemoryBound(to: UInt8.self), signature.count,
                 message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1
         case (.rsaPKCS1(let h), .rsa), (.rsaPSS(let h), .rsa):
             guard signature.count == key.signatureSize, let ctx = context(scheme, key) else { return false }
