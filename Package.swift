@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "JWTSiftCLI",
             dependencies: [
-                "SiftEngine",
+                "SiftEngine", "JWTVerify", "JWTScan", "LogInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SiftEngineTests",
-            dependencies: ["SiftEngine", "JWTScan", "LogInput", "JWTSiftCLI"],
+            dependencies: ["SiftEngine", "JWTScan", "JWTVerify", "JOSECrypto", "LogInput", "JWTSiftCLI"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import JWTScan
+import JWTVerify
 import LogInput
 import SiftEngine
 
@@ -30,9 +31,19 @@ extension JWTSift {
         @Flag(name: .customLong("no-messages"), help: "Leave redacted error messages out of the output.")
         var noMessages = false
 
+        @OptionGroup(title: "Verification")
+        var keyOptions: KeyOptions
+
+        @Option(help: ArgumentHelp("Threads verifying signatures (default: the number of cores).", valueName: "n"))
+        var jobs: Int?
+
         func validate() throws {
             guard !paths.isEmpty else { throw ValidationError("give at least one path, or - for standard input") }
             guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64") }
+            if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be between 1 and 1024") }
+            if noVerify && !keyOptions.paths.isEmpty {
+                throw ValidationError("--no-verify and --keys/--retired-keys/--hmac-secret-file contradict each other")
+            }
             guard ZoneOption.parse(timezone) != nil else {
                 throw ValidationError("--timezone '\(timezone)' is not UTC or an offset such as +01:00")
             }
@@ -40,14 +51,25 @@ extension JWTSift {
 
         func run() throws {
             let zone = ZoneOption.parse(timezone)!
+            var verify: VerifyOptions? = nil
+            var keyErrors = false
+            if !noVerify {
+                let (ring, hadErrors) = keyOptions.load()
+                keyErrors = hadErrors
+                verify = VerifyOptions(keys: ring, policy: keyOptions.policy, workers: jobs ?? ProcessorCount.online)
+            }
             let options = ScanOptions(
-                paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine), now: wallClock())
+                paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine), now: wallClock(),
+                verify: verify)
             let sink = OutputSink()
             var consumer = NDJSONConsumer(sink: sink, includeMessages: !noMessages)
             let totals = ScanRun(options: options).run(into: &consumer)
             sink.flush()
             for e in totals.inputErrors { printError("jwtsift: \(e)") }
             if !totals.inputErrors.isEmpty { throw ExitCode(3) }
+            // A key that could not be loaded is a configuration error, reported after the scan that ran
+            // with every other key.
+            if keyErrors { throw ExitCode(2) }
         }
     }
 }

@@ -117,11 +117,30 @@ struct ByteWriter {
         if let s { string(s) } else { raw("null") }
     }
 
+    /// A JSON array of strings.
+    mutating func strings(_ list: some Sequence<String>) {
+        raw("[")
+        var first = true
+        for s in list {
+            if !first { raw(",") }
+            first = false
+            string(s)
+        }
+        raw("]")
+    }
+
+    /// A number of seconds, or `null`.
+    mutating func optionalSeconds(_ t: Double?) {
+        if let t { seconds(t) } else { raw("null") }
+    }
+
     /// Seconds with up to 3 decimals.
     mutating func seconds(_ t: Double) {
         let ms = (t * 1000).rounded()
         guard ms.isFinite, abs(ms) < 1e17 else { raw("null"); return }
         let v = Int64(ms)
+        // -0.5 must keep its sign even though its whole part is 0.
+        if v < 0 && v > -1000 { raw("-") }
         int(Int(v / 1000))
         let frac = Int(abs(v % 1000))
         if frac != 0 {

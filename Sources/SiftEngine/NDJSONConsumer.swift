@@ -1,5 +1,6 @@
 import JOSECrypto
 import JWTScan
+import JWTVerify
 import LogInput
 
 /// Prints one JSON object per finding (`scan --no-verify --format ndjson`). Never the token itself: tokens are
@@ -18,7 +19,7 @@ public struct NDJSONConsumer: ScanConsumer {
     private var writer = ByteWriter()
     private var quotedSource: (name: String, bytes: [UInt8])?
 
-    public mutating func consume(_ findings: ScanFindings, source: InputSource) {
+    public mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource) {
         if quotedSource?.name != source.name {
             quotedSource = (source.name, Array(JSONValue.quote(source.name).utf8))
         }
@@ -31,7 +32,8 @@ public struct NDJSONConsumer: ScanConsumer {
             if e >= findings.errors.count
                 || (t < findings.tokens.count && findings.tokens[t].line <= findings.errors[e].line)
             {
-                Self.tokenRecord(findings.tokens[t], source: name, into: &writer)
+                Self.tokenRecord(
+                    findings.tokens[t], judged: t < judged.count ? judged[t] : nil, source: name, into: &writer)
                 t += 1
             } else {
                 Self.errorRecord(findings.errors[e], source: name, includeMessage: includeMessages, into: &writer)
@@ -77,7 +79,7 @@ public struct NDJSONConsumer: ScanConsumer {
         w.optionalInt(status)
     }
 
-    static func tokenRecord(_ s: TokenSighting, source: [UInt8], into w: inout ByteWriter) {
+    static func tokenRecord(_ s: TokenSighting, judged: JudgedSighting?, source: [UInt8], into w: inout ByteWriter) {
         w.raw("{\"type\":\"token\",")
         location(source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, into: &w)
         w.raw(",\"fingerprint\":\"")
@@ -94,6 +96,7 @@ public struct NDJSONConsumer: ScanConsumer {
         w.optionalString(s.truncation?.rawValue)
         w.raw(",\"line_error\":")
         w.optionalString(s.lineError?.rawValue)
+        if let judged { verdictFields(judged, into: &w) }
         w.raw("}\n")
     }
 
@@ -124,5 +127,40 @@ public struct NDJSONConsumer: ScanConsumer {
             w.string(s.message)
         }
         w.raw("}\n")
+    }
+
+    /// The verdict's fields: `cause`, `causes`, `signature`, `key`, header and claim facts, `skew`, `flags`,
+    /// the moment of judgement and a reason for anything but ok. Never the token, its signature or `sub`.
+    static func verdictFields(_ j: JudgedSighting, into w: inout ByteWriter) {
+        let a = j.analysis
+        w.raw(",\"cause\":\"")
+        w.raw(j.verdict.cause.rawValue)
+        w.raw("\",\"causes\":")
+        w.strings(j.verdict.causes.lazy.map(\.rawValue))
+        w.raw(",\"signature\":\"")
+        w.raw(a.signature.rawValue)
+        w.raw("\",\"key\":")
+        w.optionalString(a.key)
+        w.raw(",\"kid\":")
+        w.optionalString(a.kid.map { Redact.short($0) })
+        w.raw(",\"iss\":")
+        w.optionalString(a.iss.map { Redact.short($0, limit: 256) })
+        w.raw(",\"iat\":")
+        w.optionalSeconds(a.iat)
+        w.raw(",\"exp\":")
+        w.optionalSeconds(a.exp)
+        w.raw(",\"skew\":")
+        w.optionalSeconds(j.verdict.skew)
+        w.raw(",\"flags\":")
+        w.strings(a.flags.list)
+        w.raw(",\"judged_at\":")
+        w.seconds(j.at)
+        w.raw(",\"time_source\":\"")
+        w.raw(j.timeSource.rawValue)
+        w.raw("\"")
+        if j.verdict.cause != .ok {
+            w.raw(",\"reason\":")
+            w.string(a.reason(for: j.verdict.cause, at: j.at, leeway: j.leeway))
+        }
     }
 }

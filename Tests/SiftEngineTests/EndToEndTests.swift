@@ -108,7 +108,7 @@ struct Collector: ScanConsumer {
     var errors: [ErrorSighting] = []
     var ended: [String] = []
     mutating func begin(source: InputSource, facts: FileFacts?) {}
-    mutating func consume(_ findings: ScanFindings, source: InputSource) {
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource) {
         tokens += findings.tokens
         errors += findings.errors
     }

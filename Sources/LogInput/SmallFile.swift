@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole reads of small files (keys, secrets), bounded: never used for logs, which stream through ``LogReader``.
+public enum SmallFile {
+    /// The file's exact bytes. Throws when it cannot be read or holds more than `limit` bytes.
+    public static func contents(of path: String, limit: Int) throws(InputError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw InputError(code: errno == ENOENT ? .notFound : .unreadable, path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputError(code: .readFailed, path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { return out }
+            out += block[0..<n]
+            if out.count > limit {
+                throw InputError(code: .readFailed, path: path, reason: "larger than \(limit) bytes: not a key file?")
+            }
+        }
+    }
+}

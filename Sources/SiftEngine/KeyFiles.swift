@@ -1,0 +1,69 @@
+import JWTVerify
+import LogInput
+
+/// The key options of `scan` and `inspect`, as paths.
+public struct KeyPaths: Sendable {
+    /// `--keys`: JWKS, JWK, PEM or directories of them.
+    public var keys: [String]
+    /// `--retired-keys`: the same formats, keys valid before a rotation.
+    public var retired: [String]
+    /// `--hmac-secret-file`: each file's exact bytes are one secret.
+    public var secrets: [String]
+
+    public init(keys: [String] = [], retired: [String] = [], secrets: [String] = []) {
+        self.keys = keys
+        self.retired = retired
+        self.secrets = secrets
+    }
+
+    public var isEmpty: Bool { keys.isEmpty && retired.isEmpty && secrets.isEmpty }
+}
+
+/// Loads every key the options name. A file or entry that cannot be used is a problem naming the file (and the
+/// entry's index); every other key still loads.
+public enum KeyFiles {
+    public static func load(_ paths: KeyPaths) -> (KeyRing, [KeyProblem]) {
+        var current: [VerificationKey] = []
+        var retired: [VerificationKey] = []
+        var problems: [KeyProblem] = []
+
+        func files(_ arguments: [String]) -> [String] {
+            let (sources, errors) = InputPaths.expand(arguments.filter { $0 != "-" })
+            for e in errors { problems.append(KeyProblem(.error, origin: e.path, e.reason)) }
+            for a in arguments where a == "-" {
+                problems.append(KeyProblem(.error, origin: "-", "keys cannot be read from standard input; give a file"))
+            }
+            return sources.compactMap { if case .file(let p) = $0 { p } else { nil } }
+        }
+
+        func read(_ path: String) -> [UInt8]? {
+            do {
+                return try SmallFile.contents(of: path, limit: KeyLoader.maximumFileSize)
+            } catch {
+                problems.append(KeyProblem(.error, origin: path, error.reason))
+                return nil
+            }
+        }
+
+        for (arguments, isRetired) in [(paths.keys, false), (paths.retired, true)] {
+            for path in files(arguments) {
+                guard let bytes = read(path) else { continue }
+                let (keys, p) = KeyLoader.parseKeyFile(bytes, origin: path, retired: isRetired)
+                problems += p
+                if isRetired { retired += keys } else { current += keys }
+            }
+        }
+        // A secret file is used whole, as given: a directory is not a secret.
+        for path in paths.secrets {
+            if FileFacts.of(path)?.isDirectory == true {
+                problems.append(KeyProblem(.error, origin: path, "is a directory; --hmac-secret-file takes one file per secret"))
+                continue
+            }
+            guard let bytes = read(path) else { continue }
+            let (key, p) = KeyLoader.secret(bytes, origin: path, retired: false)
+            problems += p
+            if let key { current.append(key) }
+        }
+        return (KeyRing(current: current, retired: retired), problems)
+    }
+}

@@ -1,0 +1,100 @@
+import JOSECrypto
+import JWTScan
+import JWTVerify
+
+/// How `scan` verifies: keys, policy and how many threads check signatures.
+public struct VerifyOptions: Sendable {
+    public var keys: KeyRing
+    public var policy: VerifyPolicy
+    /// Threads checking signatures in parallel (`--jobs`).
+    public var workers: Int
+    /// Distinct tokens whose analysis is kept; past it the cache starts over (a token seen again is re-checked).
+    public var cacheLimit: Int
+
+    public init(keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 20) {
+        self.keys = keys
+        self.policy = policy
+        self.workers = max(1, workers)
+        self.cacheLimit = max(1, cacheLimit)
+    }
+}
+
+/// Where the moment a sighting is judged at came from.
+public enum TimeSource: String, Sendable {
+    /// The log line's own timestamp.
+    case line
+    /// The line has none: the time of the scan.
+    case scan
+}
+
+/// One token sighting with its verdict.
+public struct JudgedSighting: Sendable {
+    /// The token's analysis, shared by every sighting of it.
+    public var analysis: TokenAnalysis
+    public var verdict: Verdict
+    /// The moment of judgement (Unix seconds) and where it came from.
+    public var at: Double
+    public var timeSource: TimeSource
+    /// The leeway the verdict used.
+    public var leeway: Double
+}
+
+/// Verifies each distinct token once (by fingerprint) and judges every sighting at its own log time.
+///
+/// Per chunk: tokens not in the cache are copied out of the chunk (only those), checked in parallel through
+/// ``BatchVerifier`` and cached; then every sighting is judged, which is cheap.
+public final class TokenJudge {
+    public let options: VerifyOptions
+    /// The moment used for lines that carry no time.
+    public let now: Double
+    private let batch: BatchVerifier
+    private var cache: [SHA256Digest: TokenAnalysis] = [:]
+    /// Distinct tokens analysed (re-analyses after the cache starts over are counted again).
+    public private(set) var analysed = 0
+
+    public init(options: VerifyOptions, now: Double) {
+        self.options = options
+        self.now = now
+        self.batch = BatchVerifier(analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy), workers: options.workers)
+        cache.reserveCapacity(min(options.cacheLimit, 1 << 16))
+    }
+
+    /// Verdicts for `tokens`, in order. `bytes` is the chunk the sightings were found in, starting at stream
+    /// offset `streamOffset`.
+    public func judge(_ tokens: [TokenSighting], in bytes: UnsafeRawBufferPointer, streamOffset: UInt64) -> [JudgedSighting] {
+        var pending: [PendingToken] = []
+        var queued = Set<SHA256Digest>()
+        for t in tokens where cache[t.fingerprint] == nil && !queued.contains(t.fingerprint) {
+            queued.insert(t.fingerprint)
+            pending.append(PendingToken(fingerprint: t.fingerprint, bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation))
+        }
+        if !pending.isEmpty {
+            if cache.count + pending.count > options.cacheLimit {
+                // Start over, keeping what this chunk's other sightings need.
+                var keep: [SHA256Digest: TokenAnalysis] = [:]
+                for t in tokens { if let a = cache[t.fingerprint] { keep[t.fingerprint] = a } }
+                cache = keep
+            }
+            let results = batch.analyze(pending)
+            for (p, a) in zip(pending, results) { cache[p.fingerprint] = a }
+            analysed += pending.count
+        }
+        let leeway = options.policy.leeway
+        return tokens.map { t in
+            let analysis = cache[t.fingerprint] ?? TokenAnalysis()
+            let at = t.logTime ?? now
+            return JudgedSighting(
+                analysis: analysis, verdict: analysis.judge(at: at, leeway: leeway), at: at,
+                timeSource: t.logTime == nil ? .scan : .line, leeway: leeway)
+        }
+    }
+
+    /// The token's bytes as found in the chunk (a token cut at a piece boundary ends where the chunk does).
+    static func slice(_ t: TokenSighting, _ bytes: UnsafeRawBufferPointer, _ streamOffset: UInt64) -> [UInt8] {
+        guard t.offset >= streamOffset else { return [] }
+        let start = Int(clamping: t.offset - streamOffset)
+        guard start < bytes.count else { return [] }
+        let end = min(bytes.count, start + t.length)
+        return Array(bytes[start..<end])
+    }
+}
