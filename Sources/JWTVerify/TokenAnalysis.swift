@@ -158,20 +158,21 @@ public struct TokenAnalysis: Sendable {
     }
 
     /// A sentence on why `cause` applies at log time `t`.
-    public func reason(for cause: Cause, at t: Double, leeway: Double) -> String {
+    /// `moment` names `t` in the sentence ("the log time" in scans, "the judged time" in `inspect`).
+    public func reason(for cause: Cause, at t: Double, leeway: Double, moment: String = "the log time") -> String {
         if let r = reasons[cause] { return r }
         switch cause {
         case .expired:
             guard let exp else { break }
-            return "expired \(Duration.words(t - exp)) before the log time (leeway \(Duration.words(leeway)))"
+            return "expired \(Duration.words(t - exp)) before \(moment) (leeway \(Duration.words(leeway)))"
         case .not_yet_valid:
             guard let nbf else { break }
-            return "not valid until \(Duration.words(nbf - t)) after the log time (leeway \(Duration.words(leeway)))"
+            return "not valid until \(Duration.words(nbf - t)) after \(moment) (leeway \(Duration.words(leeway)))"
         case .issued_in_future:
             guard let iat else { break }
-            return "issued \(Duration.words(iat - t)) after the log time: the issuer's clock is ahead or the log's is behind"
+            return "issued \(Duration.words(iat - t)) after \(moment): the issuer's clock is ahead or the log's is behind"
         case .ok:
-            return "signature valid with key \(key ?? "?") and every claim holds at the log time"
+            return "signature valid with key \(key ?? "?") and every claim holds at \(moment)"
         case .unverified:
             return reasons[.unverified] ?? "no key was given that could verify it"
         default: break

@@ -86,7 +86,12 @@ public struct TokenAnalyzer: Sendable {
             return broken("the payload is not canonical base64url")
         }
         guard let (signature, sq) = Base64URL.decodeWithQuality(signatureBytes), sq == .canonical else {
-            return broken("the signature is not canonical base64url")
+            readClaims(payload, into: &a)
+            if let algorithm = JWSAlgorithm(rawValue: alg), let hint = cutSignatureHint(algorithm, kid: a.kid, characters: signatureBytes.count) {
+                a.hints.append(hint)
+            }
+            a.causes.remove(.claims_invalid)
+            return broken("the signature is not canonical base64url (\(signatureBytes.count) characters: \(signatureBytes.count % 4 == 1 ? "a length no encoder produces" : "stray trailing bits")), as when a token is cut short")
         }
         a.signatureLength = signature.count
         readClaims(payload, into: &a)
@@ -305,6 +310,17 @@ public struct TokenAnalyzer: Sendable {
             guard case .secret(let s) = key.material, s.endsInWhitespace else { continue }
             a.hints.append("secret \(s.opaqueID) (\(key.origin)) ends with whitespace or a newline: was the file written with echo?")
         }
+    }
+
+    /// For a signature segment that does not decode: how many bytes the fitting key's signature would need.
+    func cutSignatureHint(_ alg: JWSAlgorithm, kid: String?, characters: Int) -> String? {
+        for key in keys.all where (kid == nil || key.kid == nil || key.kid == kid) && key.refusal(for: alg) == nil {
+            guard case .publicKey(let k) = key.material, let need = alg.signatureLength(for: k.shape) else { continue }
+            let needChars = (need * 8 + 5) / 6
+            guard characters < needChars else { return nil }
+            return "the signature segment is \(needChars - characters) characters shorter than \(alg.rawValue) with key \(Redact.short(key.name)) needs (\(needChars)): truncated by the logger?"
+        }
+        return nil
     }
 
     /// HS* tokens no given key verifies: forged with a public key as the HMAC secret? signed with a well-known secret?

@@ -27,13 +27,20 @@ public enum KeyFiles {
         var retired: [VerificationKey] = []
         var problems: [KeyProblem] = []
 
-        func files(_ arguments: [String]) -> [String] {
-            let (sources, errors) = InputPaths.expand(arguments.filter { $0 != "-" })
-            for e in errors { problems.append(KeyProblem(.error, origin: e.path, e.reason)) }
-            for a in arguments where a == "-" {
-                problems.append(KeyProblem(.error, origin: "-", "keys cannot be read from standard input; give a file"))
+        /// Files to read, each with whether it was found inside a directory.
+        func files(_ arguments: [String]) -> [(path: String, inDirectory: Bool)] {
+            var out: [(String, Bool)] = []
+            for a in arguments {
+                if a == "-" {
+                    problems.append(KeyProblem(.error, origin: "-", "keys cannot be read from standard input; give a file"))
+                    continue
+                }
+                let (sources, errors) = InputPaths.expand([a])
+                for e in errors { problems.append(KeyProblem(.error, origin: e.path, e.reason)) }
+                let isDirectory = FileFacts.of(a)?.isDirectory == true
+                for case .file(let p) in sources { out.append((p, isDirectory)) }
             }
-            return sources.compactMap { if case .file(let p) = $0 { p } else { nil } }
+            return out
         }
 
         func read(_ path: String) -> [UInt8]? {
@@ -46,10 +53,15 @@ public enum KeyFiles {
         }
 
         for (arguments, isRetired) in [(paths.keys, false), (paths.retired, true)] {
-            for path in files(arguments) {
+            for (path, inDirectory) in files(arguments) {
                 guard let bytes = read(path) else { continue }
                 let (keys, p) = KeyLoader.parseKeyFile(bytes, origin: path, retired: isRetired)
-                problems += p
+                if inDirectory && keys.isEmpty {
+                    // A directory may hold other files (private keys, secrets, notes): skip them, say so.
+                    problems += p.map { KeyProblem(.warning, origin: $0.origin, index: $0.index, "skipped: \($0.message)") }
+                } else {
+                    problems += p
+                }
                 if isRetired { retired += keys } else { current += keys }
             }
         }

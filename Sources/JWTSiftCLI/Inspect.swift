@@ -1,0 +1,85 @@
+import ArgumentParser
+import JWTScan
+import JWTVerify
+import LogInput
+import SiftEngine
+
+extension JWTSift {
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decode, verify and judge single tokens: why does this one fail?",
+            discussion: """
+                Prefer - (standard input) to a TOKEN argument: arguments end up in shell history and process \
+                lists. Standard input may hold several tokens, one per line, with or without "Bearer ". \
+                The signature and secrets are never printed.
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case text, json
+        }
+
+        @Argument(help: "Tokens, or - to read them from standard input (one per line).")
+        var tokens: [String]
+
+        @OptionGroup(title: "Verification")
+        var keyOptions: KeyOptions
+
+        @Option(help: ArgumentHelp(
+            "The moment of judgement: RFC 3339 (2023-11-14T22:13:05Z), 2023-11-14 22:13:05 (UTC) or Unix seconds. Default: now.",
+            valueName: "time"))
+        var at: String?
+
+        @Option(help: "Output format: text, or json (one object per token, one per line).")
+        var format: Format = .text
+
+        func validate() throws {
+            guard !tokens.isEmpty else { throw ValidationError("give a token, or - to read tokens from standard input") }
+            if let at, AtOption.parse(at) == nil {
+                throw ValidationError("--at '\(Redact.short(at))' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
+            }
+        }
+
+        func run() throws {
+            var input: [[UInt8]] = []
+            for t in tokens {
+                if t == "-" {
+                    do {
+                        input += Inspection.tokens(in: try SmallFile.contents(of: "/dev/stdin", limit: 64 << 20))
+                    } catch {
+                        printError("jwtsift: standard input: \(error.reason)")
+                        throw ExitCode(2)
+                    }
+                } else {
+                    input += Inspection.tokens(in: Array(t.utf8))
+                }
+            }
+            guard !input.isEmpty else {
+                printError("jwtsift: no token given")
+                throw ExitCode(2)
+            }
+            let (ring, keyErrors) = keyOptions.load()
+            let moment = at.flatMap(AtOption.parse) ?? wallClock()
+            let results = Inspection.run(
+                input, keys: ring, policy: keyOptions.policy, at: moment, atSource: at == nil ? "now" : "--at")
+            let sink = OutputSink()
+            for (i, r) in results.enumerated() {
+                let text = format == .json ? r.json() + "\n" : r.text(index: results.count > 1 ? i + 1 : nil)
+                sink.write(Array(text.utf8))
+            }
+            sink.flush()
+            if keyErrors { throw ExitCode(2) }
+        }
+    }
+}
+
+/// Parses `--at`.
+enum AtOption {
+    static func parse(_ s: String) -> Double? {
+        if let n = Double(s), n.isFinite, n >= 0 { return n }
+        let bytes = Array(s.utf8)
+        return bytes.withUnsafeBytes { b in
+            guard let (t, end) = TimestampParser(zone: .utc).parseAt(b, 0), end == b.count else { return nil }
+            return t
+        }
+    }
+}

@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JOSECrypto
+import JWTScan
+import JWTVerify
+import SiftEngine
+import Testing
+
+@Suite("jwtsift inspect")
+struct InspectTests {
+    let t0 = 1_700_000_000
+
+    @Test("text: times with deltas, keys tried, verdict with every cause, never the signature")
+    func text() {
+        var f = SignedLogFixture()
+        defer { f.remove() }
+        let token = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2024",
+            claims: #"{"iss":"https://idp","sub":"alice","iat":\#(t0),"exp":\#(t0 + 600)}"#)
+        f.write("jwks.json", Array(f.keys.current.utf8))
+        let r = runCLI(["inspect", "-", "--keys", f.dir + "/jwks.json", "--at", "2023-11-14T22:26:32Z"],
+            stdin: "echo 'Authorization: Bearer \(token)'")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("sha256:\(Digest.sha256(Array(token.utf8)))"))
+        #expect(r.out.contains("exp         2023-11-14T22:23:20Z  expired 3 min 12 s before the judged time"))
+        #expect(r.out.contains("2024 (\(f.dir)/jwks.json#0): verified"))
+        #expect(r.out.contains("verdict     expired"))
+        #expect(r.out.contains(#""sub":"alice""#))
+        let signature = String(token.split(separator: ".")[2])
+        #expect(!r.out.contains(signature) && !r.err.contains(signature))
+    }
+
+    @Test("json: the contract fields, judged at --at given as Unix seconds")
+    func json() throws {
+        var f = SignedLogFixture()
+        defer { f.remove() }
+        let token = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2025",
+            claims: #"{"iat":\#(t0 + 3600),"exp":\#(t0 + 7200)}"#)
+        f.write("jwks.json", Array(f.keys.current.utf8))
+        let r = runCLI(["inspect", token, "--keys", f.dir + "/jwks.json", "--at", "\(t0)", "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        let o = try #require(try JSONParser.parse(r.out).objectValue)
+        #expect(o["fingerprint"]?.stringValue == "\(Digest.sha256(Array(token.utf8)))")
+        #expect(o["signature"]?.stringValue == "key_unknown")
+        #expect(o["cause"]?.stringValue == "key_unknown")
+        #expect(o["causes"]?.arrayValue?.compactMap(\.stringValue) == ["key_unknown", "issued_in_future"])
+        #expect(o["header"]?.objectValue?["kid"]?.stringValue == "2025")
+        #expect(o["claims"]?.objectValue?["exp"]?.numberValue == Double(t0 + 7200))
+        #expect(o["skew"]?.numberValue == 3600)
+        #expect(o["at_source"]?.stringValue == "--at")
+    }
+
+    @Test("several tokens: a re-encoded header is pointed out; a cut signature gets a length hint")
+    func reencodedAndTruncated() throws {
+        var f = SignedLogFixture()
+        defer { f.remove() }
+        let claims = #"{"sub":"bob","exp":\#(t0 + 600)}"#
+        let a = f.sign(f.retired, alg: "RS256", scheme: .rsaPKCS1(.sha256), kid: "2023", claims: claims)
+        let b = f.sign(f.retired, alg: "RS256", scheme: .rsaPKCS1(.sha256), kid: nil, claims: claims)
+        let cut = String(a.prefix(a.count - 40))  // 302 of 342 signature characters: stray trailing bits
+        let cleanCut = String(a.prefix(a.count - 42))  // 300 characters: decodes, 31 bytes short
+        let jwk = #"{"keys":[\#(f.keys.retired)]}"#
+        f.write("k.json", Array(jwk.utf8))
+        let results = Inspection.run(
+            [Array(a.utf8), Array(b.utf8), Array(cut.utf8), Array(cleanCut.utf8)], keys: KeyFiles.load(KeyPaths(keys: [f.dir + "/k.json"])).0,
+            policy: VerifyPolicy(), at: Double(t0), atSource: "--at")
+        #expect(results.map(\.verdict.cause) == [.ok, .ok, .malformed, .signature_invalid])
+        #expect(results[1].crossHints.first?.contains("same claims as token #1") == true)
+        #expect(results[1].crossHints.first?.contains("header was re-encoded") == true)
+        #expect(results[2].analysis.hints == ["the signature segment is 40 characters shorter than RS256 with key 2023 needs (342): truncated by the logger?"])
+        #expect(results[2].text().contains("truncated by the logger?"))
+        #expect(results[3].analysis.hints == ["the signature is 31 bytes shorter than RS256 with key 2023 needs (256): truncated by the logger?"])
+    }
+
+    @Test("pasted text: Bearer, quotes and blank lines are stripped")
+    func pasted() {
+        let text = "Bearer abc.def.ghi\n\n  \"x.y.z\",\nAuthorization: Bearer q.r.s\r\n"
+        #expect(Inspection.tokens(in: Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } == ["abc.def.ghi", "x.y.z", "q.r.s"])
+    }
+
+    @Test("usage errors exit 2")
+    func usage() {
+        #expect(runCLI(["inspect", "a.b.c", "--at", "yesterday"]).status == 2)
+        #expect(runCLI(["inspect"]).status == 2)
+        #expect(runCLI(["inspect", "-"], stdin: "printf ''").status == 2)
+    }
+}
