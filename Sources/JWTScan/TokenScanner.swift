@@ -204,7 +204,8 @@ public struct TokenScanner {
         } else if Self.followedByMarker(line, at: end) {
             truncation = .marker
         } else if Self.roundLimits.contains(length) || (end == count && Self.roundLimits.contains(count))
-            || Self.roundLimits.contains(end - Self.fieldStart(line, before: start))
+            || Self.roundLimits.contains(end - Self.fieldStart(line, before: start)),
+            !(dots == 2 && Self.isCompleteSignature(alg: facts.alg, characters: end - segmentStart))
         {
             truncation = .roundLimit
         } else if badSegment {
@@ -215,6 +216,23 @@ public struct TokenScanner {
         return .token(TokenHit(
             start: start, length: length, fingerprint: fingerprint, kind: facts.kind, segments: dots + 1,
             truncation: truncation, alg: facts.alg))
+    }
+
+    /// Whether a JWS signature segment of this many characters is exactly what `alg` produces (RSA: 1024 to
+    /// 4096-bit keys), so a token that merely happens to end at a round size is not taken for a cut one.
+    static func isCompleteSignature(alg: String?, characters n: Int) -> Bool {
+        switch alg {
+        case "HS256": n == 43
+        case "HS384": n == 64
+        case "HS512": n == 86
+        case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512": n == 171 || n == 342 || n == 512 || n == 683
+        case "ES256", "ES256K", "Ed25519": n == 86
+        case "ES384": n == 128
+        case "ES512": n == 176
+        case "EdDSA": n == 86 || n == 152
+        case "Ed448": n == 152
+        default: false
+        }
     }
 
     /// Start of the field holding the token: just after the closest preceding quote, space, tab or start of line.

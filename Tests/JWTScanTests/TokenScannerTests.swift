@@ -115,6 +115,26 @@ struct TokenScannerTests {
         #expect(f.tokens.first?.truncation == expected, "\(name)")
     }
 
+    /// A token of exactly `length` bytes whose signature segment has `signature` characters.
+    static func token(length: Int, alg: String, signature: Int) -> String {
+        var pad = ""
+        while true {
+            let t = Tok.jws(header: #"{"alg":"\#(alg)"}"#, payload: #"{"p":"\#(pad)"}"#, signature: String(repeating: "Q", count: signature))
+            if t.count >= length { return t.count == length ? t : token(length: length, alg: alg, signature: signature + 1) }
+            pad += "x"
+        }
+    }
+
+    @Test("a whole token that happens to be 256 or 512 bytes long is not taken for a cut one")
+    func roundLengthButComplete() {
+        // Found by scripts/crosscheck.py: an HS256 token of exactly 256 bytes was reported truncated.
+        #expect(scanText("Bearer \(Self.token(length: 256, alg: "HS256", signature: 43))").tokens.first?.truncation == nil)
+        #expect(scanText("Bearer \(Self.token(length: 512, alg: "ES256", signature: 86))").tokens.first?.truncation == nil)
+        #expect(scanText("Bearer \(Self.token(length: 1024, alg: "RS256", signature: 342))").tokens.first?.truncation == nil)
+        // The same lengths with a signature no algorithm produces are still suspect.
+        #expect(scanText("Bearer \(Self.token(length: 256, alg: "HS256", signature: 40))").tokens.first?.truncation == .roundLimit)
+    }
+
     @Test("a token cut at the line bound is reported as truncated, not lost")
     func lineBound() {
         var scanner = LineScanner()
