@@ -43,6 +43,9 @@ let package = Package(
             ]
         ),
 
+        /// Verification throughput for scripts/bench verify (not installed; not part of the CLI).
+        .executableTarget(name: "JWTSiftBench", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto"]),
+
         // MARK: - Tests (Swift Testing).
         .testTarget(name: "JWTScanTests", dependencies: ["JWTScan"], resources: [.copy("Fixtures")]),
         .testTarget(

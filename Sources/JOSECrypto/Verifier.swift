@@ -115,7 +115,15 @@ public final class Verifier {
     public func verify(
         _ scheme: SignatureScheme, key: PublicKey, message: UnsafeRawBufferPointer, signature: UnsafeRawBufferPointer
     ) -> Bool {
-        defer { ERR_clear_error() }
+        let ok = check(scheme, key: key, message: message, signature: signature)
+        // OpenSSL queues errors only when something failed; leave none behind for the next call.
+        if !ok { ERR_clear_error() }
+        return ok
+    }
+
+    private func check(
+        _ scheme: SignatureScheme, key: PublicKey, message: UnsafeRawBufferPointer, signature: UnsafeRawBufferPointer
+    ) -> Bool {
         switch (scheme, key.shape) {
         case (.hmac, _):
             return false
@@ -148,8 +156,10 @@ public final class Verifier {
     public func verifyMAC(
         _ hash: HashAlgorithm, secret: HMACSecret, message: UnsafeRawBufferPointer, signature: UnsafeRawBufferPointer
     ) -> Bool {
-        defer { ERR_clear_error() }
-        guard signature.count == hash.size, let ctx = macContext(hash, secret) else { return false }
+        guard signature.count == hash.size, let ctx = macContext(hash, secret) else {
+            ERR_clear_error()
+            return false
+        }
         var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         return withUnsafeMutableBytes(of: &out) { raw -> Bool in
             let dst = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -157,7 +167,10 @@ public final class Verifier {
             guard EVP_MAC_init(ctx, nil, 0, nil) == 1,
                 EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1,
                 EVP_MAC_final(ctx, dst, &len, raw.count) == 1, len == hash.size
-            else { return false }
+            else {
+                ERR_clear_error()
+                return false
+            }
             return CRYPTO_memcmp(dst, signature.baseAddress, len) == 0
         }
     }

@@ -24,31 +24,89 @@ public enum Base64URL {
     }
 
     /// Decodes `input` into a new array; nil when it holds a byte outside the alphabet or has a length ≡ 1 (mod 4).
+    @inlinable
     public static func decode(_ input: some Collection<UInt8>) -> [UInt8]? {
         decodeWithQuality(input)?.bytes
     }
 
-    /// Decodes and reports whether the encoding was canonical.
+    /// Decodes and reports whether the encoding was canonical. Contiguous inputs (arrays, slices, buffers) are
+    /// decoded in place, without a copy.
+    @inlinable
     public static func decodeWithQuality(_ input: some Collection<UInt8>) -> (bytes: [UInt8], quality: Quality)? {
-        let table = decodeTable
-        let count = input.count
-        if count % 4 == 1 { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(count * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in input {
-            let v = table[Int(c)]
-            if v == 0xFF { return nil }
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-                acc &= (1 << UInt32(bits)) - 1
+        if let r = input.withContiguousStorageIfAvailable({ decodeWithQuality(UnsafeRawBufferPointer($0)) }) { return r }
+        return Array(input).withUnsafeBytes { decodeWithQuality($0) }
+    }
+
+    /// Splits a compact JOSE serialization: the offsets of its dots (at most `maxDots + 1` are recorded), or the
+    /// offset of the first byte that is neither a dot nor base64url.
+    public static func compactDots(_ token: UnsafeRawBufferPointer, maxDots: Int = 4) -> (dots: [Int], badByte: Int?) {
+        var dots: [Int] = []
+        return decodeTable.withUnsafeBufferPointer { table in
+            for i in 0..<token.count {
+                let b = token[i]
+                if b == UInt8(ascii: ".") {
+                    dots.append(i)
+                    if dots.count > maxDots { break }
+                } else if table[Int(b)] == 0xFF {
+                    return (dots, i)
+                }
             }
+            return (dots, nil)
         }
-        return (out, acc == 0 ? .canonical : .nonCanonicalBits)
+    }
+
+    /// Decodes raw bytes: the one implementation behind every overload. Four characters at a time: an
+    /// invalid one shows as the high bit of the table's 0xFF.
+    public static func decodeWithQuality(_ input: UnsafeRawBufferPointer) -> (bytes: [UInt8], quality: Quality)? {
+        let count = input.count
+        let tail = count % 4
+        if tail == 1 { return nil }
+        let quads = count / 4
+        let outCount = quads * 3 + (tail == 0 ? 0 : tail - 1)
+        return decodeTable.withUnsafeBufferPointer { table -> (bytes: [UInt8], quality: Quality)? in
+            var bad = false
+            var canonical = true
+            let out = [UInt8](unsafeUninitializedCapacity: outCount) { buffer, initialized in
+                initialized = 0
+                var i = 0
+                var o = 0
+                for _ in 0..<quads {
+                    let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                    let c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                    if (a | b | c | d) & 0x80 != 0 {
+                        bad = true
+                        return
+                    }
+                    let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    buffer[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    buffer[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                    buffer[o + 2] = UInt8(truncatingIfNeeded: v)
+                    i += 4
+                    o += 3
+                }
+                if tail >= 2 {
+                    let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                    let c = tail == 3 ? table[Int(input[i + 2])] : 0
+                    if (a | b | c) & 0x80 != 0 {
+                        bad = true
+                        return
+                    }
+                    let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                    buffer[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    o += 1
+                    if tail == 3 {
+                        buffer[o] = UInt8(truncatingIfNeeded: v >> 8)
+                        o += 1
+                        canonical = v & 0xFF == 0  // the last character's 2 unused bits
+                    } else {
+                        canonical = v & 0xFFFF == 0  // the second character's 4 unused bits
+                    }
+                }
+                initialized = o
+            }
+            if bad { return nil }
+            return (out, canonical ? .canonical : .nonCanonicalBits)
+        }
     }
 
     /// Decodes a string.

@@ -25,7 +25,10 @@ public enum Cause: String, Sendable, CaseIterable, Hashable, Comparable, Codable
     case ok
 
     /// Position in the precedence order of the verdict (issue #3): the first cause that applies is primary.
-    public var precedence: Int { Cause.allCases.firstIndex(of: self)! }
+    public var precedence: Int { Cause.ordered.firstIndex(of: self)! }
+
+    /// Every cause in precedence order, built once (`allCases` builds a new array on each call).
+    public static let ordered: [Cause] = allCases
 
     public static func < (a: Cause, b: Cause) -> Bool { a.precedence < b.precedence }
 

@@ -137,14 +137,22 @@ public struct JSONParser {
     private mutating func parseObjectBody(depth: Int) throws(JSONError) -> JSONObject {
         index += 1
         var members: [JSONObject.Member] = []
-        var seen = Set<String>()
+        // Duplicate names: a linear look over the few members a JOSE header or claims set has; a set past that.
+        var seen: Set<String>? = nil
         skipWhitespace()
         if current == UInt8(ascii: "}") { index += 1; return JSONObject(members: members) }
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw fail("expected member name") }
             let name = try parseString()
-            guard seen.insert(name).inserted else { throw fail("duplicate member \"\(name.prefix(40))\"") }
+            let duplicate: Bool
+            if seen == nil && members.count < 16 {
+                duplicate = members.contains { $0.name == name }
+            } else {
+                if seen == nil { seen = Set(members.map(\.name)) }
+                duplicate = !seen!.insert(name).inserted
+            }
+            guard !duplicate else { throw fail("duplicate member \"\(name.prefix(40))\"") }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
@@ -195,6 +203,18 @@ public struct JSONParser {
             guard let c = current, c >= 0x30, c <= 0x39 else { throw fail("invalid exponent") }
             while let c = current, c >= 0x30, c <= 0x39 { index += 1 }
         }
+        // Plain integers of up to 15 digits (every NumericDate) are exact in a Double: no String needed.
+        let digits = index - start
+        if digits <= 15, bytes[start] != UInt8(ascii: "-") {
+            var v = 0
+            var plain = true
+            for i in start..<index {
+                let c = bytes[i]
+                guard c >= 0x30 && c <= 0x39 else { plain = false; break }
+                v = v &* 10 &+ Int(c &- 0x30)
+            }
+            if plain { return Double(v) }
+        }
         guard index - start <= 64, let d = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {
             throw fail("invalid number")
         }
@@ -221,6 +241,23 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONError) -> String {
         index += 1
+        // Fast path: no escape before the closing quote. ASCII needs no UTF-8 validation.
+        let start = index
+        var ascii = true
+        var i = index
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                index = i + 1
+                let slice = bytes[start..<i]
+                if ascii { return String(decoding: slice, as: UTF8.self) }
+                guard let s = String(validating: slice, as: UTF8.self) else { throw fail("string is not UTF-8") }
+                return s
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            if c >= 0x80 { ascii = false }
+            i += 1
+        }
         var out: [UInt8] = []
         while true {
             guard let c = current else { throw fail("unterminated string") }

@@ -27,15 +27,8 @@ public struct TokenAnalyzer: Sendable {
         }
 
         // Segments.
-        var dots: [Int] = []
-        for (i, b) in token.enumerated() {
-            if b == UInt8(ascii: ".") {
-                dots.append(i)
-                if dots.count > 4 { break }
-            } else if !Base64URL.isAlphabet(b) {
-                return broken("byte \(i + 1) is not base64url (\(Self.describe(b)))")
-            }
-        }
+        let (dots, badByte) = token.withUnsafeBytes { Base64URL.compactDots($0) }
+        if let i = badByte { return broken("byte \(i + 1) is not base64url (\(Self.describe(token[i])))") }
         a.segments = dots.count + 1
         guard !token.isEmpty else { return broken("empty token") }
         guard a.segments == 3 || a.segments == 5 else {
@@ -96,7 +89,7 @@ public struct TokenAnalyzer: Sendable {
         a.signatureLength = signature.count
         readClaims(payload, into: &a)
 
-        if alg.lowercased() == "none" {
+        if alg.utf8.count == 4 && alg.lowercased() == "none" {
             a.kind = .unsecured
             a.signature = .unsupported
             a.add(.alg_none, signature.isEmpty
@@ -361,14 +354,34 @@ public struct TokenAnalyzer: Sendable {
         b >= 0x21 && b < 0x7F ? "'\(Character(UnicodeScalar(b)))'" : "0x" + String(b, radix: 16)
     }
 
-    /// kid values that look like path traversal, SQL, shell or header injection (RFC 8725 §3.10).
+    /// kid values that look like path traversal, SQL, shell or header injection (RFC 8725 §3.10): control
+    /// bytes, / \\ ' " ; | ` < >, "..", "--", "$(" or a percent-encoded dot or slash. Bytes, no String searching.
     static func looksInjected(_ kid: String) -> Bool {
+        var kid = kid
+        kid.makeContiguousUTF8()
         if kid.utf8.count > 128 { return true }
-        if kid.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return true }
-        for needle in ["/", "\\", "..", "%2e", "%2f", "'", "\"", ";", "|", "`", "$(", "--", "<", ">"] where kid.lowercased().contains(needle) {
-            return true
-        }
-        return false
+        return kid.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            var previous: UInt8 = 0
+            for (i, c) in b.enumerated() {
+                switch c {
+                case 0..<0x20, 0x7F, UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: "'"), UInt8(ascii: "\""),
+                    UInt8(ascii: ";"), UInt8(ascii: "|"), UInt8(ascii: "`"), UInt8(ascii: "<"), UInt8(ascii: ">"):
+                    return true
+                case UInt8(ascii: "."), UInt8(ascii: "-"):
+                    if previous == c { return true }
+                case UInt8(ascii: "("):
+                    if previous == UInt8(ascii: "$") { return true }
+                case UInt8(ascii: "%"):
+                    if i + 2 < b.count, b[i + 1] == UInt8(ascii: "2") {
+                        let d = b[i + 2] | 0x20
+                        if d == UInt8(ascii: "e") || d == UInt8(ascii: "f") { return true }
+                    }
+                default: break
+                }
+                previous = c
+            }
+            return false
+        } ?? true
     }
 }
 
