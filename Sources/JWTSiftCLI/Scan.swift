@@ -31,6 +31,9 @@ extension JWTSift {
         @Flag(name: .customLong("no-messages"), help: "Leave redacted error messages out of the output.")
         var noMessages = false
 
+        @Flag(name: .shortAndLong, help: "No summary on standard error at the end.")
+        var quiet = false
+
         @OptionGroup(title: "Verification")
         var keyOptions: KeyOptions
 
@@ -66,6 +69,7 @@ extension JWTSift {
             let totals = ScanRun(options: options).run(into: &consumer)
             sink.flush()
             for e in totals.inputErrors { printError("jwtsift: \(e)") }
+            if !quiet { printError(Summary.text(totals)) }
             if !totals.inputErrors.isEmpty { throw ExitCode(3) }
             // A key that could not be loaded is a configuration error, reported after the scan that ran
             // with every other key.

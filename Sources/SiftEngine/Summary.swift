@@ -1,0 +1,37 @@
+import JWTScan
+
+/// The short end-of-run summary `scan` prints on stderr.
+public enum Summary {
+    public static func text(_ t: ScanTotals) -> String {
+        var out = "jwtsift: \(t.sources) source\(t.sources == 1 ? "" : "s"), \(t.lines) lines, \(t.bytes) bytes; "
+        out += "\(t.tokenSightings) token sightings (\(t.distinctTokensExact ? "" : "≥ ")\(t.distinctTokens) distinct), "
+        out += "\(t.errorLines) error lines\n"
+        if !t.sightingsByCause.isEmpty {
+            out += "token sightings by cause:\n"
+            out += table(t.sightingsByCause, total: t.tokenSightings)
+        }
+        if !t.errorsByCause.isEmpty {
+            out += "error messages by cause:\n"
+            out += table(t.errorsByCause, total: t.errorLines)
+        }
+        if t.truncatedTokens > 0 { out += "\(t.truncatedTokens) token sightings look cut short by the logger\n" }
+        return out
+    }
+
+    static func table(_ counts: [Cause: Int], total: Int) -> String {
+        var out = ""
+        for (cause, n) in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+            let pct = total > 0 ? Double(n) * 100 / Double(total) : 0
+            let name = cause.rawValue + String(repeating: " ", count: max(1, 18 - cause.rawValue.count))
+            let count = String(n)
+            out += "  \(name)\(String(repeating: " ", count: max(0, 9 - count.count)))\(count)  \(percent(pct))\n"
+        }
+        return out
+    }
+
+    static func percent(_ p: Double) -> String {
+        let tenths = Int((p * 10).rounded())
+        let s = "\(tenths / 10).\(tenths % 10)%"
+        return String(repeating: " ", count: max(0, 6 - s.count)) + s
+    }
+}
