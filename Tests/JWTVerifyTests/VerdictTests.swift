@@ -343,6 +343,26 @@ import Testing
         #expect(a.judge(at: VerdictTests.t0, leeway: 60).cause == .key_unknown)
     }
 
+    @Test("x5c: a certificate for the JWK's own key loads; one for another key is an error")
+    func x5c() throws {
+        let pem = try #require(FileManager.default.contents(atPath: fixturePath("rsa-cert.pem")))
+        let text = String(decoding: pem, as: UTF8.self)
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        let certKey = KeyLoader.parseKeyFile(Array(pem), origin: "c", retired: false).0[0]
+        guard case .publicKey(let k) = certKey.material, case .rsa(let n, let e) = k.components else {
+            Issue.record("no RSA key in the certificate")
+            return
+        }
+        let same = #"{"kty":"RSA","kid":"c","n":"\#(Base64URL.encode(n))","e":"\#(Base64URL.encode(e))","x5c":["\#(body)"]}"#
+        let (keys, problems) = KeyLoader.parseKeyFile(Array(same.utf8), origin: "x.json", retired: false)
+        #expect(keys.count == 1 && problems.isEmpty, "\(problems)")
+        let other = TestSigner(.RS256, kid: "o")
+        let mismatched = other.jwk.dropLast() + #","x5c":["\#(body)"]}"#
+        let (none, errors) = KeyLoader.parseKeyFile(Array(mismatched.utf8), origin: "x.json", retired: false)
+        #expect(none.isEmpty)
+        #expect(errors.contains { $0.severity == .error && $0.message.contains("different key") })
+    }
+
     @Test func hmacSecretsHaveOpaqueIDs() {
         let (key, _) = KeyLoader.secret(Array("a-long-enough-secret-for-hs256-ok".utf8), origin: "s", retired: false)
         #expect(key?.name.hasPrefix("hmac:") == true)
