@@ -32,19 +32,21 @@ let package = Package(
         .target(name: "JWTScan", dependencies: ["JOSECrypto"]),
         /// Keys, the verdict and parallel verification: decides why each token failed.
         .target(name: "JWTVerify", dependencies: ["JWTScan", "JOSECrypto"]),
+        /// The findings database: schema, migrations and the one writer (the only importer of `CSQLite`).
+        .target(name: "FindingsStore", dependencies: ["CSQLite"]),
         /// Wires input → scan → verify → output for the `scan` and `inspect` commands.
-        .target(name: "SiftEngine", dependencies: ["LogInput", "JWTScan", "JWTVerify", "JOSECrypto"]),
+        .target(name: "SiftEngine", dependencies: ["LogInput", "JWTScan", "JWTVerify", "JOSECrypto", "FindingsStore"]),
         /// The thin command-line front end.
         .executableTarget(
             name: "JWTSiftCLI",
             dependencies: [
-                "SiftEngine", "JWTVerify", "JWTScan", "LogInput",
+                "SiftEngine", "JWTVerify", "JWTScan", "LogInput", "FindingsStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         /// Verification throughput for scripts/bench verify (not installed; not part of the CLI).
-        .executableTarget(name: "JWTSiftBench", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto"]),
+        .executableTarget(name: "JWTSiftBench", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto", "FindingsStore"]),
 
         // MARK: - Tests (Swift Testing).
         .testTarget(name: "JWTScanTests", dependencies: ["JWTScan"], resources: [.copy("Fixtures")]),
@@ -53,7 +55,7 @@ let package = Package(
         .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SiftEngineTests",
-            dependencies: ["SiftEngine", "JWTScan", "JWTVerify", "JOSECrypto", "LogInput", "JWTSiftCLI"],
+            dependencies: ["SiftEngine", "JWTScan", "JWTVerify", "JOSECrypto", "LogInput", "FindingsStore", "JWTSiftCLI"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -13,6 +13,7 @@ import Glibc
 import Dispatch
 import JOSECrypto
 import JWTScan
+import FindingsStore
 import JWTVerify
 
 func now() -> Double {
@@ -93,7 +94,58 @@ final class Verifiers: @unchecked Sendable {
     init(_ n: Int) { list = (0..<n).map { _ in Verifier() } }
 }
 
+/// `JWTSiftBench store N`: N sightings through the store writer into a fresh database, as the scan hands them over
+/// (batches of 8,192 rows, 10,000 distinct tokens, one source). Prints "store SIGHTINGS SECONDS ROWS_PER_SECOND".
+func storeBench(_ n: Int, repeats: Int) {
+    let path = "/tmp/jwtsift-bench-\(getpid()).sqlite"
+    defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+    let db = try! FindingsDB(path: path, lockTimeout: 0) { bytes in "\(Digest.sha256(bytes))" }
+    let run = try! db.beginRun(startedAt: 0, version: "bench", commandLine: "bench", verify: true, leeway: 60)
+    let writer = StoreWriter(db: db, runID: run)
+    let plan = try! writer.sync { db throws(SQLiteError) in
+        try db.plan(SourceIdentity(path: "/bench.log", size: 0, mtime: 0, inode: 1, head: [], isStdin: false), runID: run)
+    }
+    guard case .scan(let source, _, _, _) = plan else { fatalError("a new source must be scanned") }
+    let fingerprints = (0..<10_000).map { "\(Digest.sha256(Array("token-\($0)".utf8)))" }
+    let causes = ["ok", "ok", "ok", "expired", "signature_invalid", "key_unknown"]
+    let start = now()
+    var done = 0
+    var line: UInt64 = 1
+    while done < n {
+        let rows = min(8192, n - done)
+        var batch = Batch(sourceID: source, progress: Progress(bytes: line * 300, lines: line, resumeOffset: line * 300, resumeLine: line, completed: false))
+        var index: [Int: Int] = [:]
+        for r in 0..<rows {
+            let t = ((done + r) / repeats) % fingerprints.count
+            let slot: Int
+            if let i = index[t] { slot = i } else {
+                slot = batch.tokens.count
+                index[t] = slot
+                batch.tokens.append(TokenUpsert(fingerprint: fingerprints[t], kind: "jws", alg: "RS256", kid: "k1", iss: "https://idp", signature: "valid", key: "k1", length: 600))
+            }
+            let cause = causes[(done + r) % causes.count]
+            let time = 1_700_000_000 + Double(done + r) * 0.01
+            batch.tokens[slot].saw(at: time, rolled: false)
+            batch.sightings.append(SightingRow(token: slot, line: line, offset: line * 300, logTime: time, status: 200, cause: cause, causes: cause, skew: -12.5, timeSource: "line", truncation: nil, lineError: nil))
+            line += 1
+        }
+        writer.submit(batch)
+        done += rows
+    }
+    _ = try! writer.sync { _ throws(SQLiteError) in 0 }
+    let seconds = now() - start
+    print("store \(n) \(String(format3: seconds)) \(Int(Double(n) / seconds))")
+}
+
+extension String {
+    init(format3 v: Double) { self = "\(Double(Int(v * 1000)) / 1000)" }
+}
+
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "store" {
+    storeBench(Int(arguments.dropFirst().first ?? "") ?? 2_000_000, repeats: Int(arguments.dropFirst(2).first ?? "") ?? 50)
+    exit(0)
+}
 let seconds = Double(arguments.first ?? "") ?? 2
 /// Optional second argument: only this algorithm.
 let only = arguments.dropFirst().first

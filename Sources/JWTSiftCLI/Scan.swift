@@ -1,13 +1,25 @@
 import ArgumentParser
+import FindingsStore
 import JWTScan
 import JWTVerify
 import LogInput
+#if canImport(Glibc)
+import Glibc
+#endif
 import SiftEngine
 
 extension JWTSift {
     struct Scan: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Scan logs (files, directories, gzip archives, or - for stdin) for JWTs and JWT errors.")
+            abstract: "Scan logs (files, directories, gzip archives, or - for stdin) for JWTs and JWT errors.",
+            discussion: """
+                By default findings go to the database ./jwtsift.sqlite (--db FILE), incrementally: files already \
+                scanned are skipped, grown files continue where the last run stopped, rotated files start over. \
+                --format ndjson prints one JSON object per finding on stdout instead (add --db to do both). \
+                Exit codes: 0 done; 1 findings matched --fail-on; 2 usage or configuration error; 3 some inputs \
+                could not be read (the rest were scanned); 4 the database could not be used; 130/143 stopped by \
+                SIGINT/SIGTERM (what was scanned is kept).
+                """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
             case ndjson
@@ -19,8 +31,33 @@ extension JWTSift {
         @Flag(name: .customLong("no-verify"), help: "Only find tokens and errors; do not check signatures or claims.")
         var noVerify = false
 
-        @Option(help: "Output format.")
-        var format: Format = .ndjson
+        @Option(help: "Print findings on stdout in this format instead of (or, with --db, besides) the database.")
+        var format: Format?
+
+        @Option(help: ArgumentHelp("The findings database (default ./jwtsift.sqlite unless --format is given).", valueName: "file"))
+        var db: String?
+
+        @Option(name: .customLong("ok-sightings"), help: ArgumentHelp(
+            "rows: a row per successful sighting; count: only counted in tokens.sightings (huge nightly runs).",
+            valueName: "rows|count"))
+        var okSightings: String = "rows"
+
+        @Flag(name: .customLong("keep-subjects"), help: "Store the sub claim in clear in tokens.sub (default: only its SHA-256).")
+        var keepSubjects = false
+
+        @Option(name: .customLong("lock-timeout"), help: ArgumentHelp(
+            "Seconds to wait for another run writing to the same database.", valueName: "seconds"))
+        var lockTimeout: Double = 30
+
+        @Option(help: ArgumentHelp("Only lines whose own time is at or after this (RFC 3339 or Unix seconds).", valueName: "time"))
+        var since: String?
+
+        @Option(help: ArgumentHelp("Only lines whose own time is before this.", valueName: "time"))
+        var until: String?
+
+        @Option(name: .customLong("fail-on"), help: ArgumentHelp(
+            "Exit with status 1 when a token sighting or an error message has one of these causes.", valueName: "cause,..."))
+        var failOn: String?
 
         @Option(help: "Zone for log times that carry no offset: UTC, +01:00, -0500.")
         var timezone: String = "UTC"
@@ -28,10 +65,10 @@ extension JWTSift {
         @Option(name: .customLong("max-line"), help: "Lines longer than this many bytes are scanned in pieces.")
         var maxLine: Int = 1 << 20
 
-        @Flag(name: .customLong("no-messages"), help: "Leave redacted error messages out of the output.")
+        @Flag(name: .customLong("no-messages"), help: "Leave redacted error messages out of the NDJSON output.")
         var noMessages = false
 
-        @Flag(name: .shortAndLong, help: "No summary on standard error at the end.")
+        @Flag(name: .shortAndLong, help: "No progress line and no summary on standard error.")
         var quiet = false
 
         @OptionGroup(title: "Verification")
@@ -39,6 +76,10 @@ extension JWTSift {
 
         @Option(help: ArgumentHelp("Threads verifying signatures (default: the number of cores).", valueName: "n"))
         var jobs: Int?
+
+        var failCauses: Set<Cause> {
+            Set((failOn ?? "").split(separator: ",").compactMap { Cause(rawValue: String($0).trimmingSpaces) })
+        }
 
         func validate() throws {
             guard !paths.isEmpty else { throw ValidationError("give at least one path, or - for standard input") }
@@ -50,9 +91,24 @@ extension JWTSift {
             guard ZoneOption.parse(timezone) != nil else {
                 throw ValidationError("--timezone '\(timezone)' is not UTC or an offset such as +01:00")
             }
+            guard DatabaseOptions.OkSightings(rawValue: okSightings) != nil else {
+                throw ValidationError("--ok-sightings is rows or count")
+            }
+            guard lockTimeout.isFinite, lockTimeout >= 0 else { throw ValidationError("--lock-timeout must be ≥ 0") }
+            for (name, value) in [("--since", since), ("--until", until)] {
+                if let value, AtOption.parse(value) == nil {
+                    throw ValidationError("\(name) '\(value)' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
+                }
+            }
+            if let failOn {
+                for word in failOn.split(separator: ",") where Cause(rawValue: String(word).trimmingSpaces) == nil {
+                    throw ValidationError("--fail-on: '\(word)' is not a cause (\(Cause.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+            }
         }
 
         func run() throws {
+            let startedAt = wallClock()
             let zone = ZoneOption.parse(timezone)!
             var verify: VerifyOptions? = nil
             var keyErrors = false
@@ -61,20 +117,83 @@ extension JWTSift {
                 keyErrors = hadErrors
                 verify = VerifyOptions(keys: ring, policy: keyOptions.policy, workers: jobs ?? ProcessorCount.online)
             }
-            let options = ScanOptions(
-                paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine), now: wallClock(),
+            let stop = StopSignals.install()
+            let progress = ProgressLine(enabled: !quiet && isatty(2) == 1, totalBytes: ProgressLine.totalBytes(paths))
+            var options = ScanOptions(
+                paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine), now: startedAt,
                 verify: verify)
+            options.since = since.flatMap(AtOption.parse)
+            options.until = until.flatMap(AtOption.parse)
+            options.shouldStop = { stop.requested != 0 }
+            options.onProgress = { totals in progress.update(totals) }
+
+            let dbPath = db ?? (format == nil ? "jwtsift.sqlite" : nil)
+            var session: FindingsSession? = nil
+            if let dbPath {
+                do {
+                    session = try FindingsSession(
+                        options: DatabaseOptions(
+                            path: dbPath, lockTimeout: lockTimeout, okSightings: DatabaseOptions.OkSightings(rawValue: okSightings)!,
+                            keepSubjects: keepSubjects),
+                        startedAt: startedAt, version: JWTSiftVersion.string, commandLine: CommandLine.arguments, verify: verify)
+                } catch {
+                    printError("jwtsift: \(error)")
+                    throw ExitCode(4)
+                }
+            }
             let sink = OutputSink()
-            var consumer = NDJSONConsumer(sink: sink, includeMessages: !noMessages)
-            let totals = ScanRun(options: options).run(into: &consumer)
+            let run = ScanRun(options: options)
+            let totals: ScanTotals
+            switch (format, session) {
+            case (.ndjson, let session?):
+                var tee = TeeConsumer(DatabaseConsumer(session: session), NDJSONConsumer(sink: sink, includeMessages: !noMessages))
+                totals = run.run(into: &tee)
+            case (.ndjson, nil):
+                var consumer = NDJSONConsumer(sink: sink, includeMessages: !noMessages)
+                totals = run.run(into: &consumer)
+            case (nil, let session?):
+                var consumer = DatabaseConsumer(session: session)
+                totals = run.run(into: &consumer)
+            case (nil, nil):
+                fatalError("a database path is always set without --format")
+            }
             sink.flush()
+            progress.finish()
+
+            var databaseFailed = false
+            if let session {
+                let status = session.writer.failed != nil ? "failed" : totals.interrupted ? "interrupted" : "done"
+                do {
+                    try session.finish(status: status, totals: totals, finishedAt: wallClock())
+                } catch {
+                    printError("jwtsift: \(error)")
+                    databaseFailed = true
+                }
+            }
             for e in totals.inputErrors { printError("jwtsift: \(e)") }
-            if !quiet { printError(Summary.text(totals)) }
-            if !totals.inputErrors.isEmpty { throw ExitCode(3) }
-            // A key that could not be loaded is a configuration error, reported after the scan that ran
-            // with every other key.
+            if !quiet {
+                printError(Summary.text(totals) + (dbPath.map { "findings: \($0)\n" } ?? ""))
+            }
+            if totals.interrupted { printError("jwtsift: stopped by a signal; what was scanned is kept (run again to continue)") }
+
+            // Most serious first: configuration, database, signal, unreadable inputs, --fail-on.
             if keyErrors { throw ExitCode(2) }
+            if databaseFailed { throw ExitCode(4) }
+            if totals.interrupted { throw ExitCode(stop.requested == SIGTERM ? 143 : 130) }
+            if !totals.inputErrors.isEmpty { throw ExitCode(3) }
+            let fail = failCauses
+            if !fail.isEmpty,
+                totals.sightingsByCause.keys.contains(where: fail.contains) || totals.errorsByCause.keys.contains(where: fail.contains)
+            {
+                throw ExitCode(1)
+            }
         }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }
 

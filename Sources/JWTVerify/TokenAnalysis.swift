@@ -71,6 +71,7 @@ public struct CauseSet: Sendable, Hashable, Sequence {
     public mutating func remove(_ c: Cause) { bits &= ~(1 << UInt32(c.precedence)) }
     public func contains(_ c: Cause) -> Bool { bits & (1 << UInt32(c.precedence)) != 0 }
     public var isEmpty: Bool { bits == 0 }
+    public var count: Int { bits.nonzeroBitCount }
     public var first: Cause? { bits == 0 ? nil : Cause.ordered[bits.trailingZeroBitCount] }
     public func union(_ o: CauseSet) -> CauseSet {
         var s = self

@@ -19,6 +19,14 @@ public struct LogChunk {
     public let continuesLine: Bool
     /// The last line in `bytes` is cut here at the line bound; it goes on in the next chunk.
     public let cutAtEnd: Bool
+    /// Number of `\n` bytes in `bytes`.
+    public let newlines: UInt64
+    /// Index just after the last `\n` in `bytes` (0 when there is none): where the line still open at the
+    /// chunk's end starts.
+    public let openLineStart: Int
+
+    /// Offset in the stream just after the chunk.
+    public var endOffset: UInt64 { streamOffset + UInt64(bytes.count) }
 }
 
 /// How the reader sizes its buffers.
@@ -102,10 +110,17 @@ public struct LogReader {
 
         func deliver(_ count: Int, cut: Bool) -> Bool {
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            let chunk = LogChunk(
-                bytes: bytes, streamOffset: streamOffset, firstLine: lineNumber, continuesLine: continues, cutAtEnd: cut)
-            let keepGoing = body(chunk)
             let newlines = Self.countNewlines(bytes)
+            var openLineStart = 0
+            if newlines > 0 {
+                var i = count - 1
+                while bytes[i] != 0x0A { i -= 1 }  // a newline exists: the loop stops within the chunk
+                openLineStart = i + 1
+            }
+            let chunk = LogChunk(
+                bytes: bytes, streamOffset: streamOffset, firstLine: lineNumber, continuesLine: continues, cutAtEnd: cut,
+                newlines: newlines, openLineStart: openLineStart)
+            let keepGoing = body(chunk)
             lineNumber += newlines
             summary.lines += newlines
             if !cut && count > 0 && bytes[count - 1] != 0x0A { summary.lines += 1 }

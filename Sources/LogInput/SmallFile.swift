@@ -28,4 +28,21 @@ public enum SmallFile {
             }
         }
     }
+
+    /// Up to `count` bytes from the start of the file (fewer when it is shorter); empty when it cannot be read.
+    public static func head(of path: String, count: Int) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        out.removeLast(count - got)
+        return out
+    }
 }

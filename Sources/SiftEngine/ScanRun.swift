@@ -13,6 +13,14 @@ public struct ScanOptions: Sendable {
     public var now: Double
     /// Keys and policy to verify with; nil for `--no-verify`.
     public var verify: VerifyOptions?
+    /// `--since` / `--until`: only findings on lines whose own time is in [since, until) are kept (lines without
+    /// a time are left out when either is given).
+    public var since: Double?
+    public var until: Double?
+    /// Polled once per chunk; true stops the scan at the chunk boundary (SIGINT/SIGTERM).
+    public var shouldStop: (@Sendable () -> Bool)?
+    /// Called after each chunk with the bytes read so far in this run (for a progress line).
+    public var onProgress: (@Sendable (ScanTotals) -> Void)?
 
     public init(
         paths: [String], zone: LocalZone = .utc, reader: ReaderOptions = ReaderOptions(), now: Double,
@@ -41,15 +49,42 @@ public struct ScanTotals: Sendable, Equatable {
     /// Token sightings by primary cause (verification only).
     public var sightingsByCause: [Cause: Int] = [:]
     public var truncatedTokens = 0
+    /// Sources left alone because the database says they were already scanned to their end.
+    public var sourcesSkipped = 0
+    /// The run stopped early (signal).
+    public var interrupted = false
     public var errorsByCause: [Cause: Int] = [:]
     public var inputErrors: [InputError] = []
 }
 
+/// What to do with a source, as a consumer with memory (the findings database) decides.
+public enum ReadPlan: Sendable, Equatable {
+    /// Already scanned to its end, unchanged.
+    case skip(reason: String)
+    /// Read from stream offset `offset`, which is line `line`.
+    case read(from: UInt64, line: UInt64)
+}
+
+/// Where a chunk ends: what a store records as the source's progress.
+public struct ChunkEnd: Sendable, Equatable {
+    /// Stream offset just after the chunk.
+    public var offset: UInt64
+    /// Start of the line still open at `offset` (== `offset` when the chunk ends with a newline).
+    public var openLineStart: UInt64
+    /// The number of that line.
+    public var openLine: UInt64
+
+    /// Lines completely or partly read.
+    public var linesDone: UInt64 { openLine - 1 + (offset > openLineStart ? 1 : 0) }
+}
+
 /// Receives what the scan finds, source by source.
 public protocol ScanConsumer {
-    mutating func begin(source: InputSource, facts: FileFacts?)
-    /// `judged[i]` is the verdict for `findings.tokens[i]`; empty with `--no-verify`.
-    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource)
+    /// Called before a source is read; the answer says whether and from where to read it.
+    mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan
+    /// Called for every chunk, findings or not. `judged[i]` is the verdict for `findings.tokens[i]`; empty with
+    /// `--no-verify`.
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ChunkEnd)
     mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?)
 }
 
@@ -73,19 +108,33 @@ public struct ScanRun {
         let judge = options.verify.map { TokenJudge(options: $0, now: options.now) }
         var judged: [JudgedSighting] = []
         for source in sources {
+            if options.shouldStop?() == true {
+                totals.interrupted = true
+                break
+            }
             totals.sources += 1
             let facts: FileFacts? = if case .file(let p) = source { FileFacts.of(p) } else { nil }
             let (year, month) = Self.yearMonth(facts?.mtime ?? options.now)
             scanner.timeParser.fallbackYear = year
             scanner.timeParser.fallbackMonth = month
-            consumer.begin(source: source, facts: facts)
+            let start: (offset: UInt64, line: UInt64)
+            switch consumer.begin(source: source, facts: facts) {
+            case .skip:
+                totals.sourcesSkipped += 1
+                consumer.end(source: source, summary: nil, error: nil)
+                continue
+            case .read(let offset, let line):
+                start = (offset, line)
+            }
+            var openLineStart = start.offset
             let reader = LogReader(source: source, options: options.reader)
             do {
-                let summary = try reader.read { chunk in
+                let summary = try reader.read(from: start.offset, line: start.line) { chunk in
                     findings.removeAll()
                     scanner.scan(
                         chunk.bytes, streamOffset: chunk.streamOffset, firstLine: chunk.firstLine,
                         continuesLine: chunk.continuesLine, cutAtEnd: chunk.cutAtEnd, into: &findings)
+                    if options.since != nil || options.until != nil { keepWindow(&findings) }
                     totals.tokenSightings += findings.tokens.count
                     totals.errorLines += findings.errors.count
                     for t in findings.tokens {
@@ -102,22 +151,37 @@ public struct ScanRun {
                         judged = judge.judge(findings.tokens, in: chunk.bytes, streamOffset: chunk.streamOffset)
                         for j in judged { totals.sightingsByCause[j.verdict.cause, default: 0] += 1 }
                     }
-                    if !findings.tokens.isEmpty || !findings.errors.isEmpty {
-                        consumer.consume(findings, judged: judged, source: source)
+                    if chunk.newlines > 0 { openLineStart = chunk.streamOffset + UInt64(chunk.openLineStart) }
+                    let end = ChunkEnd(
+                        offset: chunk.endOffset, openLineStart: openLineStart, openLine: chunk.firstLine + chunk.newlines)
+                    consumer.consume(findings, judged: judged, source: source, end: end)
+                    totals.bytes += UInt64(chunk.bytes.count)
+                    options.onProgress?(totals)
+                    if options.shouldStop?() == true {
+                        totals.interrupted = true
+                        return false
                     }
                     return true
                 }
-                totals.bytes += summary.bytes
                 totals.lines += summary.lines
                 consumer.end(source: source, summary: summary, error: nil)
             } catch {
                 totals.inputErrors.append(error)
                 consumer.end(source: source, summary: nil, error: error)
             }
+            if totals.interrupted { break }
         }
         totals.distinctTokens = seen.count
         totals.analysedTokens = judge?.analysed ?? 0
         return totals
+    }
+
+    /// Drops findings on lines outside [since, until) or without a time.
+    func keepWindow(_ f: inout ScanFindings) {
+        let since = options.since ?? -.infinity
+        let until = options.until ?? .infinity
+        f.tokens.removeAll { t in t.logTime.map { !($0 >= since && $0 < until) } ?? true }
+        f.errors.removeAll { e in e.logTime.map { !($0 >= since && $0 < until) } ?? true }
     }
 
     static func yearMonth(_ t: Double) -> (Int, Int) {

@@ -81,7 +81,7 @@ struct EndToEndTests {
 
     @Test("a missing input: the others are scanned, the error names the path, exit code 3")
     func missingInput() {
-        let r = runCLI(["scan", "--no-verify", "/nonexistent/x.log", fixturePath("logs/orders-api.log")])
+        let r = runCLI(["scan", "--no-verify", "--format", "ndjson", "/nonexistent/x.log", fixturePath("logs/orders-api.log")])
         #expect(r.status == 3)
         #expect(r.err.contains("/nonexistent/x.log"))
         #expect(r.out.contains("\"type\":\"token\""))
@@ -89,7 +89,7 @@ struct EndToEndTests {
 
     @Test("standard input, gzip included")
     func stdin() {
-        let r = runCLI(["scan", "--no-verify", "-"], stdin: "cat " + fixturePath("logs/haproxy.log.1.gz"))
+        let r = runCLI(["scan", "--no-verify", "--format", "ndjson", "-"], stdin: "cat " + fixturePath("logs/haproxy.log.1.gz"))
         #expect(r.status == 0)
         #expect(r.out.split(separator: "\n").count == 40)
         #expect(r.out.contains("\"source\":\"-\""))
@@ -107,8 +107,8 @@ struct Collector: ScanConsumer {
     var tokens: [TokenSighting] = []
     var errors: [ErrorSighting] = []
     var ended: [String] = []
-    mutating func begin(source: InputSource, facts: FileFacts?) {}
-    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource) {
+    mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan { .read(from: 0, line: 1) }
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ChunkEnd) {
         tokens += findings.tokens
         errors += findings.errors
     }

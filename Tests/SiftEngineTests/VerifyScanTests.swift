@@ -86,7 +86,7 @@ struct VerifyScanTests {
 
         let r = runCLI([
             "scan", f.dir + "/app.log", "--keys", f.dir + "/jwks.json", "--retired-keys", f.dir + "/retired.json",
-            "--hmac-secret-file", f.dir + "/hs.secret", "--jobs", "2",
+            "--hmac-secret-file", f.dir + "/hs.secret", "--jobs", "2", "--format", "ndjson",
         ])
         // The broken retired key is a configuration error (exit 2) that names its file and index; the scan ran.
         #expect(r.status == 2)

@@ -1,0 +1,233 @@
+/// What the scan hands the store, one batch per transaction. Plain values: the store knows nothing of the
+/// scanner's or verifier's types.
+
+/// A token to insert or update (one per distinct token in a batch), with its sightings in the batch.
+public struct TokenUpsert: Sendable {
+    public var fingerprint: String
+    public var kind: String
+    public var alg: String?
+    public var enc: String?
+    public var kid: String?
+    public var typ: String?
+    public var iss: String?
+    /// JSON array text, e.g. `["api"]`.
+    public var aud: String?
+    public var subHash: String?
+    /// Only with `--keep-subjects`.
+    public var sub: String?
+    public var iat: Double?
+    public var nbf: Double?
+    public var exp: Double?
+    public var signature: String
+    public var key: String?
+    public var flags: String
+    public var length: Int
+    /// Sightings of it in this batch (rows and rolled-up ones), their earliest and latest log times.
+    public var count = 0
+    public var okRolled = 0
+    public var firstSeen: Double?
+    public var lastSeen: Double?
+
+    public init(
+        fingerprint: String, kind: String, alg: String? = nil, enc: String? = nil, kid: String? = nil, typ: String? = nil,
+        iss: String? = nil, aud: String? = nil, subHash: String? = nil, sub: String? = nil, iat: Double? = nil,
+        nbf: Double? = nil, exp: Double? = nil, signature: String, key: String? = nil, flags: String = "", length: Int
+    ) {
+        self.fingerprint = fingerprint
+        self.kind = kind
+        self.alg = alg
+        self.enc = enc
+        self.kid = kid
+        self.typ = typ
+        self.iss = iss
+        self.aud = aud
+        self.subHash = subHash
+        self.sub = sub
+        self.iat = iat
+        self.nbf = nbf
+        self.exp = exp
+        self.signature = signature
+        self.key = key
+        self.flags = flags
+        self.length = length
+    }
+
+    /// Counts one sighting at `t`.
+    public mutating func saw(at t: Double?, rolled: Bool) {
+        count += 1
+        if rolled { okRolled += 1 }
+        if let t {
+            if firstSeen.map({ t < $0 }) ?? true { firstSeen = t }
+            if lastSeen.map({ t > $0 }) ?? true { lastSeen = t }
+        }
+    }
+}
+
+public struct SightingRow: Sendable {
+    /// Index into the batch's `tokens`.
+    public var token: Int
+    public var line: UInt64
+    public var offset: UInt64
+    public var logTime: Double?
+    public var status: Int?
+    public var cause: String
+    public var causes: String
+    public var skew: Double?
+    public var timeSource: String?
+    public var truncation: String?
+    public var lineError: String?
+
+    public init(
+        token: Int, line: UInt64, offset: UInt64, logTime: Double?, status: Int?, cause: String, causes: String,
+        skew: Double?, timeSource: String?, truncation: String?, lineError: String?
+    ) {
+        self.token = token
+        self.line = line
+        self.offset = offset
+        self.logTime = logTime
+        self.status = status
+        self.cause = cause
+        self.causes = causes
+        self.skew = skew
+        self.timeSource = timeSource
+        self.truncation = truncation
+        self.lineError = lineError
+    }
+}
+
+public struct ErrorRow: Sendable {
+    public var line: UInt64
+    public var offset: UInt64
+    public var logTime: Double?
+    public var status: Int?
+    public var cause: String
+    public var alternative: String?
+    public var rule: String
+    public var emitter: String
+    /// Already redacted and capped by the scanner.
+    public var message: String
+    /// JSON object text.
+    public var details: String
+    /// Index into the batch's `tokens`, when the line also carries a token.
+    public var token: Int?
+
+    public init(
+        line: UInt64, offset: UInt64, logTime: Double?, status: Int?, cause: String, alternative: String?, rule: String,
+        emitter: String, message: String, details: String, token: Int?
+    ) {
+        self.line = line
+        self.offset = offset
+        self.logTime = logTime
+        self.status = status
+        self.cause = cause
+        self.alternative = alternative
+        self.rule = rule
+        self.emitter = emitter
+        self.message = message
+        self.details = details
+        self.token = token
+    }
+}
+
+/// How far a source has been read when a batch is committed: the rows of the batch cover everything before it.
+public struct Progress: Sendable, Equatable {
+    /// Bytes of the (decompressed) stream done.
+    public var bytes: UInt64
+    /// Lines done (a final line without a newline counts).
+    public var lines: UInt64
+    /// Start of the line still open at `bytes` (== `bytes` after a newline): a grown file resumes here, after its
+    /// rows from here on are deleted, so a line finished by the append is counted once.
+    public var resumeOffset: UInt64
+    /// The line number at `resumeOffset`.
+    public var resumeLine: UInt64
+    /// The reader reached the end of the stream.
+    public var completed: Bool
+
+    public init(bytes: UInt64, lines: UInt64, resumeOffset: UInt64, resumeLine: UInt64, completed: Bool) {
+        self.bytes = bytes
+        self.lines = lines
+        self.resumeOffset = resumeOffset
+        self.resumeLine = resumeLine
+        self.completed = completed
+    }
+}
+
+/// One transaction's worth of findings for one source.
+public struct Batch: Sendable {
+    public var sourceID: Int64
+    public var tokens: [TokenUpsert] = []
+    public var sightings: [SightingRow] = []
+    public var errors: [ErrorRow] = []
+    public var progress: Progress
+
+    public init(sourceID: Int64, progress: Progress) {
+        self.sourceID = sourceID
+        self.progress = progress
+    }
+
+    public var rowCount: Int { sightings.count + errors.count }
+}
+
+/// A key loaded for the run (public keys by thumbprint; a secret by its opaque id).
+public struct KeyRecord: Sendable {
+    public var thumbprint: String
+    public var kid: String?
+    public var kty: String
+    public var alg: String?
+    public var origin: String
+    public var retired: Bool
+
+    public init(thumbprint: String, kid: String?, kty: String, alg: String?, origin: String, retired: Bool) {
+        self.thumbprint = thumbprint
+        self.kid = kid
+        self.kty = kty
+        self.alg = alg
+        self.origin = origin
+        self.retired = retired
+    }
+}
+
+/// What a file looks like now, for deciding whether to skip, resume or start over.
+public struct SourceIdentity: Sendable {
+    public var path: String
+    public var size: UInt64?
+    public var mtime: Double?
+    public var inode: UInt64?
+    /// The first bytes of the file (up to ``FindingsDB/headLength``), raw.
+    public var head: [UInt8]
+    public var isStdin: Bool
+
+    public init(path: String, size: UInt64?, mtime: Double?, inode: UInt64?, head: [UInt8], isStdin: Bool) {
+        self.path = path
+        self.size = size
+        self.mtime = mtime
+        self.inode = inode
+        self.head = head
+        self.isStdin = isStdin
+    }
+
+    public var looksGzip: Bool { head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B }
+}
+
+/// What to do with a source.
+public enum SourcePlan: Sendable, Equatable {
+    /// Unchanged since it was scanned to the end.
+    case skip(sourceID: Int64, reason: String)
+    /// Read from `offset` (line `line`) into source `sourceID`; `reason` says why (new, grown, rotated…).
+    case scan(sourceID: Int64, offset: UInt64, line: UInt64, reason: String)
+}
+
+/// Totals recorded on the run's row.
+public struct RunCounts: Sendable {
+    public var sources = 0
+    public var sourcesSkipped = 0
+    public var bytes: UInt64 = 0
+    public var lines: UInt64 = 0
+    public var sightings = 0
+    public var okRolled = 0
+    public var failures = 0
+    public var logErrors = 0
+    public var inputErrors = 0
+
+    public init() {}
+}

@@ -1,0 +1,201 @@
+import CSQLite
+
+/// An SQLite error: the result code, SQLite's message and what jwtsift was doing.
+public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+    public var code: Int32
+    public var message: String
+    public var context: String
+
+    public init(code: Int32, message: String, context: String) {
+        self.code = code
+        self.message = message
+        self.context = context
+    }
+
+    /// The primary result code (SQLITE_BUSY, SQLITE_FULL, SQLITE_READONLY, SQLITE_CORRUPT, …).
+    public var primary: Int32 { code & 0xFF }
+    public var isBusy: Bool { primary == SQLITE_BUSY || primary == SQLITE_LOCKED }
+
+    public var description: String {
+        let hint: String = switch primary {
+        case SQLITE_FULL: " (the disk is full)"
+        case SQLITE_READONLY: " (the database or its directory is read-only)"
+        case SQLITE_CORRUPT, SQLITE_NOTADB: " (the file is not a jwtsift database, or it is corrupt)"
+        case SQLITE_CANTOPEN: " (cannot open the file)"
+        case SQLITE_BUSY, SQLITE_LOCKED: " (another process holds the database)"
+        case SQLITE_IOERR: " (I/O error)"
+        default: ""
+        }
+        return "\(context): \(message)\(hint)"
+    }
+}
+
+/// One SQLite connection, used from one thread at a time. Owns the `sqlite3*`; closes it on deinit.
+public final class Connection {
+    let handle: OpaquePointer
+    private var closed = false
+
+    /// Opens (`create`: or creates) the database at `path`.
+    public init(path: String, readOnly: Bool = false, create: Bool = true) throws(SQLiteError) {
+        var db: OpaquePointer?
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: message, context: "opening \(path)")
+        }
+        handle = db
+    }
+
+    deinit { close() }
+
+    /// Closes the connection (statements still alive are finalized as they go). Idempotent.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ rc: Int32, _ context: String) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), context: context)
+    }
+
+    /// Runs one or more statements without results.
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        guard rc == SQLITE_OK else {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_free(message)
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: text, context: "running \(sql.prefix(60))")
+        }
+    }
+
+    public func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc, "preparing \(sql.prefix(60))") }
+        return Statement(stmt, connection: self)
+    }
+
+    /// The first column of the first row of `sql`, as an integer.
+    public func scalar(_ sql: String) throws(SQLiteError) -> Int64? {
+        let s = try prepare(sql)
+        return try s.step() ? s.int(0) : nil
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// How long a statement waits for another connection's lock before SQLITE_BUSY.
+    public func busyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+
+    public var userVersion: Int {
+        get throws(SQLiteError) { Int(try scalar("PRAGMA user_version") ?? 0) }
+    }
+
+    /// Runs `body` inside BEGIN IMMEDIATE … COMMIT; rolls back if it throws.
+    public func transaction<T>(_ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// A prepared statement. Binding is by 1-based index; `step()` returns whether a row is available.
+public final class Statement {
+    let handle: OpaquePointer
+    unowned let connection: Connection
+
+    init(_ handle: OpaquePointer, connection: Connection) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    // Bind failures mean a wrong index or type in jwtsift's own SQL, never bad input; they surface at step().
+    public func bind(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(handle, i, v) }
+    public func bind(_ i: Int32, _ v: Int) { sqlite3_bind_int64(handle, i, Int64(v)) }
+    public func bind(_ i: Int32, _ v: Double) { sqlite3_bind_double(handle, i, v) }
+    public func bind(_ i: Int32, _ v: Bool) { sqlite3_bind_int64(handle, i, v ? 1 : 0) }
+    public func bind(_ i: Int32, _ v: String) {
+        var v = v
+        v.withUTF8 { b in
+            let empty: StaticString = ""
+            let base = UnsafeRawPointer(b.baseAddress ?? empty.utf8Start).assumingMemoryBound(to: CChar.self)
+            _ = sqlite3_bind_text(handle, i, base, Int32(b.count), CSQLite_transient())
+        }
+    }
+    /// Binds text that outlives the statement's use of it (SQLite does not copy it).
+    public func bind(_ i: Int32, interned v: InternedText) { sqlite3_bind_text(handle, i, v.pointer, v.count, nil) }
+    public func bindNull(_ i: Int32) { sqlite3_bind_null(handle, i) }
+    public func bind(_ i: Int32, _ v: Int64?) { if let v { bind(i, v) } else { bindNull(i) } }
+    public func bind(_ i: Int32, _ v: Int?) { if let v { bind(i, Int64(v)) } else { bindNull(i) } }
+    public func bind(_ i: Int32, _ v: Double?) { if let v, v.isFinite { bind(i, v) } else { bindNull(i) } }
+    public func bind(_ i: Int32, _ v: String?) { if let v { bind(i, v) } else { bindNull(i) } }
+
+    /// Steps once: true when a row is ready, false when done.
+    @discardableResult
+    public func step() throws(SQLiteError) -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        let e = connection.error(sqlite3_extended_errcode(connection.handle), "executing \(String(cString: sqlite3_sql(handle)).prefix(60))")
+        sqlite3_reset(handle)
+        throw e
+    }
+
+    /// Runs to completion and resets, keeping the bindings' slots for the next use.
+    public func run() throws(SQLiteError) {
+        while try step() {}
+        sqlite3_reset(handle)
+    }
+
+    public func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    public func string(_ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(handle, column) else { return nil }
+        return String(cString: p)
+    }
+    public var columnCount: Int32 { sqlite3_column_count(handle) }
+    public func columnName(_ column: Int32) -> String { String(cString: sqlite3_column_name(handle, column)) }
+
+    /// Every row as text (NULL as nil): for tests and small queries.
+    public func allRows() throws(SQLiteError) -> [[String?]] {
+        var rows: [[String?]] = []
+        while try step() { rows.append((0..<columnCount).map { string($0) }) }
+        sqlite3_reset(handle)
+        return rows
+    }
+}
+
+/// Text kept at a fixed address for the life of the process (cause words, statuses), so statements can bind it
+/// without SQLite copying it per row.
+public struct InternedText: @unchecked Sendable {
+    public let pointer: UnsafePointer<CChar>
+    public let count: Int32
+
+    /// Never freed: made once per distinct word (a few dozen per process).
+    public init(_ s: String) {
+        let bytes = Array(s.utf8CString)
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
+        p.initialize(from: bytes, count: bytes.count)
+        pointer = UnsafePointer(p)
+        count = Int32(bytes.count - 1)
+    }
+}

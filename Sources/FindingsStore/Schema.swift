@@ -1,0 +1,175 @@
+/// The findings database's schema: a public contract (see docs/schema.md). Versions only move forward; each
+/// migration runs in one transaction and sets `PRAGMA user_version`.
+public enum Schema {
+    /// The version this build writes.
+    public static let version = 1
+
+    /// Migration `i` takes the database from version `i` to `i + 1`.
+    static let migrations: [String] = [v1]
+
+    static let v1 = """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            version TEXT NOT NULL,
+            command_line TEXT NOT NULL,
+            status TEXT NOT NULL,
+            verify INTEGER NOT NULL,
+            leeway REAL,
+            sources INTEGER NOT NULL DEFAULT 0,
+            sources_skipped INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            lines INTEGER NOT NULL DEFAULT 0,
+            sightings INTEGER NOT NULL DEFAULT 0,
+            ok_rolled INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            log_errors INTEGER NOT NULL DEFAULT 0,
+            tokens_new INTEGER NOT NULL DEFAULT 0,
+            input_errors INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            size INTEGER,
+            mtime REAL,
+            inode INTEGER,
+            head_hash TEXT,
+            head_len INTEGER,
+            compressed INTEGER NOT NULL DEFAULT 0,
+            bytes_scanned INTEGER NOT NULL DEFAULT 0,
+            lines_scanned INTEGER NOT NULL DEFAULT 0,
+            resume_offset INTEGER NOT NULL DEFAULT 0,
+            resume_line INTEGER NOT NULL DEFAULT 1,
+            completed INTEGER NOT NULL DEFAULT 0,
+            first_run_id INTEGER,
+            last_run_id INTEGER,
+            replaced_by INTEGER
+        );
+        CREATE INDEX sources_path ON sources(path);
+
+        CREATE TABLE tokens (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            alg TEXT,
+            enc TEXT,
+            kid TEXT,
+            typ TEXT,
+            iss TEXT,
+            aud TEXT,
+            sub_hash TEXT,
+            sub TEXT,
+            iat REAL,
+            nbf REAL,
+            exp REAL,
+            signature TEXT NOT NULL,
+            key TEXT,
+            flags TEXT NOT NULL DEFAULT '',
+            length INTEGER,
+            first_seen REAL,
+            last_seen REAL,
+            sightings INTEGER NOT NULL DEFAULT 0,
+            ok_rolled INTEGER NOT NULL DEFAULT 0,
+            first_run_id INTEGER,
+            last_run_id INTEGER
+        );
+        CREATE INDEX tokens_iss ON tokens(iss);
+        CREATE INDEX tokens_kid ON tokens(kid);
+
+        CREATE TABLE sightings (
+            id INTEGER PRIMARY KEY,
+            token_id INTEGER NOT NULL,
+            source_id INTEGER NOT NULL,
+            line INTEGER NOT NULL,
+            byte_offset INTEGER NOT NULL,
+            log_time REAL,
+            status INTEGER,
+            cause TEXT NOT NULL,
+            causes TEXT NOT NULL,
+            skew REAL,
+            run_id INTEGER NOT NULL,
+            time_source TEXT,
+            truncation TEXT,
+            line_error TEXT
+        );
+        CREATE INDEX sightings_token ON sightings(token_id);
+        CREATE INDEX sightings_time ON sightings(log_time);
+        CREATE INDEX sightings_source ON sightings(source_id, byte_offset);
+
+        CREATE TABLE log_errors (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL,
+            line INTEGER NOT NULL,
+            byte_offset INTEGER NOT NULL,
+            log_time REAL,
+            status INTEGER,
+            cause TEXT NOT NULL,
+            alternative_cause TEXT,
+            rule TEXT,
+            emitter TEXT,
+            message TEXT,
+            details TEXT,
+            token_id INTEGER,
+            run_id INTEGER NOT NULL
+        );
+        CREATE INDEX log_errors_time ON log_errors(log_time);
+        CREATE INDEX log_errors_source ON log_errors(source_id, byte_offset);
+
+        CREATE TABLE keys (
+            thumbprint TEXT PRIMARY KEY,
+            kid TEXT,
+            kty TEXT NOT NULL,
+            alg TEXT,
+            origin TEXT NOT NULL,
+            retired INTEGER NOT NULL,
+            first_run_id INTEGER,
+            last_run_id INTEGER
+        );
+
+        -- Every sighting whose token was refused (everything but ok and unverified).
+        CREATE VIEW failures AS
+        SELECT s.id AS sighting_id, s.log_time, datetime(s.log_time, 'unixepoch') AS log_time_utc, s.cause, s.causes,
+               s.status, s.skew, t.fingerprint, t.kind, t.alg, t.kid, t.iss, t.signature, t.key, t.exp,
+               src.path AS source, s.line, s.byte_offset, s.run_id
+        FROM sightings s
+        JOIN tokens t ON t.id = s.token_id
+        JOIN sources src ON src.id = s.source_id
+        WHERE s.cause NOT IN ('ok', 'unverified');
+
+        CREATE VIEW failures_by_cause AS
+        SELECT cause, count(*) AS sightings, count(DISTINCT token_id) AS tokens,
+               min(log_time) AS first_seen, max(log_time) AS last_seen
+        FROM sightings WHERE cause NOT IN ('ok', 'unverified')
+        GROUP BY cause ORDER BY sightings DESC;
+
+        CREATE VIEW failures_by_issuer AS
+        SELECT t.iss, s.cause, count(*) AS sightings, count(DISTINCT s.token_id) AS tokens,
+               min(s.log_time) AS first_seen, max(s.log_time) AS last_seen
+        FROM sightings s JOIN tokens t ON t.id = s.token_id
+        WHERE s.cause NOT IN ('ok', 'unverified')
+        GROUP BY t.iss, s.cause ORDER BY sightings DESC;
+
+        CREATE VIEW failures_by_kid AS
+        SELECT t.kid, t.alg,
+               CASE WHEN k.thumbprint IS NULL THEN 'unknown' WHEN k.retired THEN 'retired' ELSE 'current' END AS key_state,
+               s.cause, count(*) AS sightings, count(DISTINCT s.token_id) AS tokens,
+               min(s.log_time) AS first_seen, max(s.log_time) AS last_seen
+        FROM sightings s JOIN tokens t ON t.id = s.token_id
+        LEFT JOIN keys k ON k.kid = t.kid
+        WHERE s.cause NOT IN ('ok', 'unverified')
+        GROUP BY t.kid, t.alg, key_state, s.cause ORDER BY sightings DESC;
+
+        -- skew = iat - log_time: positive when the issuer's clock is ahead of the logging host's.
+        CREATE VIEW clock_skew AS
+        SELECT t.iss, count(*) AS sightings, min(s.skew) AS min_skew, avg(s.skew) AS avg_skew, max(s.skew) AS max_skew,
+               sum(abs(s.skew) < 1) AS under_1s, sum(abs(s.skew) >= 1 AND abs(s.skew) < 5) AS s1_5,
+               sum(abs(s.skew) >= 5 AND abs(s.skew) < 30) AS s5_30, sum(abs(s.skew) >= 30 AND abs(s.skew) < 120) AS s30_120,
+               sum(abs(s.skew) >= 120 AND abs(s.skew) < 600) AS s120_600, sum(abs(s.skew) >= 600) AS over_600s,
+               sum(s.skew > 0) AS issued_after_log_time
+        FROM sightings s JOIN tokens t ON t.id = s.token_id
+        WHERE s.skew IS NOT NULL
+        GROUP BY t.iss;
+        """
+}

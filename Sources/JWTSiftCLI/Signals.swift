@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+import JWTScan
+import LogInput
+import SiftEngine
+
+/// SIGINT and SIGTERM ask the scan to stop at the next chunk boundary; the current batch is written, the run is
+/// marked interrupted, and the process exits 130 (SIGINT) or 143 (SIGTERM). A second signal kills at once.
+final class StopSignals: Sendable {
+    private let signal = Atomic<Int32>(0)
+    var requested: Int32 { signal.load(ordering: .relaxed) }
+
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func install() -> StopSignals {
+        let s = StopSignals()
+        for sig in [SIGINT, SIGTERM] {
+            Glibc.signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                if s.signal.load(ordering: .relaxed) != 0 {
+                    Glibc.signal(sig, SIG_DFL)
+                    raise(sig)
+                }
+                s.signal.store(sig, ordering: .relaxed)
+            }
+            source.resume()
+            sources.append(source)
+        }
+        return s
+    }
+}
+
+/// The progress line on a terminal: bytes done of total, MB/s, tokens, failures, ETA; at most 4 times a second.
+final class ProgressLine: @unchecked Sendable {
+    // Touched only by the scanning thread (ScanOptions.onProgress) and then by the main thread after the scan.
+    private let enabled: Bool
+    private let totalBytes: UInt64
+    private let started = ProgressLine.monotonic()
+    private var last = 0.0
+    private var shown = false
+
+    init(enabled: Bool, totalBytes: UInt64) {
+        self.enabled = enabled
+        self.totalBytes = totalBytes
+    }
+
+    static func totalBytes(_ paths: [String]) -> UInt64 {
+        InputPaths.expand(paths).sources.reduce(0) { sum, s in
+            if case .file(let p) = s { return sum + (FileFacts.of(p)?.size ?? 0) }
+            return sum
+        }
+    }
+
+    func update(_ t: ScanTotals) {
+        guard enabled else { return }
+        let now = Self.monotonic()
+        guard now - last >= 0.25 else { return }
+        last = now
+        let elapsed = max(0.001, now - started)
+        let mb = Double(t.bytes) / 1e6
+        let rate = mb / elapsed
+        let failures = t.sightingsByCause.filter { $0.key.isFailure }.reduce(0) { $0 + $1.value }
+        var line = "\r\u{1B}[K\(Int(mb)) MB"
+        if totalBytes > 0 { line += " of \(totalBytes / 1_000_000) MB" }
+        line += ", \(Int(rate)) MB/s, \(t.tokenSightings) tokens, \(failures) failures"
+        if totalBytes > t.bytes, rate > 0 {
+            line += ", ETA \(Int(Double(totalBytes - t.bytes) / 1e6 / rate)) s"
+        }
+        Self.writeStderr(line)
+        shown = true
+    }
+
+    func finish() {
+        if shown { Self.writeStderr("\r\u{1B}[K") }
+    }
+
+    static func writeStderr(_ s: String) {
+        var s = s
+        s.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
+    }
+
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

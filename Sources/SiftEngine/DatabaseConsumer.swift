@@ -1,0 +1,215 @@
+import FindingsStore
+import JOSECrypto
+import JWTScan
+import JWTVerify
+import LogInput
+
+/// What `scan --db` was asked to do with the findings database.
+public struct DatabaseOptions: Sendable {
+    public enum OkSightings: String, Sendable, CaseIterable {
+        /// A row per successful sighting (the default).
+        case rows
+        /// Successful sightings only counted in `tokens.sightings` / `tokens.ok_rolled`: huge nightly runs.
+        case count
+    }
+
+    public var path: String
+    public var lockTimeout: Double
+    public var okSightings: OkSightings
+    /// Store `sub` in clear next to `sub_hash` (`--keep-subjects`).
+    public var keepSubjects: Bool
+
+    public init(path: String, lockTimeout: Double = 30, okSightings: OkSightings = .rows, keepSubjects: Bool = false) {
+        self.path = path
+        self.lockTimeout = lockTimeout
+        self.okSightings = okSightings
+        self.keepSubjects = keepSubjects
+    }
+}
+
+/// One run's connection to the findings database: opens it (taking the run lock), records the run and its keys,
+/// and finishes the run.
+public final class FindingsSession {
+    public let writer: StoreWriter
+    public let runID: Int64
+    public let options: DatabaseOptions
+
+    public init(
+        options: DatabaseOptions, startedAt: Double, version: String, commandLine: [String], verify: VerifyOptions?
+    ) throws(StoreError) {
+        self.options = options
+        let db = try FindingsDB(path: options.path, lockTimeout: options.lockTimeout) { bytes in
+            Digest.sha256(bytes).description
+        }
+        do {
+            runID = try db.beginRun(
+                startedAt: startedAt, version: version, commandLine: Self.redact(commandLine), verify: verify != nil,
+                leeway: verify?.policy.leeway)
+            try db.recordKeys(Self.keyRecords(verify?.keys), runID: runID)
+        } catch {
+            throw .sqlite(error)
+        }
+        writer = StoreWriter(db: db, runID: runID)
+    }
+
+    /// Records the run's end; waits for every queued batch first.
+    public func finish(status: String, totals: ScanTotals, finishedAt: Double) throws(StoreError) {
+        if let e = writer.failed { throw e }
+        var c = RunCounts()
+        c.sources = totals.sources
+        c.sourcesSkipped = totals.sourcesSkipped
+        c.bytes = totals.bytes
+        c.lines = totals.lines
+        c.sightings = totals.tokenSightings
+        c.failures = totals.sightingsByCause.filter { $0.key.isFailure }.reduce(0) { $0 + $1.value }
+        c.logErrors = totals.errorLines
+        c.inputErrors = totals.inputErrors.count
+        let id = runID
+        try writer.sync { db throws(SQLiteError) in
+            try db.finishRun(id, status: status, finishedAt: finishedAt, counts: c)
+        }
+    }
+
+    /// The command line as recorded: anything that looks like a token is replaced (secrets are only ever
+    /// given as file paths).
+    static func redact(_ arguments: [String]) -> String {
+        arguments.map { a in
+            let dots = a.utf8.filter { $0 == UInt8(ascii: ".") }.count
+            return a.contains("eyJ") && dots >= 2 ? "<redacted token>" : a
+        }.joined(separator: " ")
+    }
+
+    static func keyRecords(_ ring: KeyRing?) -> [KeyRecord] {
+        guard let ring else { return [] }
+        return ring.all.map { k in
+            KeyRecord(
+                thumbprint: k.thumbprint, kid: k.kid, kty: k.kty, alg: k.declaredAlg?.rawValue, origin: k.origin,
+                retired: k.retired)
+        }
+    }
+}
+
+/// Writes findings to the database through the session's writer, in batches that each carry the source's
+/// progress, so a run killed at any moment leaves rows and progress in step.
+public struct DatabaseConsumer: ScanConsumer {
+    public let session: FindingsSession
+    /// Rows per batch (one transaction each).
+    public var batchRows = 8192
+
+    private var batch: Batch?
+    private var tokenIndex: [SHA256Digest: Int] = [:]
+    private var sourceID: Int64?
+    private var lastEnd: ChunkEnd?
+    /// Why each source was skipped or how it was resumed, for the summary.
+    public private(set) var plans: [(source: String, plan: SourcePlan)] = []
+
+    public init(session: FindingsSession) { self.session = session }
+
+    public mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan {
+        let identity: SourceIdentity
+        switch source {
+        case .stdin:
+            identity = SourceIdentity(path: "-", size: nil, mtime: nil, inode: nil, head: [], isStdin: true)
+        case .file(let path):
+            identity = SourceIdentity(
+                path: path, size: facts?.size, mtime: facts?.mtime, inode: facts?.inode,
+                head: SmallFile.head(of: path, count: FindingsDB.headLength), isStdin: false)
+        }
+        let runID = session.runID
+        let plan: SourcePlan
+        do {
+            plan = try session.writer.sync { db throws(SQLiteError) in try db.plan(identity, runID: runID) }
+        } catch {
+            // The failure is reported by the session at the end; nothing more is written.
+            return .skip(reason: "\(error)")
+        }
+        plans.append((source.name, plan))
+        lastEnd = nil
+        switch plan {
+        case .skip(let id, let reason):
+            sourceID = id
+            return .skip(reason: reason)
+        case .scan(let id, let offset, let line, _):
+            sourceID = id
+            lastEnd = ChunkEnd(offset: offset, openLineStart: offset, openLine: line)
+            return .read(from: offset, line: line)
+        }
+    }
+
+    public mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ChunkEnd) {
+        guard let sourceID else { return }
+        if batch == nil { batch = Batch(sourceID: sourceID, progress: Self.progress(end, completed: false)) }
+        let rollOK = session.options.okSightings == .count
+        for (i, t) in findings.tokens.enumerated() {
+            let j = i < judged.count ? judged[i] : nil
+            let slot = tokenSlot(t, judged: j)
+            let cause = j?.verdict.cause
+            // A sighting on a line still open at the chunk's end stays a row even when counting: a grown
+            // file resumes from that line and deletes its rows, which a rolled-up count could not undo.
+            let rolled = rollOK && cause == .ok && t.offset < end.openLineStart
+            batch!.tokens[slot].saw(at: t.logTime, rolled: rolled)
+            if rolled { continue }
+            batch!.sightings.append(SightingRow(
+                token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
+                cause: cause?.rawValue ?? Cause.unverified.rawValue,
+                causes: j.map { $0.verdict.causes.count == 1 ? $0.verdict.cause.rawValue : $0.verdict.causes.joined }
+                    ?? Cause.unverified.rawValue,
+                skew: j?.verdict.skew, timeSource: j?.timeSource.rawValue, truncation: t.truncation?.rawValue,
+                lineError: t.lineError?.rawValue))
+        }
+        for e in findings.errors {
+            let rule = PhraseTable.rules[e.rule]
+            batch!.errors.append(ErrorRow(
+                line: e.line, offset: e.offset, logTime: e.logTime, status: e.status, cause: e.cause.rawValue,
+                alternative: e.alternative?.rawValue, rule: rule.row, emitter: rule.emitter, message: e.message,
+                details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
+        }
+        batch!.progress = Self.progress(end, completed: false)
+        lastEnd = end
+        if batch!.rowCount >= batchRows || batch!.tokens.count >= batchRows { flush() }
+    }
+
+    public mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
+        guard let sourceID, let end = lastEnd else { return }
+        // Read to the end (not stopped by a signal, no read error): the source is complete.
+        let completed = summary.map { !$0.stopped } ?? false
+        if batch == nil { batch = Batch(sourceID: sourceID, progress: Self.progress(end, completed: completed)) }
+        batch!.progress = Self.progress(end, completed: completed)
+        flush()
+        self.sourceID = nil
+    }
+
+    private mutating func flush() {
+        guard let b = batch else { return }
+        session.writer.submit(b)
+        batch = nil
+        tokenIndex.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func tokenSlot(_ t: TokenSighting, judged: JudgedSighting?) -> Int {
+        if let i = tokenIndex[t.fingerprint] { return i }
+        var u: TokenUpsert
+        if let a = judged?.analysis {
+            u = TokenUpsert(
+                fingerprint: t.fingerprint.description, kind: a.kind.rawValue, alg: a.alg ?? t.alg, enc: a.enc,
+                kid: a.kid, typ: a.typ, iss: a.iss, aud: a.aud.isEmpty ? nil : JSONValue.array(a.aud.map { .string($0) }).jsonText,
+                subHash: a.sub.map { Digest.sha256(Array($0.utf8)).description },
+                sub: session.options.keepSubjects ? a.sub : nil, iat: a.iat, nbf: a.nbf, exp: a.exp,
+                signature: a.signature.rawValue, key: a.key, flags: a.flags.description, length: t.length)
+        } else {
+            u = TokenUpsert(
+                fingerprint: t.fingerprint.description, kind: t.kind.rawValue, alg: t.alg,
+                signature: SignatureStatus.unchecked.rawValue, length: t.length)
+        }
+        let i = batch!.tokens.count
+        batch!.tokens.append(u)
+        tokenIndex[t.fingerprint] = i
+        return i
+    }
+
+    static func progress(_ end: ChunkEnd, completed: Bool) -> Progress {
+        Progress(
+            bytes: end.offset, lines: end.linesDone, resumeOffset: end.openLineStart, resumeLine: end.openLine,
+            completed: completed)
+    }
+}
