@@ -69,7 +69,7 @@ public final class FindingsDB {
             connection = try Connection(path: path)
         } catch {
             close(fd)
-            throw .sqlite(error)
+            throw .unusable(path: path, reason: "\(error)")
         }
         do {
             connection.busyTimeout(milliseconds: 10_000)
@@ -86,7 +86,7 @@ public final class FindingsDB {
         } catch let e as StoreError {
             throw e
         } catch let e as SQLiteError {
-            throw .sqlite(e)
+            throw .unusable(path: path, reason: "\(e)")
         } catch {
             throw .unusable(path: path, reason: "\(error)")
         }
@@ -295,15 +295,23 @@ public final class FindingsDB {
         return connection.lastInsertRowID
     }
 
-    /// Removes a source's rows at or after `offset`, and takes them off their tokens' counts.
+    /// Removes a source's rows at or after `offset`, takes them off their tokens' counts, and drops tokens
+    /// left with no sighting at all (a token cut in half by the end of the file, say).
     private func deleteRows(source: Int64, from offset: UInt64) throws(SQLiteError) {
         let o = Int64(clamping: offset)
         try connection.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS affected_tokens (id INTEGER PRIMARY KEY);
+            DELETE FROM affected_tokens;
+            INSERT OR IGNORE INTO affected_tokens
+                SELECT token_id FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
             UPDATE tokens SET sightings = sightings - (
                 SELECT count(*) FROM sightings s WHERE s.token_id = tokens.id AND s.source_id = \(source) AND s.byte_offset >= \(o))
-            WHERE id IN (SELECT token_id FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o));
+            WHERE id IN (SELECT id FROM affected_tokens);
             DELETE FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
             DELETE FROM log_errors WHERE source_id = \(source) AND byte_offset >= \(o);
+            DELETE FROM tokens WHERE id IN (SELECT id FROM affected_tokens) AND sightings <= 0
+                AND NOT EXISTS (SELECT 1 FROM sightings s WHERE s.token_id = tokens.id)
+                AND NOT EXISTS (SELECT 1 FROM log_errors e WHERE e.token_id = tokens.id);
             """)
     }
 

@@ -166,7 +166,7 @@ extension JWTSift {
                 do {
                     try session.finish(status: status, totals: totals, finishedAt: wallClock())
                 } catch {
-                    printError("jwtsift: \(error)")
+                    printError("jwtsift: \(session.options.path): \(error)")
                     databaseFailed = true
                 }
             }

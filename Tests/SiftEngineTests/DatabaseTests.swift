@@ -1,0 +1,258 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FindingsStore
+import JOSECrypto
+import JWTScan
+import Testing
+
+/// A scratch directory for one test.
+final class Scratch {
+    let dir: String
+    init() {
+        dir = "/tmp/jwtsift-db-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        mkdir(dir, 0o700)
+    }
+    deinit { _ = system("rm -rf '\(dir)'") }
+
+    var db: String { dir + "/findings.sqlite" }
+    func path(_ name: String) -> String { dir + "/" + name }
+
+    func write(_ name: String, _ text: String, append: Bool = false) {
+        let f = fopen(path(name), append ? "a" : "w")!
+        fputs(text, f)
+        fclose(f)
+    }
+
+    /// `jwtsift scan -q --db <db> ARGS`.
+    @discardableResult
+    func scan(_ args: [String], db: String? = nil) -> (status: Int32, out: String, err: String) {
+        runCLI(["scan", "-q", "--db", db ?? self.db] + args)
+    }
+
+    func query(_ sql: String, db: String? = nil) throws -> [[String?]] {
+        let c = try Connection(path: db ?? self.db, readOnly: true)
+        return try c.prepare(sql).allRows()
+    }
+
+    func int(_ sql: String, db: String? = nil) throws -> Int {
+        Double(try query(sql, db: db).first?.first?.flatMap { $0 } ?? "").map { Int($0) } ?? -1
+    }
+
+    /// Everything a run leaves that must not depend on how it was interrupted: rows (not their ids), token
+    /// counts and source progress.
+    func contents(db: String? = nil) throws -> [String] {
+        let parts = [
+            "SELECT src.path, s.line, s.byte_offset, s.cause, s.causes, s.status, s.log_time, t.fingerprint FROM sightings s JOIN tokens t ON t.id = s.token_id JOIN sources src ON src.id = s.source_id ORDER BY 1, 3, 8",
+            "SELECT src.path, e.line, e.byte_offset, e.cause, e.message FROM log_errors e JOIN sources src ON src.id = e.source_id ORDER BY 1, 3",
+            "SELECT fingerprint, sightings, ok_rolled, signature, first_seen, last_seen FROM tokens ORDER BY 1",
+            "SELECT path, bytes_scanned, lines_scanned, completed FROM sources WHERE replaced_by IS NULL ORDER BY 1",
+        ]
+        var out: [String] = []
+        for sql in parts {
+            out += try query(sql, db: db).map { $0.map { $0 ?? "NULL" }.joined(separator: "|") }
+        }
+        return out
+    }
+}
+
+/// The HMAC secret that signs ``fakeToken(_:exp:)``.
+let testSecret = "0123456789abcdef0123456789abcdef"
+
+/// An HS256 token signed with ``testSecret``, issued at 1699999000, expiring at `exp`.
+func fakeToken(_ n: Int, exp: Int = 1_700_000_600) -> String {
+    let h = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+    let p = Base64URL.encode(Array(#"{"sub":"user-\#(n)","iat":1699999000,"exp":\#(exp)}"#.utf8))
+    let mac = Array((h + "." + p).utf8).withUnsafeBytes { HMACSecret(Array(testSecret.utf8)).mac(.sha256, $0) }
+    return h + "." + p + "." + Base64URL.encode(mac)
+}
+
+/// `count` access-log lines; every 10th carries a verifier error instead of a status 200.
+func accessLog(lines range: Range<Int>, distinct: Int = 500) -> String {
+    var s = ""
+    for i in range {
+        let t = 1_700_000_000 + i
+        let iso = CivilTime.iso8601(Double(t))
+        if i % 10 == 9 {
+            s += "\(iso) ERROR auth: jwt expired for request \(i)\n"
+        } else {
+            s += "\(iso) 10.0.\(i % 7).1 \"GET /api/\(i) HTTP/1.1\" 200 \"Authorization: Bearer \(fakeToken(i % distinct))\"\n"
+        }
+    }
+    return s
+}
+
+@Suite("Findings database", .serialized)
+struct DatabaseTests {
+    @Test("a re-run over unchanged files adds nothing; the file is private")
+    func rerun() throws {
+        let s = Scratch()
+        s.write("a.log", accessLog(lines: 0..<200))
+        #expect(s.scan([s.path("a.log")]).status == 0)
+        let before = try s.contents()
+        #expect(try s.int("SELECT count(*) FROM sightings") == 180)
+        #expect(try s.int("SELECT count(*) FROM log_errors") == 20)
+        #expect(s.scan([s.path("a.log")]).status == 0)
+        #expect(try s.contents() == before)
+        #expect(try s.query("SELECT status, sources, sources_skipped FROM runs ORDER BY id") == [["done", "1", "0"], ["done", "1", "1"]])
+        var st = stat()
+        stat(s.db, &st)
+        #expect(st.st_mode & 0o777 == 0o600)
+    }
+
+    @Test("a grown file continues where the last run stopped, and a line left open is counted once")
+    func append() throws {
+        let s = Scratch()
+        let full = accessLog(lines: 0..<300)
+        // Cut in the middle of a token line: the first run sees an unfinished last line.
+        let cut = full.utf8.index(full.utf8.startIndex, offsetBy: full.utf8.count / 2 + 17)
+        s.write("a.log", String(full[..<cut]))
+        #expect(s.scan([s.path("a.log")]).status == 0)
+        s.write("a.log", String(full[cut...]), append: true)
+        #expect(s.scan([s.path("a.log")]).status == 0)
+
+        s.write("b.log", full)
+        let fresh = s.path("fresh.sqlite")
+        #expect(s.scan([s.path("b.log")], db: fresh).status == 0)
+        let grown = try s.contents().map { $0.replacingOccurrences(of: s.path("a.log"), with: "X") }
+        let clean = try s.contents(db: fresh).map { $0.replacingOccurrences(of: s.path("b.log"), with: "X") }
+        #expect(grown == clean, "\(Set(grown).symmetricDifference(clean).sorted().prefix(6))")
+        #expect(try s.int("SELECT count(DISTINCT byte_offset) FROM sightings") == 270)
+    }
+
+    @Test("a rotated file (new inode) and a truncated one are scanned from the start as new sources")
+    func rotateAndTruncate() throws {
+        let s = Scratch()
+        s.write("a.log", accessLog(lines: 0..<100))
+        s.scan([s.path("a.log")])
+        // Rotation: the old file moves away, a new one takes its name.
+        rename(s.path("a.log"), s.path("a.log.1"))
+        s.write("a.log", accessLog(lines: 100..<150))
+        s.scan([s.path("a.log")])
+        #expect(try s.int("SELECT count(*) FROM sources") == 2)
+        #expect(try s.int("SELECT count(*) FROM sources WHERE replaced_by IS NOT NULL") == 1)
+        #expect(try s.int("SELECT count(*) FROM sightings") == 90 + 45)
+        // Truncation in place (same inode, smaller, other first bytes).
+        truncate(s.path("a.log"), 0)
+        s.write("a.log", accessLog(lines: 500..<510), append: true)
+        s.scan([s.path("a.log")])
+        #expect(try s.int("SELECT count(*) FROM sources") == 3)
+        #expect(try s.int("SELECT count(*) FROM sightings") == 90 + 45 + 9)
+    }
+
+    @Test("a gzip archive already scanned is skipped")
+    func gzip() throws {
+        let s = Scratch()
+        let gz = fixturePath("logs/haproxy.log.1.gz")
+        #expect(s.scan([gz]).status == 0)
+        let first = try s.int("SELECT count(*) FROM sightings")
+        #expect(first == 40)
+        #expect(s.scan([gz]).status == 0)
+        #expect(try s.int("SELECT count(*) FROM sightings") == first)
+        #expect(try s.query("SELECT sources_skipped FROM runs WHERE id = 2") == [["1"]])
+        #expect(try s.query("SELECT compressed, completed FROM sources") == [["1", "1"]])
+    }
+
+    @Test("--ok-sightings count: successful sightings are counted, not stored")
+    func okCount() throws {
+        let s = Scratch()
+        s.write("a.log", accessLog(lines: 0..<100))
+        s.write("hs.secret", testSecret)
+        let keys = ["--hmac-secret-file", s.path("hs.secret")]
+        s.write("b.log", accessLog(lines: 550..<700))
+        let rows = s.path("rows.sqlite")
+        #expect(s.scan([s.path("a.log"), s.path("b.log")] + keys, db: rows).status == 0)
+        #expect(s.scan([s.path("a.log"), s.path("b.log"), "--ok-sightings", "count"] + keys).status == 0)
+        // Tokens expire at 1700000600 (+60 s leeway): a.log is all ok, b.log partly expired.
+        #expect(try s.int("SELECT sum(sightings) FROM tokens") == s.int("SELECT sum(sightings) FROM tokens", db: rows))
+        #expect(try s.int("SELECT sum(sightings) FROM tokens") == 90 + 135)
+        let okRows = try s.int("SELECT count(*) FROM sightings WHERE cause = 'ok'", db: rows)
+        #expect(okRows > 90)
+        #expect(try s.int("SELECT count(*) FROM sightings WHERE cause = 'ok'") == 0)
+        #expect(try s.int("SELECT sum(ok_rolled) FROM tokens") == okRows)
+        #expect(try s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'")
+            == s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'", db: rows))
+    }
+
+    @Test("--since/--until keep lines by their own time; --fail-on sets exit status 1")
+    func windowAndFailOn() throws {
+        let s = Scratch()
+        s.write("a.log", accessLog(lines: 0..<1000))
+        // exp = 1700000600: sightings after it are expired.
+        #expect(s.scan([s.path("a.log"), "--since", "2023-11-14T22:23:20Z", "--until", "1700000700"]).status == 0)
+        #expect(try s.int("SELECT count(*) FROM sightings") == 90)
+        #expect(try s.int("SELECT min(log_time) FROM sightings") >= 1_700_000_600)
+        // expired once t ≥ exp + 60 s of leeway: lines 660..<700, less the 4 error lines.
+        #expect(try s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'") == 36)
+        let again = s.path("b.sqlite")
+        #expect(s.scan([s.path("a.log"), "--fail-on", "expired,alg_none"], db: again).status == 1)
+        #expect(s.scan([s.path("a.log"), "--fail-on", "alg_none"], db: s.path("c.sqlite")).status == 0)
+        #expect(s.scan([s.path("a.log"), "--fail-on", "nonsense"], db: s.path("d.sqlite")).status == 2)
+    }
+
+    @Test("every example query in docs/schema.md runs against a scan of samples/")
+    func documentedQueries() throws {
+        let s = Scratch()
+        let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+        let r = s.scan([
+            root + "/samples", "--keys", root + "/samples/keys/jwks.json", "--retired-keys",
+            root + "/samples/keys/retired.jwks.json", "--hmac-secret-file", root + "/samples/keys/orders-hs256.secret",
+        ])
+        #expect(r.status == 0, "\(r.err)")
+        let doc = readAll(root + "/docs/schema.md")
+        let blocks = doc.components(between: "```sql\n", and: "```")
+        #expect(blocks.count >= 8)
+        for sql in blocks {
+            #expect(throws: Never.self, "\(sql)") { _ = try s.query(sql) }
+        }
+        #expect(try s.query("SELECT cause FROM failures_by_cause LIMIT 1") == [["expired"]])
+        #expect(try s.int("SELECT count(*) FROM keys") >= 3)
+        #expect(try s.int("SELECT count(*) FROM tokens WHERE signature = 'valid'") > 0)
+        // No raw token in any text column.
+        for (table, column) in [("log_errors", "message"), ("runs", "command_line"), ("tokens", "fingerprint")] {
+            #expect(try s.int("SELECT count(*) FROM \(table) WHERE \(column) LIKE '%eyJ%'") == 0)
+        }
+    }
+
+    @Test("a corrupt database file, or one that cannot be created: a clear message and exit status 4")
+    func unusable() throws {
+        let s = Scratch()
+        s.write("a.log", accessLog(lines: 0..<10))
+        s.write("junk.sqlite", String(repeating: "this is not a database\n", count: 400))
+        let junk = s.scan([s.path("a.log")], db: s.path("junk.sqlite"))
+        #expect(junk.status == 4)
+        #expect(junk.err.contains(s.path("junk.sqlite")))
+        #expect(junk.err.contains("not a jwtsift database") || junk.err.contains("not a database"))
+        let nowhere = s.scan([s.path("a.log")], db: "/proc/jwtsift-cannot-exist/x.sqlite")
+        #expect(nowhere.status == 4)
+        #expect(nowhere.err.contains("/proc/jwtsift-cannot-exist/x.sqlite"))
+    }
+}
+
+func readAll(_ path: String) -> String {
+    guard let f = fopen(path, "r") else { return "" }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buf, 1, buf.count, f)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+extension String {
+    /// The texts between each `open` and the next `close`.
+    func components(between open: String, and close: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(self)
+        while let a = rest.firstRange(of: open) {
+            rest = rest[a.upperBound...]
+            guard let b = rest.firstRange(of: close) else { break }
+            out.append(String(rest[..<b.lowerBound]))
+            rest = rest[b.upperBound...]
+        }
+        return out
+    }
+}
