@@ -63,6 +63,8 @@ public struct TokenUpsert: Sendable {
     }
 }
 
+/// One sighting. The repeated words (cause, time source…) are ``InternedText`` made once by the caller, so
+/// rows bind them without a copy or a lookup.
 public struct SightingRow: Sendable {
     /// Index into the batch's `tokens`.
     public var token: Int
@@ -70,16 +72,17 @@ public struct SightingRow: Sendable {
     public var offset: UInt64
     public var logTime: Double?
     public var status: Int?
-    public var cause: String
-    public var causes: String
+    public var cause: InternedText
+    /// Every cause, comma-separated, when there is more than one (otherwise `causes` = `cause`).
+    public var causes: String?
     public var skew: Double?
-    public var timeSource: String?
-    public var truncation: String?
-    public var lineError: String?
+    public var timeSource: InternedText?
+    public var truncation: InternedText?
+    public var lineError: InternedText?
 
     public init(
-        token: Int, line: UInt64, offset: UInt64, logTime: Double?, status: Int?, cause: String, causes: String,
-        skew: Double?, timeSource: String?, truncation: String?, lineError: String?
+        token: Int, line: UInt64, offset: UInt64, logTime: Double?, status: Int?, cause: InternedText, causes: String?,
+        skew: Double?, timeSource: InternedText?, truncation: InternedText?, lineError: InternedText?
     ) {
         self.token = token
         self.line = line

@@ -35,8 +35,12 @@ public final class Connection {
     let handle: OpaquePointer
     private var closed = false
 
+    /// SQLite's allocation statistics take a global mutex per malloc; jwtsift never reads them.
+    private static let configured: Bool = { CSQLite_disableMemoryStatistics() == SQLITE_OK }()
+
     /// Opens (`create`: or creates) the database at `path`.
     public init(path: String, readOnly: Bool = false, create: Bool = true) throws(SQLiteError) {
+        _ = Self.configured
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
@@ -137,6 +141,9 @@ public final class Statement {
     }
     /// Binds text that outlives the statement's use of it (SQLite does not copy it).
     public func bind(_ i: Int32, interned v: InternedText) { sqlite3_bind_text(handle, i, v.pointer, v.count, nil) }
+    public func bind(_ i: Int32, interned v: InternedText?) {
+        if let v { sqlite3_bind_text(handle, i, v.pointer, v.count, nil) } else { sqlite3_bind_null(handle, i) }
+    }
     public func bindNull(_ i: Int32) { sqlite3_bind_null(handle, i) }
     public func bind(_ i: Int32, _ v: Int64?) { if let v { bind(i, v) } else { bindNull(i) } }
     public func bind(_ i: Int32, _ v: Int?) { if let v { bind(i, Int64(v)) } else { bindNull(i) } }
@@ -185,8 +192,8 @@ public final class Statement {
 }
 
 /// Text kept at a fixed address for the life of the process (cause words, statuses), so statements can bind it
-/// without SQLite copying it per row.
-public struct InternedText: @unchecked Sendable {
+/// without SQLite copying it per row. Make one per vocabulary word, once (``Vocabulary``).
+public struct InternedText: @unchecked Sendable, Equatable {
     public let pointer: UnsafePointer<CChar>
     public let count: Int32
 
@@ -198,4 +205,17 @@ public struct InternedText: @unchecked Sendable {
         pointer = UnsafePointer(p)
         count = Int32(bytes.count - 1)
     }
+}
+
+/// Interned words for a fixed vocabulary, made once: `Vocabulary(["ok", "expired"])["expired"]`.
+public struct Vocabulary: Sendable {
+    private let words: [String: InternedText]
+
+    public init(_ list: some Sequence<String>) {
+        var w: [String: InternedText] = [:]
+        for s in list where w[s] == nil { w[s] = InternedText(s) }
+        words = w
+    }
+
+    public subscript(_ s: String) -> InternedText? { words[s] }
 }

@@ -98,6 +98,12 @@ public struct DatabaseConsumer: ScanConsumer {
 
     private var batch: Batch?
     private var tokenIndex: [SHA256Digest: Int] = [:]
+    /// Each token's row as first built (hex fingerprint, aud JSON, sub hash…), so a token seen in many batches
+    /// is described once. Bounded; starts over when full.
+    private var templates: [SHA256Digest: TokenUpsert] = [:]
+    private static let templateLimit = 1 << 18
+    /// `causes` text by cause bits (a handful of combinations occur).
+    private var causeLists: [UInt32: String] = [:]
     private var sourceID: Int64?
     private var lastEnd: ChunkEnd?
     /// Why each source was skipped or how it was resumed, for the summary.
@@ -151,11 +157,10 @@ public struct DatabaseConsumer: ScanConsumer {
             if rolled { continue }
             batch!.sightings.append(SightingRow(
                 token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
-                cause: cause?.rawValue ?? Cause.unverified.rawValue,
-                causes: j.map { $0.verdict.causes.count == 1 ? $0.verdict.cause.rawValue : $0.verdict.causes.joined }
-                    ?? Cause.unverified.rawValue,
-                skew: j?.verdict.skew, timeSource: j?.timeSource.rawValue, truncation: t.truncation?.rawValue,
-                lineError: t.lineError?.rawValue))
+                cause: Words.cause(cause ?? .unverified),
+                causes: j.flatMap { $0.verdict.causes.count > 1 ? causeList($0.verdict.causes) : nil },
+                skew: j?.verdict.skew, timeSource: j.map { Words.timeSource($0.timeSource) },
+                truncation: t.truncation.map(Words.truncation), lineError: t.lineError.map(Words.cause)))
         }
         for e in findings.errors {
             let rule = PhraseTable.rules[e.rule]
@@ -186,20 +191,22 @@ public struct DatabaseConsumer: ScanConsumer {
         tokenIndex.removeAll(keepingCapacity: true)
     }
 
+    private mutating func causeList(_ c: CauseSet) -> String {
+        if let s = causeLists[c.bits] { return s }
+        let s = c.joined
+        if causeLists.count < 1024 { causeLists[c.bits] = s }
+        return s
+    }
+
     private mutating func tokenSlot(_ t: TokenSighting, judged: JudgedSighting?) -> Int {
         if let i = tokenIndex[t.fingerprint] { return i }
-        var u: TokenUpsert
-        if let a = judged?.analysis {
-            u = TokenUpsert(
-                fingerprint: t.fingerprint.description, kind: a.kind.rawValue, alg: a.alg ?? t.alg, enc: a.enc,
-                kid: a.kid, typ: a.typ, iss: a.iss, aud: a.aud.isEmpty ? nil : JSONValue.array(a.aud.map { .string($0) }).jsonText,
-                subHash: a.sub.map { Digest.sha256(Array($0.utf8)).description },
-                sub: session.options.keepSubjects ? a.sub : nil, iat: a.iat, nbf: a.nbf, exp: a.exp,
-                signature: a.signature.rawValue, key: a.key, flags: a.flags.description, length: t.length)
+        let u: TokenUpsert
+        if let cached = templates[t.fingerprint] {
+            u = cached
         } else {
-            u = TokenUpsert(
-                fingerprint: t.fingerprint.description, kind: t.kind.rawValue, alg: t.alg,
-                signature: SignatureStatus.unchecked.rawValue, length: t.length)
+            u = Self.describe(t, judged: judged, keepSubjects: session.options.keepSubjects)
+            if templates.count >= Self.templateLimit { templates.removeAll(keepingCapacity: true) }
+            templates[t.fingerprint] = u
         }
         let i = batch!.tokens.count
         batch!.tokens.append(u)
@@ -207,9 +214,40 @@ public struct DatabaseConsumer: ScanConsumer {
         return i
     }
 
+    /// The token's row, with no sightings counted yet.
+    static func describe(_ t: TokenSighting, judged: JudgedSighting?, keepSubjects: Bool) -> TokenUpsert {
+        let u: TokenUpsert
+        if let a = judged?.analysis {
+            u = TokenUpsert(
+                fingerprint: t.fingerprint.description, kind: a.kind.rawValue, alg: a.alg ?? t.alg, enc: a.enc,
+                kid: a.kid, typ: a.typ, iss: a.iss, aud: a.aud.isEmpty ? nil : JSONValue.array(a.aud.map { .string($0) }).jsonText,
+                subHash: a.sub.map { Digest.sha256(Array($0.utf8)).description },
+                sub: keepSubjects ? a.sub : nil, iat: a.iat, nbf: a.nbf, exp: a.exp,
+                signature: a.signature.rawValue, key: a.key, flags: a.flags.description, length: t.length)
+        } else {
+            u = TokenUpsert(
+                fingerprint: t.fingerprint.description, kind: t.kind.rawValue, alg: t.alg,
+                signature: SignatureStatus.unchecked.rawValue, length: t.length)
+        }
+        return u
+    }
+
     static func progress(_ end: ChunkEnd, completed: Bool) -> Progress {
         Progress(
             bytes: end.offset, lines: end.linesDone, resumeOffset: end.openLineStart, resumeLine: end.openLine,
             completed: completed)
     }
+}
+
+/// The words sighting rows repeat, interned once for the process.
+enum Words {
+    static let causes: [InternedText] = Cause.ordered.map { InternedText($0.rawValue) }
+    static let line = InternedText(TimeSource.line.rawValue)
+    static let scan = InternedText(TimeSource.scan.rawValue)
+    static let truncations: [Truncation: InternedText] = Dictionary(
+        uniqueKeysWithValues: Truncation.allCases.map { ($0, InternedText($0.rawValue)) })
+
+    static func cause(_ c: Cause) -> InternedText { causes[c.precedence] }
+    static func timeSource(_ t: TimeSource) -> InternedText { t == .line ? line : scan }
+    static func truncation(_ t: Truncation) -> InternedText { truncations[t]! }
 }
