@@ -41,6 +41,9 @@ public final class FindingsDB {
     public static let headLength = 4096
 
     private var insertSighting: Statement!
+    /// `sightingGroup` rows per INSERT.
+    private var insertSightings: Statement!
+    static let sightingGroup = 64
     private var insertError: Statement!
     private var upsertToken: Statement!
     private var updateProgress: Statement!
@@ -105,6 +108,7 @@ public final class FindingsDB {
 
     deinit {
         insertSighting = nil
+        insertSightings = nil
         insertError = nil
         upsertToken = nil
         updateProgress = nil
@@ -141,6 +145,11 @@ public final class FindingsDB {
                                    time_source, truncation, line_error)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             """)
+        let columns = "(token_id, source_id, line, byte_offset, log_time, status, cause, causes, skew, run_id, time_source, truncation, line_error)"
+        let placeholders = (0..<Self.sightingGroup).map { r in
+            "(" + (1...13).map { "?\(r * 13 + $0)" }.joined(separator: ", ") + ")"
+        }.joined(separator: ", ")
+        insertSightings = try connection.prepare("INSERT INTO sightings \(columns) VALUES \(placeholders)")
         insertError = try connection.prepare("""
             INSERT INTO log_errors (source_id, line, byte_offset, log_time, status, cause, alternative_cause, rule, emitter,
                                     message, details, token_id, run_id)
@@ -357,6 +366,24 @@ public final class FindingsDB {
 
     // MARK: - Batches
 
+    /// Binds one sighting to parameters `base + 1 … base + 13`.
+    @inline(__always)
+    private func bindSighting(_ s: Statement, base: Int32, _ row: SightingRow, tokenID: Int64, source: Int64, runID: Int64) {
+        s.bind(base + 1, tokenID)
+        s.bind(base + 2, source)
+        s.bind(base + 3, Int64(clamping: row.line))
+        s.bind(base + 4, Int64(clamping: row.offset))
+        s.bind(base + 5, row.logTime)
+        s.bind(base + 6, row.status)
+        s.bind(base + 7, interned: row.cause)
+        if let list = row.causes { s.bind(base + 8, list) } else { s.bind(base + 8, interned: row.cause) }
+        s.bind(base + 9, row.skew)
+        s.bind(base + 10, runID)
+        s.bind(base + 11, interned: row.timeSource)
+        s.bind(base + 12, interned: row.truncation)
+        s.bind(base + 13, interned: row.lineError)
+    }
+
     /// Writes one batch and the source's progress in one transaction.
     public func write(_ batch: Batch, runID: Int64) throws(SQLiteError) {
         do {
@@ -418,22 +445,24 @@ public final class FindingsDB {
                 try applyDeltas.run()
                 try connection.execute("DELETE FROM temp.token_delta")
             }
-            let s = insertSighting!
-            s.bind(2, batch.sourceID)
-            s.bind(10, runID)
-            for row in batch.sightings {
-                s.bind(1, ids[row.token])
-                s.bind(3, Int64(clamping: row.line))
-                s.bind(4, Int64(clamping: row.offset))
-                s.bind(5, row.logTime)
-                s.bind(6, row.status)
-                s.bind(7, interned: row.cause)
-                if let list = row.causes { s.bind(8, list) } else { s.bind(8, interned: row.cause) }
-                s.bind(9, row.skew)
-                s.bind(11, interned: row.timeSource)
-                s.bind(12, interned: row.truncation)
-                s.bind(13, interned: row.lineError)
-                try s.run()
+            // Rows go in `sightingGroup` at a time through one multi-row INSERT (one statement step for many
+            // rows), the rest one by one.
+            var k = 0
+            let rows = batch.sightings
+            let group = insertSightings!
+            while rows.count - k >= Self.sightingGroup {
+                for r in 0..<Self.sightingGroup {
+                    bindSighting(group, base: Int32(r * 13), rows[k + r], tokenID: ids[rows[k + r].token],
+                        source: batch.sourceID, runID: runID)
+                }
+                try group.run()
+                k += Self.sightingGroup
+            }
+            let one = insertSighting!
+            while k < rows.count {
+                bindSighting(one, base: 0, rows[k], tokenID: ids[rows[k].token], source: batch.sourceID, runID: runID)
+                try one.run()
+                k += 1
             }
             let e = insertError!
             e.bind(1, batch.sourceID)
