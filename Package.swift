@@ -34,13 +34,16 @@ let package = Package(
         .target(name: "JWTVerify", dependencies: ["JWTScan", "JOSECrypto"]),
         /// The findings database: schema, migrations and the one writer (the only importer of `CSQLite`).
         .target(name: "FindingsStore", dependencies: ["CSQLite"]),
+        /// Reports from the findings database: SQL aggregations into sections, rendered as text, Markdown, JSON,
+        /// CSV and self-contained HTML.
+        .target(name: "FindingsReport", dependencies: ["FindingsStore"]),
         /// Wires input → scan → verify → output for the `scan` and `inspect` commands.
         .target(name: "SiftEngine", dependencies: ["LogInput", "JWTScan", "JWTVerify", "JOSECrypto", "FindingsStore"]),
         /// The thin command-line front end.
         .executableTarget(
             name: "JWTSiftCLI",
             dependencies: [
-                "SiftEngine", "JWTVerify", "JWTScan", "LogInput", "FindingsStore",
+                "SiftEngine", "JWTVerify", "JWTScan", "LogInput", "FindingsStore", "FindingsReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,7 +58,9 @@ let package = Package(
         .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SiftEngineTests",
-            dependencies: ["SiftEngine", "JWTScan", "JWTVerify", "JOSECrypto", "LogInput", "FindingsStore", "JWTSiftCLI"],
+            dependencies: [
+                "SiftEngine", "JWTScan", "JWTVerify", "JOSECrypto", "LogInput", "FindingsStore", "FindingsReport", "JWTSiftCLI",
+            ],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -180,6 +180,8 @@ public final class Statement {
         return String(cString: p)
     }
     public var columnCount: Int32 { sqlite3_column_count(handle) }
+    /// The largest parameter index the statement uses.
+    public var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
     public func columnName(_ column: Int32) -> String { String(cString: sqlite3_column_name(handle, column)) }
 
     /// Every row as text (NULL as nil): for tests and small queries.
@@ -218,4 +220,65 @@ public struct Vocabulary: Sendable {
     }
 
     public subscript(_ s: String) -> InternedText? { words[s] }
+}
+
+/// A value read from or bound to a statement.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case real(Double)
+    case text(String)
+
+    public var double: Double? {
+        switch self {
+        case .int(let v): Double(v)
+        case .real(let v): v
+        default: nil
+        }
+    }
+
+    public var int: Int64? {
+        switch self {
+        case .int(let v): v
+        case .real(let v): v.isFinite ? Int64(v) : nil
+        default: nil
+        }
+    }
+
+    public var string: String? {
+        switch self {
+        case .text(let s): s
+        case .int(let v): String(v)
+        case .real(let v): String(v)
+        case .null: nil
+        }
+    }
+}
+
+extension Statement {
+    public func value(_ column: Int32) -> SQLValue {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER: .int(sqlite3_column_int64(handle, column))
+        case SQLITE_FLOAT: .real(sqlite3_column_double(handle, column))
+        case SQLITE_NULL: .null
+        default: .text(string(column) ?? "")
+        }
+    }
+
+    public func bind(_ i: Int32, value: SQLValue) {
+        switch value {
+        case .null: bindNull(i)
+        case .int(let v): bind(i, v)
+        case .real(let v): bind(i, v)
+        case .text(let s): bind(i, s)
+        }
+    }
+
+    /// Every row as values.
+    public func values() throws(SQLiteError) -> [[SQLValue]] {
+        var rows: [[SQLValue]] = []
+        while try step() { rows.append((0..<columnCount).map { value($0) }) }
+        sqlite3_reset(handle)
+        return rows
+    }
 }

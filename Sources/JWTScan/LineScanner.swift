@@ -134,7 +134,11 @@ public struct LineScanner {
             time = carriedHere.time
             status = carriedHere.status
         } else {
-            time = timeParser.lineTime(line)
+            if let (t, hasYear) = timeParser.lineTimeAndYear(line) {
+                time = t
+                // Later yearless (syslog) stamps in this source take their year from this one.
+                if hasYear { timeParser.reference = t }
+            }
             status = StatusParser.status(line)
         }
         if cut { carried = (time, status) } else { carried = nil }

@@ -87,6 +87,10 @@ public struct TimestampParser: Sendable {
     public var fallbackYear: Int
     /// Month (1–12) of the file's modification time: a December stamp in a January file belongs to the year before.
     public var fallbackMonth: Int
+    /// A recent full-dated time from the same source (Unix seconds). When set, a syslog stamp takes the year
+    /// (of the three around it) that puts it closest to this time: more reliable than a modification time
+    /// that a copy or a restore has changed.
+    public var reference: Double?
 
     public init(zone: LocalZone = .utc, fallbackYear: Int = 1970, fallbackMonth: Int = 12) {
         self.zone = zone
@@ -102,8 +106,22 @@ public struct TimestampParser: Sendable {
 
     /// The line's own time, in Unix seconds.
     public func lineTime(_ line: UnsafeRawBufferPointer) -> Double? {
-        if let t = jsonFieldTime(line) { return t }
-        return leftmostTime(line, limit: line.count)
+        lineTimeAndYear(line)?.time
+    }
+
+    /// The line's own time, and whether its year was read from the line (false for a syslog RFC 3164 stamp,
+    /// whose year is inferred). A yearless stamp takes its year from a full-dated time further on the same line
+    /// (HAProxy's accept date after the syslog prefix) when one lies within two days of it.
+    public func lineTimeAndYear(_ line: UnsafeRawBufferPointer) -> (time: Double, hasYear: Bool)? {
+        if let t = jsonFieldTime(line) { return (t, true) }
+        guard let first = leftmost(line, from: 0) else { return nil }
+        guard syslog(line, first.start) != nil else { return (first.time, true) }
+        if let later = leftmost(line, from: first.end), syslog(line, later.start) == nil {
+            var p = self
+            p.reference = later.time
+            if let r = p.syslog(line, first.start), abs(r.time - later.time) < 2 * 86_400 { return (r.time, true) }
+        }
+        return (first.time, false)
     }
 
     // MARK: - JSON fields
@@ -182,15 +200,20 @@ public struct TimestampParser: Sendable {
 
     /// The leftmost position where a known format parses.
     public func leftmostTime(_ line: UnsafeRawBufferPointer, limit: Int) -> Double? {
-        var i = 0
-        let n = min(limit, line.count)
+        leftmost(UnsafeRawBufferPointer(rebasing: line[0..<min(limit, line.count)]), from: 0)?.time
+    }
+
+    /// The leftmost time at or after `from`: its value, where it starts and where it ends.
+    func leftmost(_ line: UnsafeRawBufferPointer, from: Int) -> (time: Double, start: Int, end: Int)? {
+        var i = from
+        let n = line.count
         while i < n {
             let c = line[i]
             if ByteClass.isDigit(c) || c == UInt8(ascii: "[") || (c | 0x20) &- 0x61 < 26 {
                 // Only start where a word or number starts.
                 let prev: UInt8 = i > 0 ? line[i - 1] : 0x20
                 if !(ByteClass.isDigit(prev) || (prev | 0x20) &- 0x61 < 26) {
-                    if let r = parseAt(line, i) { return r.time }
+                    if let r = parseAt(line, i) { return (r.time, i, r.end) }
                 }
             }
             i += 1
@@ -322,6 +345,17 @@ public struct TimestampParser: Sendable {
         guard c.eat(UInt8(ascii: " ")) else { return nil }
         _ = c.eat(UInt8(ascii: " "))
         guard let day = c.digits(upTo: 2), c.eat(UInt8(ascii: " ")) else { return nil }
+        if let reference {
+            // The year that puts the stamp closest to a recent full-dated time of the same source.
+            let y = CivilTime.civilFromDays(Int((reference / 86_400).rounded(.down))).year
+            var best: (time: Double, end: Int)? = nil
+            for year in [y - 1, y, y + 1] {
+                var probe = c
+                guard let r = clock(&probe, year: year, month: month, day: day.value, zoneAllowed: false) else { continue }
+                if best.map({ abs(r.time - reference) < abs($0.time - reference) }) ?? true { best = r }
+            }
+            return best
+        }
         // A stamp from a later month than the file's mtime was written the year before.
         let year = month > fallbackMonth ? fallbackYear - 1 : fallbackYear
         return clock(&c, year: year, month: month, day: day.value, zoneAllowed: false)

@@ -33,7 +33,7 @@ struct JWTSift: ParsableCommand {
             3 some inputs could not be read (the rest were scanned).
             """,
         version: JWTSiftVersion.string,
-        subcommands: [Scan.self, Inspect.self]
+        subcommands: [Scan.self, Inspect.self, Report.self]
     )
 }
 

@@ -117,6 +117,7 @@ public struct ScanRun {
             let (year, month) = Self.yearMonth(facts?.mtime ?? options.now)
             scanner.timeParser.fallbackYear = year
             scanner.timeParser.fallbackMonth = month
+            scanner.timeParser.reference = nil
             let start: (offset: UInt64, line: UInt64)
             switch consumer.begin(source: source, facts: facts) {
             case .skip:

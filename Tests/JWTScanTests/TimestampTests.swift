@@ -54,6 +54,29 @@ struct TimestampTests {
         #expect(withBytes("Dec 31 23:59:59 h x") { p.lineTime($0) } == 1_704_067_199)
     }
 
+    @Test("a syslog stamp takes its year from a full date later on the same line (HAProxy's accept date)")
+    func syslogYearFromTheLine() {
+        // The file's modification year says 2026 (a fresh copy); the line itself says 2023.
+        let p = TimestampParser(zone: .utc, fallbackYear: 2026, fallbackMonth: 11)
+        let line = "Nov 14 22:13:05 lb-1 haproxy[811]: 1.2.3.4:5 [14/Nov/2023:22:13:04.559] fe be/s 0/0/1/2/3 200"
+        #expect(withBytes(line) { p.lineTimeAndYear($0)?.time } == Self.t)
+        #expect(withBytes(line) { p.lineTimeAndYear($0)?.hasYear } == true)
+        #expect(withBytes("Nov 14 22:13:05 h x") { p.lineTimeAndYear($0)?.hasYear } == false)
+    }
+
+    @Test("a syslog stamp takes the year that puts it nearest a recent full-dated line of the same source")
+    func syslogYearFromTheSource() {
+        var p = TimestampParser(zone: .utc, fallbackYear: 2026, fallbackMonth: 11)
+        p.reference = Self.t - 3600
+        #expect(withBytes("Nov 14 22:13:05 h x") { p.lineTime($0) } == Self.t)
+        // Across New Year: a January stamp after a December 31 line is from the next year.
+        p.reference = 1_704_067_199  // 2023-12-31T23:59:59Z
+        #expect(withBytes("Jan  1 00:00:10 h x") { p.lineTime($0) } == 1_704_067_210)
+        // The scanner keeps the reference: a full-dated line, then a yearless one.
+        let found = scanText("2023/11/14 22:00:00 [warn] a eyJhbGciOiJIUzI1NiJ9.e30.c2ln\nNov 14 22:13:05 gw kong: Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnMg", fallbackYear: 2026, fallbackMonth: 11)
+        #expect(found.tokens.map(\.logTime) == [Self.t - 785, Self.t])
+    }
+
     @Test("lines without a time, and impossible dates", arguments: [
         "no time here", "2023-13-14T22:13:05Z", "2023-11-14T25:13:05Z", "99/Nov/2023:22:13:05", "",
         #"{"time":"soon"}"#, "Nov 14 2023",

@@ -1,0 +1,145 @@
+/// Shared text forms of cells: UTC times, durations, shares, grouped integers.
+public enum Format {
+    /// "2023-11-14 22:13:05Z".
+    public static func time(_ t: Double) -> String {
+        guard t.isFinite, abs(t) < 253_402_300_800 else { return "?" }
+        let secs = Int64(t.rounded(.down))
+        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let rem = Int(secs - days * 86_400)
+        let (y, m, d) = civil(Int(days))
+        return "\(y)-\(p2(m))-\(p2(d)) \(p2(rem / 3600)):\(p2(rem / 60 % 60)):\(p2(rem % 60))Z"
+    }
+
+    /// ISO 8601 with a T, for machine-readable formats.
+    public static func isoTime(_ t: Double) -> String {
+        var s = time(t)
+        if let i = s.firstIndex(of: " ") { s.replaceSubrange(i...i, with: "T") }
+        return s
+    }
+
+    /// "3 min 12 s", "-45 s", "2 h 5 min", "4 d 3 h".
+    public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let sign = seconds < 0 ? "-" : ""
+        let a = abs(seconds)
+        if a < 10 && a != a.rounded() { return "\(sign)\(Double(Int(a * 10)) / 10) s" }
+        var s = Int(a.rounded())
+        if s < 60 { return "\(sign)\(s) s" }
+        let d = s / 86_400
+        s %= 86_400
+        let h = s / 3600
+        s %= 3600
+        let m = s / 60
+        s %= 60
+        if d > 0 { return "\(sign)\(d) d \(h) h" }
+        if h > 0 { return "\(sign)\(h) h \(m) min" }
+        return "\(sign)\(m) min \(s) s"
+    }
+
+    /// "1,234,567".
+    public static func grouped(_ v: Int64) -> String {
+        let digits = String(v.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (v < 0 ? "-" : "") + out
+    }
+
+    /// "62.5%".
+    public static func share(_ s: Double) -> String {
+        guard s.isFinite else { return "?" }
+        let tenths = Int((s * 1000).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+
+    public static func number(_ d: Double) -> String {
+        guard d.isFinite else { return "?" }
+        if d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
+        return String(Double(Int64(d * 100)) / 100)
+    }
+
+    /// A cell as text for humans (text, Markdown, HTML).
+    public static func text(_ c: Cell) -> String {
+        switch c {
+        case .text(let s): s
+        case .int(let i): grouped(i)
+        case .number(let d): number(d)
+        case .time(let t): time(t)
+        case .seconds(let s): duration(s)
+        case .share(let s): share(s)
+        case .null: "–"
+        }
+    }
+
+    /// A cell as plain text for CSV: full precision, ISO times, raw seconds.
+    public static func plain(_ c: Cell) -> String {
+        switch c {
+        case .text(let s): s
+        case .int(let i): String(i)
+        case .number(let d), .seconds(let d): d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : ""
+        case .time(let t): isoTime(t)
+        case .share(let s): String(s)
+        case .null: ""
+        }
+    }
+
+    static func p2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+
+    /// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    static func civil(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+
+    /// Escapes text for JSON strings.
+    public static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "&": out += "\\u0026"
+            default:
+                if u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Escapes text for HTML element content and attribute values.
+    public static func html(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default:
+                if c.value < 0x20 && c != "\n" && c != "\t" { out += "?" } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out
+    }
+}
