@@ -20,7 +20,7 @@ public struct ReportFilter: Sendable, Equatable {
 }
 
 /// One cell of a table.
-public enum Cell: Sendable, Equatable {
+public enum Cell: Sendable, Hashable {
     case text(String)
     case int(Int64)
     case number(Double)

@@ -450,7 +450,8 @@ public struct ReportBuilder {
             var byIssuer: [String: [Int64: Int64]] = [:]
             for r in counts { byIssuer[r[0].string ?? "?", default: [:]][r[1].int ?? 0] = r[2].int ?? 0 }
             for (iss, series) in byIssuer.sorted(by: { $0.key < $1.key }) {
-                for (b, n) in series.sorted(by: { $0.key < $1.key }) {
+                // A step needs history before it: the window's first three buckets can't show one.
+                for (b, n) in series.sorted(by: { $0.key < $1.key }) where b >= 3 {
                     let before = (1...3).map { Double(series[b - Int64($0)] ?? 0) }.reduce(0, +) / 3
                     guard n >= 5, Double(n) >= 3 * max(before, 0.34) else { continue }
                     let fetchNear = (b - 1...b + 1).map { fetchBy[$0] ?? 0 }.reduce(0, +)

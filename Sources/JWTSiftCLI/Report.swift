@@ -47,11 +47,18 @@ extension JWTSift {
         @Option(help: ArgumentHelp("Rows in top-N tables.", valueName: "n"))
         var limit: Int = 20
 
+        @Option(name: .customLong("generated-at"), help: ArgumentHelp(
+            "The time stamped on the report (default: now); a fixed one makes reports reproducible.", valueName: "time"))
+        var generatedAt: String?
+
         func validate() throws {
             for (name, value) in [("--since", since), ("--until", until)] {
                 if let value, AtOption.parse(value) == nil {
                     throw ValidationError("\(name) '\(value)' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
                 }
+            }
+            if let generatedAt, AtOption.parse(generatedAt) == nil {
+                throw ValidationError("--generated-at '\(generatedAt)' is not a time")
             }
             guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
             if section != nil && format != .csv { throw ValidationError("--section goes with --format csv") }
@@ -71,7 +78,7 @@ extension JWTSift {
             do {
                 var builder = try ReportBuilder(path: db, filter: filter)
                 builder.limit = limit
-                report = try builder.build(now: wallClock())
+                report = try builder.build(now: generatedAt.flatMap(AtOption.parse) ?? wallClock())
             } catch {
                 printError("jwtsift: \(error)")
                 throw ExitCode(4)
