@@ -18,6 +18,10 @@ public struct ReportBuilder {
     public var nearMiss = 300.0
 
     let db: Connection
+    /// What `build` learns before the sections: the timeline's first bucket start and bucket size.
+    private final class State { var bucket: (first: Double, size: Double)? }
+    private let state = State()
+    private var bucket: (first: Double, size: Double)? { state.bucket }
     /// The filter, bound as ?1…?4 in every query.
     private let params: [SQLValue]
 
@@ -43,24 +47,48 @@ public struct ReportBuilder {
         ]
     }
 
-    /// The filtered sightings, with their token's and source's columns.
+    /// One pass over the sightings: the filtered rows, grouped by token, source, cause, status class (2: 2xx,
+    /// 4: 401/403, 0: other or none) and timeline bucket, with counts, first and last times, error-message lines
+    /// and near misses. Every section is computed from this table (far smaller than the sightings) joined to
+    /// `tokens` and `sources`.
+    static let aggregate = """
+        CREATE TEMP TABLE agg AS
+        SELECT s.token_id, s.source_id, s.cause,
+               CASE WHEN s.status BETWEEN 200 AND 299 THEN 2 WHEN s.status IN (401, 403) THEN 4 ELSE 0 END AS sc,
+               CAST((s.log_time - ?5) / ?6 AS INTEGER) AS b,
+               count(*) AS n, min(s.log_time) AS first, max(s.log_time) AS last,
+               sum(s.line_error IS NOT NULL) AS nl,
+               sum(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < ?7 THEN 1
+                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < ?7 THEN 1 ELSE 0 END) AS near,
+               min(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < ?7 THEN s.log_time - t.exp
+                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < ?7 THEN t.nbf - s.log_time END) AS near_min,
+               max(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < ?7 THEN s.log_time - t.exp
+                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < ?7 THEN t.nbf - s.log_time END) AS near_max
+        FROM sightings s
+        JOIN tokens t ON t.id = s.token_id
+        JOIN sources src ON src.id = s.source_id
+        WHERE (?1 IS NULL OR s.log_time >= ?1) AND (?2 IS NULL OR s.log_time < ?2)
+          AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
+        GROUP BY s.token_id, s.source_id, s.cause, sc, b
+        """
+
+    /// The aggregate with its token's and source's columns, as `f` in every section's query.
     static let filtered = """
         WITH f AS (
-            SELECT s.id, s.token_id, s.source_id, s.log_time, s.status, s.cause, s.skew, s.line_error,
-                   s.cause NOT IN ('ok', 'unverified') AS failed,
+            SELECT a.token_id, a.source_id, a.cause, a.sc, a.b, a.n, a.first, a.last, a.nl, a.near, a.near_min, a.near_max,
+                   a.cause NOT IN ('ok', 'unverified') AS failed,
                    t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.fingerprint, t.signature, src.path
-            FROM sightings s
-            JOIN tokens t ON t.id = s.token_id
-            JOIN sources src ON src.id = s.source_id
-            WHERE (?1 IS NULL OR s.log_time >= ?1) AND (?2 IS NULL OR s.log_time < ?2)
-              AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
+            FROM temp.agg a
+            JOIN tokens t ON t.id = a.token_id
+            JOIN sources src ON src.id = a.source_id
         )
         """
 
     /// Runs `sql` (which may use the `f` CTE and ?1…?4, and ?5… for `extra`).
     func query(_ sql: String, _ extra: [SQLValue] = []) throws(ReportError) -> [[SQLValue]] {
         do {
-            let s = try db.prepare(sql.contains("FROM f") || sql.contains("JOIN f") ? Self.filtered + sql : sql)
+            let usesF = sql.contains("FROM f") || sql.contains("JOIN f")
+            let s = try db.prepare(usesF ? Self.filtered + sql : sql)
             let count = Int(s.parameterCount)
             for (i, v) in (params + extra).enumerated() where i < count { s.bind(Int32(i + 1), value: v) }
             return try s.values()
@@ -69,7 +97,31 @@ public struct ReportBuilder {
         }
     }
 
+    /// The timeline's bucket size and first bucket start, from the window (found through the log_time index).
+    func window() throws(ReportError) -> (start: Double, end: Double, size: Double, first: Double)? {
+        let r = try query("""
+            SELECT min(log_time), max(log_time) FROM sightings
+            WHERE log_time IS NOT NULL AND (?1 IS NULL OR log_time >= ?1) AND (?2 IS NULL OR log_time < ?2)
+            """)[0]
+        guard let a = filter.since ?? r[0].double, let b = filter.until ?? r[1].double, b >= a else { return nil }
+        let size = Self.bucketSize(max(1, b - a))
+        return (a, b, size, (a / size).rounded(.down) * size)
+    }
+
     public func build(now: Double) throws(ReportError) -> Report {
+        let w = try window()
+        do {
+            try db.execute("DROP TABLE IF EXISTS temp.agg")
+        } catch {
+            throw ReportError("\(path): \(error)")
+        }
+        _ = try query(Self.aggregate, [.real(w?.first ?? 0), .real(w?.size ?? 60), .real(nearMiss)])
+        do {
+            try db.execute("CREATE INDEX temp.agg_token ON agg(token_id)")
+        } catch {
+            throw ReportError("\(path): \(error)")
+        }
+        state.bucket = w.map { ($0.first, $0.size) }
         let overview = try makeOverview()
         var sections: [Section] = []
         sections.append(try byCause(overview))
@@ -92,8 +144,8 @@ public struct ReportBuilder {
     func makeOverview() throws(ReportError) -> Overview {
         var o = Overview()
         let r = try query("""
-            SELECT count(*), count(DISTINCT token_id), coalesce(sum(failed), 0), coalesce(sum(cause = 'unverified'), 0),
-                   min(log_time), max(log_time)
+            SELECT coalesce(sum(n), 0), count(DISTINCT token_id), coalesce(sum(failed * n), 0),
+                   coalesce(sum((cause = 'unverified') * n), 0), min(first), max(last)
             FROM f
             """)[0]
         o.sightings = r[0].int ?? 0
@@ -124,11 +176,10 @@ public struct ReportBuilder {
             return o.sightings == 0 ? ["No token sightings in this window."] : ["No failed token in this window."]
         }
         let rows = try query("""
-            SELECT cause, count(*) AS n, count(DISTINCT token_id),
-                   sum(cause = 'expired' AND log_time - exp >= 0 AND log_time - exp < ?5),
+            SELECT cause, sum(n) AS total, count(DISTINCT token_id), sum(CASE WHEN cause = 'expired' THEN near ELSE 0 END),
                    group_concat(DISTINCT kid)
-            FROM f WHERE failed GROUP BY cause ORDER BY n DESC LIMIT 4
-            """, [.real(nearMiss)])
+            FROM f WHERE failed GROUP BY cause ORDER BY total DESC LIMIT 4
+            """)
         return rows.map { r in
             let cause = r[0].string ?? "?"
             let n = Double(r[1].int ?? 0)
@@ -173,8 +224,8 @@ public struct ReportBuilder {
 
     func byCause(_ o: Overview) throws(ReportError) -> Section {
         let rows = try query("""
-            SELECT cause, count(*) AS n, count(DISTINCT token_id), min(log_time), max(log_time)
-            FROM f GROUP BY cause ORDER BY n DESC
+            SELECT cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
+            FROM f GROUP BY cause ORDER BY total DESC
             """)
         var table = Table(
             id: "by_cause", title: "Token sightings by cause",
@@ -194,8 +245,8 @@ public struct ReportBuilder {
 
     func byIssuer() throws(ReportError) -> Section {
         let rows = try query("""
-            SELECT coalesce(iss, '(none)'), cause, count(*) AS n, count(DISTINCT token_id), min(log_time), max(log_time)
-            FROM f WHERE failed GROUP BY iss, cause ORDER BY n DESC LIMIT ?5
+            SELECT coalesce(iss, '(none)'), cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
+            FROM f WHERE failed GROUP BY iss, cause ORDER BY total DESC LIMIT ?5
             """, [.int(Int64(limit * 5))])
         let table = Table(
             id: "by_issuer", title: "Failures by issuer and cause",
@@ -209,10 +260,10 @@ public struct ReportBuilder {
         let rows = try query("""
             SELECT coalesce(f.kid, '(none)'), coalesce(f.alg, '?'),
                    CASE WHEN f.kid IS NULL THEN '-' WHEN k.current > 0 THEN 'current' WHEN k.retired > 0 THEN 'retired' ELSE 'unknown' END,
-                   f.cause, count(*) AS n, count(DISTINCT f.token_id), min(f.log_time), max(f.log_time)
+                   f.cause, sum(f.n) AS total, count(DISTINCT f.token_id), min(f.first), max(f.last)
             FROM f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
                 ON k.kid = f.kid
-            GROUP BY f.kid, f.alg, f.cause ORDER BY f.kid, n DESC
+            GROUP BY f.kid, f.alg, f.cause ORDER BY f.kid, total DESC
             """)
         let table = Table(
             id: "by_kid", title: "Sightings by key ID, algorithm and cause (key: current, retired or unknown to the keys given)",
@@ -224,8 +275,8 @@ public struct ReportBuilder {
 
     func bySource() throws(ReportError) -> Section {
         let rows = try query("""
-            SELECT path, cause, count(*) AS n, count(DISTINCT token_id), min(log_time), max(log_time)
-            FROM f GROUP BY source_id, cause ORDER BY path, n DESC
+            SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
+            FROM f GROUP BY source_id, cause ORDER BY path, total DESC
             """)
         let table = Table(
             id: "by_source", title: "Sightings by source and cause",
@@ -241,8 +292,8 @@ public struct ReportBuilder {
     /// token's age; the first one measures issuance-to-use delay plus any clock offset.
     static let firstSightings = """
         , first AS (
-            SELECT f.token_id, f.source_id, f.path, coalesce(f.iss, '(none)') AS iss, f.iat - min(f.log_time) AS skew
-            FROM f WHERE f.iat IS NOT NULL AND f.log_time IS NOT NULL GROUP BY f.token_id, f.source_id
+            SELECT f.token_id, f.source_id, f.path, coalesce(f.iss, '(none)') AS iss, f.iat - min(f.first) AS skew
+            FROM f WHERE f.iat IS NOT NULL AND f.first IS NOT NULL GROUP BY f.token_id, f.source_id
         )
         """
 
@@ -305,12 +356,10 @@ public struct ReportBuilder {
         }
 
         let near = try query("""
-            SELECT coalesce(iss, '(none)'), cause, count(*), min(CASE WHEN cause = 'expired' THEN log_time - exp ELSE nbf - log_time END),
-                   max(CASE WHEN cause = 'expired' THEN log_time - exp ELSE nbf - log_time END)
-            FROM f
-            WHERE (cause = 'expired' AND log_time - exp < ?5) OR (cause = 'not_yet_valid' AND nbf - log_time < ?5)
-            GROUP BY iss, cause ORDER BY count(*) DESC
-            """, [.real(nearMiss)])
+            SELECT coalesce(iss, '(none)'), cause, sum(near) AS total, min(near_min), max(near_max)
+            FROM f WHERE near > 0
+            GROUP BY iss, cause ORDER BY total DESC
+            """)
         let nearTable = Table(
             id: "near_misses", title: "Near misses: expired or not yet valid by less than 5 min",
             columns: [.init("iss", .text), .init("cause", .text), .init("sightings", .int), .init("closest", .seconds),
@@ -357,16 +406,13 @@ public struct ReportBuilder {
     }
 
     func timeline(_ o: Overview) throws(ReportError) -> Section {
-        guard let start = o.windowStart, let end = o.windowEnd, end >= start else {
+        guard let (first, size) = bucket, let end = o.windowEnd else {
             return Section(id: "timeline", title: "Timeline", notes: ["No timed sightings."])
         }
-        let size = Self.bucketSize(max(1, end - start))
-        let first = (start / size).rounded(.down) * size
         let buckets = Int(((end - first) / size).rounded(.down)) + 1
         let rows = try query("""
-            SELECT CAST((log_time - ?5) / ?6 AS INTEGER) AS b, cause, count(*)
-            FROM f WHERE failed AND log_time IS NOT NULL GROUP BY b, cause ORDER BY b
-            """, [.real(first), .real(size)])
+            SELECT b, cause, sum(n) FROM f WHERE failed AND b IS NOT NULL GROUP BY b, cause ORDER BY b
+            """)
         var series: [String: [Int]] = [:]
         var table = Table(
             id: "timeline", title: "Failures per \(Self.words(size)) bucket and cause",
@@ -391,12 +437,12 @@ public struct ReportBuilder {
         let kids = try query("""
             SELECT coalesce(f.iss, '(none)'), coalesce(f.kid, '(none)'),
                    CASE WHEN f.kid IS NULL THEN '-' WHEN k.current > 0 THEN 'current' WHEN k.retired > 0 THEN 'retired' ELSE 'unknown' END,
-                   sum(f.cause = 'ok'), min(CASE WHEN f.cause = 'ok' THEN f.log_time END), max(CASE WHEN f.cause = 'ok' THEN f.log_time END),
-                   sum(f.failed), min(CASE WHEN f.failed THEN f.log_time END), max(CASE WHEN f.failed THEN f.log_time END),
-                   sum(f.cause IN ('key_unknown', 'signature_invalid'))
+                   sum((f.cause = 'ok') * f.n), min(CASE WHEN f.cause = 'ok' THEN f.first END), max(CASE WHEN f.cause = 'ok' THEN f.last END),
+                   sum(f.failed * f.n), min(CASE WHEN f.failed THEN f.first END), max(CASE WHEN f.failed THEN f.last END),
+                   sum((f.cause IN ('key_unknown', 'signature_invalid')) * f.n)
             FROM f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
                 ON k.kid = f.kid
-            GROUP BY f.iss, f.kid ORDER BY f.iss, min(f.log_time)
+            GROUP BY f.iss, f.kid ORDER BY f.iss, min(f.first)
             """)
         var table = Table(
             id: "kid_lifecycle", title: "Each kid's first and last sighting among successes and among failures, per issuer",
@@ -430,14 +476,12 @@ public struct ReportBuilder {
             id: "rotation_steps", title: "Step changes in signature_invalid / key_unknown per issuer (likely rotations)",
             columns: [.init("iss", .text), .init("bucket_start", .time), .init("key_failures", .int),
                       .init("before", .number), .init("key_fetch_failed_errors", .int)])
-        if let start = o.windowStart, let end = o.windowEnd, end >= start {
-            let size = Self.bucketSize(max(1, end - start))
-            let first = (start / size).rounded(.down) * size
+        if let (first, size) = bucket {
             let counts = try query("""
-                SELECT coalesce(iss, '(none)'), CAST((log_time - ?5) / ?6 AS INTEGER) AS b, count(*)
-                FROM f WHERE cause IN ('key_unknown', 'signature_invalid') AND log_time IS NOT NULL
+                SELECT coalesce(iss, '(none)'), b, sum(n)
+                FROM f WHERE cause IN ('key_unknown', 'signature_invalid') AND b IS NOT NULL
                 GROUP BY iss, b ORDER BY iss, b
-                """, [.real(first), .real(size)])
+                """)
             let fetch = try query("""
                 SELECT CAST((e.log_time - ?5) / ?6 AS INTEGER) AS b, count(*)
                 FROM log_errors e JOIN sources src ON src.id = e.source_id
@@ -467,14 +511,14 @@ public struct ReportBuilder {
 
     func disagreements() throws(ReportError) -> Section {
         let saidNo = try query("""
-            SELECT path, count(*), count(DISTINCT token_id), min(log_time), max(log_time)
-            FROM f WHERE cause = 'ok' AND (status IN (401, 403) OR line_error IS NOT NULL)
-            GROUP BY source_id ORDER BY count(*) DESC
+            SELECT path, sum(CASE WHEN sc = 4 THEN n ELSE nl END) AS total, count(DISTINCT token_id), min(first), max(last)
+            FROM f WHERE cause = 'ok' AND (sc = 4 OR nl > 0)
+            GROUP BY source_id ORDER BY total DESC
             """)
         let saidYes = try query("""
-            SELECT path, cause, count(*), count(DISTINCT token_id), min(log_time), max(log_time)
-            FROM f WHERE failed AND status BETWEEN 200 AND 299
-            GROUP BY source_id, cause ORDER BY count(*) DESC
+            SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
+            FROM f WHERE failed AND sc = 2
+            GROUP BY source_id, cause ORDER BY total DESC
             """)
         var notes: [String] = []
         let yes = saidYes.reduce(0) { $0 + ($1[2].int ?? 0) }
@@ -503,12 +547,13 @@ public struct ReportBuilder {
     func tokenPaths() throws(ReportError) -> Section {
         let rows = try query("""
             , multi AS (
-                SELECT token_id FROM f GROUP BY token_id HAVING count(DISTINCT source_id) > 1
-                ORDER BY count(DISTINCT source_id) DESC, count(*) DESC LIMIT ?5
+                SELECT token_id FROM temp.agg GROUP BY token_id HAVING count(DISTINCT source_id) > 1
+                ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC LIMIT ?5
             )
-            SELECT substr(f.fingerprint, 1, 12), f.path, min(f.log_time), f.cause, group_concat(DISTINCT f.status), count(*)
+            SELECT substr(f.fingerprint, 1, 12), f.path, min(f.first), f.cause,
+                   group_concat(DISTINCT CASE f.sc WHEN 2 THEN '2xx' WHEN 4 THEN '401/403' ELSE 'other' END), sum(f.n)
             FROM f JOIN multi m ON m.token_id = f.token_id
-            GROUP BY f.token_id, f.source_id, f.cause ORDER BY f.fingerprint, min(f.log_time)
+            GROUP BY f.token_id, f.source_id, f.cause ORDER BY f.fingerprint, min(f.first)
             """, [.int(Int64(limit))])
         return Section(
             id: "token_paths", title: "Token paths",
@@ -524,7 +569,7 @@ public struct ReportBuilder {
     func leakAudit() throws(ReportError) -> Section {
         let rows = try query("""
             SELECT path, count(DISTINCT token_id), count(DISTINCT CASE WHEN cause = 'ok' THEN token_id END),
-                   count(DISTINCT CASE WHEN exp > log_time THEN token_id END)
+                   count(DISTINCT CASE WHEN exp > first THEN token_id END)
             FROM f GROUP BY source_id ORDER BY 3 DESC, 4 DESC
             """)
         var notes = ["Every bearer token written to a log in clear while still valid can be replayed by anyone who reads the log."]
@@ -541,15 +586,16 @@ public struct ReportBuilder {
 
     func topOffenders() throws(ReportError) -> Section {
         let tokens = try query("""
-            SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, count(*) AS n,
-                   (SELECT cause FROM f g WHERE g.token_id = f.token_id AND g.failed GROUP BY cause ORDER BY count(*) DESC LIMIT 1),
-                   count(DISTINCT source_id), min(log_time), max(log_time)
-            FROM f WHERE failed GROUP BY token_id ORDER BY n DESC LIMIT ?5
+            SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, sum(n) AS total,
+                   (SELECT g.cause FROM temp.agg g WHERE g.token_id = f.token_id AND g.cause NOT IN ('ok', 'unverified')
+                    GROUP BY g.cause ORDER BY sum(g.n) DESC LIMIT 1),
+                   count(DISTINCT source_id), min(first), max(last)
+            FROM f WHERE failed GROUP BY token_id ORDER BY total DESC LIMIT ?5
             """, [.int(Int64(limit))])
         let subjects = try query("""
-            SELECT substr(sub_hash, 1, 12), count(*) AS n, count(DISTINCT token_id), group_concat(DISTINCT cause),
-                   min(log_time), max(log_time)
-            FROM f WHERE failed AND sub_hash IS NOT NULL GROUP BY sub_hash ORDER BY n DESC LIMIT ?5
+            SELECT substr(sub_hash, 1, 12), sum(n) AS total, count(DISTINCT token_id), group_concat(DISTINCT cause),
+                   min(first), max(last)
+            FROM f WHERE failed AND sub_hash IS NOT NULL GROUP BY sub_hash ORDER BY total DESC LIMIT ?5
             """, [.int(Int64(limit))])
         return Section(
             id: "top_offenders", title: "Top offenders",

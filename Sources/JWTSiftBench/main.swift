@@ -145,7 +145,66 @@ extension String {
     init(format3 v: Double) { self = "\(Double(Int(v * 1000)) / 1000)" }
 }
 
+/// `JWTSiftBench reportdb PATH N`: a findings database of N sightings for the report benchmark: 4 sources, 3
+/// issuers, 6 kids, 100,000 distinct tokens, a day of log time, the usual mix of causes and statuses.
+func reportDatabase(_ path: String, _ n: Int) {
+    for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+    let db = try! FindingsDB(path: path, lockTimeout: 0) { bytes in "\(Digest.sha256(bytes))" }
+    let run = try! db.beginRun(startedAt: 0, version: "bench", commandLine: "bench", verify: true, leeway: 60)
+    let writer = StoreWriter(db: db, runID: run)
+    let sources: [Int64] = (0..<4).map { i in
+        let plan = try! writer.sync { db throws(SQLiteError) in
+            try db.plan(SourceIdentity(path: "/var/log/app-\(i).log", size: 0, mtime: 0, inode: UInt64(i + 1), head: [], isStdin: false), runID: run)
+        }
+        guard case .scan(let id, _, _, _) = plan else { fatalError() }
+        return id
+    }
+    let issuers = ["https://login.example.com/", "https://partner.example.net/", "https://edge.example.com/"]
+    let kids = ["2023-10", "2023-11", "2023-12", "edge-1", "p-1", "p-2"]
+    let causes = ["ok", "ok", "ok", "ok", "ok", "ok", "expired", "expired", "signature_invalid", "key_unknown", "key_retired", "ok"]
+        .map { InternedText($0) }
+    let okWord = InternedText("ok")
+    let lineWord = InternedText("line")
+    let distinct = 100_000
+    let t0 = 1_700_000_000.0
+    var done = 0
+    var line: UInt64 = 1
+    while done < n {
+        let rows = min(8192, n - done)
+        let source = sources[(done / 8192) % sources.count]
+        var batch = Batch(sourceID: source, progress: Progress(bytes: line * 300, lines: line, resumeOffset: line * 300, resumeLine: line, completed: false))
+        var index: [Int: Int] = [:]
+        for r in 0..<rows {
+            let k = done + r
+            let tok = (k / 7) % distinct
+            let time = t0 + Double(k) * 86_400 / Double(n)
+            let slot: Int
+            if let i = index[tok] { slot = i } else {
+                slot = batch.tokens.count
+                index[tok] = slot
+                batch.tokens.append(TokenUpsert(
+                    fingerprint: "\(Digest.sha256(Array("bench-\(tok)".utf8)))", kind: "jws", alg: "RS256", kid: kids[tok % kids.count],
+                    iss: issuers[tok % issuers.count], subHash: "\(Digest.sha256(Array("sub-\(tok % 5000)".utf8)))",
+                    iat: time - 120, exp: time + 780, signature: "valid", key: kids[tok % kids.count], length: 600))
+            }
+            let cause = causes[tok % causes.count]
+            batch.tokens[slot].saw(at: time, rolled: false)
+            batch.sightings.append(SightingRow(
+                token: slot, line: line, offset: line * 300, logTime: time, status: cause == okWord ? 200 : (k % 5 == 0 ? 200 : 401),
+                cause: cause, causes: nil, skew: -120 - Double(k % 300), timeSource: lineWord, truncation: nil, lineError: nil))
+            line += 1
+        }
+        writer.submit(batch)
+        done += rows
+    }
+    try! writer.sync { db throws(SQLiteError) in try db.finishRun(run, status: "done", finishedAt: 0, counts: RunCounts()) }
+}
+
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "reportdb" {
+    reportDatabase(String(arguments.dropFirst().first ?? "/tmp/report-bench.sqlite"), Int(arguments.dropFirst(2).first ?? "") ?? 10_000_000)
+    exit(0)
+}
 if arguments.first == "store" {
     storeBench(Int(arguments.dropFirst().first ?? "") ?? 2_000_000, repeats: Int(arguments.dropFirst(2).first ?? "") ?? 50)
     exit(0)
