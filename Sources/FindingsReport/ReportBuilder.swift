@@ -178,7 +178,7 @@ public struct ReportBuilder {
         let rows = try query("""
             SELECT cause, sum(n) AS total, count(DISTINCT token_id), sum(CASE WHEN cause = 'expired' THEN near ELSE 0 END),
                    group_concat(DISTINCT kid)
-            FROM f WHERE failed GROUP BY cause ORDER BY total DESC LIMIT 4
+            FROM f WHERE failed GROUP BY cause ORDER BY total DESC, 1, 2 LIMIT 4
             """)
         return rows.map { r in
             let cause = r[0].string ?? "?"
@@ -225,7 +225,7 @@ public struct ReportBuilder {
     func byCause(_ o: Overview) throws(ReportError) -> Section {
         let rows = try query("""
             SELECT cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
-            FROM f GROUP BY cause ORDER BY total DESC
+            FROM f GROUP BY cause ORDER BY total DESC, 1, 2
             """)
         var table = Table(
             id: "by_cause", title: "Token sightings by cause",
@@ -246,7 +246,7 @@ public struct ReportBuilder {
     func byIssuer() throws(ReportError) -> Section {
         let rows = try query("""
             SELECT coalesce(iss, '(none)'), cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
-            FROM f WHERE failed GROUP BY iss, cause ORDER BY total DESC LIMIT ?5
+            FROM f WHERE failed GROUP BY iss, cause ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit * 5))])
         let table = Table(
             id: "by_issuer", title: "Failures by issuer and cause",
@@ -263,7 +263,7 @@ public struct ReportBuilder {
                    f.cause, sum(f.n) AS total, count(DISTINCT f.token_id), min(f.first), max(f.last)
             FROM f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
                 ON k.kid = f.kid
-            GROUP BY f.kid, f.alg, f.cause ORDER BY f.kid, total DESC
+            GROUP BY f.kid, f.alg, f.cause ORDER BY f.kid, total DESC, 4, 2
             """)
         let table = Table(
             id: "by_kid", title: "Sightings by key ID, algorithm and cause (key: current, retired or unknown to the keys given)",
@@ -276,7 +276,7 @@ public struct ReportBuilder {
     func bySource() throws(ReportError) -> Section {
         let rows = try query("""
             SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
-            FROM f GROUP BY source_id, cause ORDER BY path, total DESC
+            FROM f GROUP BY source_id, cause ORDER BY path, total DESC, 2
             """)
         let table = Table(
             id: "by_source", title: "Sightings by source and cause",
@@ -308,7 +308,7 @@ public struct ReportBuilder {
                    max(CASE WHEN r = max(1, CAST(round(n * 0.95) AS INTEGER)) THEN skew END), max(skew),
                    sum(abs(skew) < 1), sum(abs(skew) >= 1 AND abs(skew) < 5), sum(abs(skew) >= 5 AND abs(skew) < 30),
                    sum(abs(skew) >= 30 AND abs(skew) < 120), sum(abs(skew) >= 120 AND abs(skew) < 600), sum(abs(skew) >= 600)
-            FROM ranked GROUP BY k ORDER BY n DESC
+            FROM ranked GROUP BY k ORDER BY n DESC, k
             """)
         return Table(
             id: id, title: title,
@@ -330,7 +330,7 @@ public struct ReportBuilder {
 
         // The fastest first use bounds the offset: log − iat can't be below 0 when clocks agree.
         let offsets = try query(Self.firstSightings + """
-            SELECT iss, count(*), max(skew), sum(skew > 0) FROM first GROUP BY iss ORDER BY count(*) DESC
+            SELECT iss, count(*), max(skew), sum(skew > 0) FROM first GROUP BY iss ORDER BY count(*) DESC, iss
             """)
         var offsetTable = Table(
             id: "clock_offset", title: "Estimated issuer clock offset (from the smallest delay between iat and first use)",
@@ -358,7 +358,7 @@ public struct ReportBuilder {
         let near = try query("""
             SELECT coalesce(iss, '(none)'), cause, sum(near) AS total, min(near_min), max(near_max)
             FROM f WHERE near > 0
-            GROUP BY iss, cause ORDER BY total DESC
+            GROUP BY iss, cause ORDER BY total DESC, 1, 2
             """)
         let nearTable = Table(
             id: "near_misses", title: "Near misses: expired or not yet valid by less than 5 min",
@@ -374,7 +374,7 @@ public struct ReportBuilder {
             FROM log_errors e JOIN sources src ON src.id = e.source_id
             WHERE coalesce(json_extract(e.details, '$.skew_seconds'), json_extract(e.details, '$.delta_seconds')) IS NOT NULL
               AND (?1 IS NULL OR e.log_time >= ?1) AND (?2 IS NULL OR e.log_time < ?2) AND (?4 IS NULL OR src.path GLOB ?4)
-            GROUP BY e.emitter ORDER BY count(*) DESC
+            GROUP BY e.emitter ORDER BY count(*) DESC, e.emitter
             """)
         let messageTable = Table(
             id: "drift_from_messages",
@@ -424,7 +424,11 @@ public struct ReportBuilder {
             series[cause, default: [Int](repeating: 0, count: buckets)][b] += Int(r[2].int ?? 0)
             table.rows.append([.time(first + Double(b) * size), .text(cause), cell(r[2])])
         }
-        let ordered = series.sorted { $0.value.reduce(0, +) > $1.value.reduce(0, +) }.map { (cause: $0.key, counts: $0.value) }
+        // Largest first; ties by name, so the output does not depend on dictionary order.
+        var totals: [(cause: String, total: Int)] = []
+        for (cause, counts) in series { totals.append((cause, counts.reduce(0, +))) }
+        totals.sort { a, b in a.total != b.total ? a.total > b.total : a.cause < b.cause }
+        let ordered: [(cause: String, counts: [Int])] = totals.map { t in (cause: t.cause, counts: series[t.cause] ?? []) }
         return Section(
             id: "timeline", title: "Timeline", tables: [table],
             charts: ordered.isEmpty ? [] : [.timeline(title: "Failures over time", start: first, bucket: size, buckets: buckets, series: ordered)])
@@ -442,7 +446,7 @@ public struct ReportBuilder {
                    sum((f.cause IN ('key_unknown', 'signature_invalid')) * f.n)
             FROM f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
                 ON k.kid = f.kid
-            GROUP BY f.iss, f.kid ORDER BY f.iss, min(f.first)
+            GROUP BY f.iss, f.kid ORDER BY f.iss, min(f.first), 2
             """)
         var table = Table(
             id: "kid_lifecycle", title: "Each kid's first and last sighting among successes and among failures, per issuer",
@@ -513,12 +517,12 @@ public struct ReportBuilder {
         let saidNo = try query("""
             SELECT path, sum(CASE WHEN sc = 4 THEN n ELSE nl END) AS total, count(DISTINCT token_id), min(first), max(last)
             FROM f WHERE cause = 'ok' AND (sc = 4 OR nl > 0)
-            GROUP BY source_id ORDER BY total DESC
+            GROUP BY source_id ORDER BY total DESC, 1, 2
             """)
         let saidYes = try query("""
             SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
             FROM f WHERE failed AND sc = 2
-            GROUP BY source_id, cause ORDER BY total DESC
+            GROUP BY source_id, cause ORDER BY total DESC, 1, 2
             """)
         var notes: [String] = []
         let yes = saidYes.reduce(0) { $0 + ($1[2].int ?? 0) }
@@ -548,12 +552,12 @@ public struct ReportBuilder {
         let rows = try query("""
             , multi AS (
                 SELECT token_id FROM temp.agg GROUP BY token_id HAVING count(DISTINCT source_id) > 1
-                ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC LIMIT ?5
+                ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC, token_id LIMIT ?5
             )
             SELECT substr(f.fingerprint, 1, 12), f.path, min(f.first), f.cause,
-                   group_concat(DISTINCT CASE f.sc WHEN 2 THEN '2xx' WHEN 4 THEN '401/403' ELSE 'other' END), sum(f.n)
+                   group_concat(DISTINCT CASE f.sc WHEN 2 THEN '2xx' WHEN 4 THEN '401/403' ELSE 'other status' END), sum(f.n)
             FROM f JOIN multi m ON m.token_id = f.token_id
-            GROUP BY f.token_id, f.source_id, f.cause ORDER BY f.fingerprint, min(f.first)
+            GROUP BY f.token_id, f.source_id, f.cause ORDER BY f.fingerprint, min(f.first), 2, 4
             """, [.int(Int64(limit))])
         return Section(
             id: "token_paths", title: "Token paths",
@@ -570,7 +574,7 @@ public struct ReportBuilder {
         let rows = try query("""
             SELECT path, count(DISTINCT token_id), count(DISTINCT CASE WHEN cause = 'ok' THEN token_id END),
                    count(DISTINCT CASE WHEN exp > first THEN token_id END)
-            FROM f GROUP BY source_id ORDER BY 3 DESC, 4 DESC
+            FROM f GROUP BY source_id ORDER BY 3 DESC, 4 DESC, 1
             """)
         var notes = ["Every bearer token written to a log in clear while still valid can be replayed by anyone who reads the log."]
         let live = rows.reduce(0) { $0 + ($1[3].int ?? 0) }
@@ -588,14 +592,14 @@ public struct ReportBuilder {
         let tokens = try query("""
             SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, sum(n) AS total,
                    (SELECT g.cause FROM temp.agg g WHERE g.token_id = f.token_id AND g.cause NOT IN ('ok', 'unverified')
-                    GROUP BY g.cause ORDER BY sum(g.n) DESC LIMIT 1),
+                    GROUP BY g.cause ORDER BY sum(g.n) DESC, g.cause LIMIT 1),
                    count(DISTINCT source_id), min(first), max(last)
-            FROM f WHERE failed GROUP BY token_id ORDER BY total DESC LIMIT ?5
+            FROM f WHERE failed GROUP BY token_id ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit))])
         let subjects = try query("""
             SELECT substr(sub_hash, 1, 12), sum(n) AS total, count(DISTINCT token_id), group_concat(DISTINCT cause),
                    min(first), max(last)
-            FROM f WHERE failed AND sub_hash IS NOT NULL GROUP BY sub_hash ORDER BY total DESC LIMIT ?5
+            FROM f WHERE failed AND sub_hash IS NOT NULL GROUP BY sub_hash ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit))])
         return Section(
             id: "top_offenders", title: "Top offenders",
@@ -619,7 +623,7 @@ public struct ReportBuilder {
             SELECT e.cause, e.emitter, count(*) AS n, min(e.log_time), max(e.log_time)
             FROM log_errors e JOIN sources src ON src.id = e.source_id
             WHERE (?1 IS NULL OR e.log_time >= ?1) AND (?2 IS NULL OR e.log_time < ?2) AND (?4 IS NULL OR src.path GLOB ?4)
-            GROUP BY e.cause, e.emitter ORDER BY n DESC
+            GROUP BY e.cause, e.emitter ORDER BY n DESC, 1, 2
             """)
         return Section(
             id: "error_messages", title: "Verification error messages",
