@@ -14,8 +14,8 @@ public struct ReportBuilder {
     public let filter: ReportFilter
     /// Rows kept in top-N tables.
     public var limit = 20
-    /// What counts as a near miss: expired or not yet valid by less than this.
-    public var nearMiss = 300.0
+    /// What counts as a near miss: expired or not yet valid by less than this (counted by the writer).
+    public let nearMiss = 300.0
 
     let db: Connection
     /// What `build` learns before the sections: the timeline's first bucket start and bucket size.
@@ -47,29 +47,22 @@ public struct ReportBuilder {
         ]
     }
 
-    /// One pass over the sightings: the filtered rows, grouped by token, source, cause, status class (2: 2xx,
-    /// 4: 401/403, 0: other or none) and timeline bucket, with counts, first and last times, error-message lines
-    /// and near misses. Every section is computed from this table (far smaller than the sightings) joined to
-    /// `tokens` and `sources`.
+    /// One pass over `sighting_rollup` (the sightings counted per token, source, cause, status class and minute by
+    /// the writer): the filtered rows regrouped by timeline bucket, with counts, first and last times,
+    /// error-message lines and near misses. Every section is computed from this table joined to `tokens` and
+    /// `sources`. `--since`/`--until` select whole minutes.
     static let aggregate = """
         CREATE TEMP TABLE agg AS
-        SELECT s.token_id, s.source_id, s.cause,
-               CASE WHEN s.status BETWEEN 200 AND 299 THEN 2 WHEN s.status IN (401, 403) THEN 4 ELSE 0 END AS sc,
-               CAST((s.log_time - ?5) / ?6 AS INTEGER) AS b,
-               count(*) AS n, min(s.log_time) AS first, max(s.log_time) AS last,
-               sum(s.line_error IS NOT NULL) AS nl,
-               sum(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < ?7 THEN 1
-                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < ?7 THEN 1 ELSE 0 END) AS near,
-               min(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < ?7 THEN s.log_time - t.exp
-                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < ?7 THEN t.nbf - s.log_time END) AS near_min,
-               max(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < ?7 THEN s.log_time - t.exp
-                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < ?7 THEN t.nbf - s.log_time END) AS near_max
-        FROM sightings s
-        JOIN tokens t ON t.id = s.token_id
-        JOIN sources src ON src.id = s.source_id
-        WHERE (?1 IS NULL OR s.log_time >= ?1) AND (?2 IS NULL OR s.log_time < ?2)
+        SELECT r.token_id, r.source_id, r.cause, r.status_class AS sc,
+               CASE WHEN r.minute < 0 THEN NULL ELSE CAST((r.minute * 60 - ?5) / ?6 AS INTEGER) END AS b,
+               sum(r.n) AS n, min(r.first) AS first, max(r.last) AS last, sum(r.refused) AS nl,
+               sum(r.near) AS near, min(r.near_min) AS near_min, max(r.near_max) AS near_max
+        FROM sighting_rollup r
+        JOIN tokens t ON t.id = r.token_id
+        JOIN sources src ON src.id = r.source_id
+        WHERE (?1 IS NULL OR r.minute >= CAST(?1 / 60 AS INTEGER)) AND (?2 IS NULL OR (r.minute >= 0 AND r.minute * 60 < ?2))
           AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
-        GROUP BY s.token_id, s.source_id, s.cause, sc, b
+        GROUP BY r.token_id, r.source_id, r.cause, r.status_class, b
         """
 
     /// The aggregate with its token's and source's columns, as `f` in every section's query.
@@ -97,11 +90,11 @@ public struct ReportBuilder {
         }
     }
 
-    /// The timeline's bucket size and first bucket start, from the window (found through the log_time index).
+    /// The timeline's bucket size and first bucket start, from the window.
     func window() throws(ReportError) -> (start: Double, end: Double, size: Double, first: Double)? {
         let r = try query("""
-            SELECT min(log_time), max(log_time) FROM sightings
-            WHERE log_time IS NOT NULL AND (?1 IS NULL OR log_time >= ?1) AND (?2 IS NULL OR log_time < ?2)
+            SELECT min(first), max(last) FROM sighting_rollup
+            WHERE minute >= 0 AND (?1 IS NULL OR last >= ?1) AND (?2 IS NULL OR first < ?2)
             """)[0]
         guard let a = filter.since ?? r[0].double, let b = filter.until ?? r[1].double, b >= a else { return nil }
         let size = Self.bucketSize(max(1, b - a))
@@ -115,7 +108,7 @@ public struct ReportBuilder {
         } catch {
             throw ReportError("\(path): \(error)")
         }
-        _ = try query(Self.aggregate, [.real(w?.first ?? 0), .real(w?.size ?? 60), .real(nearMiss)])
+        _ = try query(Self.aggregate, [.real(w?.first ?? 0), .real(w?.size ?? 60)])
         do {
             try db.execute("CREATE INDEX temp.agg_token ON agg(token_id)")
         } catch {

@@ -47,6 +47,7 @@ public final class FindingsDB {
     private var insertError: Statement!
     private var upsertToken: Statement!
     private var updateProgress: Statement!
+    private var upsertRollup: Statement!
     private var insertDelta: Statement!
     private var applyDeltas: Statement!
     /// Token ids this connection has written in this run, by fingerprint: later batches only add counts to
@@ -112,6 +113,7 @@ public final class FindingsDB {
         insertError = nil
         upsertToken = nil
         updateProgress = nil
+        upsertRollup = nil
         // SQLite first: closing another descriptor of the file while it is open would drop its POSIX locks.
         connection.close()
         close(lockFD)
@@ -191,6 +193,17 @@ public final class FindingsDB {
                 last_seen = CASE WHEN tokens.last_seen IS NULL OR d.last > tokens.last_seen
                                  THEN coalesce(d.last, tokens.last_seen) ELSE tokens.last_seen END
             FROM temp.token_delta d WHERE tokens.id = d.id
+            """)
+        upsertRollup = try connection.prepare("""
+            INSERT INTO sighting_rollup (token_id, source_id, cause, status_class, minute, n, first, last, refused, near,
+                                         near_min, near_max)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            ON CONFLICT (token_id, source_id, cause, status_class, minute) DO UPDATE SET
+                n = n + excluded.n, refused = refused + excluded.refused, near = near + excluded.near,
+                first = CASE WHEN first IS NULL OR excluded.first < first THEN coalesce(excluded.first, first) ELSE first END,
+                last = CASE WHEN last IS NULL OR excluded.last > last THEN coalesce(excluded.last, last) ELSE last END,
+                near_min = CASE WHEN near_min IS NULL OR excluded.near_min < near_min THEN coalesce(excluded.near_min, near_min) ELSE near_min END,
+                near_max = CASE WHEN near_max IS NULL OR excluded.near_max > near_max THEN coalesce(excluded.near_max, near_max) ELSE near_max END
             """)
         updateProgress = try connection.prepare("""
             UPDATE sources SET bytes_scanned = ?2, lines_scanned = ?3, resume_offset = ?4, resume_line = ?5,
@@ -356,6 +369,14 @@ public final class FindingsDB {
             UPDATE tokens SET sightings = sightings - (
                 SELECT count(*) FROM sightings s WHERE s.token_id = tokens.id AND s.source_id = \(source) AND s.byte_offset >= \(o))
             WHERE id IN (SELECT id FROM affected_tokens);
+            UPDATE sighting_rollup SET n = n - d.c, refused = refused - d.r
+            FROM (SELECT token_id, cause,
+                         CASE WHEN status BETWEEN 200 AND 299 THEN 2 WHEN status IN (401, 403) THEN 4 ELSE 0 END AS sc,
+                         coalesce(CAST(log_time / 60 AS INTEGER), -1) AS m, count(*) AS c, sum(line_error IS NOT NULL) AS r
+                  FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o) GROUP BY 1, 2, 3, 4) AS d
+            WHERE sighting_rollup.token_id = d.token_id AND sighting_rollup.source_id = \(source)
+              AND sighting_rollup.cause = d.cause AND sighting_rollup.status_class = d.sc AND sighting_rollup.minute = d.m;
+            DELETE FROM sighting_rollup WHERE source_id = \(source) AND n <= 0;
             DELETE FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
             DELETE FROM log_errors WHERE source_id = \(source) AND byte_offset >= \(o);
             DELETE FROM tokens WHERE id IN (SELECT id FROM affected_tokens) AND sightings <= 0
@@ -463,6 +484,22 @@ public final class FindingsDB {
                 bindSighting(one, base: 0, rows[k], tokenID: ids[rows[k].token], source: batch.sourceID, runID: runID)
                 try one.run()
                 k += 1
+            }
+            let u = upsertRollup!
+            u.bind(2, batch.sourceID)
+            for r in batch.rollups {
+                u.bind(1, ids[r.token])
+                u.bind(3, interned: r.cause)
+                u.bind(4, r.statusClass)
+                u.bind(5, r.minute)
+                u.bind(6, r.n)
+                u.bind(7, r.first)
+                u.bind(8, r.last)
+                u.bind(9, r.refused)
+                u.bind(10, r.near)
+                u.bind(11, r.nearMin)
+                u.bind(12, r.nearMax)
+                try u.run()
             }
             let e = insertError!
             e.bind(1, batch.sourceID)

@@ -132,6 +132,54 @@ public struct ErrorRow: Sendable {
     }
 }
 
+/// Sightings of one token in one source with one cause and status class in one minute: what reports read.
+public struct RollupRow: Sendable {
+    /// Index into the batch's `tokens`.
+    public var token: Int
+    public var cause: InternedText
+    /// 2: a 2xx answer, 4: 401 or 403, 0: anything else or no status.
+    public var statusClass: Int
+    /// floor(log time / 60), or -1 for lines without a time.
+    public var minute: Int64
+    public var n = 0
+    public var first: Double?
+    public var last: Double?
+    /// Sightings on lines that also carry a verification error message.
+    public var refused = 0
+    /// Expired or not yet valid by less than the near-miss bound, and by how much (closest, farthest).
+    public var near = 0
+    public var nearMin: Double?
+    public var nearMax: Double?
+
+    public init(token: Int, cause: InternedText, statusClass: Int, minute: Int64) {
+        self.token = token
+        self.cause = cause
+        self.statusClass = statusClass
+        self.minute = minute
+    }
+
+    /// The status class of an HTTP status.
+    public static func statusClass(_ status: Int?) -> Int {
+        guard let status else { return 0 }
+        if (200...299).contains(status) { return 2 }
+        return status == 401 || status == 403 ? 4 : 0
+    }
+
+    public mutating func add(at t: Double?, errorOnLine: Bool, nearBy: Double?) {
+        n += 1
+        if let t {
+            if first.map({ t < $0 }) ?? true { first = t }
+            if last.map({ t > $0 }) ?? true { last = t }
+        }
+        if errorOnLine { refused += 1 }
+        if let d = nearBy {
+            near += 1
+            if nearMin.map({ d < $0 }) ?? true { nearMin = d }
+            if nearMax.map({ d > $0 }) ?? true { nearMax = d }
+        }
+    }
+}
+
 /// How far a source has been read when a batch is committed: the rows of the batch cover everything before it.
 public struct Progress: Sendable, Equatable {
     /// Bytes of the (decompressed) stream done.
@@ -161,6 +209,8 @@ public struct Batch: Sendable {
     public var tokens: [TokenUpsert] = []
     public var sightings: [SightingRow] = []
     public var errors: [ErrorRow] = []
+    /// Every sighting of the batch, rolled-up ones included, counted per token, cause, status class and minute.
+    public var rollups: [RollupRow] = []
     public var progress: Progress
 
     public init(sourceID: Int64, progress: Progress) {

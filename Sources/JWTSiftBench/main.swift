@@ -174,6 +174,7 @@ func reportDatabase(_ path: String, _ n: Int) {
         let source = sources[(done / 8192) % sources.count]
         var batch = Batch(sourceID: source, progress: Progress(bytes: line * 300, lines: line, resumeOffset: line * 300, resumeLine: line, completed: false))
         var index: [Int: Int] = [:]
+        var rollupIndex: [String: Int] = [:]
         for r in 0..<rows {
             let k = done + r
             let tok = (k / 7) % distinct
@@ -189,9 +190,21 @@ func reportDatabase(_ path: String, _ n: Int) {
             }
             let cause = causes[tok % causes.count]
             batch.tokens[slot].saw(at: time, rolled: false)
+            let status = cause == okWord ? 200 : (k % 5 == 0 ? 200 : 401)
             batch.sightings.append(SightingRow(
-                token: slot, line: line, offset: line * 300, logTime: time, status: cause == okWord ? 200 : (k % 5 == 0 ? 200 : 401),
+                token: slot, line: line, offset: line * 300, logTime: time, status: status,
                 cause: cause, causes: nil, skew: -120 - Double(k % 300), timeSource: lineWord, truncation: nil, lineError: nil))
+            // The rollup the scan keeps beside the rows.
+            let minute = Int64((time / 60).rounded(.down))
+            let key = "\(slot)|\(tok % causes.count)|\(status)|\(minute)"
+            if let i = rollupIndex[key] {
+                batch.rollups[i].add(at: time, errorOnLine: false, nearBy: nil)
+            } else {
+                rollupIndex[key] = batch.rollups.count
+                var row = RollupRow(token: slot, cause: cause, statusClass: RollupRow.statusClass(status), minute: minute)
+                row.add(at: time, errorOnLine: false, nearBy: nil)
+                batch.rollups.append(row)
+            }
             line += 1
         }
         writer.submit(batch)

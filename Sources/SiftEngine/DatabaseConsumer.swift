@@ -102,6 +102,10 @@ public struct DatabaseConsumer: ScanConsumer {
     /// is described once. Bounded; starts over when full.
     private var templates: [SHA256Digest: TokenUpsert] = [:]
     private static let templateLimit = 1 << 18
+    /// This batch's rollup rows by (token slot, cause, status class, minute).
+    private var rollupIndex: [RollupKey: Int] = [:]
+    /// Expired or not yet valid by less than this is a near miss (the reports' "near misses").
+    public static let nearMiss = 300.0
     /// `causes` text by cause bits (a handful of combinations occur).
     private var causeLists: [UInt32: String] = [:]
     private var sourceID: Int64?
@@ -154,6 +158,7 @@ public struct DatabaseConsumer: ScanConsumer {
             // file resumes from that line and deletes its rows, which a rolled-up count could not undo.
             let rolled = rollOK && cause == .ok && t.offset < end.openLineStart
             batch!.tokens[slot].saw(at: t.logTime, rolled: rolled)
+            addRollup(slot: slot, t, cause: cause ?? .unverified, analysis: j?.analysis)
             if rolled { continue }
             batch!.sightings.append(SightingRow(
                 token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
@@ -189,6 +194,28 @@ public struct DatabaseConsumer: ScanConsumer {
         session.writer.submit(b)
         batch = nil
         tokenIndex.removeAll(keepingCapacity: true)
+        rollupIndex.removeAll(keepingCapacity: true)
+    }
+
+    /// Counts the sighting in its (token, cause, status class, minute) rollup row.
+    private mutating func addRollup(slot: Int, _ t: TokenSighting, cause: Cause, analysis: TokenAnalysis?) {
+        let minute = t.logTime.map { Int64(($0 / 60).rounded(.down)) } ?? -1
+        let sc = RollupRow.statusClass(t.status)
+        let key = RollupKey(slot: slot, cause: UInt8(cause.precedence), statusClass: UInt8(sc), minute: minute)
+        let i: Int
+        if let existing = rollupIndex[key] {
+            i = existing
+        } else {
+            i = batch!.rollups.count
+            batch!.rollups.append(RollupRow(token: slot, cause: Words.cause(cause), statusClass: sc, minute: minute))
+            rollupIndex[key] = i
+        }
+        var nearBy: Double? = nil
+        if let time = t.logTime, let a = analysis {
+            if cause == .expired, let exp = a.exp, time - exp < Self.nearMiss { nearBy = time - exp }
+            if cause == .not_yet_valid, let nbf = a.nbf, nbf - time < Self.nearMiss { nearBy = nbf - time }
+        }
+        batch!.rollups[i].add(at: t.logTime, errorOnLine: t.lineError != nil, nearBy: nearBy)
     }
 
     private mutating func causeList(_ c: CauseSet) -> String {
@@ -250,4 +277,12 @@ enum Words {
     static func cause(_ c: Cause) -> InternedText { causes[c.precedence] }
     static func timeSource(_ t: TimeSource) -> InternedText { t == .line ? line : scan }
     static func truncation(_ t: Truncation) -> InternedText { truncations[t]! }
+}
+
+/// Identifies a rollup row within a batch.
+struct RollupKey: Hashable {
+    var slot: Int
+    var cause: UInt8
+    var statusClass: UInt8
+    var minute: Int64
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FindingsReport
 import FindingsStore
 import JOSECrypto
 import JWTScan
@@ -47,6 +48,7 @@ final class Scratch {
             "SELECT src.path, e.line, e.byte_offset, e.cause, e.message FROM log_errors e JOIN sources src ON src.id = e.source_id ORDER BY 1, 3",
             "SELECT fingerprint, sightings, ok_rolled, signature, first_seen, last_seen FROM tokens ORDER BY 1",
             "SELECT path, bytes_scanned, lines_scanned, completed FROM sources WHERE replaced_by IS NULL ORDER BY 1",
+            "SELECT t.fingerprint, src.path, r.cause, r.status_class, r.minute, r.n, r.first, r.last, r.refused, r.near FROM sighting_rollup r JOIN tokens t ON t.id = r.token_id JOIN sources src ON src.id = r.source_id ORDER BY 1, 2, 3, 4, 5",
         ]
         var out: [String] = []
         for sql in parts {
@@ -98,6 +100,21 @@ struct DatabaseTests {
         var st = stat()
         stat(s.db, &st)
         #expect(st.st_mode & 0o777 == 0o600)
+    }
+
+    @Test("a version 1 database is migrated: sighting_rollup is rebuilt from the sightings")
+    func migration() throws {
+        let s = Scratch()
+        s.write("a.log", accessLog(lines: 0..<300))
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status == 0)
+        let before = try s.contents()
+        let c = try Connection(path: s.db)
+        try c.execute("DROP TABLE sighting_rollup; PRAGMA user_version = 1")
+        c.close()
+        #expect(s.scan([s.path("a.log")]).status == 0)
+        #expect(try s.int("PRAGMA user_version") == Schema.version)
+        #expect(try s.contents() == before)
     }
 
     @Test("a grown file continues where the last run stopped, and a line left open is counted once")
@@ -172,6 +189,11 @@ struct DatabaseTests {
         #expect(try s.int("SELECT sum(ok_rolled) FROM tokens") == okRows)
         #expect(try s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'")
             == s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'", db: rows))
+        // Reports count the rolled-up sightings too: the same by-cause table either way.
+        let counted = try ReportBuilder(path: s.db, filter: ReportFilter()).build(now: 0)
+        let stored = try ReportBuilder(path: rows, filter: ReportFilter()).build(now: 0)
+        #expect(counted.overview.sightings == 225)
+        #expect(counted.tables.first { $0.id == "by_cause" }?.rows == stored.tables.first { $0.id == "by_cause" }?.rows)
     }
 
     @Test("--since/--until keep lines by their own time; --fail-on sets exit status 1")
