@@ -36,6 +36,8 @@ public struct ReportBuilder {
                 throw ReportError("\(path): written by a newer jwtsift (schema \(version)); upgrade jwtsift")
             }
             db.busyTimeout(milliseconds: 10_000)
+            // Sorts for the aggregates may use a second thread.
+            try db.execute("PRAGMA threads = 2")
         } catch let e as ReportError {
             throw e
         } catch {
@@ -47,41 +49,43 @@ public struct ReportBuilder {
         ]
     }
 
-    /// One pass over `sighting_rollup` (the sightings counted per token, source, cause, status class and minute by
-    /// the writer): the filtered rows regrouped by timeline bucket, with counts, first and last times,
-    /// error-message lines and near misses. Every section is computed from this table joined to `tokens` and
-    /// `sources`. `--since`/`--until` select whole minutes.
+    /// Two passes over `sighting_rollup` (the sightings counted per token, source, cause, status class and minute
+    /// by the writer): `f`, the filtered rows per token, source, cause and status class (2: 2xx, 4: 401/403, 0:
+    /// other or none) with their token's and source's columns, counts, first and last times, error-message lines
+    /// and near misses; and `fb`, counts per timeline bucket, cause and issuer. Every section is one query over
+    /// these. `--since`/`--until` select whole minutes.
     static let aggregate = """
-        CREATE TEMP TABLE agg AS
+        CREATE TEMP TABLE f AS
         SELECT r.token_id, r.source_id, r.cause, r.status_class AS sc,
-               CASE WHEN r.minute < 0 THEN NULL ELSE CAST((r.minute * 60 - ?5) / ?6 AS INTEGER) END AS b,
                sum(r.n) AS n, min(r.first) AS first, max(r.last) AS last, sum(r.refused) AS nl,
-               sum(r.near) AS near, min(r.near_min) AS near_min, max(r.near_max) AS near_max
+               sum(r.near) AS near, min(r.near_min) AS near_min, max(r.near_max) AS near_max,
+               r.cause NOT IN ('ok', 'unverified') AS failed,
+               t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.fingerprint, t.signature, src.path
         FROM sighting_rollup r
         JOIN tokens t ON t.id = r.token_id
         JOIN sources src ON src.id = r.source_id
         WHERE (?1 IS NULL OR r.minute >= CAST(?1 / 60 AS INTEGER)) AND (?2 IS NULL OR (r.minute >= 0 AND r.minute * 60 < ?2))
           AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
-        GROUP BY r.token_id, r.source_id, r.cause, r.status_class, b
+        GROUP BY r.token_id, r.source_id, r.cause, r.status_class
         """
 
-    /// The aggregate with its token's and source's columns, as `f` in every section's query.
-    static let filtered = """
-        WITH f AS (
-            SELECT a.token_id, a.source_id, a.cause, a.sc, a.b, a.n, a.first, a.last, a.nl, a.near, a.near_min, a.near_max,
-                   a.cause NOT IN ('ok', 'unverified') AS failed,
-                   t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.fingerprint, t.signature, src.path
-            FROM temp.agg a
-            JOIN tokens t ON t.id = a.token_id
-            JOIN sources src ON src.id = a.source_id
-        )
+    /// The same rows counted per timeline bucket, cause and issuer (timeline and rotation steps).
+    static let buckets = """
+        CREATE TEMP TABLE fb AS
+        SELECT CAST((r.minute * 60 - ?5) / ?6 AS INTEGER) AS b, r.cause, coalesce(t.iss, '(none)') AS iss, sum(r.n) AS n,
+               r.cause NOT IN ('ok', 'unverified') AS failed
+        FROM sighting_rollup r
+        JOIN tokens t ON t.id = r.token_id
+        JOIN sources src ON src.id = r.source_id
+        WHERE r.minute >= 0 AND (?1 IS NULL OR r.minute >= CAST(?1 / 60 AS INTEGER)) AND (?2 IS NULL OR r.minute * 60 < ?2)
+          AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
+        GROUP BY 1, 2, 3
         """
 
     /// Runs `sql` (which may use the `f` CTE and ?1…?4, and ?5… for `extra`).
     func query(_ sql: String, _ extra: [SQLValue] = []) throws(ReportError) -> [[SQLValue]] {
         do {
-            let usesF = sql.contains("FROM f") || sql.contains("JOIN f")
-            let s = try db.prepare(usesF ? Self.filtered + sql : sql)
+            let s = try db.prepare(sql)
             let count = Int(s.parameterCount)
             for (i, v) in (params + extra).enumerated() where i < count { s.bind(Int32(i + 1), value: v) }
             return try s.values()
@@ -104,13 +108,15 @@ public struct ReportBuilder {
     public func build(now: Double) throws(ReportError) -> Report {
         let w = try window()
         do {
-            try db.execute("DROP TABLE IF EXISTS temp.agg")
+            try db.execute("DROP TABLE IF EXISTS temp.f; DROP TABLE IF EXISTS temp.fb; DROP TABLE IF EXISTS temp.fs")
         } catch {
             throw ReportError("\(path): \(error)")
         }
-        _ = try query(Self.aggregate, [.real(w?.first ?? 0), .real(w?.size ?? 60)])
+        _ = try query(Self.aggregate)
+        _ = try query(Self.buckets, [.real(w?.first ?? 0), .real(w?.size ?? 60)])
+        _ = try query(Self.firstSightingsTable)
         do {
-            try db.execute("CREATE INDEX temp.agg_token ON agg(token_id)")
+            try db.execute("CREATE INDEX temp.f_token ON f(token_id)")
         } catch {
             throw ReportError("\(path): \(error)")
         }
@@ -284,10 +290,14 @@ public struct ReportBuilder {
     /// Skew at each token's first sighting in each source: iat − log time. Later sightings only measure the
     /// token's age; the first one measures issuance-to-use delay plus any clock offset.
     static let firstSightings = """
-        , first AS (
-            SELECT f.token_id, f.source_id, f.path, coalesce(f.iss, '(none)') AS iss, f.iat - min(f.first) AS skew
-            FROM f WHERE f.iat IS NOT NULL AND f.first IS NOT NULL GROUP BY f.token_id, f.source_id
-        )
+        WITH first AS (SELECT * FROM temp.fs)
+        """
+
+    /// The first sighting of each token in each source, made once for the drift tables.
+    static let firstSightingsTable = """
+        CREATE TEMP TABLE fs AS
+        SELECT f.token_id, f.source_id, f.path, coalesce(f.iss, '(none)') AS iss, f.iat - min(f.first) AS skew
+        FROM f WHERE f.iat IS NOT NULL AND f.first IS NOT NULL GROUP BY f.token_id, f.source_id
         """
 
     func skewDistribution(by key: String, id: String, title: String) throws(ReportError) -> Table {
@@ -404,7 +414,7 @@ public struct ReportBuilder {
         }
         let buckets = Int(((end - first) / size).rounded(.down)) + 1
         let rows = try query("""
-            SELECT b, cause, sum(n) FROM f WHERE failed AND b IS NOT NULL GROUP BY b, cause ORDER BY b
+            SELECT b, cause, sum(n) FROM fb WHERE failed GROUP BY b, cause ORDER BY b, cause
             """)
         var series: [String: [Int]] = [:]
         var table = Table(
@@ -475,8 +485,8 @@ public struct ReportBuilder {
                       .init("before", .number), .init("key_fetch_failed_errors", .int)])
         if let (first, size) = bucket {
             let counts = try query("""
-                SELECT coalesce(iss, '(none)'), b, sum(n)
-                FROM f WHERE cause IN ('key_unknown', 'signature_invalid') AND b IS NOT NULL
+                SELECT iss, b, sum(n)
+                FROM fb WHERE cause IN ('key_unknown', 'signature_invalid')
                 GROUP BY iss, b ORDER BY iss, b
                 """)
             let fetch = try query("""
@@ -543,8 +553,8 @@ public struct ReportBuilder {
 
     func tokenPaths() throws(ReportError) -> Section {
         let rows = try query("""
-            , multi AS (
-                SELECT token_id FROM temp.agg GROUP BY token_id HAVING count(DISTINCT source_id) > 1
+            WITH multi AS (
+                SELECT token_id FROM f GROUP BY token_id HAVING count(DISTINCT source_id) > 1
                 ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC, token_id LIMIT ?5
             )
             SELECT substr(f.fingerprint, 1, 12), f.path, min(f.first), f.cause,
@@ -584,7 +594,7 @@ public struct ReportBuilder {
     func topOffenders() throws(ReportError) -> Section {
         let tokens = try query("""
             SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, sum(n) AS total,
-                   (SELECT g.cause FROM temp.agg g WHERE g.token_id = f.token_id AND g.cause NOT IN ('ok', 'unverified')
+                   (SELECT g.cause FROM f g WHERE g.token_id = f.token_id AND g.cause NOT IN ('ok', 'unverified')
                     GROUP BY g.cause ORDER BY sum(g.n) DESC, g.cause LIMIT 1),
                    count(DISTINCT source_id), min(first), max(last)
             FROM f WHERE failed GROUP BY token_id ORDER BY total DESC, 1, 2 LIMIT ?5

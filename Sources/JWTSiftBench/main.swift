@@ -116,6 +116,7 @@ func storeBench(_ n: Int, repeats: Int) {
         let rows = min(8192, n - done)
         var batch = Batch(sourceID: source, progress: Progress(bytes: line * 300, lines: line, resumeOffset: line * 300, resumeLine: line, completed: false))
         var index: [Int: Int] = [:]
+        var rollupIndex: [RollupKeyBench: Int] = [:]
         for r in 0..<rows {
             let t = ((done + r) / repeats) % fingerprints.count
             let slot: Int
@@ -128,6 +129,16 @@ func storeBench(_ n: Int, repeats: Int) {
             let time = 1_700_000_000 + Double(done + r) * 0.01
             batch.tokens[slot].saw(at: time, rolled: false)
             batch.sightings.append(SightingRow(token: slot, line: line, offset: line * 300, logTime: time, status: 200, cause: cause, causes: nil, skew: -12.5, timeSource: lineWord, truncation: nil, lineError: nil))
+            // The rollup the scan keeps beside the rows (one per token, cause and minute here).
+            let key = RollupKeyBench(slot: slot, cause: (done + r) % causes.count, minute: Int64((time / 60).rounded(.down)))
+            if let i = rollupIndex[key] {
+                batch.rollups[i].add(at: time, errorOnLine: false, nearBy: nil)
+            } else {
+                rollupIndex[key] = batch.rollups.count
+                var row = RollupRow(token: slot, cause: cause, statusClass: 2, minute: key.minute)
+                row.add(at: time, errorOnLine: false, nearBy: nil)
+                batch.rollups.append(row)
+            }
             line += 1
         }
         writer.submit(batch)
@@ -139,6 +150,12 @@ func storeBench(_ n: Int, repeats: Int) {
     try! writer.sync { db throws(SQLiteError) in try db.finishRun(run, status: "done", finishedAt: 0, counts: RunCounts()) }
     let seconds = now() - start
     print("store \(n) \(String(format3: seconds)) \(Int(Double(n) / seconds)) (rows \(String(format3: rowsDone)) s, indexes \(String(format3: seconds - rowsDone)) s)")
+}
+
+struct RollupKeyBench: Hashable {
+    var slot: Int
+    var cause: Int
+    var minute: Int64
 }
 
 extension String {
