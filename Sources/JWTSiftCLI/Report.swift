@@ -29,10 +29,10 @@ extension JWTSift {
         @Option(name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout (a folder for csv without --section).", valueName: "path"))
         var output: String?
 
-        @Option(help: ArgumentHelp("Only sightings whose log time is at or after this (RFC 3339 or Unix seconds).", valueName: "time"))
+        @Option(help: ArgumentHelp("Only sightings from this minute on (RFC 3339 or Unix seconds).", valueName: "time"))
         var since: String?
 
-        @Option(help: ArgumentHelp("Only sightings before this.", valueName: "time"))
+        @Option(help: ArgumentHelp("Only sightings in minutes before this.", valueName: "time"))
         var until: String?
 
         @Option(help: ArgumentHelp("Only tokens from this issuer (iss).", valueName: "iss"))
