@@ -32,6 +32,9 @@ public struct ReportBuilder {
             db = try Connection(path: path, readOnly: true, create: false)
             let version = try db.userVersion
             guard version >= 1 else { throw ReportError("\(path): not a jwtsift findings database (run jwtsift scan --db \(path) first)") }
+            guard version >= Schema.version else {
+                throw ReportError("\(path): written by an older jwtsift (schema \(version)); run jwtsift scan --db \(path) once to migrate it, then report")
+            }
             guard version <= Schema.version else {
                 throw ReportError("\(path): written by a newer jwtsift (schema \(version)); upgrade jwtsift")
             }

@@ -13,7 +13,10 @@ struct ByteWriter {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    mutating func raw(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
 
     mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
 
@@ -51,14 +54,16 @@ struct ByteWriter {
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     mutating func hex(_ d: SHA256Digest) {
-        let digits = Self.hexDigits
-        for w in [d.w0, d.w1, d.w2, d.w3] {
-            var shift: UInt64 = 60
-            while true {
-                bytes.append(digits[Int((w >> shift) & 0xF)])
-                if shift == 0 { break }
-                shift -= 4
+        // 64 digits into a stack buffer, appended at once: no array per call.
+        var out: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &out) { buf in
+            Self.hexDigits.withUnsafeBufferPointer { digits in
+                for k in 0..<4 {
+                    let w = k == 0 ? d.w0 : k == 1 ? d.w1 : k == 2 ? d.w2 : d.w3
+                    for j in 0..<16 { buf[k * 16 + j] = digits[Int((w >> UInt64(60 - 4 * j)) & 0xF)] }
+                }
             }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(buf))
         }
     }
 
