@@ -69,20 +69,19 @@ struct ByteWriter {
 
     /// A JSON string (quoted and escaped).
     mutating func string(_ s: String) {
-        var simple = true
-        for c in s.utf8 where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "<")
-            || c == UInt8(ascii: ">") || c == UInt8(ascii: "&") || c >= 0x80
-        {
-            simple = false
-            break
-        }
-        if simple {
+        var s = s
+        let done = s.withUTF8 { utf8 -> Bool in
+            for c in utf8 where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "<")
+                || c == UInt8(ascii: ">") || c == UInt8(ascii: "&") || c >= 0x80
+            {
+                return false
+            }
             bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: s.utf8)
+            bytes.append(contentsOf: utf8)
             bytes.append(UInt8(ascii: "\""))
-        } else {
-            raw(JSONValue.quote(s))
+            return true
         }
+        if !done { raw(JSONValue.quote(s)) }
     }
 
     /// RFC 3339 UTC with milliseconds when present, as ``CivilTime/iso8601(_:)`` but without a String.
