@@ -13,6 +13,8 @@ struct ByteWriter {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Dynamic text. Disfavoured so that literals take the StaticString overload (no String is made for them).
+    @_disfavoredOverload
     mutating func raw(_ s: String) {
         var s = s
         s.withUTF8 { bytes.append(contentsOf: $0) }
