@@ -6,6 +6,9 @@ public enum Summary {
         var out = "jwtsift: \(t.sources) source\(t.sources == 1 ? "" : "s"), \(t.lines) lines, \(t.bytes) bytes; "
         out += "\(t.tokenSightings) token sightings (\(t.distinctTokensExact ? "" : "≥ ")\(t.distinctTokens) distinct), "
         out += "\(t.errorLines) error lines\n"
+        if t.sourcesSkipped > 0 {
+            out += "\(t.sourcesSkipped) of them unchanged since an earlier run: skipped (their findings are in the database)\n"
+        }
         if !t.sightingsByCause.isEmpty {
             out += "token sightings by cause:\n"
             out += table(t.sightingsByCause, total: t.tokenSightings)
