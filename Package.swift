@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "FindingsStore", dependencies: ["CSQLite"]),
         /// Reports from the findings database: SQL aggregations into sections, rendered as text, Markdown, JSON,
         /// CSV and self-contained HTML.
-        .target(name: "FindingsReport", dependencies: ["FindingsStore"]),
+        .target(name: "FindingsReport", dependencies: ["FindingsStore", "JWTScan"]),
         /// Wires input → scan → verify → output for the `scan` and `inspect` commands.
         .target(name: "SiftEngine", dependencies: ["LogInput", "JWTScan", "JWTVerify", "JOSECrypto", "FindingsStore"]),
         /// The thin command-line front end.

@@ -1,3 +1,5 @@
+import JWTScan
+
 /// Shared text forms of cells: UTC times, durations, shares, grouped integers.
 public enum Format {
     /// "2023-11-14 22:13:05Z".
@@ -6,7 +8,7 @@ public enum Format {
         let secs = Int64(t.rounded(.down))
         let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
         let rem = Int(secs - days * 86_400)
-        let (y, m, d) = civil(Int(days))
+        let (y, m, d) = CivilTime.civilFromDays(Int(days))
         return "\(y)-\(p2(m))-\(p2(d)) \(p2(rem / 3600)):\(p2(rem / 60 % 60)):\(p2(rem % 60))Z"
     }
 
@@ -86,45 +88,6 @@ public enum Format {
     }
 
     static func p2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-
-    /// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    static func civil(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
-    }
-
-    /// Escapes text for JSON strings.
-    public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            default:
-                if u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
 
     /// Escapes text for HTML element content and attribute values.
     public static func html(_ s: String) -> String {

@@ -1,3 +1,5 @@
+import JWTScan
+
 /// Text, Markdown, JSON and CSV renderings of a ``Report``. (HTML is in HTMLRenderer.swift.)
 
 extension Report {
@@ -132,18 +134,18 @@ public struct JSONRenderer {
     public func render(_ r: Report) -> String {
         let o = r.overview
         var out = "{\n  \"format\": \"jwtsift-report\",\n  \"version\": \(Report.formatVersion),\n"
-        out += "  \"generated_at\": \(Self.json(.time(r.generatedAt))),\n  \"database\": \(Format.jsonString(r.database)),\n"
+        out += "  \"generated_at\": \(Self.json(.time(r.generatedAt))),\n  \"database\": \(JSONValue.quote(r.database)),\n"
         out += "  \"filter\": {\"since\": \(Self.opt(r.filter.since.map { .time($0) })), \"until\": \(Self.opt(r.filter.until.map { .time($0) })), "
         out += "\"issuer\": \(Self.opt(r.filter.issuer.map { .text($0) })), \"source\": \(Self.opt(r.filter.sourceGlob.map { .text($0) }))},\n"
         out += "  \"overview\": {\"window_start\": \(Self.opt(o.windowStart.map { .time($0) })), \"window_end\": \(Self.opt(o.windowEnd.map { .time($0) })), "
         out += "\"sources\": \(o.sources), \"lines\": \(o.lines), \"bytes\": \(o.bytes), \"sightings\": \(o.sightings), "
         out += "\"distinct_tokens\": \(o.distinctTokens), \"failures\": \(o.failures), \"failure_rate\": \(Format.plain(.share(o.failureRate))), "
         out += "\"unverified\": \(o.unverified), \"log_errors\": \(o.logErrors), \"runs\": \(o.runs), "
-        out += "\"sentences\": [\(o.sentences.map(Format.jsonString).joined(separator: ", "))]},\n"
+        out += "\"sentences\": [\(o.sentences.map(JSONValue.quote).joined(separator: ", "))]},\n"
         out += "  \"sections\": [\n"
         out += r.sections.map { s in
-            var t = "    {\"id\": \(Format.jsonString(s.id)), \"title\": \(Format.jsonString(s.title)), "
-            t += "\"notes\": [\(s.notes.map(Format.jsonString).joined(separator: ", "))],\n     \"tables\": [\n"
+            var t = "    {\"id\": \(JSONValue.quote(s.id)), \"title\": \(JSONValue.quote(s.title)), "
+            t += "\"notes\": [\(s.notes.map(JSONValue.quote).joined(separator: ", "))],\n     \"tables\": [\n"
             t += s.tables.map { table($0) }.joined(separator: ",\n")
             return t + "\n     ]}"
         }.joined(separator: ",\n")
@@ -151,8 +153,8 @@ public struct JSONRenderer {
     }
 
     func table(_ t: Table) -> String {
-        var out = "      {\"id\": \(Format.jsonString(t.id)), \"title\": \(Format.jsonString(t.title)), "
-        out += "\"columns\": [\(t.columns.map { "{\"name\": \(Format.jsonString($0.name)), \"type\": \"\($0.kind.rawValue)\"}" }.joined(separator: ", "))],"
+        var out = "      {\"id\": \(JSONValue.quote(t.id)), \"title\": \(JSONValue.quote(t.title)), "
+        out += "\"columns\": [\(t.columns.map { "{\"name\": \(JSONValue.quote($0.name)), \"type\": \"\($0.kind.rawValue)\"}" }.joined(separator: ", "))],"
         if let limit = t.truncatedAt { out += " \"limit\": \(limit)," }
         out += "\n       \"rows\": ["
         out += t.rows.map { row in "[" + row.map(Self.json).joined(separator: ", ") + "]" }.joined(separator: ",\n                ")
@@ -162,10 +164,10 @@ public struct JSONRenderer {
     /// Times as ISO 8601 strings; durations and numbers as numbers; shares as 0…1.
     static func json(_ c: Cell) -> String {
         switch c {
-        case .text(let s): Format.jsonString(s)
+        case .text(let s): JSONValue.quote(s)
         case .int(let i): String(i)
         case .number(let d), .seconds(let d), .share(let d): d.isFinite ? Format.plain(.number(d)) : "null"
-        case .time(let t): Format.jsonString(Format.isoTime(t))
+        case .time(let t): JSONValue.quote(Format.isoTime(t))
         case .null: "null"
         }
     }

@@ -14,7 +14,6 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 
     /// The primary result code (SQLITE_BUSY, SQLITE_FULL, SQLITE_READONLY, SQLITE_CORRUPT, …).
     public var primary: Int32 { code & 0xFF }
-    public var isBusy: Bool { primary == SQLITE_BUSY || primary == SQLITE_LOCKED }
 
     public var description: String {
         let hint: String = switch primary {
@@ -194,7 +193,7 @@ public final class Statement {
 }
 
 /// Text kept at a fixed address for the life of the process (cause words, statuses), so statements can bind it
-/// without SQLite copying it per row. Make one per vocabulary word, once (``Vocabulary``).
+/// without SQLite copying it per row. Make one per vocabulary word, once.
 public struct InternedText: @unchecked Sendable, Equatable {
     public let pointer: UnsafePointer<CChar>
     public let count: Int32
@@ -207,19 +206,6 @@ public struct InternedText: @unchecked Sendable, Equatable {
         pointer = UnsafePointer(p)
         count = Int32(bytes.count - 1)
     }
-}
-
-/// Interned words for a fixed vocabulary, made once: `Vocabulary(["ok", "expired"])["expired"]`.
-public struct Vocabulary: Sendable {
-    private let words: [String: InternedText]
-
-    public init(_ list: some Sequence<String>) {
-        var w: [String: InternedText] = [:]
-        for s in list where w[s] == nil { w[s] = InternedText(s) }
-        words = w
-    }
-
-    public subscript(_ s: String) -> InternedText? { words[s] }
 }
 
 /// A value read from or bound to a statement.

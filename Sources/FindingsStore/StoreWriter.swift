@@ -13,7 +13,6 @@ public final class StoreWriter: @unchecked Sendable {
     private let db: FindingsDB
     public let runID: Int64
     private let failure = Mutex<StoreError?>(nil)
-    private let written = Atomic<Int>(0)
 
     /// Takes ownership of `db`; from here on it is used only on the writer's queue.
     public init(db: FindingsDB, runID: Int64, depth: Int = 4) {
@@ -25,9 +24,6 @@ public final class StoreWriter: @unchecked Sendable {
     /// The first write that failed; once set, later batches are dropped (the scan should stop).
     public var failed: StoreError? { failure.withLock { $0 } }
 
-    /// Rows written so far.
-    public var rowsWritten: Int { written.load(ordering: .relaxed) }
-
     /// Queues a batch; waits only when `depth` batches are already waiting.
     public func submit(_ batch: Batch) {
         slots.wait()
@@ -36,7 +32,6 @@ public final class StoreWriter: @unchecked Sendable {
             guard failed == nil else { return }
             do throws(SQLiteError) {
                 try db.write(batch, runID: runID)
-                written.add(batch.rowCount, ordering: .relaxed)
             } catch {
                 failure.withLock { if $0 == nil { $0 = .sqlite(error) } }
             }

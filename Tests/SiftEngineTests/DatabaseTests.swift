@@ -251,19 +251,6 @@ struct DatabaseTests {
     }
 }
 
-func readAll(_ path: String) -> String {
-    guard let f = fopen(path, "r") else { return "" }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buf, 1, buf.count, f)
-        if n <= 0 { break }
-        out += buf[0..<n]
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
 extension String {
     /// The texts between each `open` and the next `close`.
     func components(between open: String, and close: String) -> [String] {

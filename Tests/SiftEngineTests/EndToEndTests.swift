@@ -22,6 +22,20 @@ func fixturePath(_ name: String) -> String {
     "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures/" + name
 }
 
+/// A file's whole text (test fixtures and CLI output); empty when it cannot be read.
+func readAll(_ path: String) -> String {
+    guard let f = fopen(path, "r") else { return "" }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buf, 1, buf.count, f)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
 /// Runs the CLI; returns exit status, stdout and stderr.
 func runCLI(_ arguments: [String], stdin: String? = nil) -> (status: Int32, out: String, err: String) {
     let dir = "/tmp/jwtsift-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -32,19 +46,7 @@ func runCLI(_ arguments: [String], stdin: String? = nil) -> (status: Int32, out:
     if let stdin { command = stdin + " | " + command }
     let raw = system(command)
     let status = (raw >> 8) & 0xFF
-    func slurp(_ p: String) -> String {
-        guard let f = fopen(p, "r") else { return "" }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-    return (status, slurp(dir + "/out"), slurp(dir + "/err"))
+    return (status, readAll(dir + "/out"), readAll(dir + "/err"))
 }
 
 extension String {
