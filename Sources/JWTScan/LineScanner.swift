@@ -21,6 +21,8 @@ public struct TokenSighting: Sendable, Equatable {
     public var status: Int?
     /// The cause of a verification error message on the same line.
     public var lineError: Cause?
+    /// See ``TokenHit/isNew``: false means an earlier sighting had exactly these bytes.
+    public var isNew: Bool
 }
 
 /// A verification error message seen on a log line.
@@ -147,7 +149,7 @@ public struct LineScanner {
                 TokenSighting(
                     line: number, offset: offset + UInt64(h.start), length: h.length, fingerprint: h.fingerprint,
                     kind: h.kind, segments: h.segments, truncation: h.truncation, alg: h.alg, logTime: time,
-                    status: status, lineError: match?.cause))
+                    status: status, lineError: match?.cause, isNew: h.isNew))
         }
         if let match {
             findings.errors.append(

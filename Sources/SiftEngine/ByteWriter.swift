@@ -2,48 +2,115 @@ import JOSECrypto
 import JWTScan
 
 /// Builds output bytes without String interpolation: literals, integers, hex digests and JSON strings are
-/// appended straight into one reusable buffer.
+/// appended straight into one reusable buffer. The buffer is raw memory owned by a class, so an append is a
+/// bounds check and a copy — no copy-on-write uniqueness check per field.
 struct ByteWriter {
-    var bytes: [UInt8] = []
+    private final class Storage {
+        var base: UnsafeMutablePointer<UInt8>
+        var capacity: Int
+        var count = 0
+        /// The last whole second written by `iso8601` and its `YYYY-MM-DDTHH:MM:SS` text: log lines come in
+        /// time order, so most stamps repeat the previous one.
+        var isoSecond = Int64.min
+        let isoText = UnsafeMutablePointer<UInt8>.allocate(capacity: 32)
+        var isoLength = 0
 
-    init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
+        init(capacity: Int) {
+            self.capacity = max(capacity, 64)
+            base = .allocate(capacity: self.capacity)
+        }
+
+        deinit {
+            base.deallocate()
+            isoText.deallocate()
+        }
+
+        func grow(toFit extra: Int) {
+            var newCapacity = capacity * 2
+            while newCapacity < count + extra { newCapacity *= 2 }
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            bigger.update(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity = newCapacity
+        }
+    }
+
+    private let storage: Storage
+
+    init(capacity: Int = 1 << 16) { storage = Storage(capacity: capacity) }
+
+    /// Bytes written so far.
+    var count: Int { storage.count }
+
+    /// A copy of the bytes written so far.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage.base, count: storage.count)) }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage.base, count: storage.count))
+    }
+
+    mutating func removeAll() { storage.count = 0 }
+
+    /// Room for `n` more bytes, returned as the address to write them at; the caller then calls `advance(n)`.
+    @inline(__always)
+    private func reserve(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+        if storage.count + n > storage.capacity { storage.grow(toFit: n) }
+        return storage.base + storage.count
+    }
+
+    @inline(__always)
+    private func advance(_ n: Int) { storage.count += n }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        reserve(1).pointee = byte
+        advance(1)
+    }
+
+    @inline(__always)
+    mutating func append(_ raw: UnsafeRawBufferPointer) {
+        guard let src = raw.baseAddress, raw.count > 0 else { return }
+        UnsafeMutableRawPointer(reserve(raw.count)).copyMemory(from: src, byteCount: raw.count)
+        advance(raw.count)
+    }
 
     @inline(__always)
     mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        append(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// Dynamic text. Disfavoured so that literals take the StaticString overload (no String is made for them).
     @_disfavoredOverload
     mutating func raw(_ s: String) {
         var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+        s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
-    mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    mutating func raw(_ b: [UInt8]) { b.withUnsafeBytes { append($0) } }
 
     mutating func int(_ v: UInt64) {
-        if v < 10 {
-            bytes.append(UInt8(truncatingIfNeeded: v) &+ 0x30)
-            return
-        }
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var n = 0
+        var digits = 1
         var x = v
-        withUnsafeMutableBytes(of: &tmp) { buf in
-            while x > 0 {
-                buf[23 - n] = UInt8(truncatingIfNeeded: x % 10) &+ 0x30
-                x /= 10
-                n += 1
-            }
-            bytes.append(contentsOf: buf[(24 - n)...])
+        while x >= 10 {
+            x /= 10
+            digits += 1
         }
+        let out = reserve(digits)
+        x = v
+        var k = digits
+        repeat {
+            k -= 1
+            out[k] = UInt8(truncatingIfNeeded: x % 10) &+ 0x30
+            x /= 10
+        } while k > 0
+        advance(digits)
     }
 
     mutating func int(_ v: Int) {
         if v < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            int(UInt64(-v))
+            append(UInt8(ascii: "-"))
+            int(UInt64(bitPattern: Int64(v)).magnitudeOfNegative)
         } else {
             int(UInt64(v))
         }
@@ -53,20 +120,16 @@ struct ByteWriter {
         if let v { int(v) } else { raw("null") }
     }
 
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    static let hexDigits: StaticString = "0123456789abcdef"
 
     mutating func hex(_ d: SHA256Digest) {
-        // 64 digits into a stack buffer, appended at once: no array per call.
-        var out: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &out) { buf in
-            Self.hexDigits.withUnsafeBufferPointer { digits in
-                for k in 0..<4 {
-                    let w = k == 0 ? d.w0 : k == 1 ? d.w1 : k == 2 ? d.w2 : d.w3
-                    for j in 0..<16 { buf[k * 16 + j] = digits[Int((w >> UInt64(60 - 4 * j)) & 0xF)] }
-                }
-            }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(buf))
+        let out = reserve(64)
+        let digits = Self.hexDigits.utf8Start
+        for k in 0..<4 {
+            let w = k == 0 ? d.w0 : k == 1 ? d.w1 : k == 2 ? d.w2 : d.w3
+            for j in 0..<16 { out[k &* 16 &+ j] = digits[Int((w &>> UInt64(60 &- 4 &* j)) & 0xF)] }
         }
+        advance(64)
     }
 
     /// A JSON string (quoted and escaped).
@@ -78,9 +141,9 @@ struct ByteWriter {
             {
                 return false
             }
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: utf8)
-            bytes.append(UInt8(ascii: "\""))
+            append(UInt8(ascii: "\""))
+            append(UnsafeRawBufferPointer(utf8))
+            append(UInt8(ascii: "\""))
             return true
         }
         if !done { raw(JSONValue.quote(s)) }
@@ -93,29 +156,41 @@ struct ByteWriter {
         let secs = Int64(whole)
         let days = Int(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400)
         let rem = Int(secs - Int64(days) * 86400)
-        let (y, m, d) = CivilTime.civilFromDays(days)
-        func two(_ v: Int) {
-            bytes.append(UInt8(v / 10) + 0x30)
-            bytes.append(UInt8(v % 10) + 0x30)
+        if secs == storage.isoSecond {
+            append(UnsafeRawBufferPointer(start: storage.isoText, count: storage.isoLength))
+        } else {
+            let (y, m, d) = CivilTime.civilFromDays(days)
+            let start = storage.count
+            int(y)
+            append(UInt8(ascii: "-"))
+            twoDigits(m)
+            append(UInt8(ascii: "-"))
+            twoDigits(d)
+            append(UInt8(ascii: "T"))
+            twoDigits(rem / 3600)
+            append(UInt8(ascii: ":"))
+            twoDigits(rem / 60 % 60)
+            append(UInt8(ascii: ":"))
+            twoDigits(rem % 60)
+            let length = storage.count - start
+            if length <= 32 {
+                storage.isoText.update(from: storage.base + start, count: length)
+                storage.isoLength = length
+                storage.isoSecond = secs
+            }
         }
-        int(y)
-        bytes.append(UInt8(ascii: "-"))
-        two(m)
-        bytes.append(UInt8(ascii: "-"))
-        two(d)
-        bytes.append(UInt8(ascii: "T"))
-        two(rem / 3600)
-        bytes.append(UInt8(ascii: ":"))
-        two(rem / 60 % 60)
-        bytes.append(UInt8(ascii: ":"))
-        two(rem % 60)
         let ms = Int(((t - whole) * 1000).rounded())
         if ms > 0 && ms < 1000 {
-            bytes.append(UInt8(ascii: "."))
-            bytes.append(UInt8(ms / 100) + 0x30)
-            two(ms % 100)
+            append(UInt8(ascii: "."))
+            append(UInt8(ms / 100) + 0x30)
+            twoDigits(ms % 100)
         }
-        bytes.append(UInt8(ascii: "Z"))
+        append(UInt8(ascii: "Z"))
+    }
+
+    private mutating func twoDigits(_ v: Int) {
+        append(UInt8(v / 10) + 0x30)
+        append(UInt8(v % 10) + 0x30)
     }
 
     /// A JSON string, or `null`.
@@ -150,10 +225,15 @@ struct ByteWriter {
         int(Int(v / 1000))
         let frac = Int(abs(v % 1000))
         if frac != 0 {
-            bytes.append(UInt8(ascii: "."))
-            var digits = [UInt8(frac / 100), UInt8(frac / 10 % 10), UInt8(frac % 10)]
-            while digits.last == 0 { digits.removeLast() }
-            for d in digits { bytes.append(d + 0x30) }
+            append(UInt8(ascii: "."))
+            append(UInt8(frac / 100) + 0x30)
+            if frac % 100 != 0 { append(UInt8(frac / 10 % 10) + 0x30) }
+            if frac % 10 != 0 { append(UInt8(frac % 10) + 0x30) }
         }
     }
+}
+
+extension UInt64 {
+    /// |v| for the bit pattern of a negative Int64 v (defined for Int64.min too).
+    fileprivate var magnitudeOfNegative: UInt64 { 0 &- self }
 }

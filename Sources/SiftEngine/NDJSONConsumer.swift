@@ -25,7 +25,7 @@ public struct NDJSONConsumer: ScanConsumer {
             quotedSource = (source.name, Array(JSONValue.quote(source.name).utf8))
         }
         let name = quotedSource!.bytes
-        writer.bytes.removeAll(keepingCapacity: true)
+        writer.removeAll()
         // Tokens and errors come back in line order within each list; merge them by line.
         var t = 0
         var e = 0
@@ -40,12 +40,12 @@ public struct NDJSONConsumer: ScanConsumer {
                 Self.errorRecord(findings.errors[e], source: name, includeMessage: includeMessages, into: &writer)
                 e += 1
             }
-            if writer.bytes.count >= 1 << 16 {
-                sink.write(writer.bytes)
-                writer.bytes.removeAll(keepingCapacity: true)
+            if writer.count >= 1 << 16 {
+                writer.withUnsafeBytes { sink.write($0) }
+                writer.removeAll()
             }
         }
-        sink.write(writer.bytes)
+        writer.withUnsafeBytes { sink.write($0) }
     }
 
     public mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {

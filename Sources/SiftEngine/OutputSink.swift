@@ -34,21 +34,36 @@ public final class OutputSink {
         if buffer.count >= flushAt { flush() }
     }
 
+    /// Writes bytes the caller keeps: large writes go straight to the descriptor, small ones are buffered.
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        if buffer.count + bytes.count >= flushAt {
+            flush()
+            if bytes.count >= flushAt {
+                writeAll(bytes)
+                return
+            }
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
     public func flush() {
         guard !buffer.isEmpty else { return }
         defer { buffer.removeAll(keepingCapacity: true) }
         guard !failed else { return }
-        buffer.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failed = true
-                    return
-                }
-                off += n
+        buffer.withUnsafeBytes { writeAll($0) }
+    }
+
+    private func writeAll(_ raw: UnsafeRawBufferPointer) {
+        guard !failed, let base = raw.baseAddress else { return }
+        var off = 0
+        while off < raw.count {
+            let n = Glibc.write(fd, base + off, raw.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failed = true
+                return
             }
+            off += n
         }
     }
 }

@@ -135,11 +135,15 @@ public struct ScanRun {
                     scanner.scan(
                         chunk.bytes, streamOffset: chunk.streamOffset, firstLine: chunk.firstLine,
                         continuesLine: chunk.continuesLine, cutAtEnd: chunk.cutAtEnd, into: &findings)
-                    if options.since != nil || options.until != nil { keepWindow(&findings) }
+                    let windowed = options.since != nil || options.until != nil
+                    if windowed { keepWindow(&findings) }
                     totals.tokenSightings += findings.tokens.count
                     totals.errorLines += findings.errors.count
                     for t in findings.tokens {
                         if t.truncation != nil { totals.truncatedTokens += 1 }
+                        // A repeat of bytes the scanner already met is already counted (unless the window
+                        // dropped that first sighting).
+                        guard t.isNew || windowed else { continue }
                         if seen.count < Self.distinctLimit {
                             seen.insert(t.fingerprint)
                         } else if !seen.contains(t.fingerprint) {

@@ -13,7 +13,7 @@ struct InspectTests {
 
     @Test("text: times with deltas, keys tried, verdict with every cause, never the signature")
     func text() {
-        var f = SignedLogFixture()
+        let f = SignedLogFixture()
         defer { f.remove() }
         let token = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2024",
             claims: #"{"iss":"https://idp","sub":"alice","iat":\#(t0),"exp":\#(t0 + 600)}"#)
@@ -32,7 +32,7 @@ struct InspectTests {
 
     @Test("json: the contract fields, judged at --at given as Unix seconds")
     func json() throws {
-        var f = SignedLogFixture()
+        let f = SignedLogFixture()
         defer { f.remove() }
         let token = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2025",
             claims: #"{"iat":\#(t0 + 3600),"exp":\#(t0 + 7200)}"#)
@@ -52,7 +52,7 @@ struct InspectTests {
 
     @Test("several tokens: a re-encoded header is pointed out; a cut signature gets a length hint")
     func reencodedAndTruncated() throws {
-        var f = SignedLogFixture()
+        let f = SignedLogFixture()
         defer { f.remove() }
         let claims = #"{"sub":"bob","exp":\#(t0 + 600)}"#
         let a = f.sign(f.retired, alg: "RS256", scheme: .rsaPKCS1(.sha256), kid: "2023", claims: claims)

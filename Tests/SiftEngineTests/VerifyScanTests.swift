@@ -118,7 +118,7 @@ struct VerifyScanTests {
 
     @Test("the verdict cache: a token seen 500 times is analysed once")
     func cacheOnce() {
-        var f = SignedLogFixture()
+        let f = SignedLogFixture()
         defer { f.remove() }
         let tok = f.hs256(#"{"exp":99999999999}"#, secret: f.secret)
         let lines = (0..<500).map { "2023-11-14T22:13:\(String(format2: $0 % 60))Z Bearer \(tok)" }
