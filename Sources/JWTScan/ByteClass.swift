@@ -30,6 +30,30 @@ enum ByteClass {
     static func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c | 0x20) &- 0x61 < 6 }
 }
 
+/// Searches written as fixed-count loops over plain byte compares with no early exit inside a block, which LLVM
+/// turns into SSE compares on x86 and NEON on arm64; lanes are looked at one by one only in a block that holds a
+/// match.
+enum ByteSearch {
+    static let block = 32
+
+    /// The first `i` in `from..<to` with `p[i] == a && p[i + 1] == b`; `p[to]` must be readable.
+    @inline(__always)
+    static func firstPair(_ p: UnsafePointer<UInt8>, from: Int, to: Int, _ a: UInt8, _ b: UInt8) -> Int? {
+        var i = from
+        while i + block <= to {
+            var found: UInt8 = 0
+            for k in 0..<block { found |= (p[i &+ k] == a ? 1 : 0) & (p[i &+ k &+ 1] == b ? 1 : 0) }
+            if found != 0 { break }
+            i += block
+        }
+        while i < to {
+            if p[i] == a && p[i + 1] == b { return i }
+            i += 1
+        }
+        return nil
+    }
+}
+
 /// A read-only cursor over untrusted bytes that never traps: every read outside the bytes yields nil.
 public struct ByteCursor {
     public let bytes: UnsafeRawBufferPointer

@@ -181,22 +181,19 @@ public struct TimestampParser: Sendable {
     }
 
     static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer, from: Int) -> Int? {
-        guard needle.count > 0, hay.count >= needle.count else { return nil }
-        let first = needle[0]
+        guard needle.count >= 2 else { return needle.isEmpty ? nil : hay[from...].firstIndex(of: needle[0]) }
+        guard from >= 0, hay.count - from >= needle.count, let raw = hay.baseAddress else { return nil }
+        let p = raw.assumingMemoryBound(to: UInt8.self)
+        let starts = hay.count - needle.count + 1
         var i = from
-        let last = hay.count - needle.count
-        while i <= last {
-            if hay[i] == first {
-                var j = 1
-                while j < needle.count, hay[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return i }
-            }
-            i += 1
+        while let at = ByteSearch.firstPair(p, from: i, to: starts, needle[0], needle[1]) {
+            var j = 2
+            while j < needle.count, p[at + j] == needle[j] { j += 1 }
+            if j == needle.count { return at }
+            i = at + 1
         }
         return nil
     }
-
-    // MARK: - Free text
 
     /// The leftmost position where a known format parses.
     public func leftmostTime(_ line: UnsafeRawBufferPointer, limit: Int) -> Double? {
@@ -430,7 +427,7 @@ public enum StatusParser {
             }
         }
         if let s = haproxy(line) { return s }
-        if let at = TimestampParser.find(Array(" status=".utf8), in: line, from: 0) {
+        if let at = TimestampParser.find(logfmtStatus, in: line, from: 0) {
             var c = ByteCursor(line, index: at + 8)
             if let v = c.digits(3), (100...599).contains(v), !(c.peek().map(ByteClass.isDigit) ?? false) { return v }
         }
@@ -461,8 +458,11 @@ public enum StatusParser {
     }
 
     /// `"GET /x HTTP/1.1" 401 123`: the request line is a quoted string containing ` HTTP/`.
+    static let httpVersion = Array(" HTTP/".utf8)
+    static let logfmtStatus = Array(" status=".utf8)
+
     static func combined(_ line: UnsafeRawBufferPointer) -> Int? {
-        let needle = Array(" HTTP/".utf8)
+        let needle = httpVersion
         var from = 0
         while let at = TimestampParser.find(needle, in: line, from: from) {
             from = at + 1

@@ -10,9 +10,9 @@ import JOSECrypto
 /// repeat into a keyed hash and a `memcmp` instead of a SHA-256 and a header decode.
 ///
 /// Open addressing with linear probing over parallel, manually owned buffers (no copy-on-write checks on the hot
-/// path). The key hash is a multiply-fold over 16-byte blocks with a per-process random seed, so hostile logs
-/// cannot aim collisions; and a probe is bounded — past ``maximumProbe`` slots a lookup simply misses, which only
-/// costs the SHA-256 the cache would have saved. Memory is bounded by ``entryLimit`` and ``arenaLimit``: when
+/// path). The key hash is a multiply-fold with a per-process random seed over the bytes that tell tokens apart;
+/// a probe is bounded — past ``maximumProbe`` slots a lookup simply misses, which only costs the SHA-256 the
+/// cache would have saved — so crafted collisions cannot make a hostile log slower than no cache at all. Memory is bounded by ``entryLimit`` and ``arenaLimit``: when
 /// either is reached the table starts over.
 final class TokenCache {
     struct Entry {
@@ -62,32 +62,41 @@ final class TokenCache {
         return r.high ^ r.low
     }
 
-    /// A keyed 64-bit hash of `bytes`; never 0 (0 marks an empty slot).
+    /// A keyed 64-bit hash of `bytes`; never 0 (0 marks an empty slot). It reads the length, the first 32 and
+    /// the last 32 bytes: tokens from one issuer share their header, but their signatures — at the end — differ.
+    /// Keys that agree there only cost probes (bounded), never a wrong answer: `lookup` compares every byte.
     @inline(__always)
     func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let n = bytes.count
         guard let p = bytes.baseAddress else { return 1 }
+        @inline(__always) func word(_ at: Int) -> UInt64 { p.loadUnaligned(fromByteOffset: at, as: UInt64.self) }
         var h = seed.0 ^ UInt64(truncatingIfNeeded: n)
-        var i = 0
-        while i + 16 <= n {
-            h = Self.fold(p.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ seed.1,
-                          p.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self) ^ h)
-            i += 16
-        }
-        if i < n {
-            var a: UInt64 = 0
-            var b: UInt64 = 0
-            if n >= 16 {
-                // The last 16 bytes, overlapping what was already folded.
-                a = p.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self)
-                b = p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-            } else {
-                for k in i..<n {
-                    let byte = UInt64(p.load(fromByteOffset: k, as: UInt8.self))
-                    if k < 8 { a |= byte << UInt64(8 * k) } else { b |= byte << UInt64(8 * (k - 8)) }
-                }
+        if n >= 64 {
+            h = Self.fold(word(0) ^ seed.1, word(8) ^ h)
+            h = Self.fold(word(16) ^ seed.1, word(24) ^ h)
+            h = Self.fold(word(n - 32) ^ seed.1, word(n - 24) ^ h)
+            h = Self.fold(word(n - 16) ^ seed.1, word(n - 8) ^ h)
+        } else {
+            var i = 0
+            while i + 16 <= n {
+                h = Self.fold(word(i) ^ seed.1, word(i + 8) ^ h)
+                i += 16
             }
-            h = Self.fold(a ^ seed.1, b ^ h)
+            if i < n {
+                var a: UInt64 = 0
+                var b: UInt64 = 0
+                if n >= 16 {
+                    // The last 16 bytes, overlapping what was already folded.
+                    a = word(n - 16)
+                    b = word(n - 8)
+                } else {
+                    for k in 0..<n {
+                        let byte = UInt64(p.load(fromByteOffset: k, as: UInt8.self))
+                        if k < 8 { a |= byte << UInt64(8 * k) } else { b |= byte << UInt64(8 * (k - 8)) }
+                    }
+                }
+                h = Self.fold(a ^ seed.1, b ^ h)
+            }
         }
         return Self.fold(h ^ seed.2, seed.0) | 1
     }

@@ -67,7 +67,13 @@ public struct TokenScanner {
     /// Longest header segment decoded, in bytes (a real header is well under 1 KiB; `x5c` can make it ~8 KiB).
     static let maximumHeaderLength = 64 * 1024
     /// Round sizes at which loggers, proxies and browsers clip fields.
-    static let roundLimits: Set<Int> = [256, 512, 1000, 1024, 2000, 2048, 4000, 4095, 4096, 8000, 8190, 8192, 16384, 32768, 65536]
+    @inline(__always)
+    static func isRoundLimit(_ n: Int) -> Bool {
+        switch n {
+        case 256, 512, 1000, 1024, 2000, 2048, 4000, 4095, 4096, 8000, 8190, 8192, 16384, 32768, 65536: true
+        default: false
+        }
+    }
 
     private let cache = TokenCache()
     private let sha256 = SHA256Context()
@@ -102,28 +108,23 @@ public struct TokenScanner {
         }
     }
 
-    /// Bytes looked at per step by the block loops below. They are written as fixed-count loops over plain
-    /// byte arithmetic, no early exit inside a block, which LLVM turns into SSE compares on x86 and NEON on arm64.
-    static let block = 32
-
     /// The index of the next `y` or `w` at or after `from` that follows an `e`: `ey` is what base64url makes of
-    /// `{"`, `{ ` and `{\r`; `ew` of `{\n` and `{\t`. Whole blocks of byte pairs are tested at once; lanes are
-    /// looked at one by one only in a block that holds a pair.
+    /// `{"`, `{ ` and `{\r`; `ew` of `{\n` and `{\t`. A block loop like ``ByteSearch/firstPair(_:from:to:_:_:)``.
     @inline(__always)
     static func nextAnchor(_ line: UnsafeRawBufferPointer, from: Int) -> Int? {
         let count = line.count
         guard from >= 1, let raw = line.baseAddress else { return nil }
         let p = raw.assumingMemoryBound(to: UInt8.self)
         var i = from
-        while i + block <= count {
+        while i + ByteSearch.block <= count {
             var found: UInt8 = 0
-            for k in 0..<block {
+            for k in 0..<ByteSearch.block {
                 let first = p[i &+ k &- 1]
                 let second = p[i &+ k]
                 found |= (first == 0x65 ? 1 : 0) & ((second == 0x79 ? 1 : 0) | (second == 0x77 ? 1 : 0))
             }
             if found != 0 { break }
-            i += block
+            i += ByteSearch.block
         }
         while i < count {
             let c = p[i]
@@ -133,17 +134,17 @@ public struct TokenScanner {
         return nil
     }
 
-    /// The end of the run of base64url alphabet bytes from `from`, a block at a time; stops at the first block
-    /// holding any other byte (the caller finishes byte by byte).
+    /// The end of the run of base64url alphabet bytes from `from`, a block at a time (as in ``ByteSearch``); stops
+    /// at the first block holding any other byte (the caller finishes byte by byte).
     @inline(__always)
     static func alphabetRun(_ line: UnsafeRawBufferPointer, from: Int) -> Int {
         let count = line.count
         guard let raw = line.baseAddress else { return from }
         let p = raw.assumingMemoryBound(to: UInt8.self)
         var i = from
-        while i + block <= count {
+        while i + ByteSearch.block <= count {
             var other: UInt8 = 0
-            for k in 0..<block {
+            for k in 0..<ByteSearch.block {
                 let b = p[i &+ k]
                 let letter: UInt8 = (b | 0x20) &- 0x61 < 26 ? 1 : 0
                 let digit: UInt8 = b &- 0x30 < 10 ? 1 : 0
@@ -151,7 +152,7 @@ public struct TokenScanner {
                 other |= (letter | digit | mark) ^ 1
             }
             if other != 0 { break }
-            i += block
+            i += ByteSearch.block
         }
         return i
     }
@@ -239,8 +240,8 @@ public struct TokenScanner {
             truncation = .lineLimit
         } else if Self.followedByMarker(line, at: end) {
             truncation = .marker
-        } else if Self.roundLimits.contains(length) || (end == count && Self.roundLimits.contains(count))
-            || Self.roundLimits.contains(end - Self.fieldStart(line, before: start)),
+        } else if Self.isRoundLimit(length) || (end == count && Self.isRoundLimit(count))
+            || Self.isRoundLimit(end - Self.fieldStart(line, before: start)),
             !(dots == 2 && Self.isCompleteSignature(alg: facts.alg, characters: end - segmentStart))
         {
             truncation = .roundLimit

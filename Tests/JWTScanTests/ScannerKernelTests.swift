@@ -28,6 +28,20 @@ struct ScannerKernelTests {
         }
     }
 
+    @Test("a needle is found at every alignment, and only where all of it matches")
+    func find() {
+        let needle = Array(" HTTP/".utf8)
+        for at in 0..<70 {
+            var hay = Array(repeating: UInt8(ascii: " "), count: 80)
+            for k in stride(from: 0, to: at, by: 7) { hay.replaceSubrange(k..<(k + 3), with: Array(" HT".utf8)) }
+            hay.replaceSubrange(at..<(at + needle.count), with: needle)
+            hay.withUnsafeBytes { raw in
+                #expect(TimestampParser.find(needle, in: raw, from: 0) == at)
+                #expect(TimestampParser.find(needle, in: raw, from: at + 1) == nil)
+            }
+        }
+    }
+
     @Test("a token's end is found whichever byte ends it and wherever it falls in a block",
           arguments: Array("\"' ;,&)]}<>|\\\t".utf8) + [0x00, 0x7F, 0x80, 0xE2, 0xFF])
     func tokenEnds(_ terminator: UInt8) {
@@ -35,8 +49,8 @@ struct ScannerKernelTests {
         let bytes = Array(token.utf8)
         var scanner = TokenScanner()
         var hits: [TokenHit] = []
-        for lead in 0..<TokenScanner.block {
-            for cut in (bytes.count - TokenScanner.block)...bytes.count {
+        for lead in 0..<ByteSearch.block {
+            for cut in (bytes.count - ByteSearch.block)...bytes.count {
                 var piece = Array(bytes[0..<cut])
                 if (piece.count - (piece.lastIndex(of: 0x2E)! + 1)) % 4 == 1 { piece.removeLast() }
                 let line = Array(repeating: UInt8(ascii: "a"), count: lead) + [UInt8(ascii: " ")] + piece + [terminator] + Array("tail ey".utf8)
