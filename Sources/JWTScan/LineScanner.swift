@@ -119,9 +119,10 @@ public struct LineScanner {
         _ line: UnsafeRawBufferPointer, offset: UInt64, number: UInt64, continues: Bool, cut: Bool,
         into findings: inout ScanFindings
     ) {
-        hits.removeAll(keepingCapacity: true)
+        // (`removeAll(keepingCapacity:)` is not free on an empty array: most lines have no token.)
+        if !hits.isEmpty { hits.removeAll(keepingCapacity: true) }
         tokens.scan(line: line, cutAtEnd: cut, into: &hits)
-        skip.removeAll(keepingCapacity: true)
+        if !skip.isEmpty { skip.removeAll(keepingCapacity: true) }
         for h in hits { skip.append(h.start..<(h.start + h.length)) }
         let match = matcher.match(line, skipping: skip)
         let carriedHere = continues ? carried : nil

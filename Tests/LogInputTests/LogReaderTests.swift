@@ -217,3 +217,22 @@ func readFile(_ path: String) -> [UInt8]? {
     }
     return out
 }
+
+@Suite("Newline count")
+struct NewlineCountTests {
+    @Test("the block count agrees with a byte loop for every length and position")
+    func agrees() {
+        var state: UInt64 = 11
+        for length in 0..<300 {
+            let bytes = (0..<length).map { _ -> UInt8 in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let r = UInt8(truncatingIfNeeded: state >> 59)
+                return r < 6 ? 0x0A : r  // about one byte in five is a newline
+            }
+            let expected = UInt64(bytes.filter { $0 == 0x0A }.count)
+            #expect(bytes.withUnsafeBytes { LogReader.countNewlines($0) } == expected, "length \(length)")
+        }
+        // A block of 64 newlines must not overflow the per-block counter.
+        #expect([UInt8](repeating: 0x0A, count: 1000).withUnsafeBytes { LogReader.countNewlines($0) } == 1000)
+    }
+}
