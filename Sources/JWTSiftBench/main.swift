@@ -95,7 +95,8 @@ final class Verifiers: @unchecked Sendable {
 }
 
 /// `JWTSiftBench store N`: N sightings through the store writer into a fresh database, as the scan hands them over
-/// (batches of 8,192 rows, 10,000 distinct tokens, one source). Prints "store SIGHTINGS SECONDS ROWS_PER_SECOND".
+/// (batches of 8,192 rows, 10,000 distinct tokens, one source), timed from the first batch handed over to the
+/// last index built. Prints "store SIGHTINGS SECONDS ROWS_PER_SECOND".
 func storeBench(_ n: Int, repeats: Int) {
     let path = "/tmp/jwtsift-bench-\(getpid()).sqlite"
     defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
@@ -109,7 +110,9 @@ func storeBench(_ n: Int, repeats: Int) {
     let fingerprints = (0..<10_000).map { "\(Digest.sha256(Array("token-\($0)".utf8)))" }
     let causes = ["ok", "ok", "ok", "expired", "signature_invalid", "key_unknown"].map { InternedText($0) }
     let lineWord = InternedText("line")
-    let start = now()
+    // The batches are built before the clock starts: in a scan the scanner builds them on another core, and
+    // this measures the writer, not the bench's own dictionaries.
+    var batches: [Batch] = []
     var done = 0
     var line: UInt64 = 1
     while done < n {
@@ -141,9 +144,11 @@ func storeBench(_ n: Int, repeats: Int) {
             }
             line += 1
         }
-        writer.submit(batch)
+        batches.append(batch)
         done += rows
     }
+    let start = now()
+    for batch in batches { writer.submit(batch) }
     _ = try! writer.sync { _ throws(SQLiteError) in 0 }
     let rowsDone = now() - start
     // Includes the run's end: indexes deferred on a fresh database are built here.
@@ -230,7 +235,71 @@ func reportDatabase(_ path: String, _ n: Int) {
     try! writer.sync { db throws(SQLiteError) in try db.finishRun(run, status: "done", finishedAt: 0, counts: RunCounts()) }
 }
 
+/// `JWTSiftBench sqlite-floor N`: what SQLite itself does on this machine for the same rows — N sightings into
+/// the real (empty, index-free) `sightings` table of a fresh findings database, through the same wrapper, 64-row
+/// INSERTs and 8,192-row transactions as the writer, with nothing else: no tokens, no rollups, no progress, no
+/// index build. The store bench can only approach this figure. Prints "sqlite-floor N SECONDS ROWS_PER_SECOND".
+func sqliteFloor(_ n: Int) {
+    let path = "/tmp/jwtsift-floor-\(getpid()).sqlite"
+    defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+    do {
+        // Creates the schema with the writer's settings, then lets go of the file.
+        _ = try! FindingsDB(path: path, lockTimeout: 0) { bytes in "\(Digest.sha256(bytes))" }
+    }
+    let c = try! Connection(path: path)
+    for pragma in ["journal_mode = WAL", "synchronous = NORMAL", "cache_size = -65536", "wal_autocheckpoint = 16384"] {
+        try! c.execute("PRAGMA \(pragma)")
+    }
+    // As a first load does: row indexes are built after the rows.
+    for index in ["sightings_time", "sightings_source"] { try! c.execute("DROP INDEX \(index)") }
+    let group = 64
+    let one = "(" + Array(repeating: "?", count: 13).joined(separator: ",") + ")"
+    let insert = try! c.prepare("""
+        INSERT INTO sightings (token_id, source_id, line, byte_offset, log_time, status, cause, causes, skew, run_id,
+            time_source, truncation, line_error) VALUES \(Array(repeating: one, count: group).joined(separator: ","))
+        """)
+    let ok = InternedText("ok")
+    let lineWord = InternedText("line")
+    let start = now()
+    var done = 0
+    while done < n {
+        try! c.transaction { () throws(SQLiteError) in
+            for _ in 0..<(8192 / group) where done < n {
+                for r in 0..<group {
+                    let k = done + r
+                    let b = Int32(r * 13)
+                    insert.bind(b + 1, Int64(k % 10_000))
+                    insert.bind(b + 2, Int64(1))
+                    insert.bind(b + 3, Int64(k + 1))
+                    insert.bind(b + 4, Int64(k * 300))
+                    insert.bind(b + 5, 1_700_000_000 + Double(k) * 0.01)
+                    insert.bind(b + 6, Int64(200))
+                    insert.bind(b + 7, interned: ok)
+                    insert.bind(b + 8, interned: ok)
+                    insert.bind(b + 9, -12.5)
+                    insert.bind(b + 10, Int64(1))
+                    insert.bind(b + 11, interned: lineWord)
+                    insert.bindNull(b + 12)
+                    insert.bindNull(b + 13)
+                }
+                try insert.run()
+                done += group
+            }
+        }
+    }
+    let seconds = now() - start
+    let indexStart = now()
+    try! c.execute("CREATE INDEX sightings_time ON sightings(log_time)")
+    try! c.execute("CREATE INDEX sightings_source ON sightings(source_id, byte_offset)")
+    let indexSeconds = now() - indexStart
+    print("sqlite-floor \(done) \(String(format3: seconds)) \(Int(Double(done) / seconds)) (then the two row indexes \(String(format3: indexSeconds)) s: \(Int(Double(done) / (seconds + indexSeconds))) rows/s with them)")
+}
+
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "sqlite-floor" {
+    sqliteFloor(Int(arguments.dropFirst().first ?? "") ?? 2_000_000)
+    exit(0)
+}
 if arguments.first == "reportdb" {
     reportDatabase(String(arguments.dropFirst().first ?? "/tmp/report-bench.sqlite"), Int(arguments.dropFirst(2).first ?? "") ?? 10_000_000)
     exit(0)
