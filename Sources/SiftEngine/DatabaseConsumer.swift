@@ -93,8 +93,9 @@ public final class FindingsSession {
 /// progress, so a run killed at any moment leaves rows and progress in step.
 public struct DatabaseConsumer: ScanConsumer {
     public let session: FindingsSession
-    /// Rows per batch (one transaction each).
-    public var batchRows = 8192
+    /// Rows per batch (one transaction each). Large enough that the per-token work of a batch (one token row
+    /// update per distinct token in it) is spread over many sightings; at most 4 batches wait for the writer.
+    public var batchRows = 32768
 
     private var batch: Batch?
     private var tokenIndex: [SHA256Digest: Int] = [:]
