@@ -47,10 +47,10 @@ public struct TokenHit: Sendable, Equatable {
 
 /// Finds JWS and JWE compact tokens in raw line bytes.
 ///
-/// The search anchors on `ey`/`ew` — what base64url makes of a JSON object's opening `{"`, `{ ` or `{\n` — using
-/// glibc's vectorized `memchr` for the rarer byte, then extends over the base64url alphabet with a class table.
-/// A candidate is kept only when its first segment decodes to a JSON object. Decoding happens once per distinct
-/// candidate: results are cached by SHA-256 (the fingerprint), with a bounded cache.
+/// The search anchors on `ey`/`ew` — what base64url makes of a JSON object's opening `{"`, `{ ` or `{\n` — with a
+/// block loop over byte pairs, then extends over the base64url alphabet a block at a time. A candidate is kept
+/// only when its first segment decodes to a JSON object. Decoding and the SHA-256 fingerprint happen once per
+/// distinct candidate: repeats are recognised by ``TokenCache`` (exact bytes, bounded).
 public struct TokenScanner {
     /// Facts about a distinct candidate, decided once.
     @usableFromInline
