@@ -159,7 +159,7 @@ public struct DatabaseConsumer: ScanConsumer {
             // file resumes from that line and deletes its rows, which a rolled-up count could not undo.
             let rolled = rollOK && cause == .ok && t.offset < end.openLineStart
             batch!.tokens[slot].saw(at: t.logTime, rolled: rolled)
-            addRollup(slot: slot, t, cause: cause ?? .unverified, analysis: j?.analysis)
+            addRollup(slot: slot, t, cause: cause ?? .unverified, judged: j)
             if rolled { continue }
             batch!.sightings.append(SightingRow(
                 token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
@@ -199,7 +199,7 @@ public struct DatabaseConsumer: ScanConsumer {
     }
 
     /// Counts the sighting in its (token, cause, status class, minute) rollup row.
-    private mutating func addRollup(slot: Int, _ t: TokenSighting, cause: Cause, analysis: TokenAnalysis?) {
+    private mutating func addRollup(slot: Int, _ t: TokenSighting, cause: Cause, judged: JudgedSighting?) {
         let minute = t.logTime.map { Int64(($0 / 60).rounded(.down)) } ?? -1
         let sc = RollupRow.statusClass(t.status)
         let key = RollupKey(slot: slot, cause: UInt8(cause.precedence), statusClass: UInt8(sc), minute: minute)
@@ -212,9 +212,9 @@ public struct DatabaseConsumer: ScanConsumer {
             rollupIndex[key] = i
         }
         var nearBy: Double? = nil
-        if let time = t.logTime, let a = analysis {
-            if cause == .expired, let exp = a.exp, time - exp < Self.nearMiss { nearBy = time - exp }
-            if cause == .not_yet_valid, let nbf = a.nbf, nbf - time < Self.nearMiss { nearBy = nbf - time }
+        if let time = t.logTime, let shared = judged?.shared {
+            if cause == .expired, let exp = shared.exp, time - exp < Self.nearMiss { nearBy = time - exp }
+            if cause == .not_yet_valid, let nbf = shared.nbf, nbf - time < Self.nearMiss { nearBy = nbf - time }
         }
         batch!.rollups[i].add(at: t.logTime, errorOnLine: t.lineError != nil, nearBy: nearBy)
     }

@@ -29,8 +29,21 @@ public enum TimeSource: String, Sendable {
 
 /// One token sighting with its verdict.
 public struct JudgedSighting: Sendable {
+    /// One token's analysis, held once and referenced by every sighting of it: a sighting costs one reference,
+    /// not a copy of the analysis's strings and arrays.
+    final class Shared: Sendable {
+        let analysis: TokenAnalysis
+        init(_ analysis: TokenAnalysis) { self.analysis = analysis }
+
+        /// Judged in place: no copy of the analysis per sighting.
+        func judge(at t: Double, leeway: Double) -> Verdict { analysis.judge(at: t, leeway: leeway) }
+        var exp: Double? { analysis.exp }
+        var nbf: Double? { analysis.nbf }
+    }
+
+    let shared: Shared
     /// The token's analysis, shared by every sighting of it.
-    public var analysis: TokenAnalysis
+    public var analysis: TokenAnalysis { shared.analysis }
     public var verdict: Verdict
     /// The moment of judgement (Unix seconds) and where it came from.
     public var at: Double
@@ -48,7 +61,7 @@ public final class TokenJudge {
     /// The moment used for lines that carry no time.
     public let now: Double
     private let batch: BatchVerifier
-    private var cache: [SHA256Digest: TokenAnalysis] = [:]
+    private var cache: [SHA256Digest: JudgedSighting.Shared] = [:]
     /// Distinct tokens analysed (re-analyses after the cache starts over are counted again).
     public private(set) var analysed = 0
 
@@ -62,32 +75,37 @@ public final class TokenJudge {
     /// Verdicts for `tokens`, in order. `bytes` is the chunk the sightings were found in, starting at stream
     /// offset `streamOffset`.
     public func judge(_ tokens: [TokenSighting], in bytes: UnsafeRawBufferPointer, streamOffset: UInt64) -> [JudgedSighting] {
+        // One cache lookup per sighting; the misses (each distinct one once) go to the batch verifier.
+        var known = [JudgedSighting.Shared?](repeating: nil, count: tokens.count)
         var pending: [PendingToken] = []
         var queued = Set<SHA256Digest>()
-        for t in tokens where cache[t.fingerprint] == nil && !queued.contains(t.fingerprint) {
-            queued.insert(t.fingerprint)
-            pending.append(PendingToken(fingerprint: t.fingerprint, bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation))
+        for (i, t) in tokens.enumerated() {
+            if let shared = cache[t.fingerprint] {
+                known[i] = shared
+            } else if queued.insert(t.fingerprint).inserted {
+                pending.append(PendingToken(fingerprint: t.fingerprint, bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation))
+            }
         }
         if !pending.isEmpty {
-            if cache.count + pending.count > options.cacheLimit {
-                // Start over, keeping what this chunk's other sightings need.
-                var keep: [SHA256Digest: TokenAnalysis] = [:]
-                for t in tokens { if let a = cache[t.fingerprint] { keep[t.fingerprint] = a } }
-                cache = keep
-            }
+            // Start over when full (this chunk's sightings already hold what they need).
+            if cache.count + pending.count > options.cacheLimit { cache.removeAll(keepingCapacity: true) }
             let results = batch.analyze(pending)
-            for (p, a) in zip(pending, results) { cache[p.fingerprint] = a }
+            for (p, a) in zip(pending, results) { cache[p.fingerprint] = JudgedSighting.Shared(a) }
             analysed += pending.count
         }
         let leeway = options.policy.leeway
-        return tokens.map { t in
-            let analysis = cache[t.fingerprint] ?? TokenAnalysis()
+        return tokens.indices.map { i in
+            let t = tokens[i]
+            let shared = known[i] ?? cache[t.fingerprint] ?? Self.nothing
             let at = t.logTime ?? now
             return JudgedSighting(
-                analysis: analysis, verdict: analysis.judge(at: at, leeway: leeway), at: at,
+                shared: shared, verdict: shared.judge(at: at, leeway: leeway), at: at,
                 timeSource: t.logTime == nil ? .scan : .line, leeway: leeway)
         }
     }
+
+    /// For a sighting whose analysis is missing (cannot happen: every miss is analysed above).
+    private static let nothing = JudgedSighting.Shared(TokenAnalysis())
 
     /// The token's bytes as found in the chunk (a token cut at a piece boundary ends where the chunk does).
     static func slice(_ t: TokenSighting, _ bytes: UnsafeRawBufferPointer, _ streamOffset: UInt64) -> [UInt8] {
