@@ -133,27 +133,28 @@ public struct NDJSONConsumer: ScanConsumer {
     /// The verdict's fields: `cause`, `causes`, `signature`, `key`, header and claim facts, `skew`, `flags`,
     /// the moment of judgement and a reason for anything but ok. Never the token, its signature or `sub`.
     static func verdictFields(_ j: JudgedSighting, into w: inout ByteWriter) {
-        let a = j.analysis
+        // Fields are read through the shared analysis, not a per-record copy of it.
+        let shared = j.shared
         w.raw(",\"cause\":\"")
         w.raw(j.verdict.cause.rawValue)
         w.raw("\",\"causes\":")
         w.strings(j.verdict.causes.lazy.map(\.rawValue))
         w.raw(",\"signature\":\"")
-        w.raw(a.signature.rawValue)
+        w.raw(shared.analysis.signature.rawValue)
         w.raw("\",\"key\":")
-        w.optionalString(a.key)
+        w.optionalString(shared.analysis.key)
         w.raw(",\"kid\":")
-        w.optionalString(a.kid.map { Redact.short($0) })
+        w.optionalString(shared.analysis.kid.map { Redact.short($0) })
         w.raw(",\"iss\":")
-        w.optionalString(a.iss.map { Redact.short($0, limit: 256) })
+        w.optionalString(shared.analysis.iss.map { Redact.short($0, limit: 256) })
         w.raw(",\"iat\":")
-        w.optionalSeconds(a.iat)
+        w.optionalSeconds(shared.analysis.iat)
         w.raw(",\"exp\":")
-        w.optionalSeconds(a.exp)
+        w.optionalSeconds(shared.analysis.exp)
         w.raw(",\"skew\":")
         w.optionalSeconds(j.verdict.skew)
         w.raw(",\"flags\":")
-        w.strings(a.flags.list)
+        w.strings(shared.analysis.flags.list)
         w.raw(",\"judged_at\":")
         w.seconds(j.at)
         w.raw(",\"time_source\":\"")
@@ -161,7 +162,7 @@ public struct NDJSONConsumer: ScanConsumer {
         w.raw("\"")
         if j.verdict.cause != .ok {
             w.raw(",\"reason\":")
-            w.string(a.reason(for: j.verdict.cause, at: j.at, leeway: j.leeway))
+            w.string(shared.analysis.reason(for: j.verdict.cause, at: j.at, leeway: j.leeway))
         }
     }
 }
