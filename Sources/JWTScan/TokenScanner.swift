@@ -50,7 +50,8 @@ public struct TokenHit: Sendable, Equatable {
 /// The search anchors on `ey`/`ew` — what base64url makes of a JSON object's opening `{"`, `{ ` or `{\n` — with a
 /// block loop over byte pairs, then extends over the base64url alphabet a block at a time. A candidate is kept
 /// only when its first segment decodes to a JSON object. Decoding and the SHA-256 fingerprint happen once per
-/// distinct candidate: repeats are recognised by ``TokenCache`` (exact bytes, bounded).
+/// distinct candidate: repeats are recognised by ``TokenCache`` (exact bytes, bounded). Copies of a scanner share
+/// that cache, so a scanner belongs to one thread (each scan has its own).
 public struct TokenScanner {
     /// Facts about a distinct candidate, decided once.
     @usableFromInline

@@ -3,7 +3,8 @@ import JWTScan
 
 /// Builds output bytes without String interpolation: literals, integers, hex digests and JSON strings are
 /// appended straight into one reusable buffer. The buffer is raw memory owned by a class, so an append is a
-/// bounds check and a copy — no copy-on-write uniqueness check per field.
+/// bounds check and a copy — no copy-on-write uniqueness check per field. Copies of a writer share that buffer
+/// (like a file handle): give each owner its own.
 struct ByteWriter {
     private final class Storage {
         var base: UnsafeMutablePointer<UInt8>
