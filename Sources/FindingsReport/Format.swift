@@ -19,24 +19,8 @@ public enum Format {
         return s
     }
 
-    /// "3 min 12 s", "-45 s", "2 h 5 min", "4 d 3 h".
-    public static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
-        let sign = seconds < 0 ? "-" : ""
-        let a = abs(seconds)
-        if a < 10 && a != a.rounded() { return "\(sign)\(Double(Int(a * 10)) / 10) s" }
-        var s = Int(a.rounded())
-        if s < 60 { return "\(sign)\(s) s" }
-        let d = s / 86_400
-        s %= 86_400
-        let h = s / 3600
-        s %= 3600
-        let m = s / 60
-        s %= 60
-        if d > 0 { return "\(sign)\(d) d \(h) h" }
-        if h > 0 { return "\(sign)\(h) h \(m) min" }
-        return "\(sign)\(m) min \(s) s"
-    }
+    /// "3 min 12 s", "-45 s", "2.5 s", "2 h 5 min", "4 d 3 h" (``DurationText`` with tenths below 10 s).
+    public static func duration(_ seconds: Double) -> String { DurationText.words(seconds, tenths: true) }
 
     /// "1,234,567".
     public static func grouped(_ v: Int64) -> String {

@@ -168,13 +168,13 @@ public struct TokenAnalysis: Sendable {
         switch cause {
         case .expired:
             guard let exp else { break }
-            return "expired \(Duration.words(t - exp)) before \(moment) (leeway \(Duration.words(leeway)))"
+            return "expired \(DurationText.words(t - exp)) before \(moment) (leeway \(DurationText.words(leeway)))"
         case .not_yet_valid:
             guard let nbf else { break }
-            return "not valid until \(Duration.words(nbf - t)) after \(moment) (leeway \(Duration.words(leeway)))"
+            return "not valid until \(DurationText.words(nbf - t)) after \(moment) (leeway \(DurationText.words(leeway)))"
         case .issued_in_future:
             guard let iat else { break }
-            return "issued \(Duration.words(iat - t)) after \(moment): the issuer's clock is ahead or the log's is behind"
+            return "issued \(DurationText.words(iat - t)) after \(moment): the issuer's clock is ahead or the log's is behind"
         case .ok:
             return "signature valid with key \(key ?? "?") and every claim holds at \(moment)"
         case .unverified:
@@ -193,22 +193,4 @@ public struct Verdict: Sendable, Equatable {
     public var causes: CauseSet
     /// iat − log time, in seconds, when the token has iat.
     public var skew: Double?
-}
-
-/// Human durations: "3 min 12 s", "2 h 5 min", "4 d 3 h".
-public enum Duration {
-    public static func words(_ seconds: Double) -> String {
-        var s = Int(abs(seconds).rounded())
-        let sign = seconds < 0 ? "-" : ""
-        if s < 60 { return "\(sign)\(s) s" }
-        let d = s / 86_400
-        s %= 86_400
-        let h = s / 3600
-        s %= 3600
-        let m = s / 60
-        s %= 60
-        if d > 0 { return "\(sign)\(d) d \(h) h" }
-        if h > 0 { return "\(sign)\(h) h \(m) min" }
-        return "\(sign)\(m) min \(s) s"
-    }
 }

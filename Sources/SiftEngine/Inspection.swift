@@ -81,12 +81,12 @@ public struct Inspection: Sendable {
         if a.kind == .jws { row("signature", "\(a.signatureLength) bytes (not shown)") }
         if a.kind == .jwe { row("payload", "encrypted (alg \(a.alg ?? "?"), enc \(a.enc ?? "?")): not decrypted") }
 
-        row("judged at", "\(CivilTime.iso8601(at)) (\(atSource)), leeway \(Duration.words(leeway))")
+        row("judged at", "\(CivilTime.iso8601(at)) (\(atSource)), leeway \(DurationText.words(leeway))")
         for (name, value) in [("iat", a.iat), ("nbf", a.nbf), ("exp", a.exp)] {
             guard let v = value else { continue }
             row(name, "\(CivilTime.iso8601(v))  \(Self.delta(name, v, at: at, leeway: leeway))")
         }
-        if let exp = a.exp, let iat = a.iat { row("lifetime", Duration.words(exp - iat)) }
+        if let exp = a.exp, let iat = a.iat { row("lifetime", DurationText.words(exp - iat)) }
 
         if a.attempts.isEmpty {
             row("keys", a.signature == .unchecked ? "none given that could apply" : "none tried")
@@ -119,15 +119,15 @@ public struct Inspection: Sendable {
         switch claim {
         case "exp":
             return d <= -leeway
-                ? "expired \(Duration.words(-d)) before the judged time"
-                : d <= 0 ? "expired \(Duration.words(-d)) before, within the leeway"
-                : "expires \(Duration.words(d)) after the judged time"
+                ? "expired \(DurationText.words(-d)) before the judged time"
+                : d <= 0 ? "expired \(DurationText.words(-d)) before, within the leeway"
+                : "expires \(DurationText.words(d)) after the judged time"
         case "nbf":
-            return d > leeway ? "not valid for another \(Duration.words(d))"
-                : d > 0 ? "valid \(Duration.words(d)) early, within the leeway" : "valid since \(Duration.words(-d))"
+            return d > leeway ? "not valid for another \(DurationText.words(d))"
+                : d > 0 ? "valid \(DurationText.words(d)) early, within the leeway" : "valid since \(DurationText.words(-d))"
         default:
-            return d > leeway ? "issued \(Duration.words(d)) in the future: clock skew"
-                : d >= 0 ? "issued \(Duration.words(d)) after the judged time" : "issued \(Duration.words(-d)) before"
+            return d > leeway ? "issued \(DurationText.words(d)) in the future: clock skew"
+                : d >= 0 ? "issued \(DurationText.words(d)) after the judged time" : "issued \(DurationText.words(-d)) before"
         }
     }
 

@@ -87,3 +87,33 @@ struct InspectTests {
         #expect(runCLI(["inspect", "-"], stdin: "printf ''").status == 2)
     }
 }
+
+@Suite("Hostile claim times")
+struct HostileClaimTimeTests {
+    /// `1e300` and friends are valid JSON numbers; turning a duration that long into an Int trapped (found in
+    /// review: `inspect` and `scan --format ndjson` both crashed on `"iat": 1e300`).
+    @Test("huge and extreme claim times: scan, inspect and report finish and name the span", arguments: [
+        #"{"exp":1e300,"nbf":-1e300,"iat":1e300}"#,
+        #"{"exp":-1e300,"nbf":1e300,"iat":-1e300}"#,
+        #"{"exp":1.7976931348623157e308,"iat":1.7976931348623157e308}"#,
+    ])
+    func extremes(_ claims: String) {
+        let f = SignedLogFixture()
+        defer { f.remove() }
+        let token = f.hs256(claims, secret: f.secret)
+        f.write("hs.secret", f.secret)
+        f.write("app.log", Array("2023-11-14T22:13:05Z GET /x Authorization: Bearer \(token)\n".utf8))
+        let secret = ["--hmac-secret-file", f.dir + "/hs.secret"]
+        let inspect = runCLI(["inspect", token, "--at", "1700000000"] + secret)
+        #expect(inspect.status == 0, "\(inspect.err.prefix(300))")
+        #expect(inspect.out.contains("30,000+ years"))
+        let ndjson = runCLI(["scan", f.dir + "/app.log", "--format", "ndjson"] + secret)
+        #expect(ndjson.status == 0 || ndjson.status == 1, "\(ndjson.err.prefix(300))")
+        #expect(ndjson.out.contains("30,000+ years"))
+        let db = f.dir + "/f.sqlite"
+        let scan = runCLI(["scan", f.dir + "/app.log", "--db", db, "-q"] + secret)
+        #expect(scan.status == 0, "\(scan.err.prefix(300))")
+        let report = runCLI(["report", "--db", db, "--format", "text"])
+        #expect(report.status == 0, "\(report.err.prefix(300))")
+    }
+}
