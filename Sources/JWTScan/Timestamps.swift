@@ -209,8 +209,8 @@ public struct TimestampParser: Sendable {
     }
 
     static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer, from: Int) -> Int? {
-        guard needle.count >= 2 else { return needle.isEmpty ? nil : hay[from...].firstIndex(of: needle[0]) }
-        guard from >= 0, hay.count - from >= needle.count, let raw = hay.baseAddress else { return nil }
+        guard !needle.isEmpty, from >= 0, hay.count - from >= needle.count, let raw = hay.baseAddress else { return nil }
+        if needle.count == 1 { return hay[from...].firstIndex(of: needle[0]) }
         let p = raw.assumingMemoryBound(to: UInt8.self)
         let starts = hay.count - needle.count + 1
         var i = from

@@ -40,6 +40,13 @@ struct ScannerKernelTests {
                 #expect(TimestampParser.find(needle, in: raw, from: at + 1) == nil)
             }
         }
+        // Short needles and starts past the end answer nil, never trap.
+        Array("a HTTP".utf8).withUnsafeBytes { raw in
+            #expect(TimestampParser.find(Array("H".utf8), in: raw, from: 0) == 2)
+            #expect(TimestampParser.find(Array("H".utf8), in: raw, from: 9) == nil)
+            #expect(TimestampParser.find([], in: raw, from: 0) == nil)
+            #expect(TimestampParser.find(needle, in: raw, from: 0) == nil)
+        }
     }
 
     @Test("a token's end is found whichever byte ends it and wherever it falls in a block",
