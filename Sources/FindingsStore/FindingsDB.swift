@@ -43,7 +43,7 @@ public final class FindingsDB {
     private var insertSighting: Statement!
     /// `sightingGroup` rows per INSERT.
     private var insertSightings: Statement!
-    static let sightingGroup = 64
+    public static let sightingGroup = 64
     private var insertError: Statement!
     private var upsertToken: Statement!
     private var updateProgress: Statement!
@@ -88,13 +88,7 @@ public final class FindingsDB {
             guard version <= Schema.version else { throw StoreError.tooNew(path: path, version: version) }
             // Larger pages: fewer b-tree splits per inserted row (only takes effect on a new file).
             if version == 0 { try connection.execute("PRAGMA page_size = 16384") }
-            try connection.execute("PRAGMA journal_mode = WAL")
-            try connection.execute("PRAGMA synchronous = NORMAL")
-            try connection.execute("PRAGMA temp_store = MEMORY")
-            try connection.execute("PRAGMA cache_size = -65536")
-            try connection.execute("PRAGMA wal_autocheckpoint = 16384")
-            // Index builds at the end of a run may sort on a second thread.
-            try connection.execute("PRAGMA threads = 2")
+            for setting in Self.connectionSettings { try connection.execute("PRAGMA \(setting)") }
             try migrate(from: version)
             try ensureIndexes()
             try prepareStatements()
@@ -141,17 +135,25 @@ public final class FindingsDB {
         for index in Schema.rowIndexes { try connection.execute("DROP INDEX IF EXISTS \(index.name)") }
     }
 
-    private func prepareStatements() throws(SQLiteError) {
-        insertSighting = try connection.prepare("""
-            INSERT INTO sightings (token_id, source_id, line, byte_offset, log_time, status, cause, causes, skew, run_id,
-                                   time_source, truncation, line_error)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-            """)
+    /// The writer's connection settings (after `page_size` on a new file). Index builds at the end of a run may
+    /// sort on a second thread.
+    public static let connectionSettings = [
+        "journal_mode = WAL", "synchronous = NORMAL", "temp_store = MEMORY", "cache_size = -65536",
+        "wal_autocheckpoint = 16384", "threads = 2",
+    ]
+
+    /// The INSERT of `rows` sightings, 13 parameters each, in the order ``bindSighting`` binds them.
+    public static func insertSightingsSQL(rows: Int) -> String {
         let columns = "(token_id, source_id, line, byte_offset, log_time, status, cause, causes, skew, run_id, time_source, truncation, line_error)"
-        let placeholders = (0..<Self.sightingGroup).map { r in
+        let placeholders = (0..<rows).map { r in
             "(" + (1...13).map { "?\(r * 13 + $0)" }.joined(separator: ", ") + ")"
         }.joined(separator: ", ")
-        insertSightings = try connection.prepare("INSERT INTO sightings \(columns) VALUES \(placeholders)")
+        return "INSERT INTO sightings \(columns) VALUES \(placeholders)"
+    }
+
+    private func prepareStatements() throws(SQLiteError) {
+        insertSighting = try connection.prepare(Self.insertSightingsSQL(rows: 1))
+        insertSightings = try connection.prepare(Self.insertSightingsSQL(rows: Self.sightingGroup))
         insertError = try connection.prepare("""
             INSERT INTO log_errors (source_id, line, byte_offset, log_time, status, cause, alternative_cause, rule, emitter,
                                     message, details, token_id, run_id)
