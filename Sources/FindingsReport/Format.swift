@@ -4,19 +4,15 @@ import JWTScan
 public enum Format {
     /// "2023-11-14 22:13:05Z".
     public static func time(_ t: Double) -> String {
-        guard t.isFinite, abs(t) < 253_402_300_800 else { return "?" }
-        let secs = Int64(t.rounded(.down))
-        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
-        let rem = Int(secs - days * 86_400)
-        let (y, m, d) = CivilTime.civilFromDays(Int(days))
-        return "\(y)-\(p2(m))-\(p2(d)) \(p2(rem / 3600)):\(p2(rem / 60 % 60)):\(p2(rem % 60))Z"
+        var s = isoTime(t)
+        if let i = s.firstIndex(of: "T") { s.replaceSubrange(i...i, with: " ") }
+        return s
     }
 
-    /// ISO 8601 with a T, for machine-readable formats.
+    /// ISO 8601 with a T, whole seconds, for machine-readable formats.
     public static func isoTime(_ t: Double) -> String {
-        var s = time(t)
-        if let i = s.firstIndex(of: " ") { s.replaceSubrange(i...i, with: "T") }
-        return s
+        guard t.isFinite, abs(t) < 253_402_300_800 else { return "?" }
+        return CivilTime.iso8601(t.rounded(.down))
     }
 
     /// "3 min 12 s", "-45 s", "2.5 s", "2 h 5 min", "4 d 3 h" (``DurationText`` with tenths below 10 s).
@@ -70,8 +66,6 @@ public enum Format {
         case .null: ""
         }
     }
-
-    static func p2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
 
     /// Escapes text for HTML element content and attribute values.
     public static func html(_ s: String) -> String {
