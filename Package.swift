@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "jwtsift", targets: ["JWTSiftCLI"]),
-        .library(name: "SiftEngine", targets: ["SiftEngine"]),
+        .library(name: "SiftPipeline", targets: ["SiftPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,43 +23,56 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // MARK: - Libraries, one per job.
+        // MARK: - Libraries, one per job, bottom-up: vocabulary → input | scan → verify → store → report → pipeline → CLI.
+        /// The shared words, dependency-free: causes and their order, fingerprints, signature status, flags,
+        /// verdicts, civil time and durations, zones, JSON and base64url codecs, number text, and the rollup
+        /// facts (status class, minute, near-miss bound) with the SQL generated from them.
+        .target(name: "SiftCore"),
         /// The only importer of COpenSSL: digests, HMAC, public keys, signature checks.
-        .target(name: "JOSECrypto", dependencies: ["COpenSSL"]),
+        .target(name: "JOSECrypto", dependencies: ["SiftCore", "COpenSSL"]),
         /// The only importer of CZlib: files, directories, stdin, gzip → bounded line chunks.
         .target(name: "LogInput", dependencies: ["CZlib"]),
-        /// The hand-written byte scanner: tokens, timestamps, HTTP status, error phrases.
-        .target(name: "JWTScan", dependencies: ["JOSECrypto"]),
-        /// Keys, the verdict and parallel verification: decides why each token failed.
-        .target(name: "JWTVerify", dependencies: ["JWTScan", "JOSECrypto"]),
+        /// The hand-written byte scanner, pure Swift: tokens, timestamps, HTTP status, error phrases.
+        .target(name: "JWTScan", dependencies: ["SiftCore"]),
+        /// Keys (files and their loading), the verdict, parallel analysis and the per-sighting judge.
+        .target(name: "JWTVerify", dependencies: ["SiftCore", "JWTScan", "JOSECrypto", "LogInput"]),
         /// The findings database: schema, migrations and the one writer (the only importer of `CSQLite`).
-        .target(name: "FindingsStore", dependencies: ["CSQLite"]),
+        .target(name: "FindingsStore", dependencies: ["SiftCore", "CSQLite"]),
         /// Reports from the findings database: SQL aggregations into sections, rendered as text, Markdown, JSON,
         /// CSV and self-contained HTML.
-        .target(name: "FindingsReport", dependencies: ["FindingsStore", "JWTScan"]),
-        /// Wires input → scan → verify → output for the `scan` and `inspect` commands.
-        .target(name: "SiftEngine", dependencies: ["LogInput", "JWTScan", "JWTVerify", "JOSECrypto", "FindingsStore"]),
+        .target(name: "FindingsReport", dependencies: ["SiftCore", "FindingsStore"]),
+        /// The pipeline: input → scan → verify → consumers (database, NDJSON), and `inspect`.
+        .target(
+            name: "SiftPipeline",
+            dependencies: ["SiftCore", "LogInput", "JWTScan", "JWTVerify", "JOSECrypto", "FindingsStore"]),
         /// The thin command-line front end.
         .executableTarget(
             name: "JWTSiftCLI",
             dependencies: [
-                "SiftEngine", "JWTVerify", "JWTScan", "LogInput", "FindingsStore", "FindingsReport",
+                "SiftPipeline", "SiftCore", "JWTVerify", "JWTScan", "LogInput", "FindingsStore", "FindingsReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         /// Verification throughput for scripts/bench verify (not installed; not part of the CLI).
-        .executableTarget(name: "JWTSiftBench", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto", "FindingsStore"]),
+        .executableTarget(
+            name: "JWTSiftBench", dependencies: ["SiftCore", "JWTVerify", "JWTScan", "JOSECrypto", "FindingsStore"]),
 
-        // MARK: - Tests (Swift Testing).
-        .testTarget(name: "JWTScanTests", dependencies: ["JWTScan"], resources: [.copy("Fixtures")]),
+        // MARK: - Tests (Swift Testing): one target per library.
+        .testTarget(name: "SiftCoreTests", dependencies: ["SiftCore"]),
+        .testTarget(name: "JOSECryptoTests", dependencies: ["JOSECrypto", "SiftCore"]),
+        .testTarget(name: "JWTScanTests", dependencies: ["JWTScan", "SiftCore", "JOSECrypto"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "JWTVerifyTests", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto"], resources: [.copy("Fixtures")]),
+            name: "JWTVerifyTests", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto", "SiftCore"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FindingsStoreTests", dependencies: ["FindingsStore", "SiftCore"]),
+        .testTarget(name: "FindingsReportTests", dependencies: ["FindingsReport", "FindingsStore", "SiftCore"]),
         .testTarget(
-            name: "SiftEngineTests",
+            name: "SiftPipelineTests",
             dependencies: [
-                "SiftEngine", "JWTScan", "JWTVerify", "JOSECrypto", "LogInput", "FindingsStore", "FindingsReport", "JWTSiftCLI",
+                "SiftPipeline", "SiftCore", "JWTScan", "JWTVerify", "JOSECrypto", "LogInput", "FindingsStore",
+                "FindingsReport", "JWTSiftCLI",
             ],
             resources: [.copy("Fixtures")]
         ),

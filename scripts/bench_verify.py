@@ -2,8 +2,8 @@
 """scripts/bench verify: distinct-token verifications per second beside `openssl speed -elapsed`, same run.
 
 Runs OpenSSL's own benchmark for each primitive (1 core, and -multi N for all cores), then jwtsift's
-(.build/release/JWTSiftBench: "check" = the signature check through JOSECrypto's Verifier; "token" = the whole
-per-token analysis a scan runs for each distinct token, through the Dispatch BatchVerifier), and prints a
+(.build/release/JWTSiftBench: "check" = the signature check through JOSECrypto's SignatureChecker; "token" = the whole
+per-token analysis a scan runs for each distinct token, through the Dispatch BatchAnalyzer), and prints a
 Markdown table with jwtsift as a percentage of OpenSSL. PS256 is compared with OpenSSL's rsa2048 verify (its
 speed tool has no PSS); HS256 with hmac(sha256) on 256-byte blocks (the signing inputs are about 200 bytes),
 and with 1-core x N for all cores (openssl speed -multi loses -hmac's digest).

@@ -1,6 +1,6 @@
-import JWTScan
+import SiftCore
 
-/// Shared text forms of cells: UTC times, durations, shares, grouped integers.
+/// Shared text forms of cells: UTC times, durations, shares, grouped integers (numbers through ``NumberText``).
 public enum Format {
     /// "2023-11-14 22:13:05Z".
     public static func time(_ t: Double) -> String {
@@ -18,39 +18,15 @@ public enum Format {
     /// "3 min 12 s", "-45 s", "2.5 s", "2 h 5 min", "4 d 3 h" (``DurationText`` with tenths below 10 s).
     public static func duration(_ seconds: Double) -> String { DurationText.words(seconds, tenths: true) }
 
-    /// "1,234,567".
-    public static func grouped(_ v: Int64) -> String {
-        let digits = String(v.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (v < 0 ? "-" : "") + out
-    }
-
-    /// "62.5%".
-    public static func share(_ s: Double) -> String {
-        guard s.isFinite else { return "?" }
-        let tenths = Int((s * 1000).rounded())
-        return "\(tenths / 10).\(tenths % 10)%"
-    }
-
-    public static func number(_ d: Double) -> String {
-        guard d.isFinite else { return "?" }
-        if d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
-        return String(Double(Int64(d * 100)) / 100)
-    }
-
     /// A cell as text for humans (text, Markdown, HTML).
     public static func text(_ c: Cell) -> String {
         switch c {
         case .text(let s): s
-        case .int(let i): grouped(i)
-        case .number(let d): number(d)
+        case .int(let i): NumberText.grouped(i)
+        case .number(let d): NumberText.number(d)
         case .time(let t): time(t)
         case .seconds(let s): duration(s)
-        case .share(let s): share(s)
+        case .share(let s): NumberText.percent(s)
         case .null: "–"
         }
     }

@@ -1,3 +1,5 @@
+import SiftCore
+
 /// One self-contained HTML file: inline CSS and SVG, no script, no font, no network. Readable on a laptop screen
 /// and printable. Every value from the database is escaped.
 public struct HTMLRenderer {
@@ -24,9 +26,9 @@ public struct HTMLRenderer {
         out += "<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">"
         let o = r.overview
         for (label, value) in [
-            ("token sightings", Format.grouped(o.sightings)), ("distinct tokens", Format.grouped(o.distinctTokens)),
-            ("failures", Format.grouped(o.failures)), ("failure rate", Format.share(o.failureRate)),
-            ("sources", "\(o.sources)"), ("error messages", Format.grouped(o.logErrors)),
+            ("token sightings", NumberText.grouped(o.sightings)), ("distinct tokens", NumberText.grouped(o.distinctTokens)),
+            ("failures", NumberText.grouped(o.failures)), ("failure rate", NumberText.percent(o.failureRate)),
+            ("sources", "\(o.sources)"), ("error messages", NumberText.grouped(o.logErrors)),
         ] {
             out += "<div class=\"card\"><div class=\"v\">\(Format.html(value))</div><div class=\"l\">\(Format.html(label))</div></div>"
         }
@@ -88,7 +90,7 @@ public struct HTMLRenderer {
             let w = max(1, item.value / maxValue * 400)
             svg += "<text x=\"150\" y=\"\(Self.n(y + 15))\" text-anchor=\"end\" class=\"lbl\">\(Format.html(item.label))</text>"
             svg += "<rect x=\"158\" y=\"\(Self.n(y + 3))\" width=\"\(Self.n(w))\" height=\"16\" fill=\"\(Self.colour(item.label))\"/>"
-            svg += "<text x=\"\(Self.n(164 + w))\" y=\"\(Self.n(y + 15))\" class=\"val\">\(Format.html(Format.grouped(Int64(item.value))))</text>"
+            svg += "<text x=\"\(Self.n(164 + w))\" y=\"\(Self.n(y + 15))\" class=\"val\">\(Format.html(NumberText.grouped(Int64(item.value))))</text>"
         }
         return svg + "</svg></figure>"
     }
@@ -102,7 +104,7 @@ public struct HTMLRenderer {
             let h = item.value / maxValue * 140
             let x = 10 + Double(i) * width
             svg += "<rect x=\"\(Self.n(x + 10))\" y=\"\(Self.n(160 - h))\" width=\"\(Self.n(width - 20))\" height=\"\(Self.n(max(h, 0.5)))\" fill=\"#4c78a8\"/>"
-            svg += "<text x=\"\(Self.n(x + width / 2))\" y=\"\(Self.n(155 - h))\" text-anchor=\"middle\" class=\"val\">\(Format.html(Format.grouped(Int64(item.value))))</text>"
+            svg += "<text x=\"\(Self.n(x + width / 2))\" y=\"\(Self.n(155 - h))\" text-anchor=\"middle\" class=\"val\">\(Format.html(NumberText.grouped(Int64(item.value))))</text>"
             svg += "<text x=\"\(Self.n(x + width / 2))\" y=\"180\" text-anchor=\"middle\" class=\"lbl\">\(Format.html(item.label))</text>"
         }
         return svg + "</svg></figure>"

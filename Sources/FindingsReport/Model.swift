@@ -1,3 +1,5 @@
+import SiftCore
+
 /// The report as values: sections of tables (plus a few charts), rendered by every format the same way.
 /// The JSON form of this model is documented in docs/report-format.md; `Report.formatVersion` versions it.
 

@@ -1,4 +1,4 @@
-import JWTScan
+import SiftCore
 
 /// Text, Markdown, JSON and CSV renderings of a ``Report``. (HTML is in HTMLRenderer.swift.)
 
@@ -24,12 +24,12 @@ extension Report {
         var rows: [(String, String)] = [
             ("window", windowText),
             ("sources", "\(o.sources)"),
-            ("lines", Format.grouped(o.lines)),
-            ("token sightings", Format.grouped(o.sightings)),
-            ("distinct tokens", Format.grouped(o.distinctTokens)),
-            ("failures", "\(Format.grouped(o.failures)) (\(Format.share(o.failureRate)))"),
-            ("unverified", Format.grouped(o.unverified)),
-            ("error messages", Format.grouped(o.logErrors)),
+            ("lines", NumberText.grouped(o.lines)),
+            ("token sightings", NumberText.grouped(o.sightings)),
+            ("distinct tokens", NumberText.grouped(o.distinctTokens)),
+            ("failures", "\(NumberText.grouped(o.failures)) (\(NumberText.percent(o.failureRate)))"),
+            ("unverified", NumberText.grouped(o.unverified)),
+            ("error messages", NumberText.grouped(o.logErrors)),
         ]
         if let f = filterText { rows.insert(("filter", f), at: 0) }
         return rows

@@ -1,4 +1,5 @@
 import FindingsStore
+import SiftCore
 
 /// Why a report could not be made.
 public struct ReportError: Error, Sendable, CustomStringConvertible {
@@ -185,13 +186,13 @@ public struct ReportBuilder {
         return rows.map { r in
             let cause = r[0].string ?? "?"
             let n = Double(r[1].int ?? 0)
-            let share = Self.percent(n / Double(o.failures))
+            let share = NumberText.shortPercent(n / Double(o.failures))
             let kids = (r[4].string ?? "").split(separator: ",").prefix(3).joined(separator: ", ")
             switch cause {
             case "expired":
                 let recent = Double(r[3].int ?? 0)
                 if recent >= n / 2 {
-                    return "\(Self.percent(recent / Double(o.failures))) of failures are tokens used 0–5 min after they expired: clients are not refreshing tokens before they expire (or clocks disagree by minutes)."
+                    return "\(NumberText.shortPercent(recent / Double(o.failures))) of failures are tokens used 0–5 min after they expired: clients are not refreshing tokens before they expire (or clocks disagree by minutes)."
                 }
                 return "\(share) of failures are expired tokens, most of them long past expiry: clients replaying old tokens, or a cache serving them."
             case "signature_invalid":
@@ -654,10 +655,6 @@ public struct ReportBuilder {
     func time(_ v: SQLValue) -> Cell { v.double.map { .time($0) } ?? .null }
     func secs(_ v: SQLValue) -> Cell { v.double.map { .seconds($0) } ?? .null }
 
-    static func percent(_ share: Double) -> String {
-        let p = share * 100
-        return p >= 10 || p == 0 ? "\(Int(p.rounded()))%" : "\(Double(Int(p * 10)) / 10)%"
-    }
 
     /// "3 min 12 s".
     static func words(_ seconds: Double) -> String { Format.duration(seconds) }

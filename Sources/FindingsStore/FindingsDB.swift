@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSQLite
+import SiftCore
 
 /// Why the database could not be used. Each case says what to do.
 public enum StoreError: Error, Sendable, CustomStringConvertible {

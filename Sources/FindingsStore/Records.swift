@@ -1,3 +1,5 @@
+import SiftCore
+
 /// What the scan hands the store, one batch per transaction. Plain values: the store knows nothing of the
 /// scanner's or verifier's types.
 

@@ -1,4 +1,5 @@
 import CSQLite
+import SiftCore
 
 /// An SQLite error: the result code, SQLite's message and what jwtsift was doing.
 public struct SQLiteError: Error, Sendable, CustomStringConvertible {

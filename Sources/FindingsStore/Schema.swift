@@ -1,3 +1,5 @@
+import SiftCore
+
 /// The findings database's schema: a public contract (see docs/schema.md). Versions only move forward; each
 /// migration runs in one transaction and sets `PRAGMA user_version`.
 public enum Schema {

@@ -1,4 +1,5 @@
 import Dispatch
+import SiftCore
 import Synchronization
 
 /// The one writer: a serial queue that owns the ``FindingsDB`` and writes batches in order, each in its own

@@ -1,4 +1,5 @@
 import COpenSSL
+import SiftCore
 
 /// A freshly generated signing key, for tests, benchmarks and sample generation. jwtsift itself never signs
 /// anything it finds in a log, and never loads private keys from users.

@@ -1,4 +1,5 @@
 import COpenSSL
+import SiftCore
 
 /// What went wrong building or using a key. The reason never contains key or secret bytes.
 public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -80,7 +81,7 @@ public enum PublicComponents: Sendable, Equatable {
 /// An immutable public key owned by one `EVP_PKEY`.
 ///
 /// Built once and shared read-only across threads: openssl-threads(7) allows concurrent use of one `EVP_PKEY`
-/// through distinct contexts, which is how ``Verifier`` uses it (each thread owns its own contexts).
+/// through distinct contexts, which is how ``SignatureChecker`` uses it (each thread owns its own contexts).
 public final class PublicKey: @unchecked Sendable {
     let pkey: OpaquePointer
     public let shape: KeyShape

@@ -1,3 +1,5 @@
+import SiftCore
+
 /// Byte classes and small helpers shared by the scanner's hot loops.
 @usableFromInline
 enum ByteClass {

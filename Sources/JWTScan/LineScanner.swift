@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import JOSECrypto
+import SiftCore
 
 /// A token seen on a log line.
 public struct TokenSighting: Sendable, Equatable {
@@ -65,7 +65,7 @@ public struct LineScanner {
     /// Base64url runs at least this long that are not tokens are redacted from messages.
     static let redactRunLength = 32
 
-    public var tokens = TokenScanner()
+    public var tokens: TokenScanner
     public let matcher: PhraseMatcher
     public var timeParser: TimestampParser
     private var hits: [TokenHit] = []
@@ -73,7 +73,9 @@ public struct LineScanner {
     /// Time and status of a line cut into pieces, carried from its first piece to the next ones.
     private var carried: (time: Double?, status: Int?)?
 
-    public init(timeParser: TimestampParser = TimestampParser()) {
+    /// - Parameter fingerprint: the token hash (see ``TokenScanner/Fingerprinter``).
+    public init(timeParser: TimestampParser = TimestampParser(), fingerprint: @escaping TokenScanner.Fingerprinter) {
+        self.tokens = TokenScanner(fingerprint: fingerprint)
         self.timeParser = timeParser
         self.matcher = PhraseMatcher(timeParser: timeParser)
     }

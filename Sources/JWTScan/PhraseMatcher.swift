@@ -1,3 +1,5 @@
+import SiftCore
+
 /// A hand-written multi-phrase matcher for verification error messages.
 ///
 /// Each rule is anchored on its longest literal fragment, and within it on the `stride + 3` (eight) bytes that

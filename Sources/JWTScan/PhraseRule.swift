@@ -1,3 +1,5 @@
+import SiftCore
+
 /// What the text in a placeholder of a verifier's message means.
 public enum PhraseCapture: Sendable, Hashable {
     case ignore

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import JOSECrypto
+import SiftCore
 
 /// The compact serialization a token uses.
 public enum TokenKind: String, Sendable, Hashable, CaseIterable {
@@ -76,13 +76,19 @@ public struct TokenScanner {
         }
     }
 
+    /// Computes a token's fingerprint (SHA-256 of its exact bytes). The scanner is pure Swift; the pipeline
+    /// passes in the hash (JOSECrypto's `SHA256Context.hash`), called once per distinct token.
+    public typealias Fingerprinter = (UnsafeRawBufferPointer) -> SHA256Digest
+
     private let cache = TokenCache()
-    private let sha256 = SHA256Context()
+    private let fingerprinter: Fingerprinter
 
     /// Distinct candidates decoded so far (for statistics and tests).
     public private(set) var decodedCandidates = 0
 
-    public init() {}
+    public init(fingerprint: @escaping Fingerprinter) {
+        self.fingerprinter = fingerprint
+    }
 
     /// Appends every token on `line` to `hits`.
     /// - Parameters:
@@ -230,7 +236,7 @@ public struct TokenScanner {
         } else {
             facts = Self.decide(UnsafeRawBufferPointer(rebasing: line[start..<firstDot]), dots: dots)
             // Only tokens need their fingerprint.
-            fingerprint = facts.isToken ? sha256.hash(tokenBytes) : SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0)
+            fingerprint = facts.isToken ? fingerprinter(tokenBytes) : SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0)
             cache.insert(tokenBytes, hash: key, entry: TokenCache.Entry(fingerprint: fingerprint, facts: facts))
             decodedCandidates += 1
             isNew = true

@@ -2,10 +2,10 @@
 //
 // For each algorithm it signs a set of distinct tokens through OpenSSL, then measures, for 1 worker and for
 // every core:
-//   - "check": the signature check alone (JOSECrypto.Verifier on the decoded signing input and signature) —
+//   - "check": the signature check alone (JOSECrypto.SignatureChecker on the decoded signing input and signature) —
 //     the wrapper's cost on top of OpenSSL's primitive;
 //   - "token": the whole per-token analysis `scan` runs for each distinct token (segments, base64url, header
-//     and claims JSON, key choice, signature check) through BatchVerifier, the Dispatch fork-join of the scan.
+//     and claims JSON, key choice, signature check) through BatchAnalyzer, the Dispatch fork-join of the scan.
 // Output: one line per algorithm and mode, "ALG MODE WORKERS OPS_PER_SECOND".
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +15,7 @@ import JOSECrypto
 import JWTScan
 import FindingsStore
 import JWTVerify
+import SiftCore
 
 func now() -> Double {
     var ts = timespec()
@@ -90,8 +91,8 @@ func rate(workers: Int, opsPerRound: Int, seconds: Double, _ body: @Sendable (In
 }
 
 final class Verifiers: @unchecked Sendable {
-    let list: [Verifier]
-    init(_ n: Int) { list = (0..<n).map { _ in Verifier() } }
+    let list: [SignatureChecker]
+    init(_ n: Int) { list = (0..<n).map { _ in SignatureChecker() } }
 }
 
 /// `JWTSiftBench store N`: N sightings through the store writer into a fresh database, as the scan hands them over
@@ -343,9 +344,9 @@ for alg in [JWSAlgorithm.RS256, .PS256, .ES256, .EdDSA, .HS256] where only == ni
             }
             print("\(alg.rawValue) decode 1 \(Int(decode))")
         }
-        let batch = BatchVerifier(analyzer: TokenAnalyzer(keys: f.keys), workers: workers)
+        let batch = BatchAnalyzer(analyzer: TokenAnalyzer(keys: f.keys), workers: workers)
         let pending = f.tokens.map { PendingToken(fingerprint: Digest.sha256($0), bytes: $0, truncation: nil) }
-        // BatchVerifier spreads one call over its workers itself: time whole calls, best of 5 slices.
+        // BatchAnalyzer spreads one call over its workers itself: time whole calls, best of 5 slices.
         _ = batch.analyze(pending)
         var best = 0.0
         for _ in 0..<5 {

@@ -2,7 +2,8 @@ import ArgumentParser
 import JWTScan
 import JWTVerify
 import LogInput
-import SiftEngine
+import SiftCore
+import SiftPipeline
 
 extension JWTSift {
     struct Inspect: ParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import JWTScan
 import LogInput
-import SiftEngine
+import SiftCore
+import SiftPipeline
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 import ArgumentParser
 import JWTVerify
-import SiftEngine
+import SiftCore
+import SiftPipeline
 
 /// Keys and policy, shared by `scan` and `inspect`.
 struct KeyOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FindingsReport
-import SiftEngine
+import SiftCore
+import SiftPipeline
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -6,7 +6,8 @@ import LogInput
 #if canImport(Glibc)
 import Glibc
 #endif
-import SiftEngine
+import SiftCore
+import SiftPipeline
 
 extension JWTSift {
     struct Scan: ParsableCommand {

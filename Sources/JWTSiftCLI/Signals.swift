@@ -2,10 +2,11 @@
 import Glibc
 #endif
 import Dispatch
+import SiftCore
 import Synchronization
 import JWTScan
 import LogInput
-import SiftEngine
+import SiftPipeline
 
 /// SIGINT and SIGTERM ask the scan to stop at the next chunk boundary; the current batch is written, the run is
 /// marked interrupted, and the process exits 130 (SIGINT) or 143 (SIGTERM). A second signal kills at once.

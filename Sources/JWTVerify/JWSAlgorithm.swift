@@ -1,4 +1,5 @@
 import JOSECrypto
+import SiftCore
 
 /// The JWS `alg` values jwtsift verifies (RFC 7518 §3.1, RFC 8037 §3.1, RFC 8812 §3.2, RFC 9864 §2.2).
 public enum JWSAlgorithm: String, Sendable, Hashable, CaseIterable {

@@ -1,5 +1,6 @@
 import JOSECrypto
 import JWTScan
+import SiftCore
 
 /// Something wrong with a key file or one of its entries. Never contains key material.
 public struct KeyProblem: Sendable, Equatable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import SiftCore
+
 /// Every key of a run: an immutable snapshot, shared read-only by all verifying threads.
 public struct KeyRing: Sendable {
     public let current: [VerificationKey]

@@ -1,8 +1,9 @@
 import JOSECrypto
 import JWTScan
+import SiftCore
 
 /// Decodes a compact token and checks its signature against a ``KeyRing``: the time-independent half of the
-/// verdict. Pure apart from the thread-confined ``Verifier`` it is handed.
+/// verdict. Pure apart from the thread-confined ``SignatureChecker`` it is handed.
 public struct TokenAnalyzer: Sendable {
     public let keys: KeyRing
     public let policy: VerifyPolicy
@@ -16,7 +17,7 @@ public struct TokenAnalyzer: Sendable {
     }
 
     /// Analyses `token` (its exact bytes). `truncation` is what the scanner suspected about the text around it.
-    public func analyze(_ token: [UInt8], truncation: Truncation? = nil, verifier: Verifier) -> TokenAnalysis {
+    public func analyze(_ token: [UInt8], truncation: Truncation? = nil, verifier: SignatureChecker) -> TokenAnalysis {
         var a = TokenAnalysis()
         a.length = token.count
         let cut = truncation != nil
@@ -178,7 +179,7 @@ public struct TokenAnalyzer: Sendable {
     // MARK: - Signature
 
     func checkSignature(
-        _ alg: JWSAlgorithm, kid: String?, signingInput: [UInt8], signature: [UInt8], verifier: Verifier,
+        _ alg: JWSAlgorithm, kid: String?, signingInput: [UInt8], signature: [UInt8], verifier: SignatureChecker,
         into a: inout TokenAnalysis
     ) {
         let pool = keys.current + keys.retired

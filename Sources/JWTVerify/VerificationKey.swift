@@ -1,5 +1,6 @@
 import JOSECrypto
 import JWTScan
+import SiftCore
 
 /// One key jwtsift may verify with: a public key or an HMAC secret, with what its JWK said about it.
 public struct VerificationKey: Sendable {

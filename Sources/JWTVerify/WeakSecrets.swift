@@ -1,3 +1,5 @@
+import SiftCore
+
 /// Well-known HMAC secrets: defaults from documentation, tutorials and frameworks that end up in production.
 /// Tried only against HS* tokens that no given key verifies; a hit is flagged `weak_secret` and the secret itself
 /// is never printed. (Larger public lists exist: wallarm/jwt-secrets, ticarpi/jwt_tool's jwt-common.txt.)

@@ -1,5 +1,6 @@
 import JOSECrypto
 @testable import JWTScan
+import SiftCore
 
 /// Builds compact tokens for tests from JSON text (no signing: the scanner never checks signatures).
 enum Tok {
@@ -17,9 +18,12 @@ enum Tok {
     }
 }
 
+/// The real fingerprint (SHA-256 through JOSECrypto), as the pipeline passes it in.
+func sha256(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest { Digest.sha256(bytes) }
+
 /// Runs the line scanner over `text` and returns what it found.
 func scanText(_ text: String, zone: LocalZone = .utc, fallbackYear: Int = 2023, fallbackMonth: Int = 12) -> ScanFindings {
-    var scanner = LineScanner(timeParser: TimestampParser(zone: zone, fallbackYear: fallbackYear, fallbackMonth: fallbackMonth))
+    var scanner = LineScanner(timeParser: TimestampParser(zone: zone, fallbackYear: fallbackYear, fallbackMonth: fallbackMonth), fingerprint: sha256)
     var findings = ScanFindings()
     let bytes = Array(text.utf8)
     bytes.withUnsafeBytes { raw in

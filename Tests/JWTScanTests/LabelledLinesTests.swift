@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SiftCore
 import Testing
 
 @testable import JWTScan

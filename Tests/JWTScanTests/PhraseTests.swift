@@ -1,3 +1,4 @@
+import SiftCore
 import Testing
 
 @testable import JWTScan

@@ -1,4 +1,5 @@
 import JOSECrypto
+import SiftCore
 import Testing
 
 @testable import JWTScan
@@ -54,7 +55,7 @@ struct ScannerKernelTests {
     func tokenEnds(_ terminator: UInt8) {
         let token = Tok.jws(payload: #"{"sub":"u1","pad":"\#(String(repeating: "p", count: 90))"}"#)
         let bytes = Array(token.utf8)
-        var scanner = TokenScanner()
+        var scanner = TokenScanner(fingerprint: sha256)
         var hits: [TokenHit] = []
         for lead in 0..<ByteSearch.block {
             for cut in (bytes.count - ByteSearch.block)...bytes.count {
@@ -77,7 +78,7 @@ struct ScannerKernelTests {
         var b = a
         b.removeLast()
         b += a.hasSuffix("Q") ? "R" : "Q"  // same length, one byte apart
-        var scanner = TokenScanner()
+        var scanner = TokenScanner(fingerprint: sha256)
         var hits: [TokenHit] = []
         for line in ["x \(a) y \(a)", "\(b) \(a)", "z=\(b)"] {
             Array(line.utf8).withUnsafeBytes { scanner.scan(line: $0, cutAtEnd: false, into: &hits) }

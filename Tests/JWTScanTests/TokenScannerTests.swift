@@ -1,4 +1,5 @@
 import JOSECrypto
+import SiftCore
 import Testing
 
 @testable import JWTScan
@@ -137,7 +138,7 @@ struct TokenScannerTests {
 
     @Test("a token cut at the line bound is reported as truncated, not lost")
     func lineBound() {
-        var scanner = LineScanner()
+        var scanner = LineScanner(fingerprint: sha256)
         var findings = ScanFindings()
         let line = "2023-11-14T22:13:05Z Bearer \(Self.token)"
         let cut = Array(line.utf8.prefix(line.utf8.count - 20))
@@ -159,7 +160,7 @@ struct TokenScannerTests {
             bytes.append(UInt8(truncatingIfNeeded: x >> 16))
         }
         bytes += [0, 0xFF, 0xFE, 0xC0, 0x80, 0x0A] + Array("Bearer \(Self.token)\n".utf8) + [0xED, 0xA0, 0x80, 0]
-        var scanner = LineScanner()
+        var scanner = LineScanner(fingerprint: sha256)
         var findings = ScanFindings()
         bytes.withUnsafeBytes { raw in
             scanner.scan(raw, streamOffset: 0, firstLine: 1, continuesLine: false, cutAtEnd: false, into: &findings)

@@ -1,5 +1,6 @@
 import JOSECrypto
 import JWTScan
+import SiftCore
 import Testing
 @testable import JWTVerify
 

@@ -2,6 +2,7 @@ import Foundation
 import JOSECrypto
 import JWTScan
 @testable import JWTVerify
+import SiftCore
 
 func fixturePath(_ name: String) -> String {
     "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures/" + name
@@ -18,7 +19,7 @@ func ring(_ jwks: String, retired: String? = nil) -> KeyRing {
 }
 
 func analyze(_ token: String, _ keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), truncation: Truncation? = nil) -> TokenAnalysis {
-    TokenAnalyzer(keys: keys, policy: policy, details: true).analyze(Array(token.utf8), truncation: truncation, verifier: Verifier())
+    TokenAnalyzer(keys: keys, policy: policy, details: true).analyze(Array(token.utf8), truncation: truncation, verifier: SignatureChecker())
 }
 
 /// A signing key and its public JWK, generated through OpenSSL.

@@ -1,6 +1,7 @@
 import Foundation
 import JOSECrypto
 import JWTScan
+import SiftCore
 import Testing
 @testable import JWTVerify
 
@@ -104,7 +105,7 @@ import Testing
         let a2 = TestSigner(.RS256, kid: "b")
         let token = a2.sign(Self.claims, header: #"{"alg":"RS256"}"#)
         let keys = ring(#"{"keys":[\#(a1.jwk),\#(a2.jwk)]}"#)
-        let a = TokenAnalyzer(keys: keys, details: true).analyze(Array(token.utf8), verifier: Verifier())
+        let a = TokenAnalyzer(keys: keys, details: true).analyze(Array(token.utf8), verifier: SignatureChecker())
         #expect(a.signature == .valid)
         #expect(a.key == "b")
         #expect(a.attempts.map(\.outcome) == ["signature does not verify", "verified"])
@@ -265,8 +266,8 @@ import Testing
             tokens.append(PendingToken(fingerprint: Digest.sha256(Array(t.utf8)), bytes: Array(t.utf8), truncation: nil))
         }
         let analyzer = TokenAnalyzer(keys: keys)
-        let serial = BatchVerifier(analyzer: analyzer, workers: 1).analyze(tokens)
-        let parallel = BatchVerifier(analyzer: analyzer, workers: 4).analyze(tokens)
+        let serial = BatchAnalyzer(analyzer: analyzer, workers: 1).analyze(tokens)
+        let parallel = BatchAnalyzer(analyzer: analyzer, workers: 4).analyze(tokens)
         #expect(serial.map(\.signature) == parallel.map(\.signature))
         #expect(serial.map(\.exp) == parallel.map(\.exp))
         #expect(serial.filter { $0.signature == .valid }.count == 200 - 29)
@@ -376,7 +377,7 @@ import Testing
     @Test func mixedAlgorithmsOnOneVerifier() {
         let signers = [JWSAlgorithm.EdDSA, .RS256, .ES256, .Ed448, .PS384, .HS256, .ES512].map { TestSigner($0) }
         let keys = ring(#"{"keys":[\#(signers.map(\.jwk).joined(separator: ","))]}"#)
-        let verifier = Verifier()
+        let verifier = SignatureChecker()
         let analyzer = TokenAnalyzer(keys: keys)
         for round in 0..<3 {
             for s in signers {

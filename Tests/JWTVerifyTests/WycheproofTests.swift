@@ -1,6 +1,7 @@
 import Foundation
 import JOSECrypto
 import JWTScan
+import SiftCore
 import Testing
 @testable import JWTVerify
 
@@ -54,7 +55,7 @@ import Testing
     func verdict(_ c: Case) {
         let (keys, problems) = KeyLoader.parseKeyFile(Array(c.key.utf8), origin: "wycheproof", retired: false)
         #expect(!problems.contains { $0.severity == .error }, "\(problems)")
-        let a = TokenAnalyzer(keys: KeyRing(current: keys)).analyze(Array(c.jws.utf8), verifier: Verifier())
+        let a = TokenAnalyzer(keys: KeyRing(current: keys)).analyze(Array(c.jws.utf8), verifier: SignatureChecker())
         let expected = Self.errata[c.tcId] ?? c.valid
         #expect((a.signature == .valid) == expected, "signature \(a.signature), causes \(a.causes.joined), \(a.reasons)")
         if !expected { #expect(a.judge(at: 0, leeway: 0).cause != .ok) }
@@ -70,7 +71,7 @@ import Testing
     @Test func payloadsThatAreNotClaimsAreStillSignatureChecked() {
         let c = Self.cases.first { $0.tcId == 1 }!
         let (keys, _) = KeyLoader.parseKeyFile(Array(c.key.utf8), origin: "w", retired: false)
-        let a = TokenAnalyzer(keys: KeyRing(current: keys)).analyze(Array(c.jws.utf8), verifier: Verifier())
+        let a = TokenAnalyzer(keys: KeyRing(current: keys)).analyze(Array(c.jws.utf8), verifier: SignatureChecker())
         #expect(a.signature == .valid)
         #expect(a.causes.contains(.claims_invalid))
         #expect(a.reasons[.claims_invalid]!.contains("not a JSON claims object"))

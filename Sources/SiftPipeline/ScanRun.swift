@@ -2,6 +2,7 @@ import JOSECrypto
 import JWTScan
 import JWTVerify
 import LogInput
+import SiftCore
 
 /// What `jwtsift scan` was asked to do.
 public struct ScanOptions: Sendable {
@@ -102,10 +103,11 @@ public struct ScanRun {
         var totals = ScanTotals()
         let (sources, pathErrors) = InputPaths.expand(options.paths)
         totals.inputErrors += pathErrors
-        var scanner = LineScanner(timeParser: TimestampParser(zone: options.zone))
+        let hasher = SHA256Context()
+        var scanner = LineScanner(timeParser: TimestampParser(zone: options.zone), fingerprint: hasher.hash)
         var findings = ScanFindings()
         var seen = Set<SHA256Digest>()
-        let judge = options.verify.map { TokenJudge(options: $0, now: options.now) }
+        let judge = options.verify.map { SightingJudge(options: $0, now: options.now) }
         var judged: [JudgedSighting] = []
         for source in sources {
             if options.shouldStop?() == true {

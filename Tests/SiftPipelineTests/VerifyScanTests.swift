@@ -4,7 +4,8 @@ import Glibc
 import JOSECrypto
 import JWTScan
 import JWTVerify
-import SiftEngine
+import SiftCore
+import SiftPipeline
 import Testing
 
 /// A throw-away directory with a signed log and its keys, written through OpenSSL at test time.

@@ -3,6 +3,7 @@ import JOSECrypto
 import JWTScan
 import JWTVerify
 import LogInput
+import SiftCore
 
 /// What `scan --db` was asked to do with the findings database.
 public struct DatabaseOptions: Sendable {

@@ -1,4 +1,5 @@
 import COpenSSL
+import SiftCore
 
 /// The signature primitives JWS uses (RFC 7518 §3, RFC 8037, RFC 8812).
 public enum SignatureScheme: Sendable, Hashable {
@@ -37,7 +38,7 @@ public final class HMACSecret: @unchecked Sendable, CustomStringConvertible {
         return bytes.withUnsafeBytes { a in candidate.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0 } }
     }
 
-    /// One-shot HMAC of `message` (tests, signing, weak-secret checks; the hot path uses ``Verifier``).
+    /// One-shot HMAC of `message` (tests, signing, weak-secret checks; the hot path uses ``SignatureChecker``).
     public func mac(_ hash: HashAlgorithm, _ message: UnsafeRawBufferPointer) -> [UInt8] {
         HMACSecret.mac(hash, key: bytes, message)
     }
@@ -64,8 +65,8 @@ public final class HMACSecret: @unchecked Sendable, CustomStringConvertible {
 }
 
 /// Checks signatures. Owns per-thread OpenSSL contexts (a verify context per key and scheme, a MAC context per
-/// secret and hash), so each thread must have its own `Verifier`; the keys themselves are shared.
-public final class Verifier {
+/// secret and hash), so each thread must have its own `SignatureChecker`; the keys themselves are shared.
+public final class SignatureChecker {
     private struct ContextKey: Hashable {
         var key: ObjectIdentifier
         var scheme: SignatureScheme

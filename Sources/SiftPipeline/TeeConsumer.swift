@@ -1,5 +1,7 @@
 import JWTScan
+import JWTVerify
 import LogInput
+import SiftCore
 
 /// Feeds two consumers (`scan --format ndjson --db FILE`). The first one plans: the second reads what it reads.
 public struct TeeConsumer<A: ScanConsumer, B: ScanConsumer>: ScanConsumer {

@@ -4,7 +4,8 @@ import Glibc
 import JOSECrypto
 import JWTScan
 import JWTVerify
-import SiftEngine
+import SiftCore
+import SiftPipeline
 import Testing
 
 @Suite("jwtsift inspect")

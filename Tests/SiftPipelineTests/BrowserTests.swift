@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SiftCore
 import Testing
 
 /// The HTML report in a real headless browser (Debian's chromium, installed by .ci/run).

@@ -1,4 +1,5 @@
 import JWTScan
+import SiftCore
 
 /// The short end-of-run summary `scan` prints on stderr.
 public enum Summary {
@@ -24,17 +25,17 @@ public enum Summary {
     static func table(_ counts: [Cause: Int], total: Int) -> String {
         var out = ""
         for (cause, n) in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
-            let pct = total > 0 ? Double(n) * 100 / Double(total) : 0
+            let share = total > 0 ? Double(n) / Double(total) : 0
             let name = cause.rawValue + String(repeating: " ", count: max(1, 18 - cause.rawValue.count))
             let count = String(n)
-            out += "  \(name)\(String(repeating: " ", count: max(0, 9 - count.count)))\(count)  \(percent(pct))\n"
+            out += "  \(name)\(String(repeating: " ", count: max(0, 9 - count.count)))\(count)  \(percent(share))\n"
         }
         return out
     }
 
-    static func percent(_ p: Double) -> String {
-        let tenths = Int((p * 10).rounded())
-        let s = "\(tenths / 10).\(tenths % 10)%"
+    /// A right-aligned share, six columns wide.
+    static func percent(_ share: Double) -> String {
+        let s = NumberText.percent(share)
         return String(repeating: " ", count: max(0, 6 - s.count)) + s
     }
 }

@@ -1,5 +1,5 @@
-import JWTVerify
 import LogInput
+import SiftCore
 
 /// The key options of `scan` and `inspect`, as paths.
 public struct KeyPaths: Sendable {

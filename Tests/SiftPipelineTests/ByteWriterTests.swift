@@ -1,7 +1,8 @@
 import JOSECrypto
+import SiftCore
 import Testing
 
-@testable import SiftEngine
+@testable import SiftPipeline
 
 @Suite("Output bytes")
 struct ByteWriterTests {

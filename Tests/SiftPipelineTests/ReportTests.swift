@@ -5,6 +5,7 @@ import FindingsReport
 import FindingsStore
 import JOSECrypto
 import JWTScan
+import SiftCore
 import Testing
 
 /// A line of an access log at `t` with `token` and HTTP `status`.

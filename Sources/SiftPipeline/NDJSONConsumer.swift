@@ -2,6 +2,7 @@ import JOSECrypto
 import JWTScan
 import JWTVerify
 import LogInput
+import SiftCore
 
 /// Prints one JSON object per finding (`scan --no-verify --format ndjson`). Never the token itself: tokens are
 /// named by their SHA-256 fingerprint, and error messages are redacted.

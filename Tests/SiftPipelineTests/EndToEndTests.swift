@@ -3,8 +3,10 @@ import Glibc
 #endif
 import JOSECrypto
 import JWTScan
+import JWTVerify
 import LogInput
-import SiftEngine
+import SiftCore
+import SiftPipeline
 import Testing
 
 /// Path of the `jwtsift` binary SwiftPM built next to the test bundle.

@@ -1,3 +1,5 @@
+import SiftCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,7 @@
 import JOSECrypto
 import JWTScan
 import JWTVerify
+import SiftCore
 
 /// `jwtsift inspect`: one token decoded, verified and judged at one moment, with everything a human needs to see
 /// why — never its signature and never a secret.
@@ -20,7 +21,7 @@ public struct Inspection: Sendable {
         _ tokens: [[UInt8]], keys: KeyRing, policy: VerifyPolicy, at: Double, atSource: String
     ) -> [Inspection] {
         let analyzer = TokenAnalyzer(keys: keys, policy: policy, details: true)
-        let verifier = Verifier()
+        let verifier = SignatureChecker()
         var out: [Inspection] = []
         for bytes in tokens {
             let a = analyzer.analyze(bytes, verifier: verifier)

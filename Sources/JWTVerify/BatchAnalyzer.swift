@@ -1,6 +1,7 @@
 import Dispatch
 import JOSECrypto
 import JWTScan
+import SiftCore
 import Synchronization
 
 /// A distinct token waiting for analysis: its exact bytes and what the scanner suspected.
@@ -17,19 +18,19 @@ public struct PendingToken: Sendable {
 }
 
 /// Analyses batches of distinct tokens in parallel: fork-join over `DispatchQueue.concurrentPerform`, one
-/// ``Verifier`` (with its OpenSSL contexts) per worker, the keys shared read-only.
+/// ``SignatureChecker`` (with its OpenSSL contexts) per worker, the keys shared read-only.
 ///
 /// The shared state is all here: the work index (an atomic counter the workers pull from) and the result slots,
 /// each written by exactly one worker. Not itself thread-safe: one thread calls ``analyze(_:)`` at a time.
-public final class BatchVerifier {
+public final class BatchAnalyzer {
     public let analyzer: TokenAnalyzer
     public let workers: Int
-    private let verifiers: [Verifier]
+    private let verifiers: [SignatureChecker]
 
     public init(analyzer: TokenAnalyzer, workers: Int) {
         self.analyzer = analyzer
         self.workers = max(1, workers)
-        self.verifiers = (0..<max(1, workers)).map { _ in Verifier() }
+        self.verifiers = (0..<max(1, workers)).map { _ in SignatureChecker() }
     }
 
     /// Analyses every token; results come back in the same order.
@@ -68,10 +69,10 @@ private struct SharedInput: @unchecked Sendable {
     let base: UnsafeBufferPointer<PendingToken>
 }
 
-/// Each worker uses only `verifiers[w]`, its own index, so no two threads touch one `Verifier`.
+/// Each worker uses only `verifiers[w]`, its own index, so no two threads touch one `SignatureChecker`.
 private final class VerifierPool: @unchecked Sendable {
-    let verifiers: [Verifier]
-    init(_ v: [Verifier]) { verifiers = v }
+    let verifiers: [SignatureChecker]
+    init(_ v: [SignatureChecker]) { verifiers = v }
 }
 
 /// One slot per token; slot i is written by exactly one worker, and read only after `concurrentPerform` returns.

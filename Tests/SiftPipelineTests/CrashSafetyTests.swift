@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FindingsStore
+import SiftCore
 import Testing
 
 /// Starts `jwtsift ARGS` without a shell, output discarded; returns its pid.

@@ -5,6 +5,7 @@ import FindingsReport
 import FindingsStore
 import JOSECrypto
 import JWTScan
+import SiftCore
 import Testing
 
 /// A scratch directory for one test.

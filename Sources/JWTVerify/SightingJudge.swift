@@ -1,6 +1,6 @@
 import JOSECrypto
 import JWTScan
-import JWTVerify
+import SiftCore
 
 /// How `scan` verifies: keys, policy and how many threads check signatures.
 public struct VerifyOptions: Sendable {
@@ -31,17 +31,18 @@ public enum TimeSource: String, Sendable {
 public struct JudgedSighting: Sendable {
     /// One token's analysis, held once and referenced by every sighting of it: a sighting costs one reference,
     /// not a copy of the analysis's strings and arrays.
-    final class Shared: Sendable {
-        let analysis: TokenAnalysis
+    public final class Shared: Sendable {
+        public let analysis: TokenAnalysis
         init(_ analysis: TokenAnalysis) { self.analysis = analysis }
 
         /// Judged in place: no copy of the analysis per sighting.
         func judge(at t: Double, leeway: Double) -> Verdict { analysis.judge(at: t, leeway: leeway) }
-        var exp: Double? { analysis.exp }
-        var nbf: Double? { analysis.nbf }
+        public var exp: Double? { analysis.exp }
+        public var nbf: Double? { analysis.nbf }
     }
 
-    let shared: Shared
+    /// The token's analysis as one shared reference (read fields through it, without copying).
+    public let shared: Shared
     /// The token's analysis, shared by every sighting of it.
     public var analysis: TokenAnalysis { shared.analysis }
     public var verdict: Verdict
@@ -55,12 +56,12 @@ public struct JudgedSighting: Sendable {
 /// Verifies each distinct token once (by fingerprint) and judges every sighting at its own log time.
 ///
 /// Per chunk: tokens not in the cache are copied out of the chunk (only those), checked in parallel through
-/// ``BatchVerifier`` and cached; then every sighting is judged, which is cheap.
-public final class TokenJudge {
+/// ``BatchAnalyzer`` and cached; then every sighting is judged, which is cheap.
+public final class SightingJudge {
     public let options: VerifyOptions
     /// The moment used for lines that carry no time.
     public let now: Double
-    private let batch: BatchVerifier
+    private let batch: BatchAnalyzer
     private var cache: [SHA256Digest: JudgedSighting.Shared] = [:]
     /// Distinct tokens analysed (re-analyses after the cache starts over are counted again).
     public private(set) var analysed = 0
@@ -68,7 +69,7 @@ public final class TokenJudge {
     public init(options: VerifyOptions, now: Double) {
         self.options = options
         self.now = now
-        self.batch = BatchVerifier(analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy), workers: options.workers)
+        self.batch = BatchAnalyzer(analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy), workers: options.workers)
         cache.reserveCapacity(min(options.cacheLimit, 1 << 16))
     }
 

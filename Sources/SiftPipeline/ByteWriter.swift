@@ -1,5 +1,6 @@
 import JOSECrypto
 import JWTScan
+import SiftCore
 
 /// Builds output bytes without String interpolation: literals, integers, hex digests and JSON strings are
 /// appended straight into one reusable buffer. The buffer is raw memory owned by a class, so an append is a
