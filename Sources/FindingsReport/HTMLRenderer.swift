@@ -143,25 +143,24 @@ public struct HTMLRenderer {
 
     static func n(_ d: Double) -> String { String(Double(Int(d * 10)) / 10) }
 
-    static let causeWords: Set<String> = [
-        "malformed", "truncated", "encrypted", "alg_none", "alg_unsupported", "key_unknown", "alg_mismatch",
-        "signature_invalid", "key_retired", "issuer_rejected", "audience_rejected", "expired", "not_yet_valid",
-        "issued_in_future", "claims_invalid", "missing_token", "key_fetch_failed", "unverified", "other", "ok",
-    ]
+    static let causeWords: Set<String> = Set(Cause.ordered.map(\.rawValue))
 
-    static func colour(_ cause: String) -> String {
+    /// A chart colour per cause; words that are not causes (issuers, sources) are grey.
+    static func colour(_ word: String) -> String {
+        guard let cause = Cause(rawValue: word) else { return "#888888" }
         switch cause {
-        case "expired": "#f58518"
-        case "signature_invalid": "#e45756"
-        case "key_unknown": "#b279a2"
-        case "key_retired": "#9d755d"
-        case "truncated": "#72b7b2"
-        case "malformed": "#bab0ac"
-        case "alg_none", "alg_mismatch": "#d62728"
-        case "not_yet_valid", "issued_in_future": "#eeca3b"
-        case "issuer_rejected", "audience_rejected": "#54a24b"
-        case "ok": "#4c78a8"
-        default: "#888888"
+        case .expired: return "#f58518"
+        case .signature_invalid: return "#e45756"
+        case .key_unknown: return "#b279a2"
+        case .key_retired: return "#9d755d"
+        case .truncated: return "#72b7b2"
+        case .malformed: return "#bab0ac"
+        case .alg_none, .alg_mismatch: return "#d62728"
+        case .not_yet_valid, .issued_in_future: return "#eeca3b"
+        case .issuer_rejected, .audience_rejected: return "#54a24b"
+        case .ok: return "#4c78a8"
+        case .encrypted, .alg_unsupported, .claims_invalid, .missing_token, .key_fetch_failed, .unverified, .other:
+            return "#888888"
         }
     }
 

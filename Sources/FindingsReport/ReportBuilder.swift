@@ -16,7 +16,7 @@ public struct ReportBuilder {
     /// Rows kept in top-N tables.
     public var limit = 20
     /// What counts as a near miss: expired or not yet valid by less than this (counted by the writer).
-    public let nearMiss = 300.0
+    public let nearMiss = Rollup.nearMissSeconds
 
     let db: Connection
     /// What `build` learns before the sections: the timeline's first bucket start and bucket size.
@@ -63,7 +63,7 @@ public struct ReportBuilder {
         SELECT r.token_id, r.source_id, r.cause, r.status_class AS sc,
                sum(r.n) AS n, min(r.first) AS first, max(r.last) AS last, sum(r.refused) AS nl,
                sum(r.near) AS near, min(r.near_min) AS near_min, max(r.near_max) AS near_max,
-               r.cause NOT IN ('ok', 'unverified') AS failed,
+               \(Cause.failureSQL("r.cause")) AS failed,
                t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.fingerprint, t.signature, src.path
         FROM sighting_rollup r
         JOIN tokens t ON t.id = r.token_id
@@ -77,7 +77,7 @@ public struct ReportBuilder {
     static let buckets = """
         CREATE TEMP TABLE fb AS
         SELECT CAST((r.minute * 60 - ?5) / ?6 AS INTEGER) AS b, r.cause, coalesce(t.iss, '(none)') AS iss, sum(r.n) AS n,
-               r.cause NOT IN ('ok', 'unverified') AS failed
+               \(Cause.failureSQL("r.cause")) AS failed
         FROM sighting_rollup r
         JOIN tokens t ON t.id = r.token_id
         JOIN sources src ON src.id = r.source_id
@@ -179,7 +179,7 @@ public struct ReportBuilder {
             return o.sightings == 0 ? ["No token sightings in this window."] : ["No failed token in this window."]
         }
         let rows = try query("""
-            SELECT cause, sum(n) AS total, count(DISTINCT token_id), sum(CASE WHEN cause = 'expired' THEN near ELSE 0 END),
+            SELECT cause, sum(n) AS total, count(DISTINCT token_id), sum(CASE WHEN cause = \(Cause.expired.sqlLiteral) THEN near ELSE 0 END),
                    group_concat(DISTINCT kid)
             FROM f WHERE failed GROUP BY cause ORDER BY total DESC, 1, 2 LIMIT 4
             """)
@@ -188,38 +188,10 @@ public struct ReportBuilder {
             let n = Double(r[1].int ?? 0)
             let share = NumberText.shortPercent(n / Double(o.failures))
             let kids = (r[4].string ?? "").split(separator: ",").prefix(3).joined(separator: ", ")
-            switch cause {
-            case "expired":
-                let recent = Double(r[3].int ?? 0)
-                if recent >= n / 2 {
-                    return "\(NumberText.shortPercent(recent / Double(o.failures))) of failures are tokens used 0–5 min after they expired: clients are not refreshing tokens before they expire (or clocks disagree by minutes)."
-                }
-                return "\(share) of failures are expired tokens, most of them long past expiry: clients replaying old tokens, or a cache serving them."
-            case "signature_invalid":
-                return "\(share) of failures have signatures that do not verify with the given keys: a key rotation the verifiers missed, the wrong keys given to jwtsift, or tampered tokens."
-            case "key_unknown":
-                return "\(share) of failures carry a kid no given key has (\(kids.isEmpty ? "no kid" : kids)): a new signing key the verifiers do not know yet (a stale JWKS cache) or keys missing from --keys."
-            case "key_retired":
-                return "\(share) of failures verify only with a retired key: clients or an issuer node still sign with the old key."
-            case "truncated":
-                return "\(share) of failures are tokens cut short by a logger or proxy: the logs, not the tokens, are at fault; raise the logger's field limit."
-            case "malformed":
-                return "\(share) of failures are malformed tokens: clients sending something that is not a JWT."
-            case "alg_none":
-                return "\(share) of failures are unsecured tokens (alg: none): attack attempts, never legitimate."
-            case "alg_mismatch":
-                return "\(share) of failures use an algorithm their key does not allow, algorithm-confusion attempts included."
-            case "not_yet_valid", "issued_in_future":
-                return "\(share) of failures are tokens not valid yet at the log time: the issuer's clock runs ahead of the services' (see Clock drift)."
-            case "issuer_rejected":
-                return "\(share) of failures come from issuers not in --issuer: a misconfigured client or a second identity provider."
-            case "audience_rejected":
-                return "\(share) of failures are for another audience: tokens minted for a different API."
-            case "encrypted":
-                return "\(share) of failures are encrypted tokens (JWE) that could not be read."
-            default:
-                return "\(share) of failures are \(cause)."
-            }
+            guard let word = Cause(rawValue: cause) else { return "\(share) of failures are \(cause)." }
+            return Self.sentence(
+                for: word, share: share, nearShare: NumberText.shortPercent(Double(r[3].int ?? 0) / Double(o.failures)),
+                mostlyNear: Double(r[3].int ?? 0) >= n / 2, kids: kids)
         }
     }
 
@@ -239,7 +211,7 @@ public struct ReportBuilder {
             table.rows.append([cell(r[0]), .int(n), .share(o.sightings > 0 ? Double(n) / Double(o.sightings) : 0),
                                cell(r[2]), time(r[3]), time(r[4])])
         }
-        let bars = rows.filter { !["ok", "unverified"].contains($0[0].string ?? "") }
+        let bars = rows.filter { ($0[0].string).flatMap(Cause.init(rawValue:))?.isFailure ?? true }
             .map { (label: $0[0].string ?? "?", value: $0[1].double ?? 0) }
         return Section(
             id: "by_cause", title: "By cause", notes: o.sentences, tables: [table],
@@ -368,7 +340,7 @@ public struct ReportBuilder {
             GROUP BY iss, cause ORDER BY total DESC, 1, 2
             """)
         let nearTable = Table(
-            id: "near_misses", title: "Near misses: expired or not yet valid by less than 5 min",
+            id: "near_misses", title: "Near misses: expired or not yet valid by less than \(Rollup.nearMissWords)",
             columns: [.init("iss", .text), .init("cause", .text), .init("sightings", .int), .init("closest", .seconds),
                       .init("farthest", .seconds)],
             rows: near.map { [cell($0[0]), cell($0[1]), cell($0[2]), secs($0[3]), secs($0[4])] })
@@ -448,7 +420,7 @@ public struct ReportBuilder {
         let kids = try query("""
             SELECT coalesce(f.iss, '(none)'), coalesce(f.kid, '(none)'),
                    CASE WHEN f.kid IS NULL THEN '-' WHEN k.current > 0 THEN 'current' WHEN k.retired > 0 THEN 'retired' ELSE 'unknown' END,
-                   sum((f.cause = 'ok') * f.n), min(CASE WHEN f.cause = 'ok' THEN f.first END), max(CASE WHEN f.cause = 'ok' THEN f.last END),
+                   sum((f.cause = \(Cause.ok.sqlLiteral)) * f.n), min(CASE WHEN f.cause = \(Cause.ok.sqlLiteral) THEN f.first END), max(CASE WHEN f.cause = \(Cause.ok.sqlLiteral) THEN f.last END),
                    sum(f.failed * f.n), min(CASE WHEN f.failed THEN f.first END), max(CASE WHEN f.failed THEN f.last END),
                    sum((f.cause IN ('key_unknown', 'signature_invalid')) * f.n)
             FROM f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
@@ -523,7 +495,7 @@ public struct ReportBuilder {
     func disagreements() throws(ReportError) -> Section {
         let saidNo = try query("""
             SELECT path, sum(CASE WHEN sc = 4 THEN n ELSE nl END) AS total, count(DISTINCT token_id), min(first), max(last)
-            FROM f WHERE cause = 'ok' AND (sc = 4 OR nl > 0)
+            FROM f WHERE cause = \(Cause.ok.sqlLiteral) AND (sc = 4 OR nl > 0)
             GROUP BY source_id ORDER BY total DESC, 1, 2
             """)
         let saidYes = try query("""
@@ -579,7 +551,7 @@ public struct ReportBuilder {
 
     func leakAudit() throws(ReportError) -> Section {
         let rows = try query("""
-            SELECT path, count(DISTINCT token_id), count(DISTINCT CASE WHEN cause = 'ok' THEN token_id END),
+            SELECT path, count(DISTINCT token_id), count(DISTINCT CASE WHEN cause = \(Cause.ok.sqlLiteral) THEN token_id END),
                    count(DISTINCT CASE WHEN exp > first THEN token_id END)
             FROM f GROUP BY source_id ORDER BY 3 DESC, 4 DESC, 1
             """)
@@ -598,7 +570,7 @@ public struct ReportBuilder {
     func topOffenders() throws(ReportError) -> Section {
         let tokens = try query("""
             SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, sum(n) AS total,
-                   (SELECT g.cause FROM f g WHERE g.token_id = f.token_id AND g.cause NOT IN ('ok', 'unverified')
+                   (SELECT g.cause FROM f g WHERE g.token_id = f.token_id AND \(Cause.failureSQL("g.cause"))
                     GROUP BY g.cause ORDER BY sum(g.n) DESC, g.cause LIMIT 1),
                    count(DISTINCT source_id), min(first), max(last)
             FROM f WHERE failed GROUP BY token_id ORDER BY total DESC, 1, 2 LIMIT ?5

@@ -283,16 +283,16 @@ public final class FindingsDB {
 
     /// Decides what to do with a source and records the decision: a new source row, or the resume point of an
     /// existing one (deleting the rows of a line left open by the last run, so it is counted once).
-    public func plan(_ id: SourceIdentity, runID: Int64) throws(SQLiteError) -> SourcePlan {
-        try connection.transaction { () throws(SQLiteError) -> SourcePlan in
-            if id.isStdin { return .scan(sourceID: try newSource(id, runID: runID), offset: 0, line: 1, reason: "standard input") }
+    public func plan(_ id: SourceIdentity, runID: Int64) throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) {
+        try connection.transaction { () throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) in
+            if id.isStdin { return (try newSource(id, runID: runID), .read(from: 0, line: 1, reason: "standard input")) }
             let q = try connection.prepare("""
                 SELECT id, size, inode, head_hash, head_len, compressed, bytes_scanned, resume_offset, resume_line, completed
                 FROM sources WHERE path = ?1 AND replaced_by IS NULL ORDER BY id DESC LIMIT 1
                 """)
             q.bind(1, id.path)
             guard try q.step() else {
-                return .scan(sourceID: try newSource(id, runID: runID), offset: 0, line: 1, reason: "new")
+                return (try newSource(id, runID: runID), .read(from: 0, line: 1, reason: "new"))
             }
             let sourceID = q.int(0)
             let inode = q.isNull(2) ? nil : UInt64(bitPattern: q.int(2))
@@ -318,10 +318,10 @@ public final class FindingsDB {
             if let changed {
                 let newID = try newSource(id, runID: runID)
                 try connection.execute("UPDATE sources SET replaced_by = \(newID) WHERE id = \(sourceID)")
-                return .scan(sourceID: newID, offset: 0, line: 1, reason: changed)
+                return (newID, .read(from: 0, line: 1, reason: changed))
             }
             if completed && (compressed || id.size.map { $0 <= bytesScanned } ?? true) {
-                return .skip(sourceID: sourceID, reason: compressed ? "archive already scanned" : "unchanged")
+                return (sourceID, .skip(reason: compressed ? "archive already scanned" : "unchanged"))
             }
             // Grown, or left unfinished by an interrupted run: continue from the last open line.
             try deleteRows(source: sourceID, from: resumeOffset)
@@ -338,7 +338,7 @@ public final class FindingsDB {
             u.bind(7, id.head.count)
             try u.run()
             let reason = completed ? "grown" : "resuming an interrupted scan"
-            return .scan(sourceID: sourceID, offset: resumeOffset, line: resumeLine, reason: reason)
+            return (sourceID, .read(from: resumeOffset, line: resumeLine, reason: reason))
         }
     }
 
@@ -374,8 +374,8 @@ public final class FindingsDB {
             WHERE id IN (SELECT id FROM affected_tokens);
             UPDATE sighting_rollup SET n = n - d.c, refused = refused - d.r
             FROM (SELECT token_id, cause,
-                         CASE WHEN status BETWEEN 200 AND 299 THEN 2 WHEN status IN (401, 403) THEN 4 ELSE 0 END AS sc,
-                         coalesce(CAST(log_time / 60 AS INTEGER), -1) AS m, count(*) AS c, sum(line_error IS NOT NULL) AS r
+                         \(StatusClass.sql(status: "status")) AS sc,
+                         \(Rollup.minuteSQL("log_time")) AS m, count(*) AS c, sum(line_error IS NOT NULL) AS r
                   FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o) GROUP BY 1, 2, 3, 4) AS d
             WHERE sighting_rollup.token_id = d.token_id AND sighting_rollup.source_id = \(source)
               AND sighting_rollup.cause = d.cause AND sighting_rollup.status_class = d.sc AND sighting_rollup.minute = d.m;
@@ -493,7 +493,7 @@ public final class FindingsDB {
             for r in batch.rollups {
                 u.bind(1, ids[r.token])
                 u.bind(3, interned: r.cause)
-                u.bind(4, r.statusClass)
+                u.bind(4, r.statusClass.rawValue)
                 u.bind(5, r.minute)
                 u.bind(6, r.n)
                 u.bind(7, r.first)
@@ -523,10 +523,10 @@ public final class FindingsDB {
             }
             let p = updateProgress!
             p.bind(1, batch.sourceID)
-            p.bind(2, Int64(clamping: batch.progress.bytes))
-            p.bind(3, Int64(clamping: batch.progress.lines))
-            p.bind(4, Int64(clamping: batch.progress.resumeOffset))
-            p.bind(5, Int64(clamping: batch.progress.resumeLine))
+            p.bind(2, Int64(clamping: batch.progress.offset))
+            p.bind(3, Int64(clamping: batch.progress.linesDone))
+            p.bind(4, Int64(clamping: batch.progress.openLineStart))
+            p.bind(5, Int64(clamping: batch.progress.openLine))
             p.bind(6, batch.progress.completed)
             p.bind(7, runID)
             try p.run()

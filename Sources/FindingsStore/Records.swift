@@ -139,8 +139,7 @@ public struct RollupRow: Sendable {
     /// Index into the batch's `tokens`.
     public var token: Int
     public var cause: InternedText
-    /// 2: a 2xx answer, 4: 401 or 403, 0: anything else or no status.
-    public var statusClass: Int
+    public var statusClass: StatusClass
     /// floor(log time / 60), or -1 for lines without a time.
     public var minute: Int64
     public var n = 0
@@ -153,18 +152,11 @@ public struct RollupRow: Sendable {
     public var nearMin: Double?
     public var nearMax: Double?
 
-    public init(token: Int, cause: InternedText, statusClass: Int, minute: Int64) {
+    public init(token: Int, cause: InternedText, statusClass: StatusClass, minute: Int64) {
         self.token = token
         self.cause = cause
         self.statusClass = statusClass
         self.minute = minute
-    }
-
-    /// The status class of an HTTP status.
-    public static func statusClass(_ status: Int?) -> Int {
-        guard let status else { return 0 }
-        if (200...299).contains(status) { return 2 }
-        return status == 401 || status == 403 ? 4 : 0
     }
 
     public mutating func add(at t: Double?, errorOnLine: Bool, nearBy: Double?) {
@@ -182,29 +174,6 @@ public struct RollupRow: Sendable {
     }
 }
 
-/// How far a source has been read when a batch is committed: the rows of the batch cover everything before it.
-public struct Progress: Sendable, Equatable {
-    /// Bytes of the (decompressed) stream done.
-    public var bytes: UInt64
-    /// Lines done (a final line without a newline counts).
-    public var lines: UInt64
-    /// Start of the line still open at `bytes` (== `bytes` after a newline): a grown file resumes here, after its
-    /// rows from here on are deleted, so a line finished by the append is counted once.
-    public var resumeOffset: UInt64
-    /// The line number at `resumeOffset`.
-    public var resumeLine: UInt64
-    /// The reader reached the end of the stream.
-    public var completed: Bool
-
-    public init(bytes: UInt64, lines: UInt64, resumeOffset: UInt64, resumeLine: UInt64, completed: Bool) {
-        self.bytes = bytes
-        self.lines = lines
-        self.resumeOffset = resumeOffset
-        self.resumeLine = resumeLine
-        self.completed = completed
-    }
-}
-
 /// One transaction's worth of findings for one source.
 public struct Batch: Sendable {
     public var sourceID: Int64
@@ -213,9 +182,9 @@ public struct Batch: Sendable {
     public var errors: [ErrorRow] = []
     /// Every sighting of the batch, rolled-up ones included, counted per token, cause, status class and minute.
     public var rollups: [RollupRow] = []
-    public var progress: Progress
+    public var progress: ReadProgress
 
-    public init(sourceID: Int64, progress: Progress) {
+    public init(sourceID: Int64, progress: ReadProgress) {
         self.sourceID = sourceID
         self.progress = progress
     }
@@ -262,27 +231,4 @@ public struct SourceIdentity: Sendable {
     }
 
     public var looksGzip: Bool { head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B }
-}
-
-/// What to do with a source.
-public enum SourcePlan: Sendable, Equatable {
-    /// Unchanged since it was scanned to the end.
-    case skip(sourceID: Int64, reason: String)
-    /// Read from `offset` (line `line`) into source `sourceID`; `reason` says why (new, grown, rotated…).
-    case scan(sourceID: Int64, offset: UInt64, line: UInt64, reason: String)
-}
-
-/// Totals recorded on the run's row.
-public struct RunCounts: Sendable {
-    public var sources = 0
-    public var sourcesSkipped = 0
-    public var bytes: UInt64 = 0
-    public var lines: UInt64 = 0
-    public var sightings = 0
-    public var okRolled = 0
-    public var failures = 0
-    public var logErrors = 0
-    public var inputErrors = 0
-
-    public init() {}
 }

@@ -23,6 +23,9 @@ public enum Schema {
     /// by the writer in the same transactions as the rows, so reports aggregate a table far smaller than
     /// `sightings` (and count the successful sightings `--ok-sightings count` does not store). Backfilled from
     /// `sightings` for databases written by version 1.
+    /// Near-miss conditions for the backfill, from the same bound the writer uses.
+    private static let near = Rollup.nearMissSQL(cause: "s.cause", logTime: "s.log_time", exp: "t.exp", nbf: "t.nbf")
+
     static let v2 = """
         CREATE TABLE sighting_rollup (
             token_id INTEGER NOT NULL,
@@ -41,15 +44,15 @@ public enum Schema {
         ) WITHOUT ROWID;
         INSERT INTO sighting_rollup
         SELECT s.token_id, s.source_id, s.cause,
-               CASE WHEN s.status BETWEEN 200 AND 299 THEN 2 WHEN s.status IN (401, 403) THEN 4 ELSE 0 END,
-               coalesce(CAST(s.log_time / 60 AS INTEGER), -1),
+               \(StatusClass.sql(status: "s.status")),
+               \(Rollup.minuteSQL("s.log_time")),
                count(*), min(s.log_time), max(s.log_time), sum(s.line_error IS NOT NULL),
-               sum(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < 300 THEN 1
-                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < 300 THEN 1 ELSE 0 END),
-               min(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < 300 THEN s.log_time - t.exp
-                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < 300 THEN t.nbf - s.log_time END),
-               max(CASE WHEN s.cause = 'expired' AND s.log_time - t.exp < 300 THEN s.log_time - t.exp
-                        WHEN s.cause = 'not_yet_valid' AND t.nbf - s.log_time < 300 THEN t.nbf - s.log_time END)
+               sum(CASE WHEN \(near.expired) THEN 1
+                        WHEN \(near.early) THEN 1 ELSE 0 END),
+               min(CASE WHEN \(near.expired) THEN s.log_time - t.exp
+                        WHEN \(near.early) THEN t.nbf - s.log_time END),
+               max(CASE WHEN \(near.expired) THEN s.log_time - t.exp
+                        WHEN \(near.early) THEN t.nbf - s.log_time END)
         FROM sightings s JOIN tokens t ON t.id = s.token_id
         GROUP BY 1, 2, 3, 4, 5;
         """
@@ -178,19 +181,19 @@ public enum Schema {
         FROM sightings s
         JOIN tokens t ON t.id = s.token_id
         JOIN sources src ON src.id = s.source_id
-        WHERE s.cause NOT IN ('ok', 'unverified');
+        WHERE \(Cause.failureSQL("s.cause"));
 
         CREATE VIEW failures_by_cause AS
         SELECT cause, count(*) AS sightings, count(DISTINCT token_id) AS tokens,
                min(log_time) AS first_seen, max(log_time) AS last_seen
-        FROM sightings WHERE cause NOT IN ('ok', 'unverified')
+        FROM sightings WHERE \(Cause.failureSQL("cause"))
         GROUP BY cause ORDER BY sightings DESC;
 
         CREATE VIEW failures_by_issuer AS
         SELECT t.iss, s.cause, count(*) AS sightings, count(DISTINCT s.token_id) AS tokens,
                min(s.log_time) AS first_seen, max(s.log_time) AS last_seen
         FROM sightings s JOIN tokens t ON t.id = s.token_id
-        WHERE s.cause NOT IN ('ok', 'unverified')
+        WHERE \(Cause.failureSQL("s.cause"))
         GROUP BY t.iss, s.cause ORDER BY sightings DESC;
 
         CREATE VIEW failures_by_kid AS
@@ -200,7 +203,7 @@ public enum Schema {
                min(s.log_time) AS first_seen, max(s.log_time) AS last_seen
         FROM sightings s JOIN tokens t ON t.id = s.token_id
         LEFT JOIN keys k ON k.kid = t.kid
-        WHERE s.cause NOT IN ('ok', 'unverified')
+        WHERE \(Cause.failureSQL("s.cause"))
         GROUP BY t.kid, t.alg, key_state, s.cause ORDER BY sightings DESC;
 
         -- skew = iat - log_time: positive when the issuer's clock is ahead of the logging host's.

@@ -107,7 +107,8 @@ func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
     let plan = try! writer.sync { db throws(SQLiteError) in
         try db.plan(SourceIdentity(path: "/bench.log", size: 0, mtime: 0, inode: 1, head: [], isStdin: false), runID: run)
     }
-    guard case .scan(let source, _, _, _) = plan else { fatalError("a new source must be scanned") }
+    guard case .read = plan.plan else { fatalError("a new source must be scanned") }
+    let source = plan.sourceID
     let fingerprints = (0..<10_000).map { "\(Digest.sha256(Array("token-\($0)".utf8)))" }
     let causes = ["ok", "ok", "ok", "expired", "signature_invalid", "key_unknown"].map { InternedText($0) }
     let lineWord = InternedText("line")
@@ -118,7 +119,7 @@ func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
     var line: UInt64 = 1
     while done < n {
         let rows = min(batchRows, n - done)
-        var batch = Batch(sourceID: source, progress: Progress(bytes: line * 300, lines: line, resumeOffset: line * 300, resumeLine: line, completed: false))
+        var batch = Batch(sourceID: source, progress: ReadProgress(offset: line * 300, openLineStart: line * 300, openLine: line + 1))
         var index: [Int: Int] = [:]
         var rollupIndex: [RollupKeyBench: Int] = [:]
         for r in 0..<rows {
@@ -139,7 +140,7 @@ func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
                 batch.rollups[i].add(at: time, errorOnLine: false, nearBy: nil)
             } else {
                 rollupIndex[key] = batch.rollups.count
-                var row = RollupRow(token: slot, cause: cause, statusClass: 2, minute: key.minute)
+                var row = RollupRow(token: slot, cause: cause, statusClass: .accepted, minute: key.minute)
                 row.add(at: time, errorOnLine: false, nearBy: nil)
                 batch.rollups.append(row)
             }
@@ -179,8 +180,8 @@ func reportDatabase(_ path: String, _ n: Int) {
         let plan = try! writer.sync { db throws(SQLiteError) in
             try db.plan(SourceIdentity(path: "/var/log/app-\(i).log", size: 0, mtime: 0, inode: UInt64(i + 1), head: [], isStdin: false), runID: run)
         }
-        guard case .scan(let id, _, _, _) = plan else { fatalError() }
-        return id
+        guard case .read = plan.plan else { fatalError() }
+        return plan.sourceID
     }
     let issuers = ["https://login.example.com/", "https://partner.example.net/", "https://edge.example.com/"]
     let kids = ["2023-10", "2023-11", "2023-12", "edge-1", "p-1", "p-2"]
@@ -195,7 +196,7 @@ func reportDatabase(_ path: String, _ n: Int) {
     while done < n {
         let rows = min(8192, n - done)
         let source = sources[(done / 8192) % sources.count]
-        var batch = Batch(sourceID: source, progress: Progress(bytes: line * 300, lines: line, resumeOffset: line * 300, resumeLine: line, completed: false))
+        var batch = Batch(sourceID: source, progress: ReadProgress(offset: line * 300, openLineStart: line * 300, openLine: line + 1))
         var index: [Int: Int] = [:]
         var rollupIndex: [String: Int] = [:]
         for r in 0..<rows {
@@ -224,7 +225,7 @@ func reportDatabase(_ path: String, _ n: Int) {
                 batch.rollups[i].add(at: time, errorOnLine: false, nearBy: nil)
             } else {
                 rollupIndex[key] = batch.rollups.count
-                var row = RollupRow(token: slot, cause: cause, statusClass: RollupRow.statusClass(status), minute: minute)
+                var row = RollupRow(token: slot, cause: cause, statusClass: StatusClass(status: status), minute: minute)
                 row.add(at: time, errorOnLine: false, nearBy: nil)
                 batch.rollups.append(row)
             }

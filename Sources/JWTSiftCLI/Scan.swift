@@ -145,16 +145,19 @@ extension JWTSift {
             let sink = OutputSink()
             let run = ScanRun(options: options)
             let totals: ScanTotals
+            var okRolled = 0
             switch (format, session) {
             case (.ndjson, let session?):
                 var tee = TeeConsumer(DatabaseConsumer(session: session), NDJSONConsumer(sink: sink, includeMessages: !noMessages))
                 totals = run.run(into: &tee)
+                okRolled = tee.first.okRolled
             case (.ndjson, nil):
                 var consumer = NDJSONConsumer(sink: sink, includeMessages: !noMessages)
                 totals = run.run(into: &consumer)
             case (nil, let session?):
                 var consumer = DatabaseConsumer(session: session)
                 totals = run.run(into: &consumer)
+                okRolled = consumer.okRolled
             case (nil, nil):
                 fatalError("a database path is always set without --format")
             }
@@ -165,7 +168,7 @@ extension JWTSift {
             if let session {
                 let status = session.writer.failed != nil ? "failed" : totals.interrupted ? "interrupted" : "done"
                 do {
-                    try session.finish(status: status, totals: totals, finishedAt: wallClock())
+                    try session.finish(status: status, totals: totals, okRolled: okRolled, finishedAt: wallClock())
                 } catch {
                     printError("jwtsift: \(session.options.path): \(error)")
                     databaseFailed = true

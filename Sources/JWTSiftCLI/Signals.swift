@@ -62,14 +62,14 @@ final class ProgressLine: @unchecked Sendable {
         guard now - last >= 0.25 else { return }
         last = now
         let elapsed = max(0.001, now - started)
-        let mb = Double(t.bytes) / 1e6
+        let mb = Double(t.counts.bytes) / 1e6
         let rate = mb / elapsed
         let failures = t.sightingsByCause.filter { $0.key.isFailure }.reduce(0) { $0 + $1.value }
         var line = "\r\u{1B}[K\(Int(mb)) MB"
         if totalBytes > 0 { line += " of \(totalBytes / 1_000_000) MB" }
-        line += ", \(Int(rate)) MB/s, \(t.tokenSightings) tokens, \(failures) failures"
-        if totalBytes > t.bytes, rate > 0 {
-            line += ", ETA \(Int(Double(totalBytes - t.bytes) / 1e6 / rate)) s"
+        line += ", \(Int(rate)) MB/s, \(t.counts.sightings) tokens, \(failures) failures"
+        if totalBytes > t.counts.bytes, rate > 0 {
+            line += ", ETA \(Int(Double(totalBytes - t.counts.bytes) / 1e6 / rate)) s"
         }
         Self.writeStderr(line)
         shown = true

@@ -57,6 +57,13 @@ public enum Rollup {
         return Int64((t / Double(bucketSeconds)).rounded(.down))
     }
 
+    /// SQL that is true when a sighting (`cause`, `logTime`) of a token (`exp`, `nbf`) is a near miss.
+    public static func nearMissSQL(cause: String, logTime: String, exp: String, nbf: String) -> (expired: String, early: String) {
+        let bound = Int(nearMissSeconds)
+        return ("\(cause) = \(Cause.expired.sqlLiteral) AND \(logTime) - \(exp) < \(bound)",
+                "\(cause) = \(Cause.not_yet_valid.sqlLiteral) AND \(nbf) - \(logTime) < \(bound)")
+    }
+
     /// SQL for ``minute(_:)`` over a REAL column.
     public static func minuteSQL(_ column: String) -> String {
         "coalesce(CAST(\(column) / \(bucketSeconds) AS INTEGER), -1)"
@@ -74,8 +81,8 @@ extension Cause {
     /// The cause as an SQL string literal (cause words are plain identifiers: no quoting needed beyond the quotes).
     public var sqlLiteral: String { "'\(rawValue)'" }
 
-    /// The causes that are not failures (`ok`, `unverified`), in precedence order.
-    public static let nonFailures: [Cause] = ordered.filter { !$0.isFailure }
+    /// The causes that are not failures (`ok`, `unverified`), by name (the order the SQL lists them in).
+    public static let nonFailures: [Cause] = ordered.filter { !$0.isFailure }.sorted { $0.rawValue < $1.rawValue }
 
     /// SQL that is true when `column` holds a failure cause (``isFailure``), generated from the enum.
     public static func failureSQL(_ column: String) -> String {

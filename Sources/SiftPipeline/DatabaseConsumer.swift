@@ -53,21 +53,15 @@ public final class FindingsSession {
         writer = StoreWriter(db: db, runID: runID)
     }
 
-    /// Records the run's end; waits for every queued batch first.
-    public func finish(status: String, totals: ScanTotals, finishedAt: Double) throws(StoreError) {
+    /// Records the run's end; waits for every queued batch first. `okRolled` is what the consumer counted in the
+    /// rollup instead of writing rows (``DatabaseConsumer/okRolled``).
+    public func finish(status: String, totals: ScanTotals, okRolled: Int, finishedAt: Double) throws(StoreError) {
         if let e = writer.failed { throw e }
-        var c = RunCounts()
-        c.sources = totals.sources
-        c.sourcesSkipped = totals.sourcesSkipped
-        c.bytes = totals.bytes
-        c.lines = totals.lines
-        c.sightings = totals.tokenSightings
-        c.failures = totals.sightingsByCause.filter { $0.key.isFailure }.reduce(0) { $0 + $1.value }
-        c.logErrors = totals.errorLines
-        c.inputErrors = totals.inputErrors.count
+        var counts = totals.counts
+        counts.okRolled = okRolled
         let id = runID
         try writer.sync { db throws(SQLiteError) in
-            try db.finishRun(id, status: status, finishedAt: finishedAt, counts: c)
+            try db.finishRun(id, status: status, finishedAt: finishedAt, counts: counts)
         }
     }
 
@@ -106,14 +100,14 @@ public struct DatabaseConsumer: ScanConsumer {
     private static let templateLimit = 1 << 18
     /// This batch's rollup rows by (token slot, cause, status class, minute).
     private var rollupIndex: [RollupKey: Int] = [:]
-    /// Expired or not yet valid by less than this is a near miss (the reports' "near misses").
-    public static let nearMiss = 300.0
     /// `causes` text by cause bits (a handful of combinations occur).
     private var causeLists: [UInt32: String] = [:]
     private var sourceID: Int64?
-    private var lastEnd: ChunkEnd?
+    private var lastEnd: ReadProgress?
     /// Why each source was skipped or how it was resumed, for the summary.
-    public private(set) var plans: [(source: String, plan: SourcePlan)] = []
+    public private(set) var plans: [(source: String, plan: ReadPlan)] = []
+    /// `ok` sightings counted in the rollup instead of written as rows, this run.
+    public private(set) var okRolled = 0
 
     public init(session: FindingsSession) { self.session = session }
 
@@ -128,29 +122,26 @@ public struct DatabaseConsumer: ScanConsumer {
                 head: SmallFile.head(of: path, count: FindingsDB.headLength), isStdin: false)
         }
         let runID = session.runID
-        let plan: SourcePlan
+        let sourceID: Int64
+        let plan: ReadPlan
         do {
-            plan = try session.writer.sync { db throws(SQLiteError) in try db.plan(identity, runID: runID) }
+            (sourceID, plan) = try session.writer.sync { db throws(SQLiteError) in try db.plan(identity, runID: runID) }
         } catch {
             // The failure is reported by the session at the end; nothing more is written.
             return .skip(reason: "\(error)")
         }
         plans.append((source.name, plan))
         lastEnd = nil
-        switch plan {
-        case .skip(let id, let reason):
-            sourceID = id
-            return .skip(reason: reason)
-        case .scan(let id, let offset, let line, _):
-            sourceID = id
-            lastEnd = ChunkEnd(offset: offset, openLineStart: offset, openLine: line)
-            return .read(from: offset, line: line)
+        self.sourceID = sourceID
+        if case .read(let offset, let line, _) = plan {
+            lastEnd = ReadProgress(offset: offset, openLineStart: offset, openLine: line)
         }
+        return plan
     }
 
-    public mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ChunkEnd) {
+    public mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
         guard let sourceID else { return }
-        if batch == nil { batch = Batch(sourceID: sourceID, progress: Self.progress(end, completed: false)) }
+        if batch == nil { batch = Batch(sourceID: sourceID, progress: end) }
         let rollOK = session.options.okSightings == .count
         for (i, t) in findings.tokens.enumerated() {
             let j = i < judged.count ? judged[i] : nil
@@ -160,6 +151,7 @@ public struct DatabaseConsumer: ScanConsumer {
             // file resumes from that line and deletes its rows, which a rolled-up count could not undo.
             let rolled = rollOK && cause == .ok && t.offset < end.openLineStart
             batch!.tokens[slot].saw(at: t.logTime, rolled: rolled)
+            if rolled { okRolled += 1 }
             addRollup(slot: slot, t, cause: cause ?? .unverified, judged: j)
             if rolled { continue }
             batch!.sightings.append(SightingRow(
@@ -176,7 +168,7 @@ public struct DatabaseConsumer: ScanConsumer {
                 alternative: e.alternative?.rawValue, rule: rule.row, emitter: rule.emitter, message: e.message,
                 details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
         }
-        batch!.progress = Self.progress(end, completed: false)
+        batch!.progress = end
         lastEnd = end
         if batch!.rowCount >= batchRows || batch!.tokens.count >= batchRows { flush() }
     }
@@ -185,8 +177,10 @@ public struct DatabaseConsumer: ScanConsumer {
         guard let sourceID, let end = lastEnd else { return }
         // Read to the end (not stopped by a signal, no read error): the source is complete.
         let completed = summary.map { !$0.stopped } ?? false
-        if batch == nil { batch = Batch(sourceID: sourceID, progress: Self.progress(end, completed: completed)) }
-        batch!.progress = Self.progress(end, completed: completed)
+        var progress = end
+        progress.completed = completed
+        if batch == nil { batch = Batch(sourceID: sourceID, progress: progress) }
+        batch!.progress = progress
         flush()
         self.sourceID = nil
     }
@@ -201,9 +195,9 @@ public struct DatabaseConsumer: ScanConsumer {
 
     /// Counts the sighting in its (token, cause, status class, minute) rollup row.
     private mutating func addRollup(slot: Int, _ t: TokenSighting, cause: Cause, judged: JudgedSighting?) {
-        let minute = t.logTime.map { Int64(($0 / 60).rounded(.down)) } ?? -1
-        let sc = RollupRow.statusClass(t.status)
-        let key = RollupKey(slot: slot, cause: UInt8(cause.precedence), statusClass: UInt8(sc), minute: minute)
+        let minute = Rollup.minute(t.logTime)
+        let sc = StatusClass(status: t.status)
+        let key = RollupKey(slot: slot, cause: UInt8(cause.precedence), statusClass: UInt8(sc.rawValue), minute: minute)
         let i: Int
         if let existing = rollupIndex[key] {
             i = existing
@@ -214,8 +208,8 @@ public struct DatabaseConsumer: ScanConsumer {
         }
         var nearBy: Double? = nil
         if let time = t.logTime, let shared = judged?.shared {
-            if cause == .expired, let exp = shared.exp, time - exp < Self.nearMiss { nearBy = time - exp }
-            if cause == .not_yet_valid, let nbf = shared.nbf, nbf - time < Self.nearMiss { nearBy = nbf - time }
+            if cause == .expired, let exp = shared.exp, time - exp < Rollup.nearMissSeconds { nearBy = time - exp }
+            if cause == .not_yet_valid, let nbf = shared.nbf, nbf - time < Rollup.nearMissSeconds { nearBy = nbf - time }
         }
         batch!.rollups[i].add(at: t.logTime, errorOnLine: t.lineError != nil, nearBy: nearBy)
     }
@@ -259,12 +253,6 @@ public struct DatabaseConsumer: ScanConsumer {
                 signature: SignatureStatus.unchecked.rawValue, length: t.length)
         }
         return u
-    }
-
-    static func progress(_ end: ChunkEnd, completed: Bool) -> Progress {
-        Progress(
-            bytes: end.offset, lines: end.linesDone, resumeOffset: end.openLineStart, resumeLine: end.openLine,
-            completed: completed)
     }
 }
 

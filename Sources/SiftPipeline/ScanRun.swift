@@ -37,11 +37,8 @@ public struct ScanOptions: Sendable {
 
 /// Totals of one scan.
 public struct ScanTotals: Sendable, Equatable {
-    public var sources = 0
-    public var bytes: UInt64 = 0
-    public var lines: UInt64 = 0
-    public var tokenSightings = 0
-    public var errorLines = 0
+    /// What the run's row in the database records (sources, bytes, lines, sightings, failures, error lines…).
+    public var counts = RunCounts()
     /// Distinct fingerprints; exact up to ``ScanRun/distinctLimit``, a lower bound beyond.
     public var distinctTokens = 0
     public var distinctTokensExact = true
@@ -50,33 +47,10 @@ public struct ScanTotals: Sendable, Equatable {
     /// Token sightings by primary cause (verification only).
     public var sightingsByCause: [Cause: Int] = [:]
     public var truncatedTokens = 0
-    /// Sources left alone because the database says they were already scanned to their end.
-    public var sourcesSkipped = 0
     /// The run stopped early (signal).
     public var interrupted = false
     public var errorsByCause: [Cause: Int] = [:]
     public var inputErrors: [InputError] = []
-}
-
-/// What to do with a source, as a consumer with memory (the findings database) decides.
-public enum ReadPlan: Sendable, Equatable {
-    /// Already scanned to its end, unchanged.
-    case skip(reason: String)
-    /// Read from stream offset `offset`, which is line `line`.
-    case read(from: UInt64, line: UInt64)
-}
-
-/// Where a chunk ends: what a store records as the source's progress.
-public struct ChunkEnd: Sendable, Equatable {
-    /// Stream offset just after the chunk.
-    public var offset: UInt64
-    /// Start of the line still open at `offset` (== `offset` when the chunk ends with a newline).
-    public var openLineStart: UInt64
-    /// The number of that line.
-    public var openLine: UInt64
-
-    /// Lines completely or partly read.
-    public var linesDone: UInt64 { openLine - 1 + (offset > openLineStart ? 1 : 0) }
 }
 
 /// Receives what the scan finds, source by source.
@@ -85,7 +59,7 @@ public protocol ScanConsumer {
     mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan
     /// Called for every chunk, findings or not. `judged[i]` is the verdict for `findings.tokens[i]`; empty with
     /// `--no-verify`.
-    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ChunkEnd)
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress)
     mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?)
 }
 
@@ -114,7 +88,7 @@ public struct ScanRun {
                 totals.interrupted = true
                 break
             }
-            totals.sources += 1
+            totals.counts.sources += 1
             let facts: FileFacts? = if case .file(let p) = source { FileFacts.of(p) } else { nil }
             let (year, month) = Self.yearMonth(facts?.mtime ?? options.now)
             scanner.timeParser.fallbackYear = year
@@ -123,10 +97,10 @@ public struct ScanRun {
             let start: (offset: UInt64, line: UInt64)
             switch consumer.begin(source: source, facts: facts) {
             case .skip:
-                totals.sourcesSkipped += 1
+                totals.counts.sourcesSkipped += 1
                 consumer.end(source: source, summary: nil, error: nil)
                 continue
-            case .read(let offset, let line):
+            case .read(let offset, let line, _):
                 start = (offset, line)
             }
             var openLineStart = start.offset
@@ -139,8 +113,8 @@ public struct ScanRun {
                         continuesLine: chunk.continuesLine, cutAtEnd: chunk.cutAtEnd, into: &findings)
                     let windowed = options.since != nil || options.until != nil
                     if windowed { keepWindow(&findings) }
-                    totals.tokenSightings += findings.tokens.count
-                    totals.errorLines += findings.errors.count
+                    totals.counts.sightings += findings.tokens.count
+                    totals.counts.logErrors += findings.errors.count
                     for t in findings.tokens {
                         if t.truncation != nil { totals.truncatedTokens += 1 }
                         // A repeat of bytes the scanner already met is already counted (unless the window
@@ -156,13 +130,16 @@ public struct ScanRun {
                     judged.removeAll(keepingCapacity: true)
                     if let judge, !findings.tokens.isEmpty {
                         judged = judge.judge(findings.tokens, in: chunk.bytes, streamOffset: chunk.streamOffset)
-                        for j in judged { totals.sightingsByCause[j.verdict.cause, default: 0] += 1 }
+                        for j in judged {
+                            totals.sightingsByCause[j.verdict.cause, default: 0] += 1
+                            if j.verdict.cause.isFailure { totals.counts.failures += 1 }
+                        }
                     }
                     if chunk.newlines > 0 { openLineStart = chunk.streamOffset + UInt64(chunk.openLineStart) }
-                    let end = ChunkEnd(
+                    let end = ReadProgress(
                         offset: chunk.endOffset, openLineStart: openLineStart, openLine: chunk.firstLine + chunk.newlines)
                     consumer.consume(findings, judged: judged, source: source, end: end)
-                    totals.bytes += UInt64(chunk.bytes.count)
+                    totals.counts.bytes += UInt64(chunk.bytes.count)
                     options.onProgress?(totals)
                     if options.shouldStop?() == true {
                         totals.interrupted = true
@@ -170,7 +147,7 @@ public struct ScanRun {
                     }
                     return true
                 }
-                totals.lines += summary.lines
+                totals.counts.lines += summary.lines
                 consumer.end(source: source, summary: summary, error: nil)
             } catch {
                 totals.inputErrors.append(error)
@@ -179,6 +156,7 @@ public struct ScanRun {
             if totals.interrupted { break }
         }
         totals.distinctTokens = seen.count
+        totals.counts.inputErrors = totals.inputErrors.count
         totals.analysedTokens = judge?.analysed ?? 0
         return totals
     }

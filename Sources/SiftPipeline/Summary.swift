@@ -4,19 +4,19 @@ import SiftCore
 /// The short end-of-run summary `scan` prints on stderr.
 public enum Summary {
     public static func text(_ t: ScanTotals) -> String {
-        var out = "jwtsift: \(t.sources) source\(t.sources == 1 ? "" : "s"), \(t.lines) lines, \(t.bytes) bytes; "
-        out += "\(t.tokenSightings) token sightings (\(t.distinctTokensExact ? "" : "≥ ")\(t.distinctTokens) distinct), "
-        out += "\(t.errorLines) error lines\n"
-        if t.sourcesSkipped > 0 {
-            out += "\(t.sourcesSkipped) of them unchanged since an earlier run: skipped (their findings are in the database)\n"
+        var out = "jwtsift: \(t.counts.sources) source\(t.counts.sources == 1 ? "" : "s"), \(t.counts.lines) lines, \(t.counts.bytes) bytes; "
+        out += "\(t.counts.sightings) token sightings (\(t.distinctTokensExact ? "" : "≥ ")\(t.distinctTokens) distinct), "
+        out += "\(t.counts.logErrors) error lines\n"
+        if t.counts.sourcesSkipped > 0 {
+            out += "\(t.counts.sourcesSkipped) of them unchanged since an earlier run: skipped (their findings are in the database)\n"
         }
         if !t.sightingsByCause.isEmpty {
             out += "token sightings by cause:\n"
-            out += table(t.sightingsByCause, total: t.tokenSightings)
+            out += table(t.sightingsByCause, total: t.counts.sightings)
         }
         if !t.errorsByCause.isEmpty {
             out += "error messages by cause:\n"
-            out += table(t.errorsByCause, total: t.errorLines)
+            out += table(t.errorsByCause, total: t.counts.logErrors)
         }
         if t.truncatedTokens > 0 { out += "\(t.truncatedTokens) token sightings look cut short by the logger\n" }
         return out

@@ -188,6 +188,11 @@ struct DatabaseTests {
         #expect(okRows > 90)
         #expect(try s.int("SELECT count(*) FROM sightings WHERE cause = 'ok'") == 0)
         #expect(try s.int("SELECT sum(ok_rolled) FROM tokens") == okRows)
+        // The run's row records the same count (runs.ok_rolled, documented in docs/schema.md); without counting, 0.
+        #expect(try s.int("SELECT ok_rolled FROM runs ORDER BY id DESC LIMIT 1") == okRows)
+        #expect(try s.int("SELECT ok_rolled FROM runs ORDER BY id DESC LIMIT 1", db: rows) == 0)
+        #expect(try s.int("SELECT failures FROM runs ORDER BY id DESC LIMIT 1")
+            == s.int("SELECT count(*) FROM sightings WHERE cause NOT IN ('ok', 'unverified')"))
         #expect(try s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'")
             == s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'", db: rows))
         // Reports count the rolled-up sightings too: the same by-cause table either way.

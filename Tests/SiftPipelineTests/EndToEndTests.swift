@@ -111,8 +111,8 @@ struct Collector: ScanConsumer {
     var tokens: [TokenSighting] = []
     var errors: [ErrorSighting] = []
     var ended: [String] = []
-    mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan { .read(from: 0, line: 1) }
-    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ChunkEnd) {
+    mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan { .read(from: 0, line: 1, reason: "test") }
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
         tokens += findings.tokens
         errors += findings.errors
     }
@@ -125,7 +125,7 @@ struct ScanRunTests {
     func gzipFixture() {
         var c = Collector()
         let totals = ScanRun(options: ScanOptions(paths: [fixturePath("logs/haproxy.log.1.gz")], now: 0)).run(into: &c)
-        #expect(totals.lines == 40)
+        #expect(totals.counts.lines == 40)
         #expect(c.tokens.count == 40)
         #expect(c.tokens.map(\.line) == Array(1...40))
         #expect(c.tokens.allSatisfy { $0.logTime != nil && $0.status != nil })

@@ -128,7 +128,7 @@ struct VerifyScanTests {
         var c = Collector()
         let verify = VerifyOptions(keys: KeyRing(current: [key!]), workers: 2)
         let totals = ScanRun(options: ScanOptions(paths: [f.dir + "/a.log"], now: 0, verify: verify)).run(into: &c)
-        #expect(totals.tokenSightings == 500)
+        #expect(totals.counts.sightings == 500)
         #expect(totals.sightingsByCause == [.ok: 500])
         #expect(totals.distinctTokens == 1)
         #expect(totals.analysedTokens == 1)

@@ -1,0 +1,77 @@
+import SiftCore
+import Testing
+
+@Suite("Base64url and JSON")
+struct CodecTests {
+    @Test("base64url round trip, and rejects the same text with one more character", arguments: ["", "f", "fo", "foo", "foob", "fooba", "foobar"])
+    func roundTrip(_ s: String) {
+        let encoded = Base64URL.encode(Array(s.utf8))
+        #expect(!encoded.contains("="))
+        #expect(Base64URL.decode(encoded) == Array(s.utf8))
+        // Padding and the standard alphabet are not base64url; a length of 1 mod 4 decodes to no whole byte.
+        #expect(Base64URL.decode(encoded + "=") == nil)
+        #expect(Base64URL.decode(encoded + "+") == nil)
+        if encoded.count % 4 == 0 { #expect(Base64URL.decode(encoded + "A") == nil) }
+    }
+
+    /// The quad decoder against a bit-by-bit reference, for every length up to 70 and a bad byte at every place.
+    @Test("base64url decoder agrees with a bit-by-bit reference")
+    func reference() {
+        func slow(_ text: [UInt8]) -> (bytes: [UInt8], canonical: Bool)? {
+            let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+            if text.count % 4 == 1 { return nil }
+            var bits: [Bool] = []
+            for c in text {
+                guard let v = alphabet.firstIndex(of: c) else { return nil }
+                for k in (0..<6).reversed() { bits.append((v >> k) & 1 == 1) }
+            }
+            var out: [UInt8] = []
+            var i = 0
+            while i + 8 <= bits.count {
+                out.append(bits[i..<(i + 8)].reduce(0) { $0 << 1 | ($1 ? 1 : 0) })
+                i += 8
+            }
+            return (out, !bits[i...].contains(true))
+        }
+        var rng = SystemRandomNumberGenerator()
+        for length in 0...70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let text = Array(Base64URL.encode(bytes).utf8)
+            #expect(Base64URL.decode(text) == bytes)
+            for variant in [text, text.map { $0 == UInt8(ascii: "A") ? UInt8(ascii: "B") : $0 }] {
+                let fast = Base64URL.decodeWithQuality(variant)
+                let ref = slow(variant)
+                #expect(fast?.bytes == ref?.bytes)
+                #expect((fast?.quality == .canonical) == (ref?.canonical ?? false) || fast == nil)
+            }
+            for i in 0..<text.count {
+                var broken = text
+                broken[i] = UInt8(ascii: "=")
+                #expect(Base64URL.decodeWithQuality(broken) == nil, "bad byte at \(i) of \(text.count)")
+            }
+        }
+    }
+
+    @Test("invalid base64url")
+    func invalid() {
+        #expect(Base64URL.decode("abcde") == nil)  // length 1 mod 4
+        #expect(Base64URL.decode("ab+c") == nil)
+        #expect(Base64URL.decode("ab=c") == nil)
+        #expect(Base64URL.decodeWithQuality(Array("Zm9=".utf8)) == nil)
+        #expect(Base64URL.decodeWithQuality(Array("Zm9v".utf8))?.quality == .canonical)
+        #expect(Base64URL.decodeWithQuality(Array("Zm9w".utf8))?.quality == .canonical)
+        #expect(Base64URL.decodeWithQuality(Array("Zh".utf8))?.quality == .nonCanonicalBits)
+    }
+
+    @Test("JSON values")
+    func json() throws {
+        let v = try JSONParser.parse(#" {"a":[1,-2.5e2,true,false,null],"b":"x\u00e9\n\ud83d\ude00","c":{}} "#)
+        let o = try #require(v.objectValue)
+        #expect(o["a"] == .array([.number(1), .number(-250), .bool(true), .bool(false), .null]))
+        #expect(o["b"] == .string("xé\n😀"))
+        #expect(o.names == ["a", "b", "c"])
+        for bad in ["{", "{\"a\"}", "[1,]", "01", "\"\u{01}\"", "{\"a\":1}x", "1e", "-", "{\"a\":1,\"a\":2}"] {
+            #expect(throws: JSONError.self) { try JSONParser.parse(bad) }
+        }
+    }
+}
