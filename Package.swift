@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "SiftPipeline", targets: ["SiftPipeline"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // MARK: - C system libraries: each is imported by exactly one Swift wrapper target.
@@ -61,7 +61,8 @@ let package = Package(
         // MARK: - Tests (Swift Testing): one target per library.
         .testTarget(name: "SiftCoreTests", dependencies: ["SiftCore"]),
         .testTarget(name: "JOSECryptoTests", dependencies: ["JOSECrypto", "SiftCore"]),
-        .testTarget(name: "JWTScanTests", dependencies: ["JWTScan", "SiftCore", "JOSECrypto"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "JWTScanTests", dependencies: ["JWTScan", "SiftCore", "JOSECrypto"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "JWTVerifyTests", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto", "SiftCore"],
             resources: [.copy("Fixtures")]),

@@ -36,7 +36,8 @@ public enum Format {
         switch c {
         case .text(let s): s
         case .int(let i): String(i)
-        case .number(let d), .seconds(let d): d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : ""
+        case .number(let d), .seconds(let d):
+            d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : ""
         case .time(let t): isoTime(t)
         case .share(let s): String(s)
         case .null: ""

@@ -26,11 +26,13 @@ public struct HTMLRenderer {
         out += "<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">"
         let o = r.overview
         for (label, value) in [
-            ("token sightings", NumberText.grouped(o.sightings)), ("distinct tokens", NumberText.grouped(o.distinctTokens)),
+            ("token sightings", NumberText.grouped(o.sightings)),
+            ("distinct tokens", NumberText.grouped(o.distinctTokens)),
             ("failures", NumberText.grouped(o.failures)), ("failure rate", NumberText.percent(o.failureRate)),
             ("sources", "\(o.sources)"), ("error messages", NumberText.grouped(o.logErrors)),
         ] {
-            out += "<div class=\"card\"><div class=\"v\">\(Format.html(value))</div><div class=\"l\">\(Format.html(label))</div></div>"
+            out +=
+                "<div class=\"card\"><div class=\"v\">\(Format.html(value))</div><div class=\"l\">\(Format.html(label))</div></div>"
         }
         out += "</div><table class=\"kv\">"
         for (k, v) in r.overviewRows { out += "<tr><th>\(Format.html(k))</th><td>\(Format.html(v))</td></tr>" }
@@ -46,11 +48,13 @@ public struct HTMLRenderer {
             for t in section.tables { out += table(t) }
             out += "</section>\n"
         }
-        return out + "</main>\n<footer>jwtsift · tokens are named by the first 12 hex digits of their SHA-256; no token, signature or secret appears in this report.</footer>\n</body>\n</html>\n"
+        return out
+            + "</main>\n<footer>jwtsift · tokens are named by the first 12 hex digits of their SHA-256; no token, signature or secret appears in this report.</footer>\n</body>\n</html>\n"
     }
 
     func table(_ t: Table) -> String {
-        var out = "<figure class=\"table\" id=\"t-\(Format.html(t.id))\"><figcaption>\(Format.html(t.title))</figcaption>"
+        var out =
+            "<figure class=\"table\" id=\"t-\(Format.html(t.id))\"><figcaption>\(Format.html(t.title))</figcaption>"
         guard !t.rows.isEmpty else { return out + "<p class=\"none\">none</p></figure>" }
         out += "<div class=\"scroll\"><table><thead><tr>"
         for c in t.columns { out += "<th class=\"\(c.kind == .text ? "t" : "n")\">\(Format.html(c.name))</th>" }
@@ -84,13 +88,17 @@ public struct HTMLRenderer {
         let rowHeight = 22.0
         let height = Double(items.count) * rowHeight + 10
         var svg = "<figure class=\"chart\"><figcaption>\(Format.html(title))</figcaption>"
-        svg += "<svg role=\"img\" aria-label=\"\(Format.html(title))\" viewBox=\"0 0 640 \(Int(height))\" width=\"640\" height=\"\(Int(height))\">"
+        svg +=
+            "<svg role=\"img\" aria-label=\"\(Format.html(title))\" viewBox=\"0 0 640 \(Int(height))\" width=\"640\" height=\"\(Int(height))\">"
         for (i, item) in items.enumerated() {
             let y = Double(i) * rowHeight + 4
             let w = max(1, item.value / maxValue * 400)
-            svg += "<text x=\"150\" y=\"\(Self.n(y + 15))\" text-anchor=\"end\" class=\"lbl\">\(Format.html(item.label))</text>"
-            svg += "<rect x=\"158\" y=\"\(Self.n(y + 3))\" width=\"\(Self.n(w))\" height=\"16\" fill=\"\(Self.colour(item.label))\"/>"
-            svg += "<text x=\"\(Self.n(164 + w))\" y=\"\(Self.n(y + 15))\" class=\"val\">\(Format.html(NumberText.grouped(Int64(item.value))))</text>"
+            svg +=
+                "<text x=\"150\" y=\"\(Self.n(y + 15))\" text-anchor=\"end\" class=\"lbl\">\(Format.html(item.label))</text>"
+            svg +=
+                "<rect x=\"158\" y=\"\(Self.n(y + 3))\" width=\"\(Self.n(w))\" height=\"16\" fill=\"\(Self.colour(item.label))\"/>"
+            svg +=
+                "<text x=\"\(Self.n(164 + w))\" y=\"\(Self.n(y + 15))\" class=\"val\">\(Format.html(NumberText.grouped(Int64(item.value))))</text>"
         }
         return svg + "</svg></figure>"
     }
@@ -99,13 +107,17 @@ public struct HTMLRenderer {
         let maxValue = max(1, items.map(\.value).max() ?? 1)
         let width = 90.0
         var svg = "<figure class=\"chart\"><figcaption>\(Format.html(title))</figcaption>"
-        svg += "<svg role=\"img\" aria-label=\"\(Format.html(title))\" viewBox=\"0 0 \(Int(Double(items.count) * width + 20)) 200\" width=\"\(Int(Double(items.count) * width + 20))\" height=\"200\">"
+        svg +=
+            "<svg role=\"img\" aria-label=\"\(Format.html(title))\" viewBox=\"0 0 \(Int(Double(items.count) * width + 20)) 200\" width=\"\(Int(Double(items.count) * width + 20))\" height=\"200\">"
         for (i, item) in items.enumerated() {
             let h = item.value / maxValue * 140
             let x = 10 + Double(i) * width
-            svg += "<rect x=\"\(Self.n(x + 10))\" y=\"\(Self.n(160 - h))\" width=\"\(Self.n(width - 20))\" height=\"\(Self.n(max(h, 0.5)))\" fill=\"#4c78a8\"/>"
-            svg += "<text x=\"\(Self.n(x + width / 2))\" y=\"\(Self.n(155 - h))\" text-anchor=\"middle\" class=\"val\">\(Format.html(NumberText.grouped(Int64(item.value))))</text>"
-            svg += "<text x=\"\(Self.n(x + width / 2))\" y=\"180\" text-anchor=\"middle\" class=\"lbl\">\(Format.html(item.label))</text>"
+            svg +=
+                "<rect x=\"\(Self.n(x + 10))\" y=\"\(Self.n(160 - h))\" width=\"\(Self.n(width - 20))\" height=\"\(Self.n(max(h, 0.5)))\" fill=\"#4c78a8\"/>"
+            svg +=
+                "<text x=\"\(Self.n(x + width / 2))\" y=\"\(Self.n(155 - h))\" text-anchor=\"middle\" class=\"val\">\(Format.html(NumberText.grouped(Int64(item.value))))</text>"
+            svg +=
+                "<text x=\"\(Self.n(x + width / 2))\" y=\"180\" text-anchor=\"middle\" class=\"lbl\">\(Format.html(item.label))</text>"
         }
         return svg + "</svg></figure>"
     }
@@ -118,20 +130,25 @@ public struct HTMLRenderer {
         let totals = (0..<buckets).map { b in series.reduce(0) { $0 + (b < $1.counts.count ? $1.counts[b] : 0) } }
         let maxTotal = Double(max(1, totals.max() ?? 1))
         let barWidth = plotWidth / Double(max(1, buckets))
-        var svg = "<figure class=\"chart\"><figcaption>\(Format.html(title)) (per \(Format.html(Format.duration(bucket))))</figcaption>"
-        svg += "<svg role=\"img\" aria-label=\"\(Format.html(title))\" viewBox=\"0 0 820 250\" width=\"820\" height=\"250\">"
-        svg += "<line x1=\"40\" y1=\"\(Self.n(10 + plotHeight))\" x2=\"\(Self.n(40 + plotWidth))\" y2=\"\(Self.n(10 + plotHeight))\" class=\"axis\"/>"
+        var svg =
+            "<figure class=\"chart\"><figcaption>\(Format.html(title)) (per \(Format.html(Format.duration(bucket))))</figcaption>"
+        svg +=
+            "<svg role=\"img\" aria-label=\"\(Format.html(title))\" viewBox=\"0 0 820 250\" width=\"820\" height=\"250\">"
+        svg +=
+            "<line x1=\"40\" y1=\"\(Self.n(10 + plotHeight))\" x2=\"\(Self.n(40 + plotWidth))\" y2=\"\(Self.n(10 + plotHeight))\" class=\"axis\"/>"
         svg += "<text x=\"36\" y=\"16\" text-anchor=\"end\" class=\"lbl\">\(Int(maxTotal))</text>"
         for b in 0..<buckets {
             var y = 10 + plotHeight
             for s in series where b < s.counts.count && s.counts[b] > 0 {
                 let h = Double(s.counts[b]) / maxTotal * plotHeight
                 y -= h
-                svg += "<rect x=\"\(Self.n(40 + Double(b) * barWidth + 1))\" y=\"\(Self.n(y))\" width=\"\(Self.n(max(1, barWidth - 2)))\" height=\"\(Self.n(h))\" fill=\"\(Self.colour(s.cause))\"><title>\(Format.html("\(Format.time(start + Double(b) * bucket)) \(s.cause): \(s.counts[b])"))</title></rect>"
+                svg +=
+                    "<rect x=\"\(Self.n(40 + Double(b) * barWidth + 1))\" y=\"\(Self.n(y))\" width=\"\(Self.n(max(1, barWidth - 2)))\" height=\"\(Self.n(h))\" fill=\"\(Self.colour(s.cause))\"><title>\(Format.html("\(Format.time(start + Double(b) * bucket)) \(s.cause): \(s.counts[b])"))</title></rect>"
             }
         }
         svg += "<text x=\"40\" y=\"\(Self.n(28 + plotHeight))\" class=\"lbl\">\(Format.html(Format.time(start)))</text>"
-        svg += "<text x=\"\(Self.n(40 + plotWidth))\" y=\"\(Self.n(28 + plotHeight))\" text-anchor=\"end\" class=\"lbl\">\(Format.html(Format.time(start + Double(buckets) * bucket)))</text>"
+        svg +=
+            "<text x=\"\(Self.n(40 + plotWidth))\" y=\"\(Self.n(28 + plotHeight))\" text-anchor=\"end\" class=\"lbl\">\(Format.html(Format.time(start + Double(buckets) * bucket)))</text>"
         var x = 40.0
         for s in series.prefix(8) {
             svg += "<rect x=\"\(Self.n(x))\" y=\"232\" width=\"10\" height=\"10\" fill=\"\(Self.colour(s.cause))\"/>"

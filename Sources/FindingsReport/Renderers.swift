@@ -64,9 +64,14 @@ public struct TextRenderer {
         guard !t.rows.isEmpty else { return "  " + dim(t.title + ": none") + "\n" }
         let cells = t.rows.map { $0.map { Self.clip(Format.text($0)) } }
         var widths = t.columns.map { $0.name.count }
-        for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        for row in cells {
+            for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
+        }
         var out = "  " + dim(t.title) + "\n"
-        out += "  " + zip(t.columns, widths).map { c, w in c.name.padded(w, right: c.kind != .text) }.joined(separator: "  ") + "\n"
+        out +=
+            "  "
+            + zip(t.columns, widths).map { c, w in c.name.padded(w, right: c.kind != .text) }.joined(separator: "  ")
+            + "\n"
         for row in cells {
             let line = zip(zip(row, t.columns), widths).map { pair, w in pair.0.padded(w, right: pair.1.kind != .text) }
                 .joined(separator: "  ")
@@ -83,14 +88,17 @@ public struct MarkdownRenderer {
     public init() {}
 
     public func render(_ r: Report) -> String {
-        var out = "# jwtsift report\n\nDatabase `\(Self.code(r.database))`, generated \(Format.time(r.generatedAt)).\n\n## Overview\n\n"
+        var out =
+            "# jwtsift report\n\nDatabase `\(Self.code(r.database))`, generated \(Format.time(r.generatedAt)).\n\n## Overview\n\n"
         out += "| | |\n|---|---|\n"
         for (k, v) in r.overviewRows { out += "| \(k) | \(Self.cell(v)) |\n" }
         out += "\n"
         for s in r.overview.sentences { out += "- \(Self.escape(s))\n" }
         for section in r.sections {
             out += "\n## \(section.title)\n\n"
-            for n in section.notes where section.id != "by_cause" { out += "\(n.hasPrefix("SECURITY") ? "**\(Self.escape(n))**" : Self.escape(n))\n\n" }
+            for n in section.notes where section.id != "by_cause" {
+                out += "\(n.hasPrefix("SECURITY") ? "**\(Self.escape(n))**" : Self.escape(n))\n\n"
+            }
             for t in section.tables { out += table(t) }
         }
         return out
@@ -109,7 +117,9 @@ public struct MarkdownRenderer {
         escape(s).split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
     }
 
-    static func code(_ s: String) -> String { s.split(separator: "`", omittingEmptySubsequences: false).joined(separator: "'") }
+    static func code(_ s: String) -> String {
+        s.split(separator: "`", omittingEmptySubsequences: false).joined(separator: "'")
+    }
 
     /// Keeps Markdown and HTML from reading anything in the data as markup.
     static func escape(_ s: String) -> String {
@@ -134,12 +144,18 @@ public struct JSONRenderer {
     public func render(_ r: Report) -> String {
         let o = r.overview
         var out = "{\n  \"format\": \"jwtsift-report\",\n  \"version\": \(Report.formatVersion),\n"
-        out += "  \"generated_at\": \(Self.json(.time(r.generatedAt))),\n  \"database\": \(JSONValue.quote(r.database)),\n"
-        out += "  \"filter\": {\"since\": \(Self.opt(r.filter.since.map { .time($0) })), \"until\": \(Self.opt(r.filter.until.map { .time($0) })), "
-        out += "\"issuer\": \(Self.opt(r.filter.issuer.map { .text($0) })), \"source\": \(Self.opt(r.filter.sourceGlob.map { .text($0) }))},\n"
-        out += "  \"overview\": {\"window_start\": \(Self.opt(o.windowStart.map { .time($0) })), \"window_end\": \(Self.opt(o.windowEnd.map { .time($0) })), "
-        out += "\"sources\": \(o.sources), \"lines\": \(o.lines), \"bytes\": \(o.bytes), \"sightings\": \(o.sightings), "
-        out += "\"distinct_tokens\": \(o.distinctTokens), \"failures\": \(o.failures), \"failure_rate\": \(Format.plain(.share(o.failureRate))), "
+        out +=
+            "  \"generated_at\": \(Self.json(.time(r.generatedAt))),\n  \"database\": \(JSONValue.quote(r.database)),\n"
+        out +=
+            "  \"filter\": {\"since\": \(Self.opt(r.filter.since.map { .time($0) })), \"until\": \(Self.opt(r.filter.until.map { .time($0) })), "
+        out +=
+            "\"issuer\": \(Self.opt(r.filter.issuer.map { .text($0) })), \"source\": \(Self.opt(r.filter.sourceGlob.map { .text($0) }))},\n"
+        out +=
+            "  \"overview\": {\"window_start\": \(Self.opt(o.windowStart.map { .time($0) })), \"window_end\": \(Self.opt(o.windowEnd.map { .time($0) })), "
+        out +=
+            "\"sources\": \(o.sources), \"lines\": \(o.lines), \"bytes\": \(o.bytes), \"sightings\": \(o.sightings), "
+        out +=
+            "\"distinct_tokens\": \(o.distinctTokens), \"failures\": \(o.failures), \"failure_rate\": \(Format.plain(.share(o.failureRate))), "
         out += "\"unverified\": \(o.unverified), \"log_errors\": \(o.logErrors), \"runs\": \(o.runs), "
         out += "\"sentences\": [\(o.sentences.map(JSONValue.quote).joined(separator: ", "))]},\n"
         out += "  \"sections\": [\n"
@@ -154,10 +170,12 @@ public struct JSONRenderer {
 
     func table(_ t: Table) -> String {
         var out = "      {\"id\": \(JSONValue.quote(t.id)), \"title\": \(JSONValue.quote(t.title)), "
-        out += "\"columns\": [\(t.columns.map { "{\"name\": \(JSONValue.quote($0.name)), \"type\": \"\($0.kind.rawValue)\"}" }.joined(separator: ", "))],"
+        out +=
+            "\"columns\": [\(t.columns.map { "{\"name\": \(JSONValue.quote($0.name)), \"type\": \"\($0.kind.rawValue)\"}" }.joined(separator: ", "))],"
         if let limit = t.truncatedAt { out += " \"limit\": \(limit)," }
         out += "\n       \"rows\": ["
-        out += t.rows.map { row in "[" + row.map(Self.json).joined(separator: ", ") + "]" }.joined(separator: ",\n                ")
+        out += t.rows.map { row in "[" + row.map(Self.json).joined(separator: ", ") + "]" }.joined(
+            separator: ",\n                ")
         return out + "]}"
     }
 

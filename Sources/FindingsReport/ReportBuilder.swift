@@ -32,9 +32,13 @@ public struct ReportBuilder {
         do {
             db = try Connection(path: path, readOnly: true, create: false)
             let version = try db.userVersion
-            guard version >= 1 else { throw ReportError("\(path): not a jwtsift findings database (run jwtsift scan --db \(path) first)") }
+            guard version >= 1 else {
+                throw ReportError("\(path): not a jwtsift findings database (run jwtsift scan --db \(path) first)")
+            }
             guard version >= Schema.version else {
-                throw ReportError("\(path): written by an older jwtsift (schema \(version)); run jwtsift scan --db \(path) once to migrate it, then report")
+                throw ReportError(
+                    "\(path): written by an older jwtsift (schema \(version)); run jwtsift scan --db \(path) once to migrate it, then report"
+                )
             }
             guard version <= Schema.version else {
                 throw ReportError("\(path): written by a newer jwtsift (schema \(version)); upgrade jwtsift")
@@ -100,7 +104,8 @@ public struct ReportBuilder {
 
     /// The timeline's bucket size and first bucket start, from the window.
     func window() throws(ReportError) -> (start: Double, end: Double, size: Double, first: Double)? {
-        let r = try query("""
+        let r = try query(
+            """
             SELECT min(first), max(last) FROM sighting_rollup
             WHERE minute >= 0 AND (?1 IS NULL OR last >= ?1) AND (?2 IS NULL OR first < ?2)
             """)[0]
@@ -146,7 +151,8 @@ public struct ReportBuilder {
 
     func makeOverview() throws(ReportError) -> Overview {
         var o = Overview()
-        let r = try query("""
+        let r = try query(
+            """
             SELECT coalesce(sum(n), 0), count(DISTINCT token_id), coalesce(sum(failed * n), 0),
                    coalesce(sum((cause = 'unverified') * n), 0), min(first), max(last)
             FROM f
@@ -157,17 +163,20 @@ public struct ReportBuilder {
         o.unverified = r[3].int ?? 0
         o.windowStart = filter.since ?? r[4].double
         o.windowEnd = filter.until ?? r[5].double
-        let s = try query("""
+        let s = try query(
+            """
             SELECT count(*), coalesce(sum(lines_scanned), 0), coalesce(sum(bytes_scanned), 0) FROM sources
             WHERE ?4 IS NULL OR path GLOB ?4
             """)[0]
         o.sources = Int(s[0].int ?? 0)
         o.lines = s[1].int ?? 0
         o.bytes = s[2].int ?? 0
-        o.logErrors = try query("""
-            SELECT count(*) FROM log_errors e JOIN sources src ON src.id = e.source_id
-            WHERE (?1 IS NULL OR e.log_time >= ?1) AND (?2 IS NULL OR e.log_time < ?2) AND (?4 IS NULL OR src.path GLOB ?4)
-            """)[0][0].int ?? 0
+        o.logErrors =
+            try query(
+                """
+                SELECT count(*) FROM log_errors e JOIN sources src ON src.id = e.source_id
+                WHERE (?1 IS NULL OR e.log_time >= ?1) AND (?2 IS NULL OR e.log_time < ?2) AND (?4 IS NULL OR src.path GLOB ?4)
+                """)[0][0].int ?? 0
         o.runs = Int(try query("SELECT count(*) FROM runs")[0][0].int ?? 0)
         o.sentences = try leadingCauseSentences(o)
         return o
@@ -178,7 +187,8 @@ public struct ReportBuilder {
         guard o.failures > 0 else {
             return o.sightings == 0 ? ["No token sightings in this window."] : ["No failed token in this window."]
         }
-        let rows = try query("""
+        let rows = try query(
+            """
             SELECT cause, sum(n) AS total, count(DISTINCT token_id), sum(CASE WHEN cause = \(Cause.expired.sqlLiteral) THEN near ELSE 0 END),
                    group_concat(DISTINCT kid)
             FROM f WHERE failed GROUP BY cause ORDER BY total DESC, 1, 2 LIMIT 4
@@ -198,18 +208,23 @@ public struct ReportBuilder {
     // MARK: - Breakdowns
 
     func byCause(_ o: Overview) throws(ReportError) -> Section {
-        let rows = try query("""
+        let rows = try query(
+            """
             SELECT cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
             FROM f GROUP BY cause ORDER BY total DESC, 1, 2
             """)
         var table = Table(
             id: "by_cause", title: "Token sightings by cause",
-            columns: [.init("cause", .text), .init("sightings", .int), .init("share", .share), .init("tokens", .int),
-                      .init("first_seen", .time), .init("last_seen", .time)])
+            columns: [
+                .init("cause", .text), .init("sightings", .int), .init("share", .share), .init("tokens", .int),
+                .init("first_seen", .time), .init("last_seen", .time),
+            ])
         for r in rows {
             let n = r[1].int ?? 0
-            table.rows.append([cell(r[0]), .int(n), .share(o.sightings > 0 ? Double(n) / Double(o.sightings) : 0),
-                               cell(r[2]), time(r[3]), time(r[4])])
+            table.rows.append([
+                cell(r[0]), .int(n), .share(o.sightings > 0 ? Double(n) / Double(o.sightings) : 0),
+                cell(r[2]), time(r[3]), time(r[4]),
+            ])
         }
         let bars = rows.filter { ($0[0].string).flatMap(Cause.init(rawValue:))?.isFailure ?? true }
             .map { (label: $0[0].string ?? "?", value: $0[1].double ?? 0) }
@@ -219,20 +234,24 @@ public struct ReportBuilder {
     }
 
     func byIssuer() throws(ReportError) -> Section {
-        let rows = try query("""
+        let rows = try query(
+            """
             SELECT coalesce(iss, '(none)'), cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
             FROM f WHERE failed GROUP BY iss, cause ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit * 5))])
         let table = Table(
             id: "by_issuer", title: "Failures by issuer and cause",
-            columns: [.init("iss", .text), .init("cause", .text), .init("sightings", .int), .init("tokens", .int),
-                      .init("first_seen", .time), .init("last_seen", .time)],
+            columns: [
+                .init("iss", .text), .init("cause", .text), .init("sightings", .int), .init("tokens", .int),
+                .init("first_seen", .time), .init("last_seen", .time),
+            ],
             rows: rows.map { [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5])] })
         return Section(id: "by_issuer", title: "By issuer", tables: [table])
     }
 
     func byKid() throws(ReportError) -> Section {
-        let rows = try query("""
+        let rows = try query(
+            """
             SELECT coalesce(f.kid, '(none)'), coalesce(f.alg, '?'),
                    CASE WHEN f.kid IS NULL THEN '-' WHEN k.current > 0 THEN 'current' WHEN k.retired > 0 THEN 'retired' ELSE 'unknown' END,
                    f.cause, sum(f.n) AS total, count(DISTINCT f.token_id), min(f.first), max(f.last)
@@ -241,22 +260,33 @@ public struct ReportBuilder {
             GROUP BY f.kid, f.alg, f.cause ORDER BY f.kid, total DESC, 4, 2
             """)
         let table = Table(
-            id: "by_kid", title: "Sightings by key ID, algorithm and cause (key: current, retired or unknown to the keys given)",
-            columns: [.init("kid", .text), .init("alg", .text), .init("key", .text), .init("cause", .text),
-                      .init("sightings", .int), .init("tokens", .int), .init("first_seen", .time), .init("last_seen", .time)],
-            rows: rows.map { [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), cell($0[4]), cell($0[5]), time($0[6]), time($0[7])] })
+            id: "by_kid",
+            title: "Sightings by key ID, algorithm and cause (key: current, retired or unknown to the keys given)",
+            columns: [
+                .init("kid", .text), .init("alg", .text), .init("key", .text), .init("cause", .text),
+                .init("sightings", .int), .init("tokens", .int), .init("first_seen", .time), .init("last_seen", .time),
+            ],
+            rows: rows.map {
+                [
+                    cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), cell($0[4]), cell($0[5]), time($0[6]),
+                    time($0[7]),
+                ]
+            })
         return Section(id: "by_kid", title: "By key ID", tables: [table])
     }
 
     func bySource() throws(ReportError) -> Section {
-        let rows = try query("""
+        let rows = try query(
+            """
             SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
             FROM f GROUP BY source_id, cause ORDER BY path, total DESC, 2
             """)
         let table = Table(
             id: "by_source", title: "Sightings by source and cause",
-            columns: [.init("source", .text), .init("cause", .text), .init("sightings", .int), .init("tokens", .int),
-                      .init("first_seen", .time), .init("last_seen", .time)],
+            columns: [
+                .init("source", .text), .init("cause", .text), .init("sightings", .int), .init("tokens", .int),
+                .init("first_seen", .time), .init("last_seen", .time),
+            ],
             rows: rows.map { [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5])] })
         return Section(id: "by_source", title: "By source", tables: [table])
     }
@@ -277,24 +307,27 @@ public struct ReportBuilder {
         """
 
     func skewDistribution(by key: String, id: String, title: String) throws(ReportError) -> Table {
-        let rows = try query(Self.firstSightings + """
-            , ranked AS (
-                SELECT \(key) AS k, skew, row_number() OVER (PARTITION BY \(key) ORDER BY skew) AS r,
-                       count(*) OVER (PARTITION BY \(key)) AS n
-                FROM first
-            )
-            SELECT k, n, min(skew), max(CASE WHEN r = (n + 1) / 2 THEN skew END),
-                   max(CASE WHEN r = max(1, CAST(round(n * 0.95) AS INTEGER)) THEN skew END), max(skew),
-                   sum(abs(skew) < 1), sum(abs(skew) >= 1 AND abs(skew) < 5), sum(abs(skew) >= 5 AND abs(skew) < 30),
-                   sum(abs(skew) >= 30 AND abs(skew) < 120), sum(abs(skew) >= 120 AND abs(skew) < 600), sum(abs(skew) >= 600)
-            FROM ranked GROUP BY k ORDER BY n DESC, k
-            """)
+        let rows = try query(
+            Self.firstSightings + """
+                , ranked AS (
+                    SELECT \(key) AS k, skew, row_number() OVER (PARTITION BY \(key) ORDER BY skew) AS r,
+                           count(*) OVER (PARTITION BY \(key)) AS n
+                    FROM first
+                )
+                SELECT k, n, min(skew), max(CASE WHEN r = (n + 1) / 2 THEN skew END),
+                       max(CASE WHEN r = max(1, CAST(round(n * 0.95) AS INTEGER)) THEN skew END), max(skew),
+                       sum(abs(skew) < 1), sum(abs(skew) >= 1 AND abs(skew) < 5), sum(abs(skew) >= 5 AND abs(skew) < 30),
+                       sum(abs(skew) >= 30 AND abs(skew) < 120), sum(abs(skew) >= 120 AND abs(skew) < 600), sum(abs(skew) >= 600)
+                FROM ranked GROUP BY k ORDER BY n DESC, k
+                """)
         return Table(
             id: id, title: title,
-            columns: [.init(key == "iss" ? "iss" : "source", .text), .init("tokens", .int), .init("min", .seconds),
-                      .init("median", .seconds), .init("p95", .seconds), .init("max", .seconds),
-                      .init("lt_1s", .int), .init("1_5s", .int), .init("5_30s", .int), .init("30s_2min", .int),
-                      .init("2_10min", .int), .init("gt_10min", .int)],
+            columns: [
+                .init(key == "iss" ? "iss" : "source", .text), .init("tokens", .int), .init("min", .seconds),
+                .init("median", .seconds), .init("p95", .seconds), .init("max", .seconds),
+                .init("lt_1s", .int), .init("1_5s", .int), .init("5_30s", .int), .init("30s_2min", .int),
+                .init("2_10min", .int), .init("gt_10min", .int),
+            ],
             rows: rows.map { r in
                 [cell(r[0]), cell(r[1]), secs(r[2]), secs(r[3]), secs(r[4]), secs(r[5])] + r[6...11].map { cell($0) }
             })
@@ -302,19 +335,25 @@ public struct ReportBuilder {
 
     func clockDrift() throws(ReportError) -> Section {
         var notes = [
-            "Skew = iat − log time at each token's first sighting in each source (negative: used after it was issued). A positive skew means the token was logged before it was issued: the issuer's clock is ahead of the logging host's.",
+            "Skew = iat − log time at each token's first sighting in each source (negative: used after it was issued). A positive skew means the token was logged before it was issued: the issuer's clock is ahead of the logging host's."
         ]
-        let perIssuer = try skewDistribution(by: "iss", id: "drift_by_issuer", title: "Skew at first sighting, by issuer")
-        let perSource = try skewDistribution(by: "path", id: "drift_by_source", title: "Skew at first sighting, by source")
+        let perIssuer = try skewDistribution(
+            by: "iss", id: "drift_by_issuer", title: "Skew at first sighting, by issuer")
+        let perSource = try skewDistribution(
+            by: "path", id: "drift_by_source", title: "Skew at first sighting, by source")
 
         // The fastest first use bounds the offset: log − iat can't be below 0 when clocks agree.
-        let offsets = try query(Self.firstSightings + """
-            SELECT iss, count(*), max(skew), sum(skew > 0) FROM first GROUP BY iss ORDER BY count(*) DESC, iss
-            """)
+        let offsets = try query(
+            Self.firstSightings + """
+                SELECT iss, count(*), max(skew), sum(skew > 0) FROM first GROUP BY iss ORDER BY count(*) DESC, iss
+                """)
         var offsetTable = Table(
-            id: "clock_offset", title: "Estimated issuer clock offset (from the smallest delay between iat and first use)",
-            columns: [.init("iss", .text), .init("first_sightings", .int), .init("estimate", .seconds),
-                      .init("confidence", .text), .init("reading", .text)])
+            id: "clock_offset",
+            title: "Estimated issuer clock offset (from the smallest delay between iat and first use)",
+            columns: [
+                .init("iss", .text), .init("first_sightings", .int), .init("estimate", .seconds),
+                .init("confidence", .text), .init("reading", .text),
+            ])
         for r in offsets {
             let n = r[1].int ?? 0
             let est = r[2].double ?? 0
@@ -326,26 +365,33 @@ public struct ReportBuilder {
             } else if est >= -5 {
                 reading = "no sign of an offset (fastest first use \(Self.words(-est)) after issue)"
             } else {
-                reading = "no token seen within \(Self.words(-est)) of issue: offset unknown (issuer behind, or tokens cached before use)"
+                reading =
+                    "no token seen within \(Self.words(-est)) of issue: offset unknown (issuer behind, or tokens cached before use)"
             }
             offsetTable.rows.append([cell(r[0]), .int(n), .seconds(est), .text(confidence), .text(reading)])
             if est > 1 && confidence != "low" {
-                notes.append("\(r[0].string ?? "?"): the issuer's clock looks \(Self.words(est)) ahead (\(confidence) confidence, \(n) first sightings).")
+                notes.append(
+                    "\(r[0].string ?? "?"): the issuer's clock looks \(Self.words(est)) ahead (\(confidence) confidence, \(n) first sightings)."
+                )
             }
         }
 
-        let near = try query("""
+        let near = try query(
+            """
             SELECT coalesce(iss, '(none)'), cause, sum(near) AS total, min(near_min), max(near_max)
             FROM f WHERE near > 0
             GROUP BY iss, cause ORDER BY total DESC, 1, 2
             """)
         let nearTable = Table(
             id: "near_misses", title: "Near misses: expired or not yet valid by less than \(Rollup.nearMissWords)",
-            columns: [.init("iss", .text), .init("cause", .text), .init("sightings", .int), .init("closest", .seconds),
-                      .init("farthest", .seconds)],
+            columns: [
+                .init("iss", .text), .init("cause", .text), .init("sightings", .int), .init("closest", .seconds),
+                .init("farthest", .seconds),
+            ],
             rows: near.map { [cell($0[0]), cell($0[1]), cell($0[2]), secs($0[3]), secs($0[4])] })
 
-        let fromMessages = try query("""
+        let fromMessages = try query(
+            """
             SELECT e.emitter, count(*),
                    min(coalesce(json_extract(e.details, '$.skew_seconds'), json_extract(e.details, '$.delta_seconds'))),
                    avg(coalesce(json_extract(e.details, '$.skew_seconds'), json_extract(e.details, '$.delta_seconds'))),
@@ -357,16 +403,20 @@ public struct ReportBuilder {
             """)
         let messageTable = Table(
             id: "drift_from_messages",
-            title: "Time differences quoted by error messages (jjwt, Spring, IdentityModel…): message time − token time",
-            columns: [.init("emitter", .text), .init("messages", .int), .init("min", .seconds), .init("mean", .seconds),
-                      .init("max", .seconds)],
+            title:
+                "Time differences quoted by error messages (jjwt, Spring, IdentityModel…): message time − token time",
+            columns: [
+                .init("emitter", .text), .init("messages", .int), .init("min", .seconds), .init("mean", .seconds),
+                .init("max", .seconds),
+            ],
             rows: fromMessages.map { [cell($0[0]), cell($0[1]), secs($0[2]), secs($0[3]), secs($0[4])] })
 
-        let histogram = try query(Self.firstSightings + """
-            SELECT sum(abs(skew) < 1), sum(abs(skew) >= 1 AND abs(skew) < 5), sum(abs(skew) >= 5 AND abs(skew) < 30),
-                   sum(abs(skew) >= 30 AND abs(skew) < 120), sum(abs(skew) >= 120 AND abs(skew) < 600), sum(abs(skew) >= 600)
-            FROM first
-            """)[0]
+        let histogram = try query(
+            Self.firstSightings + """
+                SELECT sum(abs(skew) < 1), sum(abs(skew) >= 1 AND abs(skew) < 5), sum(abs(skew) >= 5 AND abs(skew) < 30),
+                       sum(abs(skew) >= 30 AND abs(skew) < 120), sum(abs(skew) >= 120 AND abs(skew) < 600), sum(abs(skew) >= 600)
+                FROM first
+                """)[0]
         let labels = ["< 1 s", "1–5 s", "5–30 s", "30 s–2 min", "2–10 min", "> 10 min"]
         let items = zip(labels, histogram).map { (label: $0, value: $1.double ?? 0) }
         return Section(
@@ -389,7 +439,8 @@ public struct ReportBuilder {
             return Section(id: "timeline", title: "Timeline", notes: ["No timed sightings."])
         }
         let buckets = Int(((end - first) / size).rounded(.down)) + 1
-        let rows = try query("""
+        let rows = try query(
+            """
             SELECT b, cause, sum(n) FROM fb WHERE failed GROUP BY b, cause ORDER BY b, cause
             """)
         var series: [String: [Int]] = [:]
@@ -407,17 +458,25 @@ public struct ReportBuilder {
         var totals: [(cause: String, total: Int)] = []
         for (cause, counts) in series { totals.append((cause, counts.reduce(0, +))) }
         totals.sort { a, b in a.total != b.total ? a.total > b.total : a.cause < b.cause }
-        let ordered: [(cause: String, counts: [Int])] = totals.map { t in (cause: t.cause, counts: series[t.cause] ?? []) }
+        let ordered: [(cause: String, counts: [Int])] = totals.map { t in
+            (cause: t.cause, counts: series[t.cause] ?? [])
+        }
         return Section(
             id: "timeline", title: "Timeline", tables: [table],
-            charts: ordered.isEmpty ? [] : [.timeline(title: "Failures over time", start: first, bucket: size, buckets: buckets, series: ordered)])
+            charts: ordered.isEmpty
+                ? []
+                : [
+                    .timeline(
+                        title: "Failures over time", start: first, bucket: size, buckets: buckets, series: ordered)
+                ])
     }
 
     // MARK: - Key rotation
 
     func keyRotation(_ o: Overview) throws(ReportError) -> Section {
         var notes: [String] = []
-        let kids = try query("""
+        let kids = try query(
+            """
             SELECT coalesce(f.iss, '(none)'), coalesce(f.kid, '(none)'),
                    CASE WHEN f.kid IS NULL THEN '-' WHEN k.current > 0 THEN 'current' WHEN k.retired > 0 THEN 'retired' ELSE 'unknown' END,
                    sum((f.cause = \(Cause.ok.sqlLiteral)) * f.n), min(CASE WHEN f.cause = \(Cause.ok.sqlLiteral) THEN f.first END), max(CASE WHEN f.cause = \(Cause.ok.sqlLiteral) THEN f.last END),
@@ -428,10 +487,13 @@ public struct ReportBuilder {
             GROUP BY f.iss, f.kid ORDER BY f.iss, min(f.first), 2
             """)
         var table = Table(
-            id: "kid_lifecycle", title: "Each kid's first and last sighting among successes and among failures, per issuer",
-            columns: [.init("iss", .text), .init("kid", .text), .init("key", .text), .init("ok", .int),
-                      .init("ok_first", .time), .init("ok_last", .time), .init("failures", .int),
-                      .init("failed_first", .time), .init("failed_last", .time), .init("reading", .text)])
+            id: "kid_lifecycle",
+            title: "Each kid's first and last sighting among successes and among failures, per issuer",
+            columns: [
+                .init("iss", .text), .init("kid", .text), .init("key", .text), .init("ok", .int),
+                .init("ok_first", .time), .init("ok_last", .time), .init("failures", .int),
+                .init("failed_first", .time), .init("failed_last", .time), .init("reading", .text),
+            ])
         for r in kids {
             let ok = r[3].int ?? 0
             let failed = r[6].int ?? 0
@@ -448,24 +510,32 @@ public struct ReportBuilder {
                 } else {
                     reading = "kid fails with key errors"
                 }
-                notes.append("\(r[0].string ?? "?") kid \(r[1].string ?? "?"): \(reading) (\(keyFailures) key failures).")
+                notes.append(
+                    "\(r[0].string ?? "?") kid \(r[1].string ?? "?"): \(reading) (\(keyFailures) key failures).")
             }
-            table.rows.append([cell(r[0]), cell(r[1]), cell(r[2]), .int(ok), time(r[4]), time(r[5]), .int(failed),
-                               time(r[7]), time(r[8]), reading.isEmpty ? .null : .text(reading)])
+            table.rows.append([
+                cell(r[0]), cell(r[1]), cell(r[2]), .int(ok), time(r[4]), time(r[5]), .int(failed),
+                time(r[7]), time(r[8]), reading.isEmpty ? .null : .text(reading),
+            ])
         }
 
         // Step changes: a bucket where key failures jump to ≥ 5 and ≥ 3× the mean of the 3 buckets before.
         var steps = Table(
-            id: "rotation_steps", title: "Step changes in signature_invalid / key_unknown per issuer (likely rotations)",
-            columns: [.init("iss", .text), .init("bucket_start", .time), .init("key_failures", .int),
-                      .init("before", .number), .init("key_fetch_failed_errors", .int)])
+            id: "rotation_steps",
+            title: "Step changes in signature_invalid / key_unknown per issuer (likely rotations)",
+            columns: [
+                .init("iss", .text), .init("bucket_start", .time), .init("key_failures", .int),
+                .init("before", .number), .init("key_fetch_failed_errors", .int),
+            ])
         if let (first, size) = bucket {
-            let counts = try query("""
+            let counts = try query(
+                """
                 SELECT iss, b, sum(n)
                 FROM fb WHERE cause IN ('key_unknown', 'signature_invalid')
                 GROUP BY iss, b ORDER BY iss, b
                 """)
-            let fetch = try query("""
+            let fetch = try query(
+                """
                 SELECT CAST((e.log_time - ?5) / ?6 AS INTEGER) AS b, count(*)
                 FROM log_errors e JOIN sources src ON src.id = e.source_id
                 WHERE e.cause = 'key_fetch_failed' AND e.log_time IS NOT NULL
@@ -482,8 +552,12 @@ public struct ReportBuilder {
                     let before = (1...3).map { Double(series[b - Int64($0)] ?? 0) }.reduce(0, +) / 3
                     guard n >= 5, Double(n) >= 3 * max(before, 0.34) else { continue }
                     let fetchNear = (b - 1...b + 1).map { fetchBy[$0] ?? 0 }.reduce(0, +)
-                    steps.rows.append([.text(iss), .time(first + Double(b) * size), .int(n), .number(before), .int(fetchNear)])
-                    notes.append("\(iss): key failures jump to \(n) in the \(Self.words(size)) from \(Self.iso(first + Double(b) * size))\(fetchNear > 0 ? ", beside \(fetchNear) key_fetch_failed errors (the verifier could not fetch the new keys)" : ""): likely a key rotation.")
+                    steps.rows.append([
+                        .text(iss), .time(first + Double(b) * size), .int(n), .number(before), .int(fetchNear),
+                    ])
+                    notes.append(
+                        "\(iss): key failures jump to \(n) in the \(Self.words(size)) from \(Self.iso(first + Double(b) * size))\(fetchNear > 0 ? ", beside \(fetchNear) key_fetch_failed errors (the verifier could not fetch the new keys)" : ""): likely a key rotation."
+                    )
                 }
             }
         }
@@ -493,12 +567,14 @@ public struct ReportBuilder {
     // MARK: - Disagreements, paths, leaks, offenders
 
     func disagreements() throws(ReportError) -> Section {
-        let saidNo = try query("""
+        let saidNo = try query(
+            """
             SELECT path, sum(CASE WHEN sc = 4 THEN n ELSE nl END) AS total, count(DISTINCT token_id), min(first), max(last)
             FROM f WHERE cause = \(Cause.ok.sqlLiteral) AND (sc = 4 OR nl > 0)
             GROUP BY source_id ORDER BY total DESC, 1, 2
             """)
-        let saidYes = try query("""
+        let saidYes = try query(
+            """
             SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
             FROM f WHERE failed AND sc = 2
             GROUP BY source_id, cause ORDER BY total DESC, 1, 2
@@ -507,28 +583,41 @@ public struct ReportBuilder {
         let yes = saidYes.reduce(0) { $0 + ($1[2].int ?? 0) }
         let no = saidNo.reduce(0) { $0 + ($1[1].int ?? 0) }
         if yes > 0 {
-            notes.append("SECURITY: \(yes) sightings were answered 2xx although the token fails verification at that time: a service accepted invalid, expired or forged tokens.")
+            notes.append(
+                "SECURITY: \(yes) sightings were answered 2xx although the token fails verification at that time: a service accepted invalid, expired or forged tokens."
+            )
         }
         if no > 0 {
-            notes.append("\(no) sightings were refused (401/403 or an error message) although the token verifies with the given keys at that time: stale key caches or skewed clocks at the verifier.")
+            notes.append(
+                "\(no) sightings were refused (401/403 or an error message) although the token verifies with the given keys at that time: stale key caches or skewed clocks at the verifier."
+            )
         }
         if yes == 0 && no == 0 { notes.append("The services' answers agree with jwtsift's verdicts.") }
         return Section(
             id: "disagreements", title: "Disagreements", notes: notes,
             tables: [
-                Table(id: "refused_but_valid", title: "The service said no, the token verifies",
-                      columns: [.init("source", .text), .init("sightings", .int), .init("tokens", .int),
-                                .init("first_seen", .time), .init("last_seen", .time)],
-                      rows: saidNo.map { [cell($0[0]), cell($0[1]), cell($0[2]), time($0[3]), time($0[4])] }),
-                Table(id: "accepted_but_failing", title: "The service said yes (2xx), the token fails: security findings",
-                      columns: [.init("source", .text), .init("cause", .text), .init("sightings", .int), .init("tokens", .int),
-                                .init("first_seen", .time), .init("last_seen", .time)],
-                      rows: saidYes.map { [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5])] }),
+                Table(
+                    id: "refused_but_valid", title: "The service said no, the token verifies",
+                    columns: [
+                        .init("source", .text), .init("sightings", .int), .init("tokens", .int),
+                        .init("first_seen", .time), .init("last_seen", .time),
+                    ],
+                    rows: saidNo.map { [cell($0[0]), cell($0[1]), cell($0[2]), time($0[3]), time($0[4])] }),
+                Table(
+                    id: "accepted_but_failing", title: "The service said yes (2xx), the token fails: security findings",
+                    columns: [
+                        .init("source", .text), .init("cause", .text), .init("sightings", .int), .init("tokens", .int),
+                        .init("first_seen", .time), .init("last_seen", .time),
+                    ],
+                    rows: saidYes.map {
+                        [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5])]
+                    }),
             ])
     }
 
     func tokenPaths() throws(ReportError) -> Section {
-        let rows = try query("""
+        let rows = try query(
+            """
             WITH multi AS (
                 SELECT token_id FROM f GROUP BY token_id HAVING count(DISTINCT source_id) > 1
                 ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC, token_id LIMIT ?5
@@ -540,65 +629,103 @@ public struct ReportBuilder {
             """, [.int(Int64(limit))])
         return Section(
             id: "token_paths", title: "Token paths",
-            notes: ["Tokens seen in several sources (gateway → service), hop by hop in time order: where a token started to fail."],
-            tables: [Table(
-                id: "token_paths", title: "Tokens seen in more than one source",
-                columns: [.init("token", .text), .init("source", .text), .init("first_seen", .time), .init("cause", .text),
-                          .init("statuses", .text), .init("sightings", .int)],
-                rows: rows.map { [cell($0[0]), cell($0[1]), time($0[2]), cell($0[3]), cell($0[4]), cell($0[5])] },
-                truncatedAt: limit)])
+            notes: [
+                "Tokens seen in several sources (gateway → service), hop by hop in time order: where a token started to fail."
+            ],
+            tables: [
+                Table(
+                    id: "token_paths", title: "Tokens seen in more than one source",
+                    columns: [
+                        .init("token", .text), .init("source", .text), .init("first_seen", .time),
+                        .init("cause", .text),
+                        .init("statuses", .text), .init("sightings", .int),
+                    ],
+                    rows: rows.map { [cell($0[0]), cell($0[1]), time($0[2]), cell($0[3]), cell($0[4]), cell($0[5])] },
+                    truncatedAt: limit)
+            ])
     }
 
     func leakAudit() throws(ReportError) -> Section {
-        let rows = try query("""
+        let rows = try query(
+            """
             SELECT path, count(DISTINCT token_id), count(DISTINCT CASE WHEN cause = \(Cause.ok.sqlLiteral) THEN token_id END),
                    count(DISTINCT CASE WHEN exp > first THEN token_id END)
             FROM f GROUP BY source_id ORDER BY 3 DESC, 4 DESC, 1
             """)
-        var notes = ["Every bearer token written to a log in clear while still valid can be replayed by anyone who reads the log."]
+        var notes = [
+            "Every bearer token written to a log in clear while still valid can be replayed by anyone who reads the log."
+        ]
         let live = rows.reduce(0) { $0 + ($1[3].int ?? 0) }
-        if live > 0 { notes.append("\(live) tokens were logged before they expired; mask Authorization headers and token parameters in these sources.") }
+        if live > 0 {
+            notes.append(
+                "\(live) tokens were logged before they expired; mask Authorization headers and token parameters in these sources."
+            )
+        }
         return Section(
             id: "leak_audit", title: "Leak audit", notes: notes,
-            tables: [Table(
-                id: "leak_audit", title: "Tokens logged in clear, per source",
-                columns: [.init("source", .text), .init("tokens", .int), .init("verified_valid_when_logged", .int),
-                          .init("unexpired_when_logged", .int)],
-                rows: rows.map { [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3])] })])
+            tables: [
+                Table(
+                    id: "leak_audit", title: "Tokens logged in clear, per source",
+                    columns: [
+                        .init("source", .text), .init("tokens", .int), .init("verified_valid_when_logged", .int),
+                        .init("unexpired_when_logged", .int),
+                    ],
+                    rows: rows.map { [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3])] })
+            ])
     }
 
     func topOffenders() throws(ReportError) -> Section {
-        let tokens = try query("""
+        let tokens = try query(
+            """
             SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, sum(n) AS total,
                    (SELECT g.cause FROM f g WHERE g.token_id = f.token_id AND \(Cause.failureSQL("g.cause"))
                     GROUP BY g.cause ORDER BY sum(g.n) DESC, g.cause LIMIT 1),
                    count(DISTINCT source_id), min(first), max(last)
             FROM f WHERE failed GROUP BY token_id ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit))])
-        let subjects = try query("""
+        let subjects = try query(
+            """
             SELECT substr(sub_hash, 1, 12), sum(n) AS total, count(DISTINCT token_id), group_concat(DISTINCT cause),
                    min(first), max(last)
             FROM f WHERE failed AND sub_hash IS NOT NULL GROUP BY sub_hash ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit))])
         return Section(
             id: "top_offenders", title: "Top offenders",
-            notes: ["Tokens by fingerprint prefix and subjects by the prefix of sub's SHA-256: never the token or the subject."],
+            notes: [
+                "Tokens by fingerprint prefix and subjects by the prefix of sub's SHA-256: never the token or the subject."
+            ],
             tables: [
-                Table(id: "top_tokens", title: "Tokens with the most failed sightings",
-                      columns: [.init("token", .text), .init("iss", .text), .init("kid", .text), .init("failures", .int),
-                                .init("main_cause", .text), .init("sources", .int), .init("first_seen", .time), .init("last_seen", .time)],
-                      rows: tokens.map { [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), cell($0[4]), cell($0[5]), time($0[6]), time($0[7])] },
-                      truncatedAt: limit),
-                Table(id: "top_subjects", title: "Subjects (sub_hash) with the most failed sightings",
-                      columns: [.init("sub_hash", .text), .init("failures", .int), .init("tokens", .int), .init("causes", .text),
-                                .init("first_seen", .time), .init("last_seen", .time)],
-                      rows: subjects.map { [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5])] },
-                      truncatedAt: limit),
+                Table(
+                    id: "top_tokens", title: "Tokens with the most failed sightings",
+                    columns: [
+                        .init("token", .text), .init("iss", .text), .init("kid", .text), .init("failures", .int),
+                        .init("main_cause", .text), .init("sources", .int), .init("first_seen", .time),
+                        .init("last_seen", .time),
+                    ],
+                    rows: tokens.map {
+                        [
+                            cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), cell($0[4]), cell($0[5]), time($0[6]),
+                            time($0[7]),
+                        ]
+                    },
+                    truncatedAt: limit),
+                Table(
+                    id: "top_subjects", title: "Subjects (sub_hash) with the most failed sightings",
+                    columns: [
+                        .init("sub_hash", .text), .init("failures", .int), .init("tokens", .int),
+                        .init("causes", .text),
+                        .init("first_seen", .time), .init("last_seen", .time),
+                    ],
+                    rows: subjects.map {
+                        [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5])]
+                    },
+                    truncatedAt: limit),
             ])
     }
 
     func errorMessages() throws(ReportError) -> Section {
-        let rows = try query("""
+        let rows = try query(
+            """
             SELECT e.cause, e.emitter, count(*) AS n, min(e.log_time), max(e.log_time)
             FROM log_errors e JOIN sources src ON src.id = e.source_id
             WHERE (?1 IS NULL OR e.log_time >= ?1) AND (?2 IS NULL OR e.log_time < ?2) AND (?4 IS NULL OR src.path GLOB ?4)
@@ -606,11 +733,16 @@ public struct ReportBuilder {
             """)
         return Section(
             id: "error_messages", title: "Verification error messages",
-            tables: [Table(
-                id: "error_messages", title: "Error messages in the logs, by cause and by the library that writes them",
-                columns: [.init("cause", .text), .init("emitter", .text), .init("messages", .int),
-                          .init("first_seen", .time), .init("last_seen", .time)],
-                rows: rows.map { [cell($0[0]), cell($0[1]), cell($0[2]), time($0[3]), time($0[4])] })])
+            tables: [
+                Table(
+                    id: "error_messages",
+                    title: "Error messages in the logs, by cause and by the library that writes them",
+                    columns: [
+                        .init("cause", .text), .init("emitter", .text), .init("messages", .int),
+                        .init("first_seen", .time), .init("last_seen", .time),
+                    ],
+                    rows: rows.map { [cell($0[0]), cell($0[1]), cell($0[2]), time($0[3]), time($0[4])] })
+            ])
     }
 
     // MARK: - Helpers
@@ -626,7 +758,6 @@ public struct ReportBuilder {
 
     func time(_ v: SQLValue) -> Cell { v.double.map { .time($0) } ?? .null }
     func secs(_ v: SQLValue) -> Cell { v.double.map { .seconds($0) } ?? .null }
-
 
     /// "3 min 12 s".
     static func words(_ seconds: Double) -> String { Format.duration(seconds) }

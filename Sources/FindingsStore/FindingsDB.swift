@@ -1,8 +1,9 @@
+import CSQLite
+import SiftCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSQLite
-import SiftCore
 
 /// Why the database could not be used. Each case says what to do.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
@@ -131,7 +132,10 @@ public final class FindingsDB {
 
     /// On empty row tables, drops their indexes for the run; ``finishRun`` (or the next open) builds them.
     func deferIndexesIfEmpty() throws(SQLiteError) {
-        let empty = try connection.scalar("SELECT (SELECT count(*) FROM (SELECT 1 FROM sightings LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM log_errors LIMIT 1))") == 0
+        let empty =
+            try connection.scalar(
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM sightings LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM log_errors LIMIT 1))"
+            ) == 0
         guard empty else { return }
         for index in Schema.rowIndexes { try connection.execute("DROP INDEX IF EXISTS \(index.name)") }
     }
@@ -145,7 +149,8 @@ public final class FindingsDB {
 
     /// The INSERT of `rows` sightings, 13 parameters each, in the order ``bindSighting`` binds them.
     public static func insertSightingsSQL(rows: Int) -> String {
-        let columns = "(token_id, source_id, line, byte_offset, log_time, status, cause, causes, skew, run_id, time_source, truncation, line_error)"
+        let columns =
+            "(token_id, source_id, line, byte_offset, log_time, status, cause, causes, skew, run_id, time_source, truncation, line_error)"
         let placeholders = (0..<rows).map { r in
             "(" + (1...13).map { "?\(r * 13 + $0)" }.joined(separator: ", ") + ")"
         }.joined(separator: ", ")
@@ -155,12 +160,14 @@ public final class FindingsDB {
     private func prepareStatements() throws(SQLiteError) {
         insertSighting = try connection.prepare(Self.insertSightingsSQL(rows: 1))
         insertSightings = try connection.prepare(Self.insertSightingsSQL(rows: Self.sightingGroup))
-        insertError = try connection.prepare("""
+        insertError = try connection.prepare(
+            """
             INSERT INTO log_errors (source_id, line, byte_offset, log_time, status, cause, alternative_cause, rule, emitter,
                                     message, details, token_id, run_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             """)
-        upsertToken = try connection.prepare("""
+        upsertToken = try connection.prepare(
+            """
             INSERT INTO tokens (fingerprint, kind, alg, enc, kid, typ, iss, aud, sub_hash, sub, iat, nbf, exp, signature, key,
                                 flags, length, first_seen, last_seen, sightings, ok_rolled, first_run_id, last_run_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?22)
@@ -184,11 +191,14 @@ public final class FindingsDB {
                 last_run_id = excluded.last_run_id
             RETURNING id
             """)
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TEMP TABLE IF NOT EXISTS token_delta (id INTEGER PRIMARY KEY, n INTEGER, ok INTEGER, first REAL, last REAL)
             """)
-        insertDelta = try connection.prepare("INSERT INTO temp.token_delta (id, n, ok, first, last) VALUES (?1, ?2, ?3, ?4, ?5)")
-        applyDeltas = try connection.prepare("""
+        insertDelta = try connection.prepare(
+            "INSERT INTO temp.token_delta (id, n, ok, first, last) VALUES (?1, ?2, ?3, ?4, ?5)")
+        applyDeltas = try connection.prepare(
+            """
             UPDATE tokens SET
                 sightings = tokens.sightings + d.n, ok_rolled = tokens.ok_rolled + d.ok, last_run_id = ?1,
                 first_seen = CASE WHEN tokens.first_seen IS NULL OR d.first < tokens.first_seen
@@ -197,7 +207,8 @@ public final class FindingsDB {
                                  THEN coalesce(d.last, tokens.last_seen) ELSE tokens.last_seen END
             FROM temp.token_delta d WHERE tokens.id = d.id
             """)
-        upsertRollup = try connection.prepare("""
+        upsertRollup = try connection.prepare(
+            """
             INSERT INTO sighting_rollup (token_id, source_id, cause, status_class, minute, n, first, last, refused, near,
                                          near_min, near_max)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -208,7 +219,8 @@ public final class FindingsDB {
                 near_min = CASE WHEN near_min IS NULL OR excluded.near_min < near_min THEN coalesce(excluded.near_min, near_min) ELSE near_min END,
                 near_max = CASE WHEN near_max IS NULL OR excluded.near_max > near_max THEN coalesce(excluded.near_max, near_max) ELSE near_max END
             """)
-        updateProgress = try connection.prepare("""
+        updateProgress = try connection.prepare(
+            """
             UPDATE sources SET bytes_scanned = ?2, lines_scanned = ?3, resume_offset = ?4, resume_line = ?5,
                                completed = ?6, last_run_id = ?7
             WHERE id = ?1
@@ -217,10 +229,13 @@ public final class FindingsDB {
 
     // MARK: - Runs and keys
 
-    public func beginRun(startedAt: Double, version: String, commandLine: String, verify: Bool, leeway: Double?) throws(SQLiteError) -> Int64 {
+    public func beginRun(startedAt: Double, version: String, commandLine: String, verify: Bool, leeway: Double?)
+        throws(SQLiteError) -> Int64
+    {
         // Runs that were killed never finished: say so.
         try connection.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
-        let s = try connection.prepare("""
+        let s = try connection.prepare(
+            """
             INSERT INTO runs (started_at, version, command_line, status, verify, leeway) VALUES (?1, ?2, ?3, 'running', ?4, ?5)
             """)
         s.bind(1, startedAt)
@@ -236,7 +251,8 @@ public final class FindingsDB {
 
     public func finishRun(_ id: Int64, status: String, finishedAt: Double, counts: RunCounts) throws(SQLiteError) {
         try ensureIndexes()
-        let s = try connection.prepare("""
+        let s = try connection.prepare(
+            """
             UPDATE runs SET finished_at = ?2, status = ?3, sources = ?4, sources_skipped = ?5, bytes = ?6, lines = ?7,
                             sightings = ?8, ok_rolled = ?9, failures = ?10, log_errors = ?11, input_errors = ?12,
                             tokens_new = (SELECT count(*) FROM tokens WHERE first_run_id = ?1)
@@ -260,7 +276,8 @@ public final class FindingsDB {
     public func recordKeys(_ keys: [KeyRecord], runID: Int64) throws(SQLiteError) {
         guard !keys.isEmpty else { return }
         try connection.transaction { () throws(SQLiteError) in
-            let s = try connection.prepare("""
+            let s = try connection.prepare(
+                """
                 INSERT INTO keys (thumbprint, kid, kty, alg, origin, retired, first_run_id, last_run_id)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
                 ON CONFLICT (thumbprint) DO UPDATE SET kid = excluded.kid, alg = excluded.alg, origin = excluded.origin,
@@ -285,8 +302,11 @@ public final class FindingsDB {
     /// existing one (deleting the rows of a line left open by the last run, so it is counted once).
     public func plan(_ id: SourceIdentity, runID: Int64) throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) {
         try connection.transaction { () throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) in
-            if id.isStdin { return (try newSource(id, runID: runID), .read(from: 0, line: 1, reason: "standard input")) }
-            let q = try connection.prepare("""
+            if id.isStdin {
+                return (try newSource(id, runID: runID), .read(from: 0, line: 1, reason: "standard input"))
+            }
+            let q = try connection.prepare(
+                """
                 SELECT id, size, inode, head_hash, head_len, compressed, bytes_scanned, resume_offset, resume_line, completed
                 FROM sources WHERE path = ?1 AND replaced_by IS NULL ORDER BY id DESC LIMIT 1
                 """)
@@ -325,7 +345,8 @@ public final class FindingsDB {
             }
             // Grown, or left unfinished by an interrupted run: continue from the last open line.
             try deleteRows(source: sourceID, from: resumeOffset)
-            let u = try connection.prepare("""
+            let u = try connection.prepare(
+                """
                 UPDATE sources SET size = ?2, mtime = ?3, bytes_scanned = ?4, completed = 0, last_run_id = ?5,
                                    head_hash = ?6, head_len = ?7 WHERE id = ?1
                 """)
@@ -343,7 +364,8 @@ public final class FindingsDB {
     }
 
     private func newSource(_ id: SourceIdentity, runID: Int64) throws(SQLiteError) -> Int64 {
-        let s = try connection.prepare("""
+        let s = try connection.prepare(
+            """
             INSERT INTO sources (path, size, mtime, inode, head_hash, head_len, compressed, first_run_id, last_run_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
             """)
@@ -364,7 +386,8 @@ public final class FindingsDB {
     private func deleteRows(source: Int64, from offset: UInt64) throws(SQLiteError) {
         knownTokens.removeAll()
         let o = Int64(clamping: offset)
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TEMP TABLE IF NOT EXISTS affected_tokens (id INTEGER PRIMARY KEY);
             DELETE FROM affected_tokens;
             INSERT OR IGNORE INTO affected_tokens
@@ -392,7 +415,9 @@ public final class FindingsDB {
 
     /// Binds one sighting to parameters `base + 1 … base + 13`.
     @inline(__always)
-    private func bindSighting(_ s: Statement, base: Int32, _ row: SightingRow, tokenID: Int64, source: Int64, runID: Int64) {
+    private func bindSighting(
+        _ s: Statement, base: Int32, _ row: SightingRow, tokenID: Int64, source: Int64, runID: Int64
+    ) {
         s.bind(base + 1, tokenID)
         s.bind(base + 2, source)
         s.bind(base + 3, Int64(clamping: row.line))
@@ -476,7 +501,8 @@ public final class FindingsDB {
             let group = insertSightings!
             while rows.count - k >= Self.sightingGroup {
                 for r in 0..<Self.sightingGroup {
-                    bindSighting(group, base: Int32(r * 13), rows[k + r], tokenID: ids[rows[k + r].token],
+                    bindSighting(
+                        group, base: Int32(r * 13), rows[k + r], tokenID: ids[rows[k + r].token],
                         source: batch.sourceID, runID: runID)
                 }
                 try group.run()

@@ -31,7 +31,8 @@ public struct TokenUpsert: Sendable {
     public var lastSeen: Double?
 
     public init(
-        fingerprint: String, kind: String, alg: String? = nil, enc: String? = nil, kid: String? = nil, typ: String? = nil,
+        fingerprint: String, kind: String, alg: String? = nil, enc: String? = nil, kid: String? = nil,
+        typ: String? = nil,
         iss: String? = nil, aud: String? = nil, subHash: String? = nil, sub: String? = nil, iat: Double? = nil,
         nbf: Double? = nil, exp: Double? = nil, signature: String, key: String? = nil, flags: String = "", length: Int
     ) {

@@ -17,15 +17,16 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     public var primary: Int32 { code & 0xFF }
 
     public var description: String {
-        let hint: String = switch primary {
-        case SQLITE_FULL: " (the disk is full)"
-        case SQLITE_READONLY: " (the database or its directory is read-only)"
-        case SQLITE_CORRUPT, SQLITE_NOTADB: " (the file is not a jwtsift database, or it is corrupt)"
-        case SQLITE_CANTOPEN: " (cannot open the file)"
-        case SQLITE_BUSY, SQLITE_LOCKED: " (another process holds the database)"
-        case SQLITE_IOERR: " (I/O error)"
-        default: ""
-        }
+        let hint: String =
+            switch primary {
+            case SQLITE_FULL: " (the disk is full)"
+            case SQLITE_READONLY: " (the database or its directory is read-only)"
+            case SQLITE_CORRUPT, SQLITE_NOTADB: " (the file is not a jwtsift database, or it is corrupt)"
+            case SQLITE_CANTOPEN: " (cannot open the file)"
+            case SQLITE_BUSY, SQLITE_LOCKED: " (another process holds the database)"
+            case SQLITE_IOERR: " (I/O error)"
+            default: ""
+            }
         return "\(context): \(message)\(hint)"
     }
 }
@@ -73,7 +74,8 @@ public final class Connection {
         guard rc == SQLITE_OK else {
             let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_free(message)
-            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: text, context: "running \(sql.prefix(60))")
+            throw SQLiteError(
+                code: sqlite3_extended_errcode(handle), message: text, context: "running \(sql.prefix(60))")
         }
     }
 
@@ -156,7 +158,8 @@ public final class Statement {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
-        let e = connection.error(sqlite3_extended_errcode(connection.handle), "executing \(String(cString: sqlite3_sql(handle)).prefix(60))")
+        let e = connection.error(
+            sqlite3_extended_errcode(connection.handle), "executing \(String(cString: sqlite3_sql(handle)).prefix(60))")
         sqlite3_reset(handle)
         throw e
     }

@@ -1,5 +1,4 @@
 import COpenSSL
-
 import SiftCore
 
 /// SHA-2 digests through OpenSSL (which uses the CPU's SHA extensions where present).

@@ -22,7 +22,9 @@ public final class PrivateKey: @unchecked Sendable {
         case .ec: name = "EC"
         case .edwards(let c): name = c == .ed25519 ? "ED25519" : "ED448"
         }
-        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, name, nil) else { throw CryptoError(openSSLReason("no \(name)")) }
+        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, name, nil) else {
+            throw CryptoError(openSSLReason("no \(name)"))
+        }
         defer { EVP_PKEY_CTX_free(ctx) }
         var ok = EVP_PKEY_keygen_init(ctx) == 1
         switch shape {
@@ -31,7 +33,9 @@ public final class PrivateKey: @unchecked Sendable {
         case .edwards: break
         }
         var pkey: OpaquePointer? = nil
-        guard ok, EVP_PKEY_generate(ctx, &pkey) == 1, let pkey else { throw CryptoError(openSSLReason("keygen failed")) }
+        guard ok, EVP_PKEY_generate(ctx, &pkey) == 1, let pkey else {
+            throw CryptoError(openSSLReason("keygen failed"))
+        }
         return PrivateKey(pkey, shape: shape)
     }
 
@@ -55,16 +59,22 @@ public final class PrivateKey: @unchecked Sendable {
         case .eddsa: digest = nil
         case .hmac: throw CryptoError("HMAC is signed with HMACSecret.mac")
         }
-        guard EVP_DigestSignInit(md, &pctx, digest, nil, pkey) == 1 else { throw CryptoError(openSSLReason("sign init")) }
+        guard EVP_DigestSignInit(md, &pctx, digest, nil, pkey) == 1 else {
+            throw CryptoError(openSSLReason("sign init"))
+        }
         if case .rsaPSS = scheme {
             guard EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1,
                 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1
             else { throw CryptoError(openSSLReason("PSS setup")) }
         }
         var len = 0
-        guard EVP_DigestSign(md, nil, &len, message, message.count) == 1 else { throw CryptoError(openSSLReason("sign")) }
+        guard EVP_DigestSign(md, nil, &len, message, message.count) == 1 else {
+            throw CryptoError(openSSLReason("sign"))
+        }
         var sig = [UInt8](repeating: 0, count: len)
-        guard EVP_DigestSign(md, &sig, &len, message, message.count) == 1 else { throw CryptoError(openSSLReason("sign")) }
+        guard EVP_DigestSign(md, &sig, &len, message, message.count) == 1 else {
+            throw CryptoError(openSSLReason("sign"))
+        }
         sig.removeLast(sig.count - len)
         if case .ecdsa(_, let curve) = scheme {
             guard let raw = ECDSASignature.raw(fromDER: sig, size: curve.coordinateSize) else {

@@ -134,7 +134,10 @@ public final class PublicKey: @unchecked Sendable {
         guard x.count == curve.publicKeySize else {
             throw CryptoError("\(curve.rawValue) public key must be \(curve.publicKeySize) bytes, got \(x.count)")
         }
-        guard let pkey = x.withUnsafeBufferPointer({ EVP_PKEY_new_raw_public_key(curve.nid, nil, $0.baseAddress, $0.count) })
+        guard
+            let pkey = x.withUnsafeBufferPointer({
+                EVP_PKEY_new_raw_public_key(curve.nid, nil, $0.baseAddress, $0.count)
+            })
         else { throw CryptoError(openSSLReason("\(curve.rawValue) public key rejected")) }
         return PublicKey(taking: pkey, shape: .edwards(curve))
     }
@@ -154,7 +157,9 @@ public final class PublicKey: @unchecked Sendable {
     /// An `RSA PUBLIC KEY` (PKCS#1 RSAPublicKey) in DER.
     public static func pkcs1(der: [UInt8]) throws(CryptoError) -> PublicKey {
         var pkey: OpaquePointer? = nil
-        guard let dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", "type-specific", "RSA", COpenSSL_EVP_PKEY_PUBLIC_KEY(), nil, nil)
+        guard
+            let dctx = OSSL_DECODER_CTX_new_for_pkey(
+                &pkey, "DER", "type-specific", "RSA", COpenSSL_EVP_PKEY_PUBLIC_KEY(), nil, nil)
         else { throw CryptoError(openSSLReason("no PKCS#1 decoder")) }
         defer { OSSL_DECODER_CTX_free(dctx) }
         let ok = der.withUnsafeBufferPointer { buf -> Bool in
@@ -174,7 +179,9 @@ public final class PublicKey: @unchecked Sendable {
         }
         guard let cert else { throw CryptoError(openSSLReason("not a DER X.509 certificate")) }
         defer { X509_free(cert) }
-        guard let pkey = X509_get_pubkey(cert) else { throw CryptoError(openSSLReason("certificate has no usable public key")) }
+        guard let pkey = X509_get_pubkey(cert) else {
+            throw CryptoError(openSSLReason("certificate has no usable public key"))
+        }
         return try adopt(pkey)
     }
 
@@ -189,7 +196,8 @@ public final class PublicKey: @unchecked Sendable {
             var name = [CChar](repeating: 0, count: 64)
             var len = 0
             guard EVP_PKEY_get_utf8_string_param(pkey, "group", &name, name.count, &len) == 1,
-                let curve = Curve(groupName: String(decoding: name.prefix(len).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                let curve = Curve(
+                    groupName: String(decoding: name.prefix(len).map { UInt8(bitPattern: $0) }, as: UTF8.self))
             else {
                 EVP_PKEY_free(pkey)
                 ERR_clear_error()
@@ -213,7 +221,8 @@ public final class PublicKey: @unchecked Sendable {
         case .rsa:
             return .rsa(n: bigNumParam("n"), e: bigNumParam("e"))
         case .ec(let curve):
-            return .ec(curve, x: bigNumParam("qx", pad: curve.coordinateSize), y: bigNumParam("qy", pad: curve.coordinateSize))
+            return .ec(
+                curve, x: bigNumParam("qx", pad: curve.coordinateSize), y: bigNumParam("qy", pad: curve.coordinateSize))
         case .edwards(let curve):
             var out = [UInt8](repeating: 0, count: 64)
             var len = out.count
@@ -264,8 +273,12 @@ public final class PublicKey: @unchecked Sendable {
         return ok
     }
 
-    private static func fromData(type: String, params: UnsafeMutablePointer<OSSL_PARAM>) throws(CryptoError) -> OpaquePointer {
-        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, type, nil) else { throw CryptoError(openSSLReason("no \(type) support")) }
+    private static func fromData(type: String, params: UnsafeMutablePointer<OSSL_PARAM>) throws(CryptoError)
+        -> OpaquePointer
+    {
+        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, type, nil) else {
+            throw CryptoError(openSSLReason("no \(type) support"))
+        }
         defer { EVP_PKEY_CTX_free(ctx) }
         var pkey: OpaquePointer? = nil
         guard EVP_PKEY_fromdata_init(ctx) == 1,
@@ -284,7 +297,9 @@ struct ParamBuilder: ~Copyable {
 
     private init(_ bld: OpaquePointer) { self.bld = bld }
 
-    static func build(_ body: (inout ParamBuilder) throws(CryptoError) -> Void) throws(CryptoError) -> UnsafeMutablePointer<OSSL_PARAM> {
+    static func build(_ body: (inout ParamBuilder) throws(CryptoError) -> Void) throws(CryptoError)
+        -> UnsafeMutablePointer<OSSL_PARAM>
+    {
         guard let raw = OSSL_PARAM_BLD_new() else { throw CryptoError("out of memory") }
         var b = ParamBuilder(raw)
         try body(&b)
@@ -303,7 +318,8 @@ struct ParamBuilder: ~Copyable {
 
     mutating func pushString(_ name: StaticString, _ value: String) throws(CryptoError) {
         let copy = copyBytes(Array(value.utf8) + [0])
-        guard OSSL_PARAM_BLD_push_utf8_string(
+        guard
+            OSSL_PARAM_BLD_push_utf8_string(
                 bld, name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 },
                 copy.baseAddress!.assumingMemoryBound(to: CChar.self), value.utf8.count) == 1
         else { throw CryptoError(openSSLReason("bad string")) }
@@ -311,8 +327,10 @@ struct ParamBuilder: ~Copyable {
 
     mutating func pushOctets(_ name: StaticString, _ bytes: [UInt8]) throws(CryptoError) {
         let copy = copyBytes(bytes)
-        guard OSSL_PARAM_BLD_push_octet_string(
-                bld, name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }, copy.baseAddress, bytes.count) == 1
+        guard
+            OSSL_PARAM_BLD_push_octet_string(
+                bld, name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }, copy.baseAddress, bytes.count
+            ) == 1
         else { throw CryptoError(openSSLReason("bad octets")) }
     }
 

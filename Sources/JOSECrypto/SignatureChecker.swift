@@ -35,7 +35,9 @@ public final class HMACSecret: @unchecked Sendable, CustomStringConvertible {
     /// Whether the secret equals `candidate` (constant time in the secret's length).
     public func equals(_ candidate: [UInt8]) -> Bool {
         guard candidate.count == bytes.count else { return false }
-        return bytes.withUnsafeBytes { a in candidate.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0 } }
+        return bytes.withUnsafeBytes { a in
+            candidate.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0 }
+        }
     }
 
     /// One-shot HMAC of `message` (tests, signing, weak-secret checks; the hot path uses ``SignatureChecker``).
@@ -47,8 +49,9 @@ public final class HMACSecret: @unchecked Sendable, CustomStringConvertible {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var len: UInt32 = 0
         key.withUnsafeBytes { k in
-            _ = HMAC(hash.evp, k.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(k.count),
-                     message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count, &out, &len)
+            _ = HMAC(
+                hash.evp, k.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(k.count),
+                message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count, &out, &len)
         }
         return Array(out.prefix(Int(len)))
     }

@@ -84,7 +84,10 @@ public struct ByteCursor {
     /// Consumes `expected` if the next byte equals it.
     @inline(__always)
     public mutating func eat(_ expected: UInt8) -> Bool {
-        if peek() == expected { index += 1; return true }
+        if peek() == expected {
+            index += 1
+            return true
+        }
         return false
     }
 

@@ -1,9 +1,10 @@
+import SiftCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SiftCore
 
 /// A token seen on a log line.
 public struct TokenSighting: Sendable, Equatable {

@@ -248,20 +248,39 @@ public struct PhraseMatcher: Sendable {
         var total = 0.0
         var sign = 1.0
         var any = false
-        if i < b.count, b[i] == UInt8(ascii: "-") { sign = -1; i += 1 }
+        if i < b.count, b[i] == UInt8(ascii: "-") {
+            sign = -1
+            i += 1
+        }
         while i < b.count {
             guard let (value, end) = TimestampParser.number(b, i) else { break }
             i = end
             var unit = 0.0
             var c = ByteCursor(b, index: i)
-            if c.matches("ms") { unit = 1e-3; i += 2 }
-            else if c.matches("\u{00B5}s") { unit = 1e-6; i += 3 }
-            else if c.matches("us") { unit = 1e-6; i += 2 }
-            else if c.matches("ns") { unit = 1e-9; i += 2 }
-            else if c.eat(UInt8(ascii: "h")) { unit = 3600; i += 1 }
-            else if c.eat(UInt8(ascii: "m")) { unit = 60; i += 1 }
-            else if c.eat(UInt8(ascii: "s")) { unit = 1; i += 1 }
-            else { break }
+            if c.matches("ms") {
+                unit = 1e-3
+                i += 2
+            } else if c.matches("\u{00B5}s") {
+                unit = 1e-6
+                i += 3
+            } else if c.matches("us") {
+                unit = 1e-6
+                i += 2
+            } else if c.matches("ns") {
+                unit = 1e-9
+                i += 2
+            } else if c.eat(UInt8(ascii: "h")) {
+                unit = 3600
+                i += 1
+            } else if c.eat(UInt8(ascii: "m")) {
+                unit = 60
+                i += 1
+            } else if c.eat(UInt8(ascii: "s")) {
+                unit = 1
+                i += 1
+            } else {
+                break
+            }
             total += value * unit
             any = true
         }

@@ -63,7 +63,10 @@ public struct ErrorDetails: Sendable, Equatable {
     public var deltaSeconds: Double?
     public var skewSeconds: Double?
 
-    public init(exp: Double? = nil, nbf: Double? = nil, now: Double? = nil, deltaSeconds: Double? = nil, skewSeconds: Double? = nil) {
+    public init(
+        exp: Double? = nil, nbf: Double? = nil, now: Double? = nil, deltaSeconds: Double? = nil,
+        skewSeconds: Double? = nil
+    ) {
         self.exp = exp
         self.nbf = nbf
         self.now = now
@@ -111,7 +114,8 @@ public enum PhraseTable {
     /// Messages that name two causes (keyed by the rule's first fragment); the rule's own cause is the likelier.
     static let ambiguous: [String: Cause] = [
         "Signed JWT rejected: Another algorithm expected, or no matching key(s) found": .alg_mismatch,
-        "An error occurred while attempting to decode the Jwt: Signed JWT rejected: Another algorithm expected, or no matching key(s) found": .alg_mismatch,
+        "An error occurred while attempting to decode the Jwt: Signed JWT rejected: Another algorithm expected, or no matching key(s) found":
+            .alg_mismatch,
         "Jwks doesn't have key to match kid or alg from Jwt": .alg_mismatch,
         "Token is not active": .not_yet_valid,
         "failed to verify signature: failed to verify id token signature": .key_unknown,
@@ -150,7 +154,9 @@ public enum PhraseTable {
         rules.append(
             PhraseRule(
                 row: "idx-keys-0b", emitter: "Microsoft.IdentityModel",
-                fragments: ["Number of keys in TokenValidationParameters: '0'", "Number of keys in Configuration: '0'"],
+                fragments: [
+                    "Number of keys in TokenValidationParameters: '0'", "Number of keys in Configuration: '0'",
+                ],
                 cause: .key_fetch_failed, priority: 1))
         return rules
     }()

@@ -11,152 +11,345 @@ extension PhraseTable {
         PhraseRule(row: "3", emitter: "jsonwebtoken", fragments: ["jwt malformed"], cause: .malformed),
         PhraseRule(row: "4", emitter: "jsonwebtoken", fragments: ["invalid token"], cause: .malformed),
         PhraseRule(row: "5", emitter: "jsonwebtoken", fragments: ["jwt signature is required"], cause: .alg_none),
-        PhraseRule(row: "6", emitter: "jsonwebtoken", fragments: ["please specify \"none\" in \"algorithms\" to verify unsigned tokens"], cause: .alg_none),
+        PhraseRule(
+            row: "6", emitter: "jsonwebtoken",
+            fragments: ["please specify \"none\" in \"algorithms\" to verify unsigned tokens"], cause: .alg_none),
         PhraseRule(row: "7", emitter: "jsonwebtoken", fragments: ["invalid algorithm"], cause: .alg_mismatch),
-        PhraseRule(row: "8", emitter: "jsonwebtoken", fragments: ["secretOrPublicKey must be a symmetric key when using "], cause: .alg_mismatch),
-        PhraseRule(row: "9", emitter: "jsonwebtoken", fragments: ["secretOrPublicKey must be an asymmetric key when using "], cause: .alg_mismatch),
-        PhraseRule(row: "10", emitter: "jsonwebtoken", fragments: ["\"alg\" parameter for \"", "\" key type must be one of: "], cause: .alg_mismatch),
-        PhraseRule(row: "11", emitter: "jsonwebtoken", fragments: ["\"alg\" parameter \"", "\" requires curve \""], cause: .alg_mismatch),
+        PhraseRule(
+            row: "8", emitter: "jsonwebtoken", fragments: ["secretOrPublicKey must be a symmetric key when using "],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "9", emitter: "jsonwebtoken", fragments: ["secretOrPublicKey must be an asymmetric key when using "],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "10", emitter: "jsonwebtoken",
+            fragments: ["\"alg\" parameter for \"", "\" key type must be one of: "], cause: .alg_mismatch),
+        PhraseRule(
+            row: "11", emitter: "jsonwebtoken", fragments: ["\"alg\" parameter \"", "\" requires curve \""],
+            cause: .alg_mismatch),
         PhraseRule(row: "12", emitter: "jsonwebtoken", fragments: ["invalid signature"], cause: .signature_invalid),
         PhraseRule(row: "13", emitter: "jsonwebtoken", fragments: ["invalid nbf value"], cause: .claims_invalid),
         PhraseRule(row: "13", emitter: "jsonwebtoken", fragments: ["invalid exp value"], cause: .claims_invalid),
         PhraseRule(row: "14", emitter: "jsonwebtoken", fragments: ["jwt not active"], cause: .not_yet_valid),
         PhraseRule(row: "15", emitter: "jsonwebtoken", fragments: ["jwt expired"], cause: .expired),
-        PhraseRule(row: "16", emitter: "jsonwebtoken", fragments: ["jwt audience invalid. expected: "], cause: .audience_rejected),
-        PhraseRule(row: "17", emitter: "jsonwebtoken", fragments: ["jwt issuer invalid. expected: "], cause: .issuer_rejected),
-        PhraseRule(row: "18", emitter: "jsonwebtoken", fragments: ["jwt subject invalid. expected: "], cause: .claims_invalid),
-        PhraseRule(row: "18", emitter: "jsonwebtoken", fragments: ["jwt jwtid invalid. expected: "], cause: .claims_invalid),
-        PhraseRule(row: "18", emitter: "jsonwebtoken", fragments: ["jwt nonce invalid. expected: "], cause: .claims_invalid),
-        PhraseRule(row: "19", emitter: "jsonwebtoken", fragments: ["iat required when maxAge is specified"], cause: .claims_invalid),
+        PhraseRule(
+            row: "16", emitter: "jsonwebtoken", fragments: ["jwt audience invalid. expected: "],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "17", emitter: "jsonwebtoken", fragments: ["jwt issuer invalid. expected: "], cause: .issuer_rejected),
+        PhraseRule(
+            row: "18", emitter: "jsonwebtoken", fragments: ["jwt subject invalid. expected: "], cause: .claims_invalid),
+        PhraseRule(
+            row: "18", emitter: "jsonwebtoken", fragments: ["jwt jwtid invalid. expected: "], cause: .claims_invalid),
+        PhraseRule(
+            row: "18", emitter: "jsonwebtoken", fragments: ["jwt nonce invalid. expected: "], cause: .claims_invalid),
+        PhraseRule(
+            row: "19", emitter: "jsonwebtoken", fragments: ["iat required when maxAge is specified"],
+            cause: .claims_invalid),
         PhraseRule(row: "20", emitter: "jsonwebtoken", fragments: ["maxAge exceeded"], cause: .expired),
-        PhraseRule(row: "21", emitter: "jsonwebtoken", fragments: ["error in secret or public key callback: "], cause: .key_unknown),
-        PhraseRule(row: "22", emitter: "jsonwebtoken", fragments: ["secret or public key must be provided"], cause: .other),
-        PhraseRule(row: "23", emitter: "jwks-rsa", fragments: ["Unable to find a signing key that matches '"], cause: .key_unknown),
-        PhraseRule(row: "24", emitter: "jwks-rsa", fragments: ["No KID specified and JWKS endpoint returned more than 1 key"], cause: .key_unknown),
-        PhraseRule(row: "25", emitter: "jwks-rsa", fragments: ["The JWKS endpoint did not contain any signing keys"], cause: .key_fetch_failed),
-        PhraseRule(row: "25", emitter: "jwks-rsa", fragments: ["The JWKS endpoint did not contain any keys"], cause: .key_fetch_failed),
-        PhraseRule(row: "26", emitter: "jwks-rsa", fragments: ["Too many requests to the JWKS endpoint"], cause: .other),
-        PhraseRule(row: "27", emitter: "express-jwt", fragments: ["No authorization token was found"], cause: .missing_token),
+        PhraseRule(
+            row: "21", emitter: "jsonwebtoken", fragments: ["error in secret or public key callback: "],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "22", emitter: "jsonwebtoken", fragments: ["secret or public key must be provided"], cause: .other),
+        PhraseRule(
+            row: "23", emitter: "jwks-rsa", fragments: ["Unable to find a signing key that matches '"],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "24", emitter: "jwks-rsa", fragments: ["No KID specified and JWKS endpoint returned more than 1 key"],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "25", emitter: "jwks-rsa", fragments: ["The JWKS endpoint did not contain any signing keys"],
+            cause: .key_fetch_failed),
+        PhraseRule(
+            row: "25", emitter: "jwks-rsa", fragments: ["The JWKS endpoint did not contain any keys"],
+            cause: .key_fetch_failed),
+        PhraseRule(
+            row: "26", emitter: "jwks-rsa", fragments: ["Too many requests to the JWKS endpoint"], cause: .other),
+        PhraseRule(
+            row: "27", emitter: "express-jwt", fragments: ["No authorization token was found"], cause: .missing_token),
         PhraseRule(row: "27", emitter: "express-jwt", fragments: ["credentials_required"], cause: .missing_token),
-        PhraseRule(row: "28", emitter: "express-jwt", fragments: ["Format is Authorization: Bearer [token]"], cause: .malformed),
+        PhraseRule(
+            row: "28", emitter: "express-jwt", fragments: ["Format is Authorization: Bearer [token]"], cause: .malformed
+        ),
         PhraseRule(row: "28", emitter: "express-jwt", fragments: ["credentials_bad_scheme"], cause: .malformed),
         PhraseRule(row: "28", emitter: "express-jwt", fragments: ["credentials_bad_format"], cause: .malformed),
         PhraseRule(row: "30", emitter: "express-jwt", fragments: ["The token has been revoked."], cause: .other),
         PhraseRule(row: "30", emitter: "express-jwt", fragments: ["revoked_token"], cause: .other),
-        PhraseRule(row: "31", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["Unexpected '", "' value"], cause: .issuer_rejected),
-        PhraseRule(row: "33", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["Token header missing or invalid \"alg\" claim"], cause: .malformed),
-        PhraseRule(row: "34", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["Unsupported algorithm \"", "\" for JWKS-based verification. Supported: "], cause: .alg_mismatch),
-        PhraseRule(row: "35", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["Token issuer is not allowed"], cause: .issuer_rejected),
-        PhraseRule(row: "35", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["Token missing required 'iss' claim"], cause: .claims_invalid),
-        PhraseRule(row: "35", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["No issuers configured for token validation"], cause: .other),
-        PhraseRule(row: "35a", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["Missing '", "' claim"], cause: .claims_invalid),
+        PhraseRule(
+            row: "31", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["Unexpected '", "' value"],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "33", emitter: "express-oauth2-jwt-bearer / access-token-jwt",
+            fragments: ["Token header missing or invalid \"alg\" claim"], cause: .malformed),
+        PhraseRule(
+            row: "34", emitter: "express-oauth2-jwt-bearer / access-token-jwt",
+            fragments: ["Unsupported algorithm \"", "\" for JWKS-based verification. Supported: "], cause: .alg_mismatch
+        ),
+        PhraseRule(
+            row: "35", emitter: "express-oauth2-jwt-bearer / access-token-jwt",
+            fragments: ["Token issuer is not allowed"], cause: .issuer_rejected),
+        PhraseRule(
+            row: "35", emitter: "express-oauth2-jwt-bearer / access-token-jwt",
+            fragments: ["Token missing required 'iss' claim"], cause: .claims_invalid),
+        PhraseRule(
+            row: "35", emitter: "express-oauth2-jwt-bearer / access-token-jwt",
+            fragments: ["No issuers configured for token validation"], cause: .other),
+        PhraseRule(
+            row: "35a", emitter: "express-oauth2-jwt-bearer / access-token-jwt", fragments: ["Missing '", "' claim"],
+            cause: .claims_invalid),
         PhraseRule(row: "36", emitter: "jose", fragments: ["\"exp\" claim timestamp check failed"], cause: .expired),
-        PhraseRule(row: "37", emitter: "jose", fragments: ["\"nbf\" claim timestamp check failed"], cause: .not_yet_valid),
-        PhraseRule(row: "38", emitter: "jose", fragments: ["\"iat\" claim timestamp check failed (too far in the past)"], cause: .expired),
-        PhraseRule(row: "39", emitter: "jose", fragments: ["\"iat\" claim timestamp check failed (it should be in the past)"], cause: .issued_in_future),
+        PhraseRule(
+            row: "37", emitter: "jose", fragments: ["\"nbf\" claim timestamp check failed"], cause: .not_yet_valid),
+        PhraseRule(
+            row: "38", emitter: "jose", fragments: ["\"iat\" claim timestamp check failed (too far in the past)"],
+            cause: .expired),
+        PhraseRule(
+            row: "39", emitter: "jose", fragments: ["\"iat\" claim timestamp check failed (it should be in the past)"],
+            cause: .issued_in_future),
         PhraseRule(row: "40", emitter: "jose", fragments: ["unexpected \"iss\" claim value"], cause: .issuer_rejected),
-        PhraseRule(row: "41", emitter: "jose", fragments: ["unexpected \"aud\" claim value"], cause: .audience_rejected),
+        PhraseRule(
+            row: "41", emitter: "jose", fragments: ["unexpected \"aud\" claim value"], cause: .audience_rejected),
         PhraseRule(row: "42", emitter: "jose", fragments: ["unexpected \"sub\" claim value"], cause: .claims_invalid),
-        PhraseRule(row: "42", emitter: "jose", fragments: ["unexpected \"typ\" JWT header value"], cause: .claims_invalid),
+        PhraseRule(
+            row: "42", emitter: "jose", fragments: ["unexpected \"typ\" JWT header value"], cause: .claims_invalid),
         PhraseRule(row: "43", emitter: "jose", fragments: ["missing required \"", "\" claim"], cause: .claims_invalid),
         PhraseRule(row: "44", emitter: "jose", fragments: ["\"", "\" claim must be a number"], cause: .claims_invalid),
         PhraseRule(row: "45", emitter: "jose", fragments: ["signature verification failed"], cause: .signature_invalid),
-        PhraseRule(row: "46", emitter: "jose", fragments: ["no applicable key found in the JSON Web Key Set"], cause: .key_unknown),
-        PhraseRule(row: "47", emitter: "jose", fragments: ["multiple matching keys found in the JSON Web Key Set"], cause: .key_unknown),
-        PhraseRule(row: "48", emitter: "jose", fragments: ["\"alg\" (Algorithm) Header Parameter value not allowed"], cause: .alg_mismatch),
-        PhraseRule(row: "49", emitter: "jose", fragments: ["alg ", " is not supported either by JOSE or your javascript runtime"], cause: .alg_unsupported),
+        PhraseRule(
+            row: "46", emitter: "jose", fragments: ["no applicable key found in the JSON Web Key Set"],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "47", emitter: "jose", fragments: ["multiple matching keys found in the JSON Web Key Set"],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "48", emitter: "jose", fragments: ["\"alg\" (Algorithm) Header Parameter value not allowed"],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "49", emitter: "jose",
+            fragments: ["alg ", " is not supported either by JOSE or your javascript runtime"], cause: .alg_unsupported),
         PhraseRule(row: "50", emitter: "jose", fragments: ["Invalid Compact JWS"], cause: .malformed),
         PhraseRule(row: "51", emitter: "jose", fragments: ["JWS Protected Header is invalid"], cause: .truncated),
-        PhraseRule(row: "51", emitter: "jose", fragments: ["JWS \"alg\" (Algorithm) Header Parameter missing or invalid"], cause: .malformed),
-        PhraseRule(row: "52", emitter: "jose", fragments: ["JWT Claims Set must be a top-level JSON object"], cause: .truncated),
-        PhraseRule(row: "53", emitter: "jose", fragments: ["Only JWTs using Compact JWS serialization can be decoded"], cause: .encrypted),
+        PhraseRule(
+            row: "51", emitter: "jose", fragments: ["JWS \"alg\" (Algorithm) Header Parameter missing or invalid"],
+            cause: .malformed),
+        PhraseRule(
+            row: "52", emitter: "jose", fragments: ["JWT Claims Set must be a top-level JSON object"], cause: .truncated
+        ),
+        PhraseRule(
+            row: "53", emitter: "jose", fragments: ["Only JWTs using Compact JWS serialization can be decoded"],
+            cause: .encrypted),
         PhraseRule(row: "53", emitter: "jose", fragments: ["Invalid JWT"], cause: .malformed),
-        PhraseRule(row: "53", emitter: "jose", fragments: ["Failed to base64url decode the payload"], cause: .truncated),
-        PhraseRule(row: "53", emitter: "jose", fragments: ["Failed to parse the decoded payload as JSON"], cause: .truncated),
+        PhraseRule(
+            row: "53", emitter: "jose", fragments: ["Failed to base64url decode the payload"], cause: .truncated),
+        PhraseRule(
+            row: "53", emitter: "jose", fragments: ["Failed to parse the decoded payload as JSON"], cause: .truncated),
         PhraseRule(row: "54", emitter: "jose", fragments: ["request timed out"], cause: .key_fetch_failed),
-        PhraseRule(row: "54", emitter: "jose", fragments: ["Expected 200 OK from the JSON Web Key Set HTTP response"], cause: .key_fetch_failed),
-        PhraseRule(row: "54", emitter: "jose", fragments: ["Failed to parse the JSON Web Key Set HTTP response as JSON"], cause: .key_fetch_failed),
+        PhraseRule(
+            row: "54", emitter: "jose", fragments: ["Expected 200 OK from the JSON Web Key Set HTTP response"],
+            cause: .key_fetch_failed),
+        PhraseRule(
+            row: "54", emitter: "jose", fragments: ["Failed to parse the JSON Web Key Set HTTP response as JSON"],
+            cause: .key_fetch_failed),
         PhraseRule(row: "55", emitter: "jose", fragments: ["decryption operation failed"], cause: .encrypted),
         PhraseRule(row: "55", emitter: "jose", fragments: ["Invalid Compact JWE"], cause: .encrypted),
         PhraseRule(row: "55", emitter: "jose", fragments: ["JWE Protected Header is invalid"], cause: .encrypted),
-        PhraseRule(row: "56", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token is expired"], cause: .expired),
-        PhraseRule(row: "57", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token is expired by "], cause: .expired, captures: [.goDuration]),
-        PhraseRule(row: "58", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token is not valid yet"], cause: .not_yet_valid),
-        PhraseRule(row: "59", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token used before issued"], cause: .issued_in_future),
-        PhraseRule(row: "60", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token has invalid audience"], cause: .audience_rejected),
-        PhraseRule(row: "61", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token has invalid issuer"], cause: .issuer_rejected),
-        PhraseRule(row: "61", emitter: "golang-jwt v5", fragments: [" token has invalid subject"], cause: .claims_invalid),
-        PhraseRule(row: "62", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token is missing required claim: ", " claim is required"], cause: .claims_invalid),
-        PhraseRule(row: "63", emitter: "golang-jwt v5", fragments: ["token signature is invalid: signature is invalid"], cause: .signature_invalid),
-        PhraseRule(row: "64", emitter: "golang-jwt v5", fragments: ["token signature is invalid: crypto/rsa: verification error"], cause: .signature_invalid),
-        PhraseRule(row: "64", emitter: "golang-jwt v5", fragments: [" crypto/ecdsa: verification error"], cause: .signature_invalid),
-        PhraseRule(row: "64", emitter: "golang-jwt v5", fragments: [" ed25519: verification error"], cause: .signature_invalid),
-        PhraseRule(row: "65", emitter: "golang-jwt v5", fragments: ["token signature is invalid: signing method ", " is invalid"], cause: .alg_mismatch),
-        PhraseRule(row: "66", emitter: "golang-jwt v5", fragments: ["token is malformed: token contains an invalid number of segments"], cause: .malformed),
-        PhraseRule(row: "67", emitter: "golang-jwt v5", fragments: ["token is malformed: could not base64 decode header"], cause: .truncated),
-        PhraseRule(row: "67", emitter: "golang-jwt v5", fragments: [" could not JSON decode header"], cause: .truncated),
-        PhraseRule(row: "67", emitter: "golang-jwt v5", fragments: [" could not base64 decode claim"], cause: .truncated),
+        PhraseRule(
+            row: "56", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token is expired"],
+            cause: .expired),
+        PhraseRule(
+            row: "57", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token is expired by "],
+            cause: .expired, captures: [.goDuration]),
+        PhraseRule(
+            row: "58", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token is not valid yet"],
+            cause: .not_yet_valid),
+        PhraseRule(
+            row: "59", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token used before issued"],
+            cause: .issued_in_future),
+        PhraseRule(
+            row: "60", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token has invalid audience"],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "61", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token has invalid issuer"],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "61", emitter: "golang-jwt v5", fragments: [" token has invalid subject"], cause: .claims_invalid),
+        PhraseRule(
+            row: "62", emitter: "golang-jwt v5",
+            fragments: ["token has invalid claims: token is missing required claim: ", " claim is required"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "63", emitter: "golang-jwt v5", fragments: ["token signature is invalid: signature is invalid"],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "64", emitter: "golang-jwt v5",
+            fragments: ["token signature is invalid: crypto/rsa: verification error"], cause: .signature_invalid),
+        PhraseRule(
+            row: "64", emitter: "golang-jwt v5", fragments: [" crypto/ecdsa: verification error"],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "64", emitter: "golang-jwt v5", fragments: [" ed25519: verification error"], cause: .signature_invalid),
+        PhraseRule(
+            row: "65", emitter: "golang-jwt v5",
+            fragments: ["token signature is invalid: signing method ", " is invalid"], cause: .alg_mismatch),
+        PhraseRule(
+            row: "66", emitter: "golang-jwt v5",
+            fragments: ["token is malformed: token contains an invalid number of segments"], cause: .malformed),
+        PhraseRule(
+            row: "67", emitter: "golang-jwt v5", fragments: ["token is malformed: could not base64 decode header"],
+            cause: .truncated),
+        PhraseRule(
+            row: "67", emitter: "golang-jwt v5", fragments: [" could not JSON decode header"], cause: .truncated),
+        PhraseRule(
+            row: "67", emitter: "golang-jwt v5", fragments: [" could not base64 decode claim"], cause: .truncated),
         PhraseRule(row: "67", emitter: "golang-jwt v5", fragments: [" could not JSON decode claim"], cause: .truncated),
-        PhraseRule(row: "67", emitter: "golang-jwt v5", fragments: [" could not base64 decode signature"], cause: .truncated),
-        PhraseRule(row: "68", emitter: "golang-jwt v5", fragments: ["token is unverifiable: 'none' signature type is not allowed"], cause: .alg_none),
-        PhraseRule(row: "69", emitter: "golang-jwt v5", fragments: ["token is unverifiable: signing method (alg) is unavailable"], cause: .alg_unsupported),
-        PhraseRule(row: "70", emitter: "golang-jwt v5", fragments: ["token is unverifiable: error while executing keyfunc: "], cause: .key_unknown),
-        PhraseRule(row: "71", emitter: "golang-jwt v5", fragments: ["key is of invalid type: RSA verify expects *rsa.PublicKey"], cause: .alg_mismatch),
-        PhraseRule(row: "71", emitter: "golang-jwt v5", fragments: ["HMAC verify expects []byte"], cause: .alg_mismatch),
-        PhraseRule(row: "72", emitter: "golang-jwt v5", fragments: ["could not read JWK from storage"], cause: .key_unknown),
+        PhraseRule(
+            row: "67", emitter: "golang-jwt v5", fragments: [" could not base64 decode signature"], cause: .truncated),
+        PhraseRule(
+            row: "68", emitter: "golang-jwt v5",
+            fragments: ["token is unverifiable: 'none' signature type is not allowed"], cause: .alg_none),
+        PhraseRule(
+            row: "69", emitter: "golang-jwt v5",
+            fragments: ["token is unverifiable: signing method (alg) is unavailable"], cause: .alg_unsupported),
+        PhraseRule(
+            row: "70", emitter: "golang-jwt v5", fragments: ["token is unverifiable: error while executing keyfunc: "],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "71", emitter: "golang-jwt v5",
+            fragments: ["key is of invalid type: RSA verify expects *rsa.PublicKey"], cause: .alg_mismatch),
+        PhraseRule(
+            row: "71", emitter: "golang-jwt v5", fragments: ["HMAC verify expects []byte"], cause: .alg_mismatch),
+        PhraseRule(
+            row: "72", emitter: "golang-jwt v5", fragments: ["could not read JWK from storage"], cause: .key_unknown),
         PhraseRule(row: "72", emitter: "golang-jwt v5", fragments: ["key not found"], cause: .key_unknown),
-        PhraseRule(row: "73", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["token is expired by "], cause: .expired, captures: [.goDuration]),
-        PhraseRule(row: "74", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["Token is expired"], cause: .expired),
-        PhraseRule(row: "75", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["Token used before issued"], cause: .issued_in_future),
-        PhraseRule(row: "75", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["Token is not valid yet"], cause: .not_yet_valid),
-        PhraseRule(row: "77", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["token contains an invalid number of segments"], cause: .malformed),
-        PhraseRule(row: "78", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["tokenstring should not contain 'bearer '"], cause: .malformed),
-        PhraseRule(row: "79", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["signature is invalid"], cause: .signature_invalid),
-        PhraseRule(row: "79", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["crypto/rsa: verification error"], cause: .signature_invalid),
-        PhraseRule(row: "80", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["signing method ", " is invalid"], cause: .alg_mismatch),
-        PhraseRule(row: "80", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["signing method (alg) is unavailable."], cause: .alg_unsupported),
-        PhraseRule(row: "81", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose/jwt: validation failed, token is expired (exp)"], cause: .expired),
-        PhraseRule(row: "82", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose/jwt: validation failed, token not valid yet (nbf)"], cause: .not_yet_valid),
-        PhraseRule(row: "83", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose/jwt: validation field, token issued in the future (iat)"], cause: .issued_in_future),
-        PhraseRule(row: "84", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose/jwt: validation failed, invalid issuer claim (iss)"], cause: .issuer_rejected),
-        PhraseRule(row: "85", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose/jwt: validation failed, invalid audience claim (aud)"], cause: .audience_rejected),
-        PhraseRule(row: "86", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose: error in cryptographic primitive"], cause: .signature_invalid),
-        PhraseRule(row: "87", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose: compact JWS format must have three parts"], cause: .malformed),
-        PhraseRule(row: "88", emitter: "go-jose v3/v4", fragments: ["unexpected signature algorithm \"", "\"; expected "], cause: .alg_mismatch),
-        PhraseRule(row: "89", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose: unknown/unsupported algorithm"], cause: .alg_unsupported),
-        PhraseRule(row: "90", emitter: "go-oidc", fragments: ["oidc: token is expired (Token Expiry: "], cause: .expired, captures: [.exp]),
-        PhraseRule(row: "91", emitter: "go-oidc", fragments: ["oidc: current time ", " before the nbf (not before) time: "], cause: .not_yet_valid, captures: [.now, .nbf]),
-        PhraseRule(row: "92", emitter: "go-oidc", fragments: ["oidc: id token issued by a different provider, expected \"", "\" got \""], cause: .issuer_rejected),
-        PhraseRule(row: "93", emitter: "go-oidc", fragments: ["oidc: expected audience \"", "\" got "], cause: .audience_rejected),
-        PhraseRule(row: "94", emitter: "go-oidc", fragments: ["failed to verify signature: failed to verify id token signature"], cause: .signature_invalid),
+        PhraseRule(
+            row: "73", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["token is expired by "],
+            cause: .expired, captures: [.goDuration]),
+        PhraseRule(
+            row: "74", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["Token is expired"], cause: .expired),
+        PhraseRule(
+            row: "75", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["Token used before issued"],
+            cause: .issued_in_future),
+        PhraseRule(
+            row: "75", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["Token is not valid yet"],
+            cause: .not_yet_valid),
+        PhraseRule(
+            row: "77", emitter: "golang-jwt v4 and dgrijalva/jwt-go",
+            fragments: ["token contains an invalid number of segments"], cause: .malformed),
+        PhraseRule(
+            row: "78", emitter: "golang-jwt v4 and dgrijalva/jwt-go",
+            fragments: ["tokenstring should not contain 'bearer '"], cause: .malformed),
+        PhraseRule(
+            row: "79", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["signature is invalid"],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "79", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["crypto/rsa: verification error"],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "80", emitter: "golang-jwt v4 and dgrijalva/jwt-go", fragments: ["signing method ", " is invalid"],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "80", emitter: "golang-jwt v4 and dgrijalva/jwt-go",
+            fragments: ["signing method (alg) is unavailable."], cause: .alg_unsupported),
+        PhraseRule(
+            row: "81", emitter: "go-jose v3/v4",
+            fragments: ["go-jose/go-jose/jwt: validation failed, token is expired (exp)"], cause: .expired),
+        PhraseRule(
+            row: "82", emitter: "go-jose v3/v4",
+            fragments: ["go-jose/go-jose/jwt: validation failed, token not valid yet (nbf)"], cause: .not_yet_valid),
+        PhraseRule(
+            row: "83", emitter: "go-jose v3/v4",
+            fragments: ["go-jose/go-jose/jwt: validation field, token issued in the future (iat)"],
+            cause: .issued_in_future),
+        PhraseRule(
+            row: "84", emitter: "go-jose v3/v4",
+            fragments: ["go-jose/go-jose/jwt: validation failed, invalid issuer claim (iss)"], cause: .issuer_rejected),
+        PhraseRule(
+            row: "85", emitter: "go-jose v3/v4",
+            fragments: ["go-jose/go-jose/jwt: validation failed, invalid audience claim (aud)"],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "86", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose: error in cryptographic primitive"],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "87", emitter: "go-jose v3/v4",
+            fragments: ["go-jose/go-jose: compact JWS format must have three parts"], cause: .malformed),
+        PhraseRule(
+            row: "88", emitter: "go-jose v3/v4", fragments: ["unexpected signature algorithm \"", "\"; expected "],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "89", emitter: "go-jose v3/v4", fragments: ["go-jose/go-jose: unknown/unsupported algorithm"],
+            cause: .alg_unsupported),
+        PhraseRule(
+            row: "90", emitter: "go-oidc", fragments: ["oidc: token is expired (Token Expiry: "], cause: .expired,
+            captures: [.exp]),
+        PhraseRule(
+            row: "91", emitter: "go-oidc", fragments: ["oidc: current time ", " before the nbf (not before) time: "],
+            cause: .not_yet_valid, captures: [.now, .nbf]),
+        PhraseRule(
+            row: "92", emitter: "go-oidc",
+            fragments: ["oidc: id token issued by a different provider, expected \"", "\" got \""],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "93", emitter: "go-oidc", fragments: ["oidc: expected audience \"", "\" got "],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "94", emitter: "go-oidc",
+            fragments: ["failed to verify signature: failed to verify id token signature"], cause: .signature_invalid),
         PhraseRule(row: "95", emitter: "go-oidc", fragments: ["oidc: malformed jwt: "], cause: .malformed),
-        PhraseRule(row: "95", emitter: "go-oidc", fragments: [" unexpected signature algorithm \"HS256\"; expected [\"RS256\"]"], cause: .alg_mismatch),
-        PhraseRule(row: "96", emitter: "go-oidc", fragments: ["oidc: malformed jwt, expected 3 parts got "], cause: .malformed),
+        PhraseRule(
+            row: "95", emitter: "go-oidc",
+            fragments: [" unexpected signature algorithm \"HS256\"; expected [\"RS256\"]"], cause: .alg_mismatch),
+        PhraseRule(
+            row: "96", emitter: "go-oidc", fragments: ["oidc: malformed jwt, expected 3 parts got "], cause: .malformed),
         PhraseRule(row: "96", emitter: "go-oidc", fragments: ["oidc: malformed jwt payload: "], cause: .truncated),
         PhraseRule(row: "97", emitter: "go-oidc", fragments: ["oidc: id token not signed"], cause: .alg_none),
         PhraseRule(row: "98", emitter: "go-oidc", fragments: ["oidc: get keys failed: "], cause: .key_fetch_failed),
-        PhraseRule(row: "98", emitter: "go-oidc", fragments: ["oidc: failed to decode keys: "], cause: .key_fetch_failed),
-        PhraseRule(row: "99", emitter: "oauth2-proxy", fragments: ["Error retrieving session from token in Authorization header: [unable to verify bearer token, failed to verify token: "], cause: .other),
-        PhraseRule(row: "100", emitter: "oauth2-proxy", fragments: ["audience claims ", " do not exist in claims: "], cause: .audience_rejected),
-        PhraseRule(row: "100", emitter: "oauth2-proxy", fragments: ["audience claim ", " holds unsupported type "], cause: .claims_invalid),
-        PhraseRule(row: "101", emitter: "oauth2-proxy", fragments: ["oidc: issuer did not match the issuer returned by provider, expected \"", "\" got \""], cause: .issuer_rejected),
-        PhraseRule(row: "102", emitter: "KrakenD", fragments: ["[ENDPOINT: ", "][JWTValidator] Unable to validate the token: "], cause: .other),
-        PhraseRule(row: "103", emitter: "KrakenD", fragments: ["[ENDPOINT: ", "][JWTValidator] Token sent by client is invalid: "], cause: .claims_invalid),
+        PhraseRule(
+            row: "98", emitter: "go-oidc", fragments: ["oidc: failed to decode keys: "], cause: .key_fetch_failed),
+        PhraseRule(
+            row: "99", emitter: "oauth2-proxy",
+            fragments: [
+                "Error retrieving session from token in Authorization header: [unable to verify bearer token, failed to verify token: "
+            ], cause: .other),
+        PhraseRule(
+            row: "100", emitter: "oauth2-proxy", fragments: ["audience claims ", " do not exist in claims: "],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "100", emitter: "oauth2-proxy", fragments: ["audience claim ", " holds unsupported type "],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "101", emitter: "oauth2-proxy",
+            fragments: ["oidc: issuer did not match the issuer returned by provider, expected \"", "\" got \""],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "102", emitter: "KrakenD",
+            fragments: ["[ENDPOINT: ", "][JWTValidator] Unable to validate the token: "], cause: .other),
+        PhraseRule(
+            row: "103", emitter: "KrakenD",
+            fragments: ["[ENDPOINT: ", "][JWTValidator] Token sent by client is invalid: "], cause: .claims_invalid),
         PhraseRule(row: "104", emitter: "KrakenD", fragments: ["no Keys has been found"], cause: .key_fetch_failed),
         PhraseRule(row: "104", emitter: "KrakenD", fragments: ["no Keys have been found"], cause: .key_fetch_failed),
-        PhraseRule(row: "105", emitter: "KrakenD", fragments: ["key '", "' not found in the key set"], cause: .key_unknown),
-        PhraseRule(row: "105", emitter: "KrakenD", fragments: ["JWK client did not find a pinned key"], cause: .key_unknown),
+        PhraseRule(
+            row: "105", emitter: "KrakenD", fragments: ["key '", "' not found in the key set"], cause: .key_unknown),
+        PhraseRule(
+            row: "105", emitter: "KrakenD", fragments: ["JWK client did not find a pinned key"], cause: .key_unknown),
         PhraseRule(row: "107", emitter: "KrakenD", fragments: ["key exists but is expired"], cause: .other),
         PhraseRule(row: "108", emitter: "PyJWT", fragments: ["Signature has expired"], cause: .expired),
-        PhraseRule(row: "109", emitter: "PyJWT", fragments: ["The token is not yet valid (nbf)"], cause: .not_yet_valid),
-        PhraseRule(row: "110", emitter: "PyJWT", fragments: ["The token is not yet valid (iat)"], cause: .issued_in_future),
+        PhraseRule(
+            row: "109", emitter: "PyJWT", fragments: ["The token is not yet valid (nbf)"], cause: .not_yet_valid),
+        PhraseRule(
+            row: "110", emitter: "PyJWT", fragments: ["The token is not yet valid (iat)"], cause: .issued_in_future),
         PhraseRule(row: "112", emitter: "PyJWT", fragments: ["Invalid audience"], cause: .audience_rejected),
         PhraseRule(row: "112", emitter: "PyJWT", fragments: ["Audience doesn't match"], cause: .audience_rejected),
         PhraseRule(row: "112", emitter: "PyJWT", fragments: ["Invalid audience (strict)"], cause: .audience_rejected),
-        PhraseRule(row: "112", emitter: "PyJWT", fragments: ["Audience doesn't match (strict)"], cause: .audience_rejected),
-        PhraseRule(row: "112", emitter: "PyJWT", fragments: ["Invalid claim format in token"], cause: .audience_rejected),
+        PhraseRule(
+            row: "112", emitter: "PyJWT", fragments: ["Audience doesn't match (strict)"], cause: .audience_rejected),
+        PhraseRule(
+            row: "112", emitter: "PyJWT", fragments: ["Invalid claim format in token"], cause: .audience_rejected),
         PhraseRule(row: "113", emitter: "PyJWT", fragments: ["Invalid issuer"], cause: .issuer_rejected),
-        PhraseRule(row: "114", emitter: "PyJWT", fragments: ["Token is missing the \"", "\" claim"], cause: .claims_invalid),
+        PhraseRule(
+            row: "114", emitter: "PyJWT", fragments: ["Token is missing the \"", "\" claim"], cause: .claims_invalid),
         PhraseRule(row: "115", emitter: "PyJWT", fragments: ["Not enough segments"], cause: .malformed),
         PhraseRule(row: "116", emitter: "PyJWT", fragments: ["Invalid header padding"], cause: .truncated),
         PhraseRule(row: "116", emitter: "PyJWT", fragments: ["Invalid payload padding"], cause: .truncated),
@@ -164,236 +357,657 @@ extension PhraseTable {
         PhraseRule(row: "117", emitter: "PyJWT", fragments: ["Invalid header string: "], cause: .truncated),
         PhraseRule(row: "117", emitter: "PyJWT", fragments: ["Invalid payload string: "], cause: .truncated),
         PhraseRule(row: "117", emitter: "PyJWT", fragments: [" must be a json object"], cause: .malformed),
-        PhraseRule(row: "118", emitter: "PyJWT", fragments: ["The specified alg value is not allowed"], cause: .alg_mismatch),
+        PhraseRule(
+            row: "118", emitter: "PyJWT", fragments: ["The specified alg value is not allowed"], cause: .alg_mismatch),
         PhraseRule(row: "119", emitter: "PyJWT", fragments: ["Algorithm not supported"], cause: .alg_unsupported),
         PhraseRule(row: "119", emitter: "PyJWT", fragments: ["Algorithm not specified"], cause: .malformed),
-        PhraseRule(row: "120", emitter: "PyJWT", fragments: ["Unable to find a signing key that matches: \""], cause: .key_unknown),
-        PhraseRule(row: "121", emitter: "PyJWT", fragments: ["Fail to fetch data from the url, err: \""], cause: .key_fetch_failed),
-        PhraseRule(row: "122", emitter: "PyJWT", fragments: ["The specified key is an asymmetric key or x509 certificate and should not be used as an HMAC secret."], cause: .alg_mismatch),
-        PhraseRule(row: "123", emitter: "PyJWT", fragments: ["The HMAC key is ", " bytes long, which is below the minimum recommended length of ", " bytes for ", ". See RFC 7518 Section 3.2."], cause: .other),
-        PhraseRule(row: "124", emitter: "PyJWT", fragments: ["Issued At claim (iat) must be an integer."], cause: .claims_invalid),
-        PhraseRule(row: "124", emitter: "PyJWT", fragments: ["Not Before claim (nbf) must be an integer."], cause: .claims_invalid),
-        PhraseRule(row: "124", emitter: "PyJWT", fragments: ["Expiration Time claim (exp) must be an integer."], cause: .claims_invalid),
+        PhraseRule(
+            row: "120", emitter: "PyJWT", fragments: ["Unable to find a signing key that matches: \""],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "121", emitter: "PyJWT", fragments: ["Fail to fetch data from the url, err: \""],
+            cause: .key_fetch_failed),
+        PhraseRule(
+            row: "122", emitter: "PyJWT",
+            fragments: [
+                "The specified key is an asymmetric key or x509 certificate and should not be used as an HMAC secret."
+            ], cause: .alg_mismatch),
+        PhraseRule(
+            row: "123", emitter: "PyJWT",
+            fragments: [
+                "The HMAC key is ", " bytes long, which is below the minimum recommended length of ", " bytes for ",
+                ". See RFC 7518 Section 3.2.",
+            ], cause: .other),
+        PhraseRule(
+            row: "124", emitter: "PyJWT", fragments: ["Issued At claim (iat) must be an integer."],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "124", emitter: "PyJWT", fragments: ["Not Before claim (nbf) must be an integer."],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "124", emitter: "PyJWT", fragments: ["Expiration Time claim (exp) must be an integer."],
+            cause: .claims_invalid),
         PhraseRule(row: "125", emitter: "python-jose", fragments: ["Signature has expired."], cause: .expired),
-        PhraseRule(row: "127", emitter: "python-jose", fragments: ["Signature verification failed."], cause: .signature_invalid),
+        PhraseRule(
+            row: "127", emitter: "python-jose", fragments: ["Signature verification failed."], cause: .signature_invalid
+        ),
         PhraseRule(row: "128", emitter: "python-jose", fragments: ["Invalid subject"], cause: .claims_invalid),
         PhraseRule(row: "129", emitter: "python-jose", fragments: ["Error decoding token headers."], cause: .truncated),
         PhraseRule(row: "129", emitter: "python-jose", fragments: ["Error decoding token claims."], cause: .truncated),
-        PhraseRule(row: "130", emitter: "python-jose", fragments: ["Algorithm ", " not supported."], cause: .alg_unsupported),
-        PhraseRule(row: "130", emitter: "python-jose", fragments: ["Invalid or unsupported algorithm: "], cause: .alg_unsupported),
-        PhraseRule(row: "131", emitter: "python-jose", fragments: ["at_hash claim does not match access_token."], cause: .claims_invalid),
-        PhraseRule(row: "131", emitter: "python-jose", fragments: ["missing required key \"", "\" among claims"], cause: .claims_invalid),
-        PhraseRule(row: "132", emitter: "auth0 java-jwt", fragments: ["The Token has expired on "], cause: .expired, captures: [.exp]),
-        PhraseRule(row: "133", emitter: "auth0 java-jwt", fragments: ["The Token can't be used before "], cause: .not_yet_valid, captures: [.nbf]),
-        PhraseRule(row: "134", emitter: "auth0 java-jwt", fragments: ["The Token's Signature resulted invalid when verified using the Algorithm: "], cause: .signature_invalid),
-        PhraseRule(row: "135", emitter: "auth0 java-jwt", fragments: ["The provided Algorithm doesn't match the one defined in the JWT's Header."], cause: .alg_mismatch),
-        PhraseRule(row: "136", emitter: "auth0 java-jwt", fragments: ["The Claim 'iss' value doesn't match the required issuer."], cause: .issuer_rejected),
-        PhraseRule(row: "137", emitter: "auth0 java-jwt", fragments: ["The Claim 'aud' value doesn't contain the required audience."], cause: .audience_rejected),
-        PhraseRule(row: "138", emitter: "auth0 java-jwt", fragments: ["The Claim '", "' value doesn't match the required one."], cause: .claims_invalid),
-        PhraseRule(row: "138", emitter: "auth0 java-jwt", fragments: ["The Claim '", "' is not present in the JWT."], cause: .claims_invalid),
-        PhraseRule(row: "139", emitter: "auth0 java-jwt", fragments: ["The token was expected to have 3 parts, but got "], cause: .malformed),
-        PhraseRule(row: "140", emitter: "auth0 java-jwt", fragments: ["The input is not a valid base 64 encoded string."], cause: .truncated),
-        PhraseRule(row: "140", emitter: "auth0 java-jwt", fragments: ["The string '", "' doesn't have a valid JSON format."], cause: .malformed),
-        PhraseRule(row: "141", emitter: "auth0 java-jwt", fragments: ["Invalid JOSE signature format."], cause: .malformed),
-        PhraseRule(row: "141", emitter: "auth0 java-jwt", fragments: ["Invalid DER signature format."], cause: .malformed),
-        PhraseRule(row: "142", emitter: "auth0 jwks-rsa-java", fragments: ["No key found in ", " with kid "], cause: .key_unknown),
-        PhraseRule(row: "143", emitter: "auth0 jwks-rsa-java", fragments: ["Cannot obtain jwks from url "], cause: .key_fetch_failed),
-        PhraseRule(row: "143", emitter: "auth0 jwks-rsa-java", fragments: ["No keys found in "], cause: .key_fetch_failed),
-        PhraseRule(row: "144", emitter: "JJWT", fragments: ["JWT expired ", " milliseconds ago at ", ". Current time: ", ". Allowed clock skew: ", " milliseconds."], cause: .expired, captures: [.deltaMilliseconds, .exp, .now, .skewMilliseconds, .ignore]),
-        PhraseRule(row: "145", emitter: "JJWT", fragments: ["JWT expired at ", ". Current time: ", ", a difference of ", " milliseconds.  Allowed clock skew: ", " milliseconds."], cause: .expired, captures: [.exp, .now, .deltaMilliseconds, .skewMilliseconds, .ignore]),
-        PhraseRule(row: "146", emitter: "JJWT", fragments: ["JWT early by ", " milliseconds before ", ". Current time: ", ". Allowed clock skew: ", " milliseconds."], cause: .not_yet_valid, captures: [.deltaMilliseconds, .nbf, .now, .skewMilliseconds, .ignore]),
-        PhraseRule(row: "147", emitter: "JJWT", fragments: ["JWT must not be accepted before ", ". Current time: ", ", a difference of ", " milliseconds.  Allowed clock skew: ", " milliseconds."], cause: .not_yet_valid, captures: [.nbf, .now, .deltaMilliseconds, .skewMilliseconds, .ignore]),
-        PhraseRule(row: "148", emitter: "JJWT", fragments: ["JWT signature does not match locally computed signature. JWT validity cannot be asserted and should not be trusted."], cause: .signature_invalid),
-        PhraseRule(row: "149", emitter: "JJWT", fragments: ["Expected ", " claim to be: ", ", but was: "], cause: .issuer_rejected),
-        PhraseRule(row: "150", emitter: "JJWT", fragments: ["Missing expected '", "' value in '", "' claim "], cause: .audience_rejected),
-        PhraseRule(row: "151", emitter: "JJWT", fragments: ["Missing '", "' claim. Expected value"], cause: .claims_invalid),
-        PhraseRule(row: "152", emitter: "JJWT", fragments: ["Invalid compact JWT string: Compact JWSs must contain exactly 2 period characters, and compact JWEs must contain exactly 4.  Found: "], cause: .malformed),
-        PhraseRule(row: "153", emitter: "JJWT", fragments: ["JWT strings must contain exactly 2 period characters. Found: "], cause: .malformed),
-        PhraseRule(row: "154", emitter: "JJWT", fragments: ["Unsecured JWSs (those with an 'alg' (Algorithm) header value of 'none') are disallowed by default as mandated by https://www.rfc-editor.org/rfc/rfc7518.html#section-3.6. "], cause: .alg_none),
-        PhraseRule(row: "155", emitter: "JJWT", fragments: ["The parsed JWT indicates it was signed with the '", "' signature algorithm, but the provided ", " key may not be used to verify ", " signatures. "], cause: .alg_mismatch),
-        PhraseRule(row: "156", emitter: "JJWT", fragments: ["Cannot verify JWS signature: unable to locate signature verification key for JWS with header: "], cause: .key_unknown),
-        PhraseRule(row: "157", emitter: "JJWT", fragments: ["Unsupported signature algorithm '"], cause: .alg_unsupported),
-        PhraseRule(row: "158", emitter: "JJWT", fragments: ["The ", " key's size is ", " bits which is not secure enough for the ", " algorithm."], cause: .other),
+        PhraseRule(
+            row: "130", emitter: "python-jose", fragments: ["Algorithm ", " not supported."], cause: .alg_unsupported),
+        PhraseRule(
+            row: "130", emitter: "python-jose", fragments: ["Invalid or unsupported algorithm: "],
+            cause: .alg_unsupported),
+        PhraseRule(
+            row: "131", emitter: "python-jose", fragments: ["at_hash claim does not match access_token."],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "131", emitter: "python-jose", fragments: ["missing required key \"", "\" among claims"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "132", emitter: "auth0 java-jwt", fragments: ["The Token has expired on "], cause: .expired,
+            captures: [.exp]),
+        PhraseRule(
+            row: "133", emitter: "auth0 java-jwt", fragments: ["The Token can't be used before "],
+            cause: .not_yet_valid, captures: [.nbf]),
+        PhraseRule(
+            row: "134", emitter: "auth0 java-jwt",
+            fragments: ["The Token's Signature resulted invalid when verified using the Algorithm: "],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "135", emitter: "auth0 java-jwt",
+            fragments: ["The provided Algorithm doesn't match the one defined in the JWT's Header."],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "136", emitter: "auth0 java-jwt",
+            fragments: ["The Claim 'iss' value doesn't match the required issuer."], cause: .issuer_rejected),
+        PhraseRule(
+            row: "137", emitter: "auth0 java-jwt",
+            fragments: ["The Claim 'aud' value doesn't contain the required audience."], cause: .audience_rejected),
+        PhraseRule(
+            row: "138", emitter: "auth0 java-jwt",
+            fragments: ["The Claim '", "' value doesn't match the required one."], cause: .claims_invalid),
+        PhraseRule(
+            row: "138", emitter: "auth0 java-jwt", fragments: ["The Claim '", "' is not present in the JWT."],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "139", emitter: "auth0 java-jwt", fragments: ["The token was expected to have 3 parts, but got "],
+            cause: .malformed),
+        PhraseRule(
+            row: "140", emitter: "auth0 java-jwt", fragments: ["The input is not a valid base 64 encoded string."],
+            cause: .truncated),
+        PhraseRule(
+            row: "140", emitter: "auth0 java-jwt", fragments: ["The string '", "' doesn't have a valid JSON format."],
+            cause: .malformed),
+        PhraseRule(
+            row: "141", emitter: "auth0 java-jwt", fragments: ["Invalid JOSE signature format."], cause: .malformed),
+        PhraseRule(
+            row: "141", emitter: "auth0 java-jwt", fragments: ["Invalid DER signature format."], cause: .malformed),
+        PhraseRule(
+            row: "142", emitter: "auth0 jwks-rsa-java", fragments: ["No key found in ", " with kid "],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "143", emitter: "auth0 jwks-rsa-java", fragments: ["Cannot obtain jwks from url "],
+            cause: .key_fetch_failed),
+        PhraseRule(
+            row: "143", emitter: "auth0 jwks-rsa-java", fragments: ["No keys found in "], cause: .key_fetch_failed),
+        PhraseRule(
+            row: "144", emitter: "JJWT",
+            fragments: [
+                "JWT expired ", " milliseconds ago at ", ". Current time: ", ". Allowed clock skew: ", " milliseconds.",
+            ], cause: .expired, captures: [.deltaMilliseconds, .exp, .now, .skewMilliseconds, .ignore]),
+        PhraseRule(
+            row: "145", emitter: "JJWT",
+            fragments: [
+                "JWT expired at ", ". Current time: ", ", a difference of ", " milliseconds.  Allowed clock skew: ",
+                " milliseconds.",
+            ], cause: .expired, captures: [.exp, .now, .deltaMilliseconds, .skewMilliseconds, .ignore]),
+        PhraseRule(
+            row: "146", emitter: "JJWT",
+            fragments: [
+                "JWT early by ", " milliseconds before ", ". Current time: ", ". Allowed clock skew: ",
+                " milliseconds.",
+            ], cause: .not_yet_valid, captures: [.deltaMilliseconds, .nbf, .now, .skewMilliseconds, .ignore]),
+        PhraseRule(
+            row: "147", emitter: "JJWT",
+            fragments: [
+                "JWT must not be accepted before ", ". Current time: ", ", a difference of ",
+                " milliseconds.  Allowed clock skew: ", " milliseconds.",
+            ], cause: .not_yet_valid, captures: [.nbf, .now, .deltaMilliseconds, .skewMilliseconds, .ignore]),
+        PhraseRule(
+            row: "148", emitter: "JJWT",
+            fragments: [
+                "JWT signature does not match locally computed signature. JWT validity cannot be asserted and should not be trusted."
+            ], cause: .signature_invalid),
+        PhraseRule(
+            row: "149", emitter: "JJWT", fragments: ["Expected ", " claim to be: ", ", but was: "],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "150", emitter: "JJWT", fragments: ["Missing expected '", "' value in '", "' claim "],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "151", emitter: "JJWT", fragments: ["Missing '", "' claim. Expected value"], cause: .claims_invalid),
+        PhraseRule(
+            row: "152", emitter: "JJWT",
+            fragments: [
+                "Invalid compact JWT string: Compact JWSs must contain exactly 2 period characters, and compact JWEs must contain exactly 4.  Found: "
+            ], cause: .malformed),
+        PhraseRule(
+            row: "153", emitter: "JJWT", fragments: ["JWT strings must contain exactly 2 period characters. Found: "],
+            cause: .malformed),
+        PhraseRule(
+            row: "154", emitter: "JJWT",
+            fragments: [
+                "Unsecured JWSs (those with an 'alg' (Algorithm) header value of 'none') are disallowed by default as mandated by https://www.rfc-editor.org/rfc/rfc7518.html#section-3.6. "
+            ], cause: .alg_none),
+        PhraseRule(
+            row: "155", emitter: "JJWT",
+            fragments: [
+                "The parsed JWT indicates it was signed with the '", "' signature algorithm, but the provided ",
+                " key may not be used to verify ", " signatures. ",
+            ], cause: .alg_mismatch),
+        PhraseRule(
+            row: "156", emitter: "JJWT",
+            fragments: [
+                "Cannot verify JWS signature: unable to locate signature verification key for JWS with header: "
+            ], cause: .key_unknown),
+        PhraseRule(
+            row: "157", emitter: "JJWT", fragments: ["Unsupported signature algorithm '"], cause: .alg_unsupported),
+        PhraseRule(
+            row: "158", emitter: "JJWT",
+            fragments: ["The ", " key's size is ", " bits which is not secure enough for the ", " algorithm."],
+            cause: .other),
         PhraseRule(row: "159", emitter: "JJWT", fragments: ["Invalid Base64Url "], cause: .truncated),
         PhraseRule(row: "159", emitter: "JJWT", fragments: ["Invalid protected header: "], cause: .malformed),
         PhraseRule(row: "160", emitter: "JJWT", fragments: ["Unable to read JSON value: "], cause: .truncated),
-        PhraseRule(row: "161", emitter: "Nimbus JOSE+JWT", fragments: ["Signed JWT rejected: Another algorithm expected, or no matching key(s) found"], cause: .key_unknown),
-        PhraseRule(row: "162", emitter: "Nimbus JOSE+JWT", fragments: ["Signed JWT rejected: Invalid signature"], cause: .signature_invalid),
+        PhraseRule(
+            row: "161", emitter: "Nimbus JOSE+JWT",
+            fragments: ["Signed JWT rejected: Another algorithm expected, or no matching key(s) found"],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "162", emitter: "Nimbus JOSE+JWT", fragments: ["Signed JWT rejected: Invalid signature"],
+            cause: .signature_invalid),
         PhraseRule(row: "163", emitter: "Nimbus JOSE+JWT", fragments: ["Expired JWT"], cause: .expired),
         PhraseRule(row: "164", emitter: "Nimbus JOSE+JWT", fragments: ["JWT before use time"], cause: .not_yet_valid),
-        PhraseRule(row: "165", emitter: "Nimbus JOSE+JWT", fragments: ["JWT ", " claim has value ", ", must be "], cause: .issuer_rejected),
-        PhraseRule(row: "166", emitter: "Nimbus JOSE+JWT", fragments: ["JWT audience rejected: "], cause: .audience_rejected),
-        PhraseRule(row: "166", emitter: "Nimbus JOSE+JWT", fragments: ["JWT issuer rejected: "], cause: .issuer_rejected),
-        PhraseRule(row: "167", emitter: "Nimbus JOSE+JWT", fragments: ["JWT missing required claims: ["], cause: .claims_invalid),
-        PhraseRule(row: "168", emitter: "Nimbus JOSE+JWT", fragments: ["Unsecured (plain) JWTs are rejected, extend class to handle"], cause: .alg_none),
-        PhraseRule(row: "169", emitter: "Nimbus JOSE+JWT", fragments: ["Encrypted JWT rejected: No JWE key selector is configured"], cause: .encrypted),
-        PhraseRule(row: "169", emitter: "Nimbus JOSE+JWT", fragments: ["Encrypted JWT rejected: Another algorithm expected, or no matching key(s) found"], cause: .encrypted),
-        PhraseRule(row: "171", emitter: "Spring Security resource server", fragments: ["An error occurred while attempting to decode the Jwt: Jwt expired at "], cause: .expired, captures: [.exp]),
-        PhraseRule(row: "172", emitter: "Spring Security resource server", fragments: ["An error occurred while attempting to decode the Jwt: Jwt used before "], cause: .not_yet_valid, captures: [.nbf]),
-        PhraseRule(row: "173", emitter: "Spring Security resource server", fragments: ["An error occurred while attempting to decode the Jwt: The iss claim is not valid"], cause: .issuer_rejected),
-        PhraseRule(row: "173", emitter: "Spring Security resource server", fragments: ["The aud claim is not valid"], cause: .audience_rejected),
-        PhraseRule(row: "173", emitter: "Spring Security resource server", fragments: ["The ", " claim is not valid"], cause: .claims_invalid),
-        PhraseRule(row: "174", emitter: "Spring Security resource server", fragments: ["An error occurred while attempting to decode the Jwt: Signed JWT rejected: Another algorithm expected, or no matching key(s) found"], cause: .key_unknown),
-        PhraseRule(row: "175", emitter: "Spring Security resource server", fragments: ["An error occurred while attempting to decode the Jwt: Signed JWT rejected: Invalid signature"], cause: .signature_invalid),
-        PhraseRule(row: "176", emitter: "Spring Security resource server", fragments: ["An error occurred while attempting to decode the Jwt: Malformed payload"], cause: .malformed),
-        PhraseRule(row: "176", emitter: "Spring Security resource server", fragments: [" Malformed Jwk set"], cause: .key_fetch_failed),
-        PhraseRule(row: "177", emitter: "Spring Security resource server", fragments: ["Bearer error=\"invalid_token\", error_description=\"", "\", error_uri=\"https://tools.ietf.org/html/rfc6750#section-3.1\""], cause: .other),
+        PhraseRule(
+            row: "165", emitter: "Nimbus JOSE+JWT", fragments: ["JWT ", " claim has value ", ", must be "],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "166", emitter: "Nimbus JOSE+JWT", fragments: ["JWT audience rejected: "], cause: .audience_rejected),
+        PhraseRule(
+            row: "166", emitter: "Nimbus JOSE+JWT", fragments: ["JWT issuer rejected: "], cause: .issuer_rejected),
+        PhraseRule(
+            row: "167", emitter: "Nimbus JOSE+JWT", fragments: ["JWT missing required claims: ["],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "168", emitter: "Nimbus JOSE+JWT",
+            fragments: ["Unsecured (plain) JWTs are rejected, extend class to handle"], cause: .alg_none),
+        PhraseRule(
+            row: "169", emitter: "Nimbus JOSE+JWT",
+            fragments: ["Encrypted JWT rejected: No JWE key selector is configured"], cause: .encrypted),
+        PhraseRule(
+            row: "169", emitter: "Nimbus JOSE+JWT",
+            fragments: ["Encrypted JWT rejected: Another algorithm expected, or no matching key(s) found"],
+            cause: .encrypted),
+        PhraseRule(
+            row: "171", emitter: "Spring Security resource server",
+            fragments: ["An error occurred while attempting to decode the Jwt: Jwt expired at "], cause: .expired,
+            captures: [.exp]),
+        PhraseRule(
+            row: "172", emitter: "Spring Security resource server",
+            fragments: ["An error occurred while attempting to decode the Jwt: Jwt used before "],
+            cause: .not_yet_valid, captures: [.nbf]),
+        PhraseRule(
+            row: "173", emitter: "Spring Security resource server",
+            fragments: ["An error occurred while attempting to decode the Jwt: The iss claim is not valid"],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "173", emitter: "Spring Security resource server", fragments: ["The aud claim is not valid"],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "173", emitter: "Spring Security resource server", fragments: ["The ", " claim is not valid"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "174", emitter: "Spring Security resource server",
+            fragments: [
+                "An error occurred while attempting to decode the Jwt: Signed JWT rejected: Another algorithm expected, or no matching key(s) found"
+            ], cause: .key_unknown),
+        PhraseRule(
+            row: "175", emitter: "Spring Security resource server",
+            fragments: ["An error occurred while attempting to decode the Jwt: Signed JWT rejected: Invalid signature"],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "176", emitter: "Spring Security resource server",
+            fragments: ["An error occurred while attempting to decode the Jwt: Malformed payload"], cause: .malformed),
+        PhraseRule(
+            row: "176", emitter: "Spring Security resource server", fragments: [" Malformed Jwk set"],
+            cause: .key_fetch_failed),
+        PhraseRule(
+            row: "177", emitter: "Spring Security resource server",
+            fragments: [
+                "Bearer error=\"invalid_token\", error_description=\"",
+                "\", error_uri=\"https://tools.ietf.org/html/rfc6750#section-3.1\"",
+            ], cause: .other),
         PhraseRule(row: "178", emitter: "Keycloak", fragments: ["Token is not active"], cause: .expired),
-        PhraseRule(row: "179", emitter: "Keycloak", fragments: ["Invalid token issuer. Expected '", "', but was '"], cause: .issuer_rejected),
+        PhraseRule(
+            row: "179", emitter: "Keycloak", fragments: ["Invalid token issuer. Expected '", "', but was '"],
+            cause: .issuer_rejected),
         PhraseRule(row: "180", emitter: "Keycloak", fragments: ["Invalid token signature"], cause: .signature_invalid),
-        PhraseRule(row: "181", emitter: "Keycloak", fragments: ["Token type is incorrect. Expected '", "' but was '"], cause: .claims_invalid),
-        PhraseRule(row: "182", emitter: "Keycloak", fragments: ["Expected audience not available in the token"], cause: .audience_rejected),
+        PhraseRule(
+            row: "181", emitter: "Keycloak", fragments: ["Token type is incorrect. Expected '", "' but was '"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "182", emitter: "Keycloak", fragments: ["Expected audience not available in the token"],
+            cause: .audience_rejected),
         PhraseRule(row: "182", emitter: "Keycloak", fragments: ["No audience in the token"], cause: .audience_rejected),
         PhraseRule(row: "183", emitter: "Keycloak", fragments: ["Failed to parse JWT (JWS)"], cause: .malformed),
         PhraseRule(row: "183", emitter: "Keycloak", fragments: ["Failed to parse JWT (JWE)"], cause: .encrypted),
-        PhraseRule(row: "183", emitter: "Keycloak", fragments: ["Failed to read access token from JWT"], cause: .malformed),
-        PhraseRule(row: "184", emitter: "Keycloak", fragments: ["Unknown or unsupported token algorithm"], cause: .alg_unsupported),
+        PhraseRule(
+            row: "183", emitter: "Keycloak", fragments: ["Failed to read access token from JWT"], cause: .malformed),
+        PhraseRule(
+            row: "184", emitter: "Keycloak", fragments: ["Unknown or unsupported token algorithm"],
+            cause: .alg_unsupported),
         PhraseRule(row: "184", emitter: "Keycloak", fragments: ["Subject missing in token"], cause: .claims_invalid),
-        PhraseRule(row: "185", emitter: "Keycloak", fragments: ["Didn't find publicKey for kid: "], cause: .key_unknown),
-        PhraseRule(row: "185", emitter: "Keycloak", fragments: ["Didn't find publicKey for specified kid"], cause: .key_unknown),
-        PhraseRule(row: "186", emitter: "Microsoft.IdentityModel", fragments: ["IDX10223: Lifetime validation failed. The token is expired. ValidTo (UTC): '", "', Current time (UTC): '"], cause: .expired, captures: [.exp, .now]),
-        PhraseRule(row: "187", emitter: "Microsoft.IdentityModel", fragments: ["IDX10223: Lifetime validation failed. The token is expired. ValidTo: '", "', Current time: '"], cause: .expired, captures: [.exp, .now]),
-        PhraseRule(row: "188", emitter: "Microsoft.IdentityModel", fragments: ["IDX10222: Lifetime validation failed. The token is not yet valid. ValidFrom (UTC): '", "', Current time (UTC): '"], cause: .not_yet_valid, captures: [.nbf, .now]),
-        PhraseRule(row: "189", emitter: "Microsoft.IdentityModel", fragments: ["IDX10224: Lifetime validation failed. The NotBefore (UTC): '", "' is after Expires (UTC): '"], cause: .claims_invalid, captures: [.nbf, .exp]),
-        PhraseRule(row: "189", emitter: "Microsoft.IdentityModel", fragments: ["IDX10225: Lifetime validation failed. The token is missing an Expiration Time. Tokentype: '"], cause: .claims_invalid),
-        PhraseRule(row: "190", emitter: "Microsoft.IdentityModel", fragments: ["IDX10205: Issuer validation failed. Issuer: '", "'. Did not match: validationParameters.ValidIssuer: '", "' or validationParameters.ValidIssuers: '", "' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '"], cause: .issuer_rejected),
+        PhraseRule(
+            row: "185", emitter: "Keycloak", fragments: ["Didn't find publicKey for kid: "], cause: .key_unknown),
+        PhraseRule(
+            row: "185", emitter: "Keycloak", fragments: ["Didn't find publicKey for specified kid"], cause: .key_unknown
+        ),
+        PhraseRule(
+            row: "186", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX10223: Lifetime validation failed. The token is expired. ValidTo (UTC): '",
+                "', Current time (UTC): '",
+            ], cause: .expired, captures: [.exp, .now]),
+        PhraseRule(
+            row: "187", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX10223: Lifetime validation failed. The token is expired. ValidTo: '", "', Current time: '",
+            ], cause: .expired, captures: [.exp, .now]),
+        PhraseRule(
+            row: "188", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX10222: Lifetime validation failed. The token is not yet valid. ValidFrom (UTC): '",
+                "', Current time (UTC): '",
+            ], cause: .not_yet_valid, captures: [.nbf, .now]),
+        PhraseRule(
+            row: "189", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10224: Lifetime validation failed. The NotBefore (UTC): '", "' is after Expires (UTC): '"],
+            cause: .claims_invalid, captures: [.nbf, .exp]),
+        PhraseRule(
+            row: "189", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10225: Lifetime validation failed. The token is missing an Expiration Time. Tokentype: '"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "190", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX10205: Issuer validation failed. Issuer: '",
+                "'. Did not match: validationParameters.ValidIssuer: '", "' or validationParameters.ValidIssuers: '",
+                "' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '",
+            ], cause: .issuer_rejected),
         PhraseRule(row: "190", emitter: "Microsoft.IdentityModel", fragments: ["IDX10212"], cause: .issuer_rejected),
         PhraseRule(row: "190", emitter: "Microsoft.IdentityModel", fragments: ["IDX10204"], cause: .issuer_rejected),
         PhraseRule(row: "190", emitter: "Microsoft.IdentityModel", fragments: ["IDX10211"], cause: .issuer_rejected),
-        PhraseRule(row: "191", emitter: "Microsoft.IdentityModel", fragments: ["IDX10214: Audience validation failed. Audiences: '", "'. Did not match: validationParameters.ValidAudience: '", "' or validationParameters.ValidAudiences: '"], cause: .audience_rejected),
+        PhraseRule(
+            row: "191", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX10214: Audience validation failed. Audiences: '",
+                "'. Did not match: validationParameters.ValidAudience: '",
+                "' or validationParameters.ValidAudiences: '",
+            ], cause: .audience_rejected),
         PhraseRule(row: "191", emitter: "Microsoft.IdentityModel", fragments: ["IDX10215"], cause: .audience_rejected),
         PhraseRule(row: "191", emitter: "Microsoft.IdentityModel", fragments: ["IDX10206"], cause: .audience_rejected),
         PhraseRule(row: "191", emitter: "Microsoft.IdentityModel", fragments: ["IDX10208"], cause: .audience_rejected),
-        PhraseRule(row: "192", emitter: "Microsoft.IdentityModel", fragments: ["IDX10503: Signature validation failed. The token's kid is: '", "', but did not match any keys in TokenValidationParameters or Configuration. Keys tried: '"], cause: .key_unknown),
-        PhraseRule(row: "193", emitter: "Microsoft.IdentityModel", fragments: ["IDX10503: Signature validation failed. Token does not have a kid. Keys tried: '"], cause: .key_unknown),
-        PhraseRule(row: "194", emitter: "Microsoft.IdentityModel", fragments: ["IDX10503: Signature validation failed. Keys tried: '"], cause: .signature_invalid),
-        PhraseRule(row: "195", emitter: "Microsoft.IdentityModel", fragments: ["IDX10501: Signature validation failed. Unable to match key: "], cause: .key_unknown),
-        PhraseRule(row: "196", emitter: "Microsoft.IdentityModel", fragments: ["IDX10517: Signature validation failed. The token's kid is missing. "], cause: .key_unknown),
-        PhraseRule(row: "197", emitter: "Microsoft.IdentityModel", fragments: ["IDX10511: Signature validation failed. Keys tried: '"], cause: .signature_invalid),
-        PhraseRule(row: "198", emitter: "Microsoft.IdentityModel", fragments: ["IDX10500: Signature validation failed. No security keys were provided to validate the signature."], cause: .key_fetch_failed),
-        PhraseRule(row: "199", emitter: "Microsoft.IdentityModel", fragments: ["IDX10504: Unable to validate signature, token does not have a signature: '"], cause: .alg_none),
-        PhraseRule(row: "200", emitter: "Microsoft.IdentityModel", fragments: ["IDX10508: Signature validation failed. Signature is improperly formatted."], cause: .truncated),
-        PhraseRule(row: "201", emitter: "Microsoft.IdentityModel", fragments: ["IDX10696: The algorithm '", "' is not in the user-defined accepted list of algorithms."], cause: .alg_mismatch),
-        PhraseRule(row: "201", emitter: "Microsoft.IdentityModel", fragments: ["IDX10518: Signature validation failed. Algorithm validation failed with error: '"], cause: .alg_mismatch),
-        PhraseRule(row: "202", emitter: "Microsoft.IdentityModel", fragments: ["IDX14100: JWT is not well formed, there are no dots (.)."], cause: .malformed),
-        PhraseRule(row: "202", emitter: "Microsoft.IdentityModel", fragments: ["IDX14120: JWT is not well formed, there is only one dot (.)."], cause: .malformed),
-        PhraseRule(row: "202", emitter: "Microsoft.IdentityModel", fragments: ["IDX14121: JWT is not a well formed JWE, there must be four dots (.)."], cause: .malformed),
-        PhraseRule(row: "202", emitter: "Microsoft.IdentityModel", fragments: ["IDX14122: JWT is not a well formed JWE, there are more than four dots (.) a JWE can have at most 4 dots."], cause: .malformed),
-        PhraseRule(row: "203", emitter: "Microsoft.IdentityModel", fragments: ["IDX14101: Unable to decode the payload '", "' as Base64Url encoded string."], cause: .truncated),
-        PhraseRule(row: "203", emitter: "Microsoft.IdentityModel", fragments: ["IDX14102: Unable to decode the header '", "' as Base64Url encoded string."], cause: .truncated),
-        PhraseRule(row: "204", emitter: "Microsoft.IdentityModel", fragments: ["IDX12741: JWT must have three segments (JWS) or five segments (JWE)."], cause: .malformed),
-        PhraseRule(row: "204", emitter: "Microsoft.IdentityModel", fragments: ["IDX12709: CanReadToken() returned false. JWT is not well formed."], cause: .truncated),
-        PhraseRule(row: "205", emitter: "Microsoft.IdentityModel", fragments: ["IDX10209: Token has length: '", "' which is larger than the MaximumTokenSizeInBytes: '"], cause: .other),
-        PhraseRule(row: "206", emitter: "Microsoft.IdentityModel", fragments: ["IDX10261: Unable to retrieve configuration from authority: '"], cause: .key_fetch_failed),
-        PhraseRule(row: "207", emitter: "Microsoft.IdentityModel", fragments: ["IDX10249: X509SecurityKey validation failed. The associated certificate has expired. ValidTo (UTC): '", "', Current time (UTC): '"], cause: .other, captures: [.exp, .now]),
-        PhraseRule(row: "208", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token is expired"], cause: .expired),
-        PhraseRule(row: "208", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token expired at '"], cause: .expired, captures: [.exp]),
-        PhraseRule(row: "209", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token is not valid yet"], cause: .not_yet_valid),
-        PhraseRule(row: "209", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token is not valid before '"], cause: .not_yet_valid, captures: [.nbf]),
-        PhraseRule(row: "210", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The signature key was not found"], cause: .key_unknown),
-        PhraseRule(row: "211", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The signature is invalid"], cause: .signature_invalid),
-        PhraseRule(row: "212", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The audience is invalid"], cause: .audience_rejected),
-        PhraseRule(row: "212", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The audience '", "' is invalid"], cause: .audience_rejected),
-        PhraseRule(row: "213", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The issuer is invalid"], cause: .issuer_rejected),
-        PhraseRule(row: "213", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The issuer '", "' is invalid"], cause: .issuer_rejected),
-        PhraseRule(row: "214", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token lifetime is invalid"], cause: .claims_invalid),
-        PhraseRule(row: "214", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token lifetime is invalid; NotBefore: '", "', Expires: '"], cause: .claims_invalid, captures: [.nbf, .exp]),
-        PhraseRule(row: "214", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token has no expiration"], cause: .claims_invalid),
-        PhraseRule(row: "215", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["Bearer was not authenticated. Failure message: "], cause: .other),
-        PhraseRule(row: "216", emitter: "Swift", fragments: ["exp claim verification failed: expired"], cause: .expired),
-        PhraseRule(row: "217", emitter: "Swift", fragments: ["nbf claim verification failed: too soon"], cause: .not_yet_valid),
-        PhraseRule(row: "218", emitter: "Swift", fragments: ["aud claim verification failed: not intended for "], cause: .audience_rejected),
+        PhraseRule(
+            row: "192", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX10503: Signature validation failed. The token's kid is: '",
+                "', but did not match any keys in TokenValidationParameters or Configuration. Keys tried: '",
+            ], cause: .key_unknown),
+        PhraseRule(
+            row: "193", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10503: Signature validation failed. Token does not have a kid. Keys tried: '"],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "194", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10503: Signature validation failed. Keys tried: '"], cause: .signature_invalid),
+        PhraseRule(
+            row: "195", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10501: Signature validation failed. Unable to match key: "], cause: .key_unknown),
+        PhraseRule(
+            row: "196", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10517: Signature validation failed. The token's kid is missing. "], cause: .key_unknown),
+        PhraseRule(
+            row: "197", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10511: Signature validation failed. Keys tried: '"], cause: .signature_invalid),
+        PhraseRule(
+            row: "198", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX10500: Signature validation failed. No security keys were provided to validate the signature."
+            ], cause: .key_fetch_failed),
+        PhraseRule(
+            row: "199", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10504: Unable to validate signature, token does not have a signature: '"], cause: .alg_none),
+        PhraseRule(
+            row: "200", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10508: Signature validation failed. Signature is improperly formatted."], cause: .truncated),
+        PhraseRule(
+            row: "201", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10696: The algorithm '", "' is not in the user-defined accepted list of algorithms."],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "201", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10518: Signature validation failed. Algorithm validation failed with error: '"],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "202", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX14100: JWT is not well formed, there are no dots (.)."], cause: .malformed),
+        PhraseRule(
+            row: "202", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX14120: JWT is not well formed, there is only one dot (.)."], cause: .malformed),
+        PhraseRule(
+            row: "202", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX14121: JWT is not a well formed JWE, there must be four dots (.)."], cause: .malformed),
+        PhraseRule(
+            row: "202", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX14122: JWT is not a well formed JWE, there are more than four dots (.) a JWE can have at most 4 dots."
+            ], cause: .malformed),
+        PhraseRule(
+            row: "203", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX14101: Unable to decode the payload '", "' as Base64Url encoded string."], cause: .truncated
+        ),
+        PhraseRule(
+            row: "203", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX14102: Unable to decode the header '", "' as Base64Url encoded string."], cause: .truncated),
+        PhraseRule(
+            row: "204", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX12741: JWT must have three segments (JWS) or five segments (JWE)."], cause: .malformed),
+        PhraseRule(
+            row: "204", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX12709: CanReadToken() returned false. JWT is not well formed."], cause: .truncated),
+        PhraseRule(
+            row: "205", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10209: Token has length: '", "' which is larger than the MaximumTokenSizeInBytes: '"],
+            cause: .other),
+        PhraseRule(
+            row: "206", emitter: "Microsoft.IdentityModel",
+            fragments: ["IDX10261: Unable to retrieve configuration from authority: '"], cause: .key_fetch_failed),
+        PhraseRule(
+            row: "207", emitter: "Microsoft.IdentityModel",
+            fragments: [
+                "IDX10249: X509SecurityKey validation failed. The associated certificate has expired. ValidTo (UTC): '",
+                "', Current time (UTC): '",
+            ], cause: .other, captures: [.exp, .now]),
+        PhraseRule(
+            row: "208", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token is expired"], cause: .expired),
+        PhraseRule(
+            row: "208", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token expired at '"],
+            cause: .expired, captures: [.exp]),
+        PhraseRule(
+            row: "209", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token is not valid yet"],
+            cause: .not_yet_valid),
+        PhraseRule(
+            row: "209", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token is not valid before '"],
+            cause: .not_yet_valid, captures: [.nbf]),
+        PhraseRule(
+            row: "210", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The signature key was not found"],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "211", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The signature is invalid"],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "212", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The audience is invalid"],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "212", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The audience '", "' is invalid"],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "213", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The issuer is invalid"],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "213", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The issuer '", "' is invalid"],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "214", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token lifetime is invalid"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "214", emitter: "ASP.NET Core JwtBearerHandler",
+            fragments: ["The token lifetime is invalid; NotBefore: '", "', Expires: '"], cause: .claims_invalid,
+            captures: [.nbf, .exp]),
+        PhraseRule(
+            row: "214", emitter: "ASP.NET Core JwtBearerHandler", fragments: ["The token has no expiration"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "215", emitter: "ASP.NET Core JwtBearerHandler",
+            fragments: ["Bearer was not authenticated. Failure message: "], cause: .other),
+        PhraseRule(
+            row: "216", emitter: "Swift", fragments: ["exp claim verification failed: expired"], cause: .expired),
+        PhraseRule(
+            row: "217", emitter: "Swift", fragments: ["nbf claim verification failed: too soon"], cause: .not_yet_valid),
+        PhraseRule(
+            row: "218", emitter: "Swift", fragments: ["aud claim verification failed: not intended for "],
+            cause: .audience_rejected),
         PhraseRule(row: "219", emitter: "Swift", fragments: ["malformed JWT"], cause: .malformed),
         PhraseRule(row: "219", emitter: "Swift", fragments: ["missing kid field in header"], cause: .key_unknown),
         PhraseRule(row: "219", emitter: "Swift", fragments: ["unknown kid: "], cause: .key_unknown),
         PhraseRule(row: "219", emitter: "Swift", fragments: ["invalid JWK"], cause: .other),
-        PhraseRule(row: "220", emitter: "Swift", fragments: ["JWTKitError(errorType: claimVerificationFailure, failedClaim: ExpirationClaim(value: ", "), reason: \"expired\")"], cause: .expired),
+        PhraseRule(
+            row: "220", emitter: "Swift",
+            fragments: [
+                "JWTKitError(errorType: claimVerificationFailure, failedClaim: ExpirationClaim(value: ",
+                "), reason: \"expired\")",
+            ], cause: .expired),
         PhraseRule(row: "221", emitter: "Swift", fragments: [" reason: \"too soon\""], cause: .not_yet_valid),
-        PhraseRule(row: "221", emitter: "Swift", fragments: [" reason: \"not intended for "], cause: .audience_rejected),
-        PhraseRule(row: "222", emitter: "Swift", fragments: ["JWTKitError(errorType: signatureVerificationFailed)"], cause: .signature_invalid),
-        PhraseRule(row: "223", emitter: "Swift", fragments: ["JWTKitError(errorType: malformedToken, reason: \"Token is not split in 3 parts\")"], cause: .malformed),
-        PhraseRule(row: "223", emitter: "Swift", fragments: ["reason: \"Couldn't decode header from JWT with error: "], cause: .malformed),
+        PhraseRule(
+            row: "221", emitter: "Swift", fragments: [" reason: \"not intended for "], cause: .audience_rejected),
+        PhraseRule(
+            row: "222", emitter: "Swift", fragments: ["JWTKitError(errorType: signatureVerificationFailed)"],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "223", emitter: "Swift",
+            fragments: ["JWTKitError(errorType: malformedToken, reason: \"Token is not split in 3 parts\")"],
+            cause: .malformed),
+        PhraseRule(
+            row: "223", emitter: "Swift", fragments: ["reason: \"Couldn't decode header from JWT with error: "],
+            cause: .malformed),
         PhraseRule(row: "223", emitter: "Swift", fragments: ["\"Couldn't decode JWT with error: "], cause: .malformed),
-        PhraseRule(row: "223", emitter: "Swift", fragments: ["\"Header and payload must be UTF-8 encoded.\""], cause: .malformed),
-        PhraseRule(row: "224", emitter: "Swift", fragments: ["JWTKitError(errorType: noKeyProvided)"], cause: .key_unknown),
-        PhraseRule(row: "225", emitter: "Swift", fragments: ["reason: \"Token not provided by Google\""], cause: .issuer_rejected),
+        PhraseRule(
+            row: "223", emitter: "Swift", fragments: ["\"Header and payload must be UTF-8 encoded.\""],
+            cause: .malformed),
+        PhraseRule(
+            row: "224", emitter: "Swift", fragments: ["JWTKitError(errorType: noKeyProvided)"], cause: .key_unknown),
+        PhraseRule(
+            row: "225", emitter: "Swift", fragments: ["reason: \"Token not provided by Google\""],
+            cause: .issuer_rejected),
         PhraseRule(row: "226", emitter: "Envoy jwt_authn", fragments: ["Jwt is missing"], cause: .missing_token),
         PhraseRule(row: "227", emitter: "Envoy jwt_authn", fragments: ["Jwt is expired"], cause: .expired),
         PhraseRule(row: "228", emitter: "Envoy jwt_authn", fragments: ["Jwt not yet valid"], cause: .not_yet_valid),
-        PhraseRule(row: "229", emitter: "Envoy jwt_authn", fragments: ["Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections"], cause: .malformed),
-        PhraseRule(row: "230", emitter: "Envoy jwt_authn", fragments: ["Jwt header is an invalid Base64url encoded"], cause: .truncated),
-        PhraseRule(row: "230", emitter: "Envoy jwt_authn", fragments: ["Jwt header is an invalid JSON"], cause: .malformed),
-        PhraseRule(row: "231", emitter: "Envoy jwt_authn", fragments: ["Jwt header [alg] field is required and must be a string"], cause: .malformed),
-        PhraseRule(row: "231", emitter: "Envoy jwt_authn", fragments: ["Jwt header [alg] is not supported"], cause: .alg_unsupported),
-        PhraseRule(row: "232", emitter: "Envoy jwt_authn", fragments: ["Jwt header [kid] field is not a string"], cause: .malformed),
-        PhraseRule(row: "233", emitter: "Envoy jwt_authn", fragments: ["Jwt payload is an invalid Base64url encoded"], cause: .truncated),
-        PhraseRule(row: "233", emitter: "Envoy jwt_authn", fragments: ["Jwt payload is an invalid JSON"], cause: .malformed),
-        PhraseRule(row: "234", emitter: "Envoy jwt_authn", fragments: ["Jwt payload [iss] field is not a string"], cause: .claims_invalid),
-        PhraseRule(row: "234", emitter: "Envoy jwt_authn", fragments: ["Jwt payload [exp] field is not a positive 64 bit integer"], cause: .claims_invalid),
-        PhraseRule(row: "234", emitter: "Envoy jwt_authn", fragments: ["Jwt payload [aud] field is not a string or string list"], cause: .claims_invalid),
-        PhraseRule(row: "235", emitter: "Envoy jwt_authn", fragments: ["Jwt signature is an invalid Base64url encoded"], cause: .truncated),
-        PhraseRule(row: "235", emitter: "Envoy jwt_authn", fragments: ["Jwt ED25519 signature is wrong length"], cause: .truncated),
-        PhraseRule(row: "236", emitter: "Envoy jwt_authn", fragments: ["Jwt issuer is not configured"], cause: .issuer_rejected),
-        PhraseRule(row: "237", emitter: "Envoy jwt_authn", fragments: ["Audiences in Jwt are not allowed"], cause: .audience_rejected),
-        PhraseRule(row: "238", emitter: "Envoy jwt_authn", fragments: ["Jwt verification fails"], cause: .signature_invalid),
-        PhraseRule(row: "239", emitter: "Envoy jwt_authn", fragments: ["Jwks doesn't have key to match kid or alg from Jwt"], cause: .key_unknown),
-        PhraseRule(row: "240", emitter: "Envoy jwt_authn", fragments: ["Jwks remote fetch is failed"], cause: .key_fetch_failed),
-        PhraseRule(row: "240", emitter: "Envoy jwt_authn", fragments: ["Jwks is an invalid JSON"], cause: .key_fetch_failed),
-        PhraseRule(row: "240", emitter: "Envoy jwt_authn", fragments: ["Jwks doesn't have any valid public key"], cause: .key_fetch_failed),
+        PhraseRule(
+            row: "229", emitter: "Envoy jwt_authn",
+            fragments: ["Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections"],
+            cause: .malformed),
+        PhraseRule(
+            row: "230", emitter: "Envoy jwt_authn", fragments: ["Jwt header is an invalid Base64url encoded"],
+            cause: .truncated),
+        PhraseRule(
+            row: "230", emitter: "Envoy jwt_authn", fragments: ["Jwt header is an invalid JSON"], cause: .malformed),
+        PhraseRule(
+            row: "231", emitter: "Envoy jwt_authn",
+            fragments: ["Jwt header [alg] field is required and must be a string"], cause: .malformed),
+        PhraseRule(
+            row: "231", emitter: "Envoy jwt_authn", fragments: ["Jwt header [alg] is not supported"],
+            cause: .alg_unsupported),
+        PhraseRule(
+            row: "232", emitter: "Envoy jwt_authn", fragments: ["Jwt header [kid] field is not a string"],
+            cause: .malformed),
+        PhraseRule(
+            row: "233", emitter: "Envoy jwt_authn", fragments: ["Jwt payload is an invalid Base64url encoded"],
+            cause: .truncated),
+        PhraseRule(
+            row: "233", emitter: "Envoy jwt_authn", fragments: ["Jwt payload is an invalid JSON"], cause: .malformed),
+        PhraseRule(
+            row: "234", emitter: "Envoy jwt_authn", fragments: ["Jwt payload [iss] field is not a string"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "234", emitter: "Envoy jwt_authn",
+            fragments: ["Jwt payload [exp] field is not a positive 64 bit integer"], cause: .claims_invalid),
+        PhraseRule(
+            row: "234", emitter: "Envoy jwt_authn",
+            fragments: ["Jwt payload [aud] field is not a string or string list"], cause: .claims_invalid),
+        PhraseRule(
+            row: "235", emitter: "Envoy jwt_authn", fragments: ["Jwt signature is an invalid Base64url encoded"],
+            cause: .truncated),
+        PhraseRule(
+            row: "235", emitter: "Envoy jwt_authn", fragments: ["Jwt ED25519 signature is wrong length"],
+            cause: .truncated),
+        PhraseRule(
+            row: "236", emitter: "Envoy jwt_authn", fragments: ["Jwt issuer is not configured"], cause: .issuer_rejected
+        ),
+        PhraseRule(
+            row: "237", emitter: "Envoy jwt_authn", fragments: ["Audiences in Jwt are not allowed"],
+            cause: .audience_rejected),
+        PhraseRule(
+            row: "238", emitter: "Envoy jwt_authn", fragments: ["Jwt verification fails"], cause: .signature_invalid),
+        PhraseRule(
+            row: "239", emitter: "Envoy jwt_authn", fragments: ["Jwks doesn't have key to match kid or alg from Jwt"],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "240", emitter: "Envoy jwt_authn", fragments: ["Jwks remote fetch is failed"], cause: .key_fetch_failed
+        ),
+        PhraseRule(
+            row: "240", emitter: "Envoy jwt_authn", fragments: ["Jwks is an invalid JSON"], cause: .key_fetch_failed),
+        PhraseRule(
+            row: "240", emitter: "Envoy jwt_authn", fragments: ["Jwks doesn't have any valid public key"],
+            cause: .key_fetch_failed),
         PhraseRule(row: "241", emitter: "Envoy jwt_authn", fragments: ["Found multiple Jwt tokens"], cause: .malformed),
         PhraseRule(row: "242", emitter: "Envoy jwt_authn", fragments: ["Failed JWT authentication: "], cause: .other),
-        PhraseRule(row: "244", emitter: "Istio specifics", fragments: ["The JWKS key is not yet fetched for issuer ", "), using a fake JWKS for now"], cause: .key_fetch_failed),
+        PhraseRule(
+            row: "244", emitter: "Istio specifics",
+            fragments: ["The JWKS key is not yet fetched for issuer ", "), using a fake JWKS for now"],
+            cause: .key_fetch_failed),
         PhraseRule(row: "246", emitter: "Kong jwt plugin", fragments: ["{\"exp\":\"token expired\"}"], cause: .expired),
-        PhraseRule(row: "247", emitter: "Kong jwt plugin", fragments: ["{\"nbf\":\"token not valid yet\"}"], cause: .not_yet_valid),
-        PhraseRule(row: "248", emitter: "Kong jwt plugin", fragments: ["{\"exp\":\"must be a number\"}"], cause: .claims_invalid),
-        PhraseRule(row: "248", emitter: "Kong jwt plugin", fragments: ["{\"nbf\":\"must be a number\"}"], cause: .claims_invalid),
-        PhraseRule(row: "249", emitter: "Kong jwt plugin", fragments: ["{\"exp\":\"exceeds maximum allowed expiration\"}"], cause: .claims_invalid),
-        PhraseRule(row: "252", emitter: "Kong jwt plugin", fragments: ["No credentials found for given '"], cause: .issuer_rejected),
-        PhraseRule(row: "253", emitter: "Kong jwt plugin", fragments: ["No mandatory '", "' in claims"], cause: .claims_invalid),
-        PhraseRule(row: "253", emitter: "Kong jwt plugin", fragments: ["Invalid '", "' in claims"], cause: .claims_invalid),
+        PhraseRule(
+            row: "247", emitter: "Kong jwt plugin", fragments: ["{\"nbf\":\"token not valid yet\"}"],
+            cause: .not_yet_valid),
+        PhraseRule(
+            row: "248", emitter: "Kong jwt plugin", fragments: ["{\"exp\":\"must be a number\"}"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "248", emitter: "Kong jwt plugin", fragments: ["{\"nbf\":\"must be a number\"}"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "249", emitter: "Kong jwt plugin", fragments: ["{\"exp\":\"exceeds maximum allowed expiration\"}"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "252", emitter: "Kong jwt plugin", fragments: ["No credentials found for given '"],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "253", emitter: "Kong jwt plugin", fragments: ["No mandatory '", "' in claims"], cause: .claims_invalid
+        ),
+        PhraseRule(
+            row: "253", emitter: "Kong jwt plugin", fragments: ["Invalid '", "' in claims"], cause: .claims_invalid),
         PhraseRule(row: "254", emitter: "Kong jwt plugin", fragments: ["Bad token; invalid JSON"], cause: .truncated),
-        PhraseRule(row: "254", emitter: "Kong jwt plugin", fragments: ["Bad token; invalid alg"], cause: .alg_unsupported),
-        PhraseRule(row: "254", emitter: "Kong jwt plugin", fragments: ["Bad token; invalid claims"], cause: .claims_invalid),
-        PhraseRule(row: "254", emitter: "Kong jwt plugin", fragments: ["Bad token; invalid signature"], cause: .signature_invalid),
+        PhraseRule(
+            row: "254", emitter: "Kong jwt plugin", fragments: ["Bad token; invalid alg"], cause: .alg_unsupported),
+        PhraseRule(
+            row: "254", emitter: "Kong jwt plugin", fragments: ["Bad token; invalid claims"], cause: .claims_invalid),
+        PhraseRule(
+            row: "254", emitter: "Kong jwt plugin", fragments: ["Bad token; invalid signature"],
+            cause: .signature_invalid),
         PhraseRule(row: "255", emitter: "Kong jwt plugin", fragments: ["Unrecognizable token"], cause: .malformed),
         PhraseRule(row: "255", emitter: "Kong jwt plugin", fragments: ["Multiple tokens provided"], cause: .malformed),
         PhraseRule(row: "256", emitter: "Kong jwt plugin", fragments: ["Invalid key/secret"], cause: .other),
-        PhraseRule(row: "258", emitter: "Apache APISIX jwt-auth", fragments: ["Missing JWT token in request"], cause: .missing_token),
+        PhraseRule(
+            row: "258", emitter: "Apache APISIX jwt-auth", fragments: ["Missing JWT token in request"],
+            cause: .missing_token),
         PhraseRule(row: "259", emitter: "Apache APISIX jwt-auth", fragments: ["JWT token invalid"], cause: .malformed),
-        PhraseRule(row: "259", emitter: "Apache APISIX jwt-auth", fragments: ["JWT token invalid: "], cause: .malformed),
-        PhraseRule(row: "260", emitter: "Apache APISIX jwt-auth", fragments: ["missing user key in JWT token"], cause: .claims_invalid),
-        PhraseRule(row: "260", emitter: "Apache APISIX jwt-auth", fragments: ["Invalid user key in JWT token"], cause: .issuer_rejected),
+        PhraseRule(
+            row: "259", emitter: "Apache APISIX jwt-auth", fragments: ["JWT token invalid: "], cause: .malformed),
+        PhraseRule(
+            row: "260", emitter: "Apache APISIX jwt-auth", fragments: ["missing user key in JWT token"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "260", emitter: "Apache APISIX jwt-auth", fragments: ["Invalid user key in JWT token"],
+            cause: .issuer_rejected),
         PhraseRule(row: "261", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt"], cause: .other),
-        PhraseRule(row: "261", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt: 'exp' claim expired at "], cause: .expired, captures: [.exp]),
-        PhraseRule(row: "262", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt: 'nbf' claim not valid until "], cause: .not_yet_valid, captures: [.nbf]),
-        PhraseRule(row: "263", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt: signature mismatch: "], cause: .signature_invalid),
-        PhraseRule(row: "264", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt: algorithm mismatch, expected "], cause: .alg_mismatch),
-        PhraseRule(row: "265", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt: claim ", " is missing"], cause: .claims_invalid),
-        PhraseRule(row: "265", emitter: "Apache APISIX jwt-auth", fragments: [" claim ", " is not a "], cause: .claims_invalid),
-        PhraseRule(row: "265", emitter: "Apache APISIX jwt-auth", fragments: ["unsupported algorithm: "], cause: .alg_unsupported),
+        PhraseRule(
+            row: "261", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt: 'exp' claim expired at "],
+            cause: .expired, captures: [.exp]),
+        PhraseRule(
+            row: "262", emitter: "Apache APISIX jwt-auth",
+            fragments: ["failed to verify jwt: 'nbf' claim not valid until "], cause: .not_yet_valid, captures: [.nbf]),
+        PhraseRule(
+            row: "263", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt: signature mismatch: "],
+            cause: .signature_invalid),
+        PhraseRule(
+            row: "264", emitter: "Apache APISIX jwt-auth",
+            fragments: ["failed to verify jwt: algorithm mismatch, expected "], cause: .alg_mismatch),
+        PhraseRule(
+            row: "265", emitter: "Apache APISIX jwt-auth", fragments: ["failed to verify jwt: claim ", " is missing"],
+            cause: .claims_invalid),
+        PhraseRule(
+            row: "265", emitter: "Apache APISIX jwt-auth", fragments: [" claim ", " is not a "], cause: .claims_invalid),
+        PhraseRule(
+            row: "265", emitter: "Apache APISIX jwt-auth", fragments: ["unsupported algorithm: "],
+            cause: .alg_unsupported),
         PhraseRule(row: "266", emitter: "lua-resty-jwt", fragments: ["invalid jwt string"], cause: .malformed),
-        PhraseRule(row: "267", emitter: "lua-resty-jwt", fragments: ["signature mismatch: "], cause: .signature_invalid),
-        PhraseRule(row: "268", emitter: "lua-resty-jwt", fragments: ["'exp' claim expired at "], cause: .expired, captures: [.exp]),
-        PhraseRule(row: "269", emitter: "lua-resty-jwt", fragments: ["'nbf' claim not valid until "], cause: .not_yet_valid, captures: [.nbf]),
-        PhraseRule(row: "270", emitter: "lua-resty-jwt", fragments: ["Unsupported algorithm "], cause: .alg_unsupported),
+        PhraseRule(
+            row: "267", emitter: "lua-resty-jwt", fragments: ["signature mismatch: "], cause: .signature_invalid),
+        PhraseRule(
+            row: "268", emitter: "lua-resty-jwt", fragments: ["'exp' claim expired at "], cause: .expired,
+            captures: [.exp]),
+        PhraseRule(
+            row: "269", emitter: "lua-resty-jwt", fragments: ["'nbf' claim not valid until "], cause: .not_yet_valid,
+            captures: [.nbf]),
+        PhraseRule(
+            row: "270", emitter: "lua-resty-jwt", fragments: ["Unsupported algorithm "], cause: .alg_unsupported),
         PhraseRule(row: "270", emitter: "lua-resty-jwt", fragments: ["No algorithm supplied"], cause: .malformed),
         PhraseRule(row: "270", emitter: "lua-resty-jwt", fragments: ["Wrongly encoded signature"], cause: .truncated),
-        PhraseRule(row: "271", emitter: "Tyk gateway", fragments: ["Key not authorized: token has expired"], cause: .expired),
-        PhraseRule(row: "272", emitter: "Tyk gateway", fragments: ["Key not authorized: token is not valid yet"], cause: .not_yet_valid),
-        PhraseRule(row: "272", emitter: "Tyk gateway", fragments: ["Key not authorized: token used before issued"], cause: .issued_in_future),
+        PhraseRule(
+            row: "271", emitter: "Tyk gateway", fragments: ["Key not authorized: token has expired"], cause: .expired),
+        PhraseRule(
+            row: "272", emitter: "Tyk gateway", fragments: ["Key not authorized: token is not valid yet"],
+            cause: .not_yet_valid),
+        PhraseRule(
+            row: "272", emitter: "Tyk gateway", fragments: ["Key not authorized: token used before issued"],
+            cause: .issued_in_future),
         PhraseRule(row: "273", emitter: "Tyk gateway", fragments: ["JWT validation error"], cause: .other),
-        PhraseRule(row: "273", emitter: "Tyk gateway", fragments: ["Attempted JWT access with non-existent key."], cause: .key_unknown),
-        PhraseRule(row: "274", emitter: "Tyk gateway", fragments: ["Key not authorized: Unexpected signing method"], cause: .alg_mismatch),
-        PhraseRule(row: "274", emitter: "Tyk gateway", fragments: ["Unexpected signing method: ", " and not RSA or RSAPSS signature"], cause: .alg_mismatch),
-        PhraseRule(row: "275", emitter: "Tyk gateway", fragments: ["Authorization field missing"], cause: .missing_token),
-        PhraseRule(row: "276", emitter: "Tyk gateway", fragments: ["token invalid, key not found"], cause: .key_unknown),
-        PhraseRule(row: "276", emitter: "Tyk gateway", fragments: ["No matching KID could be found"], cause: .key_unknown),
-        PhraseRule(row: "276", emitter: "Tyk gateway", fragments: ["no matching KID found in any JWKs or fallback"], cause: .key_unknown),
+        PhraseRule(
+            row: "273", emitter: "Tyk gateway", fragments: ["Attempted JWT access with non-existent key."],
+            cause: .key_unknown),
+        PhraseRule(
+            row: "274", emitter: "Tyk gateway", fragments: ["Key not authorized: Unexpected signing method"],
+            cause: .alg_mismatch),
+        PhraseRule(
+            row: "274", emitter: "Tyk gateway",
+            fragments: ["Unexpected signing method: ", " and not RSA or RSAPSS signature"], cause: .alg_mismatch),
+        PhraseRule(
+            row: "275", emitter: "Tyk gateway", fragments: ["Authorization field missing"], cause: .missing_token),
+        PhraseRule(
+            row: "276", emitter: "Tyk gateway", fragments: ["token invalid, key not found"], cause: .key_unknown),
+        PhraseRule(
+            row: "276", emitter: "Tyk gateway", fragments: ["No matching KID could be found"], cause: .key_unknown),
+        PhraseRule(
+            row: "276", emitter: "Tyk gateway", fragments: ["no matching KID found in any JWKs or fallback"],
+            cause: .key_unknown),
         PhraseRule(row: "276", emitter: "Tyk gateway", fragments: ["JWK resolution failed"], cause: .key_unknown),
-        PhraseRule(row: "277", emitter: "Tyk gateway", fragments: ["Key not authorized: invalid issuer claim: "], cause: .issuer_rejected),
-        PhraseRule(row: "277", emitter: "Tyk gateway", fragments: ["Key not authorized: no matching audience found in token: "], cause: .audience_rejected),
-        PhraseRule(row: "278", emitter: "Tyk gateway", fragments: ["key not authorized: no matching policy"], cause: .other),
-        PhraseRule(row: "279", emitter: "Managed gateways and gateways with no readable source", fragments: ["www-authenticate: Bearer scope=\"\" error=\"invalid_token\" error_description=\"the token does not have a valid audience\""], cause: .audience_rejected),
-        PhraseRule(row: "279", emitter: "Managed gateways and gateways with no readable source", fragments: ["{\"message\":\"Unauthorized\"}"], cause: .audience_rejected),
+        PhraseRule(
+            row: "277", emitter: "Tyk gateway", fragments: ["Key not authorized: invalid issuer claim: "],
+            cause: .issuer_rejected),
+        PhraseRule(
+            row: "277", emitter: "Tyk gateway",
+            fragments: ["Key not authorized: no matching audience found in token: "], cause: .audience_rejected),
+        PhraseRule(
+            row: "278", emitter: "Tyk gateway", fragments: ["key not authorized: no matching policy"], cause: .other),
+        PhraseRule(
+            row: "279", emitter: "Managed gateways and gateways with no readable source",
+            fragments: [
+                "www-authenticate: Bearer scope=\"\" error=\"invalid_token\" error_description=\"the token does not have a valid audience\""
+            ], cause: .audience_rejected),
+        PhraseRule(
+            row: "279", emitter: "Managed gateways and gateways with no readable source",
+            fragments: ["{\"message\":\"Unauthorized\"}"], cause: .audience_rejected),
     ]
 }

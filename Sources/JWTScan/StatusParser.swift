@@ -34,7 +34,10 @@ public enum StatusParser {
     static func haproxy(_ line: UnsafeRawBufferPointer) -> Int? {
         var i = 0
         while i < line.count {
-            guard line[i] == UInt8(ascii: " ") else { i += 1; continue }
+            guard line[i] == UInt8(ascii: " ") else {
+                i += 1
+                continue
+            }
             var c = ByteCursor(line, index: i + 1)
             var fields = 0
             while fields < 5 {

@@ -1,10 +1,10 @@
+import SiftCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-import SiftCore
 
 /// Finds and parses the timestamp a log line carries.
 ///
@@ -112,7 +112,9 @@ public struct TimestampParser: Sendable {
     }
 
     static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer, from: Int) -> Int? {
-        guard !needle.isEmpty, from >= 0, hay.count - from >= needle.count, let raw = hay.baseAddress else { return nil }
+        guard !needle.isEmpty, from >= 0, hay.count - from >= needle.count, let raw = hay.baseAddress else {
+            return nil
+        }
         if needle.count == 1 { return hay[from...].firstIndex(of: needle[0]) }
         let p = raw.assumingMemoryBound(to: UInt8.self)
         let starts = hay.count - needle.count + 1
@@ -214,7 +216,10 @@ public struct TimestampParser: Sendable {
                 var mm = 0
                 let afterHours = c.index
                 if c.eat(UInt8(ascii: ":")) {
-                    guard let m = c.digits(2) else { c.index = afterHours; return nil }
+                    guard let m = c.digits(2) else {
+                        c.index = afterHours
+                        return nil
+                    }
                     mm = m
                 } else if let m = c.digits(2) {
                     mm = m
@@ -225,7 +230,10 @@ public struct TimestampParser: Sendable {
             }
         }
         c.index = save
-        if c.matches(" UTC") || c.matches(" GMT") { c.index += 4; return 0 }
+        if c.matches(" UTC") || c.matches(" GMT") {
+            c.index += 4
+            return 0
+        }
         return nil
     }
 
@@ -257,7 +265,13 @@ public struct TimestampParser: Sendable {
             let s = c.digits(2)
         else { return nil }
         var hour = h.value
-        if c.matches(" PM") { hour = hour % 12 + 12; c.index += 3 } else if c.matches(" AM") { hour %= 12; c.index += 3 }
+        if c.matches(" PM") {
+            hour = hour % 12 + 12
+            c.index += 3
+        } else if c.matches(" AM") {
+            hour %= 12
+            c.index += 3
+        }
         guard CivilTime.valid(year: year, month: mm.value, day: dd.value, hour: hour, minute: mi, second: s) else {
             return nil
         }
@@ -279,7 +293,9 @@ public struct TimestampParser: Sendable {
             var best: (time: Double, end: Int)? = nil
             for year in [y - 1, y, y + 1] {
                 var probe = c
-                guard let r = clock(&probe, year: year, month: month, day: day.value, zoneAllowed: false) else { continue }
+                guard let r = clock(&probe, year: year, month: month, day: day.value, zoneAllowed: false) else {
+                    continue
+                }
                 if best.map({ abs(r.time - reference) < abs($0.time - reference) }) ?? true { best = r }
             }
             return best

@@ -1,9 +1,10 @@
+import SiftCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SiftCore
 
 /// What the scanner remembers about the exact bytes of a candidate it has already decided on: the fingerprint
 /// and the decoded facts. A log repeats the same few thousand tokens millions of times; this table turns each

@@ -1,9 +1,10 @@
+import SiftCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SiftCore
 
 /// The compact serialization a token uses.
 public enum TokenKind: String, Sendable, Hashable, CaseIterable {
@@ -171,7 +172,8 @@ public struct TokenScanner {
         if start == 0 { return true }
         let prev = line[start - 1]
         if ByteClass.token[Int(prev)] == 0 { return true }
-        return start >= 3 && line[start - 3] == UInt8(ascii: "%") && ByteClass.isHex(line[start - 2]) && ByteClass.isHex(prev)
+        return start >= 3 && line[start - 3] == UInt8(ascii: "%") && ByteClass.isHex(line[start - 2])
+            && ByteClass.isHex(prev)
     }
 
     enum Candidate {
@@ -257,9 +259,10 @@ public struct TokenScanner {
         } else if dots == 1 || dots == 3 {
             truncation = .missingSegments
         }
-        return .token(TokenHit(
-            start: start, length: length, fingerprint: fingerprint, kind: facts.kind, segments: dots + 1,
-            truncation: truncation, alg: facts.alg, isNew: isNew))
+        return .token(
+            TokenHit(
+                start: start, length: length, fingerprint: fingerprint, kind: facts.kind, segments: dots + 1,
+                truncation: truncation, alg: facts.alg, isNew: isNew))
     }
 
     /// Whether a JWS signature segment of this many characters is exactly what `alg` produces (RSA: 1024 to
@@ -284,7 +287,9 @@ public struct TokenScanner {
         var i = start
         while i > 0 {
             let c = line[i - 1]
-            if c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "'") { return i }
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "'") {
+                return i
+            }
             i -= 1
         }
         return 0

@@ -1,3 +1,10 @@
+import Dispatch
+import FindingsStore
+import JOSECrypto
+import JWTScan
+import JWTVerify
+import SiftCore
+
 // jwtsift-bench: distinct-token verification throughput, for scripts/bench verify.
 //
 // For each algorithm it signs a set of distinct tokens through OpenSSL, then measures, for 1 worker and for
@@ -10,12 +17,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
-import JOSECrypto
-import JWTScan
-import FindingsStore
-import JWTVerify
-import SiftCore
 
 func now() -> Double {
     var ts = timespec()
@@ -35,7 +36,10 @@ func fixture(_ alg: JWSAlgorithm, count: Int) -> Fixture {
     var tokens: [[UInt8]] = []
     let header = Base64URL.encode(Array(#"{"alg":"\#(alg.rawValue)","kid":"bench","typ":"JWT"}"#.utf8))
     func claims(_ i: Int) -> String {
-        Base64URL.encode(Array(#"{"iss":"https://login.example.com/","sub":"user-\#(i)","aud":"api://orders","iat":1699998900,"exp":1699999800,"jti":"\#(i)"}"#.utf8))
+        Base64URL.encode(
+            Array(
+                #"{"iss":"https://login.example.com/","sub":"user-\#(i)","aud":"api://orders","iat":1699998900,"exp":1699999800,"jti":"\#(i)"}"#
+                    .utf8))
     }
     if alg.isHMAC {
         let secretBytes = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
@@ -49,22 +53,26 @@ func fixture(_ alg: JWSAlgorithm, count: Int) -> Fixture {
         let (k, _) = KeyLoader.parseKeyFile(Array(jwk.utf8), origin: "bench", retired: false)
         return Fixture(alg: alg, keys: KeyRing(current: k), tokens: tokens, key: nil, secret: secret)
     }
-    let shape: KeyShape = switch alg.family {
-    case .rsaPKCS1, .rsaPSS: .rsa(bits: 2048)
-    case .ecdsa: .ec(alg.curve!)
-    default: .edwards(.ed25519)
-    }
+    let shape: KeyShape =
+        switch alg.family {
+        case .rsaPKCS1, .rsaPSS: .rsa(bits: 2048)
+        case .ecdsa: .ec(alg.curve!)
+        default: .edwards(.ed25519)
+        }
     let priv = try! PrivateKey.generate(shape)
     for i in 0..<count {
         let input = header + "." + claims(i)
         let sig = try! priv.sign(alg.scheme(for: shape)!, Array(input.utf8))
         tokens.append(Array((input + "." + Base64URL.encode(sig)).utf8))
     }
-    let jwk: String = switch priv.publicKey.components {
-    case .rsa(let n, let e): #"{"kty":"RSA","kid":"bench","n":"\#(Base64URL.encode(n))","e":"\#(Base64URL.encode(e))"}"#
-    case .ec(let c, let x, let y): #"{"kty":"EC","kid":"bench","crv":"\#(c.rawValue)","x":"\#(Base64URL.encode(x))","y":"\#(Base64URL.encode(y))"}"#
-    case .okp(let c, let x): #"{"kty":"OKP","kid":"bench","crv":"\#(c.rawValue)","x":"\#(Base64URL.encode(x))"}"#
-    }
+    let jwk: String =
+        switch priv.publicKey.components {
+        case .rsa(let n, let e):
+            #"{"kty":"RSA","kid":"bench","n":"\#(Base64URL.encode(n))","e":"\#(Base64URL.encode(e))"}"#
+        case .ec(let c, let x, let y):
+            #"{"kty":"EC","kid":"bench","crv":"\#(c.rawValue)","x":"\#(Base64URL.encode(x))","y":"\#(Base64URL.encode(y))"}"#
+        case .okp(let c, let x): #"{"kty":"OKP","kid":"bench","crv":"\#(c.rawValue)","x":"\#(Base64URL.encode(x))"}"#
+        }
     let (k, _) = KeyLoader.parseKeyFile(Array(#"{"keys":[\#(jwk)]}"#.utf8), origin: "bench", retired: false)
     return Fixture(alg: alg, keys: KeyRing(current: k), tokens: tokens, key: priv.publicKey, secret: nil)
 }
@@ -105,7 +113,8 @@ func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
     let run = try! db.beginRun(startedAt: 0, version: "bench", commandLine: "bench", verify: true, leeway: 60)
     let writer = StoreWriter(db: db, runID: run)
     let plan = try! writer.sync { db throws(SQLiteError) in
-        try db.plan(SourceIdentity(path: "/bench.log", size: 0, mtime: 0, inode: 1, head: [], isStdin: false), runID: run)
+        try db.plan(
+            SourceIdentity(path: "/bench.log", size: 0, mtime: 0, inode: 1, head: [], isStdin: false), runID: run)
     }
     guard case .read = plan.plan else { fatalError("a new source must be scanned") }
     let source = plan.sourceID
@@ -119,23 +128,33 @@ func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
     var line: UInt64 = 1
     while done < n {
         let rows = min(batchRows, n - done)
-        var batch = Batch(sourceID: source, progress: ReadProgress(offset: line * 300, openLineStart: line * 300, openLine: line + 1))
+        var batch = Batch(
+            sourceID: source, progress: ReadProgress(offset: line * 300, openLineStart: line * 300, openLine: line + 1))
         var index: [Int: Int] = [:]
         var rollupIndex: [RollupKeyBench: Int] = [:]
         for r in 0..<rows {
             let t = ((done + r) / repeats) % fingerprints.count
             let slot: Int
-            if let i = index[t] { slot = i } else {
+            if let i = index[t] {
+                slot = i
+            } else {
                 slot = batch.tokens.count
                 index[t] = slot
-                batch.tokens.append(TokenUpsert(fingerprint: fingerprints[t], kind: "jws", alg: "RS256", kid: "k1", iss: "https://idp", signature: "valid", key: "k1", length: 600))
+                batch.tokens.append(
+                    TokenUpsert(
+                        fingerprint: fingerprints[t], kind: "jws", alg: "RS256", kid: "k1", iss: "https://idp",
+                        signature: "valid", key: "k1", length: 600))
             }
             let cause = causes[(done + r) % causes.count]
             let time = 1_700_000_000 + Double(done + r) * 0.01
             batch.tokens[slot].saw(at: time, rolled: false)
-            batch.sightings.append(SightingRow(token: slot, line: line, offset: line * 300, logTime: time, status: 200, cause: cause, causes: nil, skew: -12.5, timeSource: lineWord, truncation: nil, lineError: nil))
+            batch.sightings.append(
+                SightingRow(
+                    token: slot, line: line, offset: line * 300, logTime: time, status: 200, cause: cause, causes: nil,
+                    skew: -12.5, timeSource: lineWord, truncation: nil, lineError: nil))
             // The rollup the scan keeps beside the rows (one per token, cause and minute here).
-            let key = RollupKeyBench(slot: slot, cause: (done + r) % causes.count, minute: Int64((time / 60).rounded(.down)))
+            let key = RollupKeyBench(
+                slot: slot, cause: (done + r) % causes.count, minute: Int64((time / 60).rounded(.down)))
             if let i = rollupIndex[key] {
                 batch.rollups[i].add(at: time, errorOnLine: false, nearBy: nil)
             } else {
@@ -154,9 +173,13 @@ func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
     _ = try! writer.sync { _ throws(SQLiteError) in 0 }
     let rowsDone = now() - start
     // Includes the run's end: indexes deferred on a fresh database are built here.
-    try! writer.sync { db throws(SQLiteError) in try db.finishRun(run, status: "done", finishedAt: 0, counts: RunCounts()) }
+    try! writer.sync { db throws(SQLiteError) in
+        try db.finishRun(run, status: "done", finishedAt: 0, counts: RunCounts())
+    }
     let seconds = now() - start
-    print("store \(n) \(String(format3: seconds)) \(Int(Double(n) / seconds)) (rows \(String(format3: rowsDone)) s, indexes \(String(format3: seconds - rowsDone)) s)")
+    print(
+        "store \(n) \(String(format3: seconds)) \(Int(Double(n) / seconds)) (rows \(String(format3: rowsDone)) s, indexes \(String(format3: seconds - rowsDone)) s)"
+    )
 }
 
 struct RollupKeyBench: Hashable {
@@ -178,15 +201,21 @@ func reportDatabase(_ path: String, _ n: Int) {
     let writer = StoreWriter(db: db, runID: run)
     let sources: [Int64] = (0..<4).map { i in
         let plan = try! writer.sync { db throws(SQLiteError) in
-            try db.plan(SourceIdentity(path: "/var/log/app-\(i).log", size: 0, mtime: 0, inode: UInt64(i + 1), head: [], isStdin: false), runID: run)
+            try db.plan(
+                SourceIdentity(
+                    path: "/var/log/app-\(i).log", size: 0, mtime: 0, inode: UInt64(i + 1), head: [], isStdin: false),
+                runID: run)
         }
         guard case .read = plan.plan else { fatalError() }
         return plan.sourceID
     }
     let issuers = ["https://login.example.com/", "https://partner.example.net/", "https://edge.example.com/"]
     let kids = ["2023-10", "2023-11", "2023-12", "edge-1", "p-1", "p-2"]
-    let causes = ["ok", "ok", "ok", "ok", "ok", "ok", "expired", "expired", "signature_invalid", "key_unknown", "key_retired", "ok"]
-        .map { InternedText($0) }
+    let causes = [
+        "ok", "ok", "ok", "ok", "ok", "ok", "expired", "expired", "signature_invalid", "key_unknown", "key_retired",
+        "ok",
+    ]
+    .map { InternedText($0) }
     let okWord = InternedText("ok")
     let lineWord = InternedText("line")
     let distinct = 100_000
@@ -196,7 +225,8 @@ func reportDatabase(_ path: String, _ n: Int) {
     while done < n {
         let rows = min(8192, n - done)
         let source = sources[(done / 8192) % sources.count]
-        var batch = Batch(sourceID: source, progress: ReadProgress(offset: line * 300, openLineStart: line * 300, openLine: line + 1))
+        var batch = Batch(
+            sourceID: source, progress: ReadProgress(offset: line * 300, openLineStart: line * 300, openLine: line + 1))
         var index: [Int: Int] = [:]
         var rollupIndex: [String: Int] = [:]
         for r in 0..<rows {
@@ -204,20 +234,26 @@ func reportDatabase(_ path: String, _ n: Int) {
             let tok = (k / 7) % distinct
             let time = t0 + Double(k) * 86_400 / Double(n)
             let slot: Int
-            if let i = index[tok] { slot = i } else {
+            if let i = index[tok] {
+                slot = i
+            } else {
                 slot = batch.tokens.count
                 index[tok] = slot
-                batch.tokens.append(TokenUpsert(
-                    fingerprint: "\(Digest.sha256(Array("bench-\(tok)".utf8)))", kind: "jws", alg: "RS256", kid: kids[tok % kids.count],
-                    iss: issuers[tok % issuers.count], subHash: "\(Digest.sha256(Array("sub-\(tok % 5000)".utf8)))",
-                    iat: time - 120, exp: time + 780, signature: "valid", key: kids[tok % kids.count], length: 600))
+                batch.tokens.append(
+                    TokenUpsert(
+                        fingerprint: "\(Digest.sha256(Array("bench-\(tok)".utf8)))", kind: "jws", alg: "RS256",
+                        kid: kids[tok % kids.count],
+                        iss: issuers[tok % issuers.count], subHash: "\(Digest.sha256(Array("sub-\(tok % 5000)".utf8)))",
+                        iat: time - 120, exp: time + 780, signature: "valid", key: kids[tok % kids.count], length: 600))
             }
             let cause = causes[tok % causes.count]
             batch.tokens[slot].saw(at: time, rolled: false)
             let status = cause == okWord ? 200 : (k % 5 == 0 ? 200 : 401)
-            batch.sightings.append(SightingRow(
-                token: slot, line: line, offset: line * 300, logTime: time, status: status,
-                cause: cause, causes: nil, skew: -120 - Double(k % 300), timeSource: lineWord, truncation: nil, lineError: nil))
+            batch.sightings.append(
+                SightingRow(
+                    token: slot, line: line, offset: line * 300, logTime: time, status: status,
+                    cause: cause, causes: nil, skew: -120 - Double(k % 300), timeSource: lineWord, truncation: nil,
+                    lineError: nil))
             // The rollup the scan keeps beside the rows.
             let minute = Int64((time / 60).rounded(.down))
             let key = "\(slot)|\(tok % causes.count)|\(status)|\(minute)"
@@ -234,7 +270,9 @@ func reportDatabase(_ path: String, _ n: Int) {
         writer.submit(batch)
         done += rows
     }
-    try! writer.sync { db throws(SQLiteError) in try db.finishRun(run, status: "done", finishedAt: 0, counts: RunCounts()) }
+    try! writer.sync { db throws(SQLiteError) in
+        try db.finishRun(run, status: "done", finishedAt: 0, counts: RunCounts())
+    }
 }
 
 /// `JWTSiftBench sqlite-floor N`: what SQLite itself does on this machine for the same rows — N sightings into
@@ -286,7 +324,9 @@ func sqliteFloor(_ n: Int) {
     let indexStart = now()
     try! db.finishRun(run, status: "done", finishedAt: 0, counts: RunCounts())
     let indexSeconds = now() - indexStart
-    print("sqlite-floor \(done) \(String(format3: seconds)) \(Int(Double(done) / seconds)) (then the two row indexes \(String(format3: indexSeconds)) s: \(Int(Double(done) / (seconds + indexSeconds))) rows/s with them)")
+    print(
+        "sqlite-floor \(done) \(String(format3: seconds)) \(Int(Double(done) / seconds)) (then the two row indexes \(String(format3: indexSeconds)) s: \(Int(Double(done) / (seconds + indexSeconds))) rows/s with them)"
+    )
 }
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -295,7 +335,9 @@ if arguments.first == "sqlite-floor" {
     exit(0)
 }
 if arguments.first == "reportdb" {
-    reportDatabase(String(arguments.dropFirst().first ?? "/tmp/report-bench.sqlite"), Int(arguments.dropFirst(2).first ?? "") ?? 10_000_000)
+    reportDatabase(
+        String(arguments.dropFirst().first ?? "/tmp/report-bench.sqlite"),
+        Int(arguments.dropFirst(2).first ?? "") ?? 10_000_000)
     exit(0)
 }
 if arguments.first == "store" {
@@ -317,7 +359,9 @@ for alg in [JWSAlgorithm.RS256, .PS256, .ES256, .EdDSA, .HS256] where only == ni
         let dot = t.lastIndex(of: UInt8(ascii: "."))!
         return (Array(t[..<dot]), Base64URL.decode(t[(dot + 1)...])!)
     }
-    let ringKey: PublicKey? = f.keys.current.first.flatMap { if case .publicKey(let k) = $0.material { k } else { nil } }
+    let ringKey: PublicKey? = f.keys.current.first.flatMap {
+        if case .publicKey(let k) = $0.material { k } else { nil }
+    }
     for workers in workerCounts {
         let verifiers = Verifiers(workers)
         let check = rate(workers: workers, opsPerRound: parts.count, seconds: seconds) { w in
@@ -326,7 +370,9 @@ for alg in [JWSAlgorithm.RS256, .PS256, .ES256, .EdDSA, .HS256] where only == ni
             for (input, sig) in parts {
                 let good = input.withUnsafeBytes { m in
                     sig.withUnsafeBytes { s in
-                        if let secret = f.secret { return v.verifyMAC(alg.hash!, secret: secret, message: m, signature: s) }
+                        if let secret = f.secret {
+                            return v.verifyMAC(alg.hash!, secret: secret, message: m, signature: s)
+                        }
                         return v.verify(alg.scheme(for: f.key!.shape)!, key: ringKey!, message: m, signature: s)
                     }
                 }

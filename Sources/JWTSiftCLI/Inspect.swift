@@ -25,18 +25,22 @@ extension JWTSift {
         @OptionGroup(title: "Verification")
         var keyOptions: KeyOptions
 
-        @Option(help: ArgumentHelp(
-            "The moment of judgement: RFC 3339 (2023-11-14T22:13:05Z), 2023-11-14 22:13:05 (UTC) or Unix seconds. Default: now.",
-            valueName: "time"))
+        @Option(
+            help: ArgumentHelp(
+                "The moment of judgement: RFC 3339 (2023-11-14T22:13:05Z), 2023-11-14 22:13:05 (UTC) or Unix seconds. Default: now.",
+                valueName: "time"))
         var at: String?
 
         @Option(help: "Output format: text, or json (one object per token, one per line).")
         var format: Format = .text
 
         func validate() throws {
-            guard !tokens.isEmpty else { throw ValidationError("give a token, or - to read tokens from standard input") }
+            guard !tokens.isEmpty else {
+                throw ValidationError("give a token, or - to read tokens from standard input")
+            }
             if let at, AtOption.parse(at) == nil {
-                throw ValidationError("--at '\(Redact.short(at))' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
+                throw ValidationError(
+                    "--at '\(Redact.short(at))' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
             }
         }
 

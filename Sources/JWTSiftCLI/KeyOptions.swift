@@ -5,25 +5,35 @@ import SiftPipeline
 
 /// Keys and policy, shared by `scan` and `inspect`.
 struct KeyOptions: ParsableArguments {
-    @Option(name: .customLong("keys"), help: ArgumentHelp(
-        "A JWKS, JWK, PEM public key, PEM RSA PUBLIC KEY, PEM certificate, or a directory of them (repeatable).",
-        valueName: "path"))
+    @Option(
+        name: .customLong("keys"),
+        help: ArgumentHelp(
+            "A JWKS, JWK, PEM public key, PEM RSA PUBLIC KEY, PEM certificate, or a directory of them (repeatable).",
+            valueName: "path"))
     var keys: [String] = []
 
-    @Option(name: .customLong("retired-keys"), help: ArgumentHelp(
-        "Keys that were valid before a rotation, same formats (repeatable).", valueName: "path"))
+    @Option(
+        name: .customLong("retired-keys"),
+        help: ArgumentHelp(
+            "Keys that were valid before a rotation, same formats (repeatable).", valueName: "path"))
     var retiredKeys: [String] = []
 
-    @Option(name: .customLong("hmac-secret-file"), help: ArgumentHelp(
-        "A file whose exact bytes are one HMAC secret (repeatable). Never printed.", valueName: "path"))
+    @Option(
+        name: .customLong("hmac-secret-file"),
+        help: ArgumentHelp(
+            "A file whose exact bytes are one HMAC secret (repeatable). Never printed.", valueName: "path"))
     var secretFiles: [String] = []
 
-    @Option(name: .customLong("issuer"), help: ArgumentHelp(
-        "Accepted iss (repeatable); other issuers are issuer_rejected.", valueName: "iss"))
+    @Option(
+        name: .customLong("issuer"),
+        help: ArgumentHelp(
+            "Accepted iss (repeatable); other issuers are issuer_rejected.", valueName: "iss"))
     var issuers: [String] = []
 
-    @Option(name: .customLong("audience"), help: ArgumentHelp(
-        "Accepted aud (repeatable); tokens with none of them are audience_rejected.", valueName: "aud"))
+    @Option(
+        name: .customLong("audience"),
+        help: ArgumentHelp(
+            "Accepted aud (repeatable); tokens with none of them are audience_rejected.", valueName: "aud"))
     var audiences: [String] = []
 
     @Option(help: ArgumentHelp("Clock leeway for exp, nbf and iat, in seconds.", valueName: "seconds"))

@@ -2,6 +2,7 @@ import ArgumentParser
 import FindingsReport
 import SiftCore
 import SiftPipeline
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,8 @@ extension JWTSift {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report",
-            abstract: "Explain the failures in a findings database: by cause, issuer, key ID, clock drift, source and time.",
+            abstract:
+                "Explain the failures in a findings database: by cause, issuer, key ID, clock drift, source and time.",
             discussion: """
                 Reads the database written by jwtsift scan (never the logs). Formats: text (a terminal; colour only \
                 on a TTY, never with NO_COLOR), markdown, json (docs/report-format.md), csv (one table with \
@@ -27,7 +29,9 @@ extension JWTSift {
         @Option(help: "Output format.")
         var format: Format = .text
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout (a folder for csv without --section).", valueName: "path"))
+        @Option(
+            name: .shortAndLong,
+            help: ArgumentHelp("Write here instead of stdout (a folder for csv without --section).", valueName: "path"))
         var output: String?
 
         @Option(help: ArgumentHelp("Only sightings from this minute on (RFC 3339 or Unix seconds).", valueName: "time"))
@@ -48,14 +52,18 @@ extension JWTSift {
         @Option(help: ArgumentHelp("Rows in top-N tables.", valueName: "n"))
         var limit: Int = 20
 
-        @Option(name: .customLong("generated-at"), help: ArgumentHelp(
-            "The time stamped on the report (default: now); a fixed one makes reports reproducible.", valueName: "time"))
+        @Option(
+            name: .customLong("generated-at"),
+            help: ArgumentHelp(
+                "The time stamped on the report (default: now); a fixed one makes reports reproducible.",
+                valueName: "time"))
         var generatedAt: String?
 
         func validate() throws {
             for (name, value) in [("--since", since), ("--until", until)] {
                 if let value, AtOption.parse(value) == nil {
-                    throw ValidationError("\(name) '\(value)' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
+                    throw ValidationError(
+                        "\(name) '\(value)' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
                 }
             }
             if let generatedAt, AtOption.parse(generatedAt) == nil {
@@ -64,7 +72,8 @@ extension JWTSift {
             guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
             if section != nil && format != .csv { throw ValidationError("--section goes with --format csv") }
             if format == .csv && section == nil && output == nil {
-                throw ValidationError("--format csv needs --section NAME (one table on stdout) or --output FOLDER (every table)")
+                throw ValidationError(
+                    "--format csv needs --section NAME (one table on stdout) or --output FOLDER (every table)")
             }
         }
 
@@ -74,7 +83,8 @@ extension JWTSift {
                 throw ExitCode(2)
             }
             let filter = ReportFilter(
-                since: since.flatMap(AtOption.parse), until: until.flatMap(AtOption.parse), issuer: issuer, sourceGlob: source)
+                since: since.flatMap(AtOption.parse), until: until.flatMap(AtOption.parse), issuer: issuer,
+                sourceGlob: source)
             let report: FindingsReport.Report
             do {
                 var builder = try ReportBuilder(path: db, filter: filter)
@@ -88,13 +98,17 @@ extension JWTSift {
             case .csv:
                 if let section {
                     guard let table = report.tables.first(where: { $0.id == section }) else {
-                        printError("jwtsift: no table '\(section)'; tables: \(report.tables.map(\.id).joined(separator: ", "))")
+                        printError(
+                            "jwtsift: no table '\(section)'; tables: \(report.tables.map(\.id).joined(separator: ", "))"
+                        )
                         throw ExitCode(2)
                     }
                     try emit(CSVRenderer().render(table), to: output)
                 } else if let output {
                     mkdir(output, 0o755)
-                    for table in report.tables { try emit(CSVRenderer().render(table), to: output + "/" + table.id + ".csv") }
+                    for table in report.tables {
+                        try emit(CSVRenderer().render(table), to: output + "/" + table.id + ".csv")
+                    }
                 }
             case .text:
                 let colour = output == nil && isatty(1) == 1 && getenv("NO_COLOR") == nil

@@ -3,11 +3,12 @@ import FindingsStore
 import JWTScan
 import JWTVerify
 import LogInput
+import SiftCore
+import SiftPipeline
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SiftCore
-import SiftPipeline
 
 extension JWTSift {
     struct Scan: ParsableCommand {
@@ -35,29 +36,42 @@ extension JWTSift {
         @Option(help: "Print findings on stdout in this format instead of (or, with --db, besides) the database.")
         var format: Format?
 
-        @Option(help: ArgumentHelp("The findings database (default ./jwtsift.sqlite unless --format is given).", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "The findings database (default ./jwtsift.sqlite unless --format is given).", valueName: "file"))
         var db: String?
 
-        @Option(name: .customLong("ok-sightings"), help: ArgumentHelp(
-            "rows: a row per successful sighting; count: only counted in tokens.sightings (huge nightly runs).",
-            valueName: "rows|count"))
+        @Option(
+            name: .customLong("ok-sightings"),
+            help: ArgumentHelp(
+                "rows: a row per successful sighting; count: only counted in tokens.sightings (huge nightly runs).",
+                valueName: "rows|count"))
         var okSightings: String = "rows"
 
-        @Flag(name: .customLong("keep-subjects"), help: "Store the sub claim in clear in tokens.sub (default: only its SHA-256).")
+        @Flag(
+            name: .customLong("keep-subjects"),
+            help: "Store the sub claim in clear in tokens.sub (default: only its SHA-256).")
         var keepSubjects = false
 
-        @Option(name: .customLong("lock-timeout"), help: ArgumentHelp(
-            "Seconds to wait for another run writing to the same database.", valueName: "seconds"))
+        @Option(
+            name: .customLong("lock-timeout"),
+            help: ArgumentHelp(
+                "Seconds to wait for another run writing to the same database.", valueName: "seconds"))
         var lockTimeout: Double = 30
 
-        @Option(help: ArgumentHelp("Only lines whose own time is at or after this (RFC 3339 or Unix seconds).", valueName: "time"))
+        @Option(
+            help: ArgumentHelp(
+                "Only lines whose own time is at or after this (RFC 3339 or Unix seconds).", valueName: "time"))
         var since: String?
 
         @Option(help: ArgumentHelp("Only lines whose own time is before this.", valueName: "time"))
         var until: String?
 
-        @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-            "Exit with status 1 when a token sighting or an error message has one of these causes.", valueName: "cause,..."))
+        @Option(
+            name: .customLong("fail-on"),
+            help: ArgumentHelp(
+                "Exit with status 1 when a token sighting or an error message has one of these causes.",
+                valueName: "cause,..."))
         var failOn: String?
 
         @Option(help: "Zone for log times that carry no offset: UTC, +01:00, -0500.")
@@ -98,12 +112,15 @@ extension JWTSift {
             guard lockTimeout.isFinite, lockTimeout >= 0 else { throw ValidationError("--lock-timeout must be ≥ 0") }
             for (name, value) in [("--since", since), ("--until", until)] {
                 if let value, AtOption.parse(value) == nil {
-                    throw ValidationError("\(name) '\(value)' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
+                    throw ValidationError(
+                        "\(name) '\(value)' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
                 }
             }
             if let failOn {
                 for word in failOn.split(separator: ",") where Cause(rawValue: String(word).trimmingSpaces) == nil {
-                    throw ValidationError("--fail-on: '\(word)' is not a cause (\(Cause.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    throw ValidationError(
+                        "--fail-on: '\(word)' is not a cause (\(Cause.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
                 }
             }
         }
@@ -134,9 +151,11 @@ extension JWTSift {
                 do {
                     session = try FindingsSession(
                         options: DatabaseOptions(
-                            path: dbPath, lockTimeout: lockTimeout, okSightings: DatabaseOptions.OkSightings(rawValue: okSightings)!,
+                            path: dbPath, lockTimeout: lockTimeout,
+                            okSightings: DatabaseOptions.OkSightings(rawValue: okSightings)!,
                             keepSubjects: keepSubjects),
-                        startedAt: startedAt, version: JWTSiftVersion.string, commandLine: CommandLine.arguments, verify: verify)
+                        startedAt: startedAt, version: JWTSiftVersion.string, commandLine: CommandLine.arguments,
+                        verify: verify)
                 } catch {
                     printError("jwtsift: \(error)")
                     throw ExitCode(4)
@@ -148,7 +167,8 @@ extension JWTSift {
             var okRolled = 0
             switch (format, session) {
             case (.ndjson, let session?):
-                var tee = TeeConsumer(DatabaseConsumer(session: session), NDJSONConsumer(sink: sink, includeMessages: !noMessages))
+                var tee = TeeConsumer(
+                    DatabaseConsumer(session: session), NDJSONConsumer(sink: sink, includeMessages: !noMessages))
                 totals = run.run(into: &tee)
                 okRolled = tee.first.okRolled
             case (.ndjson, nil):
@@ -178,7 +198,9 @@ extension JWTSift {
             if !quiet {
                 printError(Summary.text(totals) + (dbPath.map { "findings: \($0)\n" } ?? ""))
             }
-            if totals.interrupted { printError("jwtsift: stopped by a signal; what was scanned is kept (run again to continue)") }
+            if totals.interrupted {
+                printError("jwtsift: stopped by a signal; what was scanned is kept (run again to continue)")
+            }
 
             // Most serious first: configuration, database, signal, unreadable inputs, --fail-on.
             if keyErrors { throw ExitCode(2) }
@@ -187,7 +209,8 @@ extension JWTSift {
             if !totals.inputErrors.isEmpty { throw ExitCode(3) }
             let fail = failCauses
             if !fail.isEmpty,
-                totals.sightingsByCause.keys.contains(where: fail.contains) || totals.errorsByCause.keys.contains(where: fail.contains)
+                totals.sightingsByCause.keys.contains(where: fail.contains)
+                    || totals.errorsByCause.keys.contains(where: fail.contains)
             {
                 throw ExitCode(1)
             }
@@ -209,7 +232,9 @@ enum ZoneOption {
         let bytes = Array(s.utf8)
         guard bytes.count >= 3, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-") else { return nil }
         let digits = bytes.dropFirst().filter { $0 != UInt8(ascii: ":") }
-        guard digits.count == 2 || digits.count == 4, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        guard digits.count == 2 || digits.count == 4, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return nil
+        }
         let v = digits.map { Int($0 - 0x30) }
         let hours = v[0] * 10 + v[1]
         let minutes = digits.count == 4 ? v[2] * 10 + v[3] : 0

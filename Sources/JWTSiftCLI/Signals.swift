@@ -1,12 +1,13 @@
+import Dispatch
+import JWTScan
+import LogInput
+import SiftCore
+import SiftPipeline
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
-import SiftCore
-import Synchronization
-import JWTScan
-import LogInput
-import SiftPipeline
 
 /// SIGINT and SIGTERM ask the scan to stop at the next chunk boundary; the current batch is written, the run is
 /// marked interrupted, and the process exits 130 (SIGINT) or 143 (SIGTERM). A second signal kills at once.

@@ -32,7 +32,8 @@ public enum KeyFiles {
             var out: [(String, Bool)] = []
             for a in arguments {
                 if a == "-" {
-                    problems.append(KeyProblem(.error, origin: "-", "keys cannot be read from standard input; give a file"))
+                    problems.append(
+                        KeyProblem(.error, origin: "-", "keys cannot be read from standard input; give a file"))
                     continue
                 }
                 let (sources, errors) = InputPaths.expand([a])
@@ -58,7 +59,9 @@ public enum KeyFiles {
                 let (keys, p) = KeyLoader.parseKeyFile(bytes, origin: path, retired: isRetired)
                 if inDirectory && keys.isEmpty {
                     // A directory may hold other files (private keys, secrets, notes): skip them, say so.
-                    problems += p.map { KeyProblem(.warning, origin: $0.origin, index: $0.index, "skipped: \($0.message)") }
+                    problems += p.map {
+                        KeyProblem(.warning, origin: $0.origin, index: $0.index, "skipped: \($0.message)")
+                    }
                 } else {
                     problems += p
                 }
@@ -68,7 +71,8 @@ public enum KeyFiles {
         // A secret file is used whole, as given: a directory is not a secret.
         for path in paths.secrets {
             if FileFacts.of(path)?.isDirectory == true {
-                problems.append(KeyProblem(.error, origin: path, "is a directory; --hmac-secret-file takes one file per secret"))
+                problems.append(
+                    KeyProblem(.error, origin: path, "is a directory; --hmac-secret-file takes one file per secret"))
                 continue
             }
             guard let bytes = read(path) else { continue }

@@ -32,12 +32,19 @@ public enum KeyLoader {
     public static let maximumFileSize = 8 << 20
 
     /// Keys in a JWKS, JWK or PEM file's bytes.
-    public static func parseKeyFile(_ bytes: [UInt8], origin: String, retired: Bool) -> ([VerificationKey], [KeyProblem]) {
-        let trimmed = bytes.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }
+    public static func parseKeyFile(_ bytes: [UInt8], origin: String, retired: Bool) -> (
+        [VerificationKey], [KeyProblem]
+    ) {
+        let trimmed = bytes.drop {
+            $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF
+        }
         if trimmed.first == UInt8(ascii: "{") { return parseJSON(Array(trimmed), origin: origin, retired: retired) }
         if containsPEM(bytes) { return parsePEM(bytes, origin: origin, retired: retired) }
         if bytes.isEmpty { return ([], [KeyProblem(.error, origin: origin, "the file is empty")]) }
-        return ([], [KeyProblem(.error, origin: origin, "not a JWKS, a JWK or PEM (for an HMAC secret use --hmac-secret-file)")])
+        return (
+            [],
+            [KeyProblem(.error, origin: origin, "not a JWKS, a JWK or PEM (for an HMAC secret use --hmac-secret-file)")]
+        )
     }
 
     /// One HMAC secret: the file's exact bytes.
@@ -46,12 +53,17 @@ public enum KeyLoader {
         let secret = HMACSecret(bytes)
         var problems: [KeyProblem] = []
         if secret.endsInWhitespace {
-            problems.append(KeyProblem(.warning, origin: origin,
-                "the secret ends in whitespace or a newline; it is used byte for byte (printf '%s' avoids the newline)"))
+            problems.append(
+                KeyProblem(
+                    .warning, origin: origin,
+                    "the secret ends in whitespace or a newline; it is used byte for byte (printf '%s' avoids the newline)"
+                ))
         }
         if bytes.count < 32 {
-            problems.append(KeyProblem(.warning, origin: origin,
-                "the secret is \(bytes.count) bytes, shorter than HS256's 32 (RFC 7518 §3.2)"))
+            problems.append(
+                KeyProblem(
+                    .warning, origin: origin,
+                    "the secret is \(bytes.count) bytes, shorter than HS256's 32 (RFC 7518 §3.2)"))
         }
         let key = VerificationKey(
             material: .secret(secret), kid: nil, thumbprint: secret.opaqueID, declaredAlg: nil,
@@ -82,7 +94,8 @@ public enum KeyLoader {
         var problems: [KeyProblem] = []
         for (i, entry) in entries.enumerated() {
             guard let object = entry.objectValue else {
-                problems.append(KeyProblem(.error, origin: origin, index: i, "entry is a \(entry.typeName), not an object"))
+                problems.append(
+                    KeyProblem(.error, origin: origin, index: i, "entry is a \(entry.typeName), not an object"))
                 continue
             }
             switch jwk(object, origin: origin, index: i, retired: retired) {
@@ -96,8 +109,10 @@ public enum KeyLoader {
         var kids: [String: Int] = [:]
         for k in keys { if let kid = k.kid { kids[kid, default: 0] += 1 } }
         for (kid, n) in kids.sorted(by: { $0.key < $1.key }) where n > 1 {
-            problems.append(KeyProblem(.warning, origin: origin,
-                "\(n) keys share kid \"\(Redact.short(kid))\"; each is tried (a key set should not repeat a kid)"))
+            problems.append(
+                KeyProblem(
+                    .warning, origin: origin,
+                    "\(n) keys share kid \"\(Redact.short(kid))\"; each is tried (a key set should not repeat a kid)"))
         }
         return (keys, problems)
     }
@@ -131,17 +146,23 @@ public enum KeyLoader {
             if let s = v.stringValue, let a = JWSAlgorithm(rawValue: s) {
                 declared = a
             } else {
-                warn("\"alg\" \(v.stringValue.map { "\"\(Redact.short($0))\"" } ?? v.typeName) is not a JWS algorithm; ignored")
+                warn(
+                    "\"alg\" \(v.stringValue.map { "\"\(Redact.short($0))\"" } ?? v.typeName) is not a JWS algorithm; ignored"
+                )
             }
         }
         var unusable: String? = nil
-        if let use = o["use"]?.stringValue, use != "sig" { unusable = "the key is for \"use\": \"\(Redact.short(use))\", not signatures" }
+        if let use = o["use"]?.stringValue, use != "sig" {
+            unusable = "the key is for \"use\": \"\(Redact.short(use))\", not signatures"
+        }
         if let ops = o["key_ops"] {
             let list = ops.arrayValue?.compactMap(\.stringValue) ?? []
             if !list.contains("verify") { unusable = "the key's \"key_ops\" do not include \"verify\"" }
         }
         if kty != "oct", privateMembers.contains(where: { o[$0] != nil }) {
-            warn("private key members are present in this JWK; only its public part is used (a published key set must not carry them)")
+            warn(
+                "private key members are present in this JWK; only its public part is used (a published key set must not carry them)"
+            )
         }
 
         let material: VerificationKey.Material
@@ -167,8 +188,15 @@ public enum KeyLoader {
             }
         case "EC":
             guard let crvName = o["crv"]?.stringValue else { return fail("EC key without \"crv\"") }
-            guard let curve = Curve(rawValue: crvName) else { return .skipped(KeyProblem(.warning, origin: origin, index: index, "EC curve \"\(Redact.short(crvName))\" is not a JWS curve; skipped")) }
-            guard let x = member("x"), let y = member("y"), let x, let y else { return fail("EC key without base64url \"x\" and \"y\"") }
+            guard let curve = Curve(rawValue: crvName) else {
+                return .skipped(
+                    KeyProblem(
+                        .warning, origin: origin, index: index,
+                        "EC curve \"\(Redact.short(crvName))\" is not a JWS curve; skipped"))
+            }
+            guard let x = member("x"), let y = member("y"), let x, let y else {
+                return fail("EC key without base64url \"x\" and \"y\"")
+            }
             do {
                 material = .publicKey(try PublicKey.ec(curve: curve, x: x, y: y))
             } catch {
@@ -177,7 +205,10 @@ public enum KeyLoader {
         case "OKP":
             guard let crvName = o["crv"]?.stringValue else { return fail("OKP key without \"crv\"") }
             guard let curve = EdwardsCurve(rawValue: crvName) else {
-                return .skipped(KeyProblem(.warning, origin: origin, index: index, "OKP curve \"\(Redact.short(crvName))\" is for key agreement, not signatures; skipped"))
+                return .skipped(
+                    KeyProblem(
+                        .warning, origin: origin, index: index,
+                        "OKP curve \"\(Redact.short(crvName))\" is for key agreement, not signatures; skipped"))
             }
             guard let x = member("x"), let x else { return fail("OKP key without base64url \"x\"") }
             do {
@@ -189,7 +220,10 @@ public enum KeyLoader {
             guard let k = member("k"), let k, !k.isEmpty else { return fail("oct key without base64url \"k\"") }
             material = .secret(HMACSecret(k))
         default:
-            return .skipped(KeyProblem(.warning, origin: origin, index: index, "unknown \"kty\" \"\(Redact.short(kty))\"; skipped (RFC 7517 §5)"))
+            return .skipped(
+                KeyProblem(
+                    .warning, origin: origin, index: index,
+                    "unknown \"kty\" \"\(Redact.short(kty))\"; skipped (RFC 7517 §5)"))
         }
 
         switch material {
@@ -198,7 +232,9 @@ public enum KeyLoader {
             if let fromCert = certificateKey(o) {
                 switch fromCert {
                 case .success(let certKey):
-                    if !certKey.isSame(as: key) { return fail("the first \"x5c\" certificate holds a different key than the JWK members") }
+                    if !certKey.isSame(as: key) {
+                        return fail("the first \"x5c\" certificate holds a different key than the JWK members")
+                    }
                 case .failure(let e):
                     return fail(e.reason)
                 }
@@ -235,7 +271,8 @@ public enum KeyLoader {
     static func containsPEM(_ bytes: [UInt8]) -> Bool {
         let marker = Array("-----BEGIN ".utf8)
         guard bytes.count >= marker.count else { return false }
-        for i in 0...(bytes.count - marker.count) where bytes[i] == 0x2D && Array(bytes[i..<(i + marker.count)]) == marker {
+        for i in 0...(bytes.count - marker.count)
+        where bytes[i] == 0x2D && Array(bytes[i..<(i + marker.count)]) == marker {
             return true
         }
         return false
@@ -268,7 +305,8 @@ public enum KeyLoader {
         var problems: [KeyProblem] = []
         for (i, block) in pemBlocks(bytes).enumerated() {
             guard let der = block.body else {
-                problems.append(KeyProblem(.error, origin: origin, index: i, "PEM block \"\(block.label)\" is not valid base64"))
+                problems.append(
+                    KeyProblem(.error, origin: origin, index: i, "PEM block \"\(block.label)\" is not valid base64"))
                 continue
             }
             let key: PublicKey
@@ -278,20 +316,25 @@ public enum KeyLoader {
                 case "RSA PUBLIC KEY": key = try PublicKey.pkcs1(der: der)
                 case "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE": key = try PublicKey.certificate(der: der)
                 case let l where l.contains("PRIVATE KEY"):
-                    problems.append(KeyProblem(.error, origin: origin, index: i,
-                        "this is a private key; give jwtsift the public half (openssl pkey -pubout)"))
+                    problems.append(
+                        KeyProblem(
+                            .error, origin: origin, index: i,
+                            "this is a private key; give jwtsift the public half (openssl pkey -pubout)"))
                     continue
                 default:
-                    problems.append(KeyProblem(.warning, origin: origin, index: i, "PEM block \"\(block.label)\" is not a key; skipped"))
+                    problems.append(
+                        KeyProblem(
+                            .warning, origin: origin, index: i, "PEM block \"\(block.label)\" is not a key; skipped"))
                     continue
                 }
             } catch {
                 problems.append(KeyProblem(.error, origin: origin, index: i, "\(block.label): \(error)"))
                 continue
             }
-            keys.append(VerificationKey(
-                material: .publicKey(key), kid: nil, thumbprint: Thumbprint.of(key.components), declaredAlg: nil,
-                verifiesSignatures: true, notForSignaturesReason: nil, origin: "\(origin)#\(i)", retired: retired))
+            keys.append(
+                VerificationKey(
+                    material: .publicKey(key), kid: nil, thumbprint: Thumbprint.of(key.components), declaredAlg: nil,
+                    verifiesSignatures: true, notForSignaturesReason: nil, origin: "\(origin)#\(i)", retired: retired))
         }
         if keys.isEmpty && problems.isEmpty {
             problems.append(KeyProblem(.error, origin: origin, "no complete PEM block"))

@@ -69,13 +69,16 @@ public final class SightingJudge {
     public init(options: VerifyOptions, now: Double) {
         self.options = options
         self.now = now
-        self.batch = BatchAnalyzer(analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy), workers: options.workers)
+        self.batch = BatchAnalyzer(
+            analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy), workers: options.workers)
         cache.reserveCapacity(min(options.cacheLimit, 1 << 16))
     }
 
     /// Verdicts for `tokens`, in order. `bytes` is the chunk the sightings were found in, starting at stream
     /// offset `streamOffset`.
-    public func judge(_ tokens: [TokenSighting], in bytes: UnsafeRawBufferPointer, streamOffset: UInt64) -> [JudgedSighting] {
+    public func judge(_ tokens: [TokenSighting], in bytes: UnsafeRawBufferPointer, streamOffset: UInt64)
+        -> [JudgedSighting]
+    {
         // One cache lookup per sighting; the misses (each distinct one once) go to the batch verifier.
         var known = [JudgedSighting.Shared?](repeating: nil, count: tokens.count)
         var pending: [PendingToken] = []
@@ -84,7 +87,10 @@ public final class SightingJudge {
             if let shared = cache[t.fingerprint] {
                 known[i] = shared
             } else if queued.insert(t.fingerprint).inserted {
-                pending.append(PendingToken(fingerprint: t.fingerprint, bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation))
+                pending.append(
+                    PendingToken(
+                        fingerprint: t.fingerprint, bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation)
+                )
             }
         }
         if !pending.isEmpty {

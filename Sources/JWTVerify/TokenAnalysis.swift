@@ -77,10 +77,12 @@ public struct TokenAnalysis: Sendable {
             return "expired \(DurationText.words(t - exp)) before \(moment) (leeway \(DurationText.words(leeway)))"
         case .not_yet_valid:
             guard let nbf else { break }
-            return "not valid until \(DurationText.words(nbf - t)) after \(moment) (leeway \(DurationText.words(leeway)))"
+            return
+                "not valid until \(DurationText.words(nbf - t)) after \(moment) (leeway \(DurationText.words(leeway)))"
         case .issued_in_future:
             guard let iat else { break }
-            return "issued \(DurationText.words(iat - t)) after \(moment): the issuer's clock is ahead or the log's is behind"
+            return
+                "issued \(DurationText.words(iat - t)) after \(moment): the issuer's clock is ahead or the log's is behind"
         case .ok:
             return "signature valid with key \(key ?? "?") and every claim holds at \(moment)"
         case .unverified:

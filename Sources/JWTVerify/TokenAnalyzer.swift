@@ -52,7 +52,9 @@ public struct TokenAnalyzer: Sendable {
         a.alg = alg
         a.typ = header["typ"]?.stringValue
         if let kidValue = header["kid"] {
-            guard let kid = kidValue.stringValue else { return broken("\"kid\" is a \(kidValue.typeName), not a string") }
+            guard let kid = kidValue.stringValue else {
+                return broken("\"kid\" is a \(kidValue.typeName), not a string")
+            }
             a.kid = kid
             if Self.looksInjected(kid) { a.flags.insert(.kidInjection) }
         }
@@ -64,12 +66,17 @@ public struct TokenAnalyzer: Sendable {
 
         // JWE: record, never decrypt.
         if a.segments == 5 {
-            guard let enc = header["enc"]?.stringValue else { return broken("5 segments but the header has no \"enc\"") }
+            guard let enc = header["enc"]?.stringValue else {
+                return broken("5 segments but the header has no \"enc\"")
+            }
             a.kind = .jwe
             a.enc = enc
             a.signature = .unchecked
             if cut { a.add(.truncated, "cut short (\(truncation!.rawValue))") }
-            a.add(.encrypted, "encrypted token (alg \(Redact.short(alg)), enc \(Redact.short(enc))): claims cannot be read without the key")
+            a.add(
+                .encrypted,
+                "encrypted token (alg \(Redact.short(alg)), enc \(Redact.short(enc))): claims cannot be read without the key"
+            )
             return a
         }
 
@@ -81,11 +88,15 @@ public struct TokenAnalyzer: Sendable {
         }
         guard let (signature, sq) = Base64URL.decodeWithQuality(signatureBytes), sq == .canonical else {
             readClaims(payload, into: &a)
-            if let algorithm = JWSAlgorithm(rawValue: alg), let hint = cutSignatureHint(algorithm, kid: a.kid, characters: signatureBytes.count) {
+            if let algorithm = JWSAlgorithm(rawValue: alg),
+                let hint = cutSignatureHint(algorithm, kid: a.kid, characters: signatureBytes.count)
+            {
                 a.hints.append(hint)
             }
             a.causes.remove(.claims_invalid)
-            return broken("the signature is not canonical base64url (\(signatureBytes.count) characters: \(signatureBytes.count % 4 == 1 ? "a length no encoder produces" : "stray trailing bits")), as when a token is cut short")
+            return broken(
+                "the signature is not canonical base64url (\(signatureBytes.count) characters: \(signatureBytes.count % 4 == 1 ? "a length no encoder produces" : "stray trailing bits")), as when a token is cut short"
+            )
         }
         a.signatureLength = signature.count
         readClaims(payload, into: &a)
@@ -93,9 +104,12 @@ public struct TokenAnalyzer: Sendable {
         if alg.utf8.count == 4 && alg.lowercased() == "none" {
             a.kind = .unsecured
             a.signature = .unsupported
-            a.add(.alg_none, signature.isEmpty
-                ? "alg \"\(Redact.short(alg))\": an unsecured token, which no verifier may accept"
-                : "alg \"\(Redact.short(alg))\" with a non-empty signature: an unsecured token, which no verifier may accept")
+            a.add(
+                .alg_none,
+                signature.isEmpty
+                    ? "alg \"\(Redact.short(alg))\": an unsecured token, which no verifier may accept"
+                    : "alg \"\(Redact.short(alg))\" with a non-empty signature: an unsecured token, which no verifier may accept"
+            )
             return a
         }
         guard let algorithm = JWSAlgorithm(rawValue: alg) else {
@@ -111,7 +125,8 @@ public struct TokenAnalyzer: Sendable {
         }
 
         let signingInput = Array(token[0..<dots[1]])
-        checkSignature(algorithm, kid: a.kid, signingInput: signingInput, signature: signature, verifier: verifier, into: &a)
+        checkSignature(
+            algorithm, kid: a.kid, signingInput: signingInput, signature: signature, verifier: verifier, into: &a)
         if cut && a.signature != .valid {
             a.add(.truncated, "cut short (\(truncation!.rawValue)): the signature cannot verify")
         }
@@ -164,15 +179,19 @@ public struct TokenAnalyzer: Sendable {
     func checkPolicy(into a: inout TokenAnalysis) {
         if !policy.issuers.isEmpty {
             if let iss = a.iss {
-                if !policy.issuers.contains(iss) { a.add(.issuer_rejected, "iss \"\(Redact.short(iss))\" is not among --issuer") }
+                if !policy.issuers.contains(iss) {
+                    a.add(.issuer_rejected, "iss \"\(Redact.short(iss))\" is not among --issuer")
+                }
             } else {
                 a.add(.issuer_rejected, "no iss claim, and --issuer was given")
             }
         }
         if !policy.audiences.isEmpty && !a.aud.contains(where: policy.audiences.contains) {
-            a.add(.audience_rejected, a.aud.isEmpty
-                ? "no aud claim, and --audience was given"
-                : "aud \(a.aud.map { "\"\(Redact.short($0))\"" }.joined(separator: ", ")) has none of --audience")
+            a.add(
+                .audience_rejected,
+                a.aud.isEmpty
+                    ? "no aud claim, and --audience was given"
+                    : "aud \(a.aud.map { "\"\(Redact.short($0))\"" }.joined(separator: ", ")) has none of --audience")
         }
     }
 
@@ -189,7 +208,12 @@ public struct TokenAnalyzer: Sendable {
         for key in pool where kid == nil || key.kid == nil || key.kid == kid {
             if let why = key.refusal(for: alg) {
                 refused.append((key, why))
-                if details { a.attempts.append(KeyAttempt(key: key.name, origin: key.origin, retired: key.retired, outcome: "not a candidate: \(why)")) }
+                if details {
+                    a.attempts.append(
+                        KeyAttempt(
+                            key: key.name, origin: key.origin, retired: key.retired, outcome: "not a candidate: \(why)")
+                    )
+                }
             } else {
                 candidates.append(key)
             }
@@ -199,7 +223,9 @@ public struct TokenAnalyzer: Sendable {
 
         if signature.isEmpty {
             a.signature = .invalid
-            a.add(.signature_invalid, "the signature is empty (alg \(alg.rawValue)): a stripped-signature forgery or a truncated token")
+            a.add(
+                .signature_invalid,
+                "the signature is empty (alg \(alg.rawValue)): a stripped-signature forgery or a truncated token")
             return
         }
 
@@ -210,11 +236,14 @@ public struct TokenAnalyzer: Sendable {
                     let ok: Bool
                     switch key.material {
                     case .secret(let s): ok = verifier.verifyMAC(alg.hash!, secret: s, message: message, signature: sig)
-                    case .publicKey(let k): ok = verifier.verify(alg.scheme(for: k.shape)!, key: k, message: message, signature: sig)
+                    case .publicKey(let k):
+                        ok = verifier.verify(alg.scheme(for: k.shape)!, key: k, message: message, signature: sig)
                     }
                     if details {
-                        a.attempts.append(KeyAttempt(key: key.name, origin: key.origin, retired: key.retired,
-                            outcome: ok ? "verified" : "signature does not verify"))
+                        a.attempts.append(
+                            KeyAttempt(
+                                key: key.name, origin: key.origin, retired: key.retired,
+                                outcome: ok ? "verified" : "signature does not verify"))
                     }
                     if ok {
                         verifiedBy = key
@@ -239,15 +268,23 @@ public struct TokenAnalyzer: Sendable {
         }
 
         addSignatureHints(alg, signature: signature, candidates: candidates, signingInput: signingInput, into: &a)
-        if alg.isHMAC { checkHMACAttacks(alg, signingInput: signingInput, signature: signature, named: named, into: &a) }
+        if alg.isHMAC {
+            checkHMACAttacks(alg, signingInput: signingInput, signature: signature, named: named, into: &a)
+        }
 
         if !candidates.isEmpty {
             a.signature = .invalid
             if let kid, named.isEmpty {
                 a.signature = .key_unknown
-                a.add(.key_unknown, "no key has kid \"\(Redact.short(kid))\", and the \(candidates.count) key(s) without a kid do not verify it")
+                a.add(
+                    .key_unknown,
+                    "no key has kid \"\(Redact.short(kid))\", and the \(candidates.count) key(s) without a kid do not verify it"
+                )
             } else {
-                a.add(.signature_invalid, "the signature does not verify with \(candidates.count == 1 ? "key \(Redact.short(candidates[0].name))" : "any of \(candidates.count) candidate keys")")
+                a.add(
+                    .signature_invalid,
+                    "the signature does not verify with \(candidates.count == 1 ? "key \(Redact.short(candidates[0].name))" : "any of \(candidates.count) candidate keys")"
+                )
             }
             return
         }
@@ -259,10 +296,13 @@ public struct TokenAnalyzer: Sendable {
                 a.add(.key_unknown, "kid \"\(Redact.short(kid!))\" names no signing key: \(reasons.first ?? "")")
             } else {
                 a.signature = .alg_mismatch
-                let confusion = alg.isHMAC && named.contains { if case .publicKey = $0.material { true } else { false } }
-                a.add(.alg_mismatch, confusion
-                    ? "\(alg.rawValue) token whose kid \"\(Redact.short(kid!))\" names an asymmetric key: the algorithm-confusion attack"
-                    : "kid \"\(Redact.short(kid!))\": \(reasons.first ?? "the key does not fit \(alg.rawValue)")")
+                let confusion =
+                    alg.isHMAC && named.contains { if case .publicKey = $0.material { true } else { false } }
+                a.add(
+                    .alg_mismatch,
+                    confusion
+                        ? "\(alg.rawValue) token whose kid \"\(Redact.short(kid!))\" names an asymmetric key: the algorithm-confusion attack"
+                        : "kid \"\(Redact.short(kid!))\": \(reasons.first ?? "the key does not fit \(alg.rawValue)")")
             }
             return
         }
@@ -277,7 +317,8 @@ public struct TokenAnalyzer: Sendable {
             return
         }
         a.signature = .unchecked
-        a.reasons[.unverified] = keys.isEmpty
+        a.reasons[.unverified] =
+            keys.isEmpty
             ? "no keys were given (--keys, --hmac-secret-file): the signature was not checked"
             : "no key given can verify \(alg.rawValue)\(kid.map { " with kid \"\(Redact.short($0))\"" } ?? "")"
     }
@@ -290,19 +331,29 @@ public struct TokenAnalyzer: Sendable {
             guard case .publicKey(let k) = key.material, let need = alg.signatureLength(for: k.shape),
                 signature.count != need
             else { continue }
-            if alg.family == .ecdsa, let curve = alg.curve, ECDSASignature.raw(fromDER: signature, size: curve.coordinateSize) != nil {
+            if alg.family == .ecdsa, let curve = alg.curve,
+                ECDSASignature.raw(fromDER: signature, size: curve.coordinateSize) != nil
+            {
                 a.flags.insert(.derSignature)
-                a.hints.append("the signature is DER-encoded ECDSA (\(signature.count) bytes) instead of JOSE's raw R‖S (\(need) bytes): a producer bug")
+                a.hints.append(
+                    "the signature is DER-encoded ECDSA (\(signature.count) bytes) instead of JOSE's raw R‖S (\(need) bytes): a producer bug"
+                )
             } else if signature.count < need {
-                a.hints.append("the signature is \(need - signature.count) bytes shorter than \(alg.rawValue) with key \(Redact.short(key.name)) needs (\(need)): truncated by the logger?")
+                a.hints.append(
+                    "the signature is \(need - signature.count) bytes shorter than \(alg.rawValue) with key \(Redact.short(key.name)) needs (\(need)): truncated by the logger?"
+                )
             } else {
-                a.hints.append("the signature is \(signature.count - need) bytes longer than \(alg.rawValue) with key \(Redact.short(key.name)) needs (\(need))")
+                a.hints.append(
+                    "the signature is \(signature.count - need) bytes longer than \(alg.rawValue) with key \(Redact.short(key.name)) needs (\(need))"
+                )
             }
             break
         }
         for key in candidates {
             guard case .secret(let s) = key.material, s.endsInWhitespace else { continue }
-            a.hints.append("secret \(s.opaqueID) (\(key.origin)) ends with whitespace or a newline: was the file written with echo?")
+            a.hints.append(
+                "secret \(s.opaqueID) (\(key.origin)) ends with whitespace or a newline: was the file written with echo?"
+            )
         }
     }
 
@@ -312,7 +363,8 @@ public struct TokenAnalyzer: Sendable {
             guard case .publicKey(let k) = key.material, let need = alg.signatureLength(for: k.shape) else { continue }
             let needChars = (need * 8 + 5) / 6
             guard characters < needChars else { return nil }
-            return "the signature segment is \(needChars - characters) characters shorter than \(alg.rawValue) with key \(Redact.short(key.name)) needs (\(needChars)): truncated by the logger?"
+            return
+                "the signature segment is \(needChars - characters) characters shorter than \(alg.rawValue) with key \(Redact.short(key.name)) needs (\(needChars)): truncated by the logger?"
         }
         return nil
     }
@@ -335,14 +387,18 @@ public struct TokenAnalyzer: Sendable {
                     for secret in [pem, Array(pem.dropLast()), der]
                     where HMACSecret.matches(hash, key: secret, message: message, signature: sig) {
                         a.flags.insert(.publicKeyAsSecret)
-                        a.hints.append("forged: the HMAC secret is a public key's own bytes (algorithm-confusion attack)")
+                        a.hints.append(
+                            "forged: the HMAC secret is a public key's own bytes (algorithm-confusion attack)")
                         return
                     }
                 }
                 guard policy.tryWeakSecrets else { return }
-                for secret in WeakSecrets.list where HMACSecret.matches(hash, key: Array(secret.utf8), message: message, signature: sig) {
+                for secret in WeakSecrets.list
+                where HMACSecret.matches(hash, key: Array(secret.utf8), message: message, signature: sig) {
                     a.flags.insert(.weakSecret)
-                    a.hints.append("signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens")
+                    a.hints.append(
+                        "signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens"
+                    )
                     return
                 }
             }

@@ -73,7 +73,8 @@ public enum InputPaths {
 
     private static func walk(_ dir: String, into found: inout [String], errors: inout [InputError], depth: Int) {
         guard depth < maximumDepth else {
-            errors.append(InputError(code: .unreadable, path: dir, reason: "directory nesting deeper than \(maximumDepth)"))
+            errors.append(
+                InputError(code: .unreadable, path: dir, reason: "directory nesting deeper than \(maximumDepth)"))
             return
         }
         guard let d = opendir(dir) else {

@@ -1,9 +1,10 @@
+import CZlib
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CZlib
 
 /// A run of complete lines (or one piece of an over-long line) from a log stream.
 ///
@@ -83,7 +84,9 @@ public struct LogReader {
         case .file(let p):
             fd = open(p, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
-                throw InputError(code: errno == ENOENT ? .notFound : .unreadable, path: path, reason: String(cString: strerror(errno)))
+                throw InputError(
+                    code: errno == ENOENT ? .notFound : .unreadable, path: path,
+                    reason: String(cString: strerror(errno)))
             }
             #if os(Linux)
             _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
@@ -118,7 +121,8 @@ public struct LogReader {
                 openLineStart = i + 1
             }
             let chunk = LogChunk(
-                bytes: bytes, streamOffset: streamOffset, firstLine: lineNumber, continuesLine: continues, cutAtEnd: cut,
+                bytes: bytes, streamOffset: streamOffset, firstLine: lineNumber, continuesLine: continues,
+                cutAtEnd: cut,
                 newlines: newlines, openLineStart: openLineStart)
             let keepGoing = body(chunk)
             lineNumber += newlines
@@ -157,11 +161,17 @@ public struct LogReader {
             var last = used - 1
             while last >= 0, buffer[last] != 0x0A { last -= 1 }
             if last >= 0 {
-                if !deliver(last + 1, cut: false) { summary.stopped = true; return summary }
+                if !deliver(last + 1, cut: false) {
+                    summary.stopped = true
+                    return summary
+                }
             }
             // No newline in what is left: cut pieces off an over-long line.
             while used >= maxLine {
-                if !deliver(maxLine, cut: true) { summary.stopped = true; return summary }
+                if !deliver(maxLine, cut: true) {
+                    summary.stopped = true
+                    return summary
+                }
             }
         }
     }
@@ -230,7 +240,8 @@ struct ByteStream: ~Copyable {
             let n = Glibc.read(fd, dst.baseAddress, dst.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw InputError(code: .readFailed, path: path, reason: String(cString: strerror(errno)), offset: rawBytesRead)
+                throw InputError(
+                    code: .readFailed, path: path, reason: String(cString: strerror(errno)), offset: rawBytesRead)
             }
             rawBytesRead += UInt64(n)
             return n

@@ -10,7 +10,8 @@ public enum SmallFile {
     public static func contents(of path: String, limit: Int) throws(InputError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw InputError(code: errno == ENOENT ? .notFound : .unreadable, path: path, reason: String(cString: strerror(errno)))
+            throw InputError(
+                code: errno == ENOENT ? .notFound : .unreadable, path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
         var out: [UInt8] = []

@@ -33,7 +33,9 @@ public enum Base64URL {
     /// decoded in place, without a copy.
     @inlinable
     public static func decodeWithQuality(_ input: some Collection<UInt8>) -> (bytes: [UInt8], quality: Quality)? {
-        if let r = input.withContiguousStorageIfAvailable({ decodeWithQuality(UnsafeRawBufferPointer($0)) }) { return r }
+        if let r = input.withContiguousStorageIfAvailable({ decodeWithQuality(UnsafeRawBufferPointer($0)) }) {
+            return r
+        }
         return Array(input).withUnsafeBytes { decodeWithQuality($0) }
     }
 
@@ -71,8 +73,10 @@ public enum Base64URL {
                 var i = 0
                 var o = 0
                 for _ in 0..<quads {
-                    let a = table[Int(input[i])], b = table[Int(input[i + 1])]
-                    let c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                    let a = table[Int(input[i])]
+                    let b = table[Int(input[i + 1])]
+                    let c = table[Int(input[i + 2])]
+                    let d = table[Int(input[i + 3])]
                     if (a | b | c | d) & 0x80 != 0 {
                         bad = true
                         return
@@ -85,7 +89,8 @@ public enum Base64URL {
                     o += 3
                 }
                 if tail >= 2 {
-                    let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                    let a = table[Int(input[i])]
+                    let b = table[Int(input[i + 1])]
                     let c = tail == 3 ? table[Int(input[i + 2])] : 0
                     if (a | b | c) & 0x80 != 0 {
                         bad = true

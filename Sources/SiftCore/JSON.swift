@@ -83,7 +83,9 @@ public struct JSONParser {
 
     /// Parses one JSON document; leading and trailing whitespace is allowed, anything else after it is not.
     public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
-        guard bytes.count <= maximumSize else { throw JSONError(reason: "document larger than \(maximumSize) bytes", offset: 0) }
+        guard bytes.count <= maximumSize else {
+            throw JSONError(reason: "document larger than \(maximumSize) bytes", offset: 0)
+        }
         var p = JSONParser(bytes: bytes)
         p.skipWhitespace()
         let v = try p.parseValue(depth: 0)
@@ -115,9 +117,15 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return .object(try parseObjectBody(depth: depth))
         case UInt8(ascii: "["): return .array(try parseArrayBody(depth: depth))
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
         default: throw fail("unexpected byte")
         }
@@ -140,7 +148,10 @@ public struct JSONParser {
         // Duplicate names: a linear look over the few members a JOSE header or claims set has; a set past that.
         var seen: Set<String>? = nil
         skipWhitespace()
-        if current == UInt8(ascii: "}") { index += 1; return JSONObject(members: members) }
+        if current == UInt8(ascii: "}") {
+            index += 1
+            return JSONObject(members: members)
+        }
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw fail("expected member name") }
@@ -171,7 +182,10 @@ public struct JSONParser {
         index += 1
         var items: [JSONValue] = []
         skipWhitespace()
-        if current == UInt8(ascii: "]") { index += 1; return items }
+        if current == UInt8(ascii: "]") {
+            index += 1
+            return items
+        }
         while true {
             skipWhitespace()
             items.append(try parseValue(depth: depth + 1))
@@ -210,7 +224,10 @@ public struct JSONParser {
             var plain = true
             for i in start..<index {
                 let c = bytes[i]
-                guard c >= 0x30 && c <= 0x39 else { plain = false; break }
+                guard c >= 0x30 && c <= 0x39 else {
+                    plain = false
+                    break
+                }
                 v = v &* 10 &+ Int(c &- 0x30)
             }
             if plain { return Double(v) }
@@ -279,7 +296,8 @@ public struct JSONParser {
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
                     if scalar >= 0xD800 && scalar < 0xDC00 {
-                        guard current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u")
+                        guard current == UInt8(ascii: "\\"), index + 1 < bytes.count,
+                            bytes[index + 1] == UInt8(ascii: "u")
                         else { throw fail("lone surrogate") }
                         index += 2
                         let low = try hex4()
@@ -356,7 +374,8 @@ extension JSONValue {
             case "&": out += "\\u0026"
             default:
                 if u.value < 0x20 || u.value == 0x7F || (u.value >= 0x2028 && u.value <= 0x2029) {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count)
+                    out +=
+                        "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count)
                         + String(u.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(u)

@@ -42,7 +42,8 @@ public enum StatusClass: Int, Sendable, CaseIterable, Hashable {
         let (low, high) = (acceptedRange.lowerBound, acceptedRange.upperBound)
         let accepted = Self.accepted.rawValue
         let refused = Self.refused.rawValue
-        return "CASE WHEN \(column) BETWEEN \(low) AND \(high) THEN \(accepted) WHEN \(column) IN (\(codes)) THEN \(refused) ELSE \(Self.other.rawValue) END"
+        return
+            "CASE WHEN \(column) BETWEEN \(low) AND \(high) THEN \(accepted) WHEN \(column) IN (\(codes)) THEN \(refused) ELSE \(Self.other.rawValue) END"
     }
 }
 
@@ -58,10 +59,14 @@ public enum Rollup {
     }
 
     /// SQL that is true when a sighting (`cause`, `logTime`) of a token (`exp`, `nbf`) is a near miss.
-    public static func nearMissSQL(cause: String, logTime: String, exp: String, nbf: String) -> (expired: String, early: String) {
+    public static func nearMissSQL(cause: String, logTime: String, exp: String, nbf: String) -> (
+        expired: String, early: String
+    ) {
         let bound = Int(nearMissSeconds)
-        return ("\(cause) = \(Cause.expired.sqlLiteral) AND \(logTime) - \(exp) < \(bound)",
-                "\(cause) = \(Cause.not_yet_valid.sqlLiteral) AND \(nbf) - \(logTime) < \(bound)")
+        return (
+            "\(cause) = \(Cause.expired.sqlLiteral) AND \(logTime) - \(exp) < \(bound)",
+            "\(cause) = \(Cause.not_yet_valid.sqlLiteral) AND \(nbf) - \(logTime) < \(bound)"
+        )
     }
 
     /// SQL for ``minute(_:)`` over a REAL column.

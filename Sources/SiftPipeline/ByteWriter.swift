@@ -138,7 +138,8 @@ struct ByteWriter {
     mutating func string(_ s: String) {
         var s = s
         let done = s.withUTF8 { utf8 -> Bool in
-            for c in utf8 where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "<")
+            for c in utf8
+            where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "<")
                 || c == UInt8(ascii: ">") || c == UInt8(ascii: "&") || c >= 0x80
             {
                 return false
@@ -153,7 +154,10 @@ struct ByteWriter {
 
     /// RFC 3339 UTC with milliseconds when present, as ``CivilTime/iso8601(_:)`` but without a String.
     mutating func iso8601(_ t: Double) {
-        guard t.isFinite, abs(t) < 253_402_300_800 else { raw("invalid"); return }
+        guard t.isFinite, abs(t) < 253_402_300_800 else {
+            raw("invalid")
+            return
+        }
         let whole = t.rounded(.down)
         let secs = Int64(whole)
         let days = Int(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400)
@@ -220,7 +224,10 @@ struct ByteWriter {
     /// Seconds with up to 3 decimals.
     mutating func seconds(_ t: Double) {
         let ms = (t * 1000).rounded()
-        guard ms.isFinite, abs(ms) < 1e17 else { raw("null"); return }
+        guard ms.isFinite, abs(ms) < 1e17 else {
+            raw("null")
+            return
+        }
         let v = Int64(ms)
         // -0.5 must keep its sign even though its whole part is 0.
         if v < 0 && v > -1000 { raw("-") }

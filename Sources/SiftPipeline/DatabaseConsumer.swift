@@ -139,7 +139,9 @@ public struct DatabaseConsumer: ScanConsumer {
         return plan
     }
 
-    public mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
+    public mutating func consume(
+        _ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress
+    ) {
         guard let sourceID else { return }
         if batch == nil { batch = Batch(sourceID: sourceID, progress: end) }
         let rollOK = session.options.okSightings == .count
@@ -154,19 +156,21 @@ public struct DatabaseConsumer: ScanConsumer {
             if rolled { okRolled += 1 }
             addRollup(slot: slot, t, cause: cause ?? .unverified, judged: j)
             if rolled { continue }
-            batch!.sightings.append(SightingRow(
-                token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
-                cause: Words.cause(cause ?? .unverified),
-                causes: j.flatMap { $0.verdict.causes.count > 1 ? causeList($0.verdict.causes) : nil },
-                skew: j?.verdict.skew, timeSource: j.map { Words.timeSource($0.timeSource) },
-                truncation: t.truncation.map(Words.truncation), lineError: t.lineError.map(Words.cause)))
+            batch!.sightings.append(
+                SightingRow(
+                    token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
+                    cause: Words.cause(cause ?? .unverified),
+                    causes: j.flatMap { $0.verdict.causes.count > 1 ? causeList($0.verdict.causes) : nil },
+                    skew: j?.verdict.skew, timeSource: j.map { Words.timeSource($0.timeSource) },
+                    truncation: t.truncation.map(Words.truncation), lineError: t.lineError.map(Words.cause)))
         }
         for e in findings.errors {
             let rule = PhraseTable.rules[e.rule]
-            batch!.errors.append(ErrorRow(
-                line: e.line, offset: e.offset, logTime: e.logTime, status: e.status, cause: e.cause.rawValue,
-                alternative: e.alternative?.rawValue, rule: rule.row, emitter: rule.emitter, message: e.message,
-                details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
+            batch!.errors.append(
+                ErrorRow(
+                    line: e.line, offset: e.offset, logTime: e.logTime, status: e.status, cause: e.cause.rawValue,
+                    alternative: e.alternative?.rawValue, rule: rule.row, emitter: rule.emitter, message: e.message,
+                    details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
         }
         batch!.progress = end
         lastEnd = end
@@ -209,7 +213,9 @@ public struct DatabaseConsumer: ScanConsumer {
         var nearBy: Double? = nil
         if let time = t.logTime, let shared = judged?.shared {
             if cause == .expired, let exp = shared.exp, time - exp < Rollup.nearMissSeconds { nearBy = time - exp }
-            if cause == .not_yet_valid, let nbf = shared.nbf, nbf - time < Rollup.nearMissSeconds { nearBy = nbf - time }
+            if cause == .not_yet_valid, let nbf = shared.nbf, nbf - time < Rollup.nearMissSeconds {
+                nearBy = nbf - time
+            }
         }
         batch!.rollups[i].add(at: t.logTime, errorOnLine: t.lineError != nil, nearBy: nearBy)
     }
@@ -243,7 +249,8 @@ public struct DatabaseConsumer: ScanConsumer {
         if let a = judged?.analysis {
             u = TokenUpsert(
                 fingerprint: t.fingerprint.description, kind: a.kind.rawValue, alg: a.alg ?? t.alg, enc: a.enc,
-                kid: a.kid, typ: a.typ, iss: a.iss, aud: a.aud.isEmpty ? nil : JSONValue.array(a.aud.map { .string($0) }).jsonText,
+                kid: a.kid, typ: a.typ, iss: a.iss,
+                aud: a.aud.isEmpty ? nil : JSONValue.array(a.aud.map { .string($0) }).jsonText,
                 subHash: a.sub.map { Digest.sha256(Array($0.utf8)).description },
                 sub: keepSubjects ? a.sub : nil, iat: a.iat, nbf: a.nbf, exp: a.exp,
                 signature: a.signature.rawValue, key: a.key, flags: a.flags.description, length: t.length)

@@ -34,7 +34,8 @@ public struct Inspection: Sendable {
                 where earlier.analysis.claims == claims && earlier.fingerprint != i.fingerprint {
                     let what = earlier.analysis.header == a.header ? "payload or signature" : "header"
                     i.crossHints.append(
-                        "same claims as token #\(n + 1) (\(earlier.fingerprint.prefix(12))) but different bytes: the \(what) was re-encoded on the way")
+                        "same claims as token #\(n + 1) (\(earlier.fingerprint.prefix(12))) but different bytes: the \(what) was re-encoded on the way"
+                    )
                     break
                 }
             }
@@ -121,14 +122,21 @@ public struct Inspection: Sendable {
         case "exp":
             return d <= -leeway
                 ? "expired \(DurationText.words(-d)) before the judged time"
-                : d <= 0 ? "expired \(DurationText.words(-d)) before, within the leeway"
-                : "expires \(DurationText.words(d)) after the judged time"
+                : d <= 0
+                    ? "expired \(DurationText.words(-d)) before, within the leeway"
+                    : "expires \(DurationText.words(d)) after the judged time"
         case "nbf":
-            return d > leeway ? "not valid for another \(DurationText.words(d))"
-                : d > 0 ? "valid \(DurationText.words(d)) early, within the leeway" : "valid since \(DurationText.words(-d))"
+            return d > leeway
+                ? "not valid for another \(DurationText.words(d))"
+                : d > 0
+                    ? "valid \(DurationText.words(d)) early, within the leeway"
+                    : "valid since \(DurationText.words(-d))"
         default:
-            return d > leeway ? "issued \(DurationText.words(d)) in the future: clock skew"
-                : d >= 0 ? "issued \(DurationText.words(d)) after the judged time" : "issued \(DurationText.words(-d)) before"
+            return d > leeway
+                ? "issued \(DurationText.words(d)) in the future: clock skew"
+                : d >= 0
+                    ? "issued \(DurationText.words(d)) after the judged time"
+                    : "issued \(DurationText.words(-d)) before"
         }
     }
 

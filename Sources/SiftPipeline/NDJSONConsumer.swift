@@ -15,12 +15,16 @@ public struct NDJSONConsumer: ScanConsumer {
         self.includeMessages = includeMessages
     }
 
-    public mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan { .read(from: 0, line: 1, reason: "new") }
+    public mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan {
+        .read(from: 0, line: 1, reason: "new")
+    }
 
     private var writer = ByteWriter()
     private var quotedSource: (name: String, bytes: [UInt8])?
 
-    public mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
+    public mutating func consume(
+        _ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress
+    ) {
         if findings.tokens.isEmpty && findings.errors.isEmpty { return }
         if quotedSource?.name != source.name {
             quotedSource = (source.name, Array(JSONValue.quote(source.name).utf8))

@@ -137,7 +137,8 @@ public struct ScanRun {
                     }
                     if chunk.newlines > 0 { openLineStart = chunk.streamOffset + UInt64(chunk.openLineStart) }
                     let end = ReadProgress(
-                        offset: chunk.endOffset, openLineStart: openLineStart, openLine: chunk.firstLine + chunk.newlines)
+                        offset: chunk.endOffset, openLineStart: openLineStart,
+                        openLine: chunk.firstLine + chunk.newlines)
                     consumer.consume(findings, judged: judged, source: source, end: end)
                     totals.counts.bytes += UInt64(chunk.bytes.count)
                     options.onProgress?(totals)

@@ -4,11 +4,14 @@ import SiftCore
 /// The short end-of-run summary `scan` prints on stderr.
 public enum Summary {
     public static func text(_ t: ScanTotals) -> String {
-        var out = "jwtsift: \(t.counts.sources) source\(t.counts.sources == 1 ? "" : "s"), \(t.counts.lines) lines, \(t.counts.bytes) bytes; "
-        out += "\(t.counts.sightings) token sightings (\(t.distinctTokensExact ? "" : "≥ ")\(t.distinctTokens) distinct), "
+        var out =
+            "jwtsift: \(t.counts.sources) source\(t.counts.sources == 1 ? "" : "s"), \(t.counts.lines) lines, \(t.counts.bytes) bytes; "
+        out +=
+            "\(t.counts.sightings) token sightings (\(t.distinctTokensExact ? "" : "≥ ")\(t.distinctTokens) distinct), "
         out += "\(t.counts.logErrors) error lines\n"
         if t.counts.sourcesSkipped > 0 {
-            out += "\(t.counts.sourcesSkipped) of them unchanged since an earlier run: skipped (their findings are in the database)\n"
+            out +=
+                "\(t.counts.sourcesSkipped) of them unchanged since an earlier run: skipped (their findings are in the database)\n"
         }
         if !t.sightingsByCause.isEmpty {
             out += "token sightings by cause:\n"

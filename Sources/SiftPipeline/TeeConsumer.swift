@@ -19,7 +19,9 @@ public struct TeeConsumer<A: ScanConsumer, B: ScanConsumer>: ScanConsumer {
         return plan
     }
 
-    public mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
+    public mutating func consume(
+        _ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress
+    ) {
         first.consume(findings, judged: judged, source: source, end: end)
         second.consume(findings, judged: judged, source: source, end: end)
     }

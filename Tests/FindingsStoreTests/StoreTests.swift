@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import FindingsStore
 import SiftCore
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The store on its own: plans, batches, run counts, and the SQL generated from the shared vocabulary
 /// evaluated by SQLite itself against the Swift rule it restates.
@@ -53,14 +54,18 @@ struct StoreTests {
     @Test("a new source is read from its start; once complete and unchanged it is skipped; run counts are stored whole")
     func planWriteFinish() throws {
         let s = Scratch()
-        let identity = SourceIdentity(path: "/var/log/a.log", size: 10, mtime: 1, inode: 7, head: Array("line\n".utf8), isStdin: false)
+        let identity = SourceIdentity(
+            path: "/var/log/a.log", size: 10, mtime: 1, inode: 7, head: Array("line\n".utf8), isStdin: false)
         do {
             let db = try Self.open(s.db)
             let run = try db.beginRun(startedAt: 1, version: "test", commandLine: "test", verify: true, leeway: 60)
             let (source, plan) = try db.plan(identity, runID: run)
             #expect(plan == .read(from: 0, line: 1, reason: "new"))
-            var batch = Batch(sourceID: source, progress: ReadProgress(offset: 10, openLineStart: 10, openLine: 3, completed: true))
-            var token = TokenUpsert(fingerprint: String(repeating: "ab", count: 32), kind: "jws", alg: "HS256", signature: "valid", length: 100)
+            var batch = Batch(
+                sourceID: source, progress: ReadProgress(offset: 10, openLineStart: 10, openLine: 3, completed: true))
+            var token = TokenUpsert(
+                fingerprint: String(repeating: "ab", count: 32), kind: "jws", alg: "HS256", signature: "valid",
+                length: 100)
             token.saw(at: 1_700_000_000, rolled: false)
             token.saw(at: 1_700_000_100, rolled: true)
             batch.tokens = [token]
@@ -69,7 +74,8 @@ struct StoreTests {
                     token: 0, line: 1, offset: 0, logTime: 1_700_000_000, status: 401, cause: InternedText("expired"),
                     causes: nil, skew: nil, timeSource: nil, truncation: nil, lineError: nil)
             ]
-            var rollup = RollupRow(token: 0, cause: InternedText("expired"), statusClass: .refused, minute: Rollup.minute(1_700_000_000))
+            var rollup = RollupRow(
+                token: 0, cause: InternedText("expired"), statusClass: .refused, minute: Rollup.minute(1_700_000_000))
             rollup.add(at: 1_700_000_000, errorOnLine: false, nearBy: 12)
             batch.rollups = [rollup]
             try db.write(batch, runID: run)
@@ -81,10 +87,16 @@ struct StoreTests {
             try db.finishRun(run, status: "done", finishedAt: 2, counts: counts)
         }
         let c = try Connection(path: s.db, readOnly: true)
-        #expect(try c.prepare("SELECT sources, sightings, ok_rolled, failures, status FROM runs").allRows() == [["1", "2", "1", "1", "done"]])
+        #expect(
+            try c.prepare("SELECT sources, sightings, ok_rolled, failures, status FROM runs").allRows() == [
+                ["1", "2", "1", "1", "done"]
+            ])
         #expect(try c.prepare("SELECT sightings, ok_rolled FROM tokens").allRows() == [["2", "1"]])
         #expect(try c.prepare("SELECT status_class, n, near FROM sighting_rollup").allRows() == [["4", "1", "1"]])
-        #expect(try c.prepare("SELECT bytes_done, lines_done, completed FROM sources").allRows() == [["10", "2", "1"]])
+        #expect(
+            try c.prepare("SELECT bytes_scanned, lines_scanned, completed FROM sources").allRows() == [
+                ["10", "2", "1"]
+            ])
         c.close()
         let db = try Self.open(s.db)
         let run = try db.beginRun(startedAt: 3, version: "test", commandLine: "test", verify: true, leeway: 60)

@@ -6,14 +6,20 @@ import Testing
 /// signature scheme signing and verifying through freshly generated keys.
 @Suite("JOSECrypto")
 struct CryptoTests {
-    static func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined() }
+    static func hex(_ b: [UInt8]) -> String {
+        b.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+    }
 
-    @Test("SHA-256 known answers, one-shot and through a reused context", arguments: [
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-    ])
+    @Test(
+        "SHA-256 known answers, one-shot and through a reused context",
+        arguments: [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+            ),
+        ])
     func sha256(_ text: String, _ expected: String) {
         #expect(Digest.sha256(text).hex == expected)
         let context = SHA256Context()
@@ -28,27 +34,36 @@ struct CryptoTests {
         #expect(Self.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         let checker = SignatureChecker()
         let message = Array("what do ya want for nothing?".utf8)
-        let good = message.withUnsafeBytes { m in mac.withUnsafeBytes { checker.verifyMAC(.sha256, secret: secret, message: m, signature: $0) } }
+        let good = message.withUnsafeBytes { m in
+            mac.withUnsafeBytes { checker.verifyMAC(.sha256, secret: secret, message: m, signature: $0) }
+        }
         #expect(good)
         var bad = mac
         bad[31] ^= 1
-        #expect(!message.withUnsafeBytes { m in bad.withUnsafeBytes { checker.verifyMAC(.sha256, secret: secret, message: m, signature: $0) } })
+        #expect(
+            !message.withUnsafeBytes { m in
+                bad.withUnsafeBytes { checker.verifyMAC(.sha256, secret: secret, message: m, signature: $0) }
+            })
         // A secret is never printed: only its opaque id.
         #expect(secret.description.hasPrefix("hmac:") && !secret.description.contains("Jefe"))
         #expect(secret.equals(Array("Jefe".utf8)) && !secret.equals(Array("Jeff".utf8)))
     }
 
-    @Test("every scheme verifies its own signature and refuses a changed message or signature", arguments: [
-        (KeyShape.rsa(bits: 2048), SignatureScheme.rsaPKCS1(.sha256)), (.rsa(bits: 2048), .rsaPSS(.sha384)),
-        (.ec(.p256), .ecdsa(.sha256, .p256)), (.ec(.p384), .ecdsa(.sha384, .p384)), (.edwards(.ed25519), .eddsa),
-    ])
+    @Test(
+        "every scheme verifies its own signature and refuses a changed message or signature",
+        arguments: [
+            (KeyShape.rsa(bits: 2048), SignatureScheme.rsaPKCS1(.sha256)), (.rsa(bits: 2048), .rsaPSS(.sha384)),
+            (.ec(.p256), .ecdsa(.sha256, .p256)), (.ec(.p384), .ecdsa(.sha384, .p384)), (.edwards(.ed25519), .eddsa),
+        ])
     func signVerify(_ shape: KeyShape, _ scheme: SignatureScheme) throws {
         let key = try PrivateKey.generate(shape)
         let message = Array("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0".utf8)
         let signature = try key.sign(scheme, message)
         let checker = SignatureChecker()
         func check(_ m: [UInt8], _ s: [UInt8]) -> Bool {
-            m.withUnsafeBytes { mb in s.withUnsafeBytes { checker.verify(scheme, key: key.publicKey, message: mb, signature: $0) } }
+            m.withUnsafeBytes { mb in
+                s.withUnsafeBytes { checker.verify(scheme, key: key.publicKey, message: mb, signature: $0) }
+            }
         }
         #expect(check(message, signature))
         #expect(!check(message + [0x2E], signature))

@@ -1,13 +1,15 @@
 import JOSECrypto
-@testable import JWTScan
 import SiftCore
+
+@testable import JWTScan
 
 /// Builds compact tokens for tests from JSON text (no signing: the scanner never checks signatures).
 enum Tok {
     static func b64(_ s: String) -> String { Base64URL.encode(Array(s.utf8)) }
 
     static func jws(
-        header: String = #"{"alg":"RS256","kid":"k1","typ":"JWT"}"#, payload: String = #"{"sub":"u1","exp":1700000000}"#,
+        header: String = #"{"alg":"RS256","kid":"k1","typ":"JWT"}"#,
+        payload: String = #"{"sub":"u1","exp":1700000000}"#,
         signature: String = "c2lnbmF0dXJlLWJ5dGVzLWhlcmU"
     ) -> String {
         "\(b64(header)).\(b64(payload)).\(signature)"
@@ -22,8 +24,11 @@ enum Tok {
 func sha256(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest { Digest.sha256(bytes) }
 
 /// Runs the line scanner over `text` and returns what it found.
-func scanText(_ text: String, zone: LocalZone = .utc, fallbackYear: Int = 2023, fallbackMonth: Int = 12) -> ScanFindings {
-    var scanner = LineScanner(timeParser: TimestampParser(zone: zone, fallbackYear: fallbackYear, fallbackMonth: fallbackMonth), fingerprint: sha256)
+func scanText(_ text: String, zone: LocalZone = .utc, fallbackYear: Int = 2023, fallbackMonth: Int = 12) -> ScanFindings
+{
+    var scanner = LineScanner(
+        timeParser: TimestampParser(zone: zone, fallbackYear: fallbackYear, fallbackMonth: fallbackMonth),
+        fingerprint: sha256)
     var findings = ScanFindings()
     let bytes = Array(text.utf8)
     bytes.withUnsafeBytes { raw in

@@ -1,16 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SiftCore
 import Testing
 
 @testable import JWTScan
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Real log lines, each labelled with the cause it must get (Fixtures/labelled-lines.tsv: cause TAB line).
 @Suite("Labelled real lines")
 struct LabelledLinesTests {
     static func load() -> [(Cause, String)] {
-        let path = "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures/labelled-lines.tsv"
+        let path =
+            "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures/labelled-lines.tsv"
         guard let f = fopen(path, "r") else { return [] }
         defer { fclose(f) }
         var rows: [(Cause, String)] = []
@@ -19,7 +21,9 @@ struct LabelledLinesTests {
         while getline(&line, &cap, f) > 0 {
             let text = String(cString: line!).trimmingNewline()
             let parts = text.split(separator: "\t", maxSplits: 1)
-            if parts.count == 2, let cause = Cause(rawValue: String(parts[0])) { rows.append((cause, String(parts[1]))) }
+            if parts.count == 2, let cause = Cause(rawValue: String(parts[0])) {
+                rows.append((cause, String(parts[1])))
+            }
         }
         free(line)
         return rows

@@ -18,7 +18,8 @@ struct PhraseTests {
         let line = Self.sampleLine(rule)
         let m = try #require(withBytes(line) { Self.matcher.match($0) }, "row \(rule.row): \(line)")
         let winner = PhraseTable.rules[m.ruleIndex]
-        #expect(m.cause == rule.cause || winner.literalLength > rule.literalLength,
+        #expect(
+            m.cause == rule.cause || winner.literalLength > rule.literalLength,
             "row \(rule.row) gave \(m.cause) via row \(winner.row)")
     }
 
@@ -31,25 +32,41 @@ struct PhraseTests {
 
     /// Real lines from real emitters, with what must come out.
     static let realLines: [(String, Cause, ErrorDetails)] = [
-        ("2023-11-14 22:13:05 ERROR io.jsonwebtoken.ExpiredJwtException: JWT expired 95012 milliseconds ago at 2023-11-14T22:03:00.000Z. Current time: 2023-11-14T22:04:35.012Z. Allowed clock skew: 0 milliseconds.",
-         .expired, ErrorDetails(exp: 1_699_999_380, now: 1_699_999_475.012, deltaSeconds: 95.012, skewSeconds: 0)),
-        ("JWT expired at 2019-10-24T14:06:41Z. Current time: 2019-10-24T14:06:48Z, a difference of 7343 milliseconds.  Allowed clock skew: 0 milliseconds.",
-         .expired, ErrorDetails(exp: 1_571_926_001, now: 1_571_926_008, deltaSeconds: 7.343, skewSeconds: 0)),
-        ("An error occurred while attempting to decode the Jwt: Jwt expired at 2023-11-14T22:00:00Z",
-         .expired, ErrorDetails(exp: 1_699_999_200)),
-        ("IDX10223: Lifetime validation failed. The token is expired. ValidTo (UTC): '11/14/2023 22:00:00', Current time (UTC): '11/14/2023 22:13:05'.",
-         .expired, ErrorDetails(exp: 1_699_999_200, now: 1_699_999_985, deltaSeconds: 785)),
-        ("level=error msg=\"token has invalid claims: token is expired by 7m0s\"",
-         .expired, ErrorDetails(deltaSeconds: 420)),
-        ("2023/11/14 22:13:05 [error] failed to verify jwt: 'exp' claim expired at Tue, 14 Nov 2023 22:00:00 GMT",
-         .expired, ErrorDetails(exp: 1_699_999_200)),
-        ("IDX10501: Signature validation failed. Unable to match key: kid: 'abc'. Number of keys in Configuration: '0'.",
-         .key_fetch_failed, ErrorDetails()),
+        (
+            "2023-11-14 22:13:05 ERROR io.jsonwebtoken.ExpiredJwtException: JWT expired 95012 milliseconds ago at 2023-11-14T22:03:00.000Z. Current time: 2023-11-14T22:04:35.012Z. Allowed clock skew: 0 milliseconds.",
+            .expired, ErrorDetails(exp: 1_699_999_380, now: 1_699_999_475.012, deltaSeconds: 95.012, skewSeconds: 0)
+        ),
+        (
+            "JWT expired at 2019-10-24T14:06:41Z. Current time: 2019-10-24T14:06:48Z, a difference of 7343 milliseconds.  Allowed clock skew: 0 milliseconds.",
+            .expired, ErrorDetails(exp: 1_571_926_001, now: 1_571_926_008, deltaSeconds: 7.343, skewSeconds: 0)
+        ),
+        (
+            "An error occurred while attempting to decode the Jwt: Jwt expired at 2023-11-14T22:00:00Z",
+            .expired, ErrorDetails(exp: 1_699_999_200)
+        ),
+        (
+            "IDX10223: Lifetime validation failed. The token is expired. ValidTo (UTC): '11/14/2023 22:00:00', Current time (UTC): '11/14/2023 22:13:05'.",
+            .expired, ErrorDetails(exp: 1_699_999_200, now: 1_699_999_985, deltaSeconds: 785)
+        ),
+        (
+            "level=error msg=\"token has invalid claims: token is expired by 7m0s\"",
+            .expired, ErrorDetails(deltaSeconds: 420)
+        ),
+        (
+            "2023/11/14 22:13:05 [error] failed to verify jwt: 'exp' claim expired at Tue, 14 Nov 2023 22:00:00 GMT",
+            .expired, ErrorDetails(exp: 1_699_999_200)
+        ),
+        (
+            "IDX10501: Signature validation failed. Unable to match key: kid: 'abc'. Number of keys in Configuration: '0'.",
+            .key_fetch_failed, ErrorDetails()
+        ),
         ("[warn] Jwks remote fetch is failed", .key_fetch_failed, ErrorDetails()),
         ("Signed JWT rejected: Another algorithm expected, or no matching key(s) found", .key_unknown, ErrorDetails()),
         ("JsonWebTokenError: jwt audience invalid. expected: api://orders", .audience_rejected, ErrorDetails()),
-        ("oidc: current time 2023-11-14 22:13:05 +0000 UTC before the nbf (not before) time: 2023-11-14 22:20:00 +0000 UTC",
-         .not_yet_valid, ErrorDetails(nbf: 1_700_000_400, now: 1_699_999_985, deltaSeconds: 415)),
+        (
+            "oidc: current time 2023-11-14 22:13:05 +0000 UTC before the nbf (not before) time: 2023-11-14 22:20:00 +0000 UTC",
+            .not_yet_valid, ErrorDetails(nbf: 1_700_000_400, now: 1_699_999_985, deltaSeconds: 415)
+        ),
     ]
 
     @Test("real lines: cause and extracted numbers", arguments: realLines)
@@ -59,7 +76,8 @@ struct PhraseTests {
         #expect(m.details.exp == details.exp)
         #expect(m.details.nbf == details.nbf)
         #expect(m.details.now.map { ($0 * 1000).rounded() } == details.now.map { ($0 * 1000).rounded() })
-        #expect(m.details.deltaSeconds.map { ($0 * 1000).rounded() } == details.deltaSeconds.map { ($0 * 1000).rounded() })
+        #expect(
+            m.details.deltaSeconds.map { ($0 * 1000).rounded() } == details.deltaSeconds.map { ($0 * 1000).rounded() })
         #expect(m.details.skewSeconds == details.skewSeconds)
     }
 
@@ -70,10 +88,12 @@ struct PhraseTests {
         #expect(m?.alternative == .alg_mismatch)
     }
 
-    @Test("ordinary lines match nothing", arguments: [
-        "GET /index.html 200", "user logged in", "the signature on the contract expired", "tokenizer ready",
-        "", "x",
-    ])
+    @Test(
+        "ordinary lines match nothing",
+        arguments: [
+            "GET /index.html 200", "user logged in", "the signature on the contract expired", "tokenizer ready",
+            "", "x",
+        ])
     func ordinary(_ line: String) {
         #expect(withBytes(line) { Self.matcher.match($0) } == nil)
     }
@@ -81,7 +101,8 @@ struct PhraseTests {
     @Test("messages are redacted: tokens, signatures, control bytes; capped at 512 bytes")
     func redaction() {
         let t = Tok.jws()
-        let f = scanText("failed to verify jwt: signature mismatch: c2lnbmF0dXJlLWJ5dGVzLWhlcmUtYW5kLW1vcmU token=\(t) \u{1B}[31m")
+        let f = scanText(
+            "failed to verify jwt: signature mismatch: c2lnbmF0dXJlLWJ5dGVzLWhlcmUtYW5kLW1vcmU token=\(t) \u{1B}[31m")
         let msg = f.errors.first?.message ?? ""
         #expect(!msg.contains(t))
         #expect(!msg.contains("c2lnbmF0dXJlLWJ5dGVzLWhlcmUtYW5kLW1vcmU"))

@@ -50,8 +50,9 @@ struct ScannerKernelTests {
         }
     }
 
-    @Test("a token's end is found whichever byte ends it and wherever it falls in a block",
-          arguments: Array("\"' ;,&)]}<>|\\\t".utf8) + [0x00, 0x7F, 0x80, 0xE2, 0xFF])
+    @Test(
+        "a token's end is found whichever byte ends it and wherever it falls in a block",
+        arguments: Array("\"' ;,&)]}<>|\\\t".utf8) + [0x00, 0x7F, 0x80, 0xE2, 0xFF])
     func tokenEnds(_ terminator: UInt8) {
         let token = Tok.jws(payload: #"{"sub":"u1","pad":"\#(String(repeating: "p", count: 90))"}"#)
         let bytes = Array(token.utf8)
@@ -61,7 +62,9 @@ struct ScannerKernelTests {
             for cut in (bytes.count - ByteSearch.block)...bytes.count {
                 var piece = Array(bytes[0..<cut])
                 if (piece.count - (piece.lastIndex(of: 0x2E)! + 1)) % 4 == 1 { piece.removeLast() }
-                let line = Array(repeating: UInt8(ascii: "a"), count: lead) + [UInt8(ascii: " ")] + piece + [terminator] + Array("tail ey".utf8)
+                let line =
+                    Array(repeating: UInt8(ascii: "a"), count: lead) + [UInt8(ascii: " ")] + piece + [terminator]
+                    + Array("tail ey".utf8)
                 hits.removeAll()
                 line.withUnsafeBytes { scanner.scan(line: $0, cutAtEnd: false, into: &hits) }
                 #expect(hits.count == 1)
@@ -117,13 +120,17 @@ struct ScannerKernelTests {
         while cache.count < TokenCache.entryLimit {
             last = Array("candidate-\(i)".utf8)
             last.withUnsafeBytes {
-                cache.insert($0, hash: cache.hash($0), entry: .init(fingerprint: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0), facts: facts))
+                cache.insert(
+                    $0, hash: cache.hash($0),
+                    entry: .init(fingerprint: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0), facts: facts))
             }
             i += 1
         }
         last.withUnsafeBytes { #expect(cache.lookup($0, hash: cache.hash($0)) != nil) }
         Array("one more".utf8).withUnsafeBytes {
-            cache.insert($0, hash: cache.hash($0), entry: .init(fingerprint: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0), facts: facts))
+            cache.insert(
+                $0, hash: cache.hash($0),
+                entry: .init(fingerprint: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0), facts: facts))
         }
         #expect(cache.count == 1)
         last.withUnsafeBytes { #expect(cache.lookup($0, hash: cache.hash($0)) == nil) }

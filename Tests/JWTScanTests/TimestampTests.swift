@@ -74,14 +74,18 @@ struct TimestampTests {
         p.reference = 1_704_067_199  // 2023-12-31T23:59:59Z
         #expect(withBytes("Jan  1 00:00:10 h x") { p.lineTime($0) } == 1_704_067_210)
         // The scanner keeps the reference: a full-dated line, then a yearless one.
-        let found = scanText("2023/11/14 22:00:00 [warn] a eyJhbGciOiJIUzI1NiJ9.e30.c2ln\nNov 14 22:13:05 gw kong: Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnMg", fallbackYear: 2026, fallbackMonth: 11)
+        let found = scanText(
+            "2023/11/14 22:00:00 [warn] a eyJhbGciOiJIUzI1NiJ9.e30.c2ln\nNov 14 22:13:05 gw kong: Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnMg",
+            fallbackYear: 2026, fallbackMonth: 11)
         #expect(found.tokens.map(\.logTime) == [Self.t - 785, Self.t])
     }
 
-    @Test("lines without a time, and impossible dates", arguments: [
-        "no time here", "2023-13-14T22:13:05Z", "2023-11-14T25:13:05Z", "99/Nov/2023:22:13:05", "",
-        #"{"time":"soon"}"#, "Nov 14 2023",
-    ])
+    @Test(
+        "lines without a time, and impossible dates",
+        arguments: [
+            "no time here", "2023-13-14T22:13:05Z", "2023-11-14T25:13:05Z", "99/Nov/2023:22:13:05", "",
+            #"{"time":"soon"}"#, "Nov 14 2023",
+        ])
     func none(_ line: String) {
         let p = TimestampParser()
         #expect(withBytes(line) { p.lineTime($0) } == nil)
@@ -96,21 +100,25 @@ struct TimestampTests {
         #expect(withBytes("2023-11-14 22:13:05 +0000 UTC") { p.messageTime($0) } == Self.t)
     }
 
-    @Test("HTTP status", arguments: [
-        (#"1.2.3.4 - - [14/Nov/2023:22:13:05 +0000] "GET /a?b HTTP/1.1" 401 12 "-" "ua""#, 401),
-        (#"{"response_code":403,"x":1}"#, 403),
-        (#"{"status": "502"}"#, 502),
-        (#"{"statusCode":200}"#, 200),
-        ("level=warn status=401 path=/x", 401),
-        ("haproxy[811]: 1.2.3.4:5 [14/Nov/2023:22:13:05.123] fe be/s1 0/0/1/12/13 401 512 - - ----", 401),
-    ] as [(String, Int)])
+    @Test(
+        "HTTP status",
+        arguments: [
+            (#"1.2.3.4 - - [14/Nov/2023:22:13:05 +0000] "GET /a?b HTTP/1.1" 401 12 "-" "ua""#, 401),
+            (#"{"response_code":403,"x":1}"#, 403),
+            (#"{"status": "502"}"#, 502),
+            (#"{"statusCode":200}"#, 200),
+            ("level=warn status=401 path=/x", 401),
+            ("haproxy[811]: 1.2.3.4:5 [14/Nov/2023:22:13:05.123] fe be/s1 0/0/1/12/13 401 512 - - ----", 401),
+        ] as [(String, Int)])
     func status(_ line: String, _ expected: Int) {
         #expect(withBytes(line) { StatusParser.status($0) } == expected)
     }
 
-    @Test("no status where it is ambiguous", arguments: [
-        "took 401 ms", #"{"status":"ok"}"#, #""GET / HTTP/1.1" 4011"#, #"{"status":9999}"#,
-    ])
+    @Test(
+        "no status where it is ambiguous",
+        arguments: [
+            "took 401 ms", #"{"status":"ok"}"#, #""GET / HTTP/1.1" 4011"#, #"{"status":9999}"#,
+        ])
     func noStatus(_ line: String) {
         #expect(withBytes(line) { StatusParser.status($0) } == nil)
     }

@@ -47,7 +47,10 @@ struct TokenScannerTests {
         let line = "x=\(a) y=\(b) z=\(a)"
         let f = scanText(line)
         #expect(f.tokens.map(\.fingerprint) == [Digest.sha256(a), Digest.sha256(b), Digest.sha256(a)])
-        #expect(f.tokens.map(\.offset) == [2, UInt64(2 + a.utf8.count + 3), UInt64(2 + a.utf8.count + 3 + b.utf8.count + 3)])
+        #expect(
+            f.tokens.map(\.offset) == [
+                2, UInt64(2 + a.utf8.count + 3), UInt64(2 + a.utf8.count + 3 + b.utf8.count + 3),
+            ])
     }
 
     @Test("kinds: JWS, JWE, unsecured")
@@ -92,7 +95,10 @@ struct TokenScannerTests {
         ("unicode ellipsis", "token=\(token.dropLast(10))\u{2026}", .marker),
         ("[truncated]", "token=\(token.dropLast(10)) [truncated]", .marker),
         ("segment length 1 mod 4", "t=\(segmentMod4())", .segmentLength),
-        ("missing signature segment", "t=\(token.split(separator: ".").prefix(2).joined(separator: "."))", .missingSegments),
+        (
+            "missing signature segment", "t=\(token.split(separator: ".").prefix(2).joined(separator: "."))",
+            .missingSegments
+        ),
         ("4096-byte field", "Cookie: s=\(longToken(4096 - 2))", .roundLimit),
     ]
 
@@ -120,8 +126,12 @@ struct TokenScannerTests {
     static func token(length: Int, alg: String, signature: Int) -> String {
         var pad = ""
         while true {
-            let t = Tok.jws(header: #"{"alg":"\#(alg)"}"#, payload: #"{"p":"\#(pad)"}"#, signature: String(repeating: "Q", count: signature))
-            if t.count >= length { return t.count == length ? t : token(length: length, alg: alg, signature: signature + 1) }
+            let t = Tok.jws(
+                header: #"{"alg":"\#(alg)"}"#, payload: #"{"p":"\#(pad)"}"#,
+                signature: String(repeating: "Q", count: signature))
+            if t.count >= length {
+                return t.count == length ? t : token(length: length, alg: alg, signature: signature + 1)
+            }
             pad += "x"
         }
     }
@@ -129,11 +139,17 @@ struct TokenScannerTests {
     @Test("a whole token that happens to be 256 or 512 bytes long is not taken for a cut one")
     func roundLengthButComplete() {
         // Found by scripts/crosscheck.py: an HS256 token of exactly 256 bytes was reported truncated.
-        #expect(scanText("Bearer \(Self.token(length: 256, alg: "HS256", signature: 43))").tokens.first?.truncation == nil)
-        #expect(scanText("Bearer \(Self.token(length: 512, alg: "ES256", signature: 86))").tokens.first?.truncation == nil)
-        #expect(scanText("Bearer \(Self.token(length: 1024, alg: "RS256", signature: 342))").tokens.first?.truncation == nil)
+        #expect(
+            scanText("Bearer \(Self.token(length: 256, alg: "HS256", signature: 43))").tokens.first?.truncation == nil)
+        #expect(
+            scanText("Bearer \(Self.token(length: 512, alg: "ES256", signature: 86))").tokens.first?.truncation == nil)
+        #expect(
+            scanText("Bearer \(Self.token(length: 1024, alg: "RS256", signature: 342))").tokens.first?.truncation == nil
+        )
         // The same lengths with a signature no algorithm produces are still suspect.
-        #expect(scanText("Bearer \(Self.token(length: 256, alg: "HS256", signature: 40))").tokens.first?.truncation == .roundLimit)
+        #expect(
+            scanText("Bearer \(Self.token(length: 256, alg: "HS256", signature: 40))").tokens.first?.truncation
+                == .roundLimit)
     }
 
     @Test("a token cut at the line bound is reported as truncated, not lost")

@@ -1,8 +1,9 @@
 import Foundation
 import JOSECrypto
 import JWTScan
-@testable import JWTVerify
 import SiftCore
+
+@testable import JWTVerify
 
 func fixturePath(_ name: String) -> String {
     "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures/" + name
@@ -18,8 +19,11 @@ func ring(_ jwks: String, retired: String? = nil) -> KeyRing {
     return KeyRing(current: current, retired: old)
 }
 
-func analyze(_ token: String, _ keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), truncation: Truncation? = nil) -> TokenAnalysis {
-    TokenAnalyzer(keys: keys, policy: policy, details: true).analyze(Array(token.utf8), truncation: truncation, verifier: SignatureChecker())
+func analyze(_ token: String, _ keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), truncation: Truncation? = nil)
+    -> TokenAnalysis
+{
+    TokenAnalyzer(keys: keys, policy: policy, details: true).analyze(
+        Array(token.utf8), truncation: truncation, verifier: SignatureChecker())
 }
 
 /// A signing key and its public JWK, generated through OpenSSL.
@@ -37,11 +41,14 @@ struct TestSigner {
             privateKey = nil
             secret = (0..<(alg.hash!.size)).map { _ in UInt8.random(in: 0...255) }
         case .rsaPKCS1, .rsaPSS:
-            privateKey = try! PrivateKey.generate(.rsa(bits: 2048)); secret = nil
+            privateKey = try! PrivateKey.generate(.rsa(bits: 2048))
+            secret = nil
         case .ecdsa:
-            privateKey = try! PrivateKey.generate(.ec(alg.curve!)); secret = nil
+            privateKey = try! PrivateKey.generate(.ec(alg.curve!))
+            secret = nil
         case .eddsa:
-            privateKey = try! PrivateKey.generate(.edwards(alg == .Ed448 ? .ed448 : .ed25519)); secret = nil
+            privateKey = try! PrivateKey.generate(.edwards(alg == .Ed448 ? .ed448 : .ed25519))
+            secret = nil
         }
     }
 
@@ -51,7 +58,8 @@ struct TestSigner {
         case .rsa(let n, let e):
             return #"{"kty":"RSA","kid":"\#(kid)","n":"\#(Base64URL.encode(n))","e":"\#(Base64URL.encode(e))"}"#
         case .ec(let c, let x, let y):
-            return #"{"kty":"EC","kid":"\#(kid)","crv":"\#(c.rawValue)","x":"\#(Base64URL.encode(x))","y":"\#(Base64URL.encode(y))"}"#
+            return
+                #"{"kty":"EC","kid":"\#(kid)","crv":"\#(c.rawValue)","x":"\#(Base64URL.encode(x))","y":"\#(Base64URL.encode(y))"}"#
         case .okp(let c, let x):
             return #"{"kty":"OKP","kid":"\#(kid)","crv":"\#(c.rawValue)","x":"\#(Base64URL.encode(x))"}"#
         }

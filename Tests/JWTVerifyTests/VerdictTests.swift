@@ -3,6 +3,7 @@ import JOSECrypto
 import JWTScan
 import SiftCore
 import Testing
+
 @testable import JWTVerify
 
 /// Tokens the tests sign through OpenSSL for every algorithm, and every way they can fail.
@@ -45,7 +46,10 @@ import Testing
         #expect(a.causes.contains(.truncated))
         #expect(a.judge(at: Self.t0, leeway: 60).cause == .truncated)
         if !alg.isHMAC {
-            #expect(a.hints.contains { $0.contains("shorter than \(alg.rawValue)") && $0.contains("truncated by the logger") })
+            #expect(
+                a.hints.contains {
+                    $0.contains("shorter than \(alg.rawValue)") && $0.contains("truncated by the logger")
+                })
         }
     }
 
@@ -78,7 +82,10 @@ import Testing
     func algorithmConfusion() throws {
         let rsa = TestSigner(.RS256, kid: "rsa1")
         let keys = ring(rsa.jwks)
-        guard case .publicKey(let pub) = keys.current[0].material else { Issue.record("no key"); return }
+        guard case .publicKey(let pub) = keys.current[0].material else {
+            Issue.record("no key")
+            return
+        }
         let pem = Array(PEM.encode(pub.subjectPublicKeyInfoDER, label: "PUBLIC KEY").utf8)
         let input = b64(#"{"alg":"HS256","kid":"rsa1"}"#) + "." + b64(Self.claims)
         let mac = Array(input.utf8).withUnsafeBytes { HMACSecret(pem).mac(.sha256, $0) }
@@ -155,7 +162,7 @@ import Testing
     }
 
     static let timeCases: [TimeCase] = [
-        .init(claims: #"{"exp":1000}"#, at: 1060, expected: .expired),       // exp ≤ t − leeway
+        .init(claims: #"{"exp":1000}"#, at: 1060, expected: .expired),  // exp ≤ t − leeway
         .init(claims: #"{"exp":1000}"#, at: 1059, expected: .ok),
         .init(claims: #"{"nbf":1000}"#, at: 939, expected: .not_yet_valid),  // nbf > t + leeway
         .init(claims: #"{"nbf":1000}"#, at: 940, expected: .ok),
@@ -200,16 +207,22 @@ import Testing
         .init(header: #"{"typ":"JWT"}"#, cause: .malformed, signature: .malformed, flags: []),
         .init(header: #"{"alg":256}"#, cause: .malformed, signature: .malformed, flags: []),
         .init(header: #"{"alg":"ES256","kid":"../../dev/null"}"#, cause: nil, signature: nil, flags: [.kidInjection]),
-        .init(header: #"{"alg":"ES256","kid":"x' UNION SELECT 1--"}"#, cause: nil, signature: nil, flags: [.kidInjection]),
+        .init(
+            header: #"{"alg":"ES256","kid":"x' UNION SELECT 1--"}"#, cause: nil, signature: nil, flags: [.kidInjection]),
         .init(header: #"{"alg":"ES256","jku":"https://evil.example/jwks"}"#, cause: nil, signature: nil, flags: [.jku]),
-        .init(header: #"{"alg":"ES256","x5u":"https://e/x","jwk":{},"x5c":[]}"#, cause: nil, signature: nil, flags: [.x5u, .jwk, .x5c]),
+        .init(
+            header: #"{"alg":"ES256","x5u":"https://e/x","jwk":{},"x5c":[]}"#, cause: nil, signature: nil,
+            flags: [.x5u, .jwk, .x5c]),
         .init(header: #"{"alg":"ES256","crit":["exp"]}"#, cause: nil, signature: nil, flags: [.crit]),
-        .init(header: #"{"alg":"HS256","b64":false,"crit":["b64"]}"#, cause: .alg_unsupported, signature: .unsupported, flags: [.b64False, .crit]),
+        .init(
+            header: #"{"alg":"HS256","b64":false,"crit":["b64"]}"#, cause: .alg_unsupported, signature: .unsupported,
+            flags: [.b64False, .crit]),
     ]
 
     @Test("headers: alg none, unknown alg, missing alg, injection flags", arguments: headerCases)
     func headers(_ c: HeaderCase) {
-        let token = b64(c.header) + "." + b64(Self.claims) + "." + (c.header.contains("none") ? "" : b64("signature-bytes-x"))
+        let token =
+            b64(c.header) + "." + b64(Self.claims) + "." + (c.header.contains("none") ? "" : b64("signature-bytes-x"))
         let a = analyze(token, ring(TestSigner(.ES256).jwks))
         #expect(a.flags.isSuperset(of: c.flags), "\(a.flags)")
         if let cause = c.cause { #expect(a.judge(at: Self.t0, leeway: 60).cause == cause) }
@@ -224,10 +237,12 @@ import Testing
         #expect(a.judge(at: Self.t0, leeway: 60).cause == .encrypted)
     }
 
-    @Test("garbage is malformed, never a crash", arguments: [
-        "", ".", "..", "a.b.c", "eyJhbGciOiJIUzI1NiJ9..", "eyJhbGciOiJIUzI1NiJ9.e30.@@@", "eyJ.e30.e30",
-        "eyJhbGciOiJIUzI1NiJ9.e30.e30.e30", "eyJhbGciOiJIUzI1NiJ9.e30.e30=", "e30.e30.e30",
-    ])
+    @Test(
+        "garbage is malformed, never a crash",
+        arguments: [
+            "", ".", "..", "a.b.c", "eyJhbGciOiJIUzI1NiJ9..", "eyJhbGciOiJIUzI1NiJ9.e30.@@@", "eyJ.e30.e30",
+            "eyJhbGciOiJIUzI1NiJ9.e30.e30.e30", "eyJhbGciOiJIUzI1NiJ9.e30.e30=", "e30.e30.e30",
+        ])
     func garbage(_ token: String) {
         let a = analyze(token, ring(TestSigner(.HS256).jwks))
         let cause = a.judge(at: Self.t0, leeway: 60).cause
@@ -245,7 +260,9 @@ import Testing
         #expect(a.flags.contains(.derSignature))
     }
 
-    @Test("wrong-length ECDSA and EdDSA signatures fail cleanly", arguments: [JWSAlgorithm.ES256, .ES384, .ES512, .ES256K, .EdDSA])
+    @Test(
+        "wrong-length ECDSA and EdDSA signatures fail cleanly",
+        arguments: [JWSAlgorithm.ES256, .ES384, .ES512, .ES256K, .EdDSA])
     func wrongLength(_ alg: JWSAlgorithm) {
         let s = TestSigner(alg)
         let parts = s.sign(Self.claims).split(separator: ".")
@@ -263,7 +280,8 @@ import Testing
             let s = signers[i % signers.count]
             var t = s.sign(#"{"n":\#(i),"exp":\#(1_700_000_000 + i)}"#)
             if i % 7 == 0 { t = String(t.dropLast(3)) }
-            tokens.append(PendingToken(fingerprint: Digest.sha256(Array(t.utf8)), bytes: Array(t.utf8), truncation: nil))
+            tokens.append(
+                PendingToken(fingerprint: Digest.sha256(Array(t.utf8)), bytes: Array(t.utf8), truncation: nil))
         }
         let analyzer = TokenAnalyzer(keys: keys)
         let serial = BatchAnalyzer(analyzer: analyzer, workers: 1).analyze(tokens)
@@ -275,9 +293,11 @@ import Testing
 }
 
 @Suite struct KeyLoadingTests {
-    @Test("PEM forms: SPKI, PKCS#1, certificate, EC, Ed25519", arguments: [
-        "rsa-spki.pem", "rsa-pkcs1.pem", "rsa-cert.pem", "ec-p384.pem", "ed25519.pem",
-    ])
+    @Test(
+        "PEM forms: SPKI, PKCS#1, certificate, EC, Ed25519",
+        arguments: [
+            "rsa-spki.pem", "rsa-pkcs1.pem", "rsa-cert.pem", "ec-p384.pem", "ed25519.pem",
+        ])
     func pem(_ name: String) throws {
         let bytes = try #require(FileManager.default.contents(atPath: fixturePath(name)))
         let (keys, problems) = KeyLoader.parseKeyFile(Array(bytes), origin: name, retired: false)
@@ -308,7 +328,8 @@ import Testing
 
     @Test func badEntryIsNamedByIndexAndOthersLoad() {
         let good = TestSigner(.ES256, kid: "good")
-        let jwks = #"{"keys":[{"kty":"RSA","kid":"bad","n":"AQAB"},\#(good.jwk),{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"},{"kty":"XYZ"}]}"#
+        let jwks =
+            #"{"keys":[{"kty":"RSA","kid":"bad","n":"AQAB"},\#(good.jwk),{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"},{"kty":"XYZ"}]}"#
         let (keys, problems) = KeyLoader.parseKeyFile(Array(jwks.utf8), origin: "jwks.json", retired: false)
         #expect(keys.map(\.kid) == ["good"])
         let errors = problems.filter { $0.severity == .error }
@@ -317,10 +338,12 @@ import Testing
         #expect(problems.contains { $0.index == 3 && $0.severity == .warning })
     }
 
-    @Test("files that are not keys say so", arguments: [
-        "", "not a key", "{", #"{"keys":"x"}"#, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
-        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-    ])
+    @Test(
+        "files that are not keys say so",
+        arguments: [
+            "", "not a key", "{", #"{"keys":"x"}"#, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ])
     func notKeys(_ text: String) {
         let (keys, problems) = KeyLoader.parseKeyFile(Array(text.utf8), origin: "k", retired: false)
         #expect(keys.isEmpty)
@@ -354,7 +377,8 @@ import Testing
             Issue.record("no RSA key in the certificate")
             return
         }
-        let same = #"{"kty":"RSA","kid":"c","n":"\#(Base64URL.encode(n))","e":"\#(Base64URL.encode(e))","x5c":["\#(body)"]}"#
+        let same =
+            #"{"kty":"RSA","kid":"c","n":"\#(Base64URL.encode(n))","e":"\#(Base64URL.encode(e))","x5c":["\#(body)"]}"#
         let (keys, problems) = KeyLoader.parseKeyFile(Array(same.utf8), origin: "x.json", retired: false)
         #expect(keys.count == 1 && problems.isEmpty, "\(problems)")
         let other = TestSigner(.RS256, kid: "o")
@@ -382,7 +406,8 @@ import Testing
         for round in 0..<3 {
             for s in signers {
                 let t = s.sign(#"{"round":\#(round)}"#)
-                #expect(analyzer.analyze(Array(t.utf8), verifier: verifier).signature == .valid, "\(s.alg) round \(round)")
+                #expect(
+                    analyzer.analyze(Array(t.utf8), verifier: verifier).signature == .valid, "\(s.alg) round \(round)")
             }
         }
     }

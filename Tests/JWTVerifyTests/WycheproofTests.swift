@@ -3,6 +3,7 @@ import JOSECrypto
 import JWTScan
 import SiftCore
 import Testing
+
 @testable import JWTVerify
 
 /// Project Wycheproof's JWS vectors (json_web_signature_test.json, 401 cases): every `valid` case verifies and
@@ -31,16 +32,21 @@ import Testing
         var out: [Case] = []
         for group in root["testGroups"] as! [[String: Any]] {
             let keyObject = (group["public"] ?? group["private"])!
-            let key = String(decoding: try! JSONSerialization.data(withJSONObject: keyObject, options: [.sortedKeys]), as: UTF8.self)
+            let key = String(
+                decoding: try! JSONSerialization.data(withJSONObject: keyObject, options: [.sortedKeys]), as: UTF8.self)
             for t in group["tests"] as! [[String: Any]] {
                 let jws: String
                 if let s = t["jws"] as? String {
                     jws = s
                 } else {
-                    jws = String(decoding: try! JSONSerialization.data(withJSONObject: t["jws"]!, options: [.sortedKeys]), as: UTF8.self)
+                    jws = String(
+                        decoding: try! JSONSerialization.data(withJSONObject: t["jws"]!, options: [.sortedKeys]),
+                        as: UTF8.self)
                 }
-                out.append(Case(tcId: t["tcId"] as! Int, comment: t["comment"] as! String, key: key, jws: jws,
-                                valid: (t["result"] as! String) == "valid"))
+                out.append(
+                    Case(
+                        tcId: t["tcId"] as! Int, comment: t["comment"] as! String, key: key, jws: jws,
+                        valid: (t["result"] as! String) == "valid"))
             }
         }
         return out
@@ -57,7 +63,8 @@ import Testing
         #expect(!problems.contains { $0.severity == .error }, "\(problems)")
         let a = TokenAnalyzer(keys: KeyRing(current: keys)).analyze(Array(c.jws.utf8), verifier: SignatureChecker())
         let expected = Self.errata[c.tcId] ?? c.valid
-        #expect((a.signature == .valid) == expected, "signature \(a.signature), causes \(a.causes.joined), \(a.reasons)")
+        #expect(
+            (a.signature == .valid) == expected, "signature \(a.signature), causes \(a.causes.joined), \(a.reasons)")
         if !expected { #expect(a.judge(at: 0, leeway: 0).cause != .ok) }
     }
 

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 
 @testable import LogInput
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A temporary directory removed at the end of each test.
 final class TempDir {
@@ -31,10 +32,15 @@ final class TempDir {
 }
 
 /// Reads a source completely and returns the lines (as the reader delivered them) and the summary.
-func readAll(_ source: InputSource, options: ReaderOptions = ReaderOptions()) throws -> (chunks: [LogChunkCopy], summary: ReadSummary) {
+func readAll(_ source: InputSource, options: ReaderOptions = ReaderOptions()) throws -> (
+    chunks: [LogChunkCopy], summary: ReadSummary
+) {
     var chunks: [LogChunkCopy] = []
     let summary = try LogReader(source: source, options: options).read { c in
-        chunks.append(LogChunkCopy(bytes: Array(c.bytes), offset: c.streamOffset, firstLine: c.firstLine, continues: c.continuesLine, cut: c.cutAtEnd))
+        chunks.append(
+            LogChunkCopy(
+                bytes: Array(c.bytes), offset: c.streamOffset, firstLine: c.firstLine, continues: c.continuesLine,
+                cut: c.cutAtEnd))
         return true
     }
     return (chunks, summary)
@@ -112,7 +118,10 @@ struct LogReaderTests {
         let p = dir.write("junk.gz", garbage)
         var text: [UInt8] = []
         do {
-            _ = try LogReader(source: .file(p)).read { c in text += c.bytes; return true }
+            _ = try LogReader(source: .file(p)).read { c in
+                text += c.bytes
+                return true
+            }
             Issue.record("expected an error")
         } catch {
             #expect(error.code == .corruptArchive)
@@ -180,7 +189,8 @@ struct LogReaderTests {
         dir.write("a/sub/y.log", "x\n")
         dir.write("c.log", "x\n")
         let (sources, errors) = InputPaths.expand([dir.path, dir.path + "/missing", "-"])
-        #expect(sources.map(\.name) == ["a/sub/y.log", "a/z.log", "b/2.log", "c.log"].map { dir.path + "/" + $0 } + ["-"])
+        #expect(
+            sources.map(\.name) == ["a/sub/y.log", "a/z.log", "b/2.log", "c.log"].map { dir.path + "/" + $0 } + ["-"])
         #expect(errors.map(\.path) == [dir.path + "/missing"])
     }
 
@@ -225,7 +235,7 @@ struct NewlineCountTests {
         var state: UInt64 = 11
         for length in 0..<300 {
             let bytes = (0..<length).map { _ -> UInt8 in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 let r = UInt8(truncatingIfNeeded: state >> 59)
                 return r < 6 ? 0x0A : r  // about one byte in five is a newline
             }

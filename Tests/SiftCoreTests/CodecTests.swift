@@ -3,7 +3,9 @@ import Testing
 
 @Suite("Base64url and JSON")
 struct CodecTests {
-    @Test("base64url round trip, and rejects the same text with one more character", arguments: ["", "f", "fo", "foo", "foob", "fooba", "foobar"])
+    @Test(
+        "base64url round trip, and rejects the same text with one more character",
+        arguments: ["", "f", "fo", "foo", "foob", "fooba", "foobar"])
     func roundTrip(_ s: String) {
         let encoded = Base64URL.encode(Array(s.utf8))
         #expect(!encoded.contains("="))

@@ -18,9 +18,11 @@ struct VocabularyTests {
         for c in Cause.allCases where c.isFailure { #expect(!Cause.failureSQL("x").contains(c.sqlLiteral)) }
     }
 
-    @Test("a set of causes iterates in precedence order and names its first", arguments: [
-        [Cause.expired, .truncated, .ok], [.other], [.issued_in_future, .alg_none, .key_unknown],
-    ])
+    @Test(
+        "a set of causes iterates in precedence order and names its first",
+        arguments: [
+            [Cause.expired, .truncated, .ok], [.other], [.issued_in_future, .alg_none, .key_unknown],
+        ])
     func causeSet(_ causes: [Cause]) {
         let set = CauseSet(causes)
         #expect(Array(set) == causes.sorted())
@@ -32,18 +34,23 @@ struct VocabularyTests {
         #expect(!fewer.contains(causes.min()!))
     }
 
-    @Test("status classes", arguments: [
-        (nil, StatusClass.other), (200, .accepted), (204, .accepted), (299, .accepted), (300, .other), (401, .refused),
-        (403, .refused), (404, .other), (500, .other), (199, .other),
-    ] as [(Int?, StatusClass)])
+    @Test(
+        "status classes",
+        arguments: [
+            (nil, StatusClass.other), (200, .accepted), (204, .accepted), (299, .accepted), (300, .other),
+            (401, .refused),
+            (403, .refused), (404, .other), (500, .other), (199, .other),
+        ] as [(Int?, StatusClass)])
     func statusClass(_ status: Int?, _ expected: StatusClass) {
         #expect(StatusClass(status: status) == expected)
     }
 
-    @Test("rollup minutes: floor, -1 without a time, never a trap on hostile values", arguments: [
-        (nil, -1), (0.0, 0), (59.9, 0), (60.0, 1), (1_700_000_000.5, 28_333_333), (-1.0, -1), (.nan, -1),
-        (.infinity, -1), (1e300, -1),
-    ] as [(Double?, Int64)])
+    @Test(
+        "rollup minutes: floor, -1 without a time, never a trap on hostile values",
+        arguments: [
+            (nil, -1), (0.0, 0), (59.9, 0), (60.0, 1), (1_700_000_000.5, 28_333_333), (-1.0, -1), (.nan, -1),
+            (.infinity, -1), (1e300, -1),
+        ] as [(Double?, Int64)])
     func minute(_ t: Double?, _ expected: Int64) {
         #expect(Rollup.minute(t) == expected)
     }
@@ -63,17 +70,21 @@ struct VocabularyTests {
         #expect(TokenFlags().description.isEmpty)
     }
 
-    @Test("numbers as text", arguments: [
-        (1_234_567, "1,234,567"), (-1000, "-1,000"), (999, "999"), (0, "0"),
-    ] as [(Int64, String)])
+    @Test(
+        "numbers as text",
+        arguments: [
+            (1_234_567, "1,234,567"), (-1000, "-1,000"), (999, "999"), (0, "0"),
+        ] as [(Int64, String)])
     func grouped(_ v: Int64, _ expected: String) {
         #expect(NumberText.grouped(v) == expected)
     }
 
-    @Test("percentages", arguments: [
-        (0.625, "62.5%", "62%"), (0.0567, "5.7%", "5.6%"), (0.0, "0.0%", "0%"), (1.0, "100.0%", "100%"),
-        (Double.nan, "?", "?"), (Double.infinity, "?", "?"),
-    ])
+    @Test(
+        "percentages",
+        arguments: [
+            (0.625, "62.5%", "63%"), (0.0567, "5.7%", "5.6%"), (0.0, "0.0%", "0%"), (1.0, "100.0%", "100%"),
+            (Double.nan, "?", "?"), (Double.infinity, "?", "?"),
+        ])
     func percent(_ f: Double, _ long: String, _ short: String) {
         #expect(NumberText.percent(f) == long)
         #expect(NumberText.shortPercent(f) == short)

@@ -1,8 +1,9 @@
+import SiftCore
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SiftCore
-import Testing
 
 /// The HTML report in a real headless browser (Debian's chromium, installed by .ci/run).
 @Suite("HTML report in Chromium", .serialized)
@@ -25,14 +26,20 @@ struct BrowserTests {
         #expect(rc == 0)
         let domText = readAll(dom)
         let logText = readAll(log)
-        #expect(!logText.contains(":CONSOLE"), "the page logged to the console: \(logText.split(separator: "\n").filter { $0.contains("CONSOLE") })")
-        for id in ["overview", "by_cause", "by_issuer", "by_kid", "by_source", "clock_drift", "timeline", "key_rotation",
-                   "disagreements", "token_paths", "leak_audit", "top_offenders", "error_messages"] {
+        #expect(
+            !logText.contains(":CONSOLE"),
+            "the page logged to the console: \(logText.split(separator: "\n").filter { $0.contains("CONSOLE") })")
+        for id in [
+            "overview", "by_cause", "by_issuer", "by_kid", "by_source", "clock_drift", "timeline", "key_rotation",
+            "disagreements", "token_paths", "leak_audit", "top_offenders", "error_messages",
+        ] {
             #expect(domText.contains("<section id=\"\(id)\">"), "section \(id) missing from the rendered page")
         }
         #expect(domText.contains("<svg"))
         #expect(domText.contains("SECURITY: 6 sightings"))
-        let shot = system("timeout 120 chromium \(flags) --window-size=1280,2000 --screenshot='\(png)' 'file://\(html)' >/dev/null 2>&1")
+        let shot = system(
+            "timeout 120 chromium \(flags) --window-size=1280,2000 --screenshot='\(png)' 'file://\(html)' >/dev/null 2>&1"
+        )
         #expect(shot == 0)
         var st = stat()
         #expect(stat(png, &st) == 0 && st.st_size > 20_000, "no screenshot, or an empty one")

@@ -12,18 +12,23 @@ struct ByteWriterTests {
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
-    @Test("integers", arguments: [
-        (0, "0"), (9, "9"), (10, "10"), (99, "99"), (100, "100"), (-1, "-1"), (-10, "-10"),
-        (Int.max, "9223372036854775807"), (Int.min, "-9223372036854775808"),
-    ])
+    @Test(
+        "integers",
+        arguments: [
+            (0, "0"), (9, "9"), (10, "10"), (99, "99"), (100, "100"), (-1, "-1"), (-10, "-10"),
+            (Int.max, "9223372036854775807"), (Int.min, "-9223372036854775808"),
+        ])
     func integers(_ v: Int, _ expected: String) {
         #expect(Self.text { $0.int(v) } == expected)
         if v >= 0 { #expect(Self.text { $0.int(UInt64(v)) } == expected) }
     }
 
-    @Test("seconds keep up to three decimals and drop trailing zeros", arguments: [
-        (1.5, "1.5"), (1.05, "1.05"), (1.005, "1.005"), (1.0, "1"), (-0.5, "-0.5"), (-1.25, "-1.25"), (1_700_000_000.1, "1700000000.1"),
-    ])
+    @Test(
+        "seconds keep up to three decimals and drop trailing zeros",
+        arguments: [
+            (1.5, "1.5"), (1.05, "1.05"), (1.005, "1.005"), (1.0, "1"), (-0.5, "-0.5"), (-1.25, "-1.25"),
+            (1_700_000_000.1, "1700000000.1"),
+        ])
     func seconds(_ t: Double, _ expected: String) {
         #expect(Self.text { $0.seconds(t) } == expected)
     }
@@ -36,7 +41,10 @@ struct ByteWriterTests {
                 w.raw(" ")
             }
         }
-        #expect(out == "2023-11-14T22:13:20Z 2023-11-14T22:13:20.250Z 2023-11-14T22:13:21Z 2023-11-14T22:13:20.500Z 1969-12-31T23:59:59Z 2000-02-29T00:00:00Z ")
+        #expect(
+            out
+                == "2023-11-14T22:13:20Z 2023-11-14T22:13:20.250Z 2023-11-14T22:13:21Z 2023-11-14T22:13:20.500Z 1969-12-31T23:59:59Z 2000-02-29T00:00:00Z "
+        )
     }
 
     @Test("hex digests, strings and literals in one growing buffer")

@@ -1,9 +1,12 @@
+import Dispatch
+import FindingsStore
+import JWTScan
+import SiftCore
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import FindingsStore
-import SiftCore
-import Testing
 
 /// Starts `jwtsift ARGS` without a shell, output discarded; returns its pid.
 func spawnJWTSift(_ args: [String]) -> pid_t {
@@ -18,6 +21,44 @@ func spawnJWTSift(_ args: [String]) -> pid_t {
     let rc = posix_spawn(&pid, jwtsiftBinary(), &actions, nil, argv, environ)
     precondition(rc == 0, "posix_spawn failed: \(rc)")
     return pid
+}
+
+/// Starts `jwtsift ARGS` reading standard input from a pipe that a background feeder fills with `file`'s bytes
+/// over and over until the process exits: a scan of `-` that cannot finish by itself, so a signal sent to it
+/// always lands in the middle of the run. Returns the pid and a wait for the feeder (call after `waitExit`).
+func spawnJWTSiftFeeding(_ args: [String], endless file: String) -> (pid: pid_t, feeder: DispatchGroup) {
+    signal(SIGPIPE, SIG_IGN)
+    var fds: [Int32] = [0, 0]
+    precondition(pipe(&fds) == 0)
+    var pid: pid_t = 0
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+    posix_spawn_file_actions_addclose(&actions, fds[1])
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([jwtsiftBinary()] + args).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    let rc = posix_spawn(&pid, jwtsiftBinary(), &actions, nil, argv, environ)
+    precondition(rc == 0, "posix_spawn failed: \(rc)")
+    close(fds[0])
+    let bytes = Array(readAll(file).utf8)
+    let out = fds[1]
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) {
+        // Until the reader goes away (EPIPE): the input never ends on its own.
+        writing: while true {
+            var done = 0
+            while done < bytes.count {
+                let n = bytes.withUnsafeBytes { write(out, $0.baseAddress! + done, $0.count - done) }
+                if n <= 0 { break writing }
+                done += n
+            }
+        }
+        close(out)
+    }
+    return (pid, group)
 }
 
 /// Waits for `pid`; its exit status, or 128 + signal when a signal ended it.
@@ -51,8 +92,6 @@ func bigLog(_ s: Scratch) -> String {
     return path
 }
 
-import JWTScan
-
 @Suite("Crash safety", .serialized)
 struct CrashSafetyTests {
     @Test("SIGKILL at several points, then a re-run: the same database as one uninterrupted run")
@@ -79,7 +118,8 @@ struct CrashSafetyTests {
                 let n = try? c.scalar("SELECT count(*) FROM sightings"), n > 0 && Int(n) < full
             {
                 partial += 1
-                let beyond = try c.scalar("""
+                let beyond = try c.scalar(
+                    """
                     SELECT count(*) FROM sightings s JOIN sources src ON src.id = s.source_id
                     WHERE s.byte_offset >= src.bytes_scanned
                     """)
@@ -92,8 +132,30 @@ struct CrashSafetyTests {
         #expect(partial >= 1, "no kill landed in the middle of a scan; the log is too small for this machine")
     }
 
-    @Test("SIGINT finishes the current batch, exits 130 and marks the run interrupted; the next run completes it")
+    @Test("SIGINT in the middle of a scan finishes the current batch, exits 130 and marks the run interrupted")
     func sigint() throws {
+        let s = Scratch()
+        let log = bigLog(s)
+        // Standard input that never ends: the interrupt path is the only way this run stops.
+        let (pid, feeder) = spawnJWTSiftFeeding(["scan", "-", "-q", "--db", s.db], endless: log)
+        usleep(700_000)
+        kill(pid, SIGINT)
+        #expect(waitExit(pid) == 130)
+        feeder.wait()
+        #expect(try s.query("SELECT status FROM runs") == [["interrupted"]])
+        // What was committed is consistent: rows never beyond the recorded progress, and some rows were written.
+        #expect(try s.int("SELECT count(*) FROM sightings") > 0)
+        #expect(
+            try s.int(
+                """
+                SELECT count(*) FROM sightings s JOIN sources src ON src.id = s.source_id
+                WHERE s.byte_offset >= src.bytes_scanned
+                """) == 0)
+        #expect(try s.query("SELECT completed FROM sources") == [["0"]])
+    }
+
+    @Test("an interrupted file scan resumes to the same database as one uninterrupted run")
+    func sigintResume() throws {
         let s = Scratch()
         let log = bigLog(s)
         let reference = s.path("reference.sqlite")
@@ -102,34 +164,33 @@ struct CrashSafetyTests {
         usleep(500_000)
         kill(pid, SIGINT)
         let status = waitExit(pid)
-        if status == 130 {
-            #expect(try s.query("SELECT status FROM runs") == [["interrupted"]])
-        } else {
-            #expect(status == 0, "the scan finished before the signal")
-        }
+        #expect(status == 130 || status == 0)
         #expect(waitExit(spawnJWTSift(["scan", log, "-q", "--db", s.db])) == 0)
         #expect(try s.contents() == s.contents(db: reference))
     }
 
-    @Test("a second run on the same database waits for the lock, or stops with a clear message")
+    @Test("a second run on a database another run holds stops with a clear message; one that waits gets the lock")
     func concurrentRuns() throws {
         let s = Scratch()
         let log = bigLog(s)
-        let first = spawnJWTSift(["scan", log, "-q", "--db", s.db])
-        usleep(300_000)
+        // The first run reads endless standard input: it holds the lock until it is interrupted.
+        let (first, feeder) = spawnJWTSiftFeeding(["scan", "-", "-q", "--db", s.db], endless: log)
+        usleep(500_000)
         let second = s.scan([log, "--lock-timeout", "0"])
-        let firstStatus = waitExit(first)
-        #expect(firstStatus == 0)
-        if second.status == 4 {
-            #expect(second.err.contains("another jwtsift run is writing to this database"))
-            #expect(second.err.contains(s.db))
-        } else {
-            #expect(second.status == 0, "the first run finished before the second started: \(second.err)")
-        }
-        // A run that waits long enough gets the lock and finds nothing new.
+        #expect(second.status == 4)
+        #expect(second.err.contains("another jwtsift run is writing to this database"))
+        #expect(second.err.contains(s.db))
+        // A run that waits gets the lock as soon as the first one ends.
         let third = spawnJWTSift(["scan", log, "-q", "--db", s.db, "--lock-timeout", "60"])
+        usleep(300_000)
+        kill(first, SIGINT)
+        #expect(waitExit(first) == 130)
+        feeder.wait()
         #expect(waitExit(third) == 0)
-        #expect(try s.int("SELECT count(*) FROM sightings") == 108_000)
-        #expect(try s.int("SELECT count(*) FROM sources") == 1)
+        #expect(try s.query("SELECT status FROM runs ORDER BY id") == [["interrupted"], ["done"]])
+        #expect(
+            try s.int(
+                "SELECT count(*) FROM sightings s JOIN sources src ON src.id = s.source_id WHERE src.path = '\(log)'")
+                == 108_000)
     }
 }

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import FindingsReport
 import FindingsStore
 import JOSECrypto
 import JWTScan
 import SiftCore
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A scratch directory for one test.
 final class Scratch {
@@ -79,7 +80,8 @@ func accessLog(lines range: Range<Int>, distinct: Int = 500) -> String {
         if i % 10 == 9 {
             s += "\(iso) ERROR auth: jwt expired for request \(i)\n"
         } else {
-            s += "\(iso) 10.0.\(i % 7).1 \"GET /api/\(i) HTTP/1.1\" 200 \"Authorization: Bearer \(fakeToken(i % distinct))\"\n"
+            s +=
+                "\(iso) 10.0.\(i % 7).1 \"GET /api/\(i) HTTP/1.1\" 200 \"Authorization: Bearer \(fakeToken(i % distinct))\"\n"
         }
     }
     return s
@@ -97,7 +99,10 @@ struct DatabaseTests {
         #expect(try s.int("SELECT count(*) FROM log_errors") == 20)
         #expect(s.scan([s.path("a.log")]).status == 0)
         #expect(try s.contents() == before)
-        #expect(try s.query("SELECT status, sources, sources_skipped FROM runs ORDER BY id") == [["done", "1", "0"], ["done", "1", "1"]])
+        #expect(
+            try s.query("SELECT status, sources, sources_skipped FROM runs ORDER BY id") == [
+                ["done", "1", "0"], ["done", "1", "1"],
+            ])
         var st = stat()
         stat(s.db, &st)
         #expect(st.st_mode & 0o777 == 0o600)
@@ -191,10 +196,12 @@ struct DatabaseTests {
         // The run's row records the same count (runs.ok_rolled, documented in docs/schema.md); without counting, 0.
         #expect(try s.int("SELECT ok_rolled FROM runs ORDER BY id DESC LIMIT 1") == okRows)
         #expect(try s.int("SELECT ok_rolled FROM runs ORDER BY id DESC LIMIT 1", db: rows) == 0)
-        #expect(try s.int("SELECT failures FROM runs ORDER BY id DESC LIMIT 1")
-            == s.int("SELECT count(*) FROM sightings WHERE cause NOT IN ('ok', 'unverified')"))
-        #expect(try s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'")
-            == s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'", db: rows))
+        #expect(
+            try s.int("SELECT failures FROM runs ORDER BY id DESC LIMIT 1")
+                == s.int("SELECT count(*) FROM sightings WHERE cause NOT IN ('ok', 'unverified')"))
+        #expect(
+            try s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'")
+                == s.int("SELECT count(*) FROM sightings WHERE cause = 'expired'", db: rows))
         // Reports count the rolled-up sightings too: the same by-cause table either way.
         let counted = try ReportBuilder(path: s.db, filter: ReportFilter()).build(now: 0)
         let stored = try ReportBuilder(path: rows, filter: ReportFilter()).build(now: 0)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JOSECrypto
 import JWTScan
 import JWTVerify
@@ -8,6 +5,10 @@ import LogInput
 import SiftCore
 import SiftPipeline
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Path of the `jwtsift` binary SwiftPM built next to the test bundle.
 func jwtsiftBinary() -> String {
@@ -85,7 +86,9 @@ struct EndToEndTests {
 
     @Test("a missing input: the others are scanned, the error names the path, exit code 3")
     func missingInput() {
-        let r = runCLI(["scan", "--no-verify", "--format", "ndjson", "/nonexistent/x.log", fixturePath("logs/orders-api.log")])
+        let r = runCLI([
+            "scan", "--no-verify", "--format", "ndjson", "/nonexistent/x.log", fixturePath("logs/orders-api.log"),
+        ])
         #expect(r.status == 3)
         #expect(r.err.contains("/nonexistent/x.log"))
         #expect(r.out.contains("\"type\":\"token\""))
@@ -93,7 +96,8 @@ struct EndToEndTests {
 
     @Test("standard input, gzip included")
     func stdin() {
-        let r = runCLI(["scan", "--no-verify", "--format", "ndjson", "-"], stdin: "cat " + fixturePath("logs/haproxy.log.1.gz"))
+        let r = runCLI(
+            ["scan", "--no-verify", "--format", "ndjson", "-"], stdin: "cat " + fixturePath("logs/haproxy.log.1.gz"))
         #expect(r.status == 0)
         #expect(r.out.split(separator: "\n").count == 40)
         #expect(r.out.contains("\"source\":\"-\""))

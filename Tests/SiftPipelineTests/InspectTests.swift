@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JOSECrypto
 import JWTScan
 import JWTVerify
 import SiftCore
 import SiftPipeline
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("jwtsift inspect")
 struct InspectTests {
@@ -16,10 +17,12 @@ struct InspectTests {
     func text() {
         let f = SignedLogFixture()
         defer { f.remove() }
-        let token = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2024",
+        let token = f.sign(
+            f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2024",
             claims: #"{"iss":"https://idp","sub":"alice","iat":\#(t0),"exp":\#(t0 + 600)}"#)
         f.write("jwks.json", Array(f.keys.current.utf8))
-        let r = runCLI(["inspect", "-", "--keys", f.dir + "/jwks.json", "--at", "2023-11-14T22:26:32Z"],
+        let r = runCLI(
+            ["inspect", "-", "--keys", f.dir + "/jwks.json", "--at", "2023-11-14T22:26:32Z"],
             stdin: "echo 'Authorization: Bearer \(token)'")
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("sha256:\(Digest.sha256(Array(token.utf8)))"))
@@ -35,7 +38,8 @@ struct InspectTests {
     func json() throws {
         let f = SignedLogFixture()
         defer { f.remove() }
-        let token = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2025",
+        let token = f.sign(
+            f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2025",
             claims: #"{"iat":\#(t0 + 3600),"exp":\#(t0 + 7200)}"#)
         f.write("jwks.json", Array(f.keys.current.utf8))
         let r = runCLI(["inspect", token, "--keys", f.dir + "/jwks.json", "--at", "\(t0)", "--format", "json"])
@@ -65,20 +69,30 @@ struct InspectTests {
         let jwk = #"{"keys":[\#(f.keys.retired)]}"#
         f.write("k.json", Array(jwk.utf8))
         let results = Inspection.run(
-            [Array(a.utf8), Array(b.utf8), Array(cut.utf8), Array(cleanCut.utf8)], keys: KeyFiles.load(KeyPaths(keys: [f.dir + "/k.json"])).0,
+            [Array(a.utf8), Array(b.utf8), Array(cut.utf8), Array(cleanCut.utf8)],
+            keys: KeyFiles.load(KeyPaths(keys: [f.dir + "/k.json"])).0,
             policy: VerifyPolicy(), at: Double(t0), atSource: "--at")
         #expect(results.map(\.verdict.cause) == [.ok, .ok, .malformed, .signature_invalid])
         #expect(results[1].crossHints.first?.contains("same claims as token #1") == true)
         #expect(results[1].crossHints.first?.contains("header was re-encoded") == true)
-        #expect(results[2].analysis.hints == ["the signature segment is 40 characters shorter than RS256 with key 2023 needs (342): truncated by the logger?"])
+        #expect(
+            results[2].analysis.hints == [
+                "the signature segment is 40 characters shorter than RS256 with key 2023 needs (342): truncated by the logger?"
+            ])
         #expect(results[2].text().contains("truncated by the logger?"))
-        #expect(results[3].analysis.hints == ["the signature is 31 bytes shorter than RS256 with key 2023 needs (256): truncated by the logger?"])
+        #expect(
+            results[3].analysis.hints == [
+                "the signature is 31 bytes shorter than RS256 with key 2023 needs (256): truncated by the logger?"
+            ])
     }
 
     @Test("pasted text: Bearer, quotes and blank lines are stripped")
     func pasted() {
         let text = "Bearer abc.def.ghi\n\n  \"x.y.z\",\nAuthorization: Bearer q.r.s\r\n"
-        #expect(Inspection.tokens(in: Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } == ["abc.def.ghi", "x.y.z", "q.r.s"])
+        #expect(
+            Inspection.tokens(in: Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } == [
+                "abc.def.ghi", "x.y.z", "q.r.s",
+            ])
     }
 
     @Test("usage errors exit 2")
@@ -93,11 +107,13 @@ struct InspectTests {
 struct HostileClaimTimeTests {
     /// `1e300` and friends are valid JSON numbers; turning a duration that long into an Int trapped (found in
     /// review: `inspect` and `scan --format ndjson` both crashed on `"iat": 1e300`).
-    @Test("huge and extreme claim times: scan, inspect and report finish and name the span", arguments: [
-        #"{"exp":1e300,"nbf":-1e300,"iat":1e300}"#,
-        #"{"exp":-1e300,"nbf":1e300,"iat":-1e300}"#,
-        #"{"exp":1.7976931348623157e308,"iat":1.7976931348623157e308}"#,
-    ])
+    @Test(
+        "huge and extreme claim times: scan, inspect and report finish and name the span",
+        arguments: [
+            #"{"exp":1e300,"nbf":-1e300,"iat":1e300}"#,
+            #"{"exp":-1e300,"nbf":1e300,"iat":-1e300}"#,
+            #"{"exp":1.7976931348623157e308,"iat":1.7976931348623157e308}"#,
+        ])
     func extremes(_ claims: String) {
         let f = SignedLogFixture()
         defer { f.remove() }

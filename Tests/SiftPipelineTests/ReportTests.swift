@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import FindingsReport
 import FindingsStore
 import JOSECrypto
 import JWTScan
 import SiftCore
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A line of an access log at `t` with `token` and HTTP `status`.
 func accessLine(_ t: Int, _ token: String, status: Int, path: String = "/api") -> String {
@@ -40,18 +41,23 @@ struct ReportTests {
         // idp-b's clock is 50 s ahead: tokens show up 50 s before they were issued.
         for i in 0..<25 {
             let t = t0 + 1000 + i * 10
-            gw += accessLine(t, signedToken(#"{"iss":"https://idp-b","sub":"b\#(i)","iat":\#(t + 50),"exp":\#(t + 3650)}"#), status: 200)
+            gw += accessLine(
+                t, signedToken(#"{"iss":"https://idp-b","sub":"b\#(i)","iat":\#(t + 50),"exp":\#(t + 3650)}"#),
+                status: 200)
         }
         // Expired tokens answered 200 by the gateway: a security finding.
         for i in 0..<6 {
             let t = t0 + 1400 + i * 5
-            gw += accessLine(t, signedToken(#"{"iss":"https://idp-a","sub":"late\#(i)","iat":\#(t - 4000),"exp":\#(t - 100)}"#), status: 200)
+            gw += accessLine(
+                t, signedToken(#"{"iss":"https://idp-a","sub":"late\#(i)","iat":\#(t - 4000),"exp":\#(t - 100)}"#),
+                status: 200)
         }
         // 22:50: a burst of tokens under a kid nobody has, after a failed JWKS fetch, refused with 401.
         api += "\(CivilTime.iso8601(Double(t0 + 2195))) ERROR Jwks remote fetch is failed\n"
         for i in 0..<12 {
             let t = t0 + 2200 + i * 3
-            let tok = signedToken(#"{"iss":"https://idp-a","sub":"n\#(i)","iat":\#(t - 30),"exp":\#(t + 600)}"#,
+            let tok = signedToken(
+                #"{"iss":"https://idp-a","sub":"n\#(i)","iat":\#(t - 30),"exp":\#(t + 600)}"#,
                 header: #"{"alg":"HS256","kid":"rotated-2"}"#)
             api += accessLine(t, tok, status: 401)
         }
@@ -72,10 +78,11 @@ struct ReportTests {
         #expect(o.sightings == 40 + 40 + 25 + 6 + 12)
         #expect(o.failures == 6 + 12)
         #expect(o.sources == 2)
-        #expect(report.sections.map(\.id) == [
-            "by_cause", "by_issuer", "by_kid", "by_source", "clock_drift", "timeline", "key_rotation",
-            "disagreements", "token_paths", "leak_audit", "top_offenders", "error_messages",
-        ])
+        #expect(
+            report.sections.map(\.id) == [
+                "by_cause", "by_issuer", "by_kid", "by_source", "clock_drift", "timeline", "key_rotation",
+                "disagreements", "token_paths", "leak_audit", "top_offenders", "error_messages",
+            ])
         func table(_ id: String) throws -> Table { try #require(report.tables.first { $0.id == id }) }
         // By cause adds up.
         let byCause = try table("by_cause")
@@ -91,13 +98,18 @@ struct ReportTests {
         #expect(accepted.rows.count == 1)
         #expect(accepted.rows[0][0] == .text(s.path("gateway.log")))
         #expect(accepted.rows[0][1] == .text("expired") && accepted.rows[0][2] == .int(6))
-        #expect(report.sections.first { $0.id == "disagreements" }?.notes.first?.hasPrefix("SECURITY: 6 sightings") == true)
+        #expect(
+            report.sections.first { $0.id == "disagreements" }?.notes.first?.hasPrefix("SECURITY: 6 sightings") == true)
         // The key burst is a step change with the failed fetch beside it; the kid is new and failing.
         let steps = try table("rotation_steps")
         #expect(steps.rows.count == 1)
         #expect(steps.rows.first?[4] == .int(1))
         let kids = try table("kid_lifecycle")
-        #expect(kids.rows.contains { $0[1] == .text("rotated-2") && $0[2] == .text("unknown") && $0[9] == .text("new kid failing: verifiers without this key (stale JWKS cache?)") })
+        #expect(
+            kids.rows.contains {
+                $0[1] == .text("rotated-2") && $0[2] == .text("unknown")
+                    && $0[9] == .text("new kid failing: verifiers without this key (stale JWKS cache?)")
+            })
         // Tokens seen by the gateway and the API.
         let paths = try table("token_paths")
         #expect(Set(paths.rows.map { $0[1] }) == [.text(s.path("gateway.log")), .text(s.path("api.log"))])
@@ -113,7 +125,8 @@ struct ReportTests {
         let db = Self.story(s)
         let onlyB = try ReportBuilder(path: db, filter: ReportFilter(issuer: "https://idp-b")).build(now: 0)
         #expect(onlyB.overview.sightings == 25)
-        let window = try ReportBuilder(path: db, filter: ReportFilter(since: 1_700_002_200, until: 1_700_002_300)).build(now: 0)
+        let window = try ReportBuilder(path: db, filter: ReportFilter(since: 1_700_002_200, until: 1_700_002_300))
+            .build(now: 0)
         #expect(window.overview.sightings == 12)
         #expect(window.overview.failures == 12)
         let api = try ReportBuilder(path: db, filter: ReportFilter(sourceGlob: "*/api.log")).build(now: 0)
@@ -151,7 +164,8 @@ struct ReportTests {
         #expect(firstTable["id"]?.stringValue == "by_cause")
         #expect(firstTable["rows"]?.arrayValue?.count == report.tables[0].rows.count)
         // HTML: self-contained.
-        #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("@import") && !html.contains("url("))
+        #expect(
+            !html.contains("<script") && !html.contains("src=") && !html.contains("@import") && !html.contains("url("))
         #expect(html.contains("<svg"))
         // CSV: a header and one line per row, RFC 4180 line ends.
         let csv = CSVRenderer().render(report.tables[0])
@@ -170,7 +184,9 @@ struct ReportTests {
     func htmlEscaping() throws {
         let s = Scratch()
         let t = 1_700_000_000
-        let tok = signedToken(#"{"iss":"<script>alert(1)</script>","exp":\#(t - 10)}"#, header: #"{"alg":"HS256","kid":"\"><img src=x>"}"#)
+        let tok = signedToken(
+            #"{"iss":"<script>alert(1)</script>","exp":\#(t - 10)}"#, header: #"{"alg":"HS256","kid":"\"><img src=x>"}"#
+        )
         s.write("x.log", accessLine(t, tok, status: 200))
         #expect(s.scan([s.path("x.log")]).status == 0)
         let html = HTMLRenderer().render(try ReportBuilder(path: s.db, filter: ReportFilter()).build(now: 0))

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JOSECrypto
 import JWTScan
 import JWTVerify
 import SiftCore
 import SiftPipeline
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A throw-away directory with a signed log and its keys, written through OpenSSL at test time.
 struct SignedLogFixture {
@@ -60,13 +61,17 @@ struct VerifyScanTests {
         var f = SignedLogFixture()
         defer { f.remove() }
         let t0 = 1_700_000_000  // 2023-11-14T22:13:20Z
-        let good = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2024",
+        let good = f.sign(
+            f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2024",
             claims: #"{"iss":"https://idp","iat":\#(t0),"exp":\#(t0 + 600)}"#)
-        let old = f.sign(f.retired, alg: "RS256", scheme: .rsaPKCS1(.sha256), kid: "2023",
+        let old = f.sign(
+            f.retired, alg: "RS256", scheme: .rsaPKCS1(.sha256), kid: "2023",
             claims: #"{"iss":"https://idp","iat":\#(t0),"exp":\#(t0 + 600)}"#)
-        let unknown = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2025",
+        let unknown = f.sign(
+            f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2025",
             claims: #"{"iss":"https://idp","iat":\#(t0),"exp":\#(t0 + 600)}"#)
-        let forever = f.sign(f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2024",
+        let forever = f.sign(
+            f.current, alg: "ES256", scheme: .ecdsa(.sha256, .p256), kid: "2024",
             claims: #"{"iss":"https://idp","exp":99999999999}"#)
         let hs = f.hs256(#"{"exp":\#(t0 + 600)}"#, secret: f.secret)
         f.tokens = [good, old, unknown, forever, hs]
@@ -98,10 +103,12 @@ struct VerifyScanTests {
             let o = try #require(try JSONParser.parse(String(line)).objectValue)
             if o["type"]?.stringValue == "token" { records.append(o) }
         }
-        #expect(records.map { $0["cause"]?.stringValue ?? "" }
-            == ["ok", "expired", "key_retired", "key_unknown", "ok", "signature_invalid"])
-        #expect(records.map { $0["signature"]?.stringValue ?? "" }
-            == ["valid", "valid", "retired_key", "key_unknown", "valid", "invalid"])
+        #expect(
+            records.map { $0["cause"]?.stringValue ?? "" }
+                == ["ok", "expired", "key_retired", "key_unknown", "ok", "signature_invalid"])
+        #expect(
+            records.map { $0["signature"]?.stringValue ?? "" }
+                == ["valid", "valid", "retired_key", "key_unknown", "valid", "invalid"])
         #expect(records[0]["skew"]?.numberValue == -10)
         #expect(records[1]["reason"]?.stringValue?.hasPrefix("expired 50 min 10 s before the log time") == true)
         #expect(records[4]["time_source"]?.stringValue == "scan")
