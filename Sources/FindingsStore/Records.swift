@@ -109,7 +109,8 @@ public struct ErrorRow: Sendable {
     public var cause: String
     public var alternative: String?
     public var rule: String
-    public var emitter: String
+    /// Nil for the general classifier (`rule` = `generic`).
+    public var emitter: String?
     /// Already redacted and capped by the scanner.
     public var message: String
     /// JSON object text.
@@ -119,7 +120,7 @@ public struct ErrorRow: Sendable {
 
     public init(
         line: UInt64, offset: UInt64, logTime: Double?, status: Int?, cause: String, alternative: String?, rule: String,
-        emitter: String, message: String, details: String, token: Int?
+        emitter: String?, message: String, details: String, token: Int?
     ) {
         self.line = line
         self.offset = offset

@@ -164,6 +164,32 @@ public struct LineScanner {
         }
     }
 
+    /// Whether a long base64url run has the character mix of key material or a token (random bytes encoded):
+    /// at least two digits, or letter case that flips at a third of its places. Words a logger writes —
+    /// `Jwks_doesn't_have_key_to_match_kid_or_alg_from_Jwt`, `BearerTokenAuthenticationFilter`, logger names —
+    /// have neither, so they are kept.
+    static func looksLikeKeyMaterial(_ line: UnsafeRawBufferPointer, _ run: Range<Int>) -> Bool {
+        var digits = 0
+        var flips = 0
+        var lastUpper: Bool?
+        for k in run {
+            let c = line[k]
+            if c >= 0x30 && c <= 0x39 {
+                digits += 1
+                continue
+            }
+            let isUpper = c >= 0x41 && c <= 0x5A
+            let isLower = c >= 0x61 && c <= 0x7A
+            guard isUpper || isLower else {
+                lastUpper = nil
+                continue
+            }
+            if let l = lastUpper, l != isUpper { flips += 1 }
+            lastUpper = isUpper
+        }
+        return digits >= 2 || flips * 3 >= run.count
+    }
+
     /// The line as a safe message: tokens → `<jwt:prefix>`, long base64 runs → `<redacted>`, control bytes → `?`,
     /// at most ``messageLimit`` bytes, valid UTF-8.
     public static func redact(_ line: UnsafeRawBufferPointer, tokens: [TokenHit]) -> String {
@@ -183,7 +209,7 @@ public struct LineScanner {
             if cls[Int(c)] == 1 {
                 var j = i
                 while j < line.count, cls[Int(line[j])] != 0, t >= tokens.count || j < tokens[t].start { j += 1 }
-                if j - i >= redactRunLength {
+                if j - i >= redactRunLength && Self.looksLikeKeyMaterial(line, i..<j) {
                     out += Array("<redacted>".utf8)
                 } else {
                     for k in i..<j { out.append(line[k]) }

@@ -9,7 +9,8 @@ import SiftCore
 /// occurrence of an anchor still covers one tested position. (The stride is bounded by the shortest anchor: the
 /// IdentityModel codes such as `IDX10204` are eight bytes.) Only at a hit are the anchors under that hash compared (with the exact fold).
 /// The full rule (all fragments, in order) is checked only when its anchor matched. Among matching rules the
-/// highest priority wins, then the longest literal text (the most specific message).
+/// highest priority wins, then a rule with a cause over an `other` wrapper, then the longest literal text (the
+/// most specific message).
 public struct PhraseMatcher: Sendable {
     struct Anchor: Sendable {
         var rule: Int
@@ -20,9 +21,15 @@ public struct PhraseMatcher: Sendable {
 
     public let rules: [PhraseRule]
     let folded: [[[UInt8]]]
+    /// Rules that are one identifier (`TokenExpired`, `IDX10223`, an exception class): they match only as a whole
+    /// word, so `TokenExpired` does not fire inside `TokenExpiredError`.
+    let wholeWord: [Bool]
+    /// Folded ``PhraseTable/lookAlikeWords`` and ``PhraseTable/contextWords``.
+    let lookAlike: [[UInt8]]
+    let context: [[UInt8]]
     let bitmap: [UInt64]
-    /// Anchors filed by quad hash: `anchorIndex[key]` packs the start in `anchorList` (high 24 bits) and the
-    /// count (low 8 bits).
+    /// Anchors filed by quad hash: `anchorIndex[key]` packs the start in `anchorList` (high 20 bits) and the
+    /// count (low 12 bits).
     let anchorIndex: [UInt32]
     let anchorList: [Anchor]
     let parser: TimestampParser
@@ -62,6 +69,9 @@ public struct PhraseMatcher: Sendable {
         let fold = Self.fold
         let folded = rules.map { $0.fragments.map { Array($0.utf8).map { fold[Int($0)] } } }
         self.folded = folded
+        self.lookAlike = PhraseTable.lookAlikeWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.wholeWord = rules.map { $0.fragments.count == 1 && !$0.fragments[0].utf8.contains(0x20) }
         var bitmap = [UInt64](repeating: 0, count: 1024)
         var anchors: [Int: [Anchor]] = [:]
         let common = Self.commonness
@@ -100,8 +110,8 @@ public struct PhraseMatcher: Sendable {
         var list: [Anchor] = []
         for key in anchors.keys.sorted() {
             let entries = anchors[key]!
-            precondition(entries.count <= 0xFF && list.count < 1 << 24, "too many phrase anchors under one hash")
-            index[key] = UInt32(list.count) << 8 | UInt32(entries.count)
+            precondition(entries.count <= 0xFFF && list.count < 1 << 20, "too many phrase anchors under one hash")
+            index[key] = UInt32(list.count) << 12 | UInt32(entries.count)
             list += entries
         }
         self.anchorIndex = index
@@ -143,6 +153,7 @@ public struct PhraseMatcher: Sendable {
         }
         guard let best else { return nil }
         let rule = rules[best.rule]
+        guard accepts(rule: best.rule, in: line) else { return nil }
         return PhraseMatch(
             ruleIndex: best.rule, cause: rule.cause, alternative: rule.alternative,
             details: details(rule: best.rule, line: line), start: best.start)
@@ -153,9 +164,9 @@ public struct PhraseMatcher: Sendable {
         best: inout (rule: Int, start: Int, priority: Int, length: Int)?
     ) {
         let entry = anchorIndex[key]
-        let first = Int(entry >> 8)
+        let first = Int(entry >> 12)
         let fold = Self.fold
-        for a in anchorList[first..<(first + Int(entry & 0xFF))] {
+        for a in anchorList[first..<(first + Int(entry & 0xFFF))] {
             let start = quadStart - a.quadOffset
             guard start >= 0, start + a.fragment.count <= line.count else { continue }
             var ok = true
@@ -164,12 +175,49 @@ public struct PhraseMatcher: Sendable {
                 break
             }
             guard ok else { continue }
+            if wholeWord[a.rule] {
+                let end = start + a.fragment.count
+                if start > 0 && Self.isWordByte(line[start - 1]) { continue }
+                if end < line.count && Self.isWordByte(line[end]) { continue }
+            }
             let rule = rules[a.rule]
-            let rank = (rule.priority, rule.literalLength)
+            // Most specific wins: priority, then a message that names a cause over a wrapper that names none
+            // (`other`: "Unable to authenticate the request", "invalid_token"), then the longest literal text.
+            let rank = Self.rank(rule)
             if let b = best, (b.priority, b.length) >= rank { continue }
             guard let firstStart = locate(rule: a.rule, in: line) else { continue }
             best = (a.rule, firstStart, rank.0, rank.1)
         }
+    }
+
+    /// A match stands unless the line is a look-alike (a certificate, a password, a refresh token…) that the
+    /// rule's own text does not mention; a generic cue also needs a word that makes the line about a token.
+    /// Runs only on lines that matched (rare), so the words are searched plainly.
+    func accepts(rule index: Int, in line: UnsafeRawBufferPointer) -> Bool {
+        let ownText = folded[index]
+        for word in lookAlike where Self.findFolded(word, in: line, from: 0) != nil {
+            if !ownText.contains(where: { Self.contains($0, word) }) { return false }
+        }
+        guard rules[index].isGeneric else { return true }
+        return context.contains { Self.findFolded($0, in: line, from: 0) != nil }
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= hay.count else { return false }
+        return (0...(hay.count - needle.count)).contains { i in hay[i..<(i + needle.count)].elementsEqual(needle) }
+    }
+
+    /// How a rule ranks among the rules that match one line (higher wins): priority, then naming a cause over
+    /// `other`, then literal length.
+    public static func rank(_ rule: PhraseRule) -> (Int, Int) {
+        (rule.priority * 2 + (rule.cause == .other ? 0 : 1), rule.literalLength)
+    }
+
+    /// ASCII letters, digits and `_`: what continues an identifier.
+    @inline(__always)
+    static func isWordByte(_ b: UInt8) -> Bool {
+        let l = b | 0x20
+        return (l >= 0x61 && l <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
     }
 
     /// Finds all fragments of a rule in order; returns where the first starts.
@@ -222,6 +270,8 @@ public struct PhraseMatcher: Sendable {
             case .now: d.now = parser.messageTime(text)
             case .deltaMilliseconds: deltaMs = TimestampParser.number(text, 0)?.value
             case .skewMilliseconds: skewMs = TimestampParser.number(text, 0)?.value
+            case .deltaSeconds: d.deltaSeconds = TimestampParser.number(text, 0)?.value
+            case .skewSeconds: d.skewSeconds = TimestampParser.number(text, 0)?.value
             case .goDuration: d.deltaSeconds = Self.goDuration(text)
             }
         }

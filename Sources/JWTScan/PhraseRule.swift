@@ -13,6 +13,10 @@ public enum PhraseCapture: Sendable, Hashable {
     case deltaMilliseconds
     /// The verifier's allowed clock skew, in milliseconds (jjwt).
     case skewMilliseconds
+    /// A difference in seconds.
+    case deltaSeconds
+    /// The verifier's allowed clock skew, in seconds.
+    case skewSeconds
     /// A Go duration such as `7m0s` (golang-jwt's `token is expired by …`).
     case goDuration
 }
@@ -48,6 +52,9 @@ public struct PhraseRule: Sendable {
         self.alternative = alternative
         self.priority = priority
     }
+
+    /// A cue of the general classifier, not a message read in an emitter's source.
+    public var isGeneric: Bool { row == PhraseTable.genericRow }
 
     /// Total literal length: longer (more specific) messages win over shorter ones that also match.
     public var literalLength: Int { fragments.reduce(0) { $0 + $1.utf8.count } }
@@ -107,7 +114,25 @@ public enum PhraseTable {
             if let first = r.fragments.first, let alt = ambiguous[first] { r.alternative = alt }
             return r
         }
+        all += sourcedRules(sourcedTable)
+        // A message cut by the logger, or with its values hidden (IdentityModel's "[PII is hidden]"), still shows its
+        // first part: a first fragment of 16 bytes or more is specific enough to stand alone (ranked below the
+        // whole message, which is longer).
+        all += all.filter { $0.fragments.count > 1 && $0.fragments[0].utf8.count >= 16 }.map { rule in
+            var r = rule
+            r.fragments = [rule.fragments[0]]
+            r.captures = []
+            return r
+        }
         all += extraRules
+        all += genericRules
+        // A message logged inside a JSON string has its quotes escaped (`\"alg\" parameter…`): the same rule
+        // with `\"` for every `"` sees through it without unescaping the line.
+        all += all.filter { $0.fragments.contains { $0.contains("\"") } }.map { rule in
+            var r = rule
+            r.fragments = rule.fragments.map { $0.replacingQuotes() }
+            return r
+        }
         return all
     }()
 
@@ -160,4 +185,36 @@ public enum PhraseTable {
                 cause: .key_fetch_failed, priority: 1))
         return rules
     }()
+}
+
+extension PhraseTable {
+    /// Parses the generated text table (see `PhraseTable+Sourced.swift`); a malformed line is a build-time bug
+    /// caught by the tests (every line must give a rule).
+    static func sourcedRules(_ table: String) -> [PhraseRule] {
+        let codes: [Substring: PhraseCapture] = [
+            "-": .ignore, "exp": .exp, "nbf": .nbf, "now": .now, "dms": .deltaMilliseconds, "ds": .deltaSeconds,
+            "sms": .skewMilliseconds, "ss": .skewSeconds, "go": .goDuration,
+        ]
+        return table.split(separator: "\n").compactMap { line -> PhraseRule? in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard f.count >= 8, f.last == "|", let cause = Cause(rawValue: String(f[2])) else { return nil }
+            let fragments = f[6..<(f.count - 1)].map(String.init)
+            let captures = f[5].split(separator: ",").map { codes[$0] ?? .ignore }
+            return PhraseRule(
+                row: String(f[0]), emitter: String(f[1]), fragments: fragments, cause: cause,
+                captures: captures.allSatisfy { $0 == .ignore } ? [] : captures,
+                alternative: Cause(rawValue: String(f[3])), priority: Int(f[4]) ?? 0)
+        }
+    }
+}
+
+extension String {
+    /// `"` → `\"`, as a JSON encoder writes a quote inside a string.
+    fileprivate func replacingQuotes() -> String {
+        var out = ""
+        for c in self {
+            if c == "\"" { out += "\\\"" } else { out.append(c) }
+        }
+        return out
+    }
 }

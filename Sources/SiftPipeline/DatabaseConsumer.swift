@@ -169,7 +169,8 @@ public struct DatabaseConsumer: ScanConsumer {
             batch!.errors.append(
                 ErrorRow(
                     line: e.line, offset: e.offset, logTime: e.logTime, status: e.status, cause: e.cause.rawValue,
-                    alternative: e.alternative?.rawValue, rule: rule.row, emitter: rule.emitter, message: e.message,
+                    alternative: e.alternative?.rawValue, rule: rule.row,
+                    emitter: rule.emitter.isEmpty ? nil : rule.emitter, message: e.message,
                     details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
         }
         batch!.progress = end

@@ -117,7 +117,7 @@ public struct NDJSONConsumer: ScanConsumer {
         w.raw(",\"rule\":")
         w.string(rule.row)
         w.raw(",\"emitter\":")
-        w.string(rule.emitter)
+        if rule.emitter.isEmpty { w.raw("null") } else { w.string(rule.emitter) }
         w.raw(",\"details\":")
         w.raw(s.details.json)
         w.raw(",\"fingerprint\":")

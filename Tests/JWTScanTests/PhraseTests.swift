@@ -16,10 +16,21 @@ struct PhraseTests {
     func row(_ index: Int) throws {
         let rule = PhraseTable.rules[index]
         let line = Self.sampleLine(rule)
-        let m = try #require(withBytes(line) { Self.matcher.match($0) }, "row \(rule.row): \(line)")
+        guard let m = withBytes(line, { Self.matcher.match($0) }) else {
+            // Only a look-alike word in the sample line that the rule itself does not say silences it.
+            let guarded = withBytes(line) { raw in
+                PhraseTable.lookAlikeWords.contains { w in
+                    PhraseMatcher.findFolded(Array(w.utf8), in: raw, from: 0) != nil
+                        && !rule.fragments.contains { $0.lowercased().contains(w) }
+                }
+            }
+            #expect(guarded || rule.isGeneric, "row \(rule.row): \(line)")
+            return
+        }
         let winner = PhraseTable.rules[m.ruleIndex]
         #expect(
-            m.cause == rule.cause || winner.literalLength > rule.literalLength,
+            // Equal rank: two emitters print the same words for different causes; the first row in table order wins.
+            m.cause == rule.cause || PhraseMatcher.rank(winner) >= PhraseMatcher.rank(rule),
             "row \(rule.row) gave \(m.cause) via row \(winner.row)")
     }
 

@@ -1,0 +1,153 @@
+import SiftCore
+
+/// The general classifier: messages no table row knows, from software jwtsift has never seen.
+///
+/// A ranked lexicon of cue phrases in the words verifiers use (expired / used too late, not yet valid, issued in
+/// the future, audience, issuer, signature, kid or no key, key-set fetch, algorithm, parse and padding, missing
+/// header). Cue rules rank below every table row and exception class, so a library's own message always wins;
+/// they carry `rule: generic` and no emitter. A cue counts only on a line that is about a token (``contextWords``)
+/// and never on a look-alike (``lookAlikeWords``: certificates, passwords, sessions, refresh tokens at the token
+/// endpoint, CSRF and lexer tokens, successes).
+extension PhraseTable {
+    /// The row name of every generic finding.
+    public static let genericRow = "generic"
+
+    /// Cue phrases by cause, most specific first within a cause. Each holds a literal of at least 8 bytes (the
+    /// matcher's anchor); `…` separates fragments that must appear in order.
+    static let genericCues: [(Cause, [String])] = [
+        (
+            .issued_in_future,
+            [
+                "issued in the future", "issued in future", "used before issued", "iat claim…future",
+                "issued at…in the future",
+            ]
+        ),
+        (
+            .not_yet_valid,
+            [
+                "not yet valid", "not valid yet", "used too early", "before nbf", "nbf claim",
+                "before the not before", "notbefore",
+            ]
+        ),
+        (
+            .expired,
+            [
+                "token expired", "token is expired", "token has expired", "jwt expired", "jwt is expired",
+                "jwt has expired", "expired token", "expired jwt", "token was expired", "id_token expired",
+                "signature has expired", "used too late", "no longer valid", "lifetime validation failed",
+                "exp claim", "token expiration", "token is no longer",
+            ]
+        ),
+        (.audience_rejected, ["audience", "aud claim", "invalid aud", "wrong aud"]),
+        (
+            .issuer_rejected,
+            [
+                "invalid issuer", "issuer mismatch", "issuer invalid", "wrong issuer", "unknown issuer",
+                "issuer is not", "issuer not ", "untrusted issuer", "issuer validation", "iss claim",
+                "issuer does not", "issuer doesn't", "(issuer)", "unexpected issuer",
+            ]
+        ),
+        (
+            .key_fetch_failed,
+            [
+                "unable to obtain configuration", "obtain configuration from", "jwks endpoint",
+                "fetch jwks", "fetching jwks", "jwks fetch", "jwkserror", "jwks_uri", "retrieve jwk",
+                "load jwks", "get keys failed", "keys endpoint",
+            ]
+        ),
+        (
+            .key_unknown,
+            [
+                "no matching jwk", "no matching key", "unknown kid", "kid not found", "no key with kid",
+                "unknown signing key", "unknown key", "no key found", "could not find key",
+                "unable to find key", "unable to find a signing key", "no signing key", "key with id…not found",
+                "key with id…could not be found", "public key…not found", "no suitable key",
+                "no key for kid", "kid…not found", "key not found", "signing key not found", "unable to match key",
+                "unable to resolve securitykeyidentifier", "untrusted key", "no verification key",
+            ]
+        ),
+        (
+            .alg_mismatch,
+            [
+                "algorithm not allowed", "alg not allowed", "algorithm mismatch", "alg mismatch",
+                "unexpected algorithm", "algorithm is not allowed", "invalid algorithm", "unsupported algorithm",
+            ]
+        ),
+        (
+            .alg_unsupported,
+            [
+                "algorithm not supported", "not a valid algorithm",
+                "find a algorithm", "find an algorithm", "unknown algorithm",
+            ]
+        ),
+        (
+            .signature_invalid,
+            [
+                "invalid signature", "signature is invalid", "signature invalid", "bad signature",
+                "signature mismatch", "signature validation failed", "failed to verify signature",
+                "could not verify signature", "signature does not match", "bad jws signature",
+                "signature verification", "verify the signature", "signature check failed",
+            ]
+        ),
+        (.truncated, ["incorrect padding", "invalid padding", "unexpected end of"]),
+        (
+            .malformed,
+            [
+                "unable to parse jwt", "could not parse jwt", "failed to parse jwt", "parse token",
+                "malformed jwt", "malformed token", "invalid jwt format", "not a valid jwt",
+                "appear to be a jwt", "wrong number of segments", "not enough segments", "invalid token format",
+                "decode jwt", "decoding jwt", "decode token", "decoding token", "invalid header",
+                "kid\" is missing", "missing claim 'kid'", "jwt malformed", "invalid compact",
+            ]
+        ),
+        (
+            .missing_token,
+            [
+                "no authorization header", "missing authorization", "authorization header is missing",
+                "no token provided", "token not provided", "missing token", "no bearer token",
+                "token is missing", "token missing", "missing bearer", "no auth token",
+                "authorization header was not", "jwt is missing", "'authorization'…header", "token required",
+                "no token specified", "no token found",
+            ]
+        ),
+        (
+            .claims_invalid,
+            [
+                "nonce mismatch", "invalid nonce", "claim is missing", "missing claim", "missing required claim",
+                "invalid claim", "claim mismatch", "azp mismatch", "required claim", "claims are invalid",
+            ]
+        ),
+        (
+            .other,
+            [
+                "invalid id_token", "invalid jwt", "jwt invalid", "invalid token", "token not valid",
+                "token is invalid", "failed to validate jwt", "jwt validation failed", "token validation failed",
+                "could not validate", "failed to validate the token", "verification failure",
+                "invalid_token", "unauthorizederror",
+            ]
+        ),
+    ]
+
+    /// Words that make a line about bearer tokens, JWTs or ID tokens.
+    public static let contextWords: [String] = [
+        "token", "jwt", "jws", "jwk", "bearer", "claim", "oidc", "openid", "kid", "idx1", "idx2", "auth",
+        "signature", "audience", "issuer", "nonce",
+    ]
+
+    /// Words of the look-alikes the general classifier must stay quiet on.
+    public static let lookAlikeWords: [String] = [
+        "certificate", "x509", "x.509", "pkix", "password", "session", "cookie", "lease", "lock ", "cache",
+        "refresh token", "refresh_token", "refreshtoken", "refreshing expired", "invalid_grant", "grant_type",
+        "csrf", "xsrf", "unexpected token", "in json at position", "successfully", "is valid", "tls", "ssl",
+        "gpg", "pgp", "authorization code", "code verifier",
+    ]
+
+    /// One rule per cue (every cue holds an 8-byte literal; a test checks it).
+    static let genericRules: [PhraseRule] = genericCues.flatMap { cause, cues in
+        cues.map { cue in
+            PhraseRule(
+                row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init), cause: cause,
+                priority: cause == .other ? -3 : cause == .key_unknown || cause == .key_fetch_failed ? -1 : -2)
+        }
+    }
+}

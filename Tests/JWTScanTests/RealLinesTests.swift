@@ -1,0 +1,172 @@
+import SiftCore
+import Testing
+
+@testable import JWTScan
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real-lines corpus (Fixtures/real-lines.jsonl): verbatim log lines from public issue threads, Q&A pages and
+/// vendor docs, each with its URL, emitter and the cause its text names (`none` for look-alikes). A third of it
+/// (`part: holdout`, chosen by a hash of each line before any rule was tuned) is only ever scored.
+/// `scripts/eval-real-lines.py` prints the per-cause precision/recall table.
+@Suite("Real lines from public threads")
+struct RealLinesTests {
+    struct Row: Sendable {
+        var part: String
+        var cause: String
+        var alt: String
+        var emitter: String
+        var url: String
+        var line: String
+    }
+
+    static let rows: [Row] = {
+        let path =
+            "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures/real-lines.jsonl"
+        guard let f = fopen(path, "r") else { return [] }
+        defer { fclose(f) }
+        var out: [Row] = []
+        var buffer: UnsafeMutablePointer<CChar>?
+        var cap = 0
+        while getline(&buffer, &cap, f) > 0 {
+            let text = String(cString: buffer!).trimmingNewline()
+            guard let o = try? JSONParser.parseObject(Array(text.utf8)) else { continue }
+            func s(_ k: String) -> String { o[k]?.stringValue ?? "" }
+            out.append(
+                Row(
+                    part: s("part"), cause: s("cause"), alt: s("alt"), emitter: s("emitter"), url: s("url"),
+                    line: s("line")))
+        }
+        free(buffer)
+        return out
+    }()
+
+    /// (right-cause rate over positives, flagged rate over negatives) for one part.
+    static func score(_ part: String) -> (right: Double, flagged: Double, positives: Int, negatives: Int) {
+        var right = 0
+        var flagged = 0
+        var positives = 0
+        var negatives = 0
+        for r in rows where r.part == part {
+            let got = scanText(r.line).errors.first?.cause.rawValue
+            if r.cause == "none" {
+                negatives += 1
+                if got != nil { flagged += 1 }
+            } else {
+                positives += 1
+                if got == r.cause || (!r.alt.isEmpty && got == r.alt) { right += 1 }
+            }
+        }
+        return (
+            Double(right) / Double(max(positives, 1)), Double(flagged) / Double(max(negatives, 1)), positives, negatives
+        )
+    }
+
+    @Test("the corpus: at least 300 sourced lines from at least 40 emitters, 40 look-alikes, both parts")
+    func corpus() {
+        #expect(Self.rows.count >= 300)
+        #expect(Set(Self.rows.map(\.emitter)).count >= 40)
+        #expect(Self.rows.filter { $0.cause == "none" }.count >= 40)
+        #expect(Self.rows.allSatisfy { $0.url.hasPrefix("http") || $0.url.contains("/") })
+        for r in Self.rows where r.cause != "none" { #expect(Cause(rawValue: r.cause) != nil, "\(r.cause)") }
+        let holdout = Self.rows.filter { $0.part == "holdout" }.count
+        #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
+    }
+
+    /// Floors at the rates this build reaches (tune 77.3%, holdout 68.8%, look-alikes flagged 2.0% / 3.6%), so a
+    /// change that loses ground fails. The issue's target is 90% on each part; see the README for where it stands.
+    @Test(
+        "right cause and look-alikes flagged, on each part", arguments: [("tune", 0.77, 0.03), ("holdout", 0.68, 0.04)])
+    func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
+        let s = Self.score(part)
+        #expect(s.positives > 100 && s.negatives > 20)
+        #expect(s.right >= minimumRight, "\(part): right cause \(s.right)")
+        #expect(s.flagged <= maximumFlagged, "\(part): look-alikes flagged \(s.flagged)")
+    }
+}
+
+@Suite("Phrase table and the general classifier")
+struct PhraseTableTests {
+    static let matcher = PhraseMatcher()
+
+    static func match(_ line: String) -> PhraseMatch? { withBytes(line) { matcher.match($0) } }
+
+    @Test("every line of the sourced table becomes a rule, with a literal the matcher can anchor on")
+    func sourced() {
+        let lines = PhraseTable.sourcedTable.split(separator: "\n").count
+        let rules = PhraseTable.sourcedRules(PhraseTable.sourcedTable)
+        #expect(lines > 1400)
+        #expect(rules.count == lines)
+        #expect(Set(rules.map(\.emitter)).count >= 60)
+        for r in PhraseTable.rules { #expect(r.fragments.contains { $0.utf8.count >= 8 }, "\(r.row)") }
+    }
+
+    @Test(
+        "a generic cue carries rule generic and no emitter; a table row beats it",
+        arguments: [
+            ("ERROR gateway: bearer credential rejected, signature mismatch", Cause.signature_invalid, true),
+            (
+                "oidc: id token signed with unsupported algorithm, expected [\"RS256\"] got \"HS256\"", .alg_mismatch,
+                true
+            ),
+            ("WARN token signed by untrusted key with ID: \"7K7M\"", .key_unknown, true),
+            ("TokenExpiredError: jwt expired", .expired, false),
+        ])
+    func generic(_ line: String, _ cause: Cause, _ isGeneric: Bool) throws {
+        let m = try #require(Self.match(line))
+        #expect(m.cause == cause)
+        #expect(Self.matcher.rules[m.ruleIndex].isGeneric == isGeneric)
+        #expect(Self.matcher.rules[m.ruleIndex].emitter.isEmpty == isGeneric)
+    }
+
+    @Test(
+        "look-alikes stay quiet",
+        arguments: [
+            "x509: certificate has expired or is not yet valid: current time 2024-01-02T00:00:00Z is after 2023-12-31T23:59:59Z",
+            "{\"error\":\"invalid_grant\",\"error_description\":\"Token is not active\"} refresh token expired",
+            "Your session has expired, please sign in again (session token expired)",
+            "SyntaxError: Unexpected token < in JSON at position 0",
+            "CSRF token mismatch.",
+            "password expired for user alice",
+        ])
+    func lookAlikes(_ line: String) {
+        #expect(Self.match(line) == nil, "\(line)")
+    }
+
+    @Test("a library's message beats a wrapper that names no cause")
+    func specificWins() throws {
+        let line =
+            #"E0614 authentication.go:75] "Unable to authenticate the request" err="[invalid bearer token, oidc: verify token: oidc: token is expired (Token Expiry: 2024-06-14 00:29:50 +0000 UTC)]""#
+        #expect(try #require(Self.match(line)).cause == .expired)
+    }
+
+    @Test("a code matches only as a whole word")
+    func wholeWord() throws {
+        let m = try #require(Self.match("{ TokenExpiredError: jwt expired"))
+        #expect(Self.matcher.rules[m.ruleIndex].emitter == "jsonwebtoken")
+        #expect(try #require(Self.match("validate-jwt failed: TokenExpired")).cause == .expired)
+    }
+
+    @Test("a message inside a JSON string is seen through its escaped quotes")
+    func jsonEscapes() throws {
+        let line = #"{"msg":"JsonWebTokenError: \"alg\" parameter for \"RSA\" key type must be one of: RS256, RS384"}"#
+        #expect(try #require(Self.match(line)).cause == .alg_mismatch)
+    }
+
+    @Test("redaction keeps words and logger names, removes key material")
+    func redaction() {
+        let words = scanText(
+            "response_code_details: jwt_authn_access_denied{Jwks_doesn't_have_key_to_match_kid_or_alg_from_Jwt} o.s.s.o.s.r.w.BearerTokenAuthenticationFilterWithALongName"
+        )
+        let message = words.errors.first?.message ?? ""
+        #expect(message.contains("Jwks_doesn't_have_key_to_match_kid_or_alg_from_Jwt"))
+        #expect(message.contains("BearerTokenAuthenticationFilterWithALongName"))
+        let secret = scanText(
+            "jwt expired secret=4f3c2a9b8e7d6c5b4a39281706f5e4d3c2b1a0f9 key=Zm9vYmFyQmF6cXV4UXV1eDEyMzQ1Njc4OTBhYmNk")
+        let m = secret.errors.first?.message ?? ""
+        #expect(!m.contains("4f3c2a9b8e7d6c5b4a39281706f5e4d3c2b1a0f9"))
+        #expect(!m.contains("Zm9vYmFyQmF6cXV4UXV1eDEyMzQ1Njc4OTBhYmNk"))
+    }
+}
