@@ -3,8 +3,8 @@ import SiftCore
 /// A hand-written multi-phrase matcher for verification error messages.
 ///
 /// Each rule is anchored on its longest literal fragment, and within it on the `stride + 3` (eight) bytes that
-/// are rarest in ordinary text; the `stride` quads starting in those bytes are filed in an 8 KiB bitmap
-/// (L1-resident) by a 16-bit hash. The per-line loop reads one unaligned 32-bit word every `stride`-th byte, folds
+/// are rarest in ordinary text; the `stride` quads starting in those bytes are filed in a 32 KiB bitmap
+/// (L1-resident) by an 18-bit hash (with ~5,000 rules a 16-bit bitmap was half full and most windows hit). The per-line loop reads one unaligned 32-bit word every `stride`-th byte, folds
 /// case with `| 0x20`, hashes and tests the bitmap — a fifth of the work of a byte-by-byte scan, and every
 /// occurrence of an anchor still covers one tested position. (The stride is bounded by the shortest anchor: the
 /// IdentityModel codes such as `IDX10204` are eight bytes.) Only at a hit are the anchors under that hash compared (with the exact fold).
@@ -12,10 +12,13 @@ import SiftCore
 /// highest priority wins, then a rule with a cause over an `other` wrapper, then the longest literal text (the
 /// most specific message).
 public struct PhraseMatcher: Sendable {
+    /// An anchor holds no array (copying it in the hot loop costs no retain): its fragment is a range of
+    /// `anchorBytes`.
     struct Anchor: Sendable {
         var rule: Int
-        var fragment: [UInt8]
-        /// Offset of the anchor's four bytes inside `fragment`.
+        var fragmentStart: Int
+        var fragmentCount: Int
+        /// Offset of the anchor's four bytes inside the fragment.
         var quadOffset: Int
     }
 
@@ -24,6 +27,10 @@ public struct PhraseMatcher: Sendable {
     /// Rules that are one identifier (`TokenExpired`, `IDX10223`, an exception class): they match only as a whole
     /// word, so `TokenExpired` does not fire inside `TokenExpiredError`.
     let wholeWord: [Bool]
+    /// ``rank(_:)`` of every rule, precomputed (plain integers: no rule struct is copied while matching).
+    let ranks: [(Int, Int)]
+    /// The folded fragments anchors point into.
+    let anchorBytes: [UInt8]
     /// Folded ``PhraseTable/lookAlikeWords`` and ``PhraseTable/contextWords``.
     let lookAlike: [[UInt8]]
     let context: [[UInt8]]
@@ -59,9 +66,12 @@ public struct PhraseMatcher: Sendable {
         (UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24) | 0x2020_2020
     }
 
-    /// The 16-bit hash of a folded four-byte window.
+    /// Bits of the quad hash: the bitmap has `1 << hashBits` bits.
+    static let hashBits = 18
+
+    /// The 18-bit hash of a folded four-byte window.
     @inline(__always)
-    static func quadHash(_ window: UInt32) -> Int { Int((window &* 0x9E37_79B1) &>> 16) }
+    static func quadHash(_ window: UInt32) -> Int { Int((window &* 0x9E37_79B1) &>> UInt32(32 - hashBits)) }
 
     public init(rules: [PhraseRule] = PhraseTable.rules, timeParser: TimestampParser = TimestampParser()) {
         self.rules = rules
@@ -71,9 +81,12 @@ public struct PhraseMatcher: Sendable {
         self.folded = folded
         self.lookAlike = PhraseTable.lookAlikeWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.ranks = rules.map(Self.rank)
         self.wholeWord = rules.map { $0.fragments.count == 1 && !$0.fragments[0].utf8.contains(0x20) }
-        var bitmap = [UInt64](repeating: 0, count: 1024)
+        var bitmap = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
         var anchors: [Int: [Anchor]] = [:]
+        var bytes: [UInt8] = []
+        var fragmentAt: [[UInt8]: Int] = [:]
         let common = Self.commonness
         let span = Self.stride + 3
         for (r, fragments) in folded.enumerated() {
@@ -100,13 +113,19 @@ public struct PhraseMatcher: Sendable {
                     let key = Self.quadHash(v)
                     bitmap[key >> 6] |= 1 << UInt64(key & 63)
                     if !(anchors[key]?.contains { $0.rule == r && $0.quadOffset == best + k } ?? false) {
-                        anchors[key, default: []].append(Anchor(rule: r, fragment: longest, quadOffset: best + k))
+                        let at = fragmentAt[longest] ?? bytes.count
+                        if at == bytes.count {
+                            fragmentAt[longest] = at
+                            bytes += longest
+                        }
+                        anchors[key, default: []].append(
+                            Anchor(rule: r, fragmentStart: at, fragmentCount: longest.count, quadOffset: best + k))
                     }
                 }
             }
         }
         self.bitmap = bitmap
-        var index = [UInt32](repeating: 0, count: 65536)
+        var index = [UInt32](repeating: 0, count: 1 << Self.hashBits)
         var list: [Anchor] = []
         for key in anchors.keys.sorted() {
             let entries = anchors[key]!
@@ -116,6 +135,7 @@ public struct PhraseMatcher: Sendable {
         }
         self.anchorIndex = index
         self.anchorList = list
+        self.anchorBytes = bytes
     }
 
     /// Classifies `line` (bytes without the newline); nil when no rule matches.
@@ -166,24 +186,24 @@ public struct PhraseMatcher: Sendable {
         let entry = anchorIndex[key]
         let first = Int(entry >> 12)
         let fold = Self.fold
-        for a in anchorList[first..<(first + Int(entry & 0xFFF))] {
+        for k in first..<(first + Int(entry & 0xFFF)) {
+            let a = anchorList[k]
             let start = quadStart - a.quadOffset
-            guard start >= 0, start + a.fragment.count <= line.count else { continue }
+            guard start >= 0, start + a.fragmentCount <= line.count else { continue }
             var ok = true
-            for j in 0..<a.fragment.count where fold[Int(line[start + j])] != a.fragment[j] {
+            for j in 0..<a.fragmentCount where fold[Int(line[start + j])] != anchorBytes[a.fragmentStart + j] {
                 ok = false
                 break
             }
             guard ok else { continue }
             if wholeWord[a.rule] {
-                let end = start + a.fragment.count
+                let end = start + a.fragmentCount
                 if start > 0 && Self.isWordByte(line[start - 1]) { continue }
                 if end < line.count && Self.isWordByte(line[end]) { continue }
             }
-            let rule = rules[a.rule]
             // Most specific wins: priority, then a message that names a cause over a wrapper that names none
             // (`other`: "Unable to authenticate the request", "invalid_token"), then the longest literal text.
-            let rank = Self.rank(rule)
+            let rank = ranks[a.rule]
             if let b = best, (b.priority, b.length) >= rank { continue }
             guard let firstStart = locate(rule: a.rule, in: line) else { continue }
             best = (a.rule, firstStart, rank.0, rank.1)
