@@ -8,12 +8,15 @@ import Testing
 import Glibc
 #endif
 
-/// Starts `jwtsift ARGS` without a shell, output discarded; returns its pid.
-func spawnJWTSift(_ args: [String]) -> pid_t {
+/// Starts `jwtsift ARGS` without a shell, output discarded; returns its pid. With `stdin`, the child reads that
+/// descriptor as standard input and `closing` is closed in the child (the pipe's other end).
+func spawnJWTSift(_ args: [String], stdin: Int32? = nil, closing: Int32? = nil) -> pid_t {
     var pid: pid_t = 0
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
+    if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) }
+    if let closing { posix_spawn_file_actions_addclose(&actions, closing) }
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     let argv = ([jwtsiftBinary()] + args).map { strdup($0) } + [nil]
@@ -30,18 +33,7 @@ func spawnJWTSiftFeeding(_ args: [String], endless file: String) -> (pid: pid_t,
     signal(SIGPIPE, SIG_IGN)
     var fds: [Int32] = [0, 0]
     precondition(pipe(&fds) == 0)
-    var pid: pid_t = 0
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
-    posix_spawn_file_actions_addclose(&actions, fds[1])
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv = ([jwtsiftBinary()] + args).map { strdup($0) } + [nil]
-    defer { for p in argv { free(p) } }
-    let rc = posix_spawn(&pid, jwtsiftBinary(), &actions, nil, argv, environ)
-    precondition(rc == 0, "posix_spawn failed: \(rc)")
+    let pid = spawnJWTSift(args, stdin: fds[0], closing: fds[1])
     close(fds[0])
     let bytes = Array(readAll(file).utf8)
     let out = fds[1]
