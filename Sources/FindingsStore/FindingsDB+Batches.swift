@@ -1,0 +1,152 @@
+import CSQLite
+import SiftCore
+
+extension FindingsDB {
+    // MARK: - Batches
+
+    /// Binds one sighting to parameters `base + 1 … base + 13`.
+    @inline(__always)
+    private func bindSighting(
+        _ s: Statement, base: Int32, _ row: SightingRow, tokenID: Int64, source: Int64, runID: Int64
+    ) {
+        s.bind(base + 1, tokenID)
+        s.bind(base + 2, source)
+        s.bind(base + 3, Int64(clamping: row.line))
+        s.bind(base + 4, Int64(clamping: row.offset))
+        s.bind(base + 5, row.logTime)
+        s.bind(base + 6, row.status)
+        s.bind(base + 7, interned: row.cause)
+        if let list = row.causes { s.bind(base + 8, list) } else { s.bind(base + 8, interned: row.cause) }
+        s.bind(base + 9, row.skew)
+        s.bind(base + 10, runID)
+        s.bind(base + 11, interned: row.timeSource)
+        s.bind(base + 12, interned: row.truncation)
+        s.bind(base + 13, interned: row.lineError)
+    }
+
+    /// Writes one batch and the source's progress in one transaction.
+    public func write(_ batch: Batch, runID: Int64) throws(SQLiteError) {
+        do {
+            try writeRows(batch, runID: runID)
+        } catch {
+            // The transaction was rolled back: ids learnt in it may not exist.
+            knownTokens.removeAll()
+            throw error
+        }
+    }
+
+    private func writeRows(_ batch: Batch, runID: Int64) throws(SQLiteError) {
+        try connection.transaction { () throws(SQLiteError) in
+            var ids = [Int64](repeating: 0, count: batch.tokens.count)
+            let t = statements.upsertToken
+            var deltas = 0
+            for (i, token) in batch.tokens.enumerated() {
+                if let id = knownTokens[token.fingerprint] {
+                    ids[i] = id
+                    statements.insertDelta.bind(1, id)
+                    statements.insertDelta.bind(2, token.count)
+                    statements.insertDelta.bind(3, token.okRolled)
+                    statements.insertDelta.bind(4, token.firstSeen)
+                    statements.insertDelta.bind(5, token.lastSeen)
+                    try statements.insertDelta.run()
+                    deltas += 1
+                    continue
+                }
+                t.bind(1, token.fingerprint)
+                t.bind(2, token.kind)
+                t.bind(3, token.alg)
+                t.bind(4, token.enc)
+                t.bind(5, token.kid)
+                t.bind(6, token.typ)
+                t.bind(7, token.iss)
+                t.bind(8, token.aud)
+                t.bind(9, token.subHash)
+                t.bind(10, token.sub)
+                t.bind(11, token.iat)
+                t.bind(12, token.nbf)
+                t.bind(13, token.exp)
+                t.bind(14, token.signature)
+                t.bind(15, token.key)
+                t.bind(16, token.flags)
+                t.bind(17, token.length)
+                t.bind(18, token.firstSeen)
+                t.bind(19, token.lastSeen)
+                t.bind(20, token.count)
+                t.bind(21, token.okRolled)
+                t.bind(22, runID)
+                guard try t.step() else { throw connection.error(SQLITE_ERROR, "token upsert returned no id") }
+                ids[i] = t.int(0)
+                t.reset()
+                if knownTokens.count >= Self.knownTokenLimit { knownTokens.removeAll(keepingCapacity: true) }
+                knownTokens[token.fingerprint] = ids[i]
+            }
+            if deltas > 0 {
+                statements.applyDeltas.bind(1, runID)
+                try statements.applyDeltas.run()
+                try connection.execute("DELETE FROM temp.token_delta")
+            }
+            // Rows go in `sightingGroup` at a time through one multi-row INSERT (one statement step for many
+            // rows), the rest one by one.
+            var k = 0
+            let rows = batch.sightings
+            let group = statements.insertSightings
+            while rows.count - k >= Self.sightingGroup {
+                for r in 0..<Self.sightingGroup {
+                    bindSighting(
+                        group, base: Int32(r * 13), rows[k + r], tokenID: ids[rows[k + r].token],
+                        source: batch.sourceID, runID: runID)
+                }
+                try group.run()
+                k += Self.sightingGroup
+            }
+            let one = statements.insertSighting
+            while k < rows.count {
+                bindSighting(one, base: 0, rows[k], tokenID: ids[rows[k].token], source: batch.sourceID, runID: runID)
+                try one.run()
+                k += 1
+            }
+            let u = statements.upsertRollup
+            u.bind(2, batch.sourceID)
+            for r in batch.rollups {
+                u.bind(1, ids[r.token])
+                u.bind(3, interned: r.cause)
+                u.bind(4, r.statusClass.rawValue)
+                u.bind(5, r.minute)
+                u.bind(6, r.n)
+                u.bind(7, r.first)
+                u.bind(8, r.last)
+                u.bind(9, r.refused)
+                u.bind(10, r.near)
+                u.bind(11, r.nearMin)
+                u.bind(12, r.nearMax)
+                try u.run()
+            }
+            let e = statements.insertError
+            e.bind(1, batch.sourceID)
+            e.bind(13, runID)
+            for row in batch.errors {
+                e.bind(2, Int64(clamping: row.line))
+                e.bind(3, Int64(clamping: row.offset))
+                e.bind(4, row.logTime)
+                e.bind(5, row.status)
+                e.bind(6, row.cause)
+                e.bind(7, row.alternative)
+                e.bind(8, row.rule)
+                e.bind(9, row.emitter)
+                e.bind(10, row.message)
+                e.bind(11, row.details)
+                e.bind(12, row.token.map { ids[$0] })
+                try e.run()
+            }
+            let p = statements.updateProgress
+            p.bind(1, batch.sourceID)
+            p.bind(2, Int64(clamping: batch.progress.offset))
+            p.bind(3, Int64(clamping: batch.progress.linesDone))
+            p.bind(4, Int64(clamping: batch.progress.openLineStart))
+            p.bind(5, Int64(clamping: batch.progress.openLine))
+            p.bind(6, batch.progress.completed)
+            p.bind(7, runID)
+            try p.run()
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import SiftCore
+
+extension FindingsDB {
+    // MARK: - Sources
+
+    /// Decides what to do with a source and records the decision: a new source row, or the resume point of an
+    /// existing one (deleting the rows of a line left open by the last run, so it is counted once).
+    public func plan(_ id: SourceIdentity, runID: Int64) throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) {
+        try connection.transaction { () throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) in
+            if id.isStdin {
+                return (try newSource(id, runID: runID), .read(from: 0, line: 1, reason: "standard input"))
+            }
+            let q = try connection.prepare(
+                """
+                SELECT id, size, inode, head_hash, head_len, compressed, bytes_scanned, resume_offset, resume_line, completed
+                FROM sources WHERE path = ?1 AND replaced_by IS NULL ORDER BY id DESC LIMIT 1
+                """)
+            q.bind(1, id.path)
+            guard try q.step() else {
+                return (try newSource(id, runID: runID), .read(from: 0, line: 1, reason: "new"))
+            }
+            let sourceID = q.int(0)
+            let inode = q.isNull(2) ? nil : UInt64(bitPattern: q.int(2))
+            let headHash = q.string(3)
+            let headLen = Int(q.int(4))
+            let compressed = q.int(5) != 0
+            let bytesScanned = UInt64(q.int(6))
+            let resumeOffset = UInt64(q.int(7))
+            let resumeLine = UInt64(q.int(8))
+            let completed = q.int(9) != 0
+            q.reset()
+
+            var changed: String? = nil
+            if let inode, let now = id.inode, inode != now {
+                changed = "rotated (another inode)"
+            } else if headLen > id.head.count || headHash != hasher(Array(id.head.prefix(headLen))) {
+                changed = "rotated or rewritten (its first bytes differ)"
+            } else if !compressed, let size = id.size, size < bytesScanned {
+                changed = "truncated (\(size) bytes, \(bytesScanned) were scanned)"
+            } else if compressed != id.looksGzip {
+                changed = "rewritten"
+            }
+            if let changed {
+                let newID = try newSource(id, runID: runID)
+                try connection.execute("UPDATE sources SET replaced_by = \(newID) WHERE id = \(sourceID)")
+                return (newID, .read(from: 0, line: 1, reason: changed))
+            }
+            if completed && (compressed || id.size.map { $0 <= bytesScanned } ?? true) {
+                return (sourceID, .skip(reason: compressed ? "archive already scanned" : "unchanged"))
+            }
+            // Grown, or left unfinished by an interrupted run: continue from the last open line.
+            try deleteRows(source: sourceID, from: resumeOffset)
+            let u = try connection.prepare(
+                """
+                UPDATE sources SET size = ?2, mtime = ?3, bytes_scanned = ?4, completed = 0, last_run_id = ?5,
+                                   head_hash = ?6, head_len = ?7 WHERE id = ?1
+                """)
+            u.bind(1, sourceID)
+            u.bind(2, id.size.map { Int64(clamping: $0) })
+            u.bind(3, id.mtime)
+            u.bind(4, Int64(clamping: resumeOffset))
+            u.bind(5, runID)
+            u.bind(6, hasher(id.head))
+            u.bind(7, id.head.count)
+            try u.run()
+            let reason = completed ? "grown" : "resuming an interrupted scan"
+            return (sourceID, .read(from: resumeOffset, line: resumeLine, reason: reason))
+        }
+    }
+
+    private func newSource(_ id: SourceIdentity, runID: Int64) throws(SQLiteError) -> Int64 {
+        let s = try connection.prepare(
+            """
+            INSERT INTO sources (path, size, mtime, inode, head_hash, head_len, compressed, first_run_id, last_run_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+            """)
+        s.bind(1, id.path)
+        s.bind(2, id.size.map { Int64(clamping: $0) })
+        s.bind(3, id.mtime)
+        s.bind(4, id.inode.map { Int64(bitPattern: $0) })
+        s.bind(5, id.isStdin ? nil : hasher(id.head))
+        s.bind(6, id.isStdin ? nil : id.head.count)
+        s.bind(7, id.looksGzip)
+        s.bind(8, runID)
+        try s.run()
+        return connection.lastInsertRowID
+    }
+
+    /// Removes a source's rows at or after `offset`, takes them off their tokens' counts, and drops tokens
+    /// left with no sighting at all (a token cut in half by the end of the file, say).
+    private func deleteRows(source: Int64, from offset: UInt64) throws(SQLiteError) {
+        knownTokens.removeAll()
+        let o = Int64(clamping: offset)
+        try connection.execute(
+            """
+            CREATE TEMP TABLE IF NOT EXISTS affected_tokens (id INTEGER PRIMARY KEY);
+            DELETE FROM affected_tokens;
+            INSERT OR IGNORE INTO affected_tokens
+                SELECT token_id FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
+            UPDATE tokens SET sightings = sightings - (
+                SELECT count(*) FROM sightings s WHERE s.token_id = tokens.id AND s.source_id = \(source) AND s.byte_offset >= \(o))
+            WHERE id IN (SELECT id FROM affected_tokens);
+            UPDATE sighting_rollup SET n = n - d.c, refused = refused - d.r
+            FROM (SELECT token_id, cause,
+                         \(StatusClass.sql(status: "status")) AS sc,
+                         \(Rollup.minuteSQL("log_time")) AS m, count(*) AS c, sum(line_error IS NOT NULL) AS r
+                  FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o) GROUP BY 1, 2, 3, 4) AS d
+            WHERE sighting_rollup.token_id = d.token_id AND sighting_rollup.source_id = \(source)
+              AND sighting_rollup.cause = d.cause AND sighting_rollup.status_class = d.sc AND sighting_rollup.minute = d.m;
+            DELETE FROM sighting_rollup WHERE source_id = \(source) AND n <= 0;
+            DELETE FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
+            DELETE FROM log_errors WHERE source_id = \(source) AND byte_offset >= \(o);
+            DELETE FROM tokens WHERE id IN (SELECT id FROM affected_tokens) AND sightings <= 0
+                AND NOT EXISTS (SELECT 1 FROM sightings s WHERE s.token_id = tokens.id)
+                AND NOT EXISTS (SELECT 1 FROM log_errors e WHERE e.token_id = tokens.id);
+            """)
+    }
+}
