@@ -1,0 +1,138 @@
+import FindingsStore
+import SiftCore
+
+extension ReportBuilder {
+    // MARK: - Clock drift
+
+    /// Skew at each token's first sighting in each source: iat − log time. Later sightings only measure the
+    /// token's age; the first one measures issuance-to-use delay plus any clock offset.
+    static let firstSightings = """
+        WITH first AS (SELECT * FROM temp.fs)
+        """
+
+    /// The first sighting of each token in each source, made once for the drift tables.
+    static let firstSightingsTable = """
+        CREATE TEMP TABLE fs AS
+        SELECT f.token_id, f.source_id, f.path, coalesce(f.iss, '(none)') AS iss, f.iat - min(f.first) AS skew
+        FROM f WHERE f.iat IS NOT NULL AND f.first IS NOT NULL GROUP BY f.token_id, f.source_id
+        """
+
+    func skewDistribution(by key: String, id: String, title: String) throws(ReportError) -> Table {
+        let rows = try query(
+            Self.firstSightings + """
+                , ranked AS (
+                    SELECT \(key) AS k, skew, row_number() OVER (PARTITION BY \(key) ORDER BY skew) AS r,
+                           count(*) OVER (PARTITION BY \(key)) AS n
+                    FROM first
+                )
+                SELECT k, n, min(skew), max(CASE WHEN r = (n + 1) / 2 THEN skew END),
+                       max(CASE WHEN r = max(1, CAST(round(n * 0.95) AS INTEGER)) THEN skew END), max(skew),
+                       sum(abs(skew) < 1), sum(abs(skew) >= 1 AND abs(skew) < 5), sum(abs(skew) >= 5 AND abs(skew) < 30),
+                       sum(abs(skew) >= 30 AND abs(skew) < 120), sum(abs(skew) >= 120 AND abs(skew) < 600), sum(abs(skew) >= 600)
+                FROM ranked GROUP BY k ORDER BY n DESC, k
+                """)
+        return Table(
+            id: id, title: title,
+            columns: [
+                .init(key == "iss" ? "iss" : "source", .text), .init("tokens", .int), .init("min", .seconds),
+                .init("median", .seconds), .init("p95", .seconds), .init("max", .seconds),
+                .init("lt_1s", .int), .init("1_5s", .int), .init("5_30s", .int), .init("30s_2min", .int),
+                .init("2_10min", .int), .init("gt_10min", .int),
+            ],
+            rows: rows.map { r in
+                [cell(r[0]), cell(r[1]), secs(r[2]), secs(r[3]), secs(r[4]), secs(r[5])] + r[6...11].map { cell($0) }
+            })
+    }
+
+    func clockDrift() throws(ReportError) -> Section {
+        var notes = [
+            "Skew = iat − log time at each token's first sighting in each source (negative: used after it was issued). A positive skew means the token was logged before it was issued: the issuer's clock is ahead of the logging host's."
+        ]
+        let perIssuer = try skewDistribution(
+            by: "iss", id: "drift_by_issuer", title: "Skew at first sighting, by issuer")
+        let perSource = try skewDistribution(
+            by: "path", id: "drift_by_source", title: "Skew at first sighting, by source")
+
+        // The fastest first use bounds the offset: log − iat can't be below 0 when clocks agree.
+        let offsets = try query(
+            Self.firstSightings + """
+                SELECT iss, count(*), max(skew), sum(skew > 0) FROM first GROUP BY iss ORDER BY count(*) DESC, iss
+                """)
+        var offsetTable = Table(
+            id: "clock_offset",
+            title: "Estimated issuer clock offset (from the smallest delay between iat and first use)",
+            columns: [
+                .init("iss", .text), .init("first_sightings", .int), .init("estimate", .seconds),
+                .init("confidence", .text), .init("reading", .text),
+            ])
+        for r in offsets {
+            let n = r[1].int ?? 0
+            let est = r[2].double ?? 0
+            let ahead = r[3].int ?? 0
+            let confidence = n >= 100 ? "high" : n >= 20 ? "medium" : "low"
+            let reading: String
+            if est > 1 {
+                reading = "issuer clock ahead by at least \(Self.words(est)) (\(ahead) tokens logged before their iat)"
+            } else if est >= -5 {
+                reading = "no sign of an offset (fastest first use \(Self.words(-est)) after issue)"
+            } else {
+                reading =
+                    "no token seen within \(Self.words(-est)) of issue: offset unknown (issuer behind, or tokens cached before use)"
+            }
+            offsetTable.rows.append([cell(r[0]), .int(n), .seconds(est), .text(confidence), .text(reading)])
+            if est > 1 && confidence != "low" {
+                notes.append(
+                    "\(r[0].string ?? "?"): the issuer's clock looks \(Self.words(est)) ahead (\(confidence) confidence, \(n) first sightings)."
+                )
+            }
+        }
+
+        let near = try query(
+            """
+            SELECT coalesce(iss, '(none)'), cause, sum(near) AS total, min(near_min), max(near_max)
+            FROM f WHERE near > 0
+            GROUP BY iss, cause ORDER BY total DESC, 1, 2
+            """)
+        let nearTable = Table(
+            id: "near_misses", title: "Near misses: expired or not yet valid by less than \(Rollup.nearMissWords)",
+            columns: [
+                .init("iss", .text), .init("cause", .text), .init("sightings", .int), .init("closest", .seconds),
+                .init("farthest", .seconds),
+            ],
+            rows: near.map { [cell($0[0]), cell($0[1]), cell($0[2]), secs($0[3]), secs($0[4])] })
+
+        let fromMessages = try query(
+            """
+            SELECT e.emitter, count(*),
+                   min(coalesce(json_extract(e.details, '$.skew_seconds'), json_extract(e.details, '$.delta_seconds'))),
+                   avg(coalesce(json_extract(e.details, '$.skew_seconds'), json_extract(e.details, '$.delta_seconds'))),
+                   max(coalesce(json_extract(e.details, '$.skew_seconds'), json_extract(e.details, '$.delta_seconds')))
+            FROM log_errors e JOIN sources src ON src.id = e.source_id
+            WHERE coalesce(json_extract(e.details, '$.skew_seconds'), json_extract(e.details, '$.delta_seconds')) IS NOT NULL
+              AND (?1 IS NULL OR e.log_time >= ?1) AND (?2 IS NULL OR e.log_time < ?2) AND (?4 IS NULL OR src.path GLOB ?4)
+            GROUP BY e.emitter ORDER BY count(*) DESC, e.emitter
+            """)
+        let messageTable = Table(
+            id: "drift_from_messages",
+            title:
+                "Time differences quoted by error messages (jjwt, Spring, IdentityModel…): message time − token time",
+            columns: [
+                .init("emitter", .text), .init("messages", .int), .init("min", .seconds), .init("mean", .seconds),
+                .init("max", .seconds),
+            ],
+            rows: fromMessages.map { [cell($0[0]), cell($0[1]), secs($0[2]), secs($0[3]), secs($0[4])] })
+
+        let histogram = try query(
+            Self.firstSightings + """
+                SELECT sum(abs(skew) < 1), sum(abs(skew) >= 1 AND abs(skew) < 5), sum(abs(skew) >= 5 AND abs(skew) < 30),
+                       sum(abs(skew) >= 30 AND abs(skew) < 120), sum(abs(skew) >= 120 AND abs(skew) < 600), sum(abs(skew) >= 600)
+                FROM first
+                """)[0]
+        let labels = ["< 1 s", "1–5 s", "5–30 s", "30 s–2 min", "2–10 min", "> 10 min"]
+        let items = zip(labels, histogram).map { (label: $0, value: $1.double ?? 0) }
+        return Section(
+            id: "clock_drift", title: "Clock drift", notes: notes,
+            tables: [perIssuer, perSource, offsetTable, nearTable, messageTable],
+            charts: [.histogram(title: "|skew| at first sighting", items: items)])
+    }
+}
