@@ -6,24 +6,28 @@ import Glibc
 import Darwin
 #endif
 
-/// A token seen on a log line.
+/// A token seen on a log line: what the token scanner found (``TokenHit``: fingerprint, kind, segments, alg,
+/// truncation, length, whether it is new) and where and when the line says it was seen. The hit's fields read
+/// through the sighting (`sighting.fingerprint`); they are stored once, in `hit`.
 public struct TokenSighting: Sendable, Equatable {
+    public var hit: TokenHit
     public var line: UInt64
-    /// Offset of the token's first byte in the (decompressed) stream.
+    /// Offset of the token's first byte in the (decompressed) stream (`hit.start` is within the line).
     public var offset: UInt64
-    public var length: Int
-    public var fingerprint: SHA256Digest
-    public var kind: TokenKind
-    public var segments: Int
-    public var truncation: Truncation?
-    public var alg: String?
     /// The line's own time (Unix seconds), when it has one.
     public var logTime: Double?
     public var status: Int?
     /// The cause of a verification error message on the same line.
     public var lineError: Cause?
+
+    public var length: Int { hit.length }
+    public var fingerprint: SHA256Digest { hit.fingerprint }
+    public var kind: TokenKind { hit.kind }
+    public var segments: Int { hit.segments }
+    public var truncation: Truncation? { hit.truncation }
+    public var alg: String? { hit.alg }
     /// See ``TokenHit/isNew``: false means an earlier sighting had exactly these bytes.
-    public var isNew: Bool
+    public var isNew: Bool { hit.isNew }
 }
 
 /// A verification error message seen on a log line.
@@ -35,8 +39,11 @@ public struct ErrorSighting: Sendable, Equatable {
     public var status: Int?
     public var cause: Cause
     public var alternative: Cause?
-    /// Index into ``PhraseTable/rules``.
-    public var rule: Int
+    /// The rule that matched: `file:line` of its row in docs/phrases, a row of the phrase reference, a class
+    /// name rule, or `generic` (``PhraseTable/genericRow``).
+    public var rule: String
+    /// The library or gateway that writes the message; nil for the general classifier.
+    public var emitter: String?
     public var details: ErrorDetails
     /// The line with tokens replaced by `<jwt:fingerprint-prefix>` and long base64 runs (signatures, secrets)
     /// by `<redacted>`, control bytes by `?`, capped at ``LineScanner/messageLimit`` bytes.
@@ -151,15 +158,15 @@ public struct LineScanner {
         for h in hits {
             findings.tokens.append(
                 TokenSighting(
-                    line: number, offset: offset + UInt64(h.start), length: h.length, fingerprint: h.fingerprint,
-                    kind: h.kind, segments: h.segments, truncation: h.truncation, alg: h.alg, logTime: time,
-                    status: status, lineError: match?.cause, isNew: h.isNew))
+                    hit: h, line: number, offset: offset + UInt64(h.start), logTime: time, status: status,
+                    lineError: match?.cause))
         }
         if let match {
             findings.errors.append(
                 ErrorSighting(
                     line: number, offset: offset, logTime: time, status: status, cause: match.cause,
-                    alternative: match.alternative, rule: match.ruleIndex, details: match.details,
+                    alternative: match.alternative, rule: matcher.rules[match.ruleIndex].row,
+                    emitter: matcher.rules[match.ruleIndex].emitterName, details: match.details,
                     message: Self.redact(line, tokens: hits), token: hits.first?.fingerprint))
         }
     }

@@ -53,6 +53,9 @@ public struct PhraseRule: Sendable {
         self.priority = priority
     }
 
+    /// The emitter as findings report it: nil for the general classifier's cues, which have none.
+    public var emitterName: String? { emitter.isEmpty ? nil : emitter }
+
     /// A cue of the general classifier, not a message read in an emitter's source.
     public var isGeneric: Bool { row == PhraseTable.genericRow }
 

@@ -165,12 +165,10 @@ public struct DatabaseConsumer: ScanConsumer {
                     truncation: t.truncation.map(Words.truncation), lineError: t.lineError.map(Words.cause)))
         }
         for e in findings.errors {
-            let rule = PhraseTable.rules[e.rule]
             batch!.errors.append(
                 ErrorRow(
                     line: e.line, offset: e.offset, logTime: e.logTime, status: e.status, cause: e.cause.rawValue,
-                    alternative: e.alternative?.rawValue, rule: rule.row,
-                    emitter: rule.emitter.isEmpty ? nil : rule.emitter, message: e.message,
+                    alternative: e.alternative?.rawValue, rule: e.rule, emitter: e.emitter, message: e.message,
                     details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
         }
         batch!.progress = end

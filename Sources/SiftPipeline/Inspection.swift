@@ -161,10 +161,7 @@ public struct Inspection: Sendable {
         w.int(a.signatureLength)
         w.raw(",\"key\":")
         w.optionalString(a.key)
-        w.raw(",\"cause\":\"")
-        w.raw(verdict.cause.rawValue)
-        w.raw("\",\"causes\":")
-        w.strings(verdict.causes.lazy.map(\.rawValue))
+        w.verdictCauses(verdict)
         w.raw(",\"reasons\":{")
         var first = true
         for c in verdict.causes {

@@ -107,7 +107,6 @@ public struct NDJSONConsumer: ScanConsumer {
     }
 
     static func errorRecord(_ s: ErrorSighting, source: [UInt8], includeMessage: Bool, into w: inout ByteWriter) {
-        let rule = PhraseTable.rules[s.rule]
         w.raw("{\"type\":\"error\",")
         location(source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, into: &w)
         w.raw(",\"cause\":\"")
@@ -115,9 +114,9 @@ public struct NDJSONConsumer: ScanConsumer {
         w.raw("\",\"alternative_cause\":")
         w.optionalString(s.alternative?.rawValue)
         w.raw(",\"rule\":")
-        w.string(rule.row)
+        w.string(s.rule)
         w.raw(",\"emitter\":")
-        if rule.emitter.isEmpty { w.raw("null") } else { w.string(rule.emitter) }
+        w.optionalString(s.emitter)
         w.raw(",\"details\":")
         w.raw(s.details.json)
         w.raw(",\"fingerprint\":")
@@ -140,10 +139,7 @@ public struct NDJSONConsumer: ScanConsumer {
     static func verdictFields(_ j: JudgedSighting, into w: inout ByteWriter) {
         // Fields are read through the shared analysis, not a per-record copy of it.
         let shared = j.shared
-        w.raw(",\"cause\":\"")
-        w.raw(j.verdict.cause.rawValue)
-        w.raw("\",\"causes\":")
-        w.strings(j.verdict.causes.lazy.map(\.rawValue))
+        w.verdictCauses(j.verdict)
         w.raw(",\"signature\":\"")
         w.raw(shared.analysis.signature.rawValue)
         w.raw("\",\"key\":")
