@@ -9,7 +9,7 @@ extension ReportBuilder {
         let r = try query(
             """
             SELECT coalesce(sum(n), 0), count(DISTINCT token_id), coalesce(sum(failed * n), 0),
-                   coalesce(sum((cause = 'unverified') * n), 0), min(first), max(last)
+                   coalesce(sum((cause = \(Cause.unverified.sqlLiteral)) * n), 0), min(first), max(last)
             FROM f
             """)[0]
         o.sightings = r[0].int ?? 0

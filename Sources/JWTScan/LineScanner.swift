@@ -20,14 +20,14 @@ public struct TokenSighting: Sendable, Equatable {
     /// The cause of a verification error message on the same line.
     public var lineError: Cause?
 
-    public var length: Int { hit.length }
-    public var fingerprint: SHA256Digest { hit.fingerprint }
-    public var kind: TokenKind { hit.kind }
-    public var segments: Int { hit.segments }
-    public var truncation: Truncation? { hit.truncation }
-    public var alg: String? { hit.alg }
+    @inlinable public var length: Int { hit.length }
+    @inlinable public var fingerprint: SHA256Digest { hit.fingerprint }
+    @inlinable public var kind: TokenKind { hit.kind }
+    @inlinable public var segments: Int { hit.segments }
+    @inlinable public var truncation: Truncation? { hit.truncation }
+    @inlinable public var alg: String? { hit.alg }
     /// See ``TokenHit/isNew``: false means an earlier sighting had exactly these bytes.
-    public var isNew: Bool { hit.isNew }
+    @inlinable public var isNew: Bool { hit.isNew }
 }
 
 /// A verification error message seen on a log line.

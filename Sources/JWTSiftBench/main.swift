@@ -119,7 +119,7 @@ func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
     guard case .read = plan.plan else { fatalError("a new source must be scanned") }
     let source = plan.sourceID
     let fingerprints = (0..<10_000).map { "\(Digest.sha256(Array("token-\($0)".utf8)))" }
-    let causes = ["ok", "ok", "ok", "expired", "signature_invalid", "key_unknown"].map { InternedText($0) }
+    let causes = [Cause.ok, .ok, .ok, .expired, .signature_invalid, .key_unknown].map { InternedText($0.rawValue) }
     let lineWord = InternedText("line")
     // The batches are built before the clock starts: in a scan the scanner builds them on another core, and
     // this measures the writer, not the bench's own dictionaries.
@@ -212,11 +212,10 @@ func reportDatabase(_ path: String, _ n: Int) {
     let issuers = ["https://login.example.com/", "https://partner.example.net/", "https://edge.example.com/"]
     let kids = ["2023-10", "2023-11", "2023-12", "edge-1", "p-1", "p-2"]
     let causes = [
-        "ok", "ok", "ok", "ok", "ok", "ok", "expired", "expired", "signature_invalid", "key_unknown", "key_retired",
-        "ok",
+        Cause.ok, .ok, .ok, .ok, .ok, .ok, .expired, .expired, .signature_invalid, .key_unknown, .key_retired, .ok,
     ]
-    .map { InternedText($0) }
-    let okWord = InternedText("ok")
+    .map { InternedText($0.rawValue) }
+    let okWord = InternedText(Cause.ok.rawValue)
     let lineWord = InternedText("line")
     let distinct = 100_000
     let t0 = 1_700_000_000.0
@@ -290,7 +289,7 @@ func sqliteFloor(_ n: Int) {
     for setting in FindingsDB.connectionSettings { try! c.execute("PRAGMA \(setting)") }
     let group = FindingsDB.sightingGroup
     let insert = try! c.prepare(FindingsDB.insertSightingsSQL(rows: group))
-    let ok = InternedText("ok")
+    let ok = InternedText(Cause.ok.rawValue)
     let lineWord = InternedText("line")
     let start = now()
     var done = 0

@@ -246,13 +246,3 @@ extension UInt64 {
     /// |v| for the bit pattern of a negative Int64 v (defined for Int64.min too).
     fileprivate var magnitudeOfNegative: UInt64 { 0 &- self }
 }
-
-extension ByteWriter {
-    /// `,"cause":"…","causes":[…]`: a verdict's causes as `inspect --format json` and NDJSON both write them.
-    mutating func verdictCauses(_ v: Verdict) {
-        raw(",\"cause\":\"")
-        raw(v.cause.rawValue)
-        raw("\",\"causes\":")
-        strings(v.causes.lazy.map(\.rawValue))
-    }
-}

@@ -138,32 +138,21 @@ public struct NDJSONConsumer: ScanConsumer {
     /// the moment of judgement and a reason for anything but ok. Never the token, its signature or `sub`.
     static func verdictFields(_ j: JudgedSighting, into w: inout ByteWriter) {
         // Fields are read through the shared analysis, not a per-record copy of it.
-        let shared = j.shared
-        w.verdictCauses(j.verdict)
-        w.raw(",\"signature\":\"")
-        w.raw(shared.analysis.signature.rawValue)
-        w.raw("\",\"key\":")
-        w.optionalString(shared.analysis.key)
-        w.raw(",\"kid\":")
-        w.optionalString(shared.analysis.kid.map { Redact.short($0) })
-        w.raw(",\"iss\":")
-        w.optionalString(shared.analysis.iss.map { Redact.short($0, limit: 256) })
-        w.raw(",\"iat\":")
-        w.optionalSeconds(shared.analysis.iat)
-        w.raw(",\"exp\":")
-        w.optionalSeconds(shared.analysis.exp)
-        w.raw(",\"skew\":")
-        w.optionalSeconds(j.verdict.skew)
-        w.raw(",\"flags\":")
-        w.strings(shared.analysis.flags.list)
+        let a = j.shared
+        VerdictJSON.causes(j.verdict, into: &w)
+        VerdictJSON.signature(a.analysis, into: &w)
+        VerdictJSON.key(a.analysis, into: &w)
+        VerdictJSON.kid(a.analysis, short: true, into: &w)
+        VerdictJSON.iss(a.analysis, short: true, into: &w)
+        VerdictJSON.seconds("iat", a.analysis.iat, into: &w)
+        VerdictJSON.seconds("exp", a.analysis.exp, into: &w)
+        VerdictJSON.seconds("skew", j.verdict.skew, into: &w)
+        VerdictJSON.flags(a.analysis, into: &w)
         w.raw(",\"judged_at\":")
         w.seconds(j.at)
         w.raw(",\"time_source\":\"")
         w.raw(j.timeSource.rawValue)
         w.raw("\"")
-        if j.verdict.cause != .ok {
-            w.raw(",\"reason\":")
-            w.string(shared.analysis.reason(for: j.verdict.cause, at: j.at, leeway: j.leeway))
-        }
+        VerdictJSON.reason(j.verdict, a.analysis, at: j.at, leeway: j.leeway, into: &w)
     }
 }

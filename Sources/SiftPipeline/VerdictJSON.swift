@@ -1,0 +1,77 @@
+import JOSECrypto
+import JWTScan
+import JWTVerify
+import SiftCore
+
+/// The one writer of a verdict's fields as JSON. `inspect --format json` and the NDJSON token records each write
+/// the fields they carry in their own order (each order is a public contract); every field is spelled here, once.
+/// Each writes `,"name":value`. The analysis is borrowed, never copied (NDJSON reads it through the sighting's
+/// shared reference).
+enum VerdictJSON {
+    /// `,"cause":"…","causes":[…]`.
+    static func causes(_ v: Verdict, into w: inout ByteWriter) {
+        w.raw(",\"cause\":\"")
+        w.raw(v.cause.rawValue)
+        w.raw("\",\"causes\":")
+        w.strings(v.causes.lazy.map(\.rawValue))
+    }
+
+    /// Every cause with its reason: `,"reasons":{"expired":"…"}`.
+    static func reasons(
+        _ v: Verdict, _ a: borrowing TokenAnalysis, at: Double, leeway: Double, moment: String, into w: inout ByteWriter
+    ) {
+        w.raw(",\"reasons\":{")
+        var first = true
+        for c in v.causes {
+            if !first { w.raw(",") }
+            first = false
+            w.string(c.rawValue)
+            w.raw(":")
+            w.string(a.reason(for: c, at: at, leeway: leeway, moment: moment))
+        }
+        w.raw("}")
+    }
+
+    /// The primary cause's reason, `,"reason":"…"`, unless the token is ok.
+    static func reason(_ v: Verdict, _ a: borrowing TokenAnalysis, at: Double, leeway: Double, into w: inout ByteWriter)
+    {
+        guard v.cause != .ok else { return }
+        w.raw(",\"reason\":")
+        w.string(a.reason(for: v.cause, at: at, leeway: leeway))
+    }
+
+    static func signature(_ a: borrowing TokenAnalysis, into w: inout ByteWriter) {
+        w.raw(",\"signature\":\"")
+        w.raw(a.signature.rawValue)
+        w.raw("\"")
+    }
+
+    static func key(_ a: borrowing TokenAnalysis, into w: inout ByteWriter) {
+        w.raw(",\"key\":")
+        w.optionalString(a.key)
+    }
+
+    /// `kid` and `iss` as NDJSON carries them: cut to a safe length (`Redact.short`); `inspect` shows them whole.
+    static func kid(_ a: borrowing TokenAnalysis, short: Bool, into w: inout ByteWriter) {
+        w.raw(",\"kid\":")
+        w.optionalString(short ? a.kid.map { Redact.short($0) } : a.kid)
+    }
+
+    static func iss(_ a: borrowing TokenAnalysis, short: Bool, into w: inout ByteWriter) {
+        w.raw(",\"iss\":")
+        w.optionalString(short ? a.iss.map { Redact.short($0, limit: 256) } : a.iss)
+    }
+
+    /// `,"name":seconds` or `null`: the claim times and the skew.
+    static func seconds(_ name: StaticString, _ t: Double?, into w: inout ByteWriter) {
+        w.raw(",\"")
+        w.raw(name)
+        w.raw("\":")
+        w.optionalSeconds(t)
+    }
+
+    static func flags(_ a: borrowing TokenAnalysis, into w: inout ByteWriter) {
+        w.raw(",\"flags\":")
+        w.strings(a.flags.list)
+    }
+}
