@@ -67,7 +67,7 @@ public struct TokenScanner {
     /// Shortest first segment considered (`eyJ9` is `{}`).
     static let minimumHeaderLength = 4
     /// Longest header segment decoded, in bytes (a real header is well under 1 KiB; `x5c` can make it ~8 KiB).
-    static let maximumHeaderLength = 64 * 1024
+    public static let maximumHeaderLength = 64 * 1024
     /// Round sizes at which loggers, proxies and browsers clip fields.
     @inline(__always)
     static func isRoundLimit(_ n: Int) -> Bool {
@@ -302,13 +302,15 @@ public struct TokenScanner {
         return c.matches("[truncated") || c.matches("[TRUNCATED") || c.matches("(truncated") || c.matches("<truncated")
     }
 
-    /// Decodes the header of a new candidate: it must be a JSON object.
+    /// Decodes the header of a new candidate. A JSON object makes it a token. So does a header that only starts
+    /// like one (`{"` after optional whitespace: duplicate names, a NUL or invalid UTF-8, nesting past the limit,
+    /// a header over ``maximumHeaderLength``) when the candidate has its dots: such a token is reported as
+    /// malformed, never dropped — `{"alg":"HS256","alg":"none"}` is an attack shape.
     static func decide(_ header: UnsafeRawBufferPointer, dots: Int) -> Facts {
         let notToken = Facts(isToken: false, kind: .jws, alg: nil)
-        guard header.count <= maximumHeaderLength,
-            let decoded = Base64URL.decode(header),
-            let object = try? JSONParser.parseObject(decoded)
-        else { return notToken }
+        let broken = Facts(isToken: dots >= 2 && startsLikeObject(header), kind: .jws, alg: nil)
+        guard header.count <= maximumHeaderLength, let decoded = Base64URL.decode(header) else { return broken }
+        guard let object = try? JSONParser.parseObject(decoded) else { return decoded.isEmpty ? notToken : broken }
         let alg = object["alg"]?.stringValue
         let kind: TokenKind
         if dots >= 3, object["enc"] != nil {
@@ -319,5 +321,17 @@ public struct TokenScanner {
             kind = .jws
         }
         return Facts(isToken: true, kind: kind, alg: alg)
+    }
+
+    /// Whether a header segment's first bytes decode to `{"` or `{` and whitespace (`eyJ`, `eyAi`, `ewog`…).
+    static func startsLikeObject(_ header: UnsafeRawBufferPointer) -> Bool {
+        guard header.count >= 4, let head = Base64URL.decode(UnsafeRawBufferPointer(rebasing: header[0..<4])) else {
+            return false
+        }
+        var i = 0
+        guard head[0] == UInt8(ascii: "{") else { return false }
+        i = 1
+        while i < head.count, head[i] == 0x20 || head[i] == 0x0A || head[i] == 0x0D || head[i] == 0x09 { i += 1 }
+        return i == head.count || head[i] == UInt8(ascii: "\"")
     }
 }

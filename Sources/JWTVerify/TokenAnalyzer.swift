@@ -17,43 +17,60 @@ public struct TokenAnalyzer: Sendable {
     }
 
     /// Analyses `token` (its exact bytes). `truncation` is what the scanner suspected about the text around it.
+    ///
+    /// The order of evidence is the contract in the README: a logger only cuts a token's end, so a segment that
+    /// is not the last one and cannot be decoded is `malformed`; a last segment that ends the way only a cut
+    /// explains, a missing tail, or a signature shorter than the algorithm and key need is `truncated`, before
+    /// any failed signature. What a cut token still shows (header, and claims when the payload is whole) is kept.
     public func analyze(_ token: [UInt8], truncation: Truncation? = nil, verifier: SignatureChecker) -> TokenAnalysis {
         var a = TokenAnalysis()
         a.length = token.count
-        let cut = truncation != nil
-        func broken(_ reason: String) -> TokenAnalysis {
+        func malformed(_ reason: String) -> TokenAnalysis {
             a.signature = .malformed
-            a.add(cut ? .truncated : .malformed, cut ? "cut short (\(truncation!.rawValue)): \(reason)" : reason)
+            a.add(.malformed, reason)
+            return a
+        }
+        func cut(_ reason: String) -> TokenAnalysis {
+            a.signature = .malformed
+            a.add(.truncated, truncation.map { "cut short (\($0.rawValue)): \(reason)" } ?? "cut short: \(reason)")
             return a
         }
 
         // Segments.
-        let (dots, badByte) = token.withUnsafeBytes { Base64URL.compactDots($0) }
-        if let i = badByte { return broken("byte \(i + 1) is not base64url (\(Self.describe(token[i])))") }
+        let (dots, badByte) = token.withUnsafeBytes { Base64URL.compactDots($0, maxDots: Self.maximumSegments) }
+        if let i = badByte { return malformed("byte \(i + 1) is not base64url (\(Self.describe(token[i])))") }
+        guard !token.isEmpty else { return malformed("empty token") }
         a.segments = dots.count + 1
-        guard !token.isEmpty else { return broken("empty token") }
-        guard a.segments == 3 || a.segments == 5 else {
-            return broken("\(a.segments) segments; a JWS has 3 and a JWE 5")
+        guard a.segments <= 5 else {
+            // Count them all (the scan stopped early) so the reason names the real number.
+            if a.segments > Self.maximumSegments { a.segments = token.reduce(1) { $0 + ($1 == 0x2E ? 1 : 0) } }
+            return malformed("\(a.segments) segments; a JWS has 3 and a JWE 5")
         }
+        guard a.segments > 1 else { return malformed("1 segment; a JWS has 3 and a JWE 5") }
+
+        // The header is never the last segment here: it must decode whole.
         let headerBytes = token[0..<dots[0]]
+        guard headerBytes.count <= TokenScanner.maximumHeaderLength else {
+            return malformed("the header is \(headerBytes.count) characters, over the \(TokenScanner.maximumHeaderLength / 1024) KiB limit")
+        }
         guard let (hdrRaw, hq) = Base64URL.decodeWithQuality(headerBytes), hq == .canonical, !hdrRaw.isEmpty else {
-            return broken("the header is not canonical base64url")
+            return malformed("the header is not canonical base64url")
         }
         let header: JSONObject
         do {
             header = try JSONParser.parseObject(hdrRaw)
         } catch {
-            return broken("the header is not a JSON object (\(error))")
+            return malformed("the header is not a JSON object (\(error))")
         }
         if details { a.header = header }
         guard let algValue = header["alg"], let alg = algValue.stringValue else {
-            return broken(header["alg"] == nil ? "the header has no \"alg\"" : "\"alg\" is not a string")
+            return malformed(header["alg"] == nil ? "the header has no \"alg\"" : "\"alg\" is not a string")
         }
         a.alg = alg
         a.typ = header["typ"]?.stringValue
         if let kidValue = header["kid"] {
             guard let kid = kidValue.stringValue else {
-                return broken("\"kid\" is a \(kidValue.typeName), not a string")
+                return malformed("\"kid\" is a \(kidValue.typeName), not a string")
             }
             a.kid = kid
             if Self.looksInjected(kid) { a.flags.insert(.kidInjection) }
@@ -63,43 +80,59 @@ public struct TokenAnalyzer: Sendable {
         if header["jwk"] != nil { a.flags.insert(.jwk) }
         if header["x5c"] != nil { a.flags.insert(.x5c) }
         if header["crit"] != nil { a.flags.insert(.crit) }
+        let enc = header["enc"]?.stringValue
 
-        // JWE: record, never decrypt.
-        if a.segments == 5 {
-            guard let enc = header["enc"]?.stringValue else {
-                return broken("5 segments but the header has no \"enc\"")
+        // JWE (five segments, or four with "enc": one cut off): record, never decrypt.
+        if a.segments >= 4 {
+            guard let enc else {
+                return malformed("\(a.segments) segments but the header has no \"enc\"")
             }
             a.kind = .jwe
             a.enc = enc
             a.signature = .unchecked
-            if cut { a.add(.truncated, "cut short (\(truncation!.rawValue))") }
-            a.add(
-                .encrypted,
+            let what =
                 "encrypted token (alg \(Redact.short(alg)), enc \(Redact.short(enc))): claims cannot be read without the key"
-            )
+            if a.segments == 4 {
+                a.add(.encrypted, what)
+                return cut("4 segments: a JWE has 5, its tail is missing")
+            }
+            if let truncation { a.add(.truncated, "cut short (\(truncation.rawValue))") }
+            a.add(.encrypted, what)
             return a
         }
 
-        // Payload and signature.
+        // Two segments: the signature, or more, was cut off. Claims are kept when the payload is whole.
+        if a.segments == 2 {
+            let payloadBytes = token[(dots[0] + 1)...]
+            if let (payload, pq) = Base64URL.decodeWithQuality(payloadBytes), pq == .canonical,
+                (try? JSONParser.parseObject(payload)) != nil
+            {
+                readClaims(payload, into: &a)
+                return cut("2 segments: the signature is missing")
+            }
+            readPartialClaims(payloadBytes, into: &a)
+            return cut("2 segments: the payload ends mid-way and the signature is missing")
+        }
+
+        // Payload (not the last segment: it must decode whole) and signature (the last: a cut shows here).
         let payloadBytes = token[(dots[0] + 1)..<dots[1]]
         let signatureBytes = token[(dots[1] + 1)...]
         guard let (payload, pq) = Base64URL.decodeWithQuality(payloadBytes), pq == .canonical else {
-            return broken("the payload is not canonical base64url")
+            return malformed("the payload is not canonical base64url")
         }
+        readClaims(payload, into: &a)
         guard let (signature, sq) = Base64URL.decodeWithQuality(signatureBytes), sq == .canonical else {
-            readClaims(payload, into: &a)
             if let algorithm = JWSAlgorithm(rawValue: alg),
                 let hint = cutSignatureHint(algorithm, kid: a.kid, characters: signatureBytes.count)
             {
                 a.hints.append(hint)
             }
-            a.causes.remove(.claims_invalid)
-            return broken(
-                "the signature is not canonical base64url (\(signatureBytes.count) characters: \(signatureBytes.count % 4 == 1 ? "a length no encoder produces" : "stray trailing bits")), as when a token is cut short"
-            )
+            let shape =
+                signatureBytes.count % 4 == 1
+                ? "a length no encoder produces" : "stray trailing bits no encoder produces"
+            return cut("the signature segment (\(signatureBytes.count) characters) ends mid-character: \(shape)")
         }
         a.signatureLength = signature.count
-        readClaims(payload, into: &a)
 
         if alg.utf8.count == 4 && alg.lowercased() == "none" {
             a.kind = .unsecured
@@ -126,21 +159,43 @@ public struct TokenAnalyzer: Sendable {
 
         let signingInput = Array(token[0..<dots[1]])
         checkSignature(
-            algorithm, kid: a.kid, signingInput: signingInput, signature: signature, verifier: verifier, into: &a)
-        if cut && a.signature != .valid {
-            a.add(.truncated, "cut short (\(truncation!.rawValue)): the signature cannot verify")
+            algorithm, kid: a.kid, signingInput: signingInput, signature: signature, truncation: truncation,
+            verifier: verifier, into: &a)
+        // The scanner saw a cut (line limit, marker, round size): it explains a signature that does not verify.
+        if let truncation, a.signature != .valid, a.signature != .retired_key, !a.flags.contains(.publicKeyAsSecret),
+            !a.causes.contains(.truncated)
+        {
+            a.causes.remove(.signature_invalid)
+            a.add(.truncated, "cut short (\(truncation.rawValue)): the signature cannot verify")
         }
         checkPolicy(into: &a)
         return a
     }
 
+    /// Dots counted before a candidate is called malformed without looking further.
+    static let maximumSegments = 64
+
     // MARK: - Claims
 
     func readClaims(_ payload: [UInt8], into a: inout TokenAnalysis) {
         guard let claims = try? JSONParser.parseObject(payload) else {
-            a.add(.claims_invalid, "the payload is not a JSON claims object (still signature-checked)")
+            // RFC 7519 §7.2: the claims set is a JSON object. The signature is still checked and reported.
+            a.add(.malformed, "the payload is not a JSON object (RFC 7519 §7.2); the signature is still checked")
             return
         }
+        readClaims(claims, into: &a)
+    }
+
+    /// The claims a cut payload still shows: its decodable prefix, closed after the last whole member.
+    func readPartialClaims(_ segment: ArraySlice<UInt8>, into a: inout TokenAnalysis) {
+        let whole = segment.prefix(segment.count - segment.count % 4)
+        guard let (bytes, _) = Base64URL.decodeWithQuality(whole),
+            let claims = JSONParser.leadingMembers(bytes)
+        else { return }
+        readClaims(claims, into: &a)
+    }
+
+    func readClaims(_ claims: JSONObject, into a: inout TokenAnalysis) {
         if details { a.claims = claims }
         var problems: [String] = []
         func time(_ name: String) -> Double? {
@@ -197,15 +252,26 @@ public struct TokenAnalyzer: Sendable {
 
     // MARK: - Signature
 
-    func checkSignature(
-        _ alg: JWSAlgorithm, kid: String?, signingInput: [UInt8], signature: [UInt8], verifier: SignatureChecker,
-        into a: inout TokenAnalysis
-    ) {
+    /// The keys a token may be checked against. A `kid` that names a loaded key (current or retired) is binding:
+    /// only the keys it names. Otherwise every key without a kid, and — for a token without a `kid` — every key.
+    func considered(kid: String?) -> (keys: [VerificationKey], named: Bool) {
         let pool = keys.current + keys.retired
-        let named = kid.map { k in pool.filter { $0.kid == k } } ?? []
+        if let kid {
+            let named = pool.filter { $0.kid == kid }
+            if !named.isEmpty { return (named, true) }
+            return (pool.filter { $0.kid == nil }, false)
+        }
+        return (pool, false)
+    }
+
+    func checkSignature(
+        _ alg: JWSAlgorithm, kid: String?, signingInput: [UInt8], signature: [UInt8], truncation: Truncation?,
+        verifier: SignatureChecker, into a: inout TokenAnalysis
+    ) {
+        let (pool, bound) = considered(kid: kid)
         var candidates: [VerificationKey] = []
         var refused: [(VerificationKey, String)] = []
-        for key in pool where kid == nil || key.kid == nil || key.kid == kid {
+        for key in pool {
             if let why = key.refusal(for: alg) {
                 refused.append((key, why))
                 if details {
@@ -225,7 +291,8 @@ public struct TokenAnalyzer: Sendable {
             a.signature = .invalid
             a.add(
                 .signature_invalid,
-                "the signature is empty (alg \(alg.rawValue)): a stripped-signature forgery or a truncated token")
+                "the signature is empty (alg \(alg.rawValue)): a stripped-signature forgery, not a cut (a logger's cut lands on the last dot rarely)"
+            )
             return
         }
 
@@ -268,13 +335,27 @@ public struct TokenAnalyzer: Sendable {
         }
 
         addSignatureHints(alg, signature: signature, candidates: candidates, signingInput: signingInput, into: &a)
-        if alg.isHMAC {
-            checkHMACAttacks(alg, signingInput: signingInput, signature: signature, named: named, into: &a)
+        // Forged with a public key's bytes as the HMAC secret: algorithm confusion, whatever else applies.
+        if alg.isHMAC && checkHMACAttacks(alg, signingInput: signingInput, signature: signature, bound: bound ? pool : [], into: &a) {
+            a.signature = .alg_mismatch
+            a.add(
+                .alg_mismatch,
+                "\(alg.rawValue) token signed with a public key's own bytes as the HMAC secret: the algorithm-confusion attack"
+            )
+            return
         }
-
+        // A cut explains a signature that does not verify before anything else does.
+        if let short = shortSignature(alg, signature: signature, candidates: candidates) {
+            a.signature = candidates.isEmpty ? .unchecked : .invalid
+            a.add(.truncated, truncation.map { "cut short (\($0.rawValue)): \(short)" } ?? "cut short: \(short)")
+            if candidates.isEmpty, let kid, !bound, keys.anyFits(alg) {
+                a.add(.key_unknown, "no key has kid \"\(Redact.short(kid))\" (keys given: \(keys.all.count))")
+            }
+            return
+        }
         if !candidates.isEmpty {
             a.signature = .invalid
-            if let kid, named.isEmpty {
+            if let kid, !bound {
                 a.signature = .key_unknown
                 a.add(
                     .key_unknown,
@@ -288,27 +369,26 @@ public struct TokenAnalyzer: Sendable {
             }
             return
         }
-        if !named.isEmpty {
-            let reasons = named.compactMap { $0.refusal(for: alg) }
-            let unusable = named.allSatisfy { $0.fits(alg) && $0.notForSignaturesReason != nil }
+        if bound, let kid {
+            let reasons = pool.compactMap { $0.refusal(for: alg) }
+            let unusable = pool.allSatisfy { $0.fits(alg) && $0.notForSignaturesReason != nil }
             if unusable {
                 a.signature = .key_unknown
-                a.add(.key_unknown, "kid \"\(Redact.short(kid!))\" names no signing key: \(reasons.first ?? "")")
+                a.add(.key_unknown, "kid \"\(Redact.short(kid))\" names no signing key: \(reasons.first ?? "")")
             } else {
                 a.signature = .alg_mismatch
-                let confusion =
-                    alg.isHMAC && named.contains { if case .publicKey = $0.material { true } else { false } }
+                let confusion = alg.isHMAC && pool.contains { if case .publicKey = $0.material { true } else { false } }
                 a.add(
                     .alg_mismatch,
                     confusion
-                        ? "\(alg.rawValue) token whose kid \"\(Redact.short(kid!))\" names an asymmetric key: the algorithm-confusion attack"
-                        : "kid \"\(Redact.short(kid!))\": \(reasons.first ?? "the key does not fit \(alg.rawValue)")")
+                        ? "\(alg.rawValue) token whose kid \"\(Redact.short(kid))\" names an asymmetric key: the algorithm-confusion attack"
+                        : "kid \"\(Redact.short(kid))\": \(reasons.first ?? "the key does not fit \(alg.rawValue)")")
             }
             return
         }
-        if !refused.isEmpty && refused.contains(where: { $0.0.fits(alg) }) {
+        if let refusal = refused.first(where: { $0.0.fits(alg) }) {
             a.signature = .alg_mismatch
-            a.add(.alg_mismatch, refused.first(where: { $0.0.fits(alg) })!.1)
+            a.add(.alg_mismatch, refusal.1)
             return
         }
         if let kid, keys.anyFits(alg) {
@@ -321,6 +401,36 @@ public struct TokenAnalyzer: Sendable {
             keys.isEmpty
             ? "no keys were given (--keys, --hmac-secret-file): the signature was not checked"
             : "no key given can verify \(alg.rawValue)\(kid.map { " with kid \"\(Redact.short($0))\"" } ?? "")"
+    }
+
+    /// Why `signature` is shorter than `alg` needs, or nil. With candidate keys, shorter than every one of them
+    /// needs (RSA and PSS: the modulus length; EdDSA: the curve's); without, what the algorithm alone fixes:
+    /// ECDSA twice the field size, HMAC the hash length, Ed25519 64 and Ed448 114 bytes, RSA the 2048-bit
+    /// minimum of RFC 7518 §3.3 (a whole 1024- or 1536-bit signature, 128 or 192 bytes, is not called cut).
+    func shortSignature(_ alg: JWSAlgorithm, signature: [UInt8], candidates: [VerificationKey]) -> String? {
+        let have = signature.count
+        let needs: [Int] = candidates.compactMap {
+            switch $0.material {
+            case .publicKey(let k): alg.signatureLength(for: k.shape)
+            case .secret: alg.hash?.size
+            }
+        }
+        let need: Int
+        let with: String
+        if let least = needs.min() {
+            need = least
+            with = candidates.count == 1 ? " with key \(Redact.short(candidates[0].name))" : ""
+        } else {
+            switch alg.family {
+            case .hmac: need = alg.hash!.size
+            case .ecdsa: need = 2 * alg.curve!.coordinateSize
+            case .eddsa: need = alg == .Ed448 || (alg == .EdDSA && have > 64) ? 114 : 64
+            case .rsaPKCS1, .rsaPSS: need = have == 128 || have == 192 ? have : 256
+            }
+            with = ""
+        }
+        guard have < need else { return nil }
+        return "the signature is \(have) bytes, \(need - have) fewer than \(alg.rawValue)\(with) needs (\(need)): truncated by the logger"
     }
 
     func addSignatureHints(
@@ -359,7 +469,7 @@ public struct TokenAnalyzer: Sendable {
 
     /// For a signature segment that does not decode: how many bytes the fitting key's signature would need.
     func cutSignatureHint(_ alg: JWSAlgorithm, kid: String?, characters: Int) -> String? {
-        for key in keys.all where (kid == nil || key.kid == nil || key.kid == kid) && key.refusal(for: alg) == nil {
+        for key in considered(kid: kid).keys where key.refusal(for: alg) == nil {
             guard case .publicKey(let k) = key.material, let need = alg.signatureLength(for: k.shape) else { continue }
             let needChars = (need * 8 + 5) / 6
             guard characters < needChars else { return nil }
@@ -369,17 +479,18 @@ public struct TokenAnalyzer: Sendable {
         return nil
     }
 
-    /// HS* tokens no given key verifies: forged with a public key as the HMAC secret? signed with a well-known secret?
+    /// HS* tokens no given key verifies: forged with a public key as the HMAC secret (true)? signed with a
+    /// well-known secret (a flag and a hint)? `bound` are the keys the token's kid names, when it names any.
     func checkHMACAttacks(
-        _ alg: JWSAlgorithm, signingInput: [UInt8], signature: [UInt8], named: [VerificationKey],
+        _ alg: JWSAlgorithm, signingInput: [UInt8], signature: [UInt8], bound: [VerificationKey],
         into a: inout TokenAnalysis
-    ) {
+    ) -> Bool {
         let hash = alg.hash!
-        let publicKeys: [PublicKey] = (named.isEmpty ? keys.all : named).compactMap {
+        let publicKeys: [PublicKey] = (bound.isEmpty ? keys.all : bound).compactMap {
             if case .publicKey(let k) = $0.material { return k }
             return nil
         }
-        signingInput.withUnsafeBytes { message in
+        return signingInput.withUnsafeBytes { message in
             signature.withUnsafeBytes { sig in
                 for k in publicKeys {
                     let der = k.subjectPublicKeyInfoDER
@@ -389,18 +500,19 @@ public struct TokenAnalyzer: Sendable {
                         a.flags.insert(.publicKeyAsSecret)
                         a.hints.append(
                             "forged: the HMAC secret is a public key's own bytes (algorithm-confusion attack)")
-                        return
+                        return true
                     }
                 }
-                guard policy.tryWeakSecrets else { return }
+                guard policy.tryWeakSecrets else { return false }
                 for secret in WeakSecrets.list
                 where HMACSecret.matches(hash, key: Array(secret.utf8), message: message, signature: sig) {
                     a.flags.insert(.weakSecret)
                     a.hints.append(
                         "signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens"
                     )
-                    return
+                    return false
                 }
+                return false
             }
         }
     }

@@ -385,3 +385,33 @@ extension JSONValue {
         return out + "\""
     }
 }
+
+extension JSONParser {
+    /// The members a JSON object cut short still holds whole: `{"iss":"a","exp":17` gives `iss` alone (a value
+    /// is whole only when a `,` or `}` follows it, so a cut number is not taken for a smaller one). Nil when no
+    /// member is whole, or the text does not start an object, or a name repeats.
+    public static func leadingMembers(_ bytes: [UInt8]) -> JSONObject? {
+        guard bytes.count <= maximumSize else { return nil }
+        var p = JSONParser(bytes: bytes)
+        p.skipWhitespace()
+        guard p.current == UInt8(ascii: "{") else { return nil }
+        p.index += 1
+        var members: [JSONObject.Member] = []
+        while true {
+            p.skipWhitespace()
+            guard p.current == UInt8(ascii: "\""), let name = try? p.parseString() else { break }
+            p.skipWhitespace()
+            guard p.current == UInt8(ascii: ":") else { break }
+            p.index += 1
+            p.skipWhitespace()
+            guard let value = try? p.parseValue(depth: 1) else { break }
+            p.skipWhitespace()
+            guard let c = p.current, c == UInt8(ascii: ",") || c == UInt8(ascii: "}") else { break }
+            guard !members.contains(where: { $0.name == name }) else { return nil }
+            members.append(.init(name: name, value: value))
+            if c == UInt8(ascii: "}") || members.count >= 256 { break }
+            p.index += 1
+        }
+        return members.isEmpty ? nil : JSONObject(members: members)
+    }
+}

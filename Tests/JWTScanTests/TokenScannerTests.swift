@@ -74,7 +74,7 @@ struct TokenScannerTests {
 
     /// Base64-looking text that is not a token.
     static let nonTokens: [String] = [
-        "eyJub3QganNvbg.eyJzdWIiOiJ4In0.c2ln",  // header decodes to text, not JSON
+        "eyJub3QganNvbg.eyJzdWIiOiJ4In0.c2ln",  // header `{"not json`: starts like an object, so a (malformed) token
         "eyJhIjpbMSwyXX0.eyJzdWIiOiJ4In0.c2ln",  // header is JSON but an array? no: {"a":[1,2]} is an object
         "keyJwks doesn't have key",
         "honeyJar.example.com",
@@ -85,7 +85,10 @@ struct TokenScannerTests {
 
     @Test("random base64 and words are not tokens")
     func notTokens() {
-        #expect(scanText(Self.nonTokens[0]).tokens.isEmpty)
+        #expect(scanText(Self.nonTokens[0]).tokens.count == 1)  // reported, to be judged malformed
+        #expect(scanText("eyAgICAgICAgICAgICAgICAg.eyJzdWIiOiJ4In0.c2ln").tokens.count == 1)  // `{   …`
+        #expect(scanText("ezEyMzQ1Njc4OTA.eyJzdWIiOiJ4In0.c2ln").tokens.isEmpty)  // `{1234567890`: not a member name
+        #expect(scanText("eyJub3QganNvbg.eyJzdWIiOiJ4In0").tokens.isEmpty)  // one dot: not enough to call it a token
         #expect(scanText(Self.nonTokens[1]).tokens.count == 1)  // a JSON object header is enough
         for s in Self.nonTokens.dropFirst(2) { #expect(scanText(s).tokens.isEmpty, "\(s.prefix(40))") }
     }
@@ -192,13 +195,22 @@ struct TokenScannerTests {
         #expect(f.tokens.map(\.line) == [1, 2])
     }
 
-    @Test("hostile headers: deep nesting, duplicate members, huge headers are refused without crashing")
-    func hostileHeaders() {
-        let deep = String(repeating: "[", count: 5000)
-        let dup = #"{"alg":"RS256","alg":"none"}"#
-        for h in ["{\"a\":" + deep + "}", dup, "{\"a\":\"\\ud800\"}"] {
-            let t = Tok.jws(header: h)
-            #expect(scanText("x \(t)").tokens.isEmpty, "\(h.prefix(30))")
-        }
+    /// Headers the JSON parser refuses are still tokens (judged malformed downstream), never silence: duplicate
+    /// members are an attack shape (issue 13).
+    static let hostileHeaderTable: [(String, [UInt8])] = [
+        ("deep nesting", Array(("{\"a\":" + String(repeating: "[", count: 5000) + "}").utf8)),
+        ("duplicate alg", Array(#"{"alg":"RS256","alg":"none"}"#.utf8)),
+        ("lone surrogate", Array("{\"a\":\"\\ud800\"}".utf8)),
+        ("NUL in a name", Array("{\"al".utf8) + [0] + Array("g\":\"HS256\"}".utf8)),
+        ("invalid UTF-8", Array(#"{"alg":"HS256","kid":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)),
+        ("over 64 KiB", Array(("{\"alg\":\"HS256\",\"x\":\"" + String(repeating: "a", count: 70_000) + "\"}").utf8)),
+    ]
+
+    @Test("hostile headers are reported as tokens, without crashing", arguments: hostileHeaderTable)
+    func hostileHeaders(_ name: String, _ header: [UInt8]) {
+        let t = Base64URL.encode(header) + "." + Tok.b64(#"{"sub":"u1"}"#) + ".c2lnbmF0dXJl"
+        let found = scanText("x \(t)").tokens
+        #expect(found.count == 1, "\(name)")
+        #expect(found.first?.length == t.utf8.count, "\(name)")
     }
 }

@@ -171,7 +171,9 @@ import Testing
         .init(claims: #"{"exp":"1000"}"#, at: 0, expected: .claims_invalid),
         .init(claims: #"{"aud":7}"#, at: 0, expected: .claims_invalid),
         .init(claims: #"{"iat":1000,"exp":900}"#, at: 2000, expected: .expired),
-        .init(claims: #"[1,2]"#, at: 0, expected: .claims_invalid),
+        .init(claims: #"[1,2]"#, at: 0, expected: .malformed),  // not an object: RFC 7519 §7.2
+        .init(claims: #""text""#, at: 0, expected: .malformed),
+        .init(claims: #"{"exp":1000,"sub":["a"]}"#, at: 0, expected: .claims_invalid),
     ]
 
     @Test("exp, nbf and iat exactly at t ± leeway", arguments: timeCases)

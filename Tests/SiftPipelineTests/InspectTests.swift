@@ -72,7 +72,8 @@ struct InspectTests {
             [Array(a.utf8), Array(b.utf8), Array(cut.utf8), Array(cleanCut.utf8)],
             keys: KeyFiles.load(KeyPaths(keys: [f.dir + "/k.json"])).0,
             policy: VerifyPolicy(), at: Double(t0), atSource: "--at")
-        #expect(results.map(\.verdict.cause) == [.ok, .ok, .malformed, .signature_invalid])
+        // Both cuts are truncated (issue 12): one ends mid-character, the other is 31 bytes short of the modulus.
+        #expect(results.map(\.verdict.cause) == [.ok, .ok, .truncated, .truncated])
         #expect(results[1].crossHints.first?.contains("same claims as token #1") == true)
         #expect(results[1].crossHints.first?.contains("header was re-encoded") == true)
         #expect(
