@@ -211,6 +211,7 @@ public struct TokenScanner {
                 end += 1
             }
         }
+        let runEndBeforeTrim = end
         // `eyJ….x.y...` — an ellipsis after a cut token: the dots are the logger's, not the token's.
         var trailing = 0
         while end - trailing - 1 > start, line[end - trailing - 1] == UInt8(ascii: ".") { trailing += 1 }
@@ -223,6 +224,18 @@ public struct TokenScanner {
         if dots == 3 || dots == 5, line[end - 1] == UInt8(ascii: ".") {
             end -= 1
             dots -= 1
+        }
+        if end < runEndBeforeTrim {
+            // The last segment now starts after the last dot that is left.
+            segmentStart = start
+            var i = end
+            while i > start {
+                if line[i - 1] == UInt8(ascii: ".") {
+                    segmentStart = i
+                    break
+                }
+                i -= 1
+            }
         }
         let runEnd = end
         guard dots >= 1, firstDot - start >= Self.minimumHeaderLength else { return .rejected(end: runEnd) }
@@ -245,13 +258,18 @@ public struct TokenScanner {
         }
         guard facts.isToken else { return .rejected(end: runEnd) }
         var truncation: Truncation?
-        if cutAtEnd && end == count {
+        // A signature of exactly the length its algorithm produces was not cut, whatever surrounds it: a line
+        // bound, a marker or a round size right at its end is a coincidence (and the same bytes seen elsewhere
+        // must get the same verdict: analyses are cached by fingerprint).
+        let whole = dots == 2 && Self.isCompleteSignature(alg: facts.alg, characters: end - segmentStart)
+        if whole {
+            truncation = nil
+        } else if cutAtEnd && end == count {
             truncation = .lineLimit
         } else if Self.followedByMarker(line, at: end) {
             truncation = .marker
         } else if Self.isRoundLimit(length) || (end == count && Self.isRoundLimit(count))
-            || Self.isRoundLimit(end - Self.fieldStart(line, before: start)),
-            !(dots == 2 && Self.isCompleteSignature(alg: facts.alg, characters: end - segmentStart))
+            || Self.isRoundLimit(end - Self.fieldStart(line, before: start))
         {
             truncation = .roundLimit
         } else if badSegment {

@@ -13,6 +13,9 @@ extension JWTSift {
                 Prefer - (standard input) to a TOKEN argument: arguments end up in shell history and process \
                 lists. Standard input may hold several tokens, one per line, with or without "Bearer ". \
                 The signature and secrets are never printed.
+
+                Exit status: 0 when every token's verdict is ok; 1 when any is not (a failure, or unverified: \
+                no key given could check it); 2 on a usage or key-file error.
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -45,17 +48,17 @@ extension JWTSift {
         }
 
         func run() throws {
-            var input: [[UInt8]] = []
+            var input: [Inspection.Pasted] = []
             for t in tokens {
                 if t == "-" {
                     do {
-                        input += Inspection.tokens(in: try SmallFile.contents(of: "/dev/stdin", limit: 64 << 20))
+                        input += Inspection.pasted(in: try SmallFile.contents(of: "/dev/stdin", limit: 64 << 20))
                     } catch {
                         printError("jwtsift: standard input: \(error.reason)")
                         throw ExitCode(2)
                     }
                 } else {
-                    input += Inspection.tokens(in: Array(t.utf8))
+                    input += Inspection.pasted(in: Array(t.utf8))
                 }
             }
             guard !input.isEmpty else {
@@ -73,6 +76,7 @@ extension JWTSift {
             }
             sink.flush()
             if keyErrors { throw ExitCode(2) }
+            if results.contains(where: { $0.verdict.cause != .ok }) { throw ExitCode(1) }
         }
     }
 }

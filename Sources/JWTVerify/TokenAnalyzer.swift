@@ -51,7 +51,9 @@ public struct TokenAnalyzer: Sendable {
         // The header is never the last segment here: it must decode whole.
         let headerBytes = token[0..<dots[0]]
         guard headerBytes.count <= TokenScanner.maximumHeaderLength else {
-            return malformed("the header is \(headerBytes.count) characters, over the \(TokenScanner.maximumHeaderLength / 1024) KiB limit")
+            return malformed(
+                "the header is \(headerBytes.count) characters, over the \(TokenScanner.maximumHeaderLength / 1024) KiB limit"
+            )
         }
         guard let (hdrRaw, hq) = Base64URL.decodeWithQuality(headerBytes), hq == .canonical, !hdrRaw.isEmpty else {
             return malformed("the header is not canonical base64url")
@@ -336,7 +338,10 @@ public struct TokenAnalyzer: Sendable {
 
         addSignatureHints(alg, signature: signature, candidates: candidates, signingInput: signingInput, into: &a)
         // Forged with a public key's bytes as the HMAC secret: algorithm confusion, whatever else applies.
-        if alg.isHMAC && checkHMACAttacks(alg, signingInput: signingInput, signature: signature, bound: bound ? pool : [], into: &a) {
+        if alg.isHMAC
+            && checkHMACAttacks(
+                alg, signingInput: signingInput, signature: signature, bound: bound ? pool : [], into: &a)
+        {
             a.signature = .alg_mismatch
             a.add(
                 .alg_mismatch,
@@ -430,7 +435,8 @@ public struct TokenAnalyzer: Sendable {
             with = ""
         }
         guard have < need else { return nil }
-        return "the signature is \(have) bytes, \(need - have) fewer than \(alg.rawValue)\(with) needs (\(need)): truncated by the logger"
+        return
+            "the signature is \(have) bytes, \(need - have) fewer than \(alg.rawValue)\(with) needs (\(need)): truncated by the logger"
     }
 
     func addSignatureHints(

@@ -16,15 +16,35 @@ public struct Inspection: Sendable {
     /// Advice that needs more than one token ("same claims as token #1 but different bytes").
     public var crossHints: [String] = []
 
+    /// A token as pasted, with what the scanner saw around it (a `...` after it, a round length): `inspect`
+    /// gives the analysis the same evidence `scan` does, so both judge the same bytes alike.
+    public struct Pasted: Sendable, Equatable {
+        public var bytes: [UInt8]
+        public var truncation: Truncation?
+
+        public init(_ bytes: [UInt8], truncation: Truncation? = nil) {
+            self.bytes = bytes
+            self.truncation = truncation
+        }
+    }
+
     /// Inspects each token; `at` is the moment of judgement.
     public static func run(
         _ tokens: [[UInt8]], keys: KeyRing, policy: VerifyPolicy, at: Double, atSource: String
     ) -> [Inspection] {
+        run(tokens.map { Pasted($0) }, keys: keys, policy: policy, at: at, atSource: atSource)
+    }
+
+    /// Inspects each pasted token; `at` is the moment of judgement.
+    public static func run(
+        _ tokens: [Pasted], keys: KeyRing, policy: VerifyPolicy, at: Double, atSource: String
+    ) -> [Inspection] {
         let analyzer = TokenAnalyzer(keys: keys, policy: policy, details: true)
         let verifier = SignatureChecker()
         var out: [Inspection] = []
-        for bytes in tokens {
-            let a = analyzer.analyze(bytes, verifier: verifier)
+        for pasted in tokens {
+            let bytes = pasted.bytes
+            let a = analyzer.analyze(bytes, truncation: pasted.truncation, verifier: verifier)
             var i = Inspection(
                 fingerprint: Digest.sha256(bytes), analysis: a, verdict: a.judge(at: at, leeway: policy.leeway), at: at,
                 atSource: atSource, leeway: policy.leeway)
@@ -44,7 +64,31 @@ public struct Inspection: Sendable {
         return out
     }
 
-    /// Pulls compact tokens out of pasted text: one per line, with or without `Bearer `, quotes or
+    /// Pulls compact tokens out of pasted text with `scan`'s token scanner (every token on a line, with the
+    /// truncation evidence it sees). A line on which the scanner finds none gives its first word, without
+    /// `Bearer `, quotes or `Authorization:`, so that garbage is explained rather than ignored. Blank lines are
+    /// skipped.
+    public static func pasted(in text: [UInt8]) -> [Pasted] {
+        var scanner = TokenScanner(fingerprint: SHA256Context().hash)
+        var hits: [TokenHit] = []
+        var result: [Pasted] = []
+        for var line in text.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            if line.last == 0x0D { line = line.dropLast() }
+            hits.removeAll(keepingCapacity: true)
+            line.withUnsafeBytes { scanner.scan(line: $0, cutAtEnd: false, into: &hits) }
+            if hits.isEmpty {
+                result += tokens(in: Array(line)).map { Pasted($0) }
+            } else {
+                let base = line.startIndex
+                result += hits.map {
+                    Pasted(Array(line[(base + $0.start)..<(base + $0.start + $0.length)]), truncation: $0.truncation)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Pulls compact tokens out of pasted text: the first word of each line, with or without `Bearer `, quotes or
     /// `Authorization:`; blank lines are skipped.
     public static func tokens(in text: [UInt8]) -> [[UInt8]] {
         var result: [[UInt8]] = []
