@@ -3,15 +3,17 @@ import SiftCore
 extension FindingsDB {
     // MARK: - Runs and keys
 
-    public func beginRun(startedAt: Double, version: String, commandLine: String, verify: Bool, leeway: Double?)
-        throws(SQLiteError) -> Int64
-    {
+    public func beginRun(
+        startedAt: Double, version: String, commandLine: String, verify: Bool, leeway: Double?, policy: String? = nil
+    ) throws(SQLiteError) -> Int64 {
         // Runs that were killed never finished: say so.
         try connection.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
         let s = try connection.prepare(
             """
-            INSERT INTO runs (started_at, version, command_line, status, verify, leeway) VALUES (?1, ?2, ?3, 'running', ?4, ?5)
+            INSERT INTO runs (started_at, version, command_line, status, verify, leeway, policy)
+            VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)
             """)
+        s.bind(6, policy)
         s.bind(1, startedAt)
         s.bind(2, version)
         s.bind(3, commandLine)

@@ -3,21 +3,39 @@ import SiftCore
 extension FindingsDB {
     // MARK: - Sources
 
+    /// The database's random salt (hex), under which secrets enter a policy fingerprint.
+    public func salt() throws(SQLiteError) -> [UInt8] {
+        let q = try connection.prepare("SELECT value FROM settings WHERE name = 'salt'")
+        guard try q.step(), let hex = q.string(0) else { return [] }
+        return Array(hex.utf8)
+    }
+
     /// Decides what to do with a source and records the decision: a new source row, or the resume point of an
     /// existing one (deleting the rows of a line left open by the last run, so it is counted once).
-    public func plan(_ id: SourceIdentity, runID: Int64) throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) {
+    ///
+    /// `policy` is the run's verification-policy fingerprint (nil: not compared). A source last read under
+    /// another policy, or any source when `rescan` is set, is read again from its start: its rows are deleted
+    /// in this transaction and replaced as the new reading commits, so a run killed part-way leaves it to be
+    /// resumed under the new policy.
+    public func plan(_ id: SourceIdentity, runID: Int64, policy: String? = nil, rescan: Bool = false)
+        throws(SQLiteError)
+        -> (sourceID: Int64, plan: ReadPlan)
+    {
         try connection.transaction { () throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) in
             if id.isStdin {
-                return (try newSource(id, runID: runID), .read(from: 0, line: 1, reason: "standard input"))
+                return (
+                    try newSource(id, runID: runID, policy: policy), .read(from: 0, line: 1, reason: "standard input")
+                )
             }
             let q = try connection.prepare(
                 """
-                SELECT id, size, inode, head_hash, head_len, compressed, bytes_scanned, resume_offset, resume_line, completed
+                SELECT id, size, inode, head_hash, head_len, compressed, bytes_scanned, resume_offset, resume_line, completed,
+                       policy
                 FROM sources WHERE path = ?1 AND replaced_by IS NULL ORDER BY id DESC LIMIT 1
                 """)
             q.bind(1, id.path)
             guard try q.step() else {
-                return (try newSource(id, runID: runID), .read(from: 0, line: 1, reason: "new"))
+                return (try newSource(id, runID: runID, policy: policy), .read(from: 0, line: 1, reason: "new"))
             }
             let sourceID = q.int(0)
             let inode = q.isNull(2) ? nil : UInt64(bitPattern: q.int(2))
@@ -28,6 +46,7 @@ extension FindingsDB {
             let resumeOffset = UInt64(q.int(7))
             let resumeLine = UInt64(q.int(8))
             let completed = q.int(9) != 0
+            let lastPolicy = q.string(10)
             q.reset()
 
             var changed: String? = nil
@@ -41,9 +60,27 @@ extension FindingsDB {
                 changed = "rewritten"
             }
             if let changed {
-                let newID = try newSource(id, runID: runID)
+                let newID = try newSource(id, runID: runID, policy: policy)
                 try connection.execute("UPDATE sources SET replaced_by = \(newID) WHERE id = \(sourceID)")
                 return (newID, .read(from: 0, line: 1, reason: changed))
+            }
+            if rescan || (policy != nil && lastPolicy != policy) {
+                try deleteRows(source: sourceID, from: 0)
+                let u = try connection.prepare(
+                    """
+                    UPDATE sources SET size = ?2, mtime = ?3, bytes_scanned = 0, resume_offset = 0, resume_line = 1,
+                                       completed = 0, last_run_id = ?4, head_hash = ?5, head_len = ?6, policy = ?7
+                    WHERE id = ?1
+                    """)
+                u.bind(1, sourceID)
+                u.bind(2, id.size.map { Int64(clamping: $0) })
+                u.bind(3, id.mtime)
+                u.bind(4, runID)
+                u.bind(5, hasher(id.head))
+                u.bind(6, id.head.count)
+                u.bind(7, policy)
+                try u.run()
+                return (sourceID, .read(from: 0, line: 1, reason: rescan ? ReadPlan.rescanned : ReadPlan.rejudged))
             }
             if completed && (compressed || id.size.map { $0 <= bytesScanned } ?? true) {
                 return (sourceID, .skip(reason: compressed ? "archive already scanned" : "unchanged"))
@@ -68,12 +105,14 @@ extension FindingsDB {
         }
     }
 
-    private func newSource(_ id: SourceIdentity, runID: Int64) throws(SQLiteError) -> Int64 {
+    private func newSource(_ id: SourceIdentity, runID: Int64, policy: String?) throws(SQLiteError) -> Int64 {
         let s = try connection.prepare(
             """
-            INSERT INTO sources (path, size, mtime, inode, head_hash, head_len, compressed, first_run_id, last_run_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+            INSERT INTO sources (path, size, mtime, inode, head_hash, head_len, compressed, first_run_id, last_run_id,
+                                 policy)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
             """)
+        s.bind(9, policy)
         s.bind(1, id.path)
         s.bind(2, id.size.map { Int64(clamping: $0) })
         s.bind(3, id.mtime)

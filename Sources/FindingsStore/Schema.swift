@@ -4,7 +4,7 @@ import SiftCore
 /// migration runs in one transaction and sets `PRAGMA user_version`.
 public enum Schema {
     /// The version this build writes.
-    public static let version = 2
+    public static let version = 3
 
     /// Indexes on the row tables. Part of the schema, but kept apart: a run that starts on empty row tables
     /// drops them and builds them once at its end (one sort instead of a b-tree insert per row), and every open
@@ -17,7 +17,24 @@ public enum Schema {
     ]
 
     /// Migration `i` takes the database from version `i` to `i + 1`.
-    static let migrations: [String] = [v1, v2]
+    static let migrations: [String] = [v1, v2, v3]
+
+    /// Version 3 (issues 12 and 13):
+    /// - `runs.policy` and `sources.policy`: the fingerprint of the verification policy a run used and a
+    ///   source was last read under. Sources of earlier versions have none, so the next scan re-judges them.
+    /// - `settings`: a random per-database `salt`, under which secrets enter that fingerprint (PBKDF2).
+    /// - Secrets are no longer named by a digest of their bytes (`hmac:<12 hex>`; an oct JWK's RFC 7638
+    ///   thumbprint), which let whoever reads the database test guesses of the secret offline: those names are
+    ///   replaced by `hmac secret` and `oct key`, and the next scan with the secret records its new name.
+    static let v3 = """
+        ALTER TABLE runs ADD COLUMN policy TEXT;
+        ALTER TABLE sources ADD COLUMN policy TEXT;
+        CREATE TABLE settings (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
+        INSERT INTO settings (name, value) VALUES ('salt', lower(hex(randomblob(16))));
+        UPDATE tokens SET key = 'hmac secret' WHERE key GLOB 'hmac:[0-9a-f][0-9a-f][0-9a-f][0-9a-f]*' AND length(key) = 17;
+        UPDATE tokens SET key = 'oct key' WHERE key IN (SELECT thumbprint FROM keys WHERE kty = 'oct' AND kid IS NULL);
+        DELETE FROM keys WHERE kty = 'oct' OR thumbprint GLOB 'hmac:*';
+        """
 
     /// Version 2: `sighting_rollup`, the sightings counted per (token, source, cause, status class, minute), kept
     /// by the writer in the same transactions as the rows, so reports aggregate a table far smaller than

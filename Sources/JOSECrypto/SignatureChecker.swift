@@ -12,19 +12,35 @@ public enum SignatureScheme: Sendable, Hashable {
     case eddsa
 }
 
-/// A shared HMAC secret. Its bytes are never printed: `description` names it by an opaque id.
+/// A shared HMAC secret. Its bytes are never printed, nor anything derived from them alone.
 public final class HMACSecret: @unchecked Sendable, CustomStringConvertible {
     let bytes: [UInt8]
-    /// An opaque, stable name: the first 12 hex digits of SHA-256("jwtsift-hmac-id" ‖ secret).
-    public let opaqueID: String
 
     public init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        self.opaqueID = "hmac:" + Digest.sha256(Array("jwtsift-hmac-id".utf8) + bytes).prefix(12)
     }
 
     public var count: Int { bytes.count }
-    public var description: String { opaqueID }
+    /// Never the secret, nor anything computed from it alone (a digest would let whoever reads it test guesses).
+    public var description: String { "HMAC secret (\(bytes.count) bytes)" }
+
+    /// PBKDF2-HMAC-SHA256 of the secret with `salt` (RFC 8018 §5.2), for recording that a secret changed
+    /// without recording anything a guess can be checked against cheaply: the salt is random per findings
+    /// database and each guess costs `iterations` HMACs.
+    public func stretched(salt: [UInt8], iterations: Int = 100_000) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        let ok = bytes.withUnsafeBufferPointer { secret in
+            salt.withUnsafeBufferPointer { s in
+                secret.withMemoryRebound(to: CChar.self) { password in
+                    PKCS5_PBKDF2_HMAC(
+                        password.baseAddress, Int32(password.count), s.baseAddress, Int32(s.count), Int32(iterations),
+                        EVP_sha256(), Int32(out.count), &out)
+                }
+            }
+        }
+        precondition(ok == 1, "PBKDF2 failed")
+        return out
+    }
 
     /// Whether the secret's last byte is whitespace (a newline left by `echo` or an editor).
     public var endsInWhitespace: Bool {

@@ -53,6 +53,13 @@ extension JWTSift {
             help: "Store the sub claim in clear in tokens.sub (default: only its SHA-256).")
         var keepSubjects = false
 
+        @Flag(
+            help: """
+                Read every source again and replace its rows, even one already scanned under the same keys and \
+                policy (a changed key, secret, issuer, audience, leeway or --keep-subjects re-judges by itself).
+                """)
+        var rescan = false
+
         @Option(
             name: .customLong("lock-timeout"),
             help: ArgumentHelp(
@@ -148,14 +155,15 @@ extension JWTSift {
             let dbPath = db ?? (format == nil ? "jwtsift.sqlite" : nil)
             var session: FindingsSession? = nil
             if let dbPath {
+                let database = DatabaseOptions(
+                    path: dbPath, lockTimeout: lockTimeout,
+                    okSightings: DatabaseOptions.OkSightings(rawValue: okSightings)!,
+                    keepSubjects: keepSubjects, rescan: rescan)
                 do {
                     session = try FindingsSession(
-                        options: DatabaseOptions(
-                            path: dbPath, lockTimeout: lockTimeout,
-                            okSightings: DatabaseOptions.OkSightings(rawValue: okSightings)!,
-                            keepSubjects: keepSubjects),
-                        startedAt: startedAt, version: JWTSiftVersion.string, commandLine: CommandLine.arguments,
-                        verify: verify)
+                        options: database, startedAt: startedAt, version: JWTSiftVersion.string,
+                        commandLine: CommandLine.arguments, verify: verify,
+                        policy: ScanPolicy(scan: options, database: database))
                 } catch {
                     printError("jwtsift: \(error)")
                     throw ExitCode(4)

@@ -80,6 +80,11 @@ public enum KeyFiles {
             problems += p
             if let key { current.append(key) }
         }
+        // Secrets are named by file name; two files of the same name are named by their paths instead.
+        let names = current.map(\.thumbprint)
+        for i in current.indices where names.filter({ $0 == names[i] }).count > 1 {
+            if case .secret = current[i].material { current[i].thumbprint = "hmac:" + current[i].origin }
+        }
         return (KeyRing(current: current, retired: retired), problems)
     }
 }

@@ -47,6 +47,11 @@ public enum KeyLoader {
         )
     }
 
+    /// A key file's last path component: how a secret is named in findings.
+    static func fileName(_ path: String) -> String {
+        String(path.split(separator: "/").last ?? Substring(path))
+    }
+
     /// One HMAC secret: the file's exact bytes.
     public static func secret(_ bytes: [UInt8], origin: String, retired: Bool) -> (VerificationKey?, [KeyProblem]) {
         guard !bytes.isEmpty else { return (nil, [KeyProblem(.error, origin: origin, "the secret file is empty")]) }
@@ -66,7 +71,7 @@ public enum KeyLoader {
                     "the secret is \(bytes.count) bytes, shorter than HS256's 32 (RFC 7518 §3.2)"))
         }
         let key = VerificationKey(
-            material: .secret(secret), kid: nil, thumbprint: secret.opaqueID, declaredAlg: nil,
+            material: .secret(secret), kid: nil, thumbprint: "hmac:" + Self.fileName(origin), declaredAlg: nil,
             verifiesSignatures: true, notForSignaturesReason: nil, origin: origin, retired: retired)
         return (key, problems)
     }
@@ -241,7 +246,9 @@ public enum KeyLoader {
             }
         case .secret:
             guard let k = member("k"), let k else { return fail("oct key without \"k\"") }
-            thumbprint = Thumbprint.ofSecret(k)
+            // Named by where it was given, never by a digest of the secret (one would let whoever reads the
+            // findings test guesses of it offline).
+            thumbprint = "oct:" + KeyLoader.fileName(origin) + (index.map { "#\($0)" } ?? "")
         }
         let key = VerificationKey(
             material: material, kid: kid, thumbprint: thumbprint, declaredAlg: declared,

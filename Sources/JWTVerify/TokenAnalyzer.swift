@@ -468,7 +468,7 @@ public struct TokenAnalyzer: Sendable {
         for key in candidates {
             guard case .secret(let s) = key.material, s.endsInWhitespace else { continue }
             a.hints.append(
-                "secret \(s.opaqueID) (\(key.origin)) ends with whitespace or a newline: was the file written with echo?"
+                "secret \(Redact.short(key.name)) (\(key.origin), \(s.count) bytes) ends with whitespace or a newline: was the file written with echo?"
             )
         }
     }

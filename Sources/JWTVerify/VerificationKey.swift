@@ -12,8 +12,9 @@ public struct VerificationKey: Sendable {
     public var material: Material
     /// The JWK `kid`, when there was one.
     public var kid: String?
-    /// RFC 7638 thumbprint (base64url SHA-256 of the required members); for a secret read from a
-    /// `--hmac-secret-file`, its opaque id instead (a thumbprint of a secret would help guess it offline).
+    /// RFC 7638 thumbprint (base64url SHA-256 of the required members) of a public key. A secret is named by
+    /// where it came from instead — `hmac:<file name>` for `--hmac-secret-file`, `oct:<file name>#<index>` for a
+    /// JWK — because any digest of a secret alone lets whoever reads the findings test guesses of it offline.
     public var thumbprint: String
     /// The JWK's declared `alg`, when it names a JWS algorithm.
     public var declaredAlg: JWSAlgorithm?
@@ -83,10 +84,5 @@ public enum Thumbprint {
             json = #"{"crv":"\#(crv.rawValue)","kty":"OKP","x":"\#(Base64URL.encode(x))"}"#
         }
         return Base64URL.encode(Digest.sha256(json).bytes)
-    }
-
-    /// The thumbprint of a symmetric JWK (`{"k":…,"kty":"oct"}`).
-    public static func ofSecret(_ k: [UInt8]) -> String {
-        Base64URL.encode(Digest.sha256(#"{"k":"\#(Base64URL.encode(k))","kty":"oct"}"#).bytes)
     }
 }

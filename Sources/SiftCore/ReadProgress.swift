@@ -28,6 +28,17 @@ public enum ReadPlan: Sendable, Equatable {
     case skip(reason: String)
     /// Read from stream offset `from`, which is line `line`; `reason` says why (new, grown, rotated…).
     case read(from: UInt64, line: UInt64, reason: String)
+
+    /// The reason of a source read again because the run's keys or policy differ from its last reading.
+    public static let rejudged = "re-judged: the keys or policy changed"
+    /// The reason of a source read again because `--rescan` asked for it.
+    public static let rescanned = "re-judged: --rescan"
+
+    /// Whether this plan reads a source again from its start to replace its verdicts.
+    public var isRejudge: Bool {
+        if case .read(_, _, let reason) = self { return reason == Self.rejudged || reason == Self.rescanned }
+        return false
+    }
 }
 
 /// A run's totals as recorded on its row in the findings database (`runs`).

@@ -19,12 +19,18 @@ public struct DatabaseOptions: Sendable {
     public var okSightings: OkSightings
     /// Store `sub` in clear next to `sub_hash` (`--keep-subjects`).
     public var keepSubjects: Bool
+    /// Read every source again and replace its rows, whatever policy it was read under (`--rescan`).
+    public var rescan: Bool
 
-    public init(path: String, lockTimeout: Double = 30, okSightings: OkSightings = .rows, keepSubjects: Bool = false) {
+    public init(
+        path: String, lockTimeout: Double = 30, okSightings: OkSightings = .rows, keepSubjects: Bool = false,
+        rescan: Bool = false
+    ) {
         self.path = path
         self.lockTimeout = lockTimeout
         self.okSightings = okSightings
         self.keepSubjects = keepSubjects
+        self.rescan = rescan
     }
 }
 
@@ -34,18 +40,23 @@ public final class FindingsSession {
     public let writer: StoreWriter
     public let runID: Int64
     public let options: DatabaseOptions
+    /// The fingerprint of this run's ``ScanPolicy`` (nil when none was given: sources are not re-judged).
+    public let policy: String?
 
     public init(
-        options: DatabaseOptions, startedAt: Double, version: String, commandLine: [String], verify: VerifyOptions?
+        options: DatabaseOptions, startedAt: Double, version: String, commandLine: [String], verify: VerifyOptions?,
+        policy: ScanPolicy? = nil
     ) throws(StoreError) {
         self.options = options
         let db = try FindingsDB(path: options.path, lockTimeout: options.lockTimeout) { bytes in
             Digest.sha256(bytes).description
         }
         do {
+            let fingerprint = try policy.map { p throws(SQLiteError) in p.fingerprint(salt: try db.salt()) }
+            self.policy = fingerprint
             runID = try db.beginRun(
                 startedAt: startedAt, version: version, commandLine: Self.redact(commandLine), verify: verify != nil,
-                leeway: verify?.policy.leeway)
+                leeway: verify?.policy.leeway, policy: fingerprint)
             try db.recordKeys(Self.keyRecords(verify?.keys), runID: runID)
         } catch {
             throw .sqlite(error)
@@ -122,10 +133,13 @@ public struct DatabaseConsumer: ScanConsumer {
                 head: SmallFile.head(of: path, count: FindingsDB.headLength), isStdin: false)
         }
         let runID = session.runID
+        let (policy, rescan) = (session.policy, session.options.rescan)
         let sourceID: Int64
         let plan: ReadPlan
         do {
-            (sourceID, plan) = try session.writer.sync { db throws(SQLiteError) in try db.plan(identity, runID: runID) }
+            (sourceID, plan) = try session.writer.sync { db throws(SQLiteError) in
+                try db.plan(identity, runID: runID, policy: policy, rescan: rescan)
+            }
         } catch {
             // The failure is reported by the session at the end; nothing more is written.
             return .skip(reason: "\(error)")

@@ -49,6 +49,8 @@ public struct ScanTotals: Sendable, Equatable {
     public var truncatedTokens = 0
     /// The run stopped early (signal).
     public var interrupted = false
+    /// Sources read again from their start because the keys or policy changed (or `--rescan`).
+    public var sourcesRejudged = 0
     public var errorsByCause: [Cause: Int] = [:]
     public var inputErrors: [InputError] = []
 }
@@ -100,8 +102,9 @@ public struct ScanRun {
                 totals.counts.sourcesSkipped += 1
                 consumer.end(source: source, summary: nil, error: nil)
                 continue
-            case .read(let offset, let line, _):
+            case .read(let offset, let line, let reason):
                 start = (offset, line)
+                if ReadPlan.read(from: offset, line: line, reason: reason).isRejudge { totals.sourcesRejudged += 1 }
             }
             var openLineStart = start.offset
             let reader = LogReader(source: source, options: options.reader)

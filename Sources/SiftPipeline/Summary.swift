@@ -13,6 +13,10 @@ public enum Summary {
             out +=
                 "\(t.counts.sourcesSkipped) of them unchanged since an earlier run: skipped (their findings are in the database)\n"
         }
+        if t.sourcesRejudged > 0 {
+            out +=
+                "re-judged \(t.sourcesRejudged) source\(t.sourcesRejudged == 1 ? "" : "s"): the keys or policy changed since they were read (or --rescan); their rows were replaced\n"
+        }
         if !t.sightingsByCause.isEmpty {
             out += "token sightings by cause:\n"
             out += table(t.sightingsByCause, total: t.counts.sightings)

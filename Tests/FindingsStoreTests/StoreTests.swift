@@ -1,6 +1,7 @@
-import FindingsStore
 import SiftCore
 import Testing
+
+@testable import FindingsStore
 
 #if canImport(Glibc)
 import Glibc
@@ -109,5 +110,48 @@ struct StoreTests {
         let first = try Self.open(s.db)
         #expect(throws: StoreError.self) { _ = try Self.open(s.db) }
         _ = first
+    }
+
+    /// Version 3 (issues 12 and 13): names that were digests of a secret are gone, a per-database salt exists,
+    /// and sources read by an earlier version (no policy) are re-judged by the next scan that has one.
+    @Test("migration 2 → 3: secret-derived key names replaced, salt created, old sources re-judged")
+    func migrationTo3() throws {
+        let s = Scratch()
+        do {
+            let c = try Connection(path: s.db)
+            try c.execute(Schema.migrations[0])
+            try c.execute(Schema.migrations[1])
+            let octThumbprint = String(repeating: "T", count: 43)
+            try c.execute(
+                """
+                INSERT INTO tokens (fingerprint, kind, signature, key) VALUES ('f1', 'jws', 'valid', 'hmac:0123456789ab'),
+                    ('f2', 'jws', 'valid', '\(octThumbprint)'), ('f3', 'jws', 'valid', 'rsa-2024');
+                INSERT INTO keys (thumbprint, kid, kty, origin, retired) VALUES ('hmac:0123456789ab', NULL, 'oct', 's', 0),
+                    ('\(octThumbprint)', NULL, 'oct', 'k.json#0', 0), ('R', 'rsa-2024', 'RSA', 'k.json#1', 0);
+                INSERT INTO sources (path, size, head_hash, head_len, bytes_scanned, completed)
+                    VALUES ('/var/log/a.log', 5, 'head-5', 5, 5, 1);
+                PRAGMA user_version = 2;
+                """)
+            c.close()
+        }
+        let db = try Self.open(s.db)
+        let c = try Connection(path: s.db, readOnly: true)
+        #expect(try c.scalar("PRAGMA user_version") == 3)
+        #expect(
+            try c.prepare("SELECT key FROM tokens ORDER BY fingerprint").allRows() == [
+                ["hmac secret"], ["oct key"], ["rsa-2024"],
+            ])
+        #expect(try c.prepare("SELECT thumbprint FROM keys").allRows() == [["R"]])
+        #expect(try db.salt().count == 32)
+        let identity = SourceIdentity(
+            path: "/var/log/a.log", size: 5, mtime: nil, inode: nil, head: Array("line\n".utf8), isStdin: false)
+        let run = try db.beginRun(startedAt: 0, version: "t", commandLine: "t", verify: true, leeway: 60, policy: "p1")
+        #expect(
+            try db.plan(identity, runID: run, policy: "p1").plan == .read(from: 0, line: 1, reason: ReadPlan.rejudged))
+        #expect(
+            try db.plan(identity, runID: run, policy: "p1").plan
+                == .read(from: 0, line: 1, reason: "resuming an interrupted scan"))
+        // Two databases never share a salt.
+        #expect(try Self.open(s.dir + "/other.sqlite").salt() != db.salt())
     }
 }

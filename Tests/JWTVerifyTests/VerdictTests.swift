@@ -390,10 +390,36 @@ import Testing
         #expect(errors.contains { $0.severity == .error && $0.message.contains("different key") })
     }
 
-    @Test func hmacSecretsHaveOpaqueIDs() {
-        let (key, _) = KeyLoader.secret(Array("a-long-enough-secret-for-hs256-ok".utf8), origin: "s", retired: false)
-        #expect(key?.name.hasPrefix("hmac:") == true)
-        #expect(key?.name.contains("secret") == false)
+    /// A digest of a secret alone would let whoever reads the findings test guesses offline (issue 13): secrets
+    /// are named by their file, oct JWKs without a kid by file and index.
+    @Test func secretsAreNamedByWhereTheyCameFromNeverByTheirBytes() {
+        let bytes = Array("a-long-enough-secret-for-hs256-ok".utf8)
+        let (key, _) = KeyLoader.secret(bytes, origin: "/etc/jwt/orders.secret", retired: false)
+        #expect(key?.name == "hmac:orders.secret")
+        let (same, _) = KeyLoader.secret(bytes, origin: "/etc/jwt/other.secret", retired: false)
+        #expect(same?.name == "hmac:other.secret")
+        let jwks = #"{"keys":[{"kty":"oct","k":"\#(Base64URL.encode(bytes))"}]}"#
+        let (oct, _) = KeyLoader.parseKeyFile(Array(jwks.utf8), origin: "/k/shared.json", retired: false)
+        #expect(oct.first?.name == "oct:shared.json#0")
+        let names = [key?.name, oct.first?.name].compactMap { $0 }
+        let digest = Base64URL.encode(Digest.sha256(bytes).bytes)
+        #expect(!names.contains { $0.contains(digest) })
+    }
+
+    @Test func secretsWithTheSameFileNameInTwoDirectoriesGetDistinctNames() throws {
+        let dir = "/tmp/jwtsift-names-\(getpid())"
+        mkdir(dir, 0o700)
+        mkdir(dir + "/a", 0o700)
+        mkdir(dir + "/b", 0o700)
+        defer { _ = system("rm -rf '\(dir)'") }
+        for (sub, text) in [("a", "first-secret-32-bytes-long-ok!!!"), ("b", "second-secret-32-bytes-long-ok!!")] {
+            let f = fopen(dir + "/" + sub + "/hs.secret", "w")!
+            fputs(text, f)
+            fclose(f)
+        }
+        let (ring, problems) = KeyFiles.load(KeyPaths(secrets: [dir + "/a/hs.secret", dir + "/b/hs.secret"]))
+        #expect(problems.allSatisfy { $0.severity == .warning })
+        #expect(ring.current.map(\.name) == ["hmac:\(dir)/a/hs.secret", "hmac:\(dir)/b/hs.secret"])
     }
 }
 
