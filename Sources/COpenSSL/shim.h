@@ -12,6 +12,7 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 /// OPENSSL_free is a function-like macro that Swift cannot call.
 static inline void COpenSSL_free(void *p) { OPENSSL_free(p); }

@@ -185,6 +185,39 @@ public final class PublicKey: @unchecked Sendable {
         return try adopt(pkey)
     }
 
+    /// Why `issuerDER` is not the certificate that issued `subjectDER` (names, key identifiers and the
+    /// signature are checked, as X509_check_issued and X509_verify do), or nil when it is. Validity periods and
+    /// trust are not judged: this only tells a chain from a bundle of unrelated certificates.
+    public static func chainProblem(subject subjectDER: [UInt8], issuer issuerDER: [UInt8]) -> String? {
+        func parse(_ der: [UInt8]) -> OpaquePointer? {
+            der.withUnsafeBufferPointer { buf in
+                var p: UnsafePointer<UInt8>? = buf.baseAddress
+                return d2i_X509(nil, &p, buf.count)
+            }
+        }
+        guard let subject = parse(subjectDER), let issuer = parse(issuerDER) else {
+            ERR_clear_error()
+            return "not a DER X.509 certificate"
+        }
+        defer {
+            X509_free(subject)
+            X509_free(issuer)
+        }
+        guard X509_check_issued(issuer, subject) == X509_V_OK else {
+            return "its subject and key identifiers do not match the previous certificate's issuer"
+        }
+        guard let key = X509_get_pubkey(issuer) else {
+            ERR_clear_error()
+            return "it has no usable public key"
+        }
+        defer { EVP_PKEY_free(key) }
+        guard X509_verify(subject, key) == 1 else {
+            ERR_clear_error()
+            return "its key does not verify the previous certificate's signature"
+        }
+        return nil
+    }
+
     /// Takes ownership of a key OpenSSL decoded and works out its shape; frees it on failure.
     static func adopt(_ pkey: OpaquePointer) throws(CryptoError) -> PublicKey {
         let id = EVP_PKEY_get_base_id(pkey)

@@ -307,14 +307,31 @@ public enum KeyLoader {
         return blocks
     }
 
+    /// Keys in PEM text. Of several certificates in one file only the first (the leaf, as in a `fullchain.pem`)
+    /// is a signing key: each later one must issue the one before it (checked, never trusted as a key itself), so
+    /// a token signed by an intermediate's or the root CA's key does not verify.
     static func parsePEM(_ bytes: [UInt8], origin: String, retired: Bool) -> ([VerificationKey], [KeyProblem]) {
         var keys: [VerificationKey] = []
         var problems: [KeyProblem] = []
+        var previousCertificate: (index: Int, der: [UInt8])? = nil
         for (i, block) in pemBlocks(bytes).enumerated() {
             guard let der = block.body else {
                 problems.append(
                     KeyProblem(.error, origin: origin, index: i, "PEM block \"\(block.label)\" is not valid base64"))
                 continue
+            }
+            if ["CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"].contains(block.label) {
+                defer { previousCertificate = (i, der) }
+                if let previous = previousCertificate {
+                    if let why = PublicKey.chainProblem(subject: previous.der, issuer: der) {
+                        problems.append(
+                            KeyProblem(
+                                .error, origin: origin, index: i,
+                                "certificate after the leaf is not its chain (\(why)); only a file's first certificate is a signing key: give each signing certificate its own file"
+                            ))
+                    }
+                    continue
+                }
             }
             let key: PublicKey
             do {
