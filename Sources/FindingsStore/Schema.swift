@@ -4,7 +4,7 @@ import SiftCore
 /// migration runs in one transaction and sets `PRAGMA user_version`.
 public enum Schema {
     /// The version this build writes.
-    public static let version = 2
+    public static let version = 3
 
     /// Indexes on the row tables. Part of the schema, but kept apart: a run that starts on empty row tables
     /// drops them and builds them once at its end (one sort instead of a b-tree insert per row), and every open
@@ -17,7 +17,16 @@ public enum Schema {
     ]
 
     /// Migration `i` takes the database from version `i` to `i + 1`.
-    static let migrations: [String] = [v1, v2]
+    static let migrations: [String] = [v1, v2, sourceTail]
+
+    /// Version 3: `sources.tail_hash`, `tail_len`: the SHA-256 of the last bytes read before `bytes_scanned` (up to
+    /// 4096), committed with the progress, so a file rewritten in place (copytruncate) up to or past the old size
+    /// with the same first bytes is recognised as a new source instead of taken for a grown one. NULL on rows
+    /// written before (no such check for them until their next progress).
+    static let sourceTail = """
+        ALTER TABLE sources ADD COLUMN tail_hash TEXT;
+        ALTER TABLE sources ADD COLUMN tail_len INTEGER;
+        """
 
     /// Version 2: `sighting_rollup`, the sightings counted per (token, source, cause, status class, minute), kept
     /// by the writer in the same transactions as the rows, so reports aggregate a table far smaller than

@@ -108,7 +108,7 @@ struct DatabaseTests {
         #expect(st.st_mode & 0o777 == 0o600)
     }
 
-    @Test("a version 1 database is migrated: sighting_rollup is rebuilt from the sightings")
+    @Test("a version 1 database is migrated: sighting_rollup is rebuilt from the sightings, sources get tail columns")
     func migration() throws {
         let s = Scratch()
         s.write("a.log", accessLog(lines: 0..<300))
@@ -116,7 +116,11 @@ struct DatabaseTests {
         #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status == 0)
         let before = try s.contents()
         let c = try Connection(path: s.db)
-        try c.execute("DROP TABLE sighting_rollup; PRAGMA user_version = 1")
+        try c.execute(
+            """
+            DROP TABLE sighting_rollup; ALTER TABLE sources DROP COLUMN tail_hash; ALTER TABLE sources DROP COLUMN tail_len;
+            PRAGMA user_version = 1
+            """)
         c.close()
         #expect(s.scan([s.path("a.log")]).status == 0)
         #expect(try s.int("PRAGMA user_version") == Schema.version)
