@@ -30,9 +30,23 @@ private func spawn(
     if let closing { posix_spawn_file_actions_addclose(&actions, closing) }
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    // As a shell starts it: no signal blocked, SIGINT and SIGTERM at their defaults (this thread, a test
+    // runner's, may block them; a child would inherit that mask).
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGINT)
+    sigaddset(&defaults, SIGTERM)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     let argv = ([jwtsiftBinary()] + args).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
-    let rc = posix_spawn(&pid, jwtsiftBinary(), &actions, nil, argv, environ)
+    let rc = posix_spawn(&pid, jwtsiftBinary(), &actions, &attributes, argv, environ)
     precondition(rc == 0, "posix_spawn failed: \(rc)")
     return pid
 }
@@ -222,7 +236,9 @@ struct SignalWaitTests {
             (try? s.query("SELECT status FROM runs")) == [["running"]] && hasOpen(pid, s.db)
         }
         #expect(running)
-        usleep(200_000)
+        // Until the reader sits in its wait for input.
+        _ = eventually(within: 3) { ["pipe", "poll"].contains { readAll("/proc/\(pid)/wchan").contains($0) } }
+        usleep(100_000)
         let sent = now()
         kill(pid, SIGTERM)
         let status = waitExit(pid, within: 5)
