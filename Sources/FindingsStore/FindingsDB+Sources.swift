@@ -73,7 +73,7 @@ extension FindingsDB {
             u.bind(6, hasher(id.head))
             u.bind(7, id.head.count)
             // bytes_scanned moves back to the resume point: so does the window before it.
-            let window = Self.window(id, endingAt: resumeOffset)
+            let window = compressed ? [] : Self.window(id, endingAt: resumeOffset)
             u.bind(8, window.isEmpty ? nil : hasher(window))
             u.bind(9, window.isEmpty ? nil : window.count)
             try u.run()

@@ -107,7 +107,7 @@ public struct DatabaseConsumer: ScanConsumer {
     private var sourceID: Int64?
     private var lastEnd: ReadProgress?
     /// The last bytes read of the current source (up to ``FindingsDB/tailLength``), ending at `lastEnd`; its hash
-    /// goes with each batch's progress. Not kept for streams.
+    /// goes with each batch's progress. Not kept for streams and gzip archives.
     private var window: [UInt8] = []
     private var keepsWindow = false
     /// Why each source was skipped or how it was resumed, for the summary.
@@ -147,7 +147,8 @@ public struct DatabaseConsumer: ScanConsumer {
         lastEnd = nil
         self.sourceID = sourceID
         window.removeAll(keepingCapacity: true)
-        keepsWindow = !identity.isStream
+        // Gzip archives are recognised by their head alone (and resumed in decompressed offsets): no window.
+        keepsWindow = !identity.isStream && !identity.looksGzip
         if case .read(let offset, let line, _) = plan {
             lastEnd = ReadProgress(offset: offset, openLineStart: offset, openLine: line)
             // Resuming: the window starts with the bytes before the resume point (the ones plan() just hashed).
