@@ -146,6 +146,8 @@ extension FindingsDB {
             p.bind(5, Int64(clamping: batch.progress.openLine))
             p.bind(6, batch.progress.completed)
             p.bind(7, runID)
+            p.bind(8, batch.window.isEmpty ? nil : hasher(batch.window))
+            p.bind(9, batch.window.isEmpty ? nil : batch.window.count)
             try p.run()
         }
     }

@@ -22,15 +22,15 @@ extension FindingsDB {
         -> (sourceID: Int64, plan: ReadPlan)
     {
         try connection.transaction { () throws(SQLiteError) -> (sourceID: Int64, plan: ReadPlan) in
-            if id.isStdin {
-                return (
-                    try newSource(id, runID: runID, policy: policy), .read(from: 0, line: 1, reason: "standard input")
-                )
+            if id.isStream {
+                // Never identified by re-reading: its bytes can be read only once, by the scan.
+                let reason = id.isStdin ? "standard input" : "a stream (pipe, FIFO, device): read whole"
+                return (try newSource(id, runID: runID, policy: policy), .read(from: 0, line: 1, reason: reason))
             }
             let q = try connection.prepare(
                 """
                 SELECT id, size, inode, head_hash, head_len, compressed, bytes_scanned, resume_offset, resume_line, completed,
-                       policy
+                       policy, tail_hash, tail_len
                 FROM sources WHERE path = ?1 AND replaced_by IS NULL ORDER BY id DESC LIMIT 1
                 """)
             q.bind(1, id.path)
@@ -47,6 +47,8 @@ extension FindingsDB {
             let resumeLine = UInt64(q.int(8))
             let completed = q.int(9) != 0
             let lastPolicy = q.string(10)
+            let tailHash = q.isNull(11) ? nil : q.string(11)
+            let tailLen = Int(q.int(12))
             q.reset()
 
             var changed: String? = nil
@@ -58,6 +60,11 @@ extension FindingsDB {
                 changed = "truncated (\(size) bytes, \(bytesScanned) were scanned)"
             } else if compressed != id.looksGzip {
                 changed = "rewritten"
+            } else if !compressed, let tailHash, tailLen > 0, UInt64(tailLen) <= bytesScanned, let read = id.bytesAt,
+                hasher(read(bytesScanned - UInt64(tailLen), tailLen)) != tailHash
+            {
+                // Same first bytes, as long or longer: copied and truncated, then written again (copytruncate).
+                changed = "rewritten in place (the bytes before where the last run stopped differ)"
             }
             if let changed {
                 let newID = try newSource(id, runID: runID, policy: policy)
@@ -69,7 +76,8 @@ extension FindingsDB {
                 let u = try connection.prepare(
                     """
                     UPDATE sources SET size = ?2, mtime = ?3, bytes_scanned = 0, resume_offset = 0, resume_line = 1,
-                                       completed = 0, last_run_id = ?4, head_hash = ?5, head_len = ?6, policy = ?7
+                                       completed = 0, last_run_id = ?4, head_hash = ?5, head_len = ?6, policy = ?7,
+                                       tail_hash = NULL, tail_len = NULL
                     WHERE id = ?1
                     """)
                 u.bind(1, sourceID)
@@ -90,7 +98,7 @@ extension FindingsDB {
             let u = try connection.prepare(
                 """
                 UPDATE sources SET size = ?2, mtime = ?3, bytes_scanned = ?4, completed = 0, last_run_id = ?5,
-                                   head_hash = ?6, head_len = ?7 WHERE id = ?1
+                                   head_hash = ?6, head_len = ?7, tail_hash = ?8, tail_len = ?9 WHERE id = ?1
                 """)
             u.bind(1, sourceID)
             u.bind(2, id.size.map { Int64(clamping: $0) })
@@ -99,10 +107,22 @@ extension FindingsDB {
             u.bind(5, runID)
             u.bind(6, hasher(id.head))
             u.bind(7, id.head.count)
+            // bytes_scanned moves back to the resume point: so does the window before it.
+            let window = compressed ? [] : Self.window(id, endingAt: resumeOffset)
+            u.bind(8, window.isEmpty ? nil : hasher(window))
+            u.bind(9, window.isEmpty ? nil : window.count)
             try u.run()
             let reason = completed ? "grown" : "resuming an interrupted scan"
             return (sourceID, .read(from: resumeOffset, line: resumeLine, reason: reason))
         }
+    }
+
+    /// The last bytes before `offset` (up to ``tailLength``), read from the file; empty when there is no reader.
+    static func window(_ id: SourceIdentity, endingAt offset: UInt64) -> [UInt8] {
+        guard let read = id.bytesAt, offset > 0 else { return [] }
+        let count = Int(min(offset, UInt64(tailLength)))
+        let bytes = read(offset - UInt64(count), count)
+        return bytes.count == count ? bytes : []
     }
 
     private func newSource(_ id: SourceIdentity, runID: Int64, policy: String?) throws(SQLiteError) -> Int64 {
@@ -117,8 +137,8 @@ extension FindingsDB {
         s.bind(2, id.size.map { Int64(clamping: $0) })
         s.bind(3, id.mtime)
         s.bind(4, id.inode.map { Int64(bitPattern: $0) })
-        s.bind(5, id.isStdin ? nil : hasher(id.head))
-        s.bind(6, id.isStdin ? nil : id.head.count)
+        s.bind(5, id.isStream ? nil : hasher(id.head))
+        s.bind(6, id.isStream ? nil : id.head.count)
         s.bind(7, id.looksGzip)
         s.bind(8, runID)
         try s.run()

@@ -14,6 +14,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case unusable(path: String, reason: String)
     /// Written by a newer jwtsift.
     case tooNew(path: String, version: Int)
+    /// A schema version no jwtsift writes (negative): not a findings database, or a damaged one.
+    case badVersion(path: String, version: Int)
+    /// A stop was requested (SIGINT/SIGTERM) while waiting for another run's lock.
+    case interrupted(path: String, waited: Double)
 
     public var description: String {
         switch self {
@@ -23,6 +27,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .unusable(let path, let reason): "\(path): \(reason)"
         case .tooNew(let path, let version):
             "\(path): schema version \(version) is newer than this jwtsift understands (\(Schema.version)); upgrade jwtsift"
+        case .badVersion(let path, let version):
+            "\(path): schema version \(version) is not one jwtsift writes (0 to \(Schema.version)): not a findings database, or a damaged one"
+        case .interrupted(let path, let waited):
+            "\(path): stopped by a signal while waiting \(Int(waited)) s for another jwtsift run's lock; nothing was scanned"
         }
     }
 }
@@ -41,6 +49,8 @@ public final class FindingsDB {
 
     /// Bytes of a file's head hashed to recognise it after a rotation.
     public static let headLength = 4096
+    /// Bytes just before where a run stopped, hashed to recognise a file rewritten in place past that point.
+    public static let tailLength = 4096
 
     /// The statements the writer reuses, held together so that all of them are finalized before the connection
     /// closes (see `deinit`).
@@ -63,23 +73,31 @@ public final class FindingsDB {
     var knownTokens: [String: Int64] = [:]
     static let knownTokenLimit = 1 << 19
 
-    /// Opens or creates the database (mode 0600), takes the run lock (waiting up to `lockTimeout` seconds),
-    /// sets WAL and migrates. `hasher` names a file's head (hex SHA-256).
-    public init(path: String, lockTimeout: Double, hasher: @escaping @Sendable ([UInt8]) -> String) throws(StoreError) {
+    /// Opens or creates the database (mode 0600), takes the run lock (waiting up to `lockTimeout` seconds, looking
+    /// at `shouldStop` every 20 ms), sets WAL and migrates. `hasher` names a file's head (hex SHA-256).
+    public init(
+        path: String, lockTimeout: Double, shouldStop: (@Sendable () -> Bool)? = nil,
+        hasher: @escaping @Sendable ([UInt8]) -> String
+    ) throws(StoreError) {
         self.path = path
         self.hasher = hasher
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw .unusable(path: path, reason: "cannot open for writing: \(String(cString: strerror(errno)))")
         }
+        let started = Self.monotonic()
         var waited = 0.0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR, waited < lockTimeout else {
                 close(fd)
                 throw .busy(path: path, waited: waited)
             }
-            usleep(100_000)
-            waited += 0.1
+            if shouldStop?() == true {
+                close(fd)
+                throw .interrupted(path: path, waited: waited)
+            }
+            usleep(20_000)
+            waited = Self.monotonic() - started
         }
         lockFD = fd
         do {
@@ -93,6 +111,7 @@ public final class FindingsDB {
             // A file that is not a database fails here, before anything is written.
             let version = try connection.userVersion
             guard version <= Schema.version else { throw StoreError.tooNew(path: path, version: version) }
+            guard version >= 0 else { throw StoreError.badVersion(path: path, version: version) }
             // Larger pages: fewer b-tree splits per inserted row (only takes effect on a new file).
             if version == 0 { try connection.execute("PRAGMA page_size = 16384") }
             for setting in Self.connectionSettings { try connection.execute("PRAGMA \(setting)") }
@@ -106,6 +125,12 @@ public final class FindingsDB {
         } catch {
             throw .unusable(path: path, reason: "\(error)")
         }
+    }
+
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     deinit {
@@ -224,7 +249,7 @@ public final class FindingsDB {
         let updateProgress = try connection.prepare(
             """
             UPDATE sources SET bytes_scanned = ?2, lines_scanned = ?3, resume_offset = ?4, resume_line = ?5,
-                               completed = ?6, last_run_id = ?7
+                               completed = ?6, last_run_id = ?7, tail_hash = ?8, tail_len = ?9
             WHERE id = ?1
             """)
         statements = Prepared(

@@ -185,6 +185,10 @@ public struct Batch: Sendable {
     /// Every sighting of the batch, rolled-up ones included, counted per token, cause, status class and minute.
     public var rollups: [RollupRow] = []
     public var progress: ReadProgress
+    /// The last bytes read before `progress.offset` (up to ``FindingsDB/tailLength``), raw: their hash is stored
+    /// with the progress, so the next run can tell a file rewritten in place (copytruncate) from one that grew.
+    /// Empty: none (streams).
+    public var window: [UInt8] = []
 
     public init(sourceID: Int64, progress: ReadProgress) {
         self.sourceID = sourceID
@@ -222,14 +226,25 @@ public struct SourceIdentity: Sendable {
     /// The first bytes of the file (up to ``FindingsDB/headLength``), raw.
     public var head: [UInt8]
     public var isStdin: Bool
+    /// Not a regular file (standard input, a pipe, a FIFO, a socket, a device): read once from its start, never
+    /// identified, resumed or skipped (its bytes could only be looked at by consuming them).
+    public var isStream: Bool
+    /// Reads up to `count` bytes of the file at `offset` (the window before where the last run stopped,
+    /// ``FindingsDB/tailLength`` bytes, is compared with its hash); nil: no such check.
+    public var bytesAt: (@Sendable (_ offset: UInt64, _ count: Int) -> [UInt8])?
 
-    public init(path: String, size: UInt64?, mtime: Double?, inode: UInt64?, head: [UInt8], isStdin: Bool) {
+    public init(
+        path: String, size: UInt64?, mtime: Double?, inode: UInt64?, head: [UInt8], isStdin: Bool,
+        isStream: Bool = false, bytesAt: (@Sendable (_ offset: UInt64, _ count: Int) -> [UInt8])? = nil
+    ) {
         self.path = path
         self.size = size
         self.mtime = mtime
         self.inode = inode
         self.head = head
         self.isStdin = isStdin
+        self.isStream = isStream || isStdin
+        self.bytesAt = bytesAt
     }
 
     public var looksGzip: Bool { head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B }

@@ -23,12 +23,18 @@ public enum Schema {
     /// - `runs.policy` and `sources.policy`: the fingerprint of the verification policy a run used and a
     ///   source was last read under. Sources of earlier versions have none, so the next scan re-judges them.
     /// - `settings`: a random per-database `salt`, under which secrets enter that fingerprint (PBKDF2).
+    /// - `sources.tail_hash`, `tail_len`: the SHA-256 of the last bytes read before `bytes_scanned` (up to
+    ///   4096), committed with the progress, so a file rewritten in place (copytruncate) up to or past the old size
+    ///   with the same first bytes is recognised as a new source instead of taken for a grown one. NULL on rows
+    ///   written before (no such check for them until their next progress).
     /// - Secrets are no longer named by a digest of their bytes (`hmac:<12 hex>`; an oct JWK's RFC 7638
     ///   thumbprint), which let whoever reads the database test guesses of the secret offline: those names are
     ///   replaced by `hmac secret` and `oct key`, and the next scan with the secret records its new name.
     static let v3 = """
         ALTER TABLE runs ADD COLUMN policy TEXT;
         ALTER TABLE sources ADD COLUMN policy TEXT;
+        ALTER TABLE sources ADD COLUMN tail_hash TEXT;
+        ALTER TABLE sources ADD COLUMN tail_len INTEGER;
         CREATE TABLE settings (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
         INSERT INTO settings (name, value) VALUES ('salt', lower(hex(randomblob(16))));
         UPDATE tokens SET key = 'hmac secret' WHERE key GLOB 'hmac:[0-9a-f][0-9a-f][0-9a-f][0-9a-f]*' AND length(key) = 17;

@@ -42,8 +42,7 @@ extension JWTSift {
                 throw ValidationError("give a token, or - to read tokens from standard input")
             }
             if let at, AtOption.parse(at) == nil {
-                throw ValidationError(
-                    "--at '\(Redact.short(at))' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
+                throw ValidationError("--at '\(Redact.short(at))' is not a time \(AtOption.forms)")
             }
         }
 
@@ -81,13 +80,17 @@ extension JWTSift {
     }
 }
 
-/// Parses `--at`.
+/// Parses `--at`, `--since`, `--until` and `--generated-at`: times from 1970 to the end of year 9999.
 enum AtOption {
+    /// The accepted forms, as usage errors say them.
+    static let forms = "(RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds from 0 to 253402300799, up to 9999-12-31)"
+
     static func parse(_ s: String) -> Double? {
-        if let n = Double(s), n.isFinite, n >= 0 { return n }
+        if let n = Double(s) { return n.isFinite && Bounds.time.contains(n) ? n : nil }
         let bytes = Array(s.utf8)
         return bytes.withUnsafeBytes { b in
-            guard let (t, end) = TimestampParser(zone: .utc).parseAt(b, 0), end == b.count else { return nil }
+            guard let (t, end) = TimestampParser(zone: .utc).parseAt(b, 0), end == b.count, Bounds.time.contains(t)
+            else { return nil }
             return t
         }
     }

@@ -36,17 +36,15 @@ struct KeyOptions: ParsableArguments {
             "Accepted aud (repeatable); tokens with none of them are audience_rejected.", valueName: "aud"))
     var audiences: [String] = []
 
-    @Option(help: ArgumentHelp("Clock leeway for exp, nbf and iat, in seconds.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Clock leeway for exp, nbf and iat, in seconds (0 to 31536000; default 60).", valueName: "seconds"),
+        transform: Bounds.number("--leeway", Bounds.leeway, unit: "seconds"))
     var leeway: Double = 60
 
     @Flag(name: .customLong("no-weak-secrets"), help: "Do not try jwtsift's list of well-known weak HMAC secrets.")
     var noWeakSecrets = false
-
-    func validate() throws {
-        guard leeway.isFinite, leeway >= 0, leeway <= 365 * 86_400 else {
-            throw ValidationError("--leeway must be a number of seconds between 0 and 31536000")
-        }
-    }
 
     var paths: KeyPaths { KeyPaths(keys: keys, retired: retiredKeys, secrets: secretFiles) }
 

@@ -49,7 +49,10 @@ extension JWTSift {
         @Option(help: ArgumentHelp("csv: the table to print (by_cause, by_issuer, timeline, …).", valueName: "name"))
         var section: String?
 
-        @Option(help: ArgumentHelp("Rows in top-N tables.", valueName: "n"))
+        @Option(
+            parsing: .unconditional,
+            help: ArgumentHelp("Rows in top-N tables (1 to 10000; default 20).", valueName: "n"),
+            transform: Bounds.int("--limit", Bounds.limit))
         var limit: Int = 20
 
         @Option(
@@ -62,14 +65,12 @@ extension JWTSift {
         func validate() throws {
             for (name, value) in [("--since", since), ("--until", until)] {
                 if let value, AtOption.parse(value) == nil {
-                    throw ValidationError(
-                        "\(name) '\(value)' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
+                    throw ValidationError("\(name) '\(value)' is not a time \(AtOption.forms)")
                 }
             }
             if let generatedAt, AtOption.parse(generatedAt) == nil {
-                throw ValidationError("--generated-at '\(generatedAt)' is not a time")
+                throw ValidationError("--generated-at '\(generatedAt)' is not a time \(AtOption.forms)")
             }
-            guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
             if section != nil && format != .csv { throw ValidationError("--section goes with --format csv") }
             if format == .csv && section == nil && output == nil {
                 throw ValidationError(

@@ -61,9 +61,11 @@ extension JWTSift {
         var rescan = false
 
         @Option(
-            name: .customLong("lock-timeout"),
+            name: .customLong("lock-timeout"), parsing: .unconditional,
             help: ArgumentHelp(
-                "Seconds to wait for another run writing to the same database.", valueName: "seconds"))
+                "Seconds to wait for another run writing to the same database (0 to 86400; default 30).",
+                valueName: "seconds"),
+            transform: Bounds.number("--lock-timeout", Bounds.lockTimeout, unit: "seconds"))
         var lockTimeout: Double = 30
 
         @Option(
@@ -81,10 +83,17 @@ extension JWTSift {
                 valueName: "cause,..."))
         var failOn: String?
 
-        @Option(help: "Zone for log times that carry no offset: UTC, +01:00, -0500.")
+        @Option(
+            parsing: .unconditional,
+            help: "Zone for log times that carry no offset: UTC, or an offset from -14:00 to +14:00 (+01:00, -0500).")
         var timezone: String = "UTC"
 
-        @Option(name: .customLong("max-line"), help: "Lines longer than this many bytes are scanned in pieces.")
+        @Option(
+            name: .customLong("max-line"), parsing: .unconditional,
+            help: ArgumentHelp(
+                "Lines longer than this many bytes are scanned in pieces (64 to 268435456; default 1048576); a token across a cut is kept whole.",
+                valueName: "bytes"),
+            transform: Bounds.int("--max-line", Bounds.maxLine))
         var maxLine: Int = 1 << 20
 
         @Flag(name: .customLong("no-messages"), help: "Leave redacted error messages out of the NDJSON output.")
@@ -96,7 +105,11 @@ extension JWTSift {
         @OptionGroup(title: "Verification")
         var keyOptions: KeyOptions
 
-        @Option(help: ArgumentHelp("Threads verifying signatures (default: the number of cores).", valueName: "n"))
+        @Option(
+            parsing: .unconditional,
+            help: ArgumentHelp(
+                "Threads verifying signatures, 1 to 1024 (default: the number of cores).", valueName: "n"),
+            transform: Bounds.int("--jobs", Bounds.jobs))
         var jobs: Int?
 
         var failCauses: Set<Cause> {
@@ -105,22 +118,19 @@ extension JWTSift {
 
         func validate() throws {
             guard !paths.isEmpty else { throw ValidationError("give at least one path, or - for standard input") }
-            guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64") }
-            if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be between 1 and 1024") }
             if noVerify && !keyOptions.paths.isEmpty {
                 throw ValidationError("--no-verify and --keys/--retired-keys/--hmac-secret-file contradict each other")
             }
             guard ZoneOption.parse(timezone) != nil else {
-                throw ValidationError("--timezone '\(timezone)' is not UTC or an offset such as +01:00")
+                throw ValidationError(
+                    "--timezone '\(timezone)' is not UTC or an offset from -14:00 to +14:00 (such as +01:00 or -0500)")
             }
             guard DatabaseOptions.OkSightings(rawValue: okSightings) != nil else {
                 throw ValidationError("--ok-sightings is rows or count")
             }
-            guard lockTimeout.isFinite, lockTimeout >= 0 else { throw ValidationError("--lock-timeout must be ≥ 0") }
             for (name, value) in [("--since", since), ("--until", until)] {
                 if let value, AtOption.parse(value) == nil {
-                    throw ValidationError(
-                        "\(name) '\(value)' is not a time (RFC 3339, 'YYYY-MM-DD hh:mm:ss' or Unix seconds)")
+                    throw ValidationError("\(name) '\(value)' is not a time \(AtOption.forms)")
                 }
             }
             if let failOn {
@@ -145,11 +155,11 @@ extension JWTSift {
             let stop = StopSignals.install()
             let progress = ProgressLine(enabled: !quiet && isatty(2) == 1, totalBytes: ProgressLine.totalBytes(paths))
             var options = ScanOptions(
-                paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine), now: startedAt,
+                paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine, stop: stop), now: startedAt,
                 verify: verify)
             options.since = since.flatMap(AtOption.parse)
             options.until = until.flatMap(AtOption.parse)
-            options.shouldStop = { stop.requested != 0 }
+            options.shouldStop = { stop.isRequested }
             options.onProgress = { totals in progress.update(totals) }
 
             let dbPath = db ?? (format == nil ? "jwtsift.sqlite" : nil)
@@ -163,9 +173,14 @@ extension JWTSift {
                     session = try FindingsSession(
                         options: database, startedAt: startedAt, version: JWTSiftVersion.string,
                         commandLine: CommandLine.arguments, verify: verify,
-                        policy: ScanPolicy(scan: options, database: database))
+                        policy: ScanPolicy(scan: options, database: database), shouldStop: { stop.isRequested })
                 } catch {
                     printError("jwtsift: \(error)")
+                    if case .interrupted = error {
+                        // Nothing was begun: no run row, no rows. Exit as any stopped run does.
+                        if keyErrors { throw ExitCode(2) }
+                        throw ExitCode(stop.requested == SIGTERM ? 143 : 130)
+                    }
                     throw ExitCode(4)
                 }
             }
@@ -246,8 +261,10 @@ enum ZoneOption {
         let v = digits.map { Int($0 - 0x30) }
         let hours = v[0] * 10 + v[1]
         let minutes = digits.count == 4 ? v[2] * 10 + v[3] : 0
-        guard hours <= 14, minutes < 60 else { return nil }
+        guard minutes < 60 else { return nil }
         let sign = bytes[0] == UInt8(ascii: "-") ? -1 : 1
-        return .fixed(seconds: sign * (hours * 3600 + minutes * 60), name: s)
+        let seconds = sign * (hours * 3600 + minutes * 60)
+        guard Bounds.zoneOffset.contains(seconds) else { return nil }
+        return .fixed(seconds: seconds, name: s)
     }
 }

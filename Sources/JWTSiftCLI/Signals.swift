@@ -1,38 +1,48 @@
-import Dispatch
 import JWTScan
 import LogInput
 import SiftCore
 import SiftPipeline
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// SIGINT and SIGTERM ask the scan to stop at the next chunk boundary; the current batch is written, the run is
-/// marked interrupted, and the process exits 130 (SIGINT) or 143 (SIGTERM). A second signal kills at once.
-final class StopSignals: Sendable {
-    private let signal = Atomic<Int32>(0)
-    var requested: Int32 { signal.load(ordering: .relaxed) }
+/// The process's stop request, reached from the signal handler (a C function pointer captures nothing).
+private let processStop = StopRequest()
 
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-
-    static func install() -> StopSignals {
-        let s = StopSignals()
+/// SIGINT and SIGTERM ask the scan to stop: at the next chunk boundary, or at once when it waits for input on a
+/// pipe, FIFO or terminal (``StopRequest`` wakes the reader's `poll`) or for another run's database lock. The
+/// current batch is written, the run is marked interrupted, and the process exits 130 (SIGINT) or 143 (SIGTERM).
+/// A second signal kills at once.
+enum StopSignals {
+    static func install() -> StopRequest {
+        let stop = processStop  // made here, before a handler can run
         for sig in [SIGINT, SIGTERM] {
-            Glibc.signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                if s.signal.load(ordering: .relaxed) != 0 {
-                    Glibc.signal(sig, SIG_DFL)
-                    raise(sig)
-                }
-                s.signal.store(sig, ordering: .relaxed)
-            }
-            source.resume()
-            sources.append(source)
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { sig in StopSignals.handle(sig) }
+            // SA_RESTART: other blocking calls carry on; the waits that must end poll the stop request's pipe.
+            action.sa_flags = Int32(SA_RESTART)
+            sigemptyset(&action.sa_mask)
+            sigaction(sig, &action, nil)
         }
-        return s
+        // A parent may have started us with them blocked (a thread of a Dispatch pool, say): threads made from
+        // here on inherit this mask.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        return stop
+    }
+
+    /// The handler: async-signal-safe calls only (an atomic, write, signal, raise).
+    private static func handle(_ sig: Int32) {
+        if processStop.isRequested {
+            Glibc.signal(sig, SIG_DFL)
+            raise(sig)
+            return
+        }
+        processStop.request(sig)
     }
 }
 

@@ -30,16 +30,22 @@ public struct LogChunk {
     public var endOffset: UInt64 { streamOffset + UInt64(bytes.count) }
 }
 
-/// How the reader sizes its buffers.
+/// How the reader sizes its buffers, and what wakes it.
 public struct ReaderOptions: Sendable {
-    /// Lines longer than this are delivered in pieces of this size, so memory stays bounded.
+    /// Smallest and largest line bound (`--max-line`): the reader's buffer is this plus ``blockSize``.
+    public static let lineLengthRange = 64...(256 << 20)
+    /// Lines longer than this are delivered in pieces of about this size, so memory stays bounded.
     public var maximumLineLength: Int
     /// Size of each `read(2)`.
     public var blockSize: Int
+    /// Ends a wait for input on a stream (pipe, FIFO, terminal) when a stop is requested; nil: waits until input.
+    public var stop: StopRequest?
 
-    public init(maximumLineLength: Int = 1 << 20, blockSize: Int = 1 << 20) {
-        self.maximumLineLength = max(64, maximumLineLength)
-        self.blockSize = max(4096, blockSize)
+    public init(maximumLineLength: Int = 1 << 20, blockSize: Int = 1 << 20, stop: StopRequest? = nil) {
+        self.maximumLineLength = min(
+            max(Self.lineLengthRange.lowerBound, maximumLineLength), Self.lineLengthRange.upperBound)
+        self.blockSize = min(max(4096, blockSize), 64 << 20)
+        self.stop = stop
     }
 }
 
@@ -58,7 +64,19 @@ public struct ReadSummary: Sendable, Equatable {
 
 /// Reads a file, a gzip archive (recognised by its magic bytes, any number of members) or standard input in
 /// constant memory: one buffer of `maximumLineLength + blockSize` bytes, refilled with `read(2)`.
+///
+/// A stream (pipe, FIFO, terminal, socket, character device; standard input unless it is a regular file) is opened
+/// once and read once, from its start: a FIFO is opened without waiting for a writer, and every read first waits in
+/// `poll(2)` for input or for ``ReaderOptions/stop``, so a stop request ends the wait at once.
+///
+/// A line longer than the bound is delivered in pieces. A piece never ends inside a run of token bytes
+/// (base64url and `.`) that began less than ``tokenCarryLimit`` bytes before the cut: the piece ends where the run
+/// begins and the run starts the next piece, so a token that straddles the bound is seen whole.
 public struct LogReader {
+    /// The longest run of token bytes carried whole into the next piece of an over-long line (at most half the
+    /// line bound).
+    public static let tokenCarryLimit = 256 * 1024
+
     public let source: InputSource
     public let options: ReaderOptions
 
@@ -82,19 +100,35 @@ public struct LogReader {
         switch source {
         case .stdin: fd = 0
         case .file(let p):
-            fd = open(p, O_RDONLY | O_CLOEXEC)
+            // O_NONBLOCK: opening a FIFO that has no writer yet returns at once (the wait happens in poll).
+            fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard fd >= 0 else {
                 throw InputError(
                     code: errno == ENOENT ? .notFound : .unreadable, path: path,
                     reason: String(cString: strerror(errno)))
             }
-            #if os(Linux)
-            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
-            #endif
         }
         defer { if fd != 0 { close(fd) } }
-        var stream = ByteStream(fd: fd, path: path, blockSize: options.blockSize)
+        let isStream = Self.isStream(fd)
+        if fd != 0 {
+            let flags = fcntl(fd, F_GETFL)
+            if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+            #if os(Linux)
+            if !isStream { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
+            #endif
+        }
+        var stream = ByteStream(
+            fd: fd, path: path, blockSize: options.blockSize, waitsForInput: isStream, stop: options.stop)
         return try pump(&stream, skip: offset, firstLine: line, body)
+    }
+
+    /// Whether `fd` is anything but a regular file (or a block device): input that may have to be waited for and
+    /// cannot be read twice.
+    static func isStream(_ fd: Int32) -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return true }
+        let mode = st.st_mode & S_IFMT
+        return mode != S_IFREG && mode != S_IFBLK
     }
 
     private func pump(
@@ -144,6 +178,11 @@ public struct LogReader {
             var n = try stream.fill(room)
             summary.compressed = stream.isGzip
             summary.rawBytes = stream.rawBytesRead
+            if n == 0 && stream.stopped {
+                // A stop request ended a wait for input: what is buffered is an unfinished line, left undelivered.
+                summary.stopped = true
+                return summary
+            }
             if toSkip > 0 && n > 0 {
                 // Resuming: drop already-scanned bytes (only the start of the buffer can hold them).
                 let drop = Int(min(UInt64(n), toSkip))
@@ -166,14 +205,35 @@ public struct LogReader {
                     return summary
                 }
             }
-            // No newline in what is left: cut pieces off an over-long line.
+            // No newline in what is left: cut pieces off an over-long line, never inside a token.
             while used >= maxLine {
-                if !deliver(maxLine, cut: true) {
+                let piece = Self.pieceEnd(UnsafeRawBufferPointer(rebasing: buffer[0..<used]), limit: maxLine)
+                if !deliver(piece, cut: true) {
                     summary.stopped = true
                     return summary
                 }
             }
         }
+    }
+
+    /// Where to cut a piece off the over-long line in `bytes` (which holds no newline): at `limit`, unless a run of
+    /// token bytes (base64url, `.`) reaches the cut (crosses it or ends there) and began less than ``tokenCarryLimit`` (and half of `limit`)
+    /// bytes before it: then where that run begins (with a `%` just before it, for `Bearer%20eyJ…`).
+    static func pieceEnd(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Int {
+        // A run that ends right at the cut moves too: at a piece's end the scanner cannot tell it is whole.
+        guard limit > 0, limit <= bytes.count, isTokenByte(bytes[limit - 1]) else { return limit }
+        let floor = max(1, limit - min(tokenCarryLimit, limit / 2))
+        var start = limit - 1
+        while start > floor && isTokenByte(bytes[start - 1]) { start -= 1 }
+        guard start > floor || !isTokenByte(bytes[start - 1]) else { return limit }  // longer than the carry
+        if start >= 2 && bytes[start - 1] == UInt8(ascii: "%") { start -= 1 }
+        return start
+    }
+
+    /// Base64url alphabet or `.`: the bytes a token is made of.
+    @inline(__always)
+    static func isTokenByte(_ c: UInt8) -> Bool {
+        (c | 0x20) &- 0x61 < 26 || c &- 0x30 < 10 || c == 0x2D || c == 0x5F || c == 0x2E
     }
 
     /// Counts `\n` bytes, 64 at a time: a fixed-count loop of compares that LLVM vectorises (one call per chunk,
@@ -208,6 +268,11 @@ struct ByteStream: ~Copyable {
     let fd: Int32
     let path: String
     let blockSize: Int
+    /// A stream: every read first waits in `poll(2)` for input or for `stop`.
+    let waitsForInput: Bool
+    let stop: StopRequest?
+    /// A stop request ended a wait for input; `fill` returns 0 from then on.
+    private(set) var stopped = false
     private(set) var isGzip = false
     private(set) var rawBytesRead: UInt64 = 0
     private var sniffed = false
@@ -220,10 +285,12 @@ struct ByteStream: ~Copyable {
     /// An error found after some output was handed over; thrown on the next call.
     private var pendingError: InputError?
 
-    init(fd: Int32, path: String, blockSize: Int) {
+    init(fd: Int32, path: String, blockSize: Int, waitsForInput: Bool = false, stop: StopRequest? = nil) {
         self.fd = fd
         self.path = path
         self.blockSize = blockSize
+        self.waitsForInput = waitsForInput
+        self.stop = stop
         self.input = UnsafeMutableRawBufferPointer.allocate(byteCount: max(blockSize, 64 * 1024), alignment: 16)
     }
 
@@ -235,11 +302,26 @@ struct ByteStream: ~Copyable {
         input.deallocate()
     }
 
+    /// One `read(2)`; on a stream, after waiting for input. Returns 0 at end of file, or when a stop request
+    /// ended the wait (`stopped`).
     private mutating func readRaw(into dst: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        if stopped { return 0 }
         while true {
+            if waitsForInput {
+                if let stop {
+                    guard stop.waitReadable(fd) else {
+                        stopped = true
+                        return 0
+                    }
+                } else {
+                    // Nobody can ask to stop: wait for input alone (a FIFO's first writer, say).
+                    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    while poll(&p, 1, -1) < 0 && errno == EINTR {}
+                }
+            }
             let n = Glibc.read(fd, dst.baseAddress, dst.count)
             if n < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR || errno == EAGAIN { continue }
                 throw InputError(
                     code: .readFailed, path: path, reason: String(cString: strerror(errno)), offset: rawBytesRead)
             }
@@ -272,6 +354,7 @@ struct ByteStream: ~Copyable {
                 try startInflate()
             }
         }
+        if stopped { return 0 }
         if let pendingError {
             self.pendingError = nil
             finished = true
@@ -313,6 +396,7 @@ struct ByteStream: ~Copyable {
         while produced == 0 {
             if inputStart >= inputEnd {
                 guard try refillInput() else {
+                    if stopped { return 0 }
                     // End of file inside a member.
                     if z.pointee.total_in > 0 || z.pointee.total_out > 0 { throw corrupt("unexpected end of file") }
                     finished = true
@@ -335,6 +419,10 @@ struct ByteStream: ~Copyable {
             case Z_STREAM_END:
                 // Another member may follow (`cat a.gz b.gz`): reset when the next bytes are a gzip header.
                 if inputStart >= inputEnd { _ = try refillInput() }
+                if stopped {
+                    outputSoFar += UInt64(produced)
+                    return produced
+                }
                 if inputStart < inputEnd {
                     if input[inputStart] == 0x1F {
                         inflateReset(z)

@@ -43,13 +43,14 @@ public final class FindingsSession {
     /// The fingerprint of this run's ``ScanPolicy`` (nil when none was given: sources are not re-judged).
     public let policy: String?
 
+    /// - Parameter shouldStop: ends the wait for another run's lock early (``StoreError/interrupted(path:waited:)``).
     public init(
         options: DatabaseOptions, startedAt: Double, version: String, commandLine: [String], verify: VerifyOptions?,
-        policy: ScanPolicy? = nil
+        policy: ScanPolicy? = nil, shouldStop: (@Sendable () -> Bool)? = nil
     ) throws(StoreError) {
         self.options = options
-        let db = try FindingsDB(path: options.path, lockTimeout: options.lockTimeout) { bytes in
-            Digest.sha256(bytes).description
+        let db = try FindingsDB(path: options.path, lockTimeout: options.lockTimeout, shouldStop: shouldStop) {
+            bytes in Digest.sha256(bytes).description
         }
         do {
             let fingerprint = try policy.map { p throws(SQLiteError) in p.fingerprint(salt: try db.salt()) }
@@ -115,6 +116,10 @@ public struct DatabaseConsumer: ScanConsumer {
     private var causeLists: [UInt32: String] = [:]
     private var sourceID: Int64?
     private var lastEnd: ReadProgress?
+    /// The last bytes read of the current source (up to ``FindingsDB/tailLength``), ending at `lastEnd`; its hash
+    /// goes with each batch's progress. Not kept for streams and gzip archives.
+    private var window: [UInt8] = []
+    private var keepsWindow = false
     /// Why each source was skipped or how it was resumed, for the summary.
     public private(set) var plans: [(source: String, plan: ReadPlan)] = []
     /// `ok` sightings counted in the rollup instead of written as rows, this run.
@@ -127,10 +132,17 @@ public struct DatabaseConsumer: ScanConsumer {
         switch source {
         case .stdin:
             identity = SourceIdentity(path: "-", size: nil, mtime: nil, inode: nil, head: [], isStdin: true)
+        case .file(let path) where facts.map({ !$0.isRegular && !$0.isDirectory }) ?? false:
+            // A pipe (`<(cat log)`), a FIFO, a device: opened and read once, by the scan. Never re-read to be
+            // identified, so never resumed or skipped.
+            identity = SourceIdentity(
+                path: path, size: nil, mtime: facts?.mtime, inode: facts?.inode, head: [], isStdin: false,
+                isStream: true)
         case .file(let path):
             identity = SourceIdentity(
                 path: path, size: facts?.size, mtime: facts?.mtime, inode: facts?.inode,
-                head: SmallFile.head(of: path, count: FindingsDB.headLength), isStdin: false)
+                head: SmallFile.head(of: path, count: FindingsDB.headLength), isStdin: false,
+                bytesAt: { offset, count in SmallFile.bytes(of: path, at: offset, count: count) })
         }
         let runID = session.runID
         let (policy, rescan) = (session.policy, session.options.rescan)
@@ -147,10 +159,31 @@ public struct DatabaseConsumer: ScanConsumer {
         plans.append((source.name, plan))
         lastEnd = nil
         self.sourceID = sourceID
+        window.removeAll(keepingCapacity: true)
+        // Gzip archives are recognised by their head alone (and resumed in decompressed offsets): no window.
+        keepsWindow = !identity.isStream && !identity.looksGzip
         if case .read(let offset, let line, _) = plan {
             lastEnd = ReadProgress(offset: offset, openLineStart: offset, openLine: line)
+            // Resuming: the window starts with the bytes before the resume point (the ones plan() just hashed).
+            if keepsWindow && offset > 0, case .file(let path) = source {
+                let count = Int(min(offset, UInt64(FindingsDB.tailLength)))
+                let bytes = SmallFile.bytes(of: path, at: offset - UInt64(count), count: count)
+                if bytes.count == count { window = bytes }
+            }
         }
         return plan
+    }
+
+    public mutating func scanned(_ bytes: UnsafeRawBufferPointer, source: InputSource) {
+        guard keepsWindow, sourceID != nil else { return }
+        let limit = FindingsDB.tailLength
+        if bytes.count >= limit {
+            window.removeAll(keepingCapacity: true)
+            window.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - limit)...]))
+        } else {
+            window.append(contentsOf: bytes)
+            if window.count > limit { window.removeFirst(window.count - limit) }
+        }
     }
 
     public mutating func consume(
@@ -203,7 +236,8 @@ public struct DatabaseConsumer: ScanConsumer {
     }
 
     private mutating func flush() {
-        guard let b = batch else { return }
+        guard var b = batch else { return }
+        if keepsWindow { b.window = window }
         session.writer.submit(b)
         batch = nil
         tokenIndex.removeAll(keepingCapacity: true)

@@ -63,6 +63,13 @@ public protocol ScanConsumer {
     /// `--no-verify`.
     mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress)
     mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?)
+    /// Called with each chunk's bytes just before ``consume(_:judged:source:end:)``; valid only during the call.
+    mutating func scanned(_ bytes: UnsafeRawBufferPointer, source: InputSource)
+}
+
+extension ScanConsumer {
+    /// Most consumers need only the findings.
+    public mutating func scanned(_ bytes: UnsafeRawBufferPointer, source: InputSource) {}
 }
 
 /// Streams every input through the scanner. Inputs that cannot be read are recorded and skipped; findings
@@ -142,6 +149,7 @@ public struct ScanRun {
                     let end = ReadProgress(
                         offset: chunk.endOffset, openLineStart: openLineStart,
                         openLine: chunk.firstLine + chunk.newlines)
+                    consumer.scanned(chunk.bytes, source: source)
                     consumer.consume(findings, judged: judged, source: source, end: end)
                     totals.counts.bytes += UInt64(chunk.bytes.count)
                     options.onProgress?(totals)
@@ -152,6 +160,8 @@ public struct ScanRun {
                     return true
                 }
                 totals.counts.lines += summary.lines
+                // A stop request that ended a wait for input on a stream stops the run as one seen between chunks.
+                if summary.stopped { totals.interrupted = true }
                 consumer.end(source: source, summary: summary, error: nil)
             } catch {
                 totals.inputErrors.append(error)

@@ -26,6 +26,11 @@ public struct TeeConsumer<A: ScanConsumer, B: ScanConsumer>: ScanConsumer {
         second.consume(findings, judged: judged, source: source, end: end)
     }
 
+    public mutating func scanned(_ bytes: UnsafeRawBufferPointer, source: InputSource) {
+        first.scanned(bytes, source: source)
+        second.scanned(bytes, source: source)
+    }
+
     public mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
         first.end(source: source, summary: summary, error: error)
         second.end(source: source, summary: summary, error: error)

@@ -99,9 +99,19 @@ struct CrashSafetyTests {
         #expect(full == 108_000)
 
         var partial = 0
-        for (i, delay) in [150_000, 400_000, 900_000, 1_600_000].enumerated() {
+        // Each kill follows the run's first committed batch by a growing delay (fixed delays from the start
+        // missed every batch on a loaded machine, where starting up alone took longer than the longest one).
+        for (i, delay) in [0, 60_000, 250_000, 700_000].enumerated() {
             let db = s.path("killed-\(i).sqlite")
             let pid = spawnJWTSift(["scan"] + args + ["--db", db])
+            var waited = 0
+            while waited < 30_000_000,
+                (try? Connection(path: db, readOnly: true).scalar("SELECT count(*) FROM sightings")).flatMap({ $0 })
+                    ?? 0 == 0
+            {
+                usleep(10_000)
+                waited += 10_000
+            }
             usleep(UInt32(delay))
             kill(pid, SIGKILL)
             _ = waitExit(pid)

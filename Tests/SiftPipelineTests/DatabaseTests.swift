@@ -108,7 +108,7 @@ struct DatabaseTests {
         #expect(st.st_mode & 0o777 == 0o600)
     }
 
-    @Test("a version 1 database is migrated: sighting_rollup is rebuilt from the sightings")
+    @Test("a version 1 database is migrated: sighting_rollup is rebuilt from the sightings, sources get tail columns")
     func migration() throws {
         let s = Scratch()
         s.write("a.log", accessLog(lines: 0..<300))
@@ -116,10 +116,19 @@ struct DatabaseTests {
         #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status == 0)
         let before = try s.contents()
         let c = try Connection(path: s.db)
-        try c.execute("DROP TABLE sighting_rollup; PRAGMA user_version = 1")
+        try c.execute(
+            """
+            DROP TABLE sighting_rollup; ALTER TABLE sources DROP COLUMN tail_hash; ALTER TABLE sources DROP COLUMN tail_len;
+            ALTER TABLE sources DROP COLUMN policy; ALTER TABLE runs DROP COLUMN policy; DROP TABLE settings;
+            PRAGMA user_version = 1
+            """)
         c.close()
-        #expect(s.scan([s.path("a.log")]).status == 0)
+        // Opening migrates (a scan would also re-judge the source: version 1 recorded no policy).
+        _ = try FindingsDB(path: s.db, lockTimeout: 0) { _ in "" }
         #expect(try s.int("PRAGMA user_version") == Schema.version)
+        #expect(try s.contents() == before)
+        let rescan = runCLI(["scan", "--db", s.db, s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")])
+        #expect(rescan.err.contains("re-judged 1 source"), "\(rescan.err)")
         #expect(try s.contents() == before)
     }
 
