@@ -161,7 +161,11 @@ public enum KeyLoader {
             unusable = "the key is for \"use\": \"\(Redact.short(use))\", not signatures"
         }
         if let ops = o["key_ops"] {
-            let list = ops.arrayValue?.compactMap(\.stringValue) ?? []
+            // RFC 7517 §4.3: an array of strings. Anything else is a broken entry, not a key for other uses.
+            guard let array = ops.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                return fail("\"key_ops\" is a \(ops.typeName), not an array of strings (RFC 7517 §4.3)")
+            }
+            let list = array.compactMap(\.stringValue)
             if !list.contains("verify") { unusable = "the key's \"key_ops\" do not include \"verify\"" }
         }
         if kty != "oct", privateMembers.contains(where: { o[$0] != nil }) {
@@ -193,11 +197,10 @@ public enum KeyLoader {
             }
         case "EC":
             guard let crvName = o["crv"]?.stringValue else { return fail("EC key without \"crv\"") }
+            // Every curve registered for JOSE EC keys is one jwtsift verifies with: any other is a broken entry.
             guard let curve = Curve(rawValue: crvName) else {
-                return .skipped(
-                    KeyProblem(
-                        .warning, origin: origin, index: index,
-                        "EC curve \"\(Redact.short(crvName))\" is not a JWS curve; skipped"))
+                return fail(
+                    "EC curve \"\(Redact.short(crvName))\" is not a registered JOSE curve (P-256, P-384, P-521, secp256k1)")
             }
             guard let x = member("x"), let y = member("y"), let x, let y else {
                 return fail("EC key without base64url \"x\" and \"y\"")
@@ -210,6 +213,11 @@ public enum KeyLoader {
         case "OKP":
             guard let crvName = o["crv"]?.stringValue else { return fail("OKP key without \"crv\"") }
             guard let curve = EdwardsCurve(rawValue: crvName) else {
+                // X25519 and X448 (RFC 8037) are for key agreement: a key set may hold them beside signing keys.
+                guard crvName == "X25519" || crvName == "X448" else {
+                    return fail(
+                        "OKP curve \"\(Redact.short(crvName))\" is not a registered JOSE curve (Ed25519, Ed448, X25519, X448)")
+                }
                 return .skipped(
                     KeyProblem(
                         .warning, origin: origin, index: index,

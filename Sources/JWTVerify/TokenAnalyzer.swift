@@ -174,6 +174,17 @@ public struct TokenAnalyzer: Sendable {
         return a
     }
 
+    /// Keys tried for a token whose kid names none (or that has no kid); past it the token is `unverified`.
+    public static let maximumUnboundCandidates = 64
+
+    /// The signature length `key` produces for `alg`.
+    static func signatureLength(_ alg: JWSAlgorithm, _ key: VerificationKey) -> Int? {
+        switch key.material {
+        case .publicKey(let k): alg.signatureLength(for: k.shape)
+        case .secret: alg.hash?.size
+        }
+    }
+
     /// Dots counted before a candidate is called malformed without looking further.
     static let maximumSegments = 64
 
@@ -286,8 +297,17 @@ public struct TokenAnalyzer: Sendable {
                 candidates.append(key)
             }
         }
-        // Current keys first, then retired ones.
+        // Current keys first, then retired ones; without a binding kid, keys whose signature length matches come
+        // first, and at most `maximumUnboundCandidates` are tried (10,000 keys would make each token cost seconds).
         candidates.sort { !$0.retired && $1.retired }
+        var untried = 0
+        if !bound && candidates.count > Self.maximumUnboundCandidates {
+            let fitting = candidates.filter { Self.signatureLength(alg, $0) == signature.count }
+            let others = candidates.filter { Self.signatureLength(alg, $0) != signature.count }
+            candidates = fitting + others
+            untried = candidates.count - Self.maximumUnboundCandidates
+            candidates.removeLast(untried)
+        }
 
         if signature.isEmpty {
             a.signature = .invalid
@@ -356,6 +376,12 @@ public struct TokenAnalyzer: Sendable {
             if candidates.isEmpty, let kid, !bound, keys.anyFits(alg) {
                 a.add(.key_unknown, "no key has kid \"\(Redact.short(kid))\" (keys given: \(keys.all.count))")
             }
+            return
+        }
+        if untried > 0 {
+            a.signature = .unchecked
+            a.reasons[.unverified] =
+                "no key verifies it among the \(candidates.count) tried of \(candidates.count + untried) that fit \(alg.rawValue): without a kid naming a key, jwtsift tries at most \(Self.maximumUnboundCandidates)"
             return
         }
         if !candidates.isEmpty {

@@ -225,7 +225,9 @@ struct ByteWriter {
     mutating func seconds(_ t: Double) {
         let ms = (t * 1000).rounded()
         guard ms.isFinite, abs(ms) < 1e17 else {
-            raw("null")
+            // A claim's time is a finite JSON number: past the millisecond range it is written as Swift spells a
+            // Double ("1e+16"), which is valid JSON, rather than as null beside an `ok` verdict.
+            raw(t.isFinite ? "\(t)" : "null")
             return
         }
         let v = Int64(ms)

@@ -28,6 +28,8 @@ struct ByteWriterTests {
         arguments: [
             (1.5, "1.5"), (1.05, "1.05"), (1.005, "1.005"), (1.0, "1"), (-0.5, "-0.5"), (-1.25, "-1.25"),
             (1_700_000_000.1, "1700000000.1"),
+            // Past the millisecond range (issue 13: `exp` ≥ 1e14 came out null beside an ok verdict): still a number.
+            (1e16, "1e+16"), (-1e300, "-1e+300"), (1.7976931348623157e308, "1.7976931348623157e+308"),
         ])
     func seconds(_ t: Double, _ expected: String) {
         #expect(Self.text { $0.seconds(t) } == expected)

@@ -1,0 +1,82 @@
+import Foundation
+import JOSECrypto
+import SiftCore
+import Testing
+
+@testable import JWTVerify
+
+/// Key files a hostile or careless publisher writes (issue 13): each is an error naming the entry, never a key
+/// that silently changes verdicts, and a huge key set cannot make a token cost seconds.
+@Suite struct HostileKeyTests {
+    static let x = Base64URL.encode([UInt8](repeating: 1, count: 32))
+    static let entries: [(String, String, String)] = [
+        ("key_ops as a string", #"{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQ","key_ops":"verify"}"#, "key_ops"),
+        (
+            "key_ops with a number", #"{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQ","key_ops":["verify",1]}"#,
+            "key_ops"
+        ),
+        ("unregistered EC curve", #"{"kty":"EC","crv":"P-999","x":"\#(x)","y":"\#(x)"}"#, "P-999"),
+        ("unregistered OKP curve", #"{"kty":"OKP","crv":"Ed9999","x":"\#(x)"}"#, "Ed9999"),
+        ("a point off the curve", #"{"kty":"EC","crv":"P-256","x":"\#(x)","y":"\#(x)"}"#, "EC key rejected"),
+        (
+            "RSA e=1",
+            #"{"kty":"RSA","n":"\#(Base64URL.encode([0xC1] + [UInt8](repeating: 7, count: 255)))","e":"AQ"}"#, "RSA"
+        ),
+    ]
+
+    @Test("broken entries are errors that name their index; the good entry beside them still loads", arguments: entries)
+    func brokenEntries(_ name: String, _ jwk: String, _ mention: String) {
+        let good = TestSigner(.ES256, kid: "good").jwk
+        let (keys, problems) = KeyLoader.parseKeyFile(
+            Array(#"{"keys":[\#(good),\#(jwk)]}"#.utf8), origin: "k", retired: false)
+        #expect(keys.map(\.kid) == ["good"], "\(name)")
+        #expect(
+            problems.contains { $0.severity == .error && $0.index == 1 && $0.message.contains(mention) },
+            "\(name): \(problems)")
+    }
+
+    @Test("X25519 in a key set is skipped with a warning: key agreement, not a broken entry")
+    func keyAgreementCurve() {
+        let (keys, problems) = KeyLoader.parseKeyFile(
+            Array(#"{"keys":[{"kty":"OKP","crv":"X25519","x":"\#(Self.x)"}]}"#.utf8), origin: "k", retired: false)
+        #expect(keys.isEmpty)
+        #expect(problems.count == 1 && problems[0].severity == .warning)
+    }
+
+    /// 10,000 secrets without kids: a kid-less token is tried against at most 64 (those of the right length
+    /// first), then called unverified with the reason — not checked against every key.
+    @Test("a kid-less token against 10,000 keys: at most 64 tried, unverified beyond, verified within")
+    func hugeKeySet() {
+        let secrets = (0..<10_000).map { i in Array("secret-number-\(i)-padded-to-32-bytes!!".utf8.prefix(32)) }
+        let jwks =
+            #"{"keys":["# + secrets.map { #"{"kty":"oct","k":"\#(Base64URL.encode($0))"}"# }.joined(separator: ",")
+            + "]}"
+        let (keys, problems) = KeyLoader.parseKeyFile(Array(jwks.utf8), origin: "big.json", retired: false)
+        #expect(keys.count == 10_000 && problems.isEmpty)
+        let ring = KeyRing(current: keys)
+        func token(_ secret: [UInt8]) -> String {
+            let input = b64(#"{"alg":"HS256"}"#) + "." + b64(#"{"sub":"x"}"#)
+            return input + "."
+                + Base64URL.encode(Array(input.utf8).withUnsafeBytes { HMACSecret(secret).mac(.sha256, $0) })
+        }
+        let early = analyze(token(secrets[10]), ring)
+        #expect(early.signature == .valid && early.key == "oct:big.json#10")
+        let late = analyze(token(secrets[9_999]), ring)
+        #expect(late.signature == .unchecked)
+        #expect(late.attempts.filter { $0.outcome != "verified" }.count == TokenAnalyzer.maximumUnboundCandidates)
+        #expect(late.judge(at: 0, leeway: 0).cause == .unverified)
+        #expect(late.reasons[.unverified]?.contains("tries at most 64") == true)
+        // A kid naming the key binds: found whatever its place.
+        let named = KeyRing(
+            current: keys.enumerated().map { i, k in
+                var k = k
+                if i == 9_999 { k.kid = "last" }
+                return k
+            })
+        let input = b64(#"{"alg":"HS256","kid":"last"}"#) + "." + b64(#"{"sub":"x"}"#)
+        let bound =
+            input + "."
+            + Base64URL.encode(Array(input.utf8).withUnsafeBytes { HMACSecret(secrets[9_999]).mac(.sha256, $0) })
+        #expect(analyze(bound, named).signature == .valid)
+    }
+}
