@@ -200,7 +200,8 @@ public enum KeyLoader {
             // Every curve registered for JOSE EC keys is one jwtsift verifies with: any other is a broken entry.
             guard let curve = Curve(rawValue: crvName) else {
                 return fail(
-                    "EC curve \"\(Redact.short(crvName))\" is not a registered JOSE curve (P-256, P-384, P-521, secp256k1)")
+                    "EC curve \"\(Redact.short(crvName))\" is not a registered JOSE curve (P-256, P-384, P-521, secp256k1)"
+                )
             }
             guard let x = member("x"), let y = member("y"), let x, let y else {
                 return fail("EC key without base64url \"x\" and \"y\"")
@@ -216,7 +217,8 @@ public enum KeyLoader {
                 // X25519 and X448 (RFC 8037) are for key agreement: a key set may hold them beside signing keys.
                 guard crvName == "X25519" || crvName == "X448" else {
                     return fail(
-                        "OKP curve \"\(Redact.short(crvName))\" is not a registered JOSE curve (Ed25519, Ed448, X25519, X448)")
+                        "OKP curve \"\(Redact.short(crvName))\" is not a registered JOSE curve (Ed25519, Ed448, X25519, X448)"
+                    )
                 }
                 return .skipped(
                     KeyProblem(
