@@ -54,7 +54,10 @@ public enum InputPaths {
                 continue
             }
             guard let facts = FileFacts.of(arg) else {
-                errors.append(InputError(code: .notFound, path: arg, reason: "no such file or directory"))
+                // Say what stat(2) said: a symlink loop (ELOOP) or a denied directory is not a missing file.
+                let e = errno
+                let reason = e == ELOOP ? "a loop of symbolic links (ELOOP)" : String(cString: strerror(e)).lowercased()
+                errors.append(InputError(code: e == ENOENT ? .notFound : .unreadable, path: arg, reason: reason))
                 continue
             }
             if facts.isDirectory {
