@@ -80,12 +80,59 @@ public struct LineScanner {
     private var skip: [Range<Int>] = []
     /// Time and status of a line cut into pieces, carried from its first piece to the next ones.
     private var carried: (time: Double?, status: Int?)?
+    /// A full-dated line time was read since ``start(_:)``.
+    private var referenceSetSinceStart = false
+    /// A yearless (syslog) stamp took its year from the reference ``start(_:)`` set, no full-dated line having
+    /// come before it since: the chunk's findings depend on the lines before the chunk.
+    public private(set) var usedIncomingReference = false
+
+    /// What a chunk's findings take from the lines before it: the reference time yearless stamps take their
+    /// year from, and the time and status of a line cut at the previous chunk's end. A scan that splits a stream
+    /// among threads scans each chunk from an assumed carry and scans it again when the real one differs in a
+    /// way ``usedIncomingReference`` or a continued line shows mattered.
+    public struct Carry: Sendable, Equatable {
+        public var reference: Double?
+        public var lineTime: Double?
+        public var lineStatus: Int?
+        public var cutLine: Bool
+
+        public init(reference: Double? = nil, lineTime: Double? = nil, lineStatus: Int? = nil, cutLine: Bool = false) {
+            self.reference = reference
+            self.lineTime = lineTime
+            self.lineStatus = lineStatus
+            self.cutLine = cutLine
+        }
+    }
+
+    /// The carry the next chunk takes from everything scanned so far.
+    public var carry: Carry {
+        Carry(
+            reference: timeParser.reference, lineTime: carried?.time, lineStatus: carried?.status,
+            cutLine: carried != nil)
+    }
+
+    /// Starts a chunk from `carry` (see ``Carry``).
+    public mutating func start(_ carry: Carry) {
+        timeParser.reference = carry.reference
+        carried = carry.cutLine ? (carry.lineTime, carry.lineStatus) : nil
+        referenceSetSinceStart = false
+        usedIncomingReference = false
+    }
+
+    /// Whether a full-dated line time was read since ``start(_:)`` (else the reference is the incoming one).
+    public var setReference: Bool { referenceSetSinceStart }
 
     /// - Parameter fingerprint: the token hash (see ``TokenScanner/Fingerprinter``).
     public init(timeParser: TimestampParser = TimestampParser(), fingerprint: @escaping TokenScanner.Fingerprinter) {
+        self.init(timeParser: timeParser, matcher: PhraseMatcher(timeParser: timeParser), fingerprint: fingerprint)
+    }
+
+    /// A scanner sharing an already built matcher (it is immutable): one per thread of a parallel scan.
+    public init(timeParser: TimestampParser, matcher: PhraseMatcher, fingerprint: @escaping TokenScanner.Fingerprinter)
+    {
         self.tokens = TokenScanner(fingerprint: fingerprint)
         self.timeParser = timeParser
-        self.matcher = PhraseMatcher(timeParser: timeParser)
+        self.matcher = matcher
     }
 
     /// Scans a chunk of lines.
@@ -150,7 +197,12 @@ public struct LineScanner {
             if let (t, hasYear) = timeParser.lineTimeAndYear(line) {
                 time = t
                 // Later yearless (syslog) stamps in this source take their year from this one.
-                if hasYear { timeParser.reference = t }
+                if hasYear {
+                    timeParser.reference = t
+                    referenceSetSinceStart = true
+                } else if !referenceSetSinceStart {
+                    usedIncomingReference = true
+                }
             }
             status = StatusParser.status(line)
         }

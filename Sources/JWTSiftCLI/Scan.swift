@@ -108,7 +108,8 @@ extension JWTSift {
         @Option(
             parsing: .unconditional,
             help: ArgumentHelp(
-                "Threads verifying signatures, 1 to 1024 (default: the number of cores).", valueName: "n"),
+                "Threads scanning one file's chunks and verifying signatures, 1 to 1024 (default: the number of cores).",
+                valueName: "n"),
             transform: Bounds.int("--jobs", Bounds.jobs))
         var jobs: Int?
 
@@ -157,6 +158,7 @@ extension JWTSift {
             var options = ScanOptions(
                 paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine, stop: stop), now: startedAt,
                 verify: verify)
+            options.jobs = jobs ?? ProcessorCount.online
             options.since = since.flatMap(AtOption.parse)
             options.until = until.flatMap(AtOption.parse)
             options.shouldStop = { stop.isRequested }

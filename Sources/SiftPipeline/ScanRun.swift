@@ -1,3 +1,4 @@
+import Dispatch
 import JOSECrypto
 import JWTScan
 import JWTVerify
@@ -22,6 +23,8 @@ public struct ScanOptions: Sendable {
     public var shouldStop: (@Sendable () -> Bool)?
     /// Called after each chunk with the bytes read so far in this run (for a progress line).
     public var onProgress: (@Sendable (ScanTotals) -> Void)?
+    /// Threads scanning one file's chunks (`--jobs`); 1 scans on the calling thread alone.
+    public var jobs = 1
 
     public init(
         paths: [String], zone: LocalZone = .utc, reader: ReaderOptions = ReaderOptions(), now: Double,
@@ -82,16 +85,26 @@ public struct ScanRun {
     /// Fingerprints remembered for the distinct-token count (≈ 45 MiB at the bound).
     public static let distinctLimit = 1 << 20
 
+    /// Chunks per batch and per worker in a parallel scan (≈ 1 MiB each): enough that a worker's share of a batch
+    /// outweighs the fork-join, few enough that memory stays at a few MiB per worker.
+    static let chunksPerWorker = 4
+
     public func run(into consumer: inout some ScanConsumer) -> ScanTotals {
         var totals = ScanTotals()
         let (sources, pathErrors) = InputPaths.expand(options.paths)
         totals.inputErrors += pathErrors
         let hasher = SHA256Context()
         var scanner = LineScanner(timeParser: TimestampParser(zone: options.zone), fingerprint: hasher.hash)
+        // One file on every core: chunks are scanned by these workers while the reader goes on, then merged in
+        // order (the carry between chunks checked, a chunk scanned again when it mattered).
+        let workers =
+            options.jobs > 1
+            ? ChunkScanners(workers: options.jobs, zone: options.zone, matcher: scanner.matcher) : nil
         var findings = ScanFindings()
         var seen = Set<SHA256Digest>()
         let judge = options.verify.map { SightingJudge(options: $0, now: options.now) }
         var judged: [JudgedSighting] = []
+        let windowed = options.since != nil || options.until != nil
         for source in sources {
             if options.shouldStop?() == true {
                 totals.interrupted = true
@@ -103,6 +116,8 @@ public struct ScanRun {
             scanner.timeParser.fallbackYear = year
             scanner.timeParser.fallbackMonth = month
             scanner.timeParser.reference = nil
+            scanner.start(LineScanner.Carry())
+            workers?.setFallback(year: year, month: month)
             let start: (offset: UInt64, line: UInt64)
             switch consumer.begin(source: source, facts: facts) {
             case .skip:
@@ -114,56 +129,138 @@ public struct ScanRun {
                 if ReadPlan.read(from: offset, line: line, reason: reason).isRejudge { totals.sourcesRejudged += 1 }
             }
             var openLineStart = start.offset
+            var deliveredLines: UInt64 = 0
+
+            /// Everything after the scan of one chunk, in stream order: window, totals, verdicts, the consumer.
+            /// False when a stop was requested.
+            func deliver(
+                _ bytes: UnsafeRawBufferPointer, streamOffset: UInt64, firstLine: UInt64, newlines: UInt64,
+                openLine: Int
+            ) -> Bool {
+                if windowed { keepWindow(&findings) }
+                totals.counts.sightings += findings.tokens.count
+                totals.counts.logErrors += findings.errors.count
+                for t in findings.tokens {
+                    if t.truncation != nil { totals.truncatedTokens += 1 }
+                    // A repeat of bytes the scanner already met is already counted (unless the window dropped
+                    // that first sighting; with several workers, each has its own memory of what it met).
+                    guard t.isNew || windowed || workers != nil else { continue }
+                    if seen.count < Self.distinctLimit {
+                        seen.insert(t.fingerprint)
+                    } else if !seen.contains(t.fingerprint) {
+                        totals.distinctTokensExact = false
+                    }
+                }
+                for e in findings.errors { totals.errorsByCause[e.cause, default: 0] += 1 }
+                judged.removeAll(keepingCapacity: true)
+                if let judge, !findings.tokens.isEmpty {
+                    judged = judge.judge(findings.tokens, in: bytes, streamOffset: streamOffset)
+                    for j in judged {
+                        totals.sightingsByCause[j.verdict.cause, default: 0] += 1
+                        if j.verdict.cause.isFailure { totals.counts.failures += 1 }
+                    }
+                }
+                if newlines > 0 { openLineStart = streamOffset + UInt64(openLine) }
+                deliveredLines += newlines
+                let end = ReadProgress(
+                    offset: streamOffset + UInt64(bytes.count), openLineStart: openLineStart,
+                    openLine: firstLine + newlines)
+                consumer.scanned(bytes, source: source)
+                consumer.consume(findings, judged: judged, source: source, end: end)
+                totals.counts.bytes += UInt64(bytes.count)
+                options.onProgress?(totals)
+                if options.shouldStop?() == true {
+                    totals.interrupted = true
+                    return false
+                }
+                return true
+            }
+
+            // Parallel: batches scanned by the workers in the background while the previous batch is merged.
+            var pending: [OwnedChunk] = []
+            var inFlight: (batch: [OwnedChunk], done: DispatchGroup, result: BatchResult)? = nil
+            var carry = LineScanner.Carry()
+            func merge(_ batch: [OwnedChunk], _ scans: [ChunkScan]) -> Bool {
+                for (c, var r) in zip(batch, scans) {
+                    if (c.continuesLine && carry.cutLine) || (r.usedIncomingReference && carry.reference != nil) {
+                        // What came before mattered: scan it again from the real carry.
+                        scanner.start(carry)
+                        r.findings.removeAll()
+                        c.bytes.withUnsafeBytes { b in
+                            scanner.scan(
+                                b, streamOffset: c.streamOffset, firstLine: c.firstLine,
+                                continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &r.findings)
+                        }
+                        carry = scanner.carry
+                    } else {
+                        let reference = r.setReference ? r.endCarry.reference : carry.reference
+                        carry = r.endCarry
+                        carry.reference = reference
+                    }
+                    findings = r.findings
+                    let more = c.bytes.withUnsafeBytes { b in
+                        deliver(
+                            b, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
+                            openLine: c.openLineStart)
+                    }
+                    if !more { return false }
+                }
+                return true
+            }
+            /// Sends the pending chunks to the workers and merges the batch sent before. False on a stop.
+            func flush() -> Bool {
+                guard let workers else { return true }
+                var next: (batch: [OwnedChunk], done: DispatchGroup, result: BatchResult)? = nil
+                if !pending.isEmpty {
+                    let batch = pending
+                    pending = []
+                    let done = DispatchGroup()
+                    let result = BatchResult()
+                    DispatchQueue.global().async(group: done) { result.scans = workers.scan(batch) }
+                    next = (batch, done, result)
+                }
+                var more = true
+                if let previous = inFlight {
+                    previous.done.wait()
+                    more = merge(previous.batch, previous.result.scans)
+                }
+                inFlight = next
+                return more
+            }
+            /// Waits for the batch still with the workers and merges it unless the run stopped.
+            func drain(merging: Bool) {
+                if merging { _ = flush() }
+                if let last = inFlight {
+                    last.done.wait()
+                    if merging && !totals.interrupted { _ = merge(last.batch, last.result.scans) }
+                    inFlight = nil
+                }
+            }
+
             let reader = LogReader(source: source, options: options.reader)
             do {
                 let summary = try reader.read(from: start.offset, line: start.line) { chunk in
+                    if let workers {
+                        pending.append(OwnedChunk(chunk))
+                        return pending.count < workers.workers * Self.chunksPerWorker || flush()
+                    }
                     findings.removeAll()
                     scanner.scan(
                         chunk.bytes, streamOffset: chunk.streamOffset, firstLine: chunk.firstLine,
                         continuesLine: chunk.continuesLine, cutAtEnd: chunk.cutAtEnd, into: &findings)
-                    let windowed = options.since != nil || options.until != nil
-                    if windowed { keepWindow(&findings) }
-                    totals.counts.sightings += findings.tokens.count
-                    totals.counts.logErrors += findings.errors.count
-                    for t in findings.tokens {
-                        if t.truncation != nil { totals.truncatedTokens += 1 }
-                        // A repeat of bytes the scanner already met is already counted (unless the window
-                        // dropped that first sighting).
-                        guard t.isNew || windowed else { continue }
-                        if seen.count < Self.distinctLimit {
-                            seen.insert(t.fingerprint)
-                        } else if !seen.contains(t.fingerprint) {
-                            totals.distinctTokensExact = false
-                        }
-                    }
-                    for e in findings.errors { totals.errorsByCause[e.cause, default: 0] += 1 }
-                    judged.removeAll(keepingCapacity: true)
-                    if let judge, !findings.tokens.isEmpty {
-                        judged = judge.judge(findings.tokens, in: chunk.bytes, streamOffset: chunk.streamOffset)
-                        for j in judged {
-                            totals.sightingsByCause[j.verdict.cause, default: 0] += 1
-                            if j.verdict.cause.isFailure { totals.counts.failures += 1 }
-                        }
-                    }
-                    if chunk.newlines > 0 { openLineStart = chunk.streamOffset + UInt64(chunk.openLineStart) }
-                    let end = ReadProgress(
-                        offset: chunk.endOffset, openLineStart: openLineStart,
-                        openLine: chunk.firstLine + chunk.newlines)
-                    consumer.scanned(chunk.bytes, source: source)
-                    consumer.consume(findings, judged: judged, source: source, end: end)
-                    totals.counts.bytes += UInt64(chunk.bytes.count)
-                    options.onProgress?(totals)
-                    if options.shouldStop?() == true {
-                        totals.interrupted = true
-                        return false
-                    }
-                    return true
+                    return deliver(
+                        chunk.bytes, streamOffset: chunk.streamOffset, firstLine: chunk.firstLine,
+                        newlines: chunk.newlines, openLine: chunk.openLineStart)
                 }
-                totals.counts.lines += summary.lines
+                drain(merging: !totals.interrupted)
+                // Stopped with chunks read but not delivered (still with the workers): count what was delivered.
+                totals.counts.lines += totals.interrupted && workers != nil ? deliveredLines : summary.lines
                 // A stop request that ended a wait for input on a stream stops the run as one seen between chunks.
                 if summary.stopped { totals.interrupted = true }
                 consumer.end(source: source, summary: summary, error: nil)
             } catch {
+                // What was read before the error is still delivered.
+                drain(merging: !totals.interrupted)
                 totals.inputErrors.append(error)
                 consumer.end(source: source, summary: nil, error: error)
             }
@@ -188,4 +285,9 @@ public struct ScanRun {
         let c = CivilTime.civilFromDays(days)
         return (c.year, c.month)
     }
+}
+
+/// A batch's scans, written by the one background task that ran it and read after its group is waited on.
+final class BatchResult: @unchecked Sendable {
+    var scans: [ChunkScan] = []
 }

@@ -1,0 +1,135 @@
+import Foundation
+import JOSECrypto
+import JWTScan
+import JWTVerify
+import LogInput
+import SiftCore
+import SiftPipeline
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One file on every core (issue 15): chunks scanned concurrently and merged in order give exactly what a
+/// single-threaded scan gives — line numbers, offsets, syslog years inferred across chunks, lines cut into
+/// pieces, verdicts, progress — for any number of workers and any chunk size.
+@Suite("Parallel scan", .serialized)
+struct ParallelScanTests {
+    /// Everything a consumer sees, as comparable text, plus each chunk's progress.
+    struct Recorder: ScanConsumer {
+        var out: [String] = []
+        mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan {
+            .read(from: 0, line: 1, reason: "test")
+        }
+        mutating func consume(
+            _ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress
+        ) {
+            for (i, t) in findings.tokens.enumerated() {
+                let v = i < judged.count ? "\(judged[i].verdict.causes.map(\.rawValue))" : "-"
+                out.append(
+                    "T \(source.name) \(t.line) \(t.offset) \(t.fingerprint) \(t.logTime ?? -1) \(t.status ?? -1) \(t.truncation?.rawValue ?? "-") \(t.lineError?.rawValue ?? "-") \(v)"
+                )
+            }
+            for e in findings.errors {
+                out.append("E \(source.name) \(e.line) \(e.offset) \(e.cause) \(e.logTime ?? -1) \(e.message.count)")
+            }
+            out.append("P \(end.offset) \(end.openLineStart) \(end.openLine)")
+        }
+        mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
+            out.append(
+                "END \(source.name) \(summary?.lines ?? 0) \(summary?.bytes ?? 0) \(error.map { "\($0)" } ?? "-")")
+        }
+    }
+
+    /// A log mixing full-dated and yearless syslog lines across a year's end (the year of a yearless line comes
+    /// from the last full-dated one, possibly in an earlier chunk), JSON lines with status, error messages,
+    /// lines far longer than a chunk with tokens in them, CRLF endings and a line without a newline at the end.
+    static func corpus() -> String {
+        var text = ""
+        let tokens = (0..<60).map { fakeToken($0, exp: 1_700_000_000 + $0 * 50) }
+        for i in 0..<3000 {
+            let t = tokens[i % tokens.count]
+            switch i % 11 {
+            case 0: text += "\(CivilTime.iso8601(Double(1_703_980_000 + i))) GET /a Authorization: Bearer \(t) 401\n"
+            case 1, 2: text += "Dec 31 23:\(50 + i % 10):0\(i % 10) host app[1]: rejected Bearer \(t)\n"
+            case 3: text += "Jan  1 00:0\(i % 10):00 host app[1]: jwt expired\r\n"
+            case 4:
+                text +=
+                    #"{"time":"\#(CivilTime.iso8601(Double(1_704_000_000 + i)))","status":403,"auth":"Bearer \#(t)"}"#
+                    + "\n"
+            case 5 where i % 7 == 0:
+                text +=
+                    "2024-01-01T00:00:00Z huge " + String(repeating: "x", count: 9000) + " Bearer \(t) "
+                    + String(repeating: "y", count: 5000) + "\n"
+            case 6: text += "Nov 14 22:13:05 gw nginx: IDX10223: Lifetime validation failed. The token is expired.\n"
+            default: text += "\(CivilTime.iso8601(Double(1_704_000_000 + i))) plain line \(i)\n"
+            }
+        }
+        return text + "Jan  2 00:00:00 host app[1]: last Bearer \(tokens[0])"
+    }
+
+    func run(_ paths: [String], jobs: Int, blockSize: Int, maxLine: Int) -> [String] {
+        let secret = KeyLoader.secret(Array(testSecret.utf8), origin: "hs.secret", retired: false).0!
+        var options = ScanOptions(
+            paths: paths, reader: ReaderOptions(maximumLineLength: maxLine, blockSize: blockSize), now: 1_704_100_000,
+            verify: VerifyOptions(keys: KeyRing(current: [secret]), workers: 2))
+        options.jobs = jobs
+        var r = Recorder()
+        let totals = ScanRun(options: options).run(into: &r)
+        return r.out + [
+            "TOTALS \(totals.counts.sightings) \(totals.counts.lines) \(totals.counts.bytes) \(totals.distinctTokens) \(totals.sightingsByCause.sorted { $0.key < $1.key })"
+        ]
+    }
+
+    @Test(
+        "1, 2, 3 and 8 workers give what one gives, chunk for chunk",
+        arguments: [(4096, 4096), (4096, 65536), (65536, 1 << 20)])
+    func sameAsSerial(_ blockSize: Int, _ maxLine: Int) throws {
+        let s = Scratch()
+        let text = Self.corpus()
+        s.write("mixed.log", text)
+        // The same text as two gzip members.
+        let half = text.utf8.index(text.utf8.startIndex, offsetBy: text.utf8.count / 2)
+        s.write("a.part", String(text[..<half]))
+        s.write("b.part", String(text[half...]))
+        #expect(
+            system("cd '\(s.dir)' && gzip -c a.part > mixed.gz && gzip -c b.part >> mixed.gz && rm a.part b.part") == 0)
+        let paths = [s.path("mixed.log"), s.path("mixed.gz")]
+        let serial = run(paths, jobs: 1, blockSize: blockSize, maxLine: maxLine)
+        #expect(serial.filter { $0.hasPrefix("T ") }.count > 1500)
+        #expect(serial.contains { $0.hasPrefix("T ") && $0.contains(" 1703980") })
+        for jobs in [2, 3, 8] {
+            let parallel = run(paths, jobs: jobs, blockSize: blockSize, maxLine: maxLine)
+            #expect(parallel.count == serial.count, "jobs \(jobs)")
+            if let i = serial.indices.first(where: { $0 < parallel.count && serial[$0] != parallel[$0] }) {
+                Issue.record(
+                    "jobs \(jobs), block \(blockSize): first difference at \(i): \(serial[i]) ≠ \(parallel[i])")
+            }
+        }
+    }
+
+    @Test("--jobs 1, 2 and 8: NDJSON byte-identical and databases equal on samples/ and the generated log")
+    func cliDeterminism() throws {
+        let s = Scratch()
+        s.write("mixed.log", Self.corpus())
+        s.write("hs.secret", testSecret)
+        let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+        let args = [
+            root + "/samples", s.path("mixed.log"), "--keys", root + "/samples/keys/jwks.json", "--hmac-secret-file",
+            s.path("hs.secret"), "--max-line", "4096",
+        ]
+        let one = runCLI(["scan"] + args + ["--format", "ndjson", "--jobs", "1"])
+        #expect(one.out.count > 100_000)
+        for jobs in ["2", "8"] {
+            #expect(runCLI(["scan"] + args + ["--format", "ndjson", "--jobs", jobs]).out == one.out, "jobs \(jobs)")
+        }
+        var contents: [[String]] = []
+        for jobs in ["1", "2", "8"] {
+            let db = s.path("j\(jobs).sqlite")
+            #expect(s.scan(args + ["--jobs", jobs], db: db).status <= 1)
+            contents.append(try s.contents(db: db))
+        }
+        #expect(contents[0].count > 1000 && contents[1] == contents[0] && contents[2] == contents[0])
+    }
+}
