@@ -18,8 +18,8 @@ struct JWTSift: ParsableCommand {
             try command.run()
         } catch {
             if exitCode(for: error).rawValue == ExitCode.validationFailure.rawValue {
+                // The message already ends with the failing subcommand's usage.
                 printError(fullMessage(for: error))
-                printError(usageString())
                 Glibc.exit(2)
             }
             exit(withError: error)
@@ -30,8 +30,10 @@ struct JWTSift: ParsableCommand {
         commandName: "jwtsift",
         abstract: "Find out from the logs why JWT authentication failed.",
         discussion: """
-            Exit codes: 0 done; 1 findings matched --fail-on; 2 usage or configuration error; \
-            3 some inputs could not be read (the rest were scanned).
+            Exit codes: 0 done; 1 findings matched --fail-on (scan), or a token is not ok (inspect); \
+            2 usage or configuration error (a bad option, key file or JWKS entry); 3 some inputs could not be \
+            read (the rest were scanned); 4 the findings database could not be used; 130/143 stopped by \
+            SIGINT/SIGTERM (what was scanned is kept).
             """,
         version: JWTSiftVersion.string,
         subcommands: [Scan.self, Inspect.self, Report.self]

@@ -101,6 +101,12 @@ struct InspectTests {
         #expect(runCLI(["inspect", "a.b.c", "--at", "yesterday"]).status == 2)
         #expect(runCLI(["inspect"]).status == 2)
         #expect(runCLI(["inspect", "-"], stdin: "printf ''").status == 2)
+        // The message ends with the subcommand's usage, not a stray root usage line (issue 16).
+        let bad = runCLI(["scan", "--max-line", "5"])
+        #expect(bad.status == 2 && bad.err.contains("--max-line"))
+        #expect(!bad.err.contains("jwtsift <subcommand>"), "\(bad.err)")
+        let help = runCLI(["--help"]).out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(help.contains("4 the findings database could not be used") && help.contains("130/143"))
     }
 
     /// Scripts branch on it: 0 ok, 1 not ok (failure or unverified), 2 usage or key-file error.
