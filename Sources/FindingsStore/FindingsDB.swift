@@ -14,6 +14,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case unusable(path: String, reason: String)
     /// Written by a newer jwtsift.
     case tooNew(path: String, version: Int)
+    /// `PRAGMA quick_check` found damage.
+    case damaged(path: String, problems: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .unusable(let path, let reason): "\(path): \(reason)"
         case .tooNew(let path, let version):
             "\(path): schema version \(version) is newer than this jwtsift understands (\(Schema.version)); upgrade jwtsift"
+        case .damaged(let path, let problems):
+            "\(path): the database fails its integrity check (\(problems)); it may be damaged: nothing was written (restore it, or scan into a new --db)"
         }
     }
 }
@@ -42,6 +46,13 @@ public final class FindingsDB {
     /// Bytes of a file's head hashed to recognise it after a rotation.
     public static let headLength = 4096
 
+    /// What opening changed that the user should hear of (a database file made private), for standard error.
+    public private(set) var notices: [String] = []
+
+    /// The mode of every findings file: the database and its `-wal`, `-shm` and `-journal` files (SQLite gives
+    /// those the database file's mode when it creates them).
+    public static let fileMode: mode_t = 0o600
+
     /// The statements the writer reuses, held together so that all of them are finalized before the connection
     /// closes (see `deinit`).
     struct Prepared {
@@ -54,6 +65,7 @@ public final class FindingsDB {
         let upsertRollup: Statement
         let insertDelta: Statement
         let applyDeltas: Statement
+        let addRunCounts: Statement
     }
     var statements: Prepared!
     public static let sightingGroup = 64
@@ -63,15 +75,18 @@ public final class FindingsDB {
     var knownTokens: [String: Int64] = [:]
     static let knownTokenLimit = 1 << 19
 
-    /// Opens or creates the database (mode 0600), takes the run lock (waiting up to `lockTimeout` seconds),
-    /// sets WAL and migrates. `hasher` names a file's head (hex SHA-256).
+    /// Opens or creates the database (mode 0600; an existing file readable or writable by others is made 0600,
+    /// with its `-wal`/`-shm`/`-journal` files, and ``notices`` says so), takes the run lock (waiting up to
+    /// `lockTimeout` seconds), checks it (`PRAGMA quick_check`), sets WAL and migrates. `hasher` names a file's
+    /// head (hex SHA-256).
     public init(path: String, lockTimeout: Double, hasher: @escaping @Sendable ([UInt8]) -> String) throws(StoreError) {
         self.path = path
         self.hasher = hasher
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, Self.fileMode)
         guard fd >= 0 else {
             throw .unusable(path: path, reason: "cannot open for writing: \(String(cString: strerror(errno)))")
         }
+        notices += Self.makePrivate(fd: fd, path: path)
         var waited = 0.0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR, waited < lockTimeout else {
@@ -93,6 +108,9 @@ public final class FindingsDB {
             // A file that is not a database fails here, before anything is written.
             let version = try connection.userVersion
             guard version <= Schema.version else { throw StoreError.tooNew(path: path, version: version) }
+            if let problems = try connection.quickCheck() {
+                throw StoreError.damaged(path: path, problems: problems)
+            }
             // Larger pages: fewer b-tree splits per inserted row (only takes effect on a new file).
             if version == 0 { try connection.execute("PRAGMA page_size = 16384") }
             for setting in Self.connectionSettings { try connection.execute("PRAGMA \(setting)") }
@@ -106,6 +124,27 @@ public final class FindingsDB {
         } catch {
             throw .unusable(path: path, reason: "\(error)")
         }
+    }
+
+    /// Makes the database file (open as `fd`) and the SQLite files beside it 0600 when they are open to others;
+    /// what was changed, as notices.
+    static func makePrivate(fd: Int32, path: String) -> [String] {
+        var notices: [String] = []
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_mode & 0o077 != 0, fchmod(fd, fileMode) == 0 {
+            notices.append(
+                "\(path): was mode \(String(st.st_mode & 0o777, radix: 8)), readable or writable by others; made 0600 (findings files are private)"
+            )
+        }
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let side = path + suffix
+            if lstat(side, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o077 != 0,
+                chmod(side, fileMode) == 0
+            {
+                notices.append("\(side): was mode \(String(st.st_mode & 0o777, radix: 8)); made 0600")
+            }
+        }
+        return notices
     }
 
     deinit {
@@ -227,9 +266,15 @@ public final class FindingsDB {
                                completed = ?6, last_run_id = ?7
             WHERE id = ?1
             """)
+        let addRunCounts = try connection.prepare(
+            """
+            UPDATE runs SET sources = sources + ?2, bytes = bytes + ?3, lines = lines + ?4, sightings = sightings + ?5,
+                            ok_rolled = ok_rolled + ?6, failures = failures + ?7, log_errors = log_errors + ?8
+            WHERE id = ?1
+            """)
         statements = Prepared(
             insertSighting: insertSighting, insertSightings: insertSightings, insertError: insertError,
             upsertToken: upsertToken, updateProgress: updateProgress, upsertRollup: upsertRollup,
-            insertDelta: insertDelta, applyDeltas: applyDeltas)
+            insertDelta: insertDelta, applyDeltas: applyDeltas, addRunCounts: addRunCounts)
     }
 }

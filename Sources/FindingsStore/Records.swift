@@ -185,6 +185,9 @@ public struct Batch: Sendable {
     /// Every sighting of the batch, rolled-up ones included, counted per token, cause, status class and minute.
     public var rollups: [RollupRow] = []
     public var progress: ReadProgress
+    /// What the batch adds to its run's counts (`sources`: 1 on a source's first batch), committed with its rows
+    /// so that the run's row always counts what is in the database, however the run ends.
+    public var counts = RunCounts()
 
     public init(sourceID: Int64, progress: ReadProgress) {
         self.sourceID = sourceID

@@ -134,13 +134,14 @@ struct ByteWriter {
         advance(64)
     }
 
-    /// A JSON string (quoted and escaped).
+    /// A JSON string (quoted and escaped), with any token-shaped run in it redacted
+    /// (``UntrustedText/redactTokens(_:)``): the one place NDJSON and `inspect --format json` write a string.
     mutating func string(_ s: String) {
         var s = s
         let done = s.withUTF8 { utf8 -> Bool in
             for c in utf8
             where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "<")
-                || c == UInt8(ascii: ">") || c == UInt8(ascii: "&") || c >= 0x80
+                || c == UInt8(ascii: ">") || c == UInt8(ascii: "&") || c >= 0x80 || c == UInt8(ascii: "J")
             {
                 return false
             }
@@ -149,7 +150,7 @@ struct ByteWriter {
             append(UInt8(ascii: "\""))
             return true
         }
-        if !done { raw(JSONValue.quote(s)) }
+        if !done { raw(JSONValue.quote(UntrustedText.redactTokens(s))) }
     }
 
     /// RFC 3339 UTC with milliseconds when present, as ``CivilTime/iso8601(_:)`` but without a String.
