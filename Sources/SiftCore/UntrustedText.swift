@@ -13,11 +13,16 @@ public enum UntrustedText {
 
     /// `s` with every token-shaped run (`eyJ…`, then two to four more base64url segments, each after a dot)
     /// replaced by ``tokenPlaceholder``. Strings without one come back as they are.
-    public static func redactTokens(_ s: String) -> String {
+    public static func redactTokens(_ s: String) -> String { redactTokens(s) { _ in tokenPlaceholder } }
+
+    /// `s` with every token-shaped run replaced by what `replacement` makes of its bytes: the findings database
+    /// names a token by its fingerprint prefix (`<jwt:3f2a…>`, as in redacted error messages), so two paths that
+    /// differ only in the token they hold stay two sources.
+    public static func redactTokens(_ s: String, replacement: (ArraySlice<UInt8>) -> String) -> String {
         var s = s
         guard let runs = s.withUTF8({ tokenRuns(in: $0) }) else { return s }
         var bytes = Array(s.utf8)
-        for run in runs.reversed() { bytes.replaceSubrange(run, with: tokenPlaceholder.utf8) }
+        for run in runs.reversed() { bytes.replaceSubrange(run, with: replacement(bytes[run]).utf8) }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -88,15 +88,24 @@ public final class FindingsSession {
     /// The command line as recorded: anything that looks like a token is replaced (secrets are only ever
     /// given as file paths).
     static func redact(_ arguments: [String]) -> String {
-        arguments.map { UntrustedText.redactTokens($0) }.joined(separator: " ")
+        arguments.map { stored($0) }.joined(separator: " ")
     }
+
+    /// A string from a token, a log or the command line as the database stores it: every token-shaped run in it
+    /// replaced by `<jwt:fingerprint-prefix>` (``UntrustedText/redactTokens(_:replacement:)``), as the scanner
+    /// redacts error messages.
+    static func stored(_ s: String) -> String {
+        UntrustedText.redactTokens(s) { "<jwt:\(Digest.sha256(Array($0)).prefix(12))>" }
+    }
+
+    static func stored(_ s: String?) -> String? { s.map { stored($0) } }
 
     static func keyRecords(_ ring: KeyRing?) -> [KeyRecord] {
         guard let ring else { return [] }
         return ring.all.map { k in
             KeyRecord(
-                thumbprint: k.thumbprint, kid: UntrustedText.redactTokens(k.kid), kty: k.kty,
-                alg: k.declaredAlg?.rawValue, origin: UntrustedText.redactTokens(k.origin),
+                thumbprint: k.thumbprint, kid: stored(k.kid), kty: k.kty, alg: k.declaredAlg?.rawValue,
+                origin: stored(k.origin),
                 retired: k.retired)
         }
     }
@@ -139,7 +148,7 @@ public struct DatabaseConsumer: ScanConsumer {
         case .file(let path):
             // The path as stored: a token in a file name never reaches the database.
             identity = SourceIdentity(
-                path: UntrustedText.redactTokens(path), size: facts?.size, mtime: facts?.mtime, inode: facts?.inode,
+                path: FindingsSession.stored(path), size: facts?.size, mtime: facts?.mtime, inode: facts?.inode,
                 head: SmallFile.head(of: path, count: FindingsDB.headLength), isStdin: false)
         }
         let runID = session.runID
@@ -286,17 +295,17 @@ public struct DatabaseConsumer: ScanConsumer {
     }
 
     /// The token's row, with no sightings counted yet. Every string taken from the token goes through
-    /// ``UntrustedText/redactTokens(_:)``: a token inside a claim or header value is never stored (`sub_hash`
-    /// is the hash of the claim as it is).
+    /// ``FindingsSession/stored(_:)``: a token inside a claim or header value is never stored (`sub_hash` is the
+    /// hash of the claim as it is).
     static func describe(_ t: TokenSighting, judged: JudgedSighting?, keepSubjects: Bool) -> TokenUpsert {
-        let r = UntrustedText.redactTokens as (String?) -> String?
+        let r = FindingsSession.stored as (String?) -> String?
         let u: TokenUpsert
         if let a = judged?.analysis {
             u = TokenUpsert(
                 fingerprint: t.fingerprint.description, kind: a.kind.rawValue, alg: r(a.alg ?? t.alg), enc: r(a.enc),
                 kid: r(a.kid), typ: r(a.typ), iss: r(a.iss),
                 aud: a.aud.isEmpty
-                    ? nil : JSONValue.array(a.aud.map { .string(UntrustedText.redactTokens($0)) }).jsonText,
+                    ? nil : JSONValue.array(a.aud.map { .string(FindingsSession.stored($0)) }).jsonText,
                 subHash: a.sub.map { Digest.sha256(Array($0.utf8)).description },
                 sub: keepSubjects ? r(a.sub) : nil, iat: a.iat, nbf: a.nbf, exp: a.exp,
                 signature: a.signature.rawValue, key: r(a.key), flags: a.flags.description, length: t.length)

@@ -72,6 +72,18 @@ struct UntrustedTextTests {
         #expect(!UntrustedText.containsToken(got))
     }
 
+    @Test("a replacement sees each run's bytes: two strings that differ only in their token stay different")
+    func replacement() {
+        let a = testToken(claims: #"{"sub":"a"}"#)
+        let b = testToken(claims: #"{"sub":"b"}"#)
+        func name(_ s: String) -> String {
+            UntrustedText.redactTokens(s) { "<jwt:\($0.count):\($0.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF })>" }
+        }
+        #expect(name("/logs/" + a + "/x.log") != name("/logs/" + b + "/x.log"))
+        #expect(!name("/logs/" + a + "/x.log").contains("eyJ"))
+        #expect(name("/logs/" + a + "/x.log").hasPrefix("/logs/<jwt:\(a.utf8.count):"))
+    }
+
     @Test("display: tokens redacted, then nothing hidden")
     func display() {
         let s = "x\u{1B}[2J" + testToken() + "\u{202E}"
