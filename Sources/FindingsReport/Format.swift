@@ -44,18 +44,18 @@ public enum Format {
         }
     }
 
-    /// Escapes text for HTML element content and attribute values.
+    /// The one escape of the HTML format, for element content and attribute values: tokens redacted, control,
+    /// bidi and format characters shown as escapes (``UntrustedText/display(_:)``), then markup escaped.
     public static func html(_ s: String) -> String {
         var out = ""
-        for c in s.unicodeScalars {
+        for c in UntrustedText.display(s).unicodeScalars {
             switch c {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default:
-                if c.value < 0x20 && c != "\n" && c != "\t" { out += "?" } else { out.unicodeScalars.append(c) }
+            default: out.unicodeScalars.append(c)
             }
         }
         return out

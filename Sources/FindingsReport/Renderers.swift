@@ -36,24 +36,29 @@ extension Report {
     }
 }
 
-/// Aligned tables for a terminal; ANSI colour only when asked (a TTY without NO_COLOR).
+/// Aligned tables for a terminal; ANSI colour only when asked (a TTY without NO_COLOR). Every string from the
+/// database goes through ``safe(_:)`` (tokens redacted, control and bidi characters shown as escapes), so what the
+/// data holds never moves the cursor, retitles the window or starts a line of its own.
 public struct TextRenderer {
     public var colour: Bool
     public init(colour: Bool) { self.colour = colour }
+
+    /// The one escape of the text format.
+    static func safe(_ s: String) -> String { UntrustedText.display(s) }
 
     func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
     func red(_ s: String) -> String { colour ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
     func dim(_ s: String) -> String { colour ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
 
     public func render(_ r: Report) -> String {
-        var out = bold("jwtsift report") + "  " + dim(r.database) + "\n\n"
+        var out = bold("jwtsift report") + "  " + dim(Self.safe(r.database)) + "\n\n"
         out += bold("Overview") + "\n"
-        for (k, v) in r.overviewRows { out += "  " + k.padded(17) + v + "\n" }
-        for s in r.overview.sentences { out += "  • " + s + "\n" }
+        for (k, v) in r.overviewRows { out += "  " + k.padded(17) + Self.safe(v) + "\n" }
+        for s in r.overview.sentences { out += "  • " + Self.safe(s) + "\n" }
         for section in r.sections {
-            out += "\n" + bold(section.title) + "\n"
+            out += "\n" + bold(Self.safe(section.title)) + "\n"
             for n in section.notes where section.id != "by_cause" {
-                out += "  " + (n.hasPrefix("SECURITY") ? red(n) : n) + "\n"
+                out += "  " + (n.hasPrefix("SECURITY") ? red(Self.safe(n)) : Self.safe(n)) + "\n"
             }
             for t in section.tables { out += table(t) }
         }
@@ -61,13 +66,14 @@ public struct TextRenderer {
     }
 
     func table(_ t: Table) -> String {
-        guard !t.rows.isEmpty else { return "  " + dim(t.title + ": none") + "\n" }
-        let cells = t.rows.map { $0.map { Self.clip(Format.text($0)) } }
+        let title = Self.safe(t.title)
+        guard !t.rows.isEmpty else { return "  " + dim(title + ": none") + "\n" }
+        let cells = t.rows.map { $0.map { Self.clip(Self.safe(Format.text($0))) } }
         var widths = t.columns.map { $0.name.count }
         for row in cells {
             for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
         }
-        var out = "  " + dim(t.title) + "\n"
+        var out = "  " + dim(title) + "\n"
         out +=
             "  "
             + zip(t.columns, widths).map { c, w in c.name.padded(w, right: c.kind != .text) }.joined(separator: "  ")
@@ -95,7 +101,7 @@ public struct MarkdownRenderer {
         out += "\n"
         for s in r.overview.sentences { out += "- \(Self.escape(s))\n" }
         for section in r.sections {
-            out += "\n## \(section.title)\n\n"
+            out += "\n## \(Self.escape(section.title))\n\n"
             for n in section.notes where section.id != "by_cause" {
                 out += "\(n.hasPrefix("SECURITY") ? "**\(Self.escape(n))**" : Self.escape(n))\n\n"
             }
@@ -118,18 +124,19 @@ public struct MarkdownRenderer {
     }
 
     static func code(_ s: String) -> String {
-        s.split(separator: "`", omittingEmptySubsequences: false).joined(separator: "'")
+        UntrustedText.display(s).split(separator: "`", omittingEmptySubsequences: false).joined(separator: "'")
     }
 
-    /// Keeps Markdown and HTML from reading anything in the data as markup.
+    /// The one escape of the Markdown format: tokens redacted, control and bidi characters shown as escapes
+    /// (``UntrustedText/display(_:)``: a CR or LF in the data never ends a line or a table row), then nothing in
+    /// the data read as markup or HTML.
     static func escape(_ s: String) -> String {
         var out = ""
-        for c in s {
+        for c in UntrustedText.display(s) {
             switch c {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "*", "_", "`", "[", "]": out += "\\\(c)"
-            case "\n", "\r": out += " "
+            case "*", "_", "`", "[", "]", "\\": out += "\\\(c)"
             default: out.append(c)
             }
         }
@@ -137,15 +144,19 @@ public struct MarkdownRenderer {
     }
 }
 
-/// The documented, versioned JSON (docs/report-format.md).
+/// The documented, versioned JSON (docs/report-format.md). Strings from the database go through ``str(_:)``:
+/// tokens redacted; `JSONValue.quote` escapes controls, bidi and format characters as `\uXXXX`.
 public struct JSONRenderer {
     public init() {}
+
+    /// The one escape of the JSON format.
+    static func str(_ s: String) -> String { JSONValue.quote(UntrustedText.redactTokens(s)) }
 
     public func render(_ r: Report) -> String {
         let o = r.overview
         var out = "{\n  \"format\": \"jwtsift-report\",\n  \"version\": \(Report.formatVersion),\n"
         out +=
-            "  \"generated_at\": \(Self.json(.time(r.generatedAt))),\n  \"database\": \(JSONValue.quote(r.database)),\n"
+            "  \"generated_at\": \(Self.json(.time(r.generatedAt))),\n  \"database\": \(Self.str(r.database)),\n"
         out +=
             "  \"filter\": {\"since\": \(Self.opt(r.filter.since.map { .time($0) })), \"until\": \(Self.opt(r.filter.until.map { .time($0) })), "
         out +=
@@ -157,11 +168,11 @@ public struct JSONRenderer {
         out +=
             "\"distinct_tokens\": \(o.distinctTokens), \"failures\": \(o.failures), \"failure_rate\": \(Format.plain(.share(o.failureRate))), "
         out += "\"unverified\": \(o.unverified), \"log_errors\": \(o.logErrors), \"runs\": \(o.runs), "
-        out += "\"sentences\": [\(o.sentences.map(JSONValue.quote).joined(separator: ", "))]},\n"
+        out += "\"sentences\": [\(o.sentences.map(Self.str).joined(separator: ", "))]},\n"
         out += "  \"sections\": [\n"
         out += r.sections.map { s in
-            var t = "    {\"id\": \(JSONValue.quote(s.id)), \"title\": \(JSONValue.quote(s.title)), "
-            t += "\"notes\": [\(s.notes.map(JSONValue.quote).joined(separator: ", "))],\n     \"tables\": [\n"
+            var t = "    {\"id\": \(JSONValue.quote(s.id)), \"title\": \(Self.str(s.title)), "
+            t += "\"notes\": [\(s.notes.map(Self.str).joined(separator: ", "))],\n     \"tables\": [\n"
             t += s.tables.map { table($0) }.joined(separator: ",\n")
             return t + "\n     ]}"
         }.joined(separator: ",\n")
@@ -169,7 +180,7 @@ public struct JSONRenderer {
     }
 
     func table(_ t: Table) -> String {
-        var out = "      {\"id\": \(JSONValue.quote(t.id)), \"title\": \(JSONValue.quote(t.title)), "
+        var out = "      {\"id\": \(JSONValue.quote(t.id)), \"title\": \(Self.str(t.title)), "
         out +=
             "\"columns\": [\(t.columns.map { "{\"name\": \(JSONValue.quote($0.name)), \"type\": \"\($0.kind.rawValue)\"}" }.joined(separator: ", "))],"
         if let limit = t.truncatedAt { out += " \"limit\": \(limit)," }
@@ -182,7 +193,7 @@ public struct JSONRenderer {
     /// Times as ISO 8601 strings; durations and numbers as numbers; shares as 0…1.
     static func json(_ c: Cell) -> String {
         switch c {
-        case .text(let s): JSONValue.quote(s)
+        case .text(let s): str(s)
         case .int(let i): String(i)
         case .number(let d), .seconds(let d), .share(let d): d.isFinite ? Format.plain(.number(d)) : "null"
         case .time(let t): JSONValue.quote(Format.isoTime(t))
@@ -203,14 +214,27 @@ public struct CSVRenderer {
         return out
     }
 
-    /// Quotes when needed; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula.
+    /// The one escape of the CSV format: tokens redacted and hidden characters shown as escapes
+    /// (``UntrustedText/display(_:)``), a would-be formula prefixed with `'` so spreadsheets do not run it, then
+    /// quoted when needed.
     static func field(_ s: String) -> String {
-        var s = s
-        if let f = s.first, "=+-@".contains(f), Double(s) == nil { s = "'" + s }
+        var s = UntrustedText.display(s)
+        if isFormula(s) { s = "'" + s }
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
         }
         return s
+    }
+
+    /// Whether a spreadsheet could read `s` as a formula: it starts with TAB or CR, or its first character after
+    /// leading whitespace, controls and format characters is `=`, `+`, `-` or `@` (a plain number such as `-5`
+    /// stays a number).
+    static func isFormula(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first else { return false }
+        if first == "\t" || first == "\r" { return true }
+        let rest = s.unicodeScalars.drop { $0.properties.isWhitespace || UntrustedText.isHidden($0) }
+        guard let f = rest.first, f == "=" || f == "+" || f == "-" || f == "@" else { return false }
+        return Double(s) == nil
     }
 }
 

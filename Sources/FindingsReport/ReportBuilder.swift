@@ -30,7 +30,9 @@ public struct ReportBuilder {
         self.path = path
         self.filter = filter
         do {
-            db = try Connection(path: path, readOnly: true, create: false)
+            // Read-only, and immutable when nothing can be written beside the file (an archived database on a
+            // read-only mount or directory, or a file the user may only read).
+            db = try Connection.openForReading(path: path)
             let version = try db.userVersion
             guard version >= 1 else {
                 throw ReportError("\(path): not a jwtsift findings database (run jwtsift scan --db \(path) first)")
@@ -44,6 +46,9 @@ public struct ReportBuilder {
                 throw ReportError("\(path): written by a newer jwtsift (schema \(version)); upgrade jwtsift")
             }
             db.busyTimeout(milliseconds: 10_000)
+            if let problems = try db.quickCheck() {
+                throw ReportError("\(path): the database fails its integrity check (\(problems)); it may be damaged")
+            }
             // Sorts for the aggregates may use a second thread.
             try db.execute("PRAGMA threads = 2")
         } catch let e as ReportError {

@@ -24,7 +24,7 @@ extension FindingsDB {
         s.bind(base + 13, interned: row.lineError)
     }
 
-    /// Writes one batch and the source's progress in one transaction.
+    /// Writes one batch, the source's progress and the batch's counts on the run's row in one transaction.
     public func write(_ batch: Batch, runID: Int64) throws(SQLiteError) {
         do {
             try writeRows(batch, runID: runID)
@@ -149,6 +149,16 @@ extension FindingsDB {
             p.bind(8, batch.window.isEmpty ? nil : hasher(batch.window))
             p.bind(9, batch.window.isEmpty ? nil : batch.window.count)
             try p.run()
+            let c = statements.addRunCounts
+            c.bind(1, runID)
+            c.bind(2, batch.counts.sources)
+            c.bind(3, Int64(clamping: batch.counts.bytes))
+            c.bind(4, Int64(clamping: batch.counts.lines))
+            c.bind(5, batch.counts.sightings)
+            c.bind(6, batch.counts.okRolled)
+            c.bind(7, batch.counts.failures)
+            c.bind(8, batch.counts.logErrors)
+            try c.run()
         }
     }
 }

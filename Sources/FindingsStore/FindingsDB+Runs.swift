@@ -6,8 +6,13 @@ extension FindingsDB {
     public func beginRun(
         startedAt: Double, version: String, commandLine: String, verify: Bool, leeway: Double?, policy: String? = nil
     ) throws(SQLiteError) -> Int64 {
-        // Runs that were killed never finished: say so.
-        try connection.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
+        // Runs that were killed never finished: say so. Their counts are those of their committed batches; the
+        // tokens they were first to see are counted here.
+        try connection.execute(
+            """
+            UPDATE runs SET status = 'killed', tokens_new = (SELECT count(*) FROM tokens WHERE first_run_id = runs.id)
+            WHERE status = 'running'
+            """)
         let s = try connection.prepare(
             """
             INSERT INTO runs (started_at, version, command_line, status, verify, leeway, policy)
@@ -47,6 +52,50 @@ extension FindingsDB {
         s.bind(11, counts.logErrors)
         s.bind(12, counts.inputErrors)
         try s.run()
+    }
+
+    /// Records a run that stopped because a write failed (a full disk…): `failed`, with the counts its committed
+    /// batches left on its row, plus the sources it skipped as unchanged (nothing else is written: the failure
+    /// may come back; indexes deferred for the run are built by the next open). Returns those counts.
+    @discardableResult
+    public func finishFailedRun(_ id: Int64, finishedAt: Double, sourcesSkipped: Int, inputErrors: Int)
+        throws(SQLiteError) -> RunCounts
+    {
+        let s = try connection.prepare(
+            """
+            UPDATE runs SET finished_at = ?2, status = 'failed', sources = sources + ?3, sources_skipped = ?3,
+                            input_errors = ?4,
+                            tokens_new = (SELECT count(*) FROM tokens WHERE first_run_id = ?1)
+            WHERE id = ?1
+            """)
+        s.bind(1, id)
+        s.bind(2, finishedAt)
+        s.bind(3, sourcesSkipped)
+        s.bind(4, inputErrors)
+        try s.run()
+        return try runCounts(id)
+    }
+
+    /// The counts on a run's row.
+    public func runCounts(_ id: Int64) throws(SQLiteError) -> RunCounts {
+        let s = try connection.prepare(
+            """
+            SELECT sources, sources_skipped, bytes, lines, sightings, ok_rolled, failures, log_errors, input_errors
+            FROM runs WHERE id = ?1
+            """)
+        s.bind(1, id)
+        var c = RunCounts()
+        guard try s.step() else { return c }
+        c.sources = Int(s.int(0))
+        c.sourcesSkipped = Int(s.int(1))
+        c.bytes = UInt64(max(0, s.int(2)))
+        c.lines = UInt64(max(0, s.int(3)))
+        c.sightings = Int(s.int(4))
+        c.okRolled = Int(s.int(5))
+        c.failures = Int(s.int(6))
+        c.logErrors = Int(s.int(7))
+        c.inputErrors = Int(s.int(8))
+        return c
     }
 
     public func recordKeys(_ keys: [KeyRecord], runID: Int64) throws(SQLiteError) {

@@ -18,6 +18,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case badVersion(path: String, version: Int)
     /// A stop was requested (SIGINT/SIGTERM) while waiting for another run's lock.
     case interrupted(path: String, waited: Double)
+    /// `PRAGMA quick_check` found damage.
+    case damaged(path: String, problems: String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "\(path): schema version \(version) is not one jwtsift writes (0 to \(Schema.version)): not a findings database, or a damaged one"
         case .interrupted(let path, let waited):
             "\(path): stopped by a signal while waiting \(Int(waited)) s for another jwtsift run's lock; nothing was scanned"
+        case .damaged(let path, let problems):
+            "\(path): the database fails its integrity check (\(problems)); it may be damaged: nothing was written (restore it, or scan into a new --db)"
         }
     }
 }
@@ -52,6 +56,13 @@ public final class FindingsDB {
     /// Bytes just before where a run stopped, hashed to recognise a file rewritten in place past that point.
     public static let tailLength = 4096
 
+    /// What opening changed that the user should hear of (a database file made private), for standard error.
+    public private(set) var notices: [String] = []
+
+    /// The mode of every findings file: the database and its `-wal`, `-shm` and `-journal` files (SQLite gives
+    /// those the database file's mode when it creates them).
+    public static let fileMode: mode_t = 0o600
+
     /// The statements the writer reuses, held together so that all of them are finalized before the connection
     /// closes (see `deinit`).
     struct Prepared {
@@ -64,6 +75,7 @@ public final class FindingsDB {
         let upsertRollup: Statement
         let insertDelta: Statement
         let applyDeltas: Statement
+        let addRunCounts: Statement
     }
     var statements: Prepared!
     public static let sightingGroup = 64
@@ -73,19 +85,22 @@ public final class FindingsDB {
     var knownTokens: [String: Int64] = [:]
     static let knownTokenLimit = 1 << 19
 
-    /// Opens or creates the database (mode 0600), takes the run lock (waiting up to `lockTimeout` seconds, looking
-    /// at `shouldStop` every 20 ms), sets WAL and migrates. `hasher` names a file's head (hex SHA-256).
+    /// Opens or creates the database (mode 0600; an existing file readable or writable by others is made 0600,
+    /// with its `-wal`/`-shm`/`-journal` files, and ``notices`` says so), takes the run lock (waiting up to
+    /// `lockTimeout` seconds, looking at `shouldStop` every 20 ms), checks it (`PRAGMA quick_check`), sets WAL and
+    /// migrates. `hasher` names a file's head (hex SHA-256).
     public init(
         path: String, lockTimeout: Double, shouldStop: (@Sendable () -> Bool)? = nil,
         hasher: @escaping @Sendable ([UInt8]) -> String
     ) throws(StoreError) {
         self.path = path
         self.hasher = hasher
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, Self.fileMode)
         guard fd >= 0 else {
             throw .unusable(path: path, reason: "cannot open for writing: \(String(cString: strerror(errno)))")
         }
         let started = Self.monotonic()
+        notices += Self.makePrivate(fd: fd, path: path)
         var waited = 0.0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR, waited < lockTimeout else {
@@ -112,6 +127,9 @@ public final class FindingsDB {
             let version = try connection.userVersion
             guard version <= Schema.version else { throw StoreError.tooNew(path: path, version: version) }
             guard version >= 0 else { throw StoreError.badVersion(path: path, version: version) }
+            if let problems = try connection.quickCheck() {
+                throw StoreError.damaged(path: path, problems: problems)
+            }
             // Larger pages: fewer b-tree splits per inserted row (only takes effect on a new file).
             if version == 0 { try connection.execute("PRAGMA page_size = 16384") }
             for setting in Self.connectionSettings { try connection.execute("PRAGMA \(setting)") }
@@ -131,6 +149,27 @@ public final class FindingsDB {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Makes the database file (open as `fd`) and the SQLite files beside it 0600 when they are open to others;
+    /// what was changed, as notices.
+    static func makePrivate(fd: Int32, path: String) -> [String] {
+        var notices: [String] = []
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_mode & 0o077 != 0, fchmod(fd, fileMode) == 0 {
+            notices.append(
+                "\(path): was mode \(String(st.st_mode & 0o777, radix: 8)), readable or writable by others; made 0600 (findings files are private)"
+            )
+        }
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let side = path + suffix
+            if lstat(side, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o077 != 0,
+                chmod(side, fileMode) == 0
+            {
+                notices.append("\(side): was mode \(String(st.st_mode & 0o777, radix: 8)); made 0600")
+            }
+        }
+        return notices
     }
 
     deinit {
@@ -252,9 +291,15 @@ public final class FindingsDB {
                                completed = ?6, last_run_id = ?7, tail_hash = ?8, tail_len = ?9
             WHERE id = ?1
             """)
+        let addRunCounts = try connection.prepare(
+            """
+            UPDATE runs SET sources = sources + ?2, bytes = bytes + ?3, lines = lines + ?4, sightings = sightings + ?5,
+                            ok_rolled = ok_rolled + ?6, failures = failures + ?7, log_errors = log_errors + ?8
+            WHERE id = ?1
+            """)
         statements = Prepared(
             insertSighting: insertSighting, insertSightings: insertSightings, insertError: insertError,
             upsertToken: upsertToken, updateProgress: updateProgress, upsertRollup: upsertRollup,
-            insertDelta: insertDelta, applyDeltas: applyDeltas)
+            insertDelta: insertDelta, applyDeltas: applyDeltas, addRunCounts: addRunCounts)
     }
 }

@@ -189,6 +189,9 @@ public struct Batch: Sendable {
     /// with the progress, so the next run can tell a file rewritten in place (copytruncate) from one that grew.
     /// Empty: none (streams).
     public var window: [UInt8] = []
+    /// What the batch adds to its run's counts (`sources`: 1 on a source's first batch), committed with its rows
+    /// so that the run's row always counts what is in the database, however the run ends.
+    public var counts = RunCounts()
 
     public init(sourceID: Int64, progress: ReadProgress) {
         self.sourceID = sourceID

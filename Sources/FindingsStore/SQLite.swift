@@ -1,6 +1,10 @@
 import CSQLite
 import SiftCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An SQLite error: the result code, SQLite's message and what jwtsift was doing.
 public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     public var code: Int32
@@ -39,19 +43,83 @@ public final class Connection {
     /// SQLite's allocation statistics take a global mutex per malloc; jwtsift never reads them.
     private static let configured: Bool = { CSQLite_disableMemoryStatistics() == SQLITE_OK }()
 
-    /// Opens (`create`: or creates) the database at `path`.
-    public init(path: String, readOnly: Bool = false, create: Bool = true) throws(SQLiteError) {
+    /// Opens (`create`: or creates) the database at `path`. `immutable`: read-only, and SQLite is told that no one
+    /// can change the file (no lock, no `-shm`/`-wal` opened or created).
+    public init(path: String, readOnly: Bool = false, create: Bool = true, immutable: Bool = false)
+        throws(SQLiteError)
+    {
         _ = Self.configured
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        flags |=
+            readOnly || immutable
+            ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
+        if immutable { flags |= SQLITE_OPEN_URI }
+        let name = immutable ? Self.uri(path) + "?mode=ro&immutable=1" : path
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
             throw SQLiteError(code: rc, message: message, context: "opening \(path)")
         }
         handle = db
+    }
+
+    /// `path` as a `file:` URI (RFC 3986: every byte but unreserved ones and `/` percent-encoded).
+    static func uri(_ path: String) -> String {
+        var out = "file:"
+        for b in path.utf8 {
+            let unreserved =
+                (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+                || b == UInt8(ascii: "/")
+            if unreserved {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                let h = String(b, radix: 16, uppercase: true)
+                out += "%" + (h.count < 2 ? "0" : "") + h
+            }
+        }
+        return out
+    }
+
+    /// Opens a database only to read it, wherever it lies: read-only, and when even that fails because the
+    /// file cannot be written beside (a read-only mount or directory, a file the user cannot write, so no
+    /// `-shm` can be made), as immutable, which needs nothing written. A `-wal` file with content that cannot be
+    /// read that way is an error: the findings in it would be left out.
+    public static func openForReading(path: String) throws(SQLiteError) -> Connection {
+        let c = try Connection(path: path, readOnly: true, create: false)
+        do {
+            // The first read opens the WAL index; this is where a database that cannot be written beside fails.
+            _ = try c.userVersion
+            return c
+        } catch {
+            c.close()
+            guard error.primary == SQLITE_READONLY || error.primary == SQLITE_CANTOPEN else { throw error }
+            var st = stat()
+            if stat(path + "-wal", &st) == 0 && st.st_size > 0 {
+                throw SQLiteError(
+                    code: error.code,
+                    message:
+                        "its -wal file holds findings that cannot be read without writing beside the database; copy the database with its -wal and -shm files to a writable place",
+                    context: "opening \(path)")
+            }
+            let ro = try Connection(path: path, immutable: true)
+            _ = try ro.userVersion
+            return ro
+        }
+    }
+
+    /// `PRAGMA quick_check`: nil when the file is sound, else SQLite's first findings (at most three), or its
+    /// error when the damage stops the check itself.
+    public func quickCheck() throws(SQLiteError) -> String? {
+        do {
+            let rows = try prepare("PRAGMA quick_check(3)").allRows()
+            let problems = rows.compactMap { $0.first ?? nil }
+            return problems == ["ok"] ? nil : problems.joined(separator: "; ")
+        } catch  where error.primary == SQLITE_CORRUPT || error.primary == SQLITE_NOTADB {
+            return error.message
+        }
     }
 
     deinit { close() }

@@ -106,7 +106,12 @@ extension JWTSift {
                     }
                     try emit(CSVRenderer().render(table), to: output)
                 } else if let output {
-                    mkdir(output, 0o755)
+                    do {
+                        try ReportFile.makeFolder(output)
+                    } catch {
+                        printError("jwtsift: \(error)")
+                        throw ExitCode(2)
+                    }
                     for table in report.tables {
                         try emit(CSVRenderer().render(table), to: output + "/" + table.id + ".csv")
                     }
@@ -127,14 +132,11 @@ extension JWTSift {
                 sink.flush()
                 return
             }
-            guard let f = fopen(path, "w") else {
-                printError("jwtsift: \(path): \(String(cString: strerror(errno)))")
-                throw ExitCode(2)
-            }
-            defer { fclose(f) }
-            var bytes = Array(text.utf8)
-            guard fwrite(&bytes, 1, bytes.count, f) == bytes.count else {
-                printError("jwtsift: \(path): write failed: \(String(cString: strerror(errno)))")
+            // Mode 0600 whatever the umask, like the database the report comes from.
+            do {
+                try ReportFile.write(text, to: path)
+            } catch {
+                printError("jwtsift: \(error)")
                 throw ExitCode(2)
             }
         }

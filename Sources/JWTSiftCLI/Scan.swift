@@ -177,7 +177,7 @@ extension JWTSift {
                         commandLine: CommandLine.arguments, verify: verify,
                         policy: ScanPolicy(scan: options, database: database), shouldStop: { stop.isRequested })
                 } catch {
-                    printError("jwtsift: \(error)")
+                    printError("jwtsift: \(UntrustedText.display("\(error)"))")
                     if case .interrupted = error {
                         // Nothing was begun: no run row, no rows. Exit as any stopped run does.
                         if keyErrors { throw ExitCode(2) }
@@ -185,7 +185,11 @@ extension JWTSift {
                     }
                     throw ExitCode(4)
                 }
+                for notice in session?.notices ?? [] { printError("jwtsift: \(UntrustedText.display(notice))") }
             }
+            // A signal, or a write that failed (a full disk): nothing more would be stored.
+            let writer = session?.writer
+            options.shouldStop = { stop.isRequested || writer?.failed != nil }
             let sink = OutputSink()
             let run = ScanRun(options: options)
             let totals: ScanTotals
@@ -210,20 +214,28 @@ extension JWTSift {
             progress.finish()
 
             var databaseFailed = false
+            var committed: RunCounts? = nil
             if let session {
-                let status = session.writer.failed != nil ? "failed" : totals.interrupted ? "interrupted" : "done"
                 do {
-                    try session.finish(status: status, totals: totals, okRolled: okRolled, finishedAt: wallClock())
+                    try session.finish(
+                        status: totals.interrupted ? "interrupted" : "done", totals: totals, okRolled: okRolled,
+                        finishedAt: wallClock())
                 } catch {
-                    printError("jwtsift: \(session.options.path): \(error)")
+                    // A batch or the run's end could not be written: the run is recorded as failed, with what
+                    // was committed.
+                    printError(
+                        "jwtsift: \(UntrustedText.display(session.options.path)): \(UntrustedText.display("\(error)"))")
                     databaseFailed = true
+                    committed = session.recordFailure(totals: totals, finishedAt: wallClock())
                 }
             }
-            for e in totals.inputErrors { printError("jwtsift: \(e)") }
-            if !quiet {
-                printError(Summary.text(totals) + (dbPath.map { "findings: \($0)\n" } ?? ""))
+            for e in totals.inputErrors { printError("jwtsift: \(UntrustedText.display("\(e)"))") }
+            if databaseFailed, let dbPath {
+                printError(Summary.committed(committed, path: UntrustedText.display(dbPath)))
+            } else if !quiet {
+                printError(Summary.text(totals) + (dbPath.map { "findings: \(UntrustedText.display($0))\n" } ?? ""))
             }
-            if totals.interrupted {
+            if totals.interrupted && stop.requested != 0 {
                 printError("jwtsift: stopped by a signal; what was scanned is kept (run again to continue)")
             }
 

@@ -386,8 +386,10 @@ extension Result where Failure == CryptoError {
 
 /// Shortens untrusted strings before they go into a message, and strips control bytes.
 public enum Redact {
-    /// `s` with control characters as `?`, cut to `limit` scalars (then "…").
+    /// `s` with token-shaped runs redacted (``UntrustedText/redactTokens(_:)``, before cutting, so no cut token
+    /// is left), control characters as `?`, cut to `limit` scalars (then "…").
     public static func short(_ s: String, limit: Int = 64) -> String {
+        let s = UntrustedText.redactTokens(s)
         // Fast path: short and free of control bytes (nearly every kid and iss) comes back as is.
         if s.utf8.count <= limit && !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return s }
         var out = ""

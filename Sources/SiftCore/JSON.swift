@@ -373,16 +373,27 @@ extension JSONValue {
             case ">": out += "\\u003e"
             case "&": out += "\\u0026"
             default:
-                if u.value < 0x20 || u.value == 0x7F || (u.value >= 0x2028 && u.value <= 0x2029) {
-                    out +=
-                        "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count)
-                        + String(u.value, radix: 16)
+                // Controls, DEL, C1, bidi and other format characters, U+2028/9: escaped (the value is kept, and
+                // no terminal or viewer acts on them).
+                if UntrustedText.isHidden(u) {
+                    if u.value > 0xFFFF {
+                        let v = u.value - 0x10000
+                        out += hex4(0xD800 + (v >> 10)) + hex4(0xDC00 + (v & 0x3FF))
+                    } else {
+                        out += hex4(u.value)
+                    }
                 } else {
                     out.unicodeScalars.append(u)
                 }
             }
         }
         return out + "\""
+    }
+
+    /// `\u` and four hex digits.
+    static func hex4(_ v: UInt32) -> String {
+        let h = String(v, radix: 16)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - h.count)) + h
     }
 }
 

@@ -134,13 +134,17 @@ struct ByteWriter {
         advance(64)
     }
 
-    /// A JSON string (quoted and escaped).
+    /// A JSON string (quoted and escaped), with any token-shaped run in it redacted
+    /// (``UntrustedText/redactTokens(_:)``): the one place NDJSON and `inspect --format json` write a string.
     mutating func string(_ s: String) {
         var s = s
         let done = s.withUTF8 { utf8 -> Bool in
-            for c in utf8
+            for (i, c) in utf8.enumerated()
             where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "<")
                 || c == UInt8(ascii: ">") || c == UInt8(ascii: "&") || c >= 0x80
+                // "eyJ": perhaps a token (a "JWT" in a message stays on the fast path).
+                || (c == UInt8(ascii: "J") && i >= 2 && utf8[i - 1] == UInt8(ascii: "y")
+                    && utf8[i - 2] == UInt8(ascii: "e"))
             {
                 return false
             }
@@ -149,7 +153,7 @@ struct ByteWriter {
             append(UInt8(ascii: "\""))
             return true
         }
-        if !done { raw(JSONValue.quote(s)) }
+        if !done { raw(JSONValue.quote(UntrustedText.redactTokens(s))) }
     }
 
     /// RFC 3339 UTC with milliseconds when present, as ``CivilTime/iso8601(_:)`` but without a String.

@@ -42,6 +42,8 @@ public final class FindingsSession {
     public let options: DatabaseOptions
     /// The fingerprint of this run's ``ScanPolicy`` (nil when none was given: sources are not re-judged).
     public let policy: String?
+    /// What opening the database changed that the user should hear of (``FindingsDB/notices``).
+    public let notices: [String]
 
     /// - Parameter shouldStop: ends the wait for another run's lock early (``StoreError/interrupted(path:waited:)``).
     public init(
@@ -52,6 +54,7 @@ public final class FindingsSession {
         let db = try FindingsDB(path: options.path, lockTimeout: options.lockTimeout, shouldStop: shouldStop) {
             bytes in Digest.sha256(bytes).description
         }
+        notices = db.notices
         do {
             let fingerprint = try policy.map { p throws(SQLiteError) in p.fingerprint(salt: try db.salt()) }
             self.policy = fingerprint
@@ -65,9 +68,11 @@ public final class FindingsSession {
         writer = StoreWriter(db: db, runID: runID)
     }
 
-    /// Records the run's end; waits for every queued batch first. `okRolled` is what the consumer counted in the
+    /// Records the run's end; waits for every queued batch first, and throws the first write that failed. `okRolled` is what the consumer counted in the
     /// rollup instead of writing rows (``DatabaseConsumer/okRolled``).
     public func finish(status: String, totals: ScanTotals, okRolled: Int, finishedAt: Double) throws(StoreError) {
+        // After every queued batch: one of them may be the one that fails.
+        try writer.sync { _ throws(SQLiteError) in }
         if let e = writer.failed { throw e }
         var counts = totals.counts
         counts.okRolled = okRolled
@@ -77,20 +82,42 @@ public final class FindingsSession {
         }
     }
 
+    /// True once a batch failed to commit (a full disk…): the scan should stop, since nothing more is written.
+    public var writeFailed: Bool { writer.failed != nil }
+
+    /// Records the run as `failed` after a write failed (or finishing it did): its row keeps the counts of the
+    /// batches that were committed, which are returned (nil when even this could not be written; the next run
+    /// then records it as `killed`, with the same counts).
+    public func recordFailure(totals: ScanTotals, finishedAt: Double) -> RunCounts? {
+        let id = runID
+        return try? writer.sync { db throws(SQLiteError) in
+            try db.finishFailedRun(
+                id, finishedAt: finishedAt, sourcesSkipped: totals.counts.sourcesSkipped,
+                inputErrors: totals.counts.inputErrors)
+        }
+    }
+
     /// The command line as recorded: anything that looks like a token is replaced (secrets are only ever
     /// given as file paths).
     static func redact(_ arguments: [String]) -> String {
-        arguments.map { a in
-            let dots = a.utf8.filter { $0 == UInt8(ascii: ".") }.count
-            return a.contains("eyJ") && dots >= 2 ? "<redacted token>" : a
-        }.joined(separator: " ")
+        arguments.map { stored($0) }.joined(separator: " ")
     }
+
+    /// A string from a token, a log or the command line as the database stores it: every token-shaped run in it
+    /// replaced by `<jwt:fingerprint-prefix>` (``UntrustedText/redactTokens(_:replacement:)``), as the scanner
+    /// redacts error messages.
+    static func stored(_ s: String) -> String {
+        UntrustedText.redactTokens(s) { "<jwt:\(Digest.sha256(Array($0)).prefix(12))>" }
+    }
+
+    static func stored(_ s: String?) -> String? { s.map { stored($0) } }
 
     static func keyRecords(_ ring: KeyRing?) -> [KeyRecord] {
         guard let ring else { return [] }
         return ring.all.map { k in
             KeyRecord(
-                thumbprint: k.thumbprint, kid: k.kid, kty: k.kty, alg: k.declaredAlg?.rawValue, origin: k.origin,
+                thumbprint: k.thumbprint, kid: stored(k.kid), kty: k.kty, alg: k.declaredAlg?.rawValue,
+                origin: stored(k.origin),
                 retired: k.retired)
         }
     }
@@ -120,6 +147,8 @@ public struct DatabaseConsumer: ScanConsumer {
     /// goes with each batch's progress. Not kept for streams and gzip archives.
     private var window: [UInt8] = []
     private var keepsWindow = false
+    /// The source being read has no batch yet (its first one counts it in the run's `sources`).
+    private var sourceUncounted = false
     /// Why each source was skipped or how it was resumed, for the summary.
     public private(set) var plans: [(source: String, plan: ReadPlan)] = []
     /// `ok` sightings counted in the rollup instead of written as rows, this run.
@@ -139,8 +168,9 @@ public struct DatabaseConsumer: ScanConsumer {
                 path: path, size: nil, mtime: facts?.mtime, inode: facts?.inode, head: [], isStdin: false,
                 isStream: true)
         case .file(let path):
+            // The path as stored: a token in a file name never reaches the database.
             identity = SourceIdentity(
-                path: path, size: facts?.size, mtime: facts?.mtime, inode: facts?.inode,
+                path: FindingsSession.stored(path), size: facts?.size, mtime: facts?.mtime, inode: facts?.inode,
                 head: SmallFile.head(of: path, count: FindingsDB.headLength), isStdin: false,
                 bytesAt: { offset, count in SmallFile.bytes(of: path, at: offset, count: count) })
         }
@@ -170,6 +200,7 @@ public struct DatabaseConsumer: ScanConsumer {
                 let bytes = SmallFile.bytes(of: path, at: offset - UInt64(count), count: count)
                 if bytes.count == count { window = bytes }
             }
+            sourceUncounted = true
         }
         return plan
     }
@@ -190,7 +221,8 @@ public struct DatabaseConsumer: ScanConsumer {
         _ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress
     ) {
         guard let sourceID else { return }
-        if batch == nil { batch = Batch(sourceID: sourceID, progress: end) }
+        if batch == nil { startBatch(sourceID, end) }
+        count(findings, judged: judged, end: end)
         let rollOK = session.options.okSightings == .count
         for (i, t) in findings.tokens.enumerated() {
             let j = i < judged.count ? judged[i] : nil
@@ -200,7 +232,10 @@ public struct DatabaseConsumer: ScanConsumer {
             // file resumes from that line and deletes its rows, which a rolled-up count could not undo.
             let rolled = rollOK && cause == .ok && t.offset < end.openLineStart
             batch!.tokens[slot].saw(at: t.logTime, rolled: rolled)
-            if rolled { okRolled += 1 }
+            if rolled {
+                okRolled += 1
+                batch!.counts.okRolled += 1
+            }
             addRollup(slot: slot, t, cause: cause ?? .unverified, judged: j)
             if rolled { continue }
             batch!.sightings.append(
@@ -229,10 +264,27 @@ public struct DatabaseConsumer: ScanConsumer {
         let completed = summary.map { !$0.stopped } ?? false
         var progress = end
         progress.completed = completed
-        if batch == nil { batch = Batch(sourceID: sourceID, progress: progress) }
+        if batch == nil { startBatch(sourceID, progress) }
         batch!.progress = progress
         flush()
         self.sourceID = nil
+    }
+
+    private mutating func startBatch(_ sourceID: Int64, _ progress: ReadProgress) {
+        batch = Batch(sourceID: sourceID, progress: progress)
+        if sourceUncounted { batch!.counts.sources = 1 }
+        sourceUncounted = false
+    }
+
+    /// Adds a chunk to the batch's run counts, counted as ``ScanRun`` counts the run's totals.
+    private mutating func count(_ findings: ScanFindings, judged: [JudgedSighting], end: ReadProgress) {
+        batch!.counts.sightings += findings.tokens.count
+        batch!.counts.logErrors += findings.errors.count
+        for j in judged where j.verdict.cause.isFailure { batch!.counts.failures += 1 }
+        if let last = lastEnd {
+            batch!.counts.bytes += end.offset &- min(last.offset, end.offset)
+            batch!.counts.lines += end.linesDone &- min(last.linesDone, end.linesDone)
+        }
     }
 
     private mutating func flush() {
@@ -290,20 +342,24 @@ public struct DatabaseConsumer: ScanConsumer {
         return i
     }
 
-    /// The token's row, with no sightings counted yet.
+    /// The token's row, with no sightings counted yet. Every string taken from the token goes through
+    /// ``FindingsSession/stored(_:)``: a token inside a claim or header value is never stored (`sub_hash` is the
+    /// hash of the claim as it is).
     static func describe(_ t: TokenSighting, judged: JudgedSighting?, keepSubjects: Bool) -> TokenUpsert {
+        let r = FindingsSession.stored as (String?) -> String?
         let u: TokenUpsert
         if let a = judged?.analysis {
             u = TokenUpsert(
-                fingerprint: t.fingerprint.description, kind: a.kind.rawValue, alg: a.alg ?? t.alg, enc: a.enc,
-                kid: a.kid, typ: a.typ, iss: a.iss,
-                aud: a.aud.isEmpty ? nil : JSONValue.array(a.aud.map { .string($0) }).jsonText,
+                fingerprint: t.fingerprint.description, kind: a.kind.rawValue, alg: r(a.alg ?? t.alg), enc: r(a.enc),
+                kid: r(a.kid), typ: r(a.typ), iss: r(a.iss),
+                aud: a.aud.isEmpty
+                    ? nil : JSONValue.array(a.aud.map { .string(FindingsSession.stored($0)) }).jsonText,
                 subHash: a.sub.map { Digest.sha256(Array($0.utf8)).description },
-                sub: keepSubjects ? a.sub : nil, iat: a.iat, nbf: a.nbf, exp: a.exp,
-                signature: a.signature.rawValue, key: a.key, flags: a.flags.description, length: t.length)
+                sub: keepSubjects ? r(a.sub) : nil, iat: a.iat, nbf: a.nbf, exp: a.exp,
+                signature: a.signature.rawValue, key: r(a.key), flags: a.flags.description, length: t.length)
         } else {
             u = TokenUpsert(
-                fingerprint: t.fingerprint.description, kind: t.kind.rawValue, alg: t.alg,
+                fingerprint: t.fingerprint.description, kind: t.kind.rawValue, alg: r(t.alg),
                 signature: SignatureStatus.unchecked.rawValue, length: t.length)
         }
         return u

@@ -116,8 +116,9 @@ public struct Inspection: Sendable {
     public func text(index: Int? = nil) -> String {
         let a = analysis
         var out = ""
+        // The one escape of the text form: every value shown with tokens redacted and nothing hidden.
         func row(_ label: String, _ value: String) {
-            out += label.padding(12) + value + "\n"
+            out += label.padding(12) + UntrustedText.display(value) + "\n"
         }
         if let index { out += "── token #\(index) " + String(repeating: "─", count: 50) + "\n" }
         row("token", "sha256:\(fingerprint)")
@@ -206,9 +207,9 @@ public struct Inspection: Sendable {
         VerdictJSON.causes(verdict, into: &w)
         VerdictJSON.reasons(verdict, a, at: at, leeway: leeway, moment: "the judged time", into: &w)
         w.raw(",\"header\":")
-        w.raw(a.header.map { JSONValue.object($0).jsonText } ?? "null")
+        w.raw(a.header.map { UntrustedText.redactTokens(JSONValue.object($0).jsonText) } ?? "null")
         w.raw(",\"claims\":")
-        w.raw(a.claims.map { JSONValue.object($0).jsonText } ?? "null")
+        w.raw(a.claims.map { UntrustedText.redactTokens(JSONValue.object($0).jsonText) } ?? "null")
         w.raw(",\"alg\":")
         w.optionalString(a.alg)
         w.raw(",\"enc\":")

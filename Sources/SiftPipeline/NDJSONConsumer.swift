@@ -27,7 +27,7 @@ public struct NDJSONConsumer: ScanConsumer {
     ) {
         if findings.tokens.isEmpty && findings.errors.isEmpty { return }
         if quotedSource?.name != source.name {
-            quotedSource = (source.name, Array(JSONValue.quote(source.name).utf8))
+            quotedSource = (source.name, Array(JSONValue.quote(UntrustedText.redactTokens(source.name)).utf8))
         }
         let name = quotedSource!.bytes
         writer.removeAll()

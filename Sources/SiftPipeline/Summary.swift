@@ -29,6 +29,17 @@ public enum Summary {
         return out
     }
 
+    /// After a failed write: what the database holds of this run (its row's counts), instead of what was found.
+    public static func committed(_ c: RunCounts?, path: String) -> String {
+        guard let c else {
+            return
+                "jwtsift: \(path): the run's counts could not be recorded; its committed findings are in the database\n"
+        }
+        return
+            "jwtsift: committed to \(path) before the failure (run recorded as failed): \(c.sources) source\(c.sources == 1 ? "" : "s"), "
+            + "\(c.lines) lines, \(c.bytes) bytes; \(c.sightings) token sightings (\(c.failures) failures), \(c.logErrors) error lines\n"
+    }
+
     static func table(_ counts: [Cause: Int], total: Int) -> String {
         var out = ""
         for (cause, n) in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {

@@ -91,7 +91,7 @@ struct ReportBuilderTests {
     func escaping() {
         #expect(
             Format.html("<script>\"x\"&'y'</script>\u{1}")
-                == "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;?")
+                == "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;\\x01")
         #expect(HTMLRenderer.colour("expired") != HTMLRenderer.colour("https://issuer.example/"))
         #expect(HTMLRenderer.causeWords == Set(Cause.allCases.map(\.rawValue)))
     }
