@@ -248,7 +248,9 @@ public final class Statement {
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     public func string(_ column: Int32) -> String? {
         guard let p = sqlite3_column_text(handle, column) else { return nil }
-        return String(cString: p)
+        // By length, not up to the first NUL: text may hold one.
+        return String(
+            decoding: UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
     }
     public var columnCount: Int32 { sqlite3_column_count(handle) }
     /// The largest parameter index the statement uses.

@@ -107,7 +107,11 @@ public final class FindingsSession {
     /// replaced by `<jwt:fingerprint-prefix>` (``UntrustedText/redactTokens(_:replacement:)``), as the scanner
     /// redacts error messages.
     static func stored(_ s: String) -> String {
-        UntrustedText.redactTokens(s) { "<jwt:\(Digest.sha256(Array($0)).prefix(12))>" }
+        let redacted = UntrustedText.redactTokens(s) { "<jwt:\(Digest.sha256(Array($0)).prefix(12))>" }
+        // NUL is the one character stored escaped (`\x00`): SQLite's text functions and the sqlite3 shell stop
+        // at it, so a kid "\0admin" would read as '' (issue 13). Other text is stored as found.
+        guard redacted.utf8.contains(0) else { return redacted }
+        return String(redacted.unicodeScalars.map { $0 == "\u{0}" ? "\\x00" : String($0) }.joined())
     }
 
     static func stored(_ s: String?) -> String? { s.map { stored($0) } }

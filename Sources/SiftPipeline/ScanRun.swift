@@ -210,6 +210,9 @@ public struct ScanRun {
             /// Sends the pending chunks to the workers and merges the batch sent before. False on a stop.
             func flush() -> Bool {
                 guard let workers else { return true }
+                // The workers' scanners serve one batch at a time: the previous batch's scan ends first, then the
+                // next one starts, and the previous batch is merged while it runs.
+                inFlight?.done.wait()
                 var next: (batch: [OwnedChunk], done: DispatchGroup, result: BatchResult)? = nil
                 if !pending.isEmpty {
                     let batch = pending
@@ -220,10 +223,7 @@ public struct ScanRun {
                     next = (batch, done, result)
                 }
                 var more = true
-                if let previous = inFlight {
-                    previous.done.wait()
-                    more = merge(previous.batch, previous.result.scans)
-                }
+                if let previous = inFlight { more = merge(previous.batch, previous.result.scans) }
                 inFlight = next
                 return more
             }

@@ -128,7 +128,7 @@ struct CrashSafetyTests {
                 #expect(beyond == 0)
             }
             #expect(waitExit(spawnJWTSift(["scan"] + args + ["--db", db])) == 0)
-            let when = delay.map { "\($0 / 1000) ms" } ?? "the first batch"
+            let when = "\(delay / 1000) ms after the first batch"
             #expect(try s.contents(db: db) == expected, "killed after \(when)")
             #expect(try s.query("SELECT status FROM runs ORDER BY id", db: db).last == ["done"])
         }

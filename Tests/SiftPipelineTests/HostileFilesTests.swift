@@ -1,4 +1,5 @@
 import Foundation
+import JOSECrypto
 import SiftCore
 import Testing
 
@@ -83,5 +84,23 @@ struct HostileFilesTests {
         let walk = runCLI(["scan", s.path("d"), "--format", "ndjson", "--no-verify"])
         #expect(walk.status == 0, "\(walk.err)")
         #expect(walk.out.split(separator: "\n").count == 1)
+    }
+
+    /// Found by the hostile trial (issue 13): a NUL in `kid` read back as '' and `exp` ≥ 1e14 came out null
+    /// beside an `ok` verdict.
+    @Test("a NUL in kid is stored visibly; a far-future exp is a number in NDJSON and the database")
+    func nulKidAndHugeExp() throws {
+        let s = Scratch()
+        let header = Base64URL.encode(Array(#"{"alg":"HS256","kid":"a\u0000b"}"#.utf8))
+        let payload = Base64URL.encode(Array(#"{"exp":1e16,"iat":1700000000}"#.utf8))
+        let input = header + "." + payload
+        let mac = Array(input.utf8).withUnsafeBytes { HMACSecret(Array(testSecret.utf8)).mac(.sha256, $0) }
+        s.write("app.log", "2023-11-14T22:13:05Z GET /x Authorization: Bearer \(input).\(Base64URL.encode(mac))\n")
+        s.write("hs.secret", testSecret)
+        let args = [s.path("app.log"), "--hmac-secret-file", s.path("hs.secret")]
+        let ndjson = runCLI(["scan"] + args + ["--format", "ndjson"])
+        #expect(ndjson.out.contains(#""cause":"ok""#) && ndjson.out.contains(#""exp":1e+16"#), "\(ndjson.out)")
+        #expect(s.scan(args).status == 0)
+        #expect(try s.query("SELECT kid, exp FROM tokens") == [["a\\x00b", "1.0e+16"]])
     }
 }
