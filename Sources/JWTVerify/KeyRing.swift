@@ -1,3 +1,4 @@
+import JOSECrypto
 import SiftCore
 
 /// Every key of a run: an immutable snapshot, shared read-only by all verifying threads.
@@ -5,9 +6,22 @@ public struct KeyRing: Sendable {
     public let current: [VerificationKey]
     public let retired: [VerificationKey]
 
+    /// For each public key (by RFC 7638 thumbprint), the byte strings an algorithm-confusion forger would use as
+    /// its HMAC secret — its PEM, the PEM without the final newline, its DER — made once, so the per-thread MAC
+    /// contexts of ``SignatureChecker`` serve every token instead of a one-shot HMAC per candidate.
+    let confusionSecrets: [String: [HMACSecret]]
+
     public init(current: [VerificationKey] = [], retired: [VerificationKey] = []) {
         self.current = current
         self.retired = retired
+        var secrets: [String: [HMACSecret]] = [:]
+        for key in current + retired {
+            guard case .publicKey(let k) = key.material, secrets[key.thumbprint] == nil else { continue }
+            let der = k.subjectPublicKeyInfoDER
+            let pem = Array(PEM.encode(der, label: "PUBLIC KEY").utf8)
+            secrets[key.thumbprint] = [pem, Array(pem.dropLast()), der].map { HMACSecret($0) }
+        }
+        confusionSecrets = secrets
     }
 
     public var isEmpty: Bool { current.isEmpty && retired.isEmpty }

@@ -360,7 +360,8 @@ public struct TokenAnalyzer: Sendable {
         // Forged with a public key's bytes as the HMAC secret: algorithm confusion, whatever else applies.
         if alg.isHMAC
             && checkHMACAttacks(
-                alg, signingInput: signingInput, signature: signature, bound: bound ? pool : [], into: &a)
+                alg, signingInput: signingInput, signature: signature, bound: bound ? pool : [], verifier: verifier,
+                into: &a)
         {
             a.signature = .alg_mismatch
             a.add(
@@ -515,20 +516,16 @@ public struct TokenAnalyzer: Sendable {
     /// well-known secret (a flag and a hint)? `bound` are the keys the token's kid names, when it names any.
     func checkHMACAttacks(
         _ alg: JWSAlgorithm, signingInput: [UInt8], signature: [UInt8], bound: [VerificationKey],
-        into a: inout TokenAnalysis
+        verifier: SignatureChecker, into a: inout TokenAnalysis
     ) -> Bool {
         let hash = alg.hash!
-        let publicKeys: [PublicKey] = (bound.isEmpty ? keys.all : bound).compactMap {
-            if case .publicKey(let k) = $0.material { return k }
-            return nil
-        }
+        guard signature.count == hash.size else { return false }
         return signingInput.withUnsafeBytes { message in
             signature.withUnsafeBytes { sig in
-                for k in publicKeys {
-                    let der = k.subjectPublicKeyInfoDER
-                    let pem = Array(PEM.encode(der, label: "PUBLIC KEY").utf8)
-                    for secret in [pem, Array(pem.dropLast()), der]
-                    where HMACSecret.matches(hash, key: secret, message: message, signature: sig) {
+                // Without a kid naming one, the first keys only (as many as are tried as candidates).
+                for key in bound.isEmpty ? Array(keys.all.prefix(Self.maximumUnboundCandidates)) : bound {
+                    for secret in keys.confusionSecrets[key.thumbprint] ?? []
+                    where verifier.verifyMAC(hash, secret: secret, message: message, signature: sig) {
                         a.flags.insert(.publicKeyAsSecret)
                         a.hints.append(
                             "forged: the HMAC secret is a public key's own bytes (algorithm-confusion attack)")
@@ -536,8 +533,8 @@ public struct TokenAnalyzer: Sendable {
                     }
                 }
                 guard policy.tryWeakSecrets else { return false }
-                for secret in WeakSecrets.list
-                where HMACSecret.matches(hash, key: Array(secret.utf8), message: message, signature: sig) {
+                for secret in WeakSecrets.secrets
+                where verifier.verifyMAC(hash, secret: secret, message: message, signature: sig) {
                     a.flags.insert(.weakSecret)
                     a.hints.append(
                         "signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens"

@@ -1,3 +1,4 @@
+import JOSECrypto
 import SiftCore
 
 /// Well-known HMAC secrets: defaults from documentation, tutorials and frameworks that end up in production.
@@ -14,4 +15,7 @@ public enum WeakSecrets {
         "secret123", "notasecret", "example", "HS256", "gofiber", "fastapi", "django-insecure", "laravel",
         "ThisIsMySecretKey", "replace-me", "REPLACE_ME", "",
     ]
+
+    /// The list as secrets, made once: checks go through a thread's cached MAC contexts.
+    static let secrets: [HMACSecret] = list.map { HMACSecret(Array($0.utf8)) }
 }
