@@ -28,17 +28,22 @@ public struct PhraseMatcher: Sendable {
     public let rules: [PhraseRule]
     let folded: [[[UInt8]]]
     /// Rules that are one identifier (`TokenExpired`, `IDX10223`, an exception class): they match only as a whole
-    /// word, so `TokenExpired` does not fire inside `TokenExpiredError`.
-    let wholeWord: [Bool]
+    /// word, so `TokenExpired` does not fire inside `TokenExpiredError`. Bit 0: the identifier starts with a word
+    /// byte (the byte before must not be one); bit 1: it ends with one. A code in brackets
+    /// (`[next-auth][error][JWT_SESSION_ERROR]`) may follow anything (`←[0m[next-auth]…`).
+    let wholeWord: [UInt8]
     /// ``rank(_:)`` of every rule, precomputed (plain integers: no rule struct is copied while matching).
     let ranks: [(Int, Int)]
     /// The folded fragments anchors point into.
     let anchorBytes: [UInt8]
     /// The rules of each anchor.
     let anchorRules: [Int]
-    /// Folded ``PhraseTable/lookAlikeWords`` and ``PhraseTable/contextWords`` (each at least three bytes).
+    /// Folded ``PhraseTable/lookAlikeWords`` and ``PhraseTable/contextWords`` (each at least three bytes); which
+    /// look-alike words are soft (``PhraseTable/softLookAlikeWords``); folded ``PhraseTable/tokenWords``.
     let lookAlike: [[UInt8]]
+    let softLookAlike: [Bool]
     let context: [[UInt8]]
+    let tokenWords: [[UInt8]]
     let bitmap: [UInt64]
     /// Anchors filed by quad hash: `anchorIndex[key]` packs the start in `anchorList` (high 20 bits) and the
     /// count (low 12 bits).
@@ -85,12 +90,21 @@ public struct PhraseMatcher: Sendable {
         let folded = rules.map { $0.fragments.map { Array($0.utf8).map { fold[Int($0)] } } }
         self.folded = folded
         self.lookAlike = PhraseTable.lookAlikeWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.softLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.softLookAlikeWords.contains)
         precondition(
-            (PhraseTable.lookAlikeWords + PhraseTable.contextWords).allSatisfy { $0.utf8.count >= 3 },
+            (PhraseTable.lookAlikeWords + PhraseTable.contextWords + PhraseTable.tokenWords).allSatisfy {
+                $0.utf8.count >= 3
+            },
             "look-alike and context words need three bytes (the trigram filter)")
         self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.tokenWords = PhraseTable.tokenWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.ranks = rules.map(Self.rank)
-        self.wholeWord = rules.map { $0.fragments.count == 1 && !$0.fragments[0].utf8.contains(0x20) }
+        self.wholeWord = rules.map { rule in
+            guard rule.fragments.count == 1, let first = rule.fragments[0].utf8.first,
+                let last = rule.fragments[0].utf8.last, !rule.fragments[0].utf8.contains(0x20)
+            else { return 0 }
+            return (Self.isWordByte(first) ? 1 : 0) | (Self.isWordByte(last) ? 2 : 0)
+        }
         var bitmap = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
         var anchors: [Int: [(anchor: Anchor, rules: [Int])]] = [:]
         var bytes: [UInt8] = []
@@ -165,7 +179,8 @@ public struct PhraseMatcher: Sendable {
     public func match(_ line: UnsafeRawBufferPointer, skipping skip: [Range<Int>]) -> PhraseMatch? {
         let n = line.count
         guard n >= 2 else { return nil }
-        var best: (rule: Int, start: Int, priority: Int, length: Int)?
+        // Every rule whose fragments all matched, in the order found (rare: only lines with a message get here).
+        var found: [(rule: Int, start: Int)] = []
         bitmap.withUnsafeBufferPointer { bits in
             // Scan each stretch between skipped ranges (the tokens) with a tight pointer loop.
             var segmentStart = 0
@@ -179,7 +194,7 @@ public struct PhraseMatcher: Sendable {
                         let window = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) | 0x2020_2020
                         let key = Self.quadHash(window)
                         if bits[key &>> 6] & (1 &<< UInt64(key & 63)) != 0 {
-                            checkAnchors(key: key, at: i, line: line, best: &best)
+                            checkAnchors(key: key, at: i, line: line, found: &found)
                         }
                         i += Self.stride
                     }
@@ -189,17 +204,34 @@ public struct PhraseMatcher: Sendable {
                 k += 1
             }
         }
-        guard let best else { return nil }
-        let rule = rules[best.rule]
-        guard accepts(rule: best.rule, in: line) else { return nil }
+        guard var pick = found.first else { return nil }
+        // Most specific wins: priority, then a message that names a cause over one that names none (`other`:
+        // "Unable to authenticate the request", "invalid_token"), then the longest literal text; on a tie the
+        // first found.
+        for f in found.dropFirst() where ranks[f.rule] > ranks[pick.rule] { pick = f }
+        // A wrapper's reason is the message inside it (after its last fragment): the best rule found there that
+        // names a cause, even a generic cue, wins over the wrapper (`Unable to validate the token: should have a
+        // JSON content type for JWKS endpoint`; `error verifying token signature: … oidc: get keys failed`).
+        var seen = 0
+        while rules[pick.rule].isWrapper, seen < 8, let inner = spans(rule: pick.rule, in: line)?.last?.upperBound {
+            var next: (rule: Int, start: Int)?
+            for f in found where f.start >= inner && rules[f.rule].cause != .other {
+                if let b = next, ranks[b.rule] >= ranks[f.rule] { continue }
+                next = f
+            }
+            guard let next else { break }
+            pick = next
+            seen += 1
+        }
+        let rule = rules[pick.rule]
+        guard accepts(rule: pick.rule, in: line) else { return nil }
         return PhraseMatch(
-            ruleIndex: best.rule, cause: rule.cause, alternative: rule.alternative,
-            details: details(rule: best.rule, line: line), start: best.start)
+            ruleIndex: pick.rule, cause: rule.cause, alternative: rule.alternative,
+            details: details(rule: pick.rule, line: line), start: pick.start)
     }
 
     private func checkAnchors(
-        key: Int, at quadStart: Int, line: UnsafeRawBufferPointer,
-        best: inout (rule: Int, start: Int, priority: Int, length: Int)?
+        key: Int, at quadStart: Int, line: UnsafeRawBufferPointer, found: inout [(rule: Int, start: Int)]
     ) {
         let entry = anchorIndex[key]
         let first = Int(entry >> 12)
@@ -216,22 +248,22 @@ public struct PhraseMatcher: Sendable {
             guard ok else { continue }
             let end = start + a.fragmentCount
             for rule in anchorRules[a.rulesStart..<(a.rulesStart + a.rulesCount)] {
-                if wholeWord[rule] {
-                    if start > 0 && Self.isWordByte(line[start - 1]) { continue }
-                    if end < line.count && Self.isWordByte(line[end]) { continue }
+                let edges = wholeWord[rule]
+                if edges != 0 {
+                    if edges & 1 != 0 && start > 0 && Self.isWordByte(line[start - 1]) { continue }
+                    if edges & 2 != 0 && end < line.count && Self.isWordByte(line[end]) { continue }
                 }
-                // Most specific wins: priority, then a message that names a cause over a wrapper that names none
-                // (`other`: "Unable to authenticate the request", "invalid_token"), then the longest literal text.
-                let rank = ranks[rule]
-                if let b = best, (b.priority, b.length) >= rank { continue }
                 guard let firstStart = locate(rule: rule, in: line) else { continue }
-                best = (rule, firstStart, rank.0, rank.1)
+                found.append((rule, firstStart))
             }
         }
     }
 
     /// A match stands unless the line is a look-alike (a certificate, a password, a refresh token…) that the
     /// rule's own text does not mention; a generic cue also needs a word that makes the line about a token.
+    /// A look-alike word counts only where a word starts (`lease` is not in `Please`; `Csrf` is in `VerifyCsrfToken`);
+    /// a soft one (a session, a cookie, a JSON lexer's `Unexpected token`) does not count on a line that names a
+    /// JWT, a bearer token, an ID token or OIDC: those say which token the line is about.
     /// Runs only on lines that matched (rare), so the words are searched plainly.
     func accepts(rule index: Int, in line: UnsafeRawBufferPointer) -> Bool {
         let ownText = folded[index]
@@ -247,20 +279,43 @@ public struct PhraseMatcher: Sendable {
                     bits[h &>> 6] |= 1 &<< UInt64(h & 63)
                 }
             }
-            func occurs(_ word: [UInt8]) -> Bool {
+            func mayOccur(_ word: [UInt8]) -> Bool {
                 let h = Self.trigramHash(word[0], word[1], word[2])
-                guard bits[h &>> 6] & (1 &<< UInt64(h & 63)) != 0 else { return false }
-                return Self.findFolded(word, in: line, from: 0) != nil
+                return bits[h &>> 6] & (1 &<< UInt64(h & 63)) != 0
             }
-            for word in lookAlike where occurs(word) {
+            func occurs(_ word: [UInt8]) -> Bool {
+                mayOccur(word) && Self.findFolded(word, in: line, from: 0) != nil
+            }
+            var namesToken: Bool?
+            for (k, word) in lookAlike.enumerated() where mayOccur(word) && Self.findWordStart(word, in: line) {
                 // Fragments are folded already, and folding twice changes nothing: the same search serves.
                 let said = ownText.contains { fragment in
                     fragment.withUnsafeBytes { Self.findFolded(word, in: $0, from: 0) != nil }
                 }
-                if !said { return false }
+                if said { continue }
+                if softLookAlike[k] {
+                    if namesToken == nil { namesToken = tokenWords.contains(where: occurs) }
+                    if namesToken == true { continue }
+                }
+                return false
             }
             return !isGeneric || context.contains(where: occurs)
         }
+    }
+
+    /// Whether `word` (folded) occurs in `line` where a word starts: after a byte that is not a letter or digit, or
+    /// at a lowercase-to-uppercase step (`VerifyCsrfToken`).
+    static func findWordStart(_ word: [UInt8], in line: UnsafeRawBufferPointer) -> Bool {
+        var from = 0
+        while let at = findFolded(word, in: line, from: from) {
+            if at == 0 { return true }
+            let before = line[at - 1]
+            let isLower = before >= 0x61 && before <= 0x7A
+            let isAlnum = isLower || (before >= 0x41 && before <= 0x5A) || (before >= 0x30 && before <= 0x39)
+            if !isAlnum || (isLower && line[at] >= 0x41 && line[at] <= 0x5A) { return true }
+            from = at + 1
+        }
+        return false
     }
 
     /// A 12-bit hash of three folded bytes.
@@ -326,7 +381,7 @@ public struct PhraseMatcher: Sendable {
             guard start <= end else { continue }
             let text = UnsafeRawBufferPointer(rebasing: line[start..<end])
             switch capture {
-            case .ignore: break
+            case .ignore, .inner: break
             case .exp: d.exp = parser.messageTime(text)
             case .nbf: d.nbf = parser.messageTime(text)
             case .now: d.now = parser.messageTime(text)

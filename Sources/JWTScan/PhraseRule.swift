@@ -19,6 +19,9 @@ public enum PhraseCapture: Sendable, Hashable {
     case skewSeconds
     /// A Go duration such as `7m0s` (golang-jwt's `token is expired by …`).
     case goDuration
+    /// The message of another layer that this one wraps (`failed to verify token: {err}`): the rule is a wrapper,
+    /// and a message inside it that names a cause outranks it.
+    case inner
 }
 
 /// One verification error message: its literal fragments, in order, and the cause it stands for.
@@ -58,6 +61,10 @@ public struct PhraseRule: Sendable {
 
     /// A cue of the general classifier, not a message read in an emitter's source.
     public var isGeneric: Bool { row == PhraseTable.genericRow }
+
+    /// A message that wraps another layer's (its text ends in `{err}` or the like): it names a cause only when no
+    /// inner message does.
+    public var isWrapper: Bool { captures.last == .inner }
 
     /// Total literal length: longer (more specific) messages win over shorter ones that also match.
     public var literalLength: Int { fragments.reduce(0) { $0 + $1.utf8.count } }
@@ -120,11 +127,17 @@ public enum PhraseTable {
         all += sourcedRules(sourcedTable)
         // A message cut by the logger, or with its values hidden (IdentityModel's "[PII is hidden]"), still shows its
         // first part: a first fragment of 16 bytes or more is specific enough to stand alone (ranked below the
-        // whole message, which is longer).
+        // whole message, which is longer). A first part that begins messages of different causes (Spring's
+        // "An error occurred while attempting to decode the Jwt: …") says no cause alone: it stands as `other`.
+        let prefixCauses = causesByPrefix(all)
         all += all.filter { $0.fragments.count > 1 && $0.fragments[0].utf8.count >= 16 }.map { rule in
             var r = rule
             r.fragments = [rule.fragments[0]]
             r.captures = []
+            if let causes = prefixCauses(rule.fragments[0]), causes.count > 1 {
+                r.cause = .other
+                r.alternative = nil
+            }
             return r
         }
         all += extraRules
@@ -179,6 +192,13 @@ public enum PhraseTable {
             PhraseRule(
                 row: "idx-keys-0", emitter: "Microsoft.IdentityModel",
                 fragments: ["Number of keys in Configuration: '0'"], cause: .key_fetch_failed, priority: 1))
+        // IDX10511 goes on to say where the key it tried was found: a key matched, so the signature failed, whatever
+        // the configuration's key count (LogMessages.cs, IDX10511: "Matched key was in '{3}'").
+        rules.append(
+            PhraseRule(
+                row: "idx-matched", emitter: "Microsoft.IdentityModel",
+                fragments: ["Number of keys in Configuration: '0'", "Matched key was in '"],
+                cause: .signature_invalid, priority: 2))
         rules.append(
             PhraseRule(
                 row: "idx-keys-0b", emitter: "Microsoft.IdentityModel",
@@ -196,7 +216,7 @@ extension PhraseTable {
     static func sourcedRules(_ table: String) -> [PhraseRule] {
         let codes: [Substring: PhraseCapture] = [
             "-": .ignore, "exp": .exp, "nbf": .nbf, "now": .now, "dms": .deltaMilliseconds, "ds": .deltaSeconds,
-            "sms": .skewMilliseconds, "ss": .skewSeconds, "go": .goDuration,
+            "sms": .skewMilliseconds, "ss": .skewSeconds, "go": .goDuration, "in": .inner,
         ]
         return table.split(separator: "\n").compactMap { line -> PhraseRule? in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false)
@@ -207,6 +227,24 @@ extension PhraseTable {
                 row: String(f[0]), emitter: String(f[1]), fragments: fragments, cause: cause,
                 captures: captures.allSatisfy { $0 == .ignore } ? [] : captures,
                 alternative: Cause(rawValue: String(f[3])), priority: Int(f[4]) ?? 0)
+        }
+    }
+}
+
+extension PhraseTable {
+    /// The causes of the rules whose text begins with a given first part, found through the part's first 16 bytes
+    /// (lowercased): one dictionary pass at startup, not a search per rule.
+    static func causesByPrefix(_ rules: [PhraseRule]) -> (String) -> Set<Cause>? {
+        var byHead: [[UInt8]: [(text: String, cause: Cause)]] = [:]
+        for rule in rules where !rule.isGeneric {
+            let text = rule.fragments.first?.lowercased() ?? ""
+            guard text.utf8.count >= 16 else { continue }
+            byHead[Array(text.utf8.prefix(16)), default: []].append((text, rule.cause))
+        }
+        return { prefix in
+            let p = prefix.lowercased()
+            guard let entries = byHead[Array(p.utf8.prefix(16))] else { return nil }
+            return Set(entries.lazy.filter { $0.text.hasPrefix(p) }.map(\.cause))
         }
     }
 }

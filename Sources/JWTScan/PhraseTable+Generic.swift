@@ -44,7 +44,7 @@ extension PhraseTable {
             [
                 "invalid issuer", "issuer mismatch", "issuer invalid", "wrong issuer", "unknown issuer",
                 "issuer is not", "issuer not ", "untrusted issuer", "issuer validation", "iss claim",
-                "issuer does not", "issuer doesn't", "(issuer)", "unexpected issuer",
+                "issuer does not", "issuer doesn't", "(issuer)", "unexpected issuer", "issuer (iss)",
             ]
         ),
         (
@@ -87,6 +87,7 @@ extension PhraseTable {
                 "signature mismatch", "signature validation failed", "failed to verify signature",
                 "could not verify signature", "signature does not match", "bad jws signature",
                 "signature verification", "verify the signature", "signature check failed",
+                "signature can not be", "signature cannot be", "signature could not be",
             ]
         ),
         (.truncated, ["incorrect padding", "invalid padding", "unexpected end of"]),
@@ -94,9 +95,10 @@ extension PhraseTable {
             .malformed,
             [
                 "unable to parse jwt", "could not parse jwt", "failed to parse jwt", "parse token",
-                "malformed jwt", "malformed token", "invalid jwt format", "not a valid jwt",
+                "malformed jwt", "malformed token", "invalid jwt format", "not a valid jwt", "three segments",
+                "3 segments", "three parts",
                 "appear to be a jwt", "wrong number of segments", "not enough segments", "invalid token format",
-                "decode jwt", "decoding jwt", "decode token", "decoding token", "invalid header",
+                "invalid header",
                 "kid\" is missing", "missing claim 'kid'", "jwt malformed", "invalid compact",
             ]
         ),
@@ -124,6 +126,9 @@ extension PhraseTable {
                 "token is invalid", "failed to validate jwt", "jwt validation failed", "token validation failed",
                 "could not validate", "failed to validate the token", "verification failure",
                 "invalid_token", "unauthorizederror",
+                // "Decode" is what most libraries call the whole verification (PyJWT's `jwt.decode`), so a
+                // program's "could not decode JWT" names no cause.
+                "decode jwt", "decoding jwt", "decode token", "decoding token",
             ]
         ),
     ]
@@ -134,6 +139,17 @@ extension PhraseTable {
         "signature", "audience", "issuer", "nonce",
     ]
 
+    /// Words that say which token a line is about (a JWT, a bearer token, an ID token, OIDC): on such a line a soft
+    /// look-alike word (a session, a cookie, a JSON lexer's message) describes the context, not the failure.
+    public static let tokenWords: [String] = ["jwt", "jws", "jwk", "jwe", "bearer", "oidc", "id token", "claim"]
+
+    /// Look-alike words that a line naming a JWT outweighs (``tokenWords``): sessions and cookies carry JWTs
+    /// (`invalid session: Token is expired`, `JWT_SESSION_ERROR`, a `session_state` claim), and a JWS header
+    /// that is not JSON shows the lexer's `Unexpected token`.
+    public static let softLookAlikeWords: Set<String> = [
+        "session", "cookie", "unexpected token", "in json at position",
+    ]
+
     /// Words of the look-alikes the general classifier must stay quiet on.
     public static let lookAlikeWords: [String] = [
         "certificate", "x509", "x.509", "pkix", "password", "session", "cookie", "lease", "lock ", "cache",
@@ -142,12 +158,22 @@ extension PhraseTable {
         "gpg", "pgp", "authorization code", "code verifier",
     ]
 
+    /// Key cues first (a missing key explains the signature failure beside it), then the named causes, then the
+    /// catch-all of claims (`claim mismatch` says less than `issuer` beside it), then `other`.
+    static func genericPriority(_ cause: Cause) -> Int {
+        switch cause {
+        case .key_unknown, .key_fetch_failed: -1
+        case .claims_invalid, .other: -3
+        default: -2
+        }
+    }
+
     /// One rule per cue (every cue holds an 8-byte literal; a test checks it).
     static let genericRules: [PhraseRule] = genericCues.flatMap { cause, cues in
         cues.map { cue in
             PhraseRule(
                 row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init), cause: cause,
-                priority: cause == .other ? -3 : cause == .key_unknown || cause == .key_fetch_failed ? -1 : -2)
+                priority: Self.genericPriority(cause))
         }
     }
 }
