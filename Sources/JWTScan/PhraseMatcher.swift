@@ -51,12 +51,25 @@ public struct PhraseMatcher: Sendable {
     let anchorList: [Anchor]
     let parser: TimestampParser
 
-    /// Case fold used on both sides: ASCII lowercase, `_` → space.
+    /// Case fold used on both sides: ASCII lowercase, `_` → space, and the three ASCII quotes (`'`, `` ` ``,
+    /// `"`) one quote: a message's `"exp" claim` logged as `'exp' claim`.
     static let fold: [UInt8] = {
         var t = ByteClass.lower
         t[0x5F] = 0x20
+        t[0x27] = 0x22
+        t[0x60] = 0x22
         return t
     }()
+
+    /// The raw bytes a folded pattern byte stands for, as the text loop's `| 0x20` sees them: a space is also an
+    /// `_`, a quote any of the three.
+    static func spellings(_ b: UInt8) -> [UInt8] {
+        switch b {
+        case 0x20: [0x20, 0x5F]
+        case 0x22: [0x22, 0x27, 0x60]
+        default: [b]
+        }
+    }
 
     /// Approximate English letter frequencies (per mille); bytes that are not letters count as very common.
     static let commonness: [Int] = {
@@ -128,9 +141,17 @@ public struct PhraseMatcher: Sendable {
             }
             for k in 0..<Self.stride {
                 let quad = Array(longest[(best + k)..<(best + k + 4)])
-                // The text side folds with `| 0x20`, which maps '_' to 0x7F: file the underscore spelling too.
-                var variants: Set<UInt32> = [Self.quadKey(quad)]
-                variants.insert(Self.quadKey(quad.map { $0 == 0x20 ? 0x5F : $0 }))
+                // The text side folds with `| 0x20`, which maps '_' to 0x7F and keeps the three quotes apart: file
+                // every spelling (`Jwt_is_expired`, `'exp'`).
+                var variants: Set<UInt32> = []
+                func spell(_ prefix: [UInt8]) {
+                    guard prefix.count < 4 else {
+                        variants.insert(Self.quadKey(prefix))
+                        return
+                    }
+                    for b in Self.spellings(quad[prefix.count]) { spell(prefix + [b]) }
+                }
+                spell([])
                 for v in variants {
                     let key = Self.quadHash(v)
                     bitmap[key >> 6] |= 1 << UInt64(key & 63)
@@ -204,30 +225,44 @@ public struct PhraseMatcher: Sendable {
                 k += 1
             }
         }
-        guard var pick = found.first else { return nil }
+        guard !found.isEmpty else { return nil }
+        // Where the message inside each wrapper found starts (after its last fragment); nil for other rules.
+        let inner: [Int?] = found.map { f in
+            rules[f.rule].isWrapper ? spans(rule: f.rule, in: line)?.last?.upperBound : nil
+        }
+        // The wrappers around a candidate: their words say what the line is about (`invalid session: Token is
+        // expired` — Argo CD's session is the JWT), so a look-alike word they say does not silence it.
+        func enclosing(_ k: Int) -> [Int] {
+            found.indices.filter { w in w != k && inner[w].map { $0 <= found[k].start } ?? false }.map {
+                found[$0].rule
+            }
+        }
         // Most specific wins: priority, then a message that names a cause over one that names none (`other`:
         // "Unable to authenticate the request", "invalid_token"), then the longest literal text; on a tie the
-        // first found.
-        for f in found.dropFirst() where ranks[f.rule] > ranks[pick.rule] { pick = f }
-        // A wrapper's reason is the message inside it (after its last fragment): the best rule found there that
-        // names a cause, even a generic cue, wins over the wrapper (`Unable to validate the token: should have a
-        // JSON content type for JWKS endpoint`; `error verifying token signature: … oidc: get keys failed`).
-        var seen = 0
-        while rules[pick.rule].isWrapper, seen < 8, let inner = spans(rule: pick.rule, in: line)?.last?.upperBound {
-            var next: (rule: Int, start: Int)?
-            for f in found where f.start >= inner && rules[f.rule].cause != .other {
-                if let b = next, ranks[b.rule] >= ranks[f.rule] { continue }
-                next = f
+        // first found. A candidate the look-alike guard silences gives way to the next.
+        let order = found.indices.sorted { a, b in
+            ranks[found[a].rule] != ranks[found[b].rule] ? ranks[found[a].rule] > ranks[found[b].rule] : a < b
+        }
+        guard var pick = order.first(where: { accepts(rule: found[$0].rule, in: line, saidBy: enclosing($0)) })
+        else { return nil }
+        // A wrapper's reason is the message inside it: the best accepted rule found there that names a cause,
+        // even a generic cue, wins over the wrapper (`Unable to validate the token: should have a JSON content
+        // type for JWKS endpoint`; `error verifying token signature: … oidc: get keys failed`).
+        var depth = 0
+        while let innerStart = inner[pick], depth < 8 {
+            let next = order.first { k in
+                found[k].start >= innerStart && rules[found[k].rule].cause != .other
+                    && accepts(rule: found[k].rule, in: line, saidBy: enclosing(k))
             }
             guard let next else { break }
             pick = next
-            seen += 1
+            depth += 1
         }
-        let rule = rules[pick.rule]
-        guard accepts(rule: pick.rule, in: line) else { return nil }
+        let index = found[pick].rule
+        let rule = rules[index]
         return PhraseMatch(
-            ruleIndex: pick.rule, cause: rule.cause, alternative: rule.alternative,
-            details: details(rule: pick.rule, line: line), start: pick.start)
+            ruleIndex: index, cause: rule.cause, alternative: rule.alternative,
+            details: details(rule: index, line: line), start: found[pick].start)
     }
 
     private func checkAnchors(
@@ -263,10 +298,13 @@ public struct PhraseMatcher: Sendable {
     /// rule's own text does not mention; a generic cue also needs a word that makes the line about a token.
     /// A look-alike word counts only where a word starts (`lease` is not in `Please`; `Csrf` is in `VerifyCsrfToken`);
     /// a soft one (a session, a cookie, a JSON lexer's `Unexpected token`) does not count on a line that names a
-    /// JWT, a bearer token, an ID token or OIDC: those say which token the line is about.
+    /// JWT, a bearer token, an ID token or OIDC, nor when a wrapper around the message says it (`invalid session:
+    /// Token is expired`): those say which token the line is about. A hard word a wrapper says stays a look-alike
+    /// for the message inside it (`Failed to retrieve verification certificates: … certificate has expired`).
     /// Runs only on lines that matched (rare), so the words are searched plainly.
-    func accepts(rule index: Int, in line: UnsafeRawBufferPointer) -> Bool {
+    func accepts(rule index: Int, in line: UnsafeRawBufferPointer, saidBy wrappers: [Int] = []) -> Bool {
         let ownText = folded[index]
+        let wrapperText = wrappers.flatMap { folded[$0] }
         let isGeneric = rules[index].isGeneric
         // One pass files every folded trigram of the line in a 4096-bit set; a word is searched only when its
         // first three bytes occur, instead of ~30 searches over the whole line.
@@ -289,11 +327,14 @@ public struct PhraseMatcher: Sendable {
             var namesToken: Bool?
             for (k, word) in lookAlike.enumerated() where mayOccur(word) && Self.findWordStart(word, in: line) {
                 // Fragments are folded already, and folding twice changes nothing: the same search serves.
-                let said = ownText.contains { fragment in
-                    fragment.withUnsafeBytes { Self.findFolded(word, in: $0, from: 0) != nil }
+                func says(_ text: [[UInt8]]) -> Bool {
+                    text.contains { fragment in
+                        fragment.withUnsafeBytes { Self.findFolded(word, in: $0, from: 0) != nil }
+                    }
                 }
-                if said { continue }
+                if says(ownText) { continue }
                 if softLookAlike[k] {
+                    if says(wrapperText) { continue }
                     if namesToken == nil { namesToken = tokenWords.contains(where: occurs) }
                     if namesToken == true { continue }
                 }

@@ -143,10 +143,20 @@ public enum PhraseTable {
         all += extraRules
         all += genericRules
         // A message logged inside a JSON string has its quotes escaped (`\"alg\" parameter…`): the same rule
-        // with `\"` for every `"` sees through it without unescaping the line.
-        all += all.filter { $0.fragments.contains { $0.contains("\"") } }.map { rule in
+        // with `\"` for every `"` sees through it without unescaping the line. A message retold without its quotes
+        // (`Token expired: exp claim timestamp check failed`) is the same rule with them dropped. (Single quotes
+        // and backticks fold to `"` in the matcher.)
+        let quoted = all.filter { $0.fragments.contains { $0.contains("\"") } }
+        all += quoted.map { rule in
             var r = rule
             r.fragments = rule.fragments.map { $0.replacingQuotes() }
+            return r
+        }
+        all += quoted.compactMap { rule in
+            var r = rule
+            r.fragments = rule.fragments.map { $0.droppingQuotes() }
+            guard r.fragments.contains(where: { $0.utf8.count >= 8 }), !r.fragments.contains(where: \.isEmpty)
+            else { return nil }
             return r
         }
         return all
@@ -250,6 +260,9 @@ extension PhraseTable {
 }
 
 extension String {
+    /// The text without its `"`, `'` and `` ` `` quotes.
+    fileprivate func droppingQuotes() -> String { String(filter { $0 != "\"" && $0 != "'" && $0 != "`" }) }
+
     /// `"` → `\"`, as a JSON encoder writes a quote inside a string.
     fileprivate func replacingQuotes() -> String {
         var out = ""

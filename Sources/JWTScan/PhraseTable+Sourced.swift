@@ -472,6 +472,60 @@ extension PhraseTable {
         go-infra:474	Docker distribution (registry token auth)	not_yet_valid		0	nbf,now	token not to be used before 	 - currently 	|
         go-infra:475	Docker distribution (registry token auth)	key_unknown		0	-	token signed by untrusted key with ID:	|
         go-infra:476	Docker distribution (registry token auth)	key_unknown		0	-	untrusted JWK with no certificate chain	|
+        go-infra:477	Echo JWT middleware	missing_token	malformed	0	-	missing or malformed jwt	|
+        go-infra:478	Echo JWT middleware	other	expired	0	-	invalid or expired jwt	|
+        go-infra:479	Echo JWT middleware	alg_mismatch		0	-	unexpected jwt signing method=	|
+        go-infra:480	Echo JWT middleware	key_unknown		0	-	unexpected jwt key id=	|
+        go-infra:481	Fiber JWT middleware	alg_mismatch		0	-	the JWT header did not contain the expected algorithm	|
+        go-infra:482	Fiber JWT middleware	alg_mismatch		0	-,-	unexpected jwt signing method: expected: 	: got:	|
+        go-infra:483	Fiber JWT middleware	key_fetch_failed		0	in	failed to get multiple JWK Set URLs:	|
+        go-infra:484	gin-jwt	missing_token		0	-	auth header is empty	|
+        go-infra:485	gin-jwt	malformed	missing_token	0	-	auth header is invalid	|
+        go-infra:486	gin-jwt	missing_token		0	-	query token is empty	|
+        go-infra:487	gin-jwt	missing_token		0	-	cookie token is empty	|
+        go-infra:488	gin-jwt	missing_token		0	-	parameter token is empty	|
+        go-infra:489	gin-jwt	alg_mismatch		0	-	invalid signing algorithm	|
+        go-infra:490	gin-jwt	claims_invalid		0	-	missing exp field	|
+        go-infra:491	gin-jwt	claims_invalid		0	-	exp must be float64 format	|
+        go-infra:492	go-chi/jwtauth	other		0	-	token is unauthorized	|
+        go-infra:493	go-chi/jwtauth	not_yet_valid		0	-	token nbf validation failed	|
+        go-infra:494	go-chi/jwtauth	issued_in_future		0	-	token iat validation failed	|
+        go-infra:495	go-chi/jwtauth	missing_token		0	-	no token found	|
+        go-infra:496	go-chi/jwtauth	alg_mismatch		0	-	algorithm mismatch	|
+        go-infra:497	okta-jwt-verifier-golang	expired		0	-	the token is expired	|
+        go-infra:498	okta-jwt-verifier-golang	issued_in_future		0	-	the token was issued in the future	|
+        go-infra:499	okta-jwt-verifier-golang	issuer_rejected		0	-,-	iss: 	 does not match	|
+        go-infra:500	okta-jwt-verifier-golang	audience_rejected		0	-,-	aud: 	 does not match	|
+        go-infra:501	okta-jwt-verifier-golang	claims_invalid		0	-,-	cid: 	 does not match	|
+        go-infra:502	okta-jwt-verifier-golang	claims_invalid		0	-,-	nonce: 	 does not match	|
+        go-infra:503	okta-jwt-verifier-golang	issuer_rejected		0	in	the `Issuer` was not able to be validated.	|
+        go-infra:504	okta-jwt-verifier-golang	audience_rejected		0	in	the `Audience` was not able to be validated.	|
+        go-infra:505	okta-jwt-verifier-golang	claims_invalid		0	in	the `Client Id` was not able to be validated.	|
+        go-infra:506	okta-jwt-verifier-golang	expired		0	in	the `Expiration` was not able to be validated.	|
+        go-infra:507	okta-jwt-verifier-golang	issued_in_future		0	in	the `Issued At` was not able to be validated.	|
+        go-infra:508	okta-jwt-verifier-golang	claims_invalid		0	in	the `Nonce` was not able to be validated.	|
+        go-infra:509	okta-jwt-verifier-golang	other		0	in	token is not valid:	|
+        go-infra:510	okta-jwt-verifier-golang	other		0	in	could not decode token:	|
+        go-infra:511	okta-jwt-verifier-golang	key_fetch_failed		0	-	failed to decode JWT: missing 'jwks_uri' from metadata	|
+        go-infra:512	okta-jwt-verifier-golang	key_fetch_failed		0	in	request for metadata was not successful:	|
+        go-infra:513	okta-jwt-verifier-golang	key_fetch_failed		0	-,-	request for metadata 	 was not HTTP 2xx OK, it was:	|
+        go-infra:514	okta-jwt-verifier-golang	malformed		0	-	token must contain at least 1 period ('.') and only characters 'a-Z 0-9 _'	|
+        go-infra:515	okta-jwt-verifier-golang	malformed		0	-	the tokens header does not appear to be a base64 encoded string	|
+        go-infra:516	okta-jwt-verifier-golang	malformed		0	-	the tokens header is not a json object	|
+        go-infra:517	okta-jwt-verifier-golang	malformed		0	-	the tokens header must contain an 'alg'	|
+        go-infra:518	okta-jwt-verifier-golang	malformed		0	-	the tokens header must contain a 'kid'	|
+        go-infra:519	okta-jwt-verifier-golang	alg_mismatch		0	-	the only supported alg is RS256	|
+        go-infra:520	hs-jose (Haskell jose)	alg_unsupported		-1	-	AlgorithmNotImplemented	|
+        go-infra:521	hs-jose (Haskell jose)	alg_mismatch		-1	-	AlgorithmMismatch	|
+        go-infra:522	hs-jose (Haskell jose)	alg_mismatch		-1	-	KeyMismatch	|
+        go-infra:523	hs-jose (Haskell jose)	alg_mismatch		-1	-	KeySizeTooSmall	|
+        go-infra:524	hs-jose (Haskell jose)	malformed		-1	-	CompactDecodeError	|
+        go-infra:525	hs-jose (Haskell jose)	malformed		-1	-	JSONDecodeError	|
+        go-infra:526	hs-jose (Haskell jose)	key_unknown		-1	-	NoUsableKeys	|
+        go-infra:527	hs-jose (Haskell jose)	signature_invalid		-1	-	JWSNoValidSignatures	|
+        go-infra:528	hs-jose (Haskell jose)	signature_invalid		-1	-	JWSInvalidSignature	|
+        go-infra:529	hs-jose (Haskell jose)	alg_none	malformed	-1	-	JWSNoSignatures	|
+        go-infra:530	hs-jose (Haskell jose)	expired		-1	-	JWTExpired	|
         java:2	SmallRye JWT	other		0	-	SRJWT07000: Failed to verify a token	|
         java:3	SmallRye JWT	claims_invalid		0	-	SRJWT07001: No claim exists in sub, upn or preferred_username	|
         java:4	SmallRye JWT	key_fetch_failed		0	-	SRJWT07002: Failed to load a key from the key content	|
@@ -1099,7 +1153,6 @@ extension PhraseTable {
         ms-aws:273	ASP.NET Core JwtBearer	issuer_rejected		0	-	The issuer is invalid	|
         ms-aws:274	ASP.NET Core JwtBearer	claims_invalid		0	-	The token lifetime is invalid	|
         ms-aws:275	ASP.NET Core JwtBearer	not_yet_valid		0	-	The token is not valid yet	|
-        ms-aws:276	ASP.NET Core JwtBearer	expired		0	-	The token is expired	|
         ms-aws:277	ASP.NET Core JwtBearer	malformed	other	0	-	No SecurityTokenValidator available for token.	|
         ms-aws:278	ASP.NET Core JwtBearer	other	malformed	0	-	No TokenHandler was able to validate the token.	|
         ms-aws:279	ASP.NET Core JwtBearer	other		0	-	Failed to validate the token.	|
@@ -1311,7 +1364,6 @@ extension PhraseTable {
         scripting:145	firebase/php-jwt	other		0	-	OpenSSL error:	|
         scripting:146	lcobucci/jwt	other		0	-	The token violates some mandatory constraints, details:	|
         scripting:148	lcobucci/jwt	not_yet_valid		0	-	The token cannot be used yet	|
-        scripting:149	lcobucci/jwt	issued_in_future		0	-	The token was issued in the future	|
         scripting:150	lcobucci/jwt	claims_invalid		0	-	"Expiration Time" claim missing	|
         scripting:151	lcobucci/jwt	claims_invalid		0	-	"Not Before" claim missing	|
         scripting:152	lcobucci/jwt	claims_invalid		0	-	"Issued At" claim missing	|
@@ -1339,7 +1391,6 @@ extension PhraseTable {
         scripting:174	tymon/jwt-auth	issued_in_future		0	-	Issued At (iat) timestamp cannot be in the future	|
         scripting:175	tymon/jwt-auth	not_yet_valid		0	-	Not Before (nbf) timestamp cannot be in the future	|
         scripting:176	tymon/jwt-auth	signature_invalid		0	-	Token Signature could not be verified.	|
-        scripting:177	tymon/jwt-auth	malformed	truncated	0	in	Could not decode token:	|
         scripting:178	tymon/jwt-auth	other		0	-	The token has been blacklisted	|
         scripting:180	tymon/jwt-auth	missing_token		0	-	The token could not be parsed from the request	|
         scripting:181	tymon/jwt-auth	missing_token		0	-	A token is required	|
@@ -1597,5 +1648,75 @@ extension PhraseTable {
         scripting:454	LexikJWTAuthenticationBundle	other		0	-	Invalid JWT Token	|
         scripting:455	pyoidc	issued_in_future		0	-	IATError: Issued in the future	|
         scripting:456	jsonwebtoken	malformed		0	-	JsonWebTokenError: invalid token	|
+        scripting:457	fastify-jwt	missing_token	malformed	0	-	Format is Authorization: Bearer [token]	|
+        scripting:458	fastify-jwt	missing_token		0	-	No Authorization was found in request.headers	|
+        scripting:459	fastify-jwt	missing_token		0	-	No Authorization was found in request.cookies	|
+        scripting:460	fastify-jwt	expired		0	-	Authorization token expired	|
+        scripting:461	fastify-jwt	other		0	in	Authorization token is invalid:	|
+        scripting:462	fastify-jwt	other		0	-	Untrusted authorization token	|
+        scripting:463	fastify-jwt	alg_none		0	-	Unsigned authorization token	|
+        scripting:464	fastify-jwt	expired		-1	-	FST_JWT_AUTHORIZATION_TOKEN_EXPIRED	|
+        scripting:465	fastify-jwt	missing_token		-1	-	FST_JWT_NO_AUTHORIZATION_IN_HEADER	|
+        scripting:466	fastify-jwt	missing_token		-1	-	FST_JWT_NO_AUTHORIZATION_IN_COOKIE	|
+        scripting:467	fastify-jwt	other		-1	-	FST_JWT_AUTHORIZATION_TOKEN_INVALID	|
+        scripting:468	fastify-jwt	other		-1	-	FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED	|
+        scripting:469	fastify-jwt	missing_token	malformed	-1	-	FST_JWT_BAD_REQUEST	|
+        scripting:470	fast-jwt	alg_mismatch		0	-	The token algorithm is invalid.	|
+        scripting:471	fast-jwt	signature_invalid		0	-	The token signature is invalid.	|
+        scripting:472	fast-jwt	alg_none		0	-	The token signature is missing.	|
+        scripting:473	fast-jwt	malformed		0	-	The token is malformed.	|
+        scripting:474	fast-jwt	malformed		0	-	The token header is not a valid base64url serialized JSON.	|
+        scripting:475	fast-jwt	malformed		0	-	The token payload is not a valid base64url serialized JSON.	|
+        scripting:476	fast-jwt	malformed		0	-	The token header is not a valid JSON object.	|
+        scripting:477	fast-jwt	expired		0	exp	The token has expired at 	|
+        scripting:478	fast-jwt	not_yet_valid		0	nbf	The token will be active at 	|
+        scripting:479	fast-jwt	audience_rejected		0	-	The aud claim value is not allowed.	|
+        scripting:480	fast-jwt	issuer_rejected		0	-	The iss claim value is not allowed.	|
+        scripting:481	fast-jwt	claims_invalid		0	-,-	The 	 claim value is not allowed.	|
+        scripting:482	fast-jwt	claims_invalid		0	-,-	The 	 claim is required.	|
+        scripting:483	fast-jwt	key_fetch_failed		0	-	Cannot fetch key.	|
+        scripting:484	fast-jwt	signature_invalid		0	-	Cannot verify the signature.	|
+        scripting:485	fast-jwt	expired		-1	-	FAST_JWT_EXPIRED	|
+        scripting:486	fast-jwt	not_yet_valid		-1	-	FAST_JWT_INACTIVE	|
+        scripting:487	fast-jwt	malformed		-1	-	FAST_JWT_MALFORMED	|
+        scripting:488	fast-jwt	signature_invalid		-1	-	FAST_JWT_INVALID_SIGNATURE	|
+        scripting:489	fast-jwt	alg_mismatch		-1	-	FAST_JWT_INVALID_ALGORITHM	|
+        scripting:490	fast-jwt	key_fetch_failed		-1	-	FAST_JWT_KEY_FETCHING_ERROR	|
+        scripting:491	fast-jwt	alg_none		-1	-	FAST_JWT_MISSING_SIGNATURE	|
+        scripting:492	fast-jwt	claims_invalid		-1	-	FAST_JWT_MISSING_REQUIRED_CLAIM	|
+        scripting:493	fast-jwt	claims_invalid		-1	-	FAST_JWT_INVALID_CLAIM_VALUE	|
+        scripting:494	fast-jwt	signature_invalid		-1	-	FAST_JWT_VERIFY_ERROR	|
+        scripting:495	openid-client	alg_mismatch		0	-,-	unexpected JWT alg received, expected 	, got:	|
+        scripting:496	openid-client	issuer_rejected		0	-,-	unexpected iss value, expected 	, got:	|
+        scripting:497	openid-client	expired		0	now,exp	JWT expired, now 	, exp 	|
+        scripting:498	openid-client	not_yet_valid		0	now,nbf	JWT not active yet, now 	, nbf 	|
+        scripting:499	openid-client	expired		0	now,-	JWT issued too far in the past, now 	, iat	|
+        scripting:500	openid-client	audience_rejected		0	-,-	aud mismatch, expected 	, got:	|
+        scripting:501	openid-client	claims_invalid		0	-	azp mismatch, got:	|
+        scripting:502	openid-client	claims_invalid		0	-,-	nonce mismatch, expected 	, got:	|
+        scripting:503	openid-client	claims_invalid		0	-,-	sub mismatch, expected 	, got:	|
+        scripting:504	openid-client	claims_invalid		0	-	missing required JWT property azp	|
+        scripting:505	openid-client	signature_invalid	key_unknown	0	-	failed to validate JWT signature	|
+        scripting:506	openid-client	malformed		0	-	failed to decode JWT (	|
+        scripting:507	openid-client	encrypted		0	-	failed to decrypt JWE	|
+        scripting:508	openid-client	encrypted		0	-,-	unexpected JWE alg received, expected 	, got:	|
+        scripting:509	openid-client	key_unknown		0	-	no valid key found in issuer's jwks_uri for key parameters	|
+        scripting:510	jwt-simple	missing_token		0	-	No token supplied	|
+        scripting:511	jwt-simple	not_yet_valid		0	-	Token not yet active	|
+        scripting:513	koa-jwt	missing_token	malformed	0	-	Bad Authorization header format. Format is "Authorization: Bearer <token>"	|
+        scripting:515	django-rest-framework-jwt	expired		0	-	Signature has expired.	|
+        scripting:516	django-rest-framework-jwt	malformed	signature_invalid	0	-	Error decoding signature.	|
+        scripting:517	django-rest-framework-jwt	missing_token		0	-	Invalid Authorization header. No credentials provided.	|
+        scripting:518	django-rest-framework-jwt	malformed		0	-	Invalid Authorization header. Credentials string should not contain spaces.	|
+        scripting:519	jsonwebtoken (Rust, Keats)	expired		-1	-	ExpiredSignature	|
+        scripting:520	jsonwebtoken (Rust, Keats)	not_yet_valid		-1	-	ImmatureSignature	|
+        scripting:521	jsonwebtoken (Rust, Keats)	signature_invalid		-1	-	InvalidSignature	|
+        scripting:522	jsonwebtoken (Rust, Keats)	audience_rejected		-1	-	InvalidAudience	|
+        scripting:523	jsonwebtoken (Rust, Keats)	issuer_rejected		-1	-	InvalidIssuer	|
+        scripting:524	jsonwebtoken (Rust, Keats)	claims_invalid		-1	-	InvalidSubject	|
+        scripting:525	jsonwebtoken (Rust, Keats)	alg_mismatch		-1	-	InvalidAlgorithm	|
+        scripting:526	jsonwebtoken (Rust, Keats)	malformed		-1	-	MissingAlgorithm	|
+        scripting:527	jsonwebtoken (Rust, Keats)	malformed	other	-1	-	InvalidToken	|
+        scripting:528	jsonwebtoken (Rust, Keats)	claims_invalid		0	-	Missing required claim:	|
         """#
 }
