@@ -32,6 +32,8 @@ public struct PhraseMatcher: Sendable {
     /// byte (the byte before must not be one); bit 1: it ends with one. A code in brackets
     /// (`[next-auth][error][JWT_SESSION_ERROR]`) may follow anything (`←[0m[next-auth]…`).
     let wholeWord: [UInt8]
+    /// Rules of one fragment (their anchor's fragment is the whole rule).
+    let singleFragment: [Bool]
     /// ``rank(_:)`` of every rule, precomputed (plain integers: no rule struct is copied while matching).
     let ranks: [(Int, Int)]
     /// The folded fragments anchors point into.
@@ -45,6 +47,9 @@ public struct PhraseMatcher: Sendable {
     let context: [[UInt8]]
     let tokenWords: [[UInt8]]
     let bitmap: [UInt64]
+    /// The same quads under a second, independent hash: a window must hit both before the anchors are looked up
+    /// (with ~10,000 quads filed, one bitmap alone lets ~1.5% of random windows through).
+    let bitmap2: [UInt64]
     /// Anchors filed by quad hash: `anchorIndex[key]` packs the start in `anchorList` (high 20 bits) and the
     /// count (low 12 bits).
     let anchorIndex: [UInt32]
@@ -96,6 +101,52 @@ public struct PhraseMatcher: Sendable {
     @inline(__always)
     static func quadHash(_ window: UInt32) -> Int { Int((window &* 0x9E37_79B1) &>> UInt32(32 - hashBits)) }
 
+    /// A second 18-bit hash, independent of the first (another odd multiplier, other bits).
+    @inline(__always)
+    static func quadHash2(_ window: UInt32) -> Int {
+        Int(((window ^ (window &>> 15)) &* 0x85EB_CA6B) &>> UInt32(32 - hashBits))
+    }
+
+    /// The four pattern bytes at `i`, as ``quadKey(_:)`` files them.
+    static func quadKey(_ b: [UInt8], at i: Int) -> UInt32 {
+        (UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24) | 0x2020_2020
+    }
+
+    /// Words that fill ordinary log lines — HTTP, user agents, clients, levels, logger vocabulary — whose quads an
+    /// anchor avoids: `requ` (in `python-requests`, `request`) anchored `is required` and hit on most access-log
+    /// lines; `http` in `HTTP/1.1` is in every one.
+    static let commonLogWords = [
+        "http", "https", "request", "requests", "response", "user", "users", "agent", "mozilla", "applewebkit",
+        "khtml", "gecko", "chrome", "safari", "firefox", "windows", "macintosh", "linux", "android", "iphone",
+        "curl", "python", "okhttp", "client", "server", "service", "status", "method", "content", "length",
+        "application", "json", "error", "warning", "info", "debug", "trace", "notice", "message", "thread",
+        "exec", "main", "java", "springframework", "upstream", "duration", "bytes", "connection", "health",
+        "static", "index", "login", "time", "path", "host", "version", "null", "true", "false", "default",
+        "handler", "context", "token", "bearer", "authorization", "get ", "post ", "delete", "options", "api/",
+        "/api", "/v1/", "html", "text", "accept", "referer", "forwarded", "address", "remote", "local",
+        "invalid", "failed", "unable", "cannot", "warn",
+    ]
+
+    /// Quads of ``commonLogWords`` as the text loop sees them, filed in a bitmap by ``quadHash(_:)`` (a rare
+    /// false hit only moves an anchor).
+    static let commonQuads: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: (1 << hashBits) / 64)
+        for word in commonLogWords {
+            let b = Array(word.utf8)
+            for i in 0...(b.count - 4) {
+                let key = quadHash(quadKey(b, at: i))
+                bits[key >> 6] |= 1 << UInt64(key & 63)
+            }
+        }
+        return bits
+    }()
+
+    @inline(__always)
+    static func isCommon(_ quad: UInt32, _ bits: [UInt64]) -> Bool {
+        let key = quadHash(quad)
+        return bits[key >> 6] & (1 << UInt64(key & 63)) != 0
+    }
+
     public init(rules: [PhraseRule] = PhraseTable.rules, timeParser: TimestampParser = TimestampParser()) {
         self.rules = rules
         self.parser = timeParser
@@ -112,78 +163,133 @@ public struct PhraseMatcher: Sendable {
         self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.tokenWords = PhraseTable.tokenWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.ranks = rules.map(Self.rank)
+        self.singleFragment = rules.map { $0.fragments.count == 1 }
         self.wholeWord = rules.map { rule in
             guard rule.fragments.count == 1, let first = rule.fragments[0].utf8.first,
                 let last = rule.fragments[0].utf8.last, !rule.fragments[0].utf8.contains(0x20)
             else { return 0 }
             return (Self.isWordByte(first) ? 1 : 0) | (Self.isWordByte(last) ? 2 : 0)
         }
+        // One entry per anchor quad spelling: (hash, fragment, offset of the quad in it, rule). Sorted and grouped
+        // below; no dictionary of arrays, no array per quad (startup is paid on every run).
+        // Packed (high to low): hash (18 bits), fragment (14), offset of the quad in it (10), rule (16) — sorted as
+        // plain integers.
+        var entries: [UInt64] = []
+        entries.reserveCapacity(rules.count * Self.stride * 2)
         var bitmap = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
-        var anchors: [Int: [(anchor: Anchor, rules: [Int])]] = [:]
+        var bitmap2 = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
         var bytes: [UInt8] = []
-        var fragmentAt: [[UInt8]: Int] = [:]
+        // Fragments already in `bytes`, by a 64-bit FNV-1a hash of their folded bytes (checked on a hit).
+        var fragmentAt: [UInt64: (start: Int, count: Int, id: Int)] = [:]
+        var fragmentStarts: [Int] = []
+        var fragmentCounts: [Int] = []
         let common = Self.commonness
+        let commonQuads = Self.commonQuads
         let span = Self.stride + 3
         for (r, fragments) in folded.enumerated() {
-            guard let longest = fragments.max(by: { $0.count < $1.count }), longest.count >= span else {
+            // The `stride + 3` bytes, in any of the rule's fragments, whose quads are least common in logs, then
+            // rarest by letter: a window checked every `stride` bytes always covers one of the `stride`
+            // consecutive quads starting in it.
+            var best = 0
+            var bestFragment = -1
+            var bestScore = Int.max
+            for (f, fragment) in fragments.enumerated() where fragment.count >= span {
+                // Sliding sums: the letter score of the window's bytes, the common quads starting in it.
+                var letters = 0
+                for j in 0..<span { letters += common[Int(fragment[j])] }
+                var commonCount = 0
+                for k in 0..<Self.stride where Self.isCommon(Self.quadKey(fragment, at: k), commonQuads) {
+                    commonCount += 1
+                }
+                var i = 0
+                while true {
+                    let score = letters + commonCount * 10_000
+                    if score < bestScore {
+                        bestScore = score
+                        best = i
+                        bestFragment = f
+                    }
+                    guard i + span < fragment.count else { break }
+                    letters += common[Int(fragment[i + span])] - common[Int(fragment[i])]
+                    if Self.isCommon(Self.quadKey(fragment, at: i), commonQuads) { commonCount -= 1 }
+                    if Self.isCommon(Self.quadKey(fragment, at: i + Self.stride), commonQuads) { commonCount += 1 }
+                    i += 1
+                }
+            }
+            guard bestFragment >= 0 else {
                 preconditionFailure("phrase rule \(rules[r].row) has no literal of \(span) bytes to anchor on")
             }
-            // The rarest `stride + 3` bytes: a window checked every `stride` bytes always covers one of the
-            // `stride` consecutive quads starting in it.
-            var best = 0
-            var bestScore = Int.max
-            for i in 0...(longest.count - span) {
-                let score = (0..<span).reduce(0) { $0 + common[Int(longest[i + $1])] }
-                if score < bestScore {
-                    bestScore = score
-                    best = i
-                }
+            let anchored = fragments[bestFragment]
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in anchored { hash = (hash ^ UInt64(b)) &* 0x0100_0000_01B3 }
+            let fragment: Int
+            if let known = fragmentAt[hash], known.count == anchored.count,
+                bytes[known.start..<(known.start + known.count)].elementsEqual(anchored)
+            {
+                fragment = known.id
+            } else {
+                fragment = fragmentStarts.count
+                fragmentAt[hash] = (bytes.count, anchored.count, fragment)
+                fragmentStarts.append(bytes.count)
+                fragmentCounts.append(anchored.count)
+                bytes += anchored
             }
             for k in 0..<Self.stride {
-                let quad = Array(longest[(best + k)..<(best + k + 4)])
                 // The text side folds with `| 0x20`, which maps '_' to 0x7F and keeps the three quotes apart: file
                 // every spelling (`Jwt_is_expired`, `'exp'`).
-                var variants: Set<UInt32> = []
-                func spell(_ prefix: [UInt8]) {
-                    guard prefix.count < 4 else {
-                        variants.insert(Self.quadKey(prefix))
-                        return
-                    }
-                    for b in Self.spellings(quad[prefix.count]) { spell(prefix + [b]) }
-                }
-                spell([])
-                for v in variants {
-                    let key = Self.quadHash(v)
-                    bitmap[key >> 6] |= 1 << UInt64(key & 63)
-                    let at = fragmentAt[longest] ?? bytes.count
-                    if at == bytes.count {
-                        fragmentAt[longest] = at
-                        bytes += longest
-                    }
-                    let anchor = Anchor(fragmentStart: at, fragmentCount: longest.count, quadOffset: best + k)
-                    if let i = anchors[key]?.firstIndex(where: { $0.anchor == anchor }) {
-                        if anchors[key]![i].rules.last != r { anchors[key]![i].rules.append(r) }
+                var spellings: [UInt32] = [0]
+                for j in 0..<4 {
+                    let b = anchored[best + k + j]
+                    let alternatives = Self.spellings(b)
+                    if alternatives.count == 1 {
+                        for v in spellings.indices { spellings[v] |= UInt32(b) << UInt32(8 * j) }
                     } else {
-                        anchors[key, default: []].append((anchor, [r]))
+                        spellings = spellings.flatMap { v in alternatives.map { v | UInt32($0) << UInt32(8 * j) } }
                     }
+                }
+                for v in spellings {
+                    let window = v | 0x2020_2020
+                    let key = Self.quadHash(window)
+                    bitmap[key >> 6] |= 1 << UInt64(key & 63)
+                    let key2 = Self.quadHash2(window)
+                    bitmap2[key2 >> 6] |= 1 << UInt64(key2 & 63)
+                    entries.append(
+                        UInt64(key) << 40 | UInt64(fragment) << 26 | UInt64(best + k) << 16 | UInt64(r))
                 }
             }
         }
         self.bitmap = bitmap
+        self.bitmap2 = bitmap2
+        precondition(
+            rules.count < 1 << 16 && fragmentStarts.count < 1 << 14 && (fragmentCounts.max() ?? 0) < 1 << 10,
+            "phrase table outgrew the packed anchor entries")
+        entries.sort()
         var index = [UInt32](repeating: 0, count: 1 << Self.hashBits)
         var list: [Anchor] = []
         var anchorRules: [Int] = []
-        for key in anchors.keys.sorted() {
-            let entries = anchors[key]!
-            precondition(entries.count <= 0xFFF && list.count < 1 << 20, "too many phrase anchors under one hash")
-            index[key] = UInt32(list.count) << 12 | UInt32(entries.count)
-            for (anchor, rules) in entries {
-                var a = anchor
+        list.reserveCapacity(entries.count)
+        anchorRules.reserveCapacity(entries.count)
+        var e = 0
+        while e < entries.count {
+            let key = entries[e] >> 40
+            let first = list.count
+            while e < entries.count, entries[e] >> 40 == key {
+                let anchorBits = entries[e] >> 16
+                let fragment = Int((anchorBits >> 10) & 0x3FFF)
+                var a = Anchor(
+                    fragmentStart: fragmentStarts[fragment], fragmentCount: fragmentCounts[fragment],
+                    quadOffset: Int(anchorBits & 0x3FF))
                 a.rulesStart = anchorRules.count
-                a.rulesCount = rules.count
-                anchorRules += rules
+                while e < entries.count, entries[e] >> 16 == anchorBits {
+                    let rule = Int(entries[e] & 0xFFFF)
+                    if anchorRules.count == a.rulesStart || anchorRules.last != rule { anchorRules.append(rule) }
+                    e += 1
+                }
+                a.rulesCount = anchorRules.count - a.rulesStart
                 list.append(a)
             }
+            precondition(list.count - first <= 0xFFF && first < 1 << 20, "too many phrase anchors under one hash")
+            index[Int(key)] = UInt32(first) << 12 | UInt32(list.count - first)
         }
         self.anchorIndex = index
         self.anchorList = list
@@ -203,58 +309,72 @@ public struct PhraseMatcher: Sendable {
         // Every rule whose fragments all matched, in the order found (rare: only lines with a message get here).
         var found: [(rule: Int, start: Int)] = []
         bitmap.withUnsafeBufferPointer { bits in
-            // Scan each stretch between skipped ranges (the tokens) with a tight pointer loop.
-            var segmentStart = 0
-            var k = 0
-            while segmentStart < n {
-                let segmentEnd = k < skip.count ? min(n, skip[k].lowerBound) : n
-                if segmentEnd - segmentStart >= 4 {
-                    let base = line.baseAddress!
-                    var i = segmentStart
-                    while i + 4 <= segmentEnd {
-                        let window = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) | 0x2020_2020
-                        let key = Self.quadHash(window)
-                        if bits[key &>> 6] & (1 &<< UInt64(key & 63)) != 0 {
-                            checkAnchors(key: key, at: i, line: line, found: &found)
+            bitmap2.withUnsafeBufferPointer { bits2 in
+                // Scan each stretch between skipped ranges (the tokens) with a tight pointer loop.
+                var segmentStart = 0
+                var k = 0
+                while segmentStart < n {
+                    let segmentEnd = k < skip.count ? min(n, skip[k].lowerBound) : n
+                    if segmentEnd - segmentStart >= 4 {
+                        let base = line.baseAddress!
+                        var i = segmentStart
+                        while i + 4 <= segmentEnd {
+                            let window = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) | 0x2020_2020
+                            let key = Self.quadHash(window)
+                            if bits[key &>> 6] & (1 &<< UInt64(key & 63)) != 0 {
+                                let key2 = Self.quadHash2(window)
+                                if bits2[key2 &>> 6] & (1 &<< UInt64(key2 & 63)) != 0 {
+                                    checkAnchors(key: key, at: i, line: line, found: &found)
+                                }
+                            }
+                            i += Self.stride
                         }
-                        i += Self.stride
                     }
+                    guard k < skip.count else { break }
+                    segmentStart = skip[k].upperBound
+                    k += 1
                 }
-                guard k < skip.count else { break }
-                segmentStart = skip[k].upperBound
-                k += 1
             }
         }
         guard !found.isEmpty else { return nil }
         // Where the message inside each wrapper found starts (after its last fragment); nil for other rules.
-        let inner: [Int?] = found.map { f in
-            rules[f.rule].isWrapper ? spans(rule: f.rule, in: line)?.last?.upperBound : nil
+        var inner = [Int?](repeating: nil, count: found.count)
+        var anyWrapper = false
+        for k in found.indices where rules[found[k].rule].isWrapper {
+            inner[k] = spans(rule: found[k].rule, in: line)?.last?.upperBound
+            anyWrapper = true
         }
         // The wrappers around a candidate: their words say what the line is about (`invalid session: Token is
-        // expired` — Argo CD's session is the JWT), so a look-alike word they say does not silence it.
+        // expired` — Argo CD's session is the JWT), so a soft look-alike word they say does not silence it.
         func enclosing(_ k: Int) -> [Int] {
-            found.indices.filter { w in w != k && inner[w].map { $0 <= found[k].start } ?? false }.map {
+            guard anyWrapper else { return [] }
+            return found.indices.filter { w in w != k && inner[w].map { $0 <= found[k].start } ?? false }.map {
                 found[$0].rule
             }
         }
         // Most specific wins: priority, then a message that names a cause over one that names none (`other`:
         // "Unable to authenticate the request", "invalid_token"), then the longest literal text; on a tie the
-        // first found. A candidate the look-alike guard silences gives way to the next.
-        let order = found.indices.sorted { a, b in
-            ranks[found[a].rule] != ranks[found[b].rule] ? ranks[found[a].rule] > ranks[found[b].rule] : a < b
+        // first found. A candidate the look-alike guard silences gives way to the next. (Plain loops: no sort,
+        // no closure retaining the arrays per comparison.)
+        var rejected = [Bool](repeating: false, count: found.count)
+        func best(from innerStart: Int?) -> Int? {
+            while true {
+                var b = -1
+                for k in found.indices where !rejected[k] {
+                    if let innerStart, found[k].start < innerStart || rules[found[k].rule].cause == .other { continue }
+                    if b < 0 || ranks[found[k].rule] > ranks[found[b].rule] { b = k }
+                }
+                guard b >= 0 else { return nil }
+                if accepts(rule: found[b].rule, in: line, saidBy: enclosing(b)) { return b }
+                rejected[b] = true
+            }
         }
-        guard var pick = order.first(where: { accepts(rule: found[$0].rule, in: line, saidBy: enclosing($0)) })
-        else { return nil }
+        guard var pick = best(from: nil) else { return nil }
         // A wrapper's reason is the message inside it: the best accepted rule found there that names a cause,
         // even a generic cue, wins over the wrapper (`Unable to validate the token: should have a JSON content
         // type for JWKS endpoint`; `error verifying token signature: … oidc: get keys failed`).
         var depth = 0
-        while let innerStart = inner[pick], depth < 8 {
-            let next = order.first { k in
-                found[k].start >= innerStart && rules[found[k].rule].cause != .other
-                    && accepts(rule: found[k].rule, in: line, saidBy: enclosing(k))
-            }
-            guard let next else { break }
+        while let innerStart = inner[pick], depth < 8, let next = best(from: innerStart) {
             pick = next
             depth += 1
         }
@@ -282,14 +402,22 @@ public struct PhraseMatcher: Sendable {
             }
             guard ok else { continue }
             let end = start + a.fragmentCount
-            for rule in anchorRules[a.rulesStart..<(a.rulesStart + a.rulesCount)] {
+            // By index, not through a slice of `anchorRules` (a slice retains the array's buffer).
+            var j = a.rulesStart
+            while j < a.rulesStart + a.rulesCount {
+                let rule = anchorRules[j]
+                j += 1
                 let edges = wholeWord[rule]
                 if edges != 0 {
                     if edges & 1 != 0 && start > 0 && Self.isWordByte(line[start - 1]) { continue }
                     if edges & 2 != 0 && end < line.count && Self.isWordByte(line[end]) { continue }
                 }
-                guard let firstStart = locate(rule: rule, in: line) else { continue }
-                found.append((rule, firstStart))
+                // A one-fragment rule is its anchor's fragment, just compared here; others are searched in order.
+                if singleFragment[rule] {
+                    found.append((rule, start))
+                } else if let firstStart = locate(rule: rule, in: line) {
+                    found.append((rule, firstStart))
+                }
             }
         }
     }
