@@ -44,6 +44,7 @@ public struct PhraseMatcher: Sendable {
     /// look-alike words are soft (``PhraseTable/softLookAlikeWords``); folded ``PhraseTable/tokenWords``.
     let lookAlike: [[UInt8]]
     let softLookAlike: [Bool]
+    let tlsLookAlike: [Bool]
     let context: [[UInt8]]
     let tokenWords: [[UInt8]]
     let bitmap: [UInt64]
@@ -155,6 +156,7 @@ public struct PhraseMatcher: Sendable {
         self.folded = folded
         self.lookAlike = PhraseTable.lookAlikeWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.softLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.softLookAlikeWords.contains)
+        self.tlsLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.tlsLookAlikeWords.contains)
         precondition(
             (PhraseTable.lookAlikeWords + PhraseTable.contextWords + PhraseTable.tokenWords).allSatisfy {
                 $0.utf8.count >= 3
@@ -461,6 +463,7 @@ public struct PhraseMatcher: Sendable {
                     }
                 }
                 if says(ownText) { continue }
+                if tlsLookAlike[k] && rules[index].cause == .key_fetch_failed { continue }
                 if softLookAlike[k] {
                     if says(wrapperText) { continue }
                     if namesToken == nil { namesToken = tokenWords.contains(where: occurs) }

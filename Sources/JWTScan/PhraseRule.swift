@@ -140,6 +140,24 @@ public enum PhraseTable {
             }
             return r
         }
+        // A long one-part message cut by the logger, or written by an older version that stopped earlier (Envoy's
+        // `Jwt is not in the form of Header.Payload.Signature`, before `with two dots and 3 sections` was added):
+        // its first two thirds, cut at a word and at least 32 bytes, stand alone too.
+        all += all.compactMap { rule -> PhraseRule? in
+            guard rule.fragments.count == 1, rule.fragments[0].utf8.count >= 60 else { return nil }
+            let bytes = Array(rule.fragments[0].utf8)
+            var cut = bytes.count * 2 / 3
+            while cut > 32 && bytes[cut] != 0x20 { cut -= 1 }
+            guard cut > 32 else { return nil }
+            var r = rule
+            r.fragments = [String(decoding: bytes[0..<cut], as: UTF8.self)]
+            r.captures = []
+            if let causes = prefixCauses(r.fragments[0]), causes.count > 1 {
+                r.cause = .other
+                r.alternative = nil
+            }
+            return r
+        }
         all += extraRules
         all += genericRules
         // A message logged inside a JSON string has its quotes escaped (`\"alg\" parameter…`): the same rule

@@ -136,6 +136,8 @@ extension PhraseTable {
                 "missing access token", "access token is missing", "token is empty", "empty token", "token is required",
                 "no authorization",
                 "missingtoken", "tokenmissing", "tokennotfound", "missingauthorization",
+                "no token was", "no token in", "token not present", "token is not present", "no auth header",
+                "auth header is missing", "authorization header missing",
                 "no token specified", "no token found",
             ]
         ),
@@ -160,6 +162,9 @@ extension PhraseTable {
                 // program's "could not decode JWT" names no cause.
                 "decode jwt", "decoding jwt", "decode token", "decoding token",
                 "invalidtoken", "tokeninvalid", "invalidjwt", "jwtinvalid", "jsonwebtokenerror",
+                "verification failed", "validation failed", "could not verify", "unable to verify", "failed to verify",
+                "cannot verify", "unable to validate", "token rejected", "jwt rejected", "rejected token",
+                "invalid access token", "invalid bearer token", "not a valid token", "unauthenticated",
             ]
         ),
     ]
@@ -180,6 +185,10 @@ extension PhraseTable {
     public static let softLookAlikeWords: Set<String> = [
         "session", "cookie", "unexpected token", "in json at position",
     ]
+
+    /// Look-alike words of TLS: they do not silence a key-set or discovery fetch that failed over TLS
+    /// (`failed to fetch provider discovery data: … x509: certificate signed by unknown authority`).
+    public static let tlsLookAlikeWords: Set<String> = ["certificate", "x509", "x.509", "pkix", "tls", "ssl"]
 
     /// Words of the look-alikes the general classifier must stay quiet on.
     public static let lookAlikeWords: [String] = [

@@ -1718,5 +1718,6 @@ extension PhraseTable {
         scripting:526	jsonwebtoken (Rust, Keats)	malformed		-1	-	MissingAlgorithm	|
         scripting:527	jsonwebtoken (Rust, Keats)	malformed	other	-1	-	InvalidToken	|
         scripting:528	jsonwebtoken (Rust, Keats)	claims_invalid		0	-	Missing required claim:	|
+        scripting:529	lcobucci/jwt	malformed	truncated	0	in	Error while decoding to JSON:	|
         """#
 }

@@ -148,6 +148,19 @@ struct PhraseTests {
             #"{"level":"error","ts":1724042271.629171,"caller":"service/share.go:231","msg":"RefreshShareToken error","err":"{\"detail\":\"token has invalid claims: token is expired\"}""#,
             .expired
         ),
+        // An older, shorter version of a long message (Envoy before `with two dots and 3 sections`): its first two
+        // thirds stand alone.
+        // https://github.com/istio/istio/issues/22750
+        (
+            #"[Envoy (Epoch 0)] [2020-04-10 06:54:20.594][27][debug][jwt] [external/envoy/source/extensions/filters/http/jwt_authn/authenticator.cc:245] JWT token verification completed with: Jwt is not in the form of Header.Payload.Signature"#,
+            .malformed
+        ),
+        // TLS words do not silence a key-set or discovery fetch that failed over TLS.
+        // https://github.com/kubernetes/apiserver/issues/27
+        (
+            #"E1206 06:12:46.728701       1 oidc.go:190] oidc authenticator: failed to fetch provider discovery data: Get https://keycloak.xxxxx.com/auth/realms/k8s/.well-known/openid-configuration: x509: certificate signed by unknown authority"#,
+            .key_fetch_failed
+        ),
     ]
 
     @Test("text shapes: wrappers, cut values, shared prefixes, codes in brackets, look-alike words", arguments: shapes)
