@@ -239,13 +239,16 @@ public struct PhraseMatcher: Sendable {
             for k in 0..<Self.stride {
                 // The text side folds with `| 0x20`, which maps '_' to 0x7F and keeps the three quotes apart: file
                 // every spelling (`Jwt_is_expired`, `'exp'`).
-                var spellings: [UInt32] = [0]
-                for j in 0..<4 {
-                    let b = anchored[best + k + j]
-                    let alternatives = Self.spellings(b)
-                    if alternatives.count == 1 {
-                        for v in spellings.indices { spellings[v] |= UInt32(b) << UInt32(8 * j) }
-                    } else {
+                // Most quads have one spelling (no space, no quote): no arrays for them.
+                var spellings: [UInt32]
+                var plain = true
+                for j in 0..<4 where anchored[best + k + j] == 0x20 || anchored[best + k + j] == 0x22 { plain = false }
+                if plain {
+                    spellings = [Self.quadKey(anchored, at: best + k)]
+                } else {
+                    spellings = [0]
+                    for j in 0..<4 {
+                        let alternatives = Self.spellings(anchored[best + k + j])
                         spellings = spellings.flatMap { v in alternatives.map { v | UInt32($0) << UInt32(8 * j) } }
                     }
                 }
