@@ -342,12 +342,18 @@ public struct PhraseMatcher: Sendable {
             }
         }
         guard !found.isEmpty else { return nil }
-        // Where the message inside each wrapper found starts (after its last fragment); nil for other rules.
-        var inner = [Int?](repeating: nil, count: found.count)
+        // Where the message inside each wrapper found starts (after its last fragment); nil for other rules. (No
+        // array at all on the usual line, which holds no wrapper.)
         var anyWrapper = false
-        for k in found.indices where rules[found[k].rule].isWrapper {
-            inner[k] = spans(rule: found[k].rule, in: line)?.last?.upperBound
+        for f in found where rules[f.rule].isWrapper {
             anyWrapper = true
+            break
+        }
+        var inner: [Int?] = []
+        if anyWrapper {
+            inner = found.map { f in
+                rules[f.rule].isWrapper ? spans(rule: f.rule, in: line)?.last?.upperBound : nil
+            }
         }
         // The wrappers around a candidate: their words say what the line is about (`invalid session: Token is
         // expired` — Argo CD's session is the JWT), so a soft look-alike word they say does not silence it.
@@ -361,16 +367,17 @@ public struct PhraseMatcher: Sendable {
         // "Unable to authenticate the request", "invalid_token"), then the longest literal text; on a tie the
         // first found. A candidate the look-alike guard silences gives way to the next. (Plain loops: no sort,
         // no closure retaining the arrays per comparison.)
-        var rejected = [Bool](repeating: false, count: found.count)
+        var rejected: [Bool] = []  // made on the first rejection
         func best(from innerStart: Int?) -> Int? {
             while true {
                 var b = -1
-                for k in found.indices where !rejected[k] {
+                for k in found.indices where rejected.isEmpty || !rejected[k] {
                     if let innerStart, found[k].start < innerStart || rules[found[k].rule].cause == .other { continue }
                     if b < 0 || ranks[found[k].rule] > ranks[found[b].rule] { b = k }
                 }
                 guard b >= 0 else { return nil }
                 if accepts(rule: found[b].rule, in: line, saidBy: enclosing(b)) { return b }
+                if rejected.isEmpty { rejected = [Bool](repeating: false, count: found.count) }
                 rejected[b] = true
             }
         }
@@ -379,7 +386,7 @@ public struct PhraseMatcher: Sendable {
         // even a generic cue, wins over the wrapper (`Unable to validate the token: should have a JSON content
         // type for JWKS endpoint`; `error verifying token signature: … oidc: get keys failed`).
         var depth = 0
-        while let innerStart = inner[pick], depth < 8, let next = best(from: innerStart) {
+        while anyWrapper, let innerStart = inner[pick], depth < 8, let next = best(from: innerStart) {
             pick = next
             depth += 1
         }
