@@ -152,7 +152,14 @@ public struct PhraseMatcher: Sendable {
         self.rules = rules
         self.parser = timeParser
         let fold = Self.fold
-        let folded = rules.map { $0.fragments.map { Array($0.utf8).map { fold[Int($0)] } } }
+        let folded = rules.map { rule in
+            rule.fragments.map { fragment in
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(fragment.utf8.count)
+                for b in fragment.utf8 { bytes.append(fold[Int(b)]) }
+                return bytes
+            }
+        }
         self.folded = folded
         self.lookAlike = PhraseTable.lookAlikeWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.softLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.softLookAlikeWords.contains)
@@ -240,19 +247,7 @@ public struct PhraseMatcher: Sendable {
                 // The text side folds with `| 0x20`, which maps '_' to 0x7F and keeps the three quotes apart: file
                 // every spelling (`Jwt_is_expired`, `'exp'`).
                 // Most quads have one spelling (no space, no quote): no arrays for them.
-                var spellings: [UInt32]
-                var plain = true
-                for j in 0..<4 where anchored[best + k + j] == 0x20 || anchored[best + k + j] == 0x22 { plain = false }
-                if plain {
-                    spellings = [Self.quadKey(anchored, at: best + k)]
-                } else {
-                    spellings = [0]
-                    for j in 0..<4 {
-                        let alternatives = Self.spellings(anchored[best + k + j])
-                        spellings = spellings.flatMap { v in alternatives.map { v | UInt32($0) << UInt32(8 * j) } }
-                    }
-                }
-                for v in spellings {
+                func file(_ v: UInt32) {
                     let window = v | 0x2020_2020
                     let key = Self.quadHash(window)
                     bitmap[key >> 6] |= 1 << UInt64(key & 63)
@@ -260,6 +255,18 @@ public struct PhraseMatcher: Sendable {
                     bitmap2[key2 >> 6] |= 1 << UInt64(key2 & 63)
                     entries.append(
                         UInt64(key) << 40 | UInt64(fragment) << 26 | UInt64(best + k) << 16 | UInt64(r))
+                }
+                var plain = true
+                for j in 0..<4 where anchored[best + k + j] == 0x20 || anchored[best + k + j] == 0x22 { plain = false }
+                if plain {
+                    file(Self.quadKey(anchored, at: best + k))
+                } else {
+                    var spellings: [UInt32] = [0]
+                    for j in 0..<4 {
+                        let alternatives = Self.spellings(anchored[best + k + j])
+                        spellings = spellings.flatMap { v in alternatives.map { v | UInt32($0) << UInt32(8 * j) } }
+                    }
+                    for v in spellings { file(v) }
                 }
             }
         }
