@@ -2,15 +2,16 @@ import SiftCore
 
 /// A hand-written multi-phrase matcher for verification error messages.
 ///
-/// Each rule is anchored on its longest literal fragment, and within it on the `stride + 3` (eight) bytes that
-/// are rarest in ordinary text; the `stride` quads starting in those bytes are filed in a 32 KiB bitmap
-/// (L1-resident) by an 18-bit hash (with ~5,000 rules a 16-bit bitmap was half full and most windows hit). The per-line loop reads one unaligned 32-bit word every `stride`-th byte, folds
-/// case with `| 0x20`, hashes and tests the bitmap — a fifth of the work of a byte-by-byte scan, and every
-/// occurrence of an anchor still covers one tested position. (The stride is bounded by the shortest anchor: the
-/// IdentityModel codes such as `IDX10204` are eight bytes.) Only at a hit are the anchors under that hash compared (with the exact fold).
-/// The full rule (all fragments, in order) is checked only when its anchor matched. Among matching rules the
-/// highest priority wins, then a rule with a cause over an `other` wrapper, then the longest literal text (the
-/// most specific message).
+/// Each rule is anchored on `stride + 3` (eight) bytes of one of its fragments: the window whose quads are least
+/// common in logs (``commonLogWords``), then rarest by letter. The `stride` quads starting in those bytes are filed
+/// in two 32 KiB bitmaps under two independent 18-bit hashes. The per-line loop reads one unaligned 32-bit word
+/// every `stride`-th byte, folds case with `| 0x20`, hashes and tests the first bitmap, and at a hit the second — a
+/// fifth of the work of a byte-by-byte scan, and every occurrence of an anchor still covers one tested position.
+/// (The stride is bounded by the shortest anchor: the IdentityModel codes such as `IDX10204` are eight bytes.)
+/// Only when both hit are the anchors under the first hash compared (with the exact fold); a rule's other
+/// fragments are searched only when its anchor matched. Among the rules found, the most specific wins (see
+/// ``match(_:skipping:)``): priority, a cause over none, the longest text; a wrapper gives way to the message
+/// inside it; a rule the look-alike guard silences gives way to the next.
 public struct PhraseMatcher: Sendable {
     /// One fragment at one offset, shared by every rule anchored there (a message, its JSON-escaped form's
     /// neighbours, its first-part rule, the same words from another emitter): compared once per hit. It holds no
