@@ -19,14 +19,23 @@ CAUSES = ["malformed", "truncated", "encrypted", "alg_none", "alg_unsupported", 
           "issued_in_future", "claims_invalid", "missing_token", "key_fetch_failed", "other"]
 # Whole texts that name no cause on their own (generic codes and words many programs print).
 SKIP = {"unauthorized", "invalid token", "invalid_token", "token invalid", "invalid jwt", "jwt invalid",
-        "access denied", "forbidden", "authentication failed", "invalid request", "bad request", "token error"}
-CODES = {".ignore": "-", ".exp": "exp", ".nbf": "nbf", ".now": "now", ".deltaMilliseconds": "dms",
+        "access denied", "forbidden", "authentication failed", "invalid request", "bad request", "token error",
+        "token validation failed"}
+CODES = {".inner": "in", ".ignore": "-", ".exp": "exp", ".nbf": "nbf", ".now": "now", ".deltaMilliseconds": "dms",
          ".deltaSeconds": "ds", ".skewMilliseconds": "sms", ".skewSeconds": "ss", ".goDuration": "go"}
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}|…")
 ANCHOR = 8
 
 
+# Placeholders that hold another layer's message: a text ending in one is a wrapper (`failed to verify token: {err}`),
+# and a message found inside it that names a cause outranks it.
+INNER = {"err", "error", "errors", "detail", "details", "reason", "message", "msg", "e", "inner", "cause", "exception",
+         "jose4j_message", "error_message", "inner_error"}
+
+
 def capture(name, cause):
+    if name in INNER:
+        return ".inner"
     if name in ("exp",):
         return ".exp"
     if name in ("nbf",):
@@ -57,6 +66,10 @@ def rule(text, cause):
         if l == "" or (kept and len(l.strip()) < 5):
             continue
         kept.append((l, c))
+    # A value at the end may be empty or cut (`token signed by untrusted key with ID:` with no ID): the space before
+    # a trailing placeholder that carries no time is optional.
+    if kept and pos < len(text) + 1 and lits[-1] == "" and kept[-1][1] in (".ignore", ".inner"):
+        kept[-1] = (kept[-1][0].rstrip(), kept[-1][1])
     if not kept or max(len(l.encode()) for l, _ in kept) < ANCHOR:
         return None
     return kept

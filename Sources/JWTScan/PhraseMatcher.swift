@@ -2,15 +2,16 @@ import SiftCore
 
 /// A hand-written multi-phrase matcher for verification error messages.
 ///
-/// Each rule is anchored on its longest literal fragment, and within it on the `stride + 3` (eight) bytes that
-/// are rarest in ordinary text; the `stride` quads starting in those bytes are filed in a 32 KiB bitmap
-/// (L1-resident) by an 18-bit hash (with ~5,000 rules a 16-bit bitmap was half full and most windows hit). The per-line loop reads one unaligned 32-bit word every `stride`-th byte, folds
-/// case with `| 0x20`, hashes and tests the bitmap — a fifth of the work of a byte-by-byte scan, and every
-/// occurrence of an anchor still covers one tested position. (The stride is bounded by the shortest anchor: the
-/// IdentityModel codes such as `IDX10204` are eight bytes.) Only at a hit are the anchors under that hash compared (with the exact fold).
-/// The full rule (all fragments, in order) is checked only when its anchor matched. Among matching rules the
-/// highest priority wins, then a rule with a cause over an `other` wrapper, then the longest literal text (the
-/// most specific message).
+/// Each rule is anchored on `stride + 3` (eight) bytes of one of its fragments: the window whose quads are least
+/// common in logs (``commonLogWords``), then rarest by letter. The `stride` quads starting in those bytes are filed
+/// in two 32 KiB bitmaps under two independent 18-bit hashes. The per-line loop reads one unaligned 32-bit word
+/// every `stride`-th byte, folds case with `| 0x20`, hashes and tests the first bitmap, and at a hit the second — a
+/// fifth of the work of a byte-by-byte scan, and every occurrence of an anchor still covers one tested position.
+/// (The stride is bounded by the shortest anchor: the IdentityModel codes such as `IDX10204` are eight bytes.)
+/// Only when both hit are the anchors under the first hash compared (with the exact fold); a rule's other
+/// fragments are searched only when its anchor matched. Among the rules found, the most specific wins (see
+/// ``match(_:skipping:)``): priority, a cause over none, the longest text; a wrapper gives way to the message
+/// inside it; a rule the look-alike guard silences gives way to the next.
 public struct PhraseMatcher: Sendable {
     /// One fragment at one offset, shared by every rule anchored there (a message, its JSON-escaped form's
     /// neighbours, its first-part rule, the same words from another emitter): compared once per hit. It holds no
@@ -28,30 +29,54 @@ public struct PhraseMatcher: Sendable {
     public let rules: [PhraseRule]
     let folded: [[[UInt8]]]
     /// Rules that are one identifier (`TokenExpired`, `IDX10223`, an exception class): they match only as a whole
-    /// word, so `TokenExpired` does not fire inside `TokenExpiredError`.
-    let wholeWord: [Bool]
+    /// word, so `TokenExpired` does not fire inside `TokenExpiredError`. Bit 0: the identifier starts with a word
+    /// byte (the byte before must not be one); bit 1: it ends with one. A code in brackets
+    /// (`[next-auth][error][JWT_SESSION_ERROR]`) may follow anything (`←[0m[next-auth]…`).
+    let wholeWord: [UInt8]
+    /// Rules of one fragment (their anchor's fragment is the whole rule).
+    let singleFragment: [Bool]
     /// ``rank(_:)`` of every rule, precomputed (plain integers: no rule struct is copied while matching).
     let ranks: [(Int, Int)]
     /// The folded fragments anchors point into.
     let anchorBytes: [UInt8]
     /// The rules of each anchor.
     let anchorRules: [Int]
-    /// Folded ``PhraseTable/lookAlikeWords`` and ``PhraseTable/contextWords`` (each at least three bytes).
+    /// Folded ``PhraseTable/lookAlikeWords`` and ``PhraseTable/contextWords`` (each at least three bytes); which
+    /// look-alike words are soft (``PhraseTable/softLookAlikeWords``); folded ``PhraseTable/tokenWords``.
     let lookAlike: [[UInt8]]
+    let softLookAlike: [Bool]
+    let tlsLookAlike: [Bool]
     let context: [[UInt8]]
+    let tokenWords: [[UInt8]]
     let bitmap: [UInt64]
+    /// The same quads under a second, independent hash: a window must hit both before the anchors are looked up
+    /// (with ~10,000 quads filed, one bitmap alone lets ~1.5% of random windows through).
+    let bitmap2: [UInt64]
     /// Anchors filed by quad hash: `anchorIndex[key]` packs the start in `anchorList` (high 20 bits) and the
     /// count (low 12 bits).
     let anchorIndex: [UInt32]
     let anchorList: [Anchor]
     let parser: TimestampParser
 
-    /// Case fold used on both sides: ASCII lowercase, `_` → space.
+    /// Case fold used on both sides: ASCII lowercase, `_` → space, and the three ASCII quotes (`'`, `` ` ``,
+    /// `"`) one quote: a message's `"exp" claim` logged as `'exp' claim`.
     static let fold: [UInt8] = {
         var t = ByteClass.lower
         t[0x5F] = 0x20
+        t[0x27] = 0x22
+        t[0x60] = 0x22
         return t
     }()
+
+    /// The raw bytes a folded pattern byte stands for, as the text loop's `| 0x20` sees them: a space is also an
+    /// `_`, a quote any of the three.
+    static func spellings(_ b: UInt8) -> [UInt8] {
+        switch b {
+        case 0x20: [0x20, 0x5F]
+        case 0x22: [0x22, 0x27, 0x60]
+        default: [b]
+        }
+    }
 
     /// Approximate English letter frequencies (per mille); bytes that are not letters count as very common.
     static let commonness: [Int] = {
@@ -78,77 +103,206 @@ public struct PhraseMatcher: Sendable {
     @inline(__always)
     static func quadHash(_ window: UInt32) -> Int { Int((window &* 0x9E37_79B1) &>> UInt32(32 - hashBits)) }
 
+    /// A second 18-bit hash, independent of the first (another odd multiplier, other bits).
+    @inline(__always)
+    static func quadHash2(_ window: UInt32) -> Int {
+        Int(((window ^ (window &>> 15)) &* 0x85EB_CA6B) &>> UInt32(32 - hashBits))
+    }
+
+    /// The four pattern bytes at `i`, as ``quadKey(_:)`` files them.
+    static func quadKey(_ b: [UInt8], at i: Int) -> UInt32 {
+        (UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24) | 0x2020_2020
+    }
+
+    /// Words that fill ordinary log lines — HTTP, user agents, clients, levels, logger vocabulary — whose quads an
+    /// anchor avoids: `requ` (in `python-requests`, `request`) anchored `is required` and hit on most access-log
+    /// lines; `http` in `HTTP/1.1` is in every one.
+    static let commonLogWords = [
+        "http", "https", "request", "requests", "response", "user", "users", "agent", "mozilla", "applewebkit",
+        "khtml", "gecko", "chrome", "safari", "firefox", "windows", "macintosh", "linux", "android", "iphone",
+        "curl", "python", "okhttp", "client", "server", "service", "status", "method", "content", "length",
+        "application", "json", "error", "warning", "info", "debug", "trace", "notice", "message", "thread",
+        "exec", "main", "java", "springframework", "upstream", "duration", "bytes", "connection", "health",
+        "static", "index", "login", "time", "path", "host", "version", "null", "true", "false", "default",
+        "handler", "context", "token", "bearer", "authorization", "get ", "post ", "delete", "options", "api/",
+        "/api", "/v1/", "html", "text", "accept", "referer", "forwarded", "address", "remote", "local",
+        "invalid", "failed", "unable", "cannot", "warn",
+    ]
+
+    /// Quads of ``commonLogWords`` as the text loop sees them, filed in a bitmap by ``quadHash(_:)`` (a rare
+    /// false hit only moves an anchor).
+    static let commonQuads: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: (1 << hashBits) / 64)
+        for word in commonLogWords {
+            let b = Array(word.utf8)
+            for i in 0...(b.count - 4) {
+                let key = quadHash(quadKey(b, at: i))
+                bits[key >> 6] |= 1 << UInt64(key & 63)
+            }
+        }
+        return bits
+    }()
+
+    @inline(__always)
+    static func isCommon(_ quad: UInt32, _ bits: [UInt64]) -> Bool {
+        let key = quadHash(quad)
+        return bits[key >> 6] & (1 << UInt64(key & 63)) != 0
+    }
+
     public init(rules: [PhraseRule] = PhraseTable.rules, timeParser: TimestampParser = TimestampParser()) {
         self.rules = rules
         self.parser = timeParser
         let fold = Self.fold
-        let folded = rules.map { $0.fragments.map { Array($0.utf8).map { fold[Int($0)] } } }
+        let folded = rules.map { rule in
+            rule.fragments.map { fragment in
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(fragment.utf8.count)
+                for b in fragment.utf8 { bytes.append(fold[Int(b)]) }
+                return bytes
+            }
+        }
         self.folded = folded
         self.lookAlike = PhraseTable.lookAlikeWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.softLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.softLookAlikeWords.contains)
+        self.tlsLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.tlsLookAlikeWords.contains)
         precondition(
-            (PhraseTable.lookAlikeWords + PhraseTable.contextWords).allSatisfy { $0.utf8.count >= 3 },
+            (PhraseTable.lookAlikeWords + PhraseTable.contextWords + PhraseTable.tokenWords).allSatisfy {
+                $0.utf8.count >= 3
+            },
             "look-alike and context words need three bytes (the trigram filter)")
         self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.tokenWords = PhraseTable.tokenWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.ranks = rules.map(Self.rank)
-        self.wholeWord = rules.map { $0.fragments.count == 1 && !$0.fragments[0].utf8.contains(0x20) }
+        self.singleFragment = rules.map { $0.fragments.count == 1 }
+        self.wholeWord = rules.map { rule in
+            guard rule.fragments.count == 1, let first = rule.fragments[0].utf8.first,
+                let last = rule.fragments[0].utf8.last, !rule.fragments[0].utf8.contains(0x20)
+            else { return 0 }
+            return (Self.isWordByte(first) ? 1 : 0) | (Self.isWordByte(last) ? 2 : 0)
+        }
+        // One entry per anchor quad spelling: (hash, fragment, offset of the quad in it, rule). Sorted and grouped
+        // below; no dictionary of arrays, no array per quad (startup is paid on every run).
+        // Packed (high to low): hash (18 bits), fragment (14), offset of the quad in it (10), rule (16) — sorted as
+        // plain integers.
+        var entries: [UInt64] = []
+        entries.reserveCapacity(rules.count * Self.stride * 2)
         var bitmap = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
-        var anchors: [Int: [(anchor: Anchor, rules: [Int])]] = [:]
+        var bitmap2 = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
         var bytes: [UInt8] = []
-        var fragmentAt: [[UInt8]: Int] = [:]
+        // Fragments already in `bytes`, by a 64-bit FNV-1a hash of their folded bytes (checked on a hit).
+        var fragmentAt: [UInt64: (start: Int, count: Int, id: Int)] = [:]
+        var fragmentStarts: [Int] = []
+        var fragmentCounts: [Int] = []
         let common = Self.commonness
+        let commonQuads = Self.commonQuads
         let span = Self.stride + 3
         for (r, fragments) in folded.enumerated() {
-            guard let longest = fragments.max(by: { $0.count < $1.count }), longest.count >= span else {
-                preconditionFailure("phrase rule \(rules[r].row) has no literal of \(span) bytes to anchor on")
-            }
-            // The rarest `stride + 3` bytes: a window checked every `stride` bytes always covers one of the
-            // `stride` consecutive quads starting in it.
+            // The `stride + 3` bytes, in any of the rule's fragments, whose quads are least common in logs, then
+            // rarest by letter: a window checked every `stride` bytes always covers one of the `stride`
+            // consecutive quads starting in it.
             var best = 0
+            var bestFragment = -1
             var bestScore = Int.max
-            for i in 0...(longest.count - span) {
-                let score = (0..<span).reduce(0) { $0 + common[Int(longest[i + $1])] }
-                if score < bestScore {
-                    bestScore = score
-                    best = i
+            for (f, fragment) in fragments.enumerated() where fragment.count >= span {
+                // Sliding sums: the letter score of the window's bytes, the common quads starting in it.
+                var letters = 0
+                for j in 0..<span { letters += common[Int(fragment[j])] }
+                var commonCount = 0
+                for k in 0..<Self.stride where Self.isCommon(Self.quadKey(fragment, at: k), commonQuads) {
+                    commonCount += 1
+                }
+                var i = 0
+                while true {
+                    let score = letters + commonCount * 10_000
+                    if score < bestScore {
+                        bestScore = score
+                        best = i
+                        bestFragment = f
+                    }
+                    guard i + span < fragment.count else { break }
+                    letters += common[Int(fragment[i + span])] - common[Int(fragment[i])]
+                    if Self.isCommon(Self.quadKey(fragment, at: i), commonQuads) { commonCount -= 1 }
+                    if Self.isCommon(Self.quadKey(fragment, at: i + Self.stride), commonQuads) { commonCount += 1 }
+                    i += 1
                 }
             }
+            guard bestFragment >= 0 else {
+                preconditionFailure("phrase rule \(rules[r].row) has no literal of \(span) bytes to anchor on")
+            }
+            let anchored = fragments[bestFragment]
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in anchored { hash = (hash ^ UInt64(b)) &* 0x0100_0000_01B3 }
+            let fragment: Int
+            if let known = fragmentAt[hash], known.count == anchored.count,
+                bytes[known.start..<(known.start + known.count)].elementsEqual(anchored)
+            {
+                fragment = known.id
+            } else {
+                fragment = fragmentStarts.count
+                fragmentAt[hash] = (bytes.count, anchored.count, fragment)
+                fragmentStarts.append(bytes.count)
+                fragmentCounts.append(anchored.count)
+                bytes += anchored
+            }
             for k in 0..<Self.stride {
-                let quad = Array(longest[(best + k)..<(best + k + 4)])
-                // The text side folds with `| 0x20`, which maps '_' to 0x7F: file the underscore spelling too.
-                var variants: Set<UInt32> = [Self.quadKey(quad)]
-                variants.insert(Self.quadKey(quad.map { $0 == 0x20 ? 0x5F : $0 }))
-                for v in variants {
-                    let key = Self.quadHash(v)
+                // The text side folds with `| 0x20`, which maps '_' to 0x7F and keeps the three quotes apart: file
+                // every spelling (`Jwt_is_expired`, `'exp'`).
+                // Most quads have one spelling (no space, no quote): no arrays for them.
+                func file(_ v: UInt32) {
+                    let window = v | 0x2020_2020
+                    let key = Self.quadHash(window)
                     bitmap[key >> 6] |= 1 << UInt64(key & 63)
-                    let at = fragmentAt[longest] ?? bytes.count
-                    if at == bytes.count {
-                        fragmentAt[longest] = at
-                        bytes += longest
+                    let key2 = Self.quadHash2(window)
+                    bitmap2[key2 >> 6] |= 1 << UInt64(key2 & 63)
+                    entries.append(
+                        UInt64(key) << 40 | UInt64(fragment) << 26 | UInt64(best + k) << 16 | UInt64(r))
+                }
+                var plain = true
+                for j in 0..<4 where anchored[best + k + j] == 0x20 || anchored[best + k + j] == 0x22 { plain = false }
+                if plain {
+                    file(Self.quadKey(anchored, at: best + k))
+                } else {
+                    var spellings: [UInt32] = [0]
+                    for j in 0..<4 {
+                        let alternatives = Self.spellings(anchored[best + k + j])
+                        spellings = spellings.flatMap { v in alternatives.map { v | UInt32($0) << UInt32(8 * j) } }
                     }
-                    let anchor = Anchor(fragmentStart: at, fragmentCount: longest.count, quadOffset: best + k)
-                    if let i = anchors[key]?.firstIndex(where: { $0.anchor == anchor }) {
-                        if anchors[key]![i].rules.last != r { anchors[key]![i].rules.append(r) }
-                    } else {
-                        anchors[key, default: []].append((anchor, [r]))
-                    }
+                    for v in spellings { file(v) }
                 }
             }
         }
         self.bitmap = bitmap
+        self.bitmap2 = bitmap2
+        precondition(
+            rules.count < 1 << 16 && fragmentStarts.count < 1 << 14 && (fragmentCounts.max() ?? 0) < 1 << 10,
+            "phrase table outgrew the packed anchor entries")
+        entries.sort()
         var index = [UInt32](repeating: 0, count: 1 << Self.hashBits)
         var list: [Anchor] = []
         var anchorRules: [Int] = []
-        for key in anchors.keys.sorted() {
-            let entries = anchors[key]!
-            precondition(entries.count <= 0xFFF && list.count < 1 << 20, "too many phrase anchors under one hash")
-            index[key] = UInt32(list.count) << 12 | UInt32(entries.count)
-            for (anchor, rules) in entries {
-                var a = anchor
+        list.reserveCapacity(entries.count)
+        anchorRules.reserveCapacity(entries.count)
+        var e = 0
+        while e < entries.count {
+            let key = entries[e] >> 40
+            let first = list.count
+            while e < entries.count, entries[e] >> 40 == key {
+                let anchorBits = entries[e] >> 16
+                let fragment = Int((anchorBits >> 10) & 0x3FFF)
+                var a = Anchor(
+                    fragmentStart: fragmentStarts[fragment], fragmentCount: fragmentCounts[fragment],
+                    quadOffset: Int(anchorBits & 0x3FF))
                 a.rulesStart = anchorRules.count
-                a.rulesCount = rules.count
-                anchorRules += rules
+                while e < entries.count, entries[e] >> 16 == anchorBits {
+                    let rule = Int(entries[e] & 0xFFFF)
+                    if anchorRules.count == a.rulesStart || anchorRules.last != rule { anchorRules.append(rule) }
+                    e += 1
+                }
+                a.rulesCount = anchorRules.count - a.rulesStart
                 list.append(a)
             }
+            precondition(list.count - first <= 0xFFF && first < 1 << 20, "too many phrase anchors under one hash")
+            index[Int(key)] = UInt32(first) << 12 | UInt32(list.count - first)
         }
         self.anchorIndex = index
         self.anchorList = list
@@ -165,41 +319,94 @@ public struct PhraseMatcher: Sendable {
     public func match(_ line: UnsafeRawBufferPointer, skipping skip: [Range<Int>]) -> PhraseMatch? {
         let n = line.count
         guard n >= 2 else { return nil }
-        var best: (rule: Int, start: Int, priority: Int, length: Int)?
+        // Every rule whose fragments all matched, in the order found (rare: only lines with a message get here).
+        var found: [(rule: Int, start: Int)] = []
         bitmap.withUnsafeBufferPointer { bits in
-            // Scan each stretch between skipped ranges (the tokens) with a tight pointer loop.
-            var segmentStart = 0
-            var k = 0
-            while segmentStart < n {
-                let segmentEnd = k < skip.count ? min(n, skip[k].lowerBound) : n
-                if segmentEnd - segmentStart >= 4 {
-                    let base = line.baseAddress!
-                    var i = segmentStart
-                    while i + 4 <= segmentEnd {
-                        let window = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) | 0x2020_2020
-                        let key = Self.quadHash(window)
-                        if bits[key &>> 6] & (1 &<< UInt64(key & 63)) != 0 {
-                            checkAnchors(key: key, at: i, line: line, best: &best)
+            bitmap2.withUnsafeBufferPointer { bits2 in
+                // Scan each stretch between skipped ranges (the tokens) with a tight pointer loop.
+                var segmentStart = 0
+                var k = 0
+                while segmentStart < n {
+                    let segmentEnd = k < skip.count ? min(n, skip[k].lowerBound) : n
+                    if segmentEnd - segmentStart >= 4 {
+                        let base = line.baseAddress!
+                        var i = segmentStart
+                        while i + 4 <= segmentEnd {
+                            let window = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) | 0x2020_2020
+                            let key = Self.quadHash(window)
+                            if bits[key &>> 6] & (1 &<< UInt64(key & 63)) != 0 {
+                                let key2 = Self.quadHash2(window)
+                                if bits2[key2 &>> 6] & (1 &<< UInt64(key2 & 63)) != 0 {
+                                    checkAnchors(key: key, at: i, line: line, found: &found)
+                                }
+                            }
+                            i += Self.stride
                         }
-                        i += Self.stride
                     }
+                    guard k < skip.count else { break }
+                    segmentStart = skip[k].upperBound
+                    k += 1
                 }
-                guard k < skip.count else { break }
-                segmentStart = skip[k].upperBound
-                k += 1
             }
         }
-        guard let best else { return nil }
-        let rule = rules[best.rule]
-        guard accepts(rule: best.rule, in: line) else { return nil }
+        guard !found.isEmpty else { return nil }
+        // Where the message inside each wrapper found starts (after its last fragment); nil for other rules. (No
+        // array at all on the usual line, which holds no wrapper.)
+        var anyWrapper = false
+        for f in found where rules[f.rule].isWrapper {
+            anyWrapper = true
+            break
+        }
+        var inner: [Int?] = []
+        if anyWrapper {
+            inner = found.map { f in
+                rules[f.rule].isWrapper ? spans(rule: f.rule, in: line)?.last?.upperBound : nil
+            }
+        }
+        // The wrappers around a candidate: their words say what the line is about (`invalid session: Token is
+        // expired` — Argo CD's session is the JWT), so a soft look-alike word they say does not silence it.
+        func enclosing(_ k: Int) -> [Int] {
+            guard anyWrapper else { return [] }
+            return found.indices.filter { w in w != k && inner[w].map { $0 <= found[k].start } ?? false }.map {
+                found[$0].rule
+            }
+        }
+        // Most specific wins: priority, then a message that names a cause over one that names none (`other`:
+        // "Unable to authenticate the request", "invalid_token"), then the longest literal text; on a tie the
+        // first found. A candidate the look-alike guard silences gives way to the next. (Plain loops: no sort,
+        // no closure retaining the arrays per comparison.)
+        var rejected: [Bool] = []  // made on the first rejection
+        func best(from innerStart: Int?) -> Int? {
+            while true {
+                var b = -1
+                for k in found.indices where rejected.isEmpty || !rejected[k] {
+                    if let innerStart, found[k].start < innerStart || rules[found[k].rule].cause == .other { continue }
+                    if b < 0 || ranks[found[k].rule] > ranks[found[b].rule] { b = k }
+                }
+                guard b >= 0 else { return nil }
+                if accepts(rule: found[b].rule, in: line, saidBy: enclosing(b)) { return b }
+                if rejected.isEmpty { rejected = [Bool](repeating: false, count: found.count) }
+                rejected[b] = true
+            }
+        }
+        guard var pick = best(from: nil) else { return nil }
+        // A wrapper's reason is the message inside it: the best accepted rule found there that names a cause,
+        // even a generic cue, wins over the wrapper (`Unable to validate the token: should have a JSON content
+        // type for JWKS endpoint`; `error verifying token signature: … oidc: get keys failed`).
+        var depth = 0
+        while anyWrapper, let innerStart = inner[pick], depth < 8, let next = best(from: innerStart) {
+            pick = next
+            depth += 1
+        }
+        let index = found[pick].rule
+        let rule = rules[index]
         return PhraseMatch(
-            ruleIndex: best.rule, cause: rule.cause, alternative: rule.alternative,
-            details: details(rule: best.rule, line: line), start: best.start)
+            ruleIndex: index, cause: rule.cause, alternative: rule.alternative,
+            details: details(rule: index, line: line), start: found[pick].start)
     }
 
     private func checkAnchors(
-        key: Int, at quadStart: Int, line: UnsafeRawBufferPointer,
-        best: inout (rule: Int, start: Int, priority: Int, length: Int)?
+        key: Int, at quadStart: Int, line: UnsafeRawBufferPointer, found: inout [(rule: Int, start: Int)]
     ) {
         let entry = anchorIndex[key]
         let first = Int(entry >> 12)
@@ -215,26 +422,37 @@ public struct PhraseMatcher: Sendable {
             }
             guard ok else { continue }
             let end = start + a.fragmentCount
-            for rule in anchorRules[a.rulesStart..<(a.rulesStart + a.rulesCount)] {
-                if wholeWord[rule] {
-                    if start > 0 && Self.isWordByte(line[start - 1]) { continue }
-                    if end < line.count && Self.isWordByte(line[end]) { continue }
+            // By index, not through a slice of `anchorRules` (a slice retains the array's buffer).
+            var j = a.rulesStart
+            while j < a.rulesStart + a.rulesCount {
+                let rule = anchorRules[j]
+                j += 1
+                let edges = wholeWord[rule]
+                if edges != 0 {
+                    if edges & 1 != 0 && start > 0 && Self.isWordByte(line[start - 1]) { continue }
+                    if edges & 2 != 0 && end < line.count && Self.isWordByte(line[end]) { continue }
                 }
-                // Most specific wins: priority, then a message that names a cause over a wrapper that names none
-                // (`other`: "Unable to authenticate the request", "invalid_token"), then the longest literal text.
-                let rank = ranks[rule]
-                if let b = best, (b.priority, b.length) >= rank { continue }
-                guard let firstStart = locate(rule: rule, in: line) else { continue }
-                best = (rule, firstStart, rank.0, rank.1)
+                // A one-fragment rule is its anchor's fragment, just compared here; others are searched in order.
+                if singleFragment[rule] {
+                    found.append((rule, start))
+                } else if let firstStart = locate(rule: rule, in: line) {
+                    found.append((rule, firstStart))
+                }
             }
         }
     }
 
     /// A match stands unless the line is a look-alike (a certificate, a password, a refresh token…) that the
     /// rule's own text does not mention; a generic cue also needs a word that makes the line about a token.
+    /// A look-alike word counts only where a word starts (`lease` is not in `Please`; `Csrf` is in `VerifyCsrfToken`);
+    /// a soft one (a session, a cookie, a JSON lexer's `Unexpected token`) does not count on a line that names a
+    /// JWT, a bearer token, an ID token or OIDC, nor when a wrapper around the message says it (`invalid session:
+    /// Token is expired`): those say which token the line is about. A hard word a wrapper says stays a look-alike
+    /// for the message inside it (`Failed to retrieve verification certificates: … certificate has expired`).
     /// Runs only on lines that matched (rare), so the words are searched plainly.
-    func accepts(rule index: Int, in line: UnsafeRawBufferPointer) -> Bool {
+    func accepts(rule index: Int, in line: UnsafeRawBufferPointer, saidBy wrappers: [Int] = []) -> Bool {
         let ownText = folded[index]
+        let wrapperText = wrappers.flatMap { folded[$0] }
         let isGeneric = rules[index].isGeneric
         // One pass files every folded trigram of the line in a 4096-bit set; a word is searched only when its
         // first three bytes occur, instead of ~30 searches over the whole line.
@@ -247,20 +465,47 @@ public struct PhraseMatcher: Sendable {
                     bits[h &>> 6] |= 1 &<< UInt64(h & 63)
                 }
             }
-            func occurs(_ word: [UInt8]) -> Bool {
+            func mayOccur(_ word: [UInt8]) -> Bool {
                 let h = Self.trigramHash(word[0], word[1], word[2])
-                guard bits[h &>> 6] & (1 &<< UInt64(h & 63)) != 0 else { return false }
-                return Self.findFolded(word, in: line, from: 0) != nil
+                return bits[h &>> 6] & (1 &<< UInt64(h & 63)) != 0
             }
-            for word in lookAlike where occurs(word) {
+            func occurs(_ word: [UInt8]) -> Bool {
+                mayOccur(word) && Self.findFolded(word, in: line, from: 0) != nil
+            }
+            var namesToken: Bool?
+            for (k, word) in lookAlike.enumerated() where mayOccur(word) && Self.findWordStart(word, in: line) {
                 // Fragments are folded already, and folding twice changes nothing: the same search serves.
-                let said = ownText.contains { fragment in
-                    fragment.withUnsafeBytes { Self.findFolded(word, in: $0, from: 0) != nil }
+                func says(_ text: [[UInt8]]) -> Bool {
+                    text.contains { fragment in
+                        fragment.withUnsafeBytes { Self.findFolded(word, in: $0, from: 0) != nil }
+                    }
                 }
-                if !said { return false }
+                if says(ownText) { continue }
+                if tlsLookAlike[k] && rules[index].cause == .key_fetch_failed { continue }
+                if softLookAlike[k] {
+                    if says(wrapperText) { continue }
+                    if namesToken == nil { namesToken = tokenWords.contains(where: occurs) }
+                    if namesToken == true { continue }
+                }
+                return false
             }
             return !isGeneric || context.contains(where: occurs)
         }
+    }
+
+    /// Whether `word` (folded) occurs in `line` where a word starts: after a byte that is not a letter or digit, or
+    /// at a lowercase-to-uppercase step (`VerifyCsrfToken`).
+    static func findWordStart(_ word: [UInt8], in line: UnsafeRawBufferPointer) -> Bool {
+        var from = 0
+        while let at = findFolded(word, in: line, from: from) {
+            if at == 0 { return true }
+            let before = line[at - 1]
+            let isLower = before >= 0x61 && before <= 0x7A
+            let isAlnum = isLower || (before >= 0x41 && before <= 0x5A) || (before >= 0x30 && before <= 0x39)
+            if !isAlnum || (isLower && line[at] >= 0x41 && line[at] <= 0x5A) { return true }
+            from = at + 1
+        }
+        return false
     }
 
     /// A 12-bit hash of three folded bytes.
@@ -326,7 +571,7 @@ public struct PhraseMatcher: Sendable {
             guard start <= end else { continue }
             let text = UnsafeRawBufferPointer(rebasing: line[start..<end])
             switch capture {
-            case .ignore: break
+            case .ignore, .inner: break
             case .exp: d.exp = parser.messageTime(text)
             case .nbf: d.nbf = parser.messageTime(text)
             case .now: d.now = parser.messageTime(text)

@@ -19,6 +19,9 @@ public enum PhraseCapture: Sendable, Hashable {
     case skewSeconds
     /// A Go duration such as `7m0s` (golang-jwt's `token is expired by …`).
     case goDuration
+    /// The message of another layer that this one wraps (`failed to verify token: {err}`): the rule is a wrapper,
+    /// and a message inside it that names a cause outranks it.
+    case inner
 }
 
 /// One verification error message: its literal fragments, in order, and the cause it stands for.
@@ -58,6 +61,10 @@ public struct PhraseRule: Sendable {
 
     /// A cue of the general classifier, not a message read in an emitter's source.
     public var isGeneric: Bool { row == PhraseTable.genericRow }
+
+    /// A message that wraps another layer's (its text ends in `{err}` or the like): it names a cause only when no
+    /// inner message does.
+    public var isWrapper: Bool { captures.last == .inner }
 
     /// Total literal length: longer (more specific) messages win over shorter ones that also match.
     public var literalLength: Int { fragments.reduce(0) { $0 + $1.utf8.count } }
@@ -120,20 +127,54 @@ public enum PhraseTable {
         all += sourcedRules(sourcedTable)
         // A message cut by the logger, or with its values hidden (IdentityModel's "[PII is hidden]"), still shows its
         // first part: a first fragment of 16 bytes or more is specific enough to stand alone (ranked below the
-        // whole message, which is longer).
+        // whole message, which is longer). A first part that begins messages of different causes (Spring's
+        // "An error occurred while attempting to decode the Jwt: …") says no cause alone: it stands as `other`.
+        let prefixCauses = causesByPrefix(all)
         all += all.filter { $0.fragments.count > 1 && $0.fragments[0].utf8.count >= 16 }.map { rule in
             var r = rule
             r.fragments = [rule.fragments[0]]
             r.captures = []
+            if let causes = prefixCauses(rule.fragments[0]), causes.count > 1 {
+                r.cause = .other
+                r.alternative = nil
+            }
+            return r
+        }
+        // A long one-part message cut by the logger, or written by an older version that stopped earlier (Envoy's
+        // `Jwt is not in the form of Header.Payload.Signature`, before `with two dots and 3 sections` was added):
+        // its first two thirds, cut at a word and at least 32 bytes, stand alone too.
+        all += all.compactMap { rule -> PhraseRule? in
+            guard rule.fragments.count == 1, rule.fragments[0].utf8.count >= 60 else { return nil }
+            let bytes = Array(rule.fragments[0].utf8)
+            var cut = bytes.count * 2 / 3
+            while cut > 32 && bytes[cut] != 0x20 { cut -= 1 }
+            guard cut > 32 else { return nil }
+            var r = rule
+            r.fragments = [String(decoding: bytes[0..<cut], as: UTF8.self)]
+            r.captures = []
+            if let causes = prefixCauses(r.fragments[0]), causes.count > 1 {
+                r.cause = .other
+                r.alternative = nil
+            }
             return r
         }
         all += extraRules
         all += genericRules
         // A message logged inside a JSON string has its quotes escaped (`\"alg\" parameter…`): the same rule
-        // with `\"` for every `"` sees through it without unescaping the line.
-        all += all.filter { $0.fragments.contains { $0.contains("\"") } }.map { rule in
+        // with `\"` for every `"` sees through it without unescaping the line. A message retold without its quotes
+        // (`Token expired: exp claim timestamp check failed`) is the same rule with them dropped. (Single quotes
+        // and backticks fold to `"` in the matcher.)
+        let quoted = all.filter { $0.fragments.contains { $0.utf8.contains(0x22) } }
+        all += quoted.map { rule in
             var r = rule
             r.fragments = rule.fragments.map { $0.replacingQuotes() }
+            return r
+        }
+        all += quoted.compactMap { rule in
+            var r = rule
+            r.fragments = rule.fragments.map { $0.droppingQuotes() }
+            guard r.fragments.contains(where: { $0.utf8.count >= 8 }), !r.fragments.contains(where: \.isEmpty)
+            else { return nil }
             return r
         }
         return all
@@ -179,6 +220,13 @@ public enum PhraseTable {
             PhraseRule(
                 row: "idx-keys-0", emitter: "Microsoft.IdentityModel",
                 fragments: ["Number of keys in Configuration: '0'"], cause: .key_fetch_failed, priority: 1))
+        // IDX10511 goes on to say where the key it tried was found: a key matched, so the signature failed, whatever
+        // the configuration's key count (LogMessages.cs, IDX10511: "Matched key was in '{3}'").
+        rules.append(
+            PhraseRule(
+                row: "idx-matched", emitter: "Microsoft.IdentityModel",
+                fragments: ["Number of keys in Configuration: '0'", "Matched key was in '"],
+                cause: .signature_invalid, priority: 2))
         rules.append(
             PhraseRule(
                 row: "idx-keys-0b", emitter: "Microsoft.IdentityModel",
@@ -194,30 +242,104 @@ extension PhraseTable {
     /// Parses the generated text table (see `PhraseTable+Sourced.swift`); a malformed line is a build-time bug
     /// caught by the tests (every line must give a rule).
     static func sourcedRules(_ table: String) -> [PhraseRule] {
-        let codes: [Substring: PhraseCapture] = [
-            "-": .ignore, "exp": .exp, "nbf": .nbf, "now": .now, "dms": .deltaMilliseconds, "ds": .deltaSeconds,
-            "sms": .skewMilliseconds, "ss": .skewSeconds, "go": .goDuration,
-        ]
-        return table.split(separator: "\n").compactMap { line -> PhraseRule? in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard f.count >= 8, f.last == "|", let cause = Cause(rawValue: String(f[2])) else { return nil }
-            let fragments = f[6..<(f.count - 1)].map(String.init)
-            let captures = f[5].split(separator: ",").map { codes[$0] ?? .ignore }
-            return PhraseRule(
-                row: String(f[0]), emitter: String(f[1]), fragments: fragments, cause: cause,
-                captures: captures.allSatisfy { $0 == .ignore } ? [] : captures,
-                alternative: Cause(rawValue: String(f[3])), priority: Int(f[4]) ?? 0)
+        // One pass over the bytes (String.split over 1,700 lines cost a fifth of the startup).
+        var text = table
+        return text.withUTF8 { buf -> [PhraseRule] in
+            var rules: [PhraseRule] = []
+            rules.reserveCapacity(2048)
+            var fields: [Range<Int>] = []
+            var lineStart = 0
+            func string(_ r: Range<Int>) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: buf[r]), as: UTF8.self)
+            }
+            func capture(_ r: Range<Int>) -> PhraseCapture {
+                switch string(r) {
+                case "exp": .exp
+                case "nbf": .nbf
+                case "now": .now
+                case "dms": .deltaMilliseconds
+                case "ds": .deltaSeconds
+                case "sms": .skewMilliseconds
+                case "ss": .skewSeconds
+                case "go": .goDuration
+                case "in": .inner
+                default: .ignore
+                }
+            }
+            func finish(_ end: Int) {
+                fields.append(lineStart..<end)
+                defer { fields.removeAll(keepingCapacity: true) }
+                guard fields.count >= 8, fields.last!.count == 1, buf[fields.last!.lowerBound] == UInt8(ascii: "|"),
+                    let cause = Cause(rawValue: string(fields[2]))
+                else { return }
+                var captures: [PhraseCapture] = []
+                var from = fields[5].lowerBound
+                for i in fields[5] where buf[i] == UInt8(ascii: ",") {
+                    captures.append(capture(from..<i))
+                    from = i + 1
+                }
+                captures.append(capture(from..<fields[5].upperBound))
+                rules.append(
+                    PhraseRule(
+                        row: string(fields[0]), emitter: string(fields[1]),
+                        fragments: fields[6..<(fields.count - 1)].map(string), cause: cause,
+                        captures: captures.allSatisfy { $0 == .ignore } ? [] : captures,
+                        alternative: Cause(rawValue: string(fields[3])),
+                        priority: Int(string(fields[4])) ?? 0))
+            }
+            var i = 0
+            while i < buf.count {
+                switch buf[i] {
+                case UInt8(ascii: "\t"):
+                    fields.append(lineStart..<i)
+                    lineStart = i + 1
+                case UInt8(ascii: "\n"):
+                    finish(i)
+                    lineStart = i + 1
+                default: break
+                }
+                i += 1
+            }
+            if lineStart < buf.count { finish(buf.count) }
+            return rules
+        }
+    }
+}
+
+extension PhraseTable {
+    /// The causes of the rules whose text begins with a given first part, found through the part's first 16 bytes
+    /// (lowercased): one dictionary pass at startup, not a search per rule.
+    static func causesByPrefix(_ rules: [PhraseRule]) -> (String) -> Set<Cause>? {
+        // ASCII-lowercased bytes (the table's texts are ASCII but for a few quotes and names): cheap at startup.
+        func lower(_ s: String) -> [UInt8] { s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } }
+        var byHead: [[UInt8]: [(text: [UInt8], cause: Cause)]] = [:]
+        for rule in rules where !rule.isGeneric {
+            guard let first = rule.fragments.first, first.utf8.count >= 16 else { continue }
+            let text = lower(first)
+            byHead[Array(text[0..<16]), default: []].append((text, rule.cause))
+        }
+        return { prefix in
+            let p = lower(prefix)
+            guard p.count >= 16, let entries = byHead[Array(p[0..<16])] else { return nil }
+            return Set(entries.lazy.filter { $0.text.starts(with: p) }.map(\.cause))
         }
     }
 }
 
 extension String {
+    /// The text without its `"`, `'` and `` ` `` quotes.
+    fileprivate func droppingQuotes() -> String {
+        String(decoding: utf8.filter { $0 != 0x22 && $0 != 0x27 && $0 != 0x60 }, as: UTF8.self)
+    }
+
     /// `"` → `\"`, as a JSON encoder writes a quote inside a string.
     fileprivate func replacingQuotes() -> String {
-        var out = ""
-        for c in self {
-            if c == "\"" { out += "\\\"" } else { out.append(c) }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 8)
+        for b in utf8 {
+            if b == 0x22 { out.append(0x5C) }
+            out.append(b)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

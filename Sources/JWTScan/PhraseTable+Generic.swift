@@ -12,7 +12,9 @@ extension PhraseTable {
     /// The row name of every generic finding.
     public static let genericRow = "generic"
 
-    /// Cue phrases by cause, most specific first within a cause. Each holds a literal of at least 8 bytes (the
+    /// Cue phrases by cause, most specific first within a cause. Codes written as one identifier (`TokenExpired`,
+    /// `InvalidSignature`, `NoMatchingKey`) have their own cues: the fold turns `_` into a space, so
+    /// `TOKEN_EXPIRED` is `token expired` already, but camel case has no separator. Each holds a literal of at least 8 bytes (the
     /// matcher's anchor); `…` separates fragments that must appear in order.
     static let genericCues: [(Cause, [String])] = [
         (
@@ -27,6 +29,7 @@ extension PhraseTable {
             [
                 "not yet valid", "not valid yet", "used too early", "before nbf", "nbf claim",
                 "before the not before", "notbefore",
+                "notyetvalid", "tokennotactive",
             ]
         ),
         (
@@ -36,15 +39,21 @@ extension PhraseTable {
                 "jwt has expired", "expired token", "expired jwt", "token was expired", "id_token expired",
                 "signature has expired", "used too late", "no longer valid", "lifetime validation failed",
                 "exp claim", "token expiration", "token is no longer",
+                "has expired", "is expired", "is too old",
+                "tokenexpired", "expiredtoken", "jwtexpired", "expiredjwt",
             ]
         ),
-        (.audience_rejected, ["audience", "aud claim", "invalid aud", "wrong aud"]),
+        (
+            .audience_rejected,
+            ["audience", "aud claim", "invalid aud", "wrong aud", "aud mismatch", "invalidaudience"]
+        ),
         (
             .issuer_rejected,
             [
                 "invalid issuer", "issuer mismatch", "issuer invalid", "wrong issuer", "unknown issuer",
                 "issuer is not", "issuer not ", "untrusted issuer", "issuer validation", "iss claim",
-                "issuer does not", "issuer doesn't", "(issuer)", "unexpected issuer",
+                "issuer does not", "issuer doesn't", "(issuer)", "unexpected issuer", "issuer (iss)",
+                "iss mismatch", "invalid iss", "invalidissuer",
             ]
         ),
         (
@@ -53,6 +62,9 @@ extension PhraseTable {
                 "unable to obtain configuration", "obtain configuration from", "jwks endpoint",
                 "fetch jwks", "fetching jwks", "jwks fetch", "jwkserror", "jwks_uri", "retrieve jwk",
                 "load jwks", "get keys failed", "keys endpoint",
+                "failed to fetch jwk", "failed to fetch keys", "error fetching keys", "error fetching jwk",
+                "failed to retrieve jwk", "could not retrieve jwk", "unable to retrieve jwk", "failed to load jwk",
+                "unable to load jwk", "failed to get jwk", "fetch provider discovery", "discovery document",
             ]
         ),
         (
@@ -60,6 +72,8 @@ extension PhraseTable {
             [
                 "no matching jwk", "no matching key", "unknown kid", "kid not found", "no key with kid",
                 "unknown signing key", "unknown key", "no key found", "could not find key",
+                "kid mismatch", "no key matching", "unable to find kid", "kid does not match", "no public key",
+                "keynotfound", "nomatchingkey", "unknownkid", "kidnotfound", "unknownkey",
                 "unable to find key", "unable to find a signing key", "no signing key", "key with id…not found",
                 "key with id…could not be found", "public key…not found", "no suitable key",
                 "no key for kid", "kid…not found", "key not found", "signing key not found", "unable to match key",
@@ -71,6 +85,8 @@ extension PhraseTable {
             [
                 "algorithm not allowed", "alg not allowed", "algorithm mismatch", "alg mismatch",
                 "unexpected algorithm", "algorithm is not allowed", "invalid algorithm", "unsupported algorithm",
+                "unexpected signing method", "invalid signing method", "signing method mismatch",
+                "invalidalgorithm", "algorithmmismatch",
             ]
         ),
         (
@@ -87,6 +103,11 @@ extension PhraseTable {
                 "signature mismatch", "signature validation failed", "failed to verify signature",
                 "could not verify signature", "signature does not match", "bad jws signature",
                 "signature verification", "verify the signature", "signature check failed",
+                "signature can not be", "signature cannot be", "signature could not be",
+                "invalid token signature", "signature is not valid", "signature not valid",
+                "unable to verify signature",
+                "cannot verify signature", "signature verification error",
+                "invalidsignature", "signatureinvalid", "badsignature",
             ]
         ),
         (.truncated, ["incorrect padding", "invalid padding", "unexpected end of"]),
@@ -94,9 +115,13 @@ extension PhraseTable {
             .malformed,
             [
                 "unable to parse jwt", "could not parse jwt", "failed to parse jwt", "parse token",
-                "malformed jwt", "malformed token", "invalid jwt format", "not a valid jwt",
+                "malformed jwt", "malformed token", "invalid jwt format", "not a valid jwt", "three segments",
+                "is malformed", "illegal base64", "invalid base64", "not valid base64", "parsing jwt", "parsing token",
+                "parse the token",
+                "malformedjwt", "jwtmalformed", "malformedtoken", "tokenmalformed", "decodeerror",
+                "3 segments", "three parts",
                 "appear to be a jwt", "wrong number of segments", "not enough segments", "invalid token format",
-                "decode jwt", "decoding jwt", "decode token", "decoding token", "invalid header",
+                "invalid header",
                 "kid\" is missing", "missing claim 'kid'", "jwt malformed", "invalid compact",
             ]
         ),
@@ -107,6 +132,12 @@ extension PhraseTable {
                 "no token provided", "token not provided", "missing token", "no bearer token",
                 "token is missing", "token missing", "missing bearer", "no auth token",
                 "authorization header was not", "jwt is missing", "'authorization'…header", "token required",
+                "missing jwt", "jwt not found", "jwt required", "jwt is required", "no access token",
+                "missing access token", "access token is missing", "token is empty", "empty token", "token is required",
+                "no authorization",
+                "missingtoken", "tokenmissing", "tokennotfound", "missingauthorization",
+                "no token was", "no token in", "token not present", "token is not present", "no auth header",
+                "auth header is missing", "authorization header missing",
                 "no token specified", "no token found",
             ]
         ),
@@ -115,6 +146,9 @@ extension PhraseTable {
             [
                 "nonce mismatch", "invalid nonce", "claim is missing", "missing claim", "missing required claim",
                 "invalid claim", "claim mismatch", "azp mismatch", "required claim", "claims are invalid",
+                "required scope", "insufficient scope", "invalid subject", "invalid token type", "wrong token type",
+                "unexpected token type", "claim validation", "claims validation", "invalid claims",
+                "invalidclaim", "missingclaim",
             ]
         ),
         (
@@ -124,15 +158,37 @@ extension PhraseTable {
                 "token is invalid", "failed to validate jwt", "jwt validation failed", "token validation failed",
                 "could not validate", "failed to validate the token", "verification failure",
                 "invalid_token", "unauthorizederror",
+                // "Decode" is what most libraries call the whole verification (PyJWT's `jwt.decode`), so a
+                // program's "could not decode JWT" names no cause.
+                "decode jwt", "decoding jwt", "decode token", "decoding token",
+                "invalidtoken", "tokeninvalid", "invalidjwt", "jwtinvalid", "jsonwebtokenerror",
+                "verification failed", "validation failed", "could not verify", "unable to verify", "failed to verify",
+                "cannot verify", "unable to validate", "token rejected", "jwt rejected", "rejected token",
+                "invalid access token", "invalid bearer token", "not a valid token", "unauthenticated",
             ]
         ),
     ]
 
     /// Words that make a line about bearer tokens, JWTs or ID tokens.
     public static let contextWords: [String] = [
-        "token", "jwt", "jws", "jwk", "bearer", "claim", "oidc", "openid", "kid", "idx1", "idx2", "auth",
+        "token", "jwt", "jws", "jwk", "jwe", "jose", "bearer", "claim", "oidc", "openid", "kid", "idx1", "idx2", "auth",
         "signature", "audience", "issuer", "nonce",
     ]
+
+    /// Words that say which token a line is about (a JWT, a bearer token, an ID token, OIDC): on such a line a soft
+    /// look-alike word (a session, a cookie, a JSON lexer's message) describes the context, not the failure.
+    public static let tokenWords: [String] = ["jwt", "jws", "jwk", "jwe", "bearer", "oidc", "id token", "claim"]
+
+    /// Look-alike words that a line naming a JWT outweighs (``tokenWords``): sessions and cookies carry JWTs
+    /// (`invalid session: Token is expired`, `JWT_SESSION_ERROR`, a `session_state` claim), and a JWS header
+    /// that is not JSON shows the lexer's `Unexpected token`.
+    public static let softLookAlikeWords: Set<String> = [
+        "session", "cookie", "unexpected token", "in json at position",
+    ]
+
+    /// Look-alike words of TLS: they do not silence a key-set or discovery fetch that failed over TLS
+    /// (`failed to fetch provider discovery data: … x509: certificate signed by unknown authority`).
+    public static let tlsLookAlikeWords: Set<String> = ["certificate", "x509", "x.509", "pkix", "tls", "ssl"]
 
     /// Words of the look-alikes the general classifier must stay quiet on.
     public static let lookAlikeWords: [String] = [
@@ -142,12 +198,22 @@ extension PhraseTable {
         "gpg", "pgp", "authorization code", "code verifier",
     ]
 
+    /// Key cues first (a missing key explains the signature failure beside it), then the named causes, then the
+    /// catch-all of claims (`claim mismatch` says less than `issuer` beside it), then `other`.
+    static func genericPriority(_ cause: Cause) -> Int {
+        switch cause {
+        case .key_unknown, .key_fetch_failed: -1
+        case .claims_invalid, .other: -3
+        default: -2
+        }
+    }
+
     /// One rule per cue (every cue holds an 8-byte literal; a test checks it).
     static let genericRules: [PhraseRule] = genericCues.flatMap { cause, cues in
         cues.map { cue in
             PhraseRule(
                 row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init), cause: cause,
-                priority: cause == .other ? -3 : cause == .key_unknown || cause == .key_fetch_failed ? -1 : -2)
+                priority: Self.genericPriority(cause))
         }
     }
 }

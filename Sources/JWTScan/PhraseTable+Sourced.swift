@@ -6,31 +6,31 @@ extension PhraseTable {
     /// emitter, cause, alternative, priority, capture codes, literal fragments, `|`; tab-separated. Parsed
     /// once by ``sourcedRules`` (a text table compiles in a blink; 1,500 initializer calls do not).
     static let sourcedTable = #"""
-        go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got 	|
-        go-infra:3	go-oidc	truncated	malformed	0	-	oidc: malformed jwt: oidc: malformed jwt payload: 	|
-        go-infra:4	go-oidc	malformed		0	-	oidc: failed to unmarshal claims: 	|
+        go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
+        go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
+        go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
         go-infra:5	go-oidc	claims_invalid		0	-	oidc: failed to obtain source from claim name	|
         go-infra:6	go-oidc	claims_invalid		0	-	oidc: source does not exist	|
         go-infra:7	go-oidc	other		0	-	oidc: invalid configuration, clientID must be provided or SkipClientIDCheck must be set	|
         go-infra:8	go-oidc	malformed		0	-	oidc: multiple signatures on id token not supported	|
-        go-infra:9	go-oidc	key_fetch_failed		0	-	failed to verify signature: fetching keys 	|
+        go-infra:9	go-oidc	key_fetch_failed		0	in	failed to verify signature: fetching keys	|
         go-infra:10	go-oidc	other		0	-	oidc: internal error, payload parsed did not match previous payload	|
-        go-infra:11	go-oidc	claims_invalid		0	-	oidc: Request to endpoint failed: 	|
-        go-infra:12	go-oidc	claims_invalid		0	-	oidc: request failed: 	|
-        go-infra:13	go-oidc	claims_invalid		0	-	malformed response body: 	|
-        go-infra:14	go-oidc	malformed		0	-	parsing jwt: 	|
-        go-infra:15	go-oidc	other		0	-	invalid public key type provided: 	|
+        go-infra:11	go-oidc	claims_invalid		0	in	oidc: Request to endpoint failed:	|
+        go-infra:12	go-oidc	claims_invalid		0	-	oidc: request failed:	|
+        go-infra:13	go-oidc	claims_invalid		0	in	malformed response body:	|
+        go-infra:14	go-oidc	malformed		0	in	parsing jwt:	|
+        go-infra:15	go-oidc	other		0	-	invalid public key type provided:	|
         go-infra:16	go-oidc	signature_invalid	key_unknown	0	-	no public keys able to verify jwt	|
-        go-infra:17	go-oidc	key_fetch_failed		0	-	fetching keys 	|
-        go-infra:18	go-oidc	key_fetch_failed		0	-	oidc: can't create request: 	|
-        go-infra:19	go-oidc	key_fetch_failed		0	-	oidc: get keys failed 	|
-        go-infra:20	go-oidc	key_fetch_failed		0	-	got Content-Type = application/json, but could not unmarshal as JSON: 	|
+        go-infra:17	go-oidc	key_fetch_failed		0	in	fetching keys	|
+        go-infra:18	go-oidc	key_fetch_failed		0	in	oidc: can't create request:	|
+        go-infra:19	go-oidc	key_fetch_failed		0	in	oidc: get keys failed	|
+        go-infra:20	go-oidc	key_fetch_failed		0	in	got Content-Type = application/json, but could not unmarshal as JSON:	|
         go-infra:21	go-oidc	key_fetch_failed		0	-	expected Content-Type = application/json, got "	|
-        go-infra:22	go-oidc	key_fetch_failed		0	-	oidc: failed to decode provider discovery object: 	|
+        go-infra:22	go-oidc	key_fetch_failed		0	in	oidc: failed to decode provider discovery object:	|
         go-infra:23	go-oidc	claims_invalid		0	-	id token did not have an access token hash	|
         go-infra:24	go-oidc	claims_invalid		0	-	access token hash does not match value in ID token	|
         go-infra:25	go-oidc	alg_unsupported		0	-	oidc: unsupported signing algorithm "	|
-        go-infra:26	go-oidc	signature_invalid		0	-	oidc: invalid userinfo jwt signature 	|
+        go-infra:26	go-oidc	signature_invalid		0	in	oidc: invalid userinfo jwt signature	|
         go-infra:27	go-oidc	audience_rejected		0	-,-	oidc: expected audience "	" got ["	|
         go-infra:28	jwx	expired		0	-	"exp" not satisfied	|
         go-infra:29	jwx	issued_in_future		0	-	"iat" not satisfied	|
@@ -46,23 +46,23 @@ extension PhraseTable {
         go-infra:39	jwx	claims_invalid		0	-,-	claim "	" must be a []string (got 	|
         go-infra:40	jwx	claims_invalid		0	-,go,-	iitr between 	 exceeds 	 (skew 	|
         go-infra:41	jwx	claims_invalid		0	-,go,-	iitr between 	 is less than 	 (skew 	|
-        go-infra:43	jwx	malformed		0	-	failed to parse token: 	|
-        go-infra:44	jwx	malformed		0	-	invalid jws message: 	|
+        go-infra:43	jwx	malformed		0	in	failed to parse token:	|
+        go-infra:44	jwx	malformed		0	in	invalid jws message:	|
         go-infra:45	jwx	encrypted		0	-	expected nested encrypted/signed payload, got raw JWT	|
         go-infra:46	jwx	malformed		0	-	unknown JWT format (pedantic)	|
         go-infra:47	jwx	other		0	-	jwt.Parse: no keys for verification are provided (use jwt.WithVerify(false) to explicitly skip)	|
         go-infra:48	jwx	missing_token		0	-	failed to find a valid token in any location of the request (tried: 	|
         go-infra:49	jwx	missing_token		0	-	empty header (	|
         go-infra:50	jwx	signature_invalid		0	-	could not verify message using any of the signatures or keys	|
-        go-infra:51	jwx	malformed		0	-	failed to parse jws: 	|
+        go-infra:51	jwx	malformed		0	in	failed to parse jws:	|
         go-infra:52	jwx	malformed	truncated	0	-	invalid number of segments	|
-        go-infra:53	jwx	malformed		0	-	invalid compact serialization format: 	|
-        go-infra:54	jwx	malformed		0	-	failed to decode protected headers: 	|
-        go-infra:55	jwx	malformed		0	-	failed to parse JOSE headers: 	|
-        go-infra:56	jwx	malformed		0	-	failed to decode payload: 	|
-        go-infra:57	jwx	truncated	malformed	0	-	failed to decode signature: 	|
+        go-infra:53	jwx	malformed		0	in	invalid compact serialization format:	|
+        go-infra:54	jwx	malformed		0	in	failed to decode protected headers:	|
+        go-infra:55	jwx	malformed		0	in	failed to parse JOSE headers:	|
+        go-infra:56	jwx	malformed		0	in	failed to decode payload:	|
+        go-infra:57	jwx	truncated	malformed	0	in	failed to decode signature:	|
         go-infra:58	jwx	malformed		0	-	invalid byte sequence	|
-        go-infra:59	jwx	key_unknown		0	-,-	key provider 	 failed: 	|
+        go-infra:59	jwx	key_unknown		0	-,in	key provider 	 failed:	|
         go-infra:60	jwx	key_unknown		0	-,-	failed to find key with key ID "	" in key set	|
         go-infra:61	jwx	key_unknown		0	-	failed to find matching key: no key ID ("kid") specified in token	|
         go-infra:62	jwx	key_unknown		0	-	failed to find matching key: no key ID ("kid") specified in token but multiple keys available in key set	|
@@ -77,25 +77,25 @@ extension PhraseTable {
         go-infra:71	jwx	key_fetch_failed		0	-	failed to fetch "	|
         go-infra:72	jwx	key_fetch_failed		0	-	failed to process response: non-200 response code "	|
         go-infra:73	jwx	key_fetch_failed		0	-	failed to parse JWK set at "	|
-        go-infra:74	kube-apiserver oidc	other		0	-	oidc: verify token: 	|
+        go-infra:74	kube-apiserver oidc	other		0	in	oidc: verify token:	|
         go-infra:75	kube-apiserver oidc	audience_rejected		0	-,-	oidc: expected audience in ["	"] got ["	|
         go-infra:76	kube-apiserver oidc	other		0	-	oidc: invalid configuration, audiences cannot be empty	|
         go-infra:77	kube-apiserver oidc	other		0	-	oidc: authenticator not initialized	|
         go-infra:78	kube-apiserver oidc	key_fetch_failed		0	-,-	oidc: authenticator for issuer "	" is not initialized	|
-        go-infra:79	kube-apiserver oidc	key_fetch_failed		0	-,-	oidc: authenticator for issuer "	" is not healthy: 	|
+        go-infra:79	kube-apiserver oidc	key_fetch_failed		0	-,in	oidc: authenticator for issuer "	" is not healthy:	|
         go-infra:80	kube-apiserver oidc	key_fetch_failed		0	-	provider did not return JWKS URL	|
-        go-infra:81	kube-apiserver oidc	key_fetch_failed		0	-	oidc authenticator: error getting JWKS URL: 	|
-        go-infra:82	kube-apiserver oidc	key_fetch_failed		0	-	error reading JWKS response: 	|
+        go-infra:81	kube-apiserver oidc	key_fetch_failed		0	in	oidc authenticator: error getting JWKS URL:	|
+        go-infra:82	kube-apiserver oidc	key_fetch_failed		0	in	error reading JWKS response:	|
         go-infra:83	kube-apiserver oidc	key_fetch_failed		0	-	oidc authenticator: async token verifier for issuer: "	|
         go-infra:84	kube-apiserver oidc	alg_unsupported		0	-	oidc: unsupported signing alg: "	|
-        go-infra:85	kube-apiserver oidc	malformed		0	-	oidc: parse claims: 	|
-        go-infra:86	kube-apiserver oidc	claims_invalid		0	-	oidc: could not expand distributed claims: 	|
+        go-infra:85	kube-apiserver oidc	malformed		0	in	oidc: parse claims:	|
+        go-infra:86	kube-apiserver oidc	claims_invalid		0	in	oidc: could not expand distributed claims:	|
         go-infra:87	kube-apiserver oidc	claims_invalid		0	-,-	oidc: required claim 	 not present in ID token	|
-        go-infra:88	kube-apiserver oidc	claims_invalid		0	-	oidc: parse claim 	|
-        go-infra:89	kube-apiserver oidc	claims_invalid		0	-,-,-	oidc: required claim 	 value does not match. Got = 	, want = 	|
-        go-infra:90	kube-apiserver oidc	claims_invalid		0	-	oidc: error evaluating claim validation expression: 	|
-        go-infra:91	kube-apiserver oidc	claims_invalid		0	-,-	validation expression '	' failed: 	|
-        go-infra:92	kube-apiserver oidc	claims_invalid		0	-	oidc: error evaluating user info validation rule: 	|
+        go-infra:88	kube-apiserver oidc	claims_invalid		0	-	oidc: parse claim	|
+        go-infra:89	kube-apiserver oidc	claims_invalid		0	-,-,-	oidc: required claim 	 value does not match. Got = 	, want =	|
+        go-infra:90	kube-apiserver oidc	claims_invalid		0	in	oidc: error evaluating claim validation expression:	|
+        go-infra:91	kube-apiserver oidc	claims_invalid		0	-,in	validation expression '	' failed:	|
+        go-infra:92	kube-apiserver oidc	claims_invalid		0	in	oidc: error evaluating user info validation rule:	|
         go-infra:93	kube-apiserver oidc	claims_invalid		0	-	oidc: email not verified	|
         go-infra:94	kube-apiserver oidc	claims_invalid		0	-	oidc: parse username claims "	|
         go-infra:95	kube-apiserver oidc	claims_invalid		0	-	oidc: parse groups claim "	|
@@ -103,7 +103,7 @@ extension PhraseTable {
         go-infra:97	kube-apiserver oidc	malformed		0	-	token is not compact JWT	|
         go-infra:98	kube-apiserver oidc	claims_invalid		0	-	verifier not initialized for issuer: "	|
         go-infra:99	kube-apiserver oidc	claims_invalid		0	-,-	id token _claim_names contained a source 	 missing in _claims_sources	|
-        go-infra:100	kube-apiserver oidc	claims_invalid		0	-	verify distributed claim token: 	|
+        go-infra:100	kube-apiserver oidc	claims_invalid		0	in	verify distributed claim token:	|
         go-infra:101	kube-apiserver	other		0	-	invalid bearer token	|
         go-infra:102	kube-apiserver	other		0	-	Unable to authenticate the request	|
         go-infra:103	kube-apiserver serviceaccount	key_unknown		0	-	invalid signature, no keys found	|
@@ -111,7 +111,7 @@ extension PhraseTable {
         go-infra:105	kube-apiserver serviceaccount	audience_rejected		0	-,-	token audiences ["	"] is invalid for the target audiences ["	|
         go-infra:106	kube-apiserver serviceaccount	expired		0	-	Token has expired.	|
         go-infra:107	kube-apiserver serviceaccount	other		0	-	Token could not be validated.	|
-        go-infra:108	kube-apiserver serviceaccount	other		0	-	unexpected validation error: 	|
+        go-infra:108	kube-apiserver serviceaccount	other		0	-	unexpected validation error:	|
         go-infra:109	kube-apiserver serviceaccount	claims_invalid		0	-	Token has been invalidated	|
         go-infra:110	kube-apiserver serviceaccount	claims_invalid		0	-,-	ServiceAccount 	 has been deleted	|
         go-infra:111	kube-apiserver serviceaccount	claims_invalid		0	-,-	ServiceAccount UID (	) does not match claim (	|
@@ -128,36 +128,36 @@ extension PhraseTable {
         go-infra:122	square/go-jose v2	audience_rejected		0	-	square/go-jose/jwt: validation failed, invalid audience claim (aud)	|
         go-infra:123	square/go-jose v2	claims_invalid		0	-	square/go-jose/jwt: validation failed, invalid subject claim (sub)	|
         go-infra:124	square/go-jose v2	claims_invalid		0	-	square/go-jose/jwt: validation failed, invalid ID claim (jti)	|
-        go-infra:125	Vault JWT auth	other		0	-	error validating token: 	|
+        go-infra:125	Vault JWT auth	other		0	in	error validating token:	|
         go-infra:126	Vault JWT auth	signature_invalid	key_unknown	0	-	error validating token: error verifying token signature: no known key successfully validated the token signature	|
         go-infra:127	Vault JWT auth	expired		0	-	error validating token: invalid expiration time (exp) claim: token is expired	|
         go-infra:128	Vault JWT auth	missing_token		0	-	missing token	|
         go-infra:129	Vault JWT auth	audience_rejected		0	-	audience claim found in JWT but no audiences bound to the role	|
-        go-infra:130	Vault JWT auth	claims_invalid		0	-	error validating claims: 	|
+        go-infra:130	Vault JWT auth	claims_invalid		0	in	error validating claims:	|
         go-infra:131	Vault JWT auth	claims_invalid		0	-,-	claim "	" is missing	|
         go-infra:132	Vault JWT auth	claims_invalid		0	-,-	claim "	" does not match any associated bound claim values	|
-        go-infra:133	Vault JWT auth	claims_invalid		0	-	received claim is not a string, bool, int or list: 	|
+        go-infra:133	Vault JWT auth	claims_invalid		0	-	received claim is not a string, bool, int or list:	|
         go-infra:134	Vault JWT auth	audience_rejected		0	-	aud claim does not match any bound audience	|
         go-infra:135	Vault JWT auth	claims_invalid		0	-,-	claim "	" not found in token	|
         go-infra:136	Vault JWT auth	claims_invalid		0	-,-	claim "	" could not be converted to string	|
         go-infra:137	Vault JWT auth	claims_invalid		0	-,-	"	" claim not found in token	|
         go-infra:138	Vault JWT auth	claims_invalid		0	-,-	"	" claim could not be converted to string list	|
-        go-infra:139	Vault JWT auth	other		0	-	error configuring token validator: 	|
-        go-infra:140	Vault JWT auth	other		0	-	Token verification failed. 	|
+        go-infra:139	Vault JWT auth	other		0	in	error configuring token validator:	|
+        go-infra:140	Vault JWT auth	other		0	in	Token verification failed.	|
         go-infra:141	Vault JWT auth	claims_invalid		0	-	sub claim does not match bound subject	|
         go-infra:142	Vault JWT auth	key_unknown		0	-,-	no key found with kid 	 in any JWKS endpoint	|
         go-infra:143	Vault JWT auth	key_fetch_failed		0	-,-	failed to refresh all 	 JWKS caches - check network connectivity and JWKS endpoints	|
-        go-infra:144	Vault JWT auth	key_fetch_failed		0	-	JWKS endpoint returned status 	|
-        go-infra:145	Vault JWT auth	key_fetch_failed		0	-	failed to fetch JWKS: 	|
-        go-infra:146	Vault JWT auth	key_fetch_failed		0	-	failed to decode JWKS: 	|
+        go-infra:144	Vault JWT auth	key_fetch_failed		0	-	JWKS endpoint returned status	|
+        go-infra:145	Vault JWT auth	key_fetch_failed		0	in	failed to fetch JWKS:	|
+        go-infra:146	Vault JWT auth	key_fetch_failed		0	in	failed to decode JWKS:	|
         go-infra:147	Vault JWT auth	key_unknown		0	-	keyID must not be empty	|
-        go-infra:148	hashicorp/cap jwt	malformed		0	-	error parsing token: 	|
+        go-infra:148	hashicorp/cap jwt	malformed		0	in	error parsing token:	|
         go-infra:149	hashicorp/cap jwt	alg_none		0	-	token must be signed	|
         go-infra:150	hashicorp/cap jwt	malformed		0	-	token with multiple signatures not supported	|
         go-infra:151	hashicorp/cap jwt	key_unknown		0	-	token missing kid header parameter	|
-        go-infra:152	hashicorp/cap jwt	key_unknown		0	-	no key set found with kid 	|
-        go-infra:153	hashicorp/cap jwt	key_fetch_failed	key_unknown	0	-	error searching for key set with kid 	|
-        go-infra:154	hashicorp/cap jwt	signature_invalid		0	-	error verifying token signature: 	|
+        go-infra:152	hashicorp/cap jwt	key_unknown		0	-	no key set found with kid	|
+        go-infra:153	hashicorp/cap jwt	key_fetch_failed	key_unknown	0	-	error searching for key set with kid	|
+        go-infra:154	hashicorp/cap jwt	signature_invalid		0	in	error verifying token signature:	|
         go-infra:155	hashicorp/cap jwt	signature_invalid	key_unknown	0	-	no known key successfully validated the token signature	|
         go-infra:156	hashicorp/cap jwt	alg_mismatch		0	-	invalid algorithm (alg) header parameter: token signed with unexpected algorithm	|
         go-infra:157	hashicorp/cap jwt	issuer_rejected		0	-	invalid issuer (iss) claim	|
@@ -169,9 +169,9 @@ extension PhraseTable {
         go-infra:163	hashicorp/cap jwt	expired		0	-	invalid expiration time (exp) claim: token is expired	|
         go-infra:164	hashicorp/cap jwt	issued_in_future		0	-	invalid issued at (iat) claim: token issued in the future	|
         go-infra:165	hashicorp/cap jwt	claims_invalid		0	-,-,-	ambiguous claim: key "	" collides with registered claim "	" under case folding	|
-        go-infra:166	hashicorp/cap jwt	key_fetch_failed		0	-	failed to decode OIDC discovery document: 	|
+        go-infra:166	hashicorp/cap jwt	key_fetch_failed		0	in	failed to decode OIDC discovery document:	|
         go-infra:167	hashicorp/cap jwt	issuer_rejected		0	-,-	issuer did not match the returned issuer, expected "	" got "	|
-        go-infra:168	hashicorp/cap oidc	other		0	-	Provider.VerifyIDToken: invalid id_token: 	|
+        go-infra:168	hashicorp/cap oidc	other		0	in	Provider.VerifyIDToken: invalid id_token:	|
         go-infra:169	hashicorp/cap oidc	expired		0	-	token is expired	|
         go-infra:170	hashicorp/cap oidc	claims_invalid		0	-	Provider.VerifyIDToken: invalid id_token nonce: invalid nonce	|
         go-infra:171	hashicorp/cap oidc	issued_in_future		0	now,nbf,-	Provider.VerifyIDToken: invalid id_token current time 	 before the iat (issued at) time 	: invalid issued at (iat)	|
@@ -190,27 +190,27 @@ extension PhraseTable {
         go-infra:184	Vault Kubernetes auth	claims_invalid		0	-	JWT UIDs did not match	|
         go-infra:185	Vault Kubernetes auth	claims_invalid		0	-	JWT namepaces did not match	|
         go-infra:186	Vault Kubernetes auth	other		0	-	lookup failed: service account unauthorized; this could mean it has been deleted or recreated with a new token	|
-        go-infra:187	Vault Kubernetes auth	other		0	-	lookup failed: 	|
+        go-infra:187	Vault Kubernetes auth	other		0	-	lookup failed:	|
         go-infra:188	Vault Kubernetes auth	other		0	-	lookup failed: service account jwt not valid	|
-        go-infra:189	Vault Kubernetes auth	audience_rejected		0	-,-	lookup failed: service account jwt valid for audience(s) 	, but wanted 	|
+        go-infra:189	Vault Kubernetes auth	audience_rejected		0	-,-	lookup failed: service account jwt valid for audience(s) 	, but wanted	|
         go-infra:190	Vault Kubernetes auth	claims_invalid		0	-	lookup failed: unexpected username format	|
         go-infra:191	Vault Kubernetes auth	claims_invalid		0	-	lookup failed: username returned is not a service account	|
         go-infra:192	Argo CD	other		0	-	failed to verify the token	|
-        go-infra:193	Argo CD	other		0	-	Failed to verify session token: 	|
-        go-infra:194	Argo CD	other		0	-	Failed to verify oidc token: 	|
-        go-infra:195	Argo CD	other		0	-	failed to verify provider token: 	|
+        go-infra:193	Argo CD	other		0	in	Failed to verify session token:	|
+        go-infra:194	Argo CD	other		0	in	Failed to verify oidc token:	|
+        go-infra:195	Argo CD	other		0	in	failed to verify provider token:	|
         go-infra:196	Argo CD	audience_rejected		0	-	token verification failed for all audiences: error for aud "	|
         go-infra:197	Argo CD	audience_rejected		0	-	token has an audience claim, but no allowed audiences are configured	|
-        go-infra:198	Argo CD	malformed		0	-	failed to determine whether the token has an aud claim: 	|
-        go-infra:199	Argo CD	alg_mismatch		0	-	unexpected signing method: 	|
+        go-infra:198	Argo CD	malformed		0	in	failed to determine whether the token has an aud claim:	|
+        go-infra:199	Argo CD	alg_mismatch		0	-	unexpected signing method:	|
         go-infra:200	Argo CD	claims_invalid		0	-	token does not have a unique identifier (jti claim) and cannot be validated	|
         go-infra:201	Argo CD	other		0	-	token is revoked, please re-login	|
-        go-infra:202	Argo CD	claims_invalid		0	-,-	account 	 does not have token with id 	|
+        go-infra:202	Argo CD	claims_invalid		0	-,-	account 	 does not have token with id	|
         go-infra:203	Argo CD	claims_invalid		0	-	account password has changed since token issued	|
         go-infra:204	Argo CD	claims_invalid		0	-,-,-	JWT token for role '	' issued at '	' does not exist in project '	|
-        go-infra:205	Argo CD	other		0	-	invalid session: 	|
+        go-infra:205	Argo CD	other		0	in	invalid session:	|
         go-infra:206	Argo CD	missing_token		0	-	no session information	|
-        go-infra:207	Grafana JWT auth	other		0	-	[jwt.invalid] failed to verify JWT: 	|
+        go-infra:207	Grafana JWT auth	other		0	in	[jwt.invalid] failed to verify JWT:	|
         go-infra:208	Grafana JWT auth	other		0	-	Failed to verify JWT	|
         go-infra:209	Grafana JWT auth	claims_invalid		0	-	[jwt.missing_claim] missing mandatory 'sub' claim in JWT	|
         go-infra:210	Grafana JWT auth	claims_invalid		0	-	[jwt.missing_claim] missing login and email claim in JWT	|
@@ -223,8 +223,8 @@ extension PhraseTable {
         go-infra:217	Grafana JWT auth	claims_invalid		0	-,-,-	"	" claim has invalid type 	, number expected	|
         go-infra:218	Grafana JWT auth	claims_invalid		0	-,-,-	"	" claim has invalid type 	, array or string expected	|
         go-infra:219	MinIO STS	expired	other	0	-	token expired	|
-        go-infra:220	MinIO STS	key_unknown		0	-	No public key found for kid 	|
-        go-infra:221	MinIO STS	key_unknown	malformed	0	-	Invalid kid value 	|
+        go-infra:220	MinIO STS	key_unknown		0	-	No public key found for kid	|
+        go-infra:221	MinIO STS	key_unknown	malformed	0	-	Invalid kid value	|
         go-infra:222	MinIO STS	audience_rejected		0	-	STS JWT Token has `aud` claim invalid, `aud` must match configured OpenID Client ID	|
         go-infra:223	MinIO STS	claims_invalid	audience_rejected	0	-	STS JWT Token has `azp` claim invalid, `azp` must match configured OpenID Client ID	|
         go-infra:224	MinIO STS	claims_invalid		0	-	STS JWT Token has `sub` claim missing, `sub` claim is mandatory	|
@@ -237,20 +237,20 @@ extension PhraseTable {
         go-infra:231	MinIO	missing_token		0	-	JWT token missing	|
         go-infra:232	oauth2-proxy	missing_token		0	-	no valid bearer token found in authorization header	|
         go-infra:233	oauth2-proxy	malformed		0	-	invalid basic auth token found in authorization header	|
-        go-infra:234	oauth2-proxy	malformed		0	-	failed to parse default id_token claims: 	|
+        go-infra:234	oauth2-proxy	malformed		0	in	failed to parse default id_token claims:	|
         go-infra:235	oauth2-proxy	audience_rejected		0	-,-,-	audience from claim 	 with value [	] does not match with any of allowed audiences map[	|
-        go-infra:236	oauth2-proxy	other		0	-	could not verify id_token: 	|
+        go-infra:236	oauth2-proxy	other		0	in	could not verify id_token:	|
         go-infra:237	oauth2-proxy	missing_token		0	-	token response did not contain an id_token	|
         go-infra:238	oauth2-proxy	claims_invalid		0	-,-	email in id_token (	) isn't verified	|
-        go-infra:239	oauth2-proxy	claims_invalid		0	-	id_token claims extraction failed: 	|
-        go-infra:240	oauth2-proxy	claims_invalid		0	-	could not extract nonce from ID Token: 	|
+        go-infra:239	oauth2-proxy	claims_invalid		0	in	id_token claims extraction failed:	|
+        go-infra:240	oauth2-proxy	claims_invalid		0	in	could not extract nonce from ID Token:	|
         go-infra:241	oauth2-proxy	claims_invalid		0	-	id_token nonce claim does not match the session nonce	|
         go-infra:242	oauth2-proxy	claims_invalid		0	-	neither the id_token nor the profileURL set an email	|
-        go-infra:243	oauth2-proxy	malformed		0	-	failed to parse ID Token: 	|
-        go-infra:244	oauth2-proxy	malformed		0	-	failed to parse ID Token payload: 	|
-        go-infra:245	oauth2-proxy	malformed	truncated	0	-	malformed access token, expected 3 parts got 	|
-        go-infra:246	oauth2-proxy	other		0	-	unable to verify token: 	|
-        go-infra:247	oauth2-proxy	other		0	-	unable to verify access token: 	|
+        go-infra:243	oauth2-proxy	malformed		0	in	failed to parse ID Token:	|
+        go-infra:244	oauth2-proxy	malformed		0	in	failed to parse ID Token payload:	|
+        go-infra:245	oauth2-proxy	malformed	truncated	0	-	malformed access token, expected 3 parts got	|
+        go-infra:246	oauth2-proxy	other		0	in	unable to verify token:	|
+        go-infra:247	oauth2-proxy	other		0	in	unable to verify access token:	|
         go-infra:248	oauth2-proxy	issuer_rejected		0	-	invalid issuer in the ID token	|
         go-infra:249	oauth2-proxy	issuer_rejected		0	-	iss claim does not exist in the token	|
         go-infra:250	oauth2-proxy	claims_invalid		0	-	nonce validation failed	|
@@ -261,13 +261,13 @@ extension PhraseTable {
         go-infra:255	Tyk	audience_rejected	claims_invalid	0	-	Key not authorized: audience claim is required but not present in token	|
         go-infra:256	Tyk	audience_rejected	claims_invalid	0	-	Key not authorized: invalid audience claim format	|
         go-infra:257	Tyk	claims_invalid		0	-	Key not authorized: JWT ID (jti) claim is required but not present in token	|
-        go-infra:258	Tyk	malformed		0	-	Key not authorized: error parsing claims: 	|
-        go-infra:259	Tyk	claims_invalid		0	-	Key not authorized: invalid claim path: 	|
+        go-infra:258	Tyk	malformed		0	in	Key not authorized: error parsing claims:	|
+        go-infra:259	Tyk	claims_invalid		0	-	Key not authorized: invalid claim path:	|
         go-infra:260	Tyk	claims_invalid		0	-,-	Key not authorized: custom claim 	 is required but not present in token	|
         go-infra:261	Tyk	claims_invalid		0	-,-	Key not authorized: custom claim 	 expects a non nil value	|
         go-infra:262	Tyk	claims_invalid		0	-,-	Key not authorized: claim 	 value does not contain any expected values	|
         go-infra:263	Tyk	claims_invalid		0	-,-	Key not authorized: claim 	 value does not match any expected values	|
-        go-infra:264	Tyk	claims_invalid		0	-	Key not authorized: invalid subject value: 	|
+        go-infra:264	Tyk	claims_invalid		0	-	Key not authorized: invalid subject value:	|
         go-infra:265	Tyk	issuer_rejected		0	-	JWT issuer validation failed	|
         go-infra:266	Tyk	audience_rejected		0	-	JWT audience validation failed	|
         go-infra:267	Tyk	claims_invalid		0	-	JWT ID validation failed	|
@@ -275,20 +275,20 @@ extension PhraseTable {
         go-infra:269	Tyk	claims_invalid		0	-	JWT custom claims validation failed	|
         go-infra:270	Tyk	claims_invalid		0	-	no suitable claims for user ID were found	|
         go-infra:271	Tyk	claims_invalid		0	-	found an empty user ID in sub claim	|
-        go-infra:272	Tyk	claims_invalid		0	-	found an empty user ID in predefined base claim, claim: 	|
+        go-infra:272	Tyk	claims_invalid		0	-	found an empty user ID in predefined base claim, claim:	|
         go-infra:273	Tyk	key_unknown		0	-	No legacy public keys found	|
         go-infra:274	Tyk	key_unknown		0	-	no certificates in JWK	|
         go-infra:275	Tyk	other		0	-	Failed to decode JWT key	|
         go-infra:276	Tyk	key_fetch_failed		0	-,-	JWKS source decode failed: 	 is not a base64 string	|
         go-infra:277	Tyk	key_fetch_failed		0	-	Failed to decode JWKs body. Trying x5c PEM fallback.	|
-        go-infra:278	Tyk	key_fetch_failed		0	-	Legacy fallback failed for 	|
+        go-infra:278	Tyk	key_fetch_failed		0	-	Legacy fallback failed for	|
         go-infra:279	Tyk	missing_token		0	-	Attempted access with malformed header, no JWT auth header found.	|
-        go-infra:280	Supabase Auth (GoTrue)	other		0	-	invalid JWT: unable to parse or verify signature, 	|
+        go-infra:280	Supabase Auth (GoTrue)	other		0	in	invalid JWT: unable to parse or verify signature,	|
         go-infra:281	Supabase Auth (GoTrue)	expired		0	-	invalid JWT: unable to parse or verify signature, token has invalid claims: token is expired	|
         go-infra:282	Supabase Auth (GoTrue)	expired		0	go	invalid JWT: unable to parse or verify signature, token is expired by 	|
-        go-infra:283	Supabase Auth (GoTrue)	signature_invalid		0	-	invalid JWT: unable to parse or verify signature, token signature is invalid: 	|
-        go-infra:284	Supabase Auth (GoTrue)	key_unknown		0	-,-	invalid JWT: unable to parse or verify signature, token is unverifiable: error while executing keyfunc: unrecognized JWT kid 	 for algorithm 	|
-        go-infra:285	Supabase Auth (GoTrue)	key_unknown	alg_mismatch	0	-,-	unrecognized JWT kid 	 for algorithm 	|
+        go-infra:283	Supabase Auth (GoTrue)	signature_invalid		0	in	invalid JWT: unable to parse or verify signature, token signature is invalid:	|
+        go-infra:284	Supabase Auth (GoTrue)	key_unknown		0	-,-	invalid JWT: unable to parse or verify signature, token is unverifiable: error while executing keyfunc: unrecognized JWT kid 	 for algorithm	|
+        go-infra:285	Supabase Auth (GoTrue)	key_unknown	alg_mismatch	0	-,-	unrecognized JWT kid 	 for algorithm	|
         go-infra:286	Supabase Auth (GoTrue)	alg_mismatch		0	-,-	invalid JWT: unable to parse or verify signature, token signature is invalid: signing method 	 is invalid	|
         go-infra:287	Supabase Auth (GoTrue)	malformed	truncated	0	-	invalid JWT: unable to parse or verify signature, token is malformed: token contains an invalid number of segments	|
         go-infra:288	Supabase Auth (GoTrue)	claims_invalid		0	-	invalid token: missing claims	|
@@ -301,7 +301,7 @@ extension PhraseTable {
         go-infra:295	Supabase Auth (GoTrue)	missing_token		0	-	This endpoint requires a Bearer token	|
         go-infra:297	PostgREST	other		0	-	Server lacks JWT secret	|
         go-infra:298	PostgREST	missing_token		0	-	Empty JWT is sent in Authorization header	|
-        go-infra:299	PostgREST	malformed	truncated	0	-	Expected 3 parts in JWT; got 	|
+        go-infra:299	PostgREST	malformed	truncated	0	-	Expected 3 parts in JWT; got	|
         go-infra:300	PostgREST	key_unknown	alg_mismatch	0	-	No suitable key or wrong key type	|
         go-infra:301	PostgREST	alg_unsupported	alg_mismatch	0	-	Wrong or unsupported encoding algorithm	|
         go-infra:302	PostgREST	signature_invalid		0	-	JWT cryptographic operation failed	|
@@ -325,8 +325,8 @@ extension PhraseTable {
         go-infra:320	PostgREST	issued_in_future		-1	-	JWTIssuedAtFuture	|
         go-infra:321	PostgREST	audience_rejected		-1	-	JWTNotInAudience	|
         go-infra:322	PostgREST	issuer_rejected		-1	-	JWTNotInIssuer	|
-        go-infra:323	PostgREST	malformed		0	-	JWTClaimsSetDecodeError "	|
-        go-infra:324	Hasura GraphQL Engine	other		0	-	Could not verify JWT: 	|
+        go-infra:323	PostgREST	malformed		0	in	JWTClaimsSetDecodeError "	|
+        go-infra:324	Hasura GraphQL Engine	other		0	-	Could not verify JWT:	|
         go-infra:325	Hasura GraphQL Engine	expired		0	-	Could not verify JWT: JWTExpired	|
         go-infra:326	Hasura GraphQL Engine	not_yet_valid		0	-	Could not verify JWT: JWTNotYetValid	|
         go-infra:327	Hasura GraphQL Engine	issued_in_future		0	-	Could not verify JWT: JWTIssuedAtFuture	|
@@ -335,29 +335,29 @@ extension PhraseTable {
         go-infra:330	Hasura GraphQL Engine	signature_invalid		0	-	Could not verify JWT: JWSError JWSInvalidSignature	|
         go-infra:331	Hasura GraphQL Engine	key_unknown		0	-	Could not verify JWT: JWSError NoUsableKeys	|
         go-infra:332	Hasura GraphQL Engine	malformed	truncated	0	-	Could not verify JWT: JWSError (CompactDecodeError Invalid number of parts: Expected 3 parts; got 	|
-        go-infra:333	Hasura GraphQL Engine	malformed		0	-	Could not verify JWT: JWTClaimsSetDecodeError "	|
+        go-infra:333	Hasura GraphQL Engine	malformed		0	in	Could not verify JWT: JWTClaimsSetDecodeError "	|
         go-infra:334	Hasura GraphQL Engine	malformed		0	-	Malformed Authorization header	|
         go-infra:335	Hasura GraphQL Engine	missing_token		0	-	Missing Authorization header in JWT authentication mode	|
         go-infra:336	Hasura GraphQL Engine	missing_token		0	-,-	Could not find 	 in Cookie header	|
         go-infra:337	Hasura GraphQL Engine	claims_invalid		0	-	Your requested role is not in allowed roles	|
         go-infra:338	Hasura GraphQL Engine	claims_invalid		0	-	JWT claim does not contain x-hasura-allowed-roles	|
         go-infra:339	Hasura GraphQL Engine	claims_invalid		0	-	JWT claim does not contain x-hasura-default-role	|
-        go-infra:340	Hasura GraphQL Engine	claims_invalid		0	-	invalid x-hasura-allowed-roles; should be a list of roles: 	|
-        go-infra:341	Hasura GraphQL Engine	claims_invalid		0	-	invalid x-hasura-default-role; should be a single role name: 	|
+        go-infra:340	Hasura GraphQL Engine	claims_invalid		0	in	invalid x-hasura-allowed-roles; should be a list of roles:	|
+        go-infra:341	Hasura GraphQL Engine	claims_invalid		0	in	invalid x-hasura-default-role; should be a single role name:	|
         go-infra:342	Hasura GraphQL Engine	claims_invalid		0	-,-	claims key: '	' not found	|
         go-infra:343	Hasura GraphQL Engine	claims_invalid		0	-	claims not found at claims_namespace_path: '	|
         go-infra:344	Hasura GraphQL Engine	claims_invalid		0	-	expecting a json object when claims_format is json	|
         go-infra:345	Hasura GraphQL Engine	claims_invalid		0	-	expecting a string when claims_format is stringified_json	|
         go-infra:346	Hasura GraphQL Engine	claims_invalid		0	-,-	JWT claim from claims_map, 	 not found	|
-        go-infra:347	Hasura GraphQL Engine	key_fetch_failed		0	-	Non-2xx response on fetching JWK from: 	|
-        go-infra:348	Hasura GraphQL Engine	key_fetch_failed		0	-	Error parsing JWK from url: 	|
-        go-infra:349	Hasura GraphQL Engine	key_fetch_failed		0	-	Error fetching JWK: 	|
+        go-infra:347	Hasura GraphQL Engine	key_fetch_failed		0	-	Non-2xx response on fetching JWK from:	|
+        go-infra:348	Hasura GraphQL Engine	key_fetch_failed		0	-	Error parsing JWK from url:	|
+        go-infra:349	Hasura GraphQL Engine	key_fetch_failed		0	in	Error fetching JWK:	|
         go-infra:350	RabbitMQ OAuth 2.0 backend	expired		0	exp,now	Provided JWT token has expired at timestamp 	 (validated at 	|
         go-infra:351	RabbitMQ OAuth 2.0 backend	claims_invalid		0	-	Provided JWT token has an invalid exp claim: value is not a number	|
         go-infra:352	RabbitMQ OAuth 2.0 backend	claims_invalid		0	-	Provided JWT token has no exp claim	|
         go-infra:353	RabbitMQ OAuth 2.0 backend	malformed		0	-	Authentication using an OAuth 2/JWT token failed: provided token is invalid	|
-        go-infra:354	RabbitMQ OAuth 2.0 backend	other		0	-	Authentication using an OAuth 2/JWT token failed: 	|
-        go-infra:355	RabbitMQ OAuth 2.0 backend	other		0	-	Authentication using OAuth 2/JWT token failed: 	|
+        go-infra:354	RabbitMQ OAuth 2.0 backend	other		0	in	Authentication using an OAuth 2/JWT token failed:	|
+        go-infra:355	RabbitMQ OAuth 2.0 backend	other		0	in	Authentication using OAuth 2/JWT token failed:	|
         go-infra:356	RabbitMQ OAuth 2.0 backend	signature_invalid		0	-	Authentication using an OAuth 2/JWT token failed: signature_invalid	|
         go-infra:357	RabbitMQ OAuth 2.0 backend	key_unknown		0	-	Authentication using an OAuth 2/JWT token failed: {error,key_not_found}	|
         go-infra:358	RabbitMQ OAuth 2.0 backend	audience_rejected		0	-	Authentication using OAuth 2/JWT token failed: {error,no_matching_aud_found}	|
@@ -366,15 +366,15 @@ extension PhraseTable {
         go-infra:361	RabbitMQ OAuth 2.0 backend	audience_rejected		0	-	Authentication using OAuth 2/JWT token failed: {error,no_aud_found_cannot_pick_one_from_too_many_resource_servers}	|
         go-infra:362	RabbitMQ OAuth 2.0 backend	claims_invalid		0	-	Authentication using an OAuth 2/JWT token failed: {error,too_many_scopes}	|
         go-infra:363	RabbitMQ OAuth 2.0 backend	claims_invalid		0	-	Not allowed to change username on refreshed token	|
-        go-infra:364	RabbitMQ OAuth 2.0 backend	key_fetch_failed		0	-	Failed to download signing keys from 	|
-        go-infra:365	RabbitMQ OAuth 2.0 backend	key_fetch_failed		0	-	Failed to download signing keys: 	|
+        go-infra:364	RabbitMQ OAuth 2.0 backend	key_fetch_failed		0	-	Failed to download signing keys from	|
+        go-infra:365	RabbitMQ OAuth 2.0 backend	key_fetch_failed		0	in	Failed to download signing keys:	|
         go-infra:366	RabbitMQ OAuth 2.0 backend	key_fetch_failed		-1	-	{error,empty_jwks_response}	|
         go-infra:367	RabbitMQ OAuth 2.0 backend	key_fetch_failed		-1	-	{error,invalid_jwks_response}	|
         go-infra:368	RabbitMQ OAuth 2.0 backend	key_fetch_failed		-1	-	{error,{unexpected_status_code,	|
         go-infra:369	RabbitMQ OAuth 2.0 backend	key_unknown		0	-,-	Signing key '	' not found. Downloading is not allowed	|
-        go-infra:370	Dex	other		0	-	oidc: failed to verify ID Token: 	|
-        go-infra:371	Dex	other		0	-	oidc: failed to verify token: 	|
-        go-infra:372	Dex	malformed		0	-	oidc: failed to decode claims: 	|
+        go-infra:370	Dex	other		0	in	oidc: failed to verify ID Token:	|
+        go-infra:371	Dex	other		0	in	oidc: failed to verify token:	|
+        go-infra:372	Dex	malformed		0	in	oidc: failed to decode claims:	|
         go-infra:373	Dex	missing_token		0	-	oidc: no id_token in token response	|
         go-infra:374	Dex	claims_invalid		0	-,-	missing "	" claim	|
         go-infra:375	Dex	claims_invalid		0	-,-	missing email claim, not found "	" key	|
@@ -394,46 +394,45 @@ extension PhraseTable {
         go-infra:389	Pomerium	other		0	-	internal/sessions: invalid session: invalid access token	|
         go-infra:390	Pomerium	other		0	-	internal/sessions: invalid session: invalid identity token	|
         go-infra:391	Pomerium	claims_invalid		0	-	internal/sessions: invalid session: token is missing the sub claim	|
-        go-infra:392	Pomerium	other		0	-	error verifying access token: 	|
-        go-infra:393	Pomerium	other		0	-	error verifying identity token: 	|
+        go-infra:392	Pomerium	other		0	in	error verifying access token:	|
+        go-infra:393	Pomerium	other		0	in	error verifying identity token:	|
         go-infra:394	Pomerium	issuer_rejected		0	-	config/identity_provider: no identity provider matches the token's iss claim	|
         go-infra:395	Pomerium	malformed	truncated	0	-	malformed JWT (expected 3 parts)	|
         go-infra:396	Pomerium	issuer_rejected	claims_invalid	0	-	missing iss claim	|
-        go-infra:397	Pomerium	other		0	-	identity/extjwt: token verification failed: 	|
+        go-infra:397	Pomerium	other		0	in	identity/extjwt: token verification failed:	|
         go-infra:398	Pomerium	audience_rejected		0	-	identity/extjwt: token audience does not match any allowed audience	|
-        go-infra:399	Pomerium	key_fetch_failed		0	-	identity/extjwt: discovery failed for 	|
+        go-infra:399	Pomerium	key_fetch_failed		0	-	identity/extjwt: discovery failed for	|
         go-infra:400	Pomerium	audience_rejected		0	-	error verifying access token audience claim, invalid audience	|
-        go-infra:401	Pomerium	issuer_rejected		0	-	error verifying access token issuer claim: invalid issuer: 	|
+        go-infra:401	Pomerium	issuer_rejected		0	-	error verifying access token issuer claim: invalid issuer:	|
         go-infra:402	Pomerium	missing_token		0	-	identity/oidc: missing id_token	|
-        go-infra:403	Pomerium	other		0	-	error verifying token: 	|
-        go-infra:404	traefik-jwt-plugin	other		0	-	Token is invalid - err: 	|
-        go-infra:405	traefik-jwt-plugin	claims_invalid		0	-	Missing JWT field 	|
-        go-infra:406	traefik-jwt-plugin	claims_invalid		0	-	payload missing required field 	|
+        go-infra:403	Pomerium	other		0	in	error verifying token:	|
+        go-infra:404	traefik-jwt-plugin	other		0	in	Token is invalid - err:	|
+        go-infra:405	traefik-jwt-plugin	claims_invalid		0	-	Missing JWT field	|
+        go-infra:406	traefik-jwt-plugin	claims_invalid		0	-	payload missing required field	|
         go-infra:409	traefik-jwt-plugin	not_yet_valid		0	-	Token not valid yet	|
-        go-infra:411	traefik-jwt-plugin	audience_rejected		0	-	Token audience mismatch, expected 	|
+        go-infra:411	traefik-jwt-plugin	audience_rejected		0	-	Token audience mismatch, expected	|
         go-infra:412	traefik-jwt-plugin	audience_rejected		0	-	token audience mismatch	|
-        go-infra:413	traefik-jwt-plugin	audience_rejected		0	-	Token audience not found in list, expected 	|
+        go-infra:413	traefik-jwt-plugin	audience_rejected		0	-	Token audience not found in list, expected	|
         go-infra:414	traefik-jwt-plugin	audience_rejected		0	-	token audience not found in list	|
         go-infra:415	traefik-jwt-plugin	claims_invalid		0	-	token audience has invalid type	|
         go-infra:416	traefik-jwt-plugin	malformed	truncated	0	-	Invalid token format, expected 3 parts	|
         go-infra:417	traefik-jwt-plugin	malformed	truncated	0	-	invalid token format	|
         go-infra:418	traefik-jwt-plugin	missing_token		0	-	authorization header missing	|
         go-infra:419	traefik-jwt-plugin	malformed		0	-	authorization type not Bearer	|
-        go-infra:420	traefik-jwt-plugin	alg_unsupported		0	-	unknown JWS algorithm: 	|
-        go-infra:421	traefik-jwt-plugin	alg_mismatch		0	-	incorrect alg, expected 	|
-        go-infra:422	traefik-jwt-plugin	signature_invalid	key_unknown	0	-	token validation failed	|
+        go-infra:420	traefik-jwt-plugin	alg_unsupported		0	-	unknown JWS algorithm:	|
+        go-infra:421	traefik-jwt-plugin	alg_mismatch		0	-	incorrect alg, expected	|
         go-infra:423	traefik-jwt-plugin	signature_invalid		0	-	token verification failed (HMAC)	|
         go-infra:424	traefik-jwt-plugin	signature_invalid		0	-	token verification failed (RSAPKCS)	|
         go-infra:425	traefik-jwt-plugin	signature_invalid		0	-	token verification failed (RSAPSS)	|
         go-infra:426	traefik-jwt-plugin	signature_invalid		0	-	token verification failed (ECDSA)	|
         go-infra:427	traefik-jwt-plugin	alg_mismatch		0	-	incorrect public key type	|
         go-infra:428	traefik-jwt-plugin	alg_mismatch		0	-	incorrect symmetric key type	|
-        go-infra:429	traefik-jwt-plugin	claims_invalid		0	-	unsupported header: 	|
+        go-infra:429	traefik-jwt-plugin	claims_invalid		0	-	unsupported header:	|
         go-infra:430	agilezebra jwt-middleware (Traefik plugin)	missing_token		0	-	no token provided	|
         go-infra:431	agilezebra jwt-middleware (Traefik plugin)	key_unknown		0	-	token is unverifiable: error while executing keyfunc: no secret configured	|
         go-infra:432	agilezebra jwt-middleware (Traefik plugin)	issuer_rejected		0	-,-	token is unverifiable: error while executing keyfunc: issuer 	 is not valid	|
         go-infra:433	agilezebra jwt-middleware (Traefik plugin)	key_unknown		0	-,-,-	key 	: refreshed keys from 	 and still no match	|
-        go-infra:434	agilezebra jwt-middleware (Traefik plugin)	key_fetch_failed		0	-	failed to fetch keys for 	|
+        go-infra:434	agilezebra jwt-middleware (Traefik plugin)	key_fetch_failed		0	-	failed to fetch keys for	|
         go-infra:436	agilezebra jwt-middleware (Traefik plugin)	claims_invalid		0	-	: claim is not present	|
         go-infra:437	agilezebra jwt-middleware (Traefik plugin)	claims_invalid		0	-	: claim is not valid	|
         go-infra:438	kube-apiserver serviceaccount	claims_invalid		0	-	sub claim is missing	|
@@ -444,18 +443,18 @@ extension PhraseTable {
         go-infra:443	kube-apiserver serviceaccount	claims_invalid		0	-	sub claim is invalid	|
         go-infra:444	kube-apiserver serviceaccount	claims_invalid		0	-	Token does not match server's copy	|
         go-infra:445	auth0/go-jwt-middleware	missing_token		0	-	jwt missing	|
-        go-infra:447	auth0/go-jwt-middleware	malformed		0	-,-	authorization header format must be Bearer 	 or DPoP 	|
+        go-infra:447	auth0/go-jwt-middleware	malformed		0	-,-	authorization header format must be Bearer 	 or DPoP	|
         go-infra:449	auth0/go-jwt-middleware	malformed		0	-	token has no signatures	|
         go-infra:450	auth0/go-jwt-middleware	malformed		0	-	token header missing required alg field	|
         go-infra:451	auth0/go-jwt-middleware	alg_mismatch		0	-,-	token algorithm "	" is not allowed (allowed: [	|
         go-infra:452	auth0/go-jwt-middleware	issuer_rejected	claims_invalid	0	-	token has no issuer claim	|
         go-infra:453	auth0/go-jwt-middleware	issuer_rejected		0	-,-	issuer validation failed: token issuer "	" does not match any expected issuer	|
-        go-infra:454	auth0/go-jwt-middleware	key_fetch_failed		0	-	error getting the keys from the key func: 	|
-        go-infra:455	auth0/go-jwt-middleware	other		0	-	failed to parse and validate token: 	|
+        go-infra:454	auth0/go-jwt-middleware	key_fetch_failed		0	in	error getting the keys from the key func:	|
+        go-infra:455	auth0/go-jwt-middleware	other		0	in	failed to parse and validate token:	|
         go-infra:456	auth0/go-jwt-middleware	audience_rejected		0	-,-	audience validation failed: token audience [	] does not match any expected audience [	|
         go-infra:457	auth0/go-jwt-middleware	audience_rejected	claims_invalid	0	-	audience validation failed: token has no audience	|
-        go-infra:458	auth0/go-jwt-middleware	malformed	truncated	0	-	invalid JWT format: expected 3 parts, got 	|
-        go-infra:459	auth0/go-jwt-middleware	claims_invalid		0	-	custom claims not validated: 	|
+        go-infra:458	auth0/go-jwt-middleware	malformed	truncated	0	-	invalid JWT format: expected 3 parts, got	|
+        go-infra:459	auth0/go-jwt-middleware	claims_invalid		0	in	custom claims not validated:	|
         go-infra:460	auth0/go-jwt-middleware	expired		0	-	The access token expired	|
         go-infra:461	auth0/go-jwt-middleware	not_yet_valid		0	-	The access token is not yet valid	|
         go-infra:462	auth0/go-jwt-middleware	signature_invalid		0	-	The access token signature is invalid	|
@@ -466,10 +465,71 @@ extension PhraseTable {
         go-infra:467	auth0/go-jwt-middleware	alg_mismatch	alg_unsupported	0	-	The access token uses an unsupported algorithm	|
         go-infra:468	auth0/go-jwt-middleware	key_fetch_failed	key_unknown	0	-	Unable to verify the access token	|
         go-infra:469	auth0/go-jwt-middleware	other		0	-	The access token is invalid	|
+        go-infra:470	Docker distribution (registry token auth)	other		0	in	failed to verify token:	|
+        go-infra:471	Docker distribution (registry token auth)	issuer_rejected		0	-	token from untrusted issuer:	|
+        go-infra:472	Docker distribution (registry token auth)	audience_rejected		0	-	token intended for another audience:	|
+        go-infra:473	Docker distribution (registry token auth)	expired		0	exp,now	token not to be used after 	 - currently 	|
+        go-infra:474	Docker distribution (registry token auth)	not_yet_valid		0	nbf,now	token not to be used before 	 - currently 	|
+        go-infra:475	Docker distribution (registry token auth)	key_unknown		0	-	token signed by untrusted key with ID:	|
+        go-infra:476	Docker distribution (registry token auth)	key_unknown		0	-	untrusted JWK with no certificate chain	|
+        go-infra:477	Echo JWT middleware	missing_token	malformed	0	-	missing or malformed jwt	|
+        go-infra:478	Echo JWT middleware	other	expired	0	-	invalid or expired jwt	|
+        go-infra:479	Echo JWT middleware	alg_mismatch		0	-	unexpected jwt signing method=	|
+        go-infra:480	Echo JWT middleware	key_unknown		0	-	unexpected jwt key id=	|
+        go-infra:481	Fiber JWT middleware	alg_mismatch		0	-	the JWT header did not contain the expected algorithm	|
+        go-infra:482	Fiber JWT middleware	alg_mismatch		0	-,-	unexpected jwt signing method: expected: 	: got:	|
+        go-infra:483	Fiber JWT middleware	key_fetch_failed		0	in	failed to get multiple JWK Set URLs:	|
+        go-infra:484	gin-jwt	missing_token		0	-	auth header is empty	|
+        go-infra:485	gin-jwt	malformed	missing_token	0	-	auth header is invalid	|
+        go-infra:486	gin-jwt	missing_token		0	-	query token is empty	|
+        go-infra:487	gin-jwt	missing_token		0	-	cookie token is empty	|
+        go-infra:488	gin-jwt	missing_token		0	-	parameter token is empty	|
+        go-infra:489	gin-jwt	alg_mismatch		0	-	invalid signing algorithm	|
+        go-infra:490	gin-jwt	claims_invalid		0	-	missing exp field	|
+        go-infra:491	gin-jwt	claims_invalid		0	-	exp must be float64 format	|
+        go-infra:492	go-chi/jwtauth	other		0	-	token is unauthorized	|
+        go-infra:493	go-chi/jwtauth	not_yet_valid		0	-	token nbf validation failed	|
+        go-infra:494	go-chi/jwtauth	issued_in_future		0	-	token iat validation failed	|
+        go-infra:495	go-chi/jwtauth	missing_token		0	-	no token found	|
+        go-infra:496	go-chi/jwtauth	alg_mismatch		0	-	algorithm mismatch	|
+        go-infra:497	okta-jwt-verifier-golang	expired		0	-	the token is expired	|
+        go-infra:498	okta-jwt-verifier-golang	issued_in_future		0	-	the token was issued in the future	|
+        go-infra:499	okta-jwt-verifier-golang	issuer_rejected		0	-,-	iss: 	 does not match	|
+        go-infra:500	okta-jwt-verifier-golang	audience_rejected		0	-,-	aud: 	 does not match	|
+        go-infra:501	okta-jwt-verifier-golang	claims_invalid		0	-,-	cid: 	 does not match	|
+        go-infra:502	okta-jwt-verifier-golang	claims_invalid		0	-,-	nonce: 	 does not match	|
+        go-infra:503	okta-jwt-verifier-golang	issuer_rejected		0	in	the `Issuer` was not able to be validated.	|
+        go-infra:504	okta-jwt-verifier-golang	audience_rejected		0	in	the `Audience` was not able to be validated.	|
+        go-infra:505	okta-jwt-verifier-golang	claims_invalid		0	in	the `Client Id` was not able to be validated.	|
+        go-infra:506	okta-jwt-verifier-golang	expired		0	in	the `Expiration` was not able to be validated.	|
+        go-infra:507	okta-jwt-verifier-golang	issued_in_future		0	in	the `Issued At` was not able to be validated.	|
+        go-infra:508	okta-jwt-verifier-golang	claims_invalid		0	in	the `Nonce` was not able to be validated.	|
+        go-infra:509	okta-jwt-verifier-golang	other		0	in	token is not valid:	|
+        go-infra:510	okta-jwt-verifier-golang	other		0	in	could not decode token:	|
+        go-infra:511	okta-jwt-verifier-golang	key_fetch_failed		0	-	failed to decode JWT: missing 'jwks_uri' from metadata	|
+        go-infra:512	okta-jwt-verifier-golang	key_fetch_failed		0	in	request for metadata was not successful:	|
+        go-infra:513	okta-jwt-verifier-golang	key_fetch_failed		0	-,-	request for metadata 	 was not HTTP 2xx OK, it was:	|
+        go-infra:514	okta-jwt-verifier-golang	malformed		0	-	token must contain at least 1 period ('.') and only characters 'a-Z 0-9 _'	|
+        go-infra:515	okta-jwt-verifier-golang	malformed		0	-	the tokens header does not appear to be a base64 encoded string	|
+        go-infra:516	okta-jwt-verifier-golang	malformed		0	-	the tokens header is not a json object	|
+        go-infra:517	okta-jwt-verifier-golang	malformed		0	-	the tokens header must contain an 'alg'	|
+        go-infra:518	okta-jwt-verifier-golang	malformed		0	-	the tokens header must contain a 'kid'	|
+        go-infra:519	okta-jwt-verifier-golang	alg_mismatch		0	-	the only supported alg is RS256	|
+        go-infra:520	hs-jose (Haskell jose)	alg_unsupported		-1	-	AlgorithmNotImplemented	|
+        go-infra:521	hs-jose (Haskell jose)	alg_mismatch		-1	-	AlgorithmMismatch	|
+        go-infra:522	hs-jose (Haskell jose)	alg_mismatch		-1	-	KeyMismatch	|
+        go-infra:523	hs-jose (Haskell jose)	alg_mismatch		-1	-	KeySizeTooSmall	|
+        go-infra:524	hs-jose (Haskell jose)	malformed		-1	-	CompactDecodeError	|
+        go-infra:525	hs-jose (Haskell jose)	malformed		-1	-	JSONDecodeError	|
+        go-infra:526	hs-jose (Haskell jose)	key_unknown		-1	-	NoUsableKeys	|
+        go-infra:527	hs-jose (Haskell jose)	signature_invalid		-1	-	JWSNoValidSignatures	|
+        go-infra:528	hs-jose (Haskell jose)	signature_invalid		-1	-	JWSInvalidSignature	|
+        go-infra:529	hs-jose (Haskell jose)	alg_none	malformed	-1	-	JWSNoSignatures	|
+        go-infra:530	hs-jose (Haskell jose)	expired		-1	-	JWTExpired	|
         java:2	SmallRye JWT	other		0	-	SRJWT07000: Failed to verify a token	|
         java:3	SmallRye JWT	claims_invalid		0	-	SRJWT07001: No claim exists in sub, upn or preferred_username	|
         java:4	SmallRye JWT	key_fetch_failed		0	-	SRJWT07002: Failed to load a key from the key content	|
-        java:5	SmallRye JWT	key_fetch_failed		0	-	SRJWT07003: Failed to load a key from 	|
+        java:5	SmallRye JWT	key_fetch_failed		0	-	SRJWT07003: Failed to load a key from	|
         java:6	SmallRye JWT	key_fetch_failed	key_unknown	0	-	SRJWT07004: Failed to load a key from the key content while resolving	|
         java:7	SmallRye JWT	key_fetch_failed	key_unknown	0	-,-	SRJWT07005: Failed to load a key from 	 property while resolving	|
         java:8	SmallRye JWT	key_unknown		0	-	SRJWT07006: Invalid token 'kid' header	|
@@ -492,9 +552,9 @@ extension PhraseTable {
         java:25	SmallRye JWT	key_fetch_failed		0	-	SRJWT08022: Failed to refresh HTTPS JWK Set	|
         java:26	SmallRye JWT	key_unknown		0	-,-	SRJWT08023: JWK with a matching 'kid' is not available but HTTPS JWK Set has been refreshed less than 	 minutes ago, trying to create a key from the HTTPS JWK Set one more time	|
         java:27	SmallRye JWT	key_fetch_failed	key_unknown	0	-	SRJWT08025: Failed to create a key from the HTTPS JWK Set after the refresh	|
-        java:28	SmallRye JWT	key_unknown		0	-,-	SRJWT08028: Invalid token 'kid' header: 	, expected: 	|
+        java:28	SmallRye JWT	key_unknown		0	-,-	SRJWT08028: Invalid token 'kid' header: 	, expected:	|
         java:29	SmallRye JWT	encrypted		0	-	SRJWT08042: Encrypted token sequence is invalid	|
-        java:30	SmallRye JWT	claims_invalid		0	-,-,-	SRJWT08045: Claim 	's value type is expected to be 	 but it is 	|
+        java:30	SmallRye JWT	claims_invalid		0	-,-,-	SRJWT08045: Claim 	's value type is expected to be 	 but it is	|
         java:31	SmallRye JWT	missing_token		0	-	SRJWT06004: Authorization header does not contain a Bearer prefix	|
         java:32	SmallRye JWT	missing_token		0	-	SRJWT06005: Authorization header was null	|
         java:33	SmallRye JWT	other		0	-	SRJWT11001: Unable to validate bearer token	|
@@ -517,18 +577,18 @@ extension PhraseTable {
         java:50	jose4j	audience_rejected		0	-,-,-	Audience (aud) claim 	 doesn't contain an acceptable identifier. Expected 	 as an aud value.	|
         java:51	jose4j	audience_rejected		0	-,-,-	Audience (aud) claim 	 present in the JWT but no expected audience value(s) were provided to the JWT Consumer. Expected 	 as an aud value.	|
         java:52	jose4j	issuer_rejected		0	-	No Issuer (iss) claim present.	|
-        java:53	jose4j	issuer_rejected		0	-,-	Issuer (iss) claim value (	) doesn't match expected value of 	|
+        java:53	jose4j	issuer_rejected		0	-,-	Issuer (iss) claim value (	) doesn't match expected value of	|
         java:54	jose4j	claims_invalid		0	-	No Subject (sub) claim is present.	|
-        java:55	jose4j	claims_invalid		0	-,-	Subject (sub) claim value (	) doesn't match expected value of 	|
+        java:55	jose4j	claims_invalid		0	-,-	Subject (sub) claim value (	) doesn't match expected value of	|
         java:56	jose4j	claims_invalid		0	-	The JWT ID (jti) claim is not present.	|
         java:57	jose4j	claims_invalid		0	-	No typ header parameter present in the innermost JWS/JWE	|
         java:58	jose4j	claims_invalid		0	-,-,-	Invalid typ header parameter value '	'. Expecting '	' or just '	|
-        java:59	jose4j	other		0	-,-	JWT (claims->	) rejected due to invalid claims or other invalid content. Additional details: [	|
+        java:59	jose4j	other		0	-,in	JWT (claims->	) rejected due to invalid claims or other invalid content. Additional details: [	|
         java:60	jose4j	signature_invalid		0	-	JWT rejected due to invalid signature. Additional details: [[9] Invalid JWS Signature: 	|
-        java:61	jose4j	malformed		0	-	JWT processing failed. Additional details: [[17] Unable to process JOSE object (cause: 	|
-        java:62	jose4j	alg_none		0	-	The JWT has no signature but the JWT Consumer is configured to require one: 	|
-        java:63	jose4j	claims_invalid		0	-	The JWT has no encryption but the JWT Consumer is configured to require it: 	|
-        java:64	jose4j	alg_none		0	-	The JWT has no integrity protection (signature/MAC or symmetric AEAD encryption) but the JWT Consumer is configured to require it: 	|
+        java:61	jose4j	malformed		0	in	JWT processing failed. Additional details: [[17] Unable to process JOSE object (cause: 	|
+        java:62	jose4j	alg_none		0	-	The JWT has no signature but the JWT Consumer is configured to require one:	|
+        java:63	jose4j	claims_invalid		0	-	The JWT has no encryption but the JWT Consumer is configured to require it:	|
+        java:64	jose4j	alg_none		0	-	The JWT has no integrity protection (signature/MAC or symmetric AEAD encryption) but the JWT Consumer is configured to require it:	|
         java:65	jose4j	signature_invalid		0	-	JWS signature is invalid.	|
         java:66	jose4j	malformed	truncated	0	-	Invalid JOSE Compact Serialization. Expecting either 3 or 5 parts for JWS or JWE respectively but was 	|
         java:67	jose4j	malformed	truncated	0	-,-	The 	 cannot be empty.	|
@@ -536,17 +596,18 @@ extension PhraseTable {
         java:69	jose4j	alg_mismatch		0	-,-	'	' is not a permitted algorithm.	|
         java:70	jose4j	alg_mismatch		0	-,-	'	' is a blocked algorithm.	|
         java:71	jose4j	alg_unsupported		0	-,-	 is an unknown, unsupported or unavailable 	 algorithm (not one of 	|
-        java:72	jose4j	alg_mismatch		0	-,-	The given key (algorithm=	) is not valid (not a public key or is the wrong type of key) for 	|
+        java:72	jose4j	alg_mismatch		0	-,-	The given key (algorithm=	) is not valid (not a public key or is the wrong type of key) for	|
         java:73	jose4j	alg_mismatch		0	-	 cannot be used for HMAC verification.	|
-        java:74	jose4j	key_unknown		0	-,-,-	Unable to find a suitable verification key for JWS w/ header 	 from JWKs 	 obtained from 	|
-        java:75	jose4j	key_fetch_failed		0	-,-,-	Unable to find a suitable verification key for JWS w/ header 	 due to an unexpected exception (	) while obtaining or using keys from JWKS endpoint at 	|
-        java:76	jose4j	key_unknown		0	-,-	Unable to find a suitable verification key for JWS w/ header 	 from JWKs 	|
-        java:77	jose4j	key_unknown		0	-,-,-	Refreshing JWKs from 	 as no suitable verification key for JWS w/ header 	 was found in 	|
-        java:78	jose4j	key_fetch_failed		0	-,-,-,-	Because of 	 unable to refresh JWKS content from 	 so will continue to use cached keys for more 	 seconds until about 	|
-        java:79	jose4j	encrypted	key_unknown	0	-,-	Unable to find a suitable key for JWE w/ header 	 from JWKs 	|
+        java:74	jose4j	key_unknown		0	-,-,-	Unable to find a suitable verification key for JWS w/ header 	 from JWKs 	 obtained from	|
+        java:75	jose4j	key_fetch_failed		0	-,in,-	Unable to find a suitable verification key for JWS w/ header 	 due to an unexpected exception (	) while obtaining or using keys from JWKS endpoint at	|
+        java:76	jose4j	key_unknown		0	-,-	Unable to find a suitable verification key for JWS w/ header 	 from JWKs	|
+        java:77	jose4j	key_unknown		0	-,-,-	Refreshing JWKs from 	 as no suitable verification key for JWS w/ header 	 was found in	|
+        java:78	jose4j	key_fetch_failed		0	in,-,-,-	Because of 	 unable to refresh JWKS content from 	 so will continue to use cached keys for more 	 seconds until about	|
+        java:79	jose4j	encrypted	key_unknown	0	-,-	Unable to find a suitable key for JWE w/ header 	 from JWKs	|
         java:80	jose4j	key_unknown		0	-,-	The X.509 Certificate Thumbprint header(s) in the JWS do not identify any of the provided Certificates - x5t=	 vs. SHA-1 thumbs:	|
-        java:81	Quarkus OIDC	other		0	-,-	Verification of the token issued to client 	 has failed: 	|
-        java:83	Quarkus OIDC	other		0	-	Token verification has failed: 	|
+        java:81	Quarkus OIDC	other		0	-,in	Verification of the token issued to client 	 has failed: 	|
+        java:82	Quarkus OIDC	other		0	-,in	Verification of the token issued to client 	 has failed:	|
+        java:83	Quarkus OIDC	other		0	in	Token verification has failed:	|
         java:84	Quarkus OIDC	key_unknown		0	-,-	JWK with kid '	' is not available	|
         java:85	Quarkus OIDC	key_unknown		0	-	Token 'kid' header is not set	|
         java:86	Quarkus OIDC	key_unknown		0	-,-	JWK with thumprint '	' is not available	|
@@ -560,32 +621,31 @@ extension PhraseTable {
         java:94	Quarkus OIDC	expired		0	-,-	Logout token for client 	 has expired	|
         java:95	Quarkus OIDC	expired		0	-	Token age exceeds the configured token age property	|
         java:96	Quarkus OIDC	claims_invalid		0	-,-	claim 	 is missing	|
-        java:97	Quarkus OIDC	claims_invalid		0	-,-	claim 	 does not match expected value of 	|
+        java:97	Quarkus OIDC	claims_invalid		0	-,-	claim 	 does not match expected value of	|
         java:98	Quarkus OIDC	key_unknown		0	-,-	Token issued to client 	 does not have a matching verification key and it can not be introspected because the introspection endpoint address is unknown - please check if your OpenId Connect Provider supports the token introspection	|
         java:99	Spring Security	malformed	truncated	0	-	An error occurred while attempting to decode the Jwt: Malformed token	|
         java:100	Spring Security	alg_none		0	-	Unsupported algorithm of none	|
         java:101	Spring Security	other		0	-	Unable to validate Jwt	|
-        java:102	Spring Security	other		0	-	An error occurred while attempting to decode the Jwt: 	|
-        java:103	Spring Security	claims_invalid		0	-	An error occurred while attempting to decode the Jwt: the given typ value needs to be one of 	|
+        java:102	Spring Security	other		0	-	An error occurred while attempting to decode the Jwt:	|
+        java:103	Spring Security	claims_invalid		0	-	An error occurred while attempting to decode the Jwt: the given typ value needs to be one of	|
         java:104	Spring Security	claims_invalid		0	-,-	An error occurred while attempting to decode the Jwt: 	 must have a value	|
         java:105	Spring Security	claims_invalid		0	-,-	An error occurred while attempting to decode the Jwt: 	 is not valid	|
         java:106	Spring Security	alg_mismatch		0	-,-	The provided key is of type RSA; however the signature algorithm is of some other type: 	. Please indicate one of RS256, RS384, or RS512.	|
         java:107	Spring Security	other		0	-	Failed to validate the token	|
         java:108	Spring Security	key_fetch_failed		0	-	Could not obtain the keys	|
-        java:109	Spring Security	alg_unsupported		0	-	Unsupported alg parameter in JWS Header: 	|
+        java:109	Spring Security	alg_unsupported		0	-	Unsupported alg parameter in JWS Header:	|
         java:110	Spring Security	claims_invalid		0	-	Missing jwk parameter in JWS Header.	|
         java:111	Spring Security	claims_invalid		0	-	ath claim is invalid.	|
         java:112	Spring Security	claims_invalid		0	-	jkt claim is invalid.	|
         java:113	Spring Security	issuer_rejected		0	-	Invalid issuer	|
-        java:114	Spring Security	issuer_rejected		0	-	Invalid issuer 	|
         java:115	Spring Security	claims_invalid		0	-	Missing issuer	|
         java:116	Spring Security	other	expired	0	-	Provided token isn't active	|
         java:117	Spring Security	malformed		0	-	Bearer token is malformed	|
         java:118	Spring Security	other		0	-	Found multiple bearer tokens in the request	|
         java:119	Spring Security	missing_token		0	-	The requested token parameter is an empty string	|
-        java:121	Spring Security	claims_invalid		0	-	[invalid_id_token] The ID Token contains invalid claims: 	|
+        java:121	Spring Security	claims_invalid		0	-	[invalid_id_token] The ID Token contains invalid claims:	|
         java:122	Spring Security	claims_invalid		-1	-	[invalid_nonce] 	|
-        java:123	Spring Security	missing_token		0	-	[invalid_id_token] Missing (required) ID Token in Token Response for Client Registration: 	|
+        java:123	Spring Security	missing_token		0	-	[invalid_id_token] Missing (required) ID Token in Token Response for Client Registration:	|
         java:124	Spring Security	key_fetch_failed		0	-,-	[missing_signature_verifier] Failed to find a Signature Verifier for Client Registration: '	'. Check to ensure you have configured the JwkSet URI.	|
         java:125	Spring Security	alg_mismatch		0	-,-	[missing_signature_verifier] Failed to find a Signature Verifier for Client Registration: '	'. Check to ensure you have configured a valid JWS Algorithm: '	|
         java:126	Spring Security	issuer_rejected		0	-	[invalid_id_token] Invalid issuer	|
@@ -593,9 +653,9 @@ extension PhraseTable {
         java:128	Spring Security	audience_rejected		0	-	[invalid_id_token] Invalid audience	|
         java:129	Spring Security	claims_invalid		0	-	iss claim value must match `ClientRegistration#getProviderDetails#getIssuerUri`	|
         java:130	Spring Security	claims_invalid		0	-	aud claim value must include `ClientRegistration#getClientId`	|
-        java:131	Apache Kafka OAUTHBEARER	other		0	-	Could not validate the access token: 	|
+        java:131	Apache Kafka OAUTHBEARER	other		0	in	Could not validate the access token:	|
         java:132	Apache Kafka OAUTHBEARER	expired		0	-,now,exp,-	Could not validate the access token: JWT (claims->	) rejected due to invalid claims or other invalid content. Additional details: [[1] The JWT is no longer valid - the evaluation time 	 is on or after the Expiration Time (exp=	) claim value	|
-        java:133	Apache Kafka OAUTHBEARER	key_unknown		0	-,-,-	Could not validate the access token: Unable to find a suitable verification key for JWS w/ header 	 from JWKs 	 obtained from 	|
+        java:133	Apache Kafka OAUTHBEARER	key_unknown		0	-,-,-	Could not validate the access token: Unable to find a suitable verification key for JWS w/ header 	 from JWKs 	 obtained from	|
         java:136	Apache Kafka OAUTHBEARER	key_fetch_failed		0	-,-	OAuth JWKS refresh of 	 encountered an error; not updating local JWKS cache	|
         java:137	Apache Kafka OAUTHBEARER	key_fetch_failed		0	-	Could not refresh JWKS	|
         java:138	Apache Kafka OAUTHBEARER	key_unknown		0	-,-	Key ID 	 was too long to cache	|
@@ -610,8 +670,8 @@ extension PhraseTable {
         java:147	Apache Kafka OAUTHBEARER	expired		0	-,sms,exp,-	The indicated time (	 ms) minus allowable clock skew (	 ms) was on or after the Expiration Time value (	 seconds)	|
         java:148	Apache Kafka OAUTHBEARER	issued_in_future		0	nbf,-,sms	The Issued At value (	 seconds) was after the indicated time (	 ms) plus allowable clock skew (	|
         java:149	Apache Kafka OAUTHBEARER	claims_invalid		0	exp,-,-	The Expiration Time time (	 seconds) was not after the Issued At time (	 seconds)	|
-        java:150	Apache Kafka OAUTHBEARER	claims_invalid		0	-	Required claim missing: 	|
-        java:151	Apache Kafka OAUTHBEARER	claims_invalid		0	-,-,-	The provided scope (	) was missing a required scope (	).  All required scope elements: 	|
+        java:150	Apache Kafka OAUTHBEARER	claims_invalid		0	-	Required claim missing:	|
+        java:151	Apache Kafka OAUTHBEARER	claims_invalid		0	-,-,-	The provided scope (	) was missing a required scope (	).  All required scope elements:	|
         java:152	Apache Kafka OAUTHBEARER	alg_mismatch		0	-	Unsecured JWS must have 'none' for an algorithm	|
         java:153	Apache Kafka OAUTHBEARER	malformed		0	-	Malformed compact serialization contains '..'	|
         java:154	Apache Kafka OAUTHBEARER	malformed	truncated	0	-	Unsecured JWS compact serializations must have 3 dot-separated Base64URL-encoded values	|
@@ -619,10 +679,10 @@ extension PhraseTable {
         java:156	Apache Kafka OAUTHBEARER	claims_invalid		0	-	No expiration time in JWT	|
         java:157	librdkafka	other		0	-	SASL OAUTHBEARER authentication failed (principal=	|
         java:158	librdkafka	expired		0	-,-	Must supply an unexpired token: now=	ms, exp=	|
-        java:159	librdkafka	missing_token		0	-	OAUTHBEARER cannot log in because there is no token available; last error: 	|
+        java:159	librdkafka	missing_token		0	-	OAUTHBEARER cannot log in because there is no token available; last error:	|
         java:160	librdkafka	malformed	truncated	0	-	The token is invalid with more than 2 delimiters	|
         java:161	librdkafka	malformed	truncated	0	-	The token is invalid with less than 2 delimiters	|
-        java:162	librdkafka	malformed	truncated	0	-	Failed to decode JWT payload: 	|
+        java:162	librdkafka	malformed	truncated	0	in	Failed to decode JWT payload:	|
         java:163	librdkafka	malformed		0	-	Failed to parse JSON JWT payload	|
         java:164	librdkafka	claims_invalid		0	-	Expected JSON JWT response with "exp" field	|
         java:165	Firebase Admin Java	malformed	truncated	0	-	Failed to parse Firebase ID token. Make sure you passed a string that represents a complete and valid JWT. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -638,7 +698,7 @@ extension PhraseTable {
         java:175	Firebase Admin Java	key_unknown		0	-	Firebase ID token has no "kid" claim. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         java:176	Firebase Admin Java	claims_invalid		0	-	verifyIdToken() expects an ID token, but was given a custom token. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         java:177	Firebase Admin Java	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie and try again. See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
-        java:178	Firebase Admin Java	key_fetch_failed		0	-	Error while fetching public key certificates: 	|
+        java:178	Firebase Admin Java	key_fetch_failed		0	in	Error while fetching public key certificates:	|
         java:179	Firebase Admin Java	claims_invalid		0	-,-	The tenant ID ('	') of the token did not match the expected value ('	|
         java:180	Firebase Admin Java	other		0	-	Firebase id token is revoked.	|
         java:181	google-auth-library-java	malformed	truncated	0	-	Error parsing JsonWebSignature token	|
@@ -646,9 +706,9 @@ extension PhraseTable {
         java:183	google-auth-library-java	issuer_rejected		0	-	Expected issuer does not match	|
         java:185	google-auth-library-java	alg_mismatch	alg_unsupported	0	-	Unexpected signing algorithm: expected either RS256 or ES256	|
         java:186	google-auth-library-java	key_fetch_failed		0	-	Error fetching PublicKey from certificate location	|
-        java:187	google-auth-library-java	key_unknown		0	-	Could not find PublicKey for provided keyId: 	|
+        java:187	google-auth-library-java	key_unknown		0	-	Could not find PublicKey for provided keyId:	|
         java:189	google-auth-library-java	other		0	-	Error validating token	|
-        java:190	google-auth-library-java	key_fetch_failed		0	-	No valid public key returned by the keystore: 	|
+        java:190	google-auth-library-java	key_fetch_failed		0	-	No valid public key returned by the keystore:	|
         java:191	Open Liberty	issuer_rejected		0	-,-,-	CWWKS6022E: The issuer [	] of the provided JSON web token (JWT) is not listed as a trusted issuer in the [	] JWT configuration. The trusted issuers are [	|
         java:192	Open Liberty	audience_rejected		0	-,-,-	CWWKS6023E: The audience [	] of the provided JSON web token (JWT) is not listed as a trusted audience in the [	] JWT configuration. The trusted audiences are [	|
         java:193	Open Liberty	claims_invalid		0	-,exp	CWWKS6024E: The JSON Web Token (JWT) is not valid because the issued at ('iat') claim specifies a date later than its expiration ('exp') claim. The 'iat' claim time is [	] and the 'exp' claim time is [	|
@@ -657,11 +717,11 @@ extension PhraseTable {
         java:196	Open Liberty	alg_none	malformed	0	-,-	CWWKS6027E: The JSON Web Token (JWT) is not valid because it must be signed using the [	] algorithm, but the token did not contain any signature information.	|
         java:197	Open Liberty	alg_mismatch		0	-,-,-	CWWKS6028E: The JSON Web Token (JWT) is not valid because it was signed using the [	] algorithm. Tokens are required to be signed using the [	] algorithm.	|
         java:198	Open Liberty	key_unknown		0	-,-	CWWKS6029E: The JSON Web Token (JWT) cannot be validated because a signing key cannot be found. The configured signature algorithm [	] requires a key to validate the token.	|
-        java:199	Open Liberty	other		0	-,-	CWWKS6031E: The JSON Web Token (JWT) consumer [	] cannot process the token string. 	|
-        java:200	Open Liberty	key_unknown		0	-,-,-	CWWKS6033E: The public key that matches the alias [	] within the [	] truststore cannot be retrieved. 	|
+        java:199	Open Liberty	other		0	-,in	CWWKS6031E: The JSON Web Token (JWT) consumer [	] cannot process the token string.	|
+        java:200	Open Liberty	key_unknown		0	-,-,in	CWWKS6033E: The public key that matches the alias [	] within the [	] truststore cannot be retrieved.	|
         java:201	Open Liberty	missing_token		0	-,-,-	CWWKS6040E: The JSON Web Token (JWT) consumer [	] cannot create a JWT because the provided string [	] was null or empty.	|
-        java:202	Open Liberty	signature_invalid		0	-	CWWKS6041E: The JSON Web Token (JWT) signature is not valid. 	|
-        java:203	Open Liberty	claims_invalid		0	-,-	CWWKS6043E: The JSON Web Token (JWT) consumer cannot process the token because the [	] claim is malformed. [	|
+        java:202	Open Liberty	signature_invalid		0	in	CWWKS6041E: The JSON Web Token (JWT) signature is not valid.	|
+        java:203	Open Liberty	claims_invalid		0	-,in	CWWKS6043E: The JSON Web Token (JWT) consumer cannot process the token because the [	] claim is malformed. [	|
         java:204	Open Liberty	issued_in_future		0	nbf,-,ss,-	CWWKS6044E: The JSON Web Token (JWT) is not valid because the issued at ('iat') claim specifies a date later than the current time. The 'iat' claim time is [	]. The current time plus the clock skew is [	]. The configured clock skew is [	] seconds.	|
         java:205	Open Liberty	claims_invalid		0	-,-,-	CWWKS6045E: A JSON Web Token (JWT) with the same 'iss' claim [	] and 'jti' claim [	] was already received, which might indicate a replay attack. Ensure that the token issuer provides a token with a unique 'jti' claim.	|
         java:206	Open Liberty	key_unknown		0	-	CWWKS6046E: Cannot retrieve a signing key from the truststore. There are no signer certificates in the truststore that is specified.	|
@@ -669,31 +729,31 @@ extension PhraseTable {
         java:208	Open Liberty	key_fetch_failed		0	-	CWWKS6051E: Cannot retrieve JSON Web Key (JWK) from URL [	|
         java:209	Open Liberty	issuer_rejected		0	-,-,-	CWWKS6052E: The issuer [	] of the provided JSON Web Token (JWT) is not trusted because the JWT configuration [	] does not specify any trusted issuers.	|
         java:210	Open Liberty	claims_invalid		0	-,-,-	CWWKS6054E: The AMR [	] of the provided JSON web token (JWT) is not listed as a trusted AMR in the [	] JWT configuration. The trusted AMR are [	|
-        java:211	Open Liberty	malformed		0	-	CWWKS5503E: The MicroProfile JWT feature encountered a problem while obtaining claims from the provided JWT string. 	|
+        java:211	Open Liberty	malformed		0	in	CWWKS5503E: The MicroProfile JWT feature encountered a problem while obtaining claims from the provided JWT string.	|
         java:212	Open Liberty	claims_invalid		0	-	CWWKS5506E: The user name cannot be extracted from the token.	|
         java:213	Open Liberty	missing_token		0	-	CWWKS5522E: The MicroProfile JWT feature cannot perform authentication because a MicroProfile JWT cannot be found in the request.	|
-        java:214	Open Liberty	other		0	-	CWWKS5523E: The MicroProfile JWT feature cannot authenticate the request because the token that is included in the request cannot be validated. 	|
-        java:215	Open Liberty	other		0	-,-	CWWKS5524E: The MicroProfile JWT feature encountered an error while creating a JWT by using the [	] configuration and the token included in the request. 	|
+        java:214	Open Liberty	other		0	in	CWWKS5523E: The MicroProfile JWT feature cannot authenticate the request because the token that is included in the request cannot be validated.	|
+        java:215	Open Liberty	other		0	-,in	CWWKS5524E: The MicroProfile JWT feature encountered an error while creating a JWT by using the [	] configuration and the token included in the request.	|
         java:216	Open Liberty	other		0	-	CWWKS5527E: The MicroProfile JWT feature cannot perform authentication because the JWT in the request was previously logged out.	|
-        java:217	Open Liberty	other		0	-,-	CWWKS1706E: The OpenID Connect client [	] failed to validate the ID token due to [	|
+        java:217	Open Liberty	other		0	-,in	CWWKS1706E: The OpenID Connect client [	] failed to validate the ID token due to [	|
         java:218	Open Liberty	claims_invalid		0	-,-,-	CWWKS1714E: The OpenID Connect client [	] enabled nonce but the nonce verification failed. The nonce [	] in the token does not match the nonce that was specified in the request to the OpenID Connect provider.	|
-        java:219	Open Liberty	other		0	-,-	CWWKS1737E: The OpenID Connect client [	] failed to validate the JSON Web Token. The cause of the error was: [	|
-        java:220	Open Liberty	key_unknown		0	-,-	CWWKS1739E: A signing key required by signature algorithm [	] was not available. 	|
+        java:219	Open Liberty	other		0	-,in	CWWKS1737E: The OpenID Connect client [	] failed to validate the JSON Web Token. The cause of the error was: [	|
+        java:220	Open Liberty	key_unknown		0	-,in	CWWKS1739E: A signing key required by signature algorithm [	] was not available.	|
         java:221	Open Liberty	key_fetch_failed		0	-,-,-	CWWKS1747E: A JSON Web Key (JWK) was not returned from the URL [	]. The response status was [	], and the content returned was [	|
         java:222	Open Liberty	encrypted	malformed	0	-,-	CWWKS1536E: The token is not in JSON Web Signature (JWS) format because it does not contain three parts, but the [	] OpenID Connect client only accepts tokens that are in JWS format.	|
         java:223	Open Liberty	claims_invalid	malformed	0	-,-	CWWKS1537E: The token is not in JSON Web Encryption (JWE) format because it does not contain five parts, but the [	] OpenID Connect client only accepts tokens that are in JWE format.	|
         java:224	Open Liberty	issuer_rejected		0	-,-,-,-	CWWKS1751E: Validation failed for the ID token requested by [	] because the (iss) issuer [	] specified in the token does not match the [issuerIdentifier] attribute [	] for the provider specified in the OpenID Connect client configuration. Check the issuerIdentifier attribute on the client configuration.	|
         java:225	Open Liberty	audience_rejected		0	-,-,-,-	CWWKS1754E: Validation failed for the ID token requested by [	] because the (aud) audience [	] specified in the token does not match the clientId [	] specified in the OpenID Connect client configuration.	|
         java:226	Open Liberty	claims_invalid		0	-,-,-,-	CWWKS1755E: Validation failed for the ID token requested by [	] because the (azp) authorized party [	] specified in the token does not match the clientId [	] specified in the OpenID Connect client configuration.	|
-        java:227	Open Liberty	signature_invalid		0	-,-,-	CWWKS1756E: Validation failed for the ID token requested by [	] using the [	] algorithm due to a signature verification failure: [	|
-        java:228	Open Liberty	expired	issued_in_future	0	-,-,now,exp,-,now	CWWKS1758E: Validation failed for the ID token requested by the [	] due to [	]. This might have been caused by either the current time [	] being after the token expiration time [	] or the issue time [	] being too far away from the current time [	|
+        java:227	Open Liberty	signature_invalid		0	-,-,in	CWWKS1756E: Validation failed for the ID token requested by [	] using the [	] algorithm due to a signature verification failure: [	|
+        java:228	Open Liberty	expired	issued_in_future	0	-,in,now,exp,-,now	CWWKS1758E: Validation failed for the ID token requested by the [	] due to [	]. This might have been caused by either the current time [	] being after the token expiration time [	] or the issue time [	] being too far away from the current time [	|
         java:229	Open Liberty	claims_invalid		0	-,-,-,-	CWWKS1759E: Validation failed for the ID token requested by the [	] due to hash mismatch of access token [	] and the at_hash claim [	] in the ID token.	|
         java:230	Open Liberty	alg_none		0	-,-,-	CWWKS1760E: Validation failed for the ID token requested by the [	] due to signature missing from the ID token. OpenID Connect client (relying party or RP) configuration specified [	] algorithm and expects a signed ID token.	|
         java:231	Open Liberty	alg_mismatch		0	-,-,-	CWWKS1761E: Validation failed for the ID token requested by the [	] due to a mismatch of signing algorithms between the OpenID Connect client [	] and the OpenID Connect provider [	|
         java:232	Open Liberty	expired	issued_in_future	0	-,-,now,exp,-,now,-	CWWKS1773E: Validation failed for the token requested by the [	] OpenID Connect client for the [	] user because the token is outside of its valid range. This error occurs either because the [	] current time is after the [	] token expiration time or because the [	] issue time is too far away from the [	] current time.	|
         java:233	Open Liberty	audience_rejected		0	-,-,-,-	CWWKS1774E: Validation failed for the token requested by [	] because the aud claim [	] in the token is not contained in the audiences attribute [	] of the OpenID Connect client configuration.	|
         java:234	Open Liberty	claims_invalid		0	-,-	CWWKS1775E: Validation failed for the token requested by [	] because the required iat claim is not present in the token.	|
-        java:235	Open Liberty	signature_invalid		0	-,-,-	CWWKS1776E: Validation failed for the token requested by [	] using the [	] algorithm due to a signature verification failure: [	|
+        java:235	Open Liberty	signature_invalid		0	-,-,in	CWWKS1776E: Validation failed for the token requested by [	] using the [	] algorithm due to a signature verification failure: [	|
         java:236	Open Liberty	alg_mismatch		0	-,-,-	CWWKS1777E: Validation failed for the token requested by [	] due to a mismatch of signing algorithms between the OpenID Connect client and OpenID Connect provider. The signature algorithm for the client is [	] and the signature algorithm for the provider is [	|
         java:237	Open Liberty	alg_none		0	-,-,-	CWWKS1778E: The token requested by [	] failed validation because the signature is missing from the token. The signatureAlgorithm attribute for the OpenID Connect client is set to [	]. This signature algorithm setting requires a signature.	|
         java:238	Open Liberty	audience_rejected		0	-,-,-	CWWKS1779E: Validation failed for the token requested by [	] because the token did not contain an aud claim. The OpenID Connect client [	] is configured to trust only the following audiences: [	|
@@ -706,24 +766,24 @@ extension PhraseTable {
         java:245	Keycloak	key_unknown		0	-	Public key not set	|
         java:246	Keycloak	key_unknown		0	-	Secret key not set	|
         java:247	Keycloak	encrypted		0	-	Nested JWS part from JWE not decrypted yet	|
-        java:248	Keycloak	other		0	-	JWT check failed for check 	|
+        java:248	Keycloak	other		0	-	JWT check failed for check	|
         java:249	Keycloak	other		0	-	Failed to verify token	|
         java:250	Keycloak	other		0	-	Stale token	|
-        java:251	Keycloak	malformed	truncated	0	-	Failed to parse access_token: 	|
-        java:252	Keycloak	other		0	-,-	Bearer realm="	", error="invalid_token", error_description="	|
+        java:251	Keycloak	malformed	truncated	0	-	Failed to parse access_token:	|
+        java:252	Keycloak	other		0	-,in	Bearer realm="	", error="invalid_token", error_description="	|
         java:253	Keycloak	key_fetch_failed		0	-	Error when sending request to retrieve realm keys	|
-        java:254	Keycloak	key_unknown		0	-	Won't send request to realm jwks url. Last request time was 	|
+        java:254	Keycloak	key_unknown		0	-	Won't send request to realm jwks url. Last request time was	|
         java:255	Keycloak	other		0	-	Token verification failed	|
         java:256	Keycloak	missing_token		0	-	Token not provided	|
         java:257	Nimbus JOSE+JWT	audience_rejected		0	-	JWT missing required audience	|
-        java:258	Nimbus JOSE+JWT	claims_invalid		0	-	JWT has prohibited claims: 	|
+        java:258	Nimbus JOSE+JWT	claims_invalid		0	-	JWT has prohibited claims:	|
         java:259	Nimbus JOSE+JWT	malformed	truncated	0	-	Invalid serialized unsecured/JWS/JWE object: Missing part delimiters	|
         java:260	Nimbus JOSE+JWT	malformed	truncated	0	-	Invalid serialized unsecured/JWS/JWE object: Missing second delimiter	|
         java:261	Nimbus JOSE+JWT	malformed	truncated	0	-	Invalid serialized JWE object: Missing fourth delimiter	|
         java:262	Nimbus JOSE+JWT	malformed		0	-	Invalid serialized unsecured/JWS/JWE object: Too many part delimiters	|
         java:263	Nimbus JOSE+JWT	malformed	truncated	0	-	Invalid JWT serialization: Missing dot delimiter(s)	|
-        java:264	Nimbus JOSE+JWT	malformed	truncated	0	-	Invalid unsecured/JWS/JWE header: 	|
-        java:265	Nimbus JOSE+JWT	malformed	truncated	0	-	Invalid JWS header: 	|
+        java:264	Nimbus JOSE+JWT	malformed	truncated	0	in	Invalid unsecured/JWS/JWE header:	|
+        java:265	Nimbus JOSE+JWT	malformed	truncated	0	in	Invalid JWS header:	|
         java:266	Nimbus JOSE+JWT	malformed		0	-	Missing "alg" in header JSON object	|
         java:267	Nimbus JOSE+JWT	malformed	truncated	0	-	Payload of JWS object is not a valid JSON object	|
         java:268	Nimbus JOSE+JWT	malformed	encrypted	0	-	Unexpected number of Base64URL parts, must be three	|
@@ -731,30 +791,30 @@ extension PhraseTable {
         java:270	Nimbus JOSE+JWT	claims_invalid		0	-	Required JOSE header typ (type) parameter is missing	|
         java:271	Nimbus JOSE+JWT	other		0	-	Signed JWT rejected: No JWS key selector is configured	|
         java:272	Nimbus JOSE+JWT	key_unknown	alg_mismatch	0	-	JWS object rejected: No matching verifier(s) found	|
-        java:273	Nimbus JOSE+JWT	encrypted		0	-	Encrypted JWT rejected: 	|
+        java:273	Nimbus JOSE+JWT	encrypted		0	in	Encrypted JWT rejected:	|
         java:274	Nimbus JOSE+JWT	encrypted		0	-	Encrypted JWT rejected: No matching decrypter(s) found	|
         java:275	Nimbus JOSE+JWT	encrypted		0	-	The payload is not a nested signed JWT	|
         java:276	Nimbus JOSE+JWT	key_unknown	alg_mismatch	0	-	JWS object rejected: Another algorithm expected, or no matching key(s) found	|
         java:277	Nimbus JOSE+JWT	signature_invalid		0	-	JWS object rejected: Invalid signature	|
         java:278	Nimbus JOSE+JWT	alg_none		0	-	Unsecured (plain) JOSE objects are rejected, extend class to handle	|
-        java:279	Nimbus JOSE+JWT	key_fetch_failed		0	-	Couldn't retrieve remote JWK set: 	|
-        java:280	Nimbus JOSE+JWT	key_fetch_failed		0	-	Couldn't parse remote JWK set: 	|
+        java:279	Nimbus JOSE+JWT	key_fetch_failed		0	in	Couldn't retrieve remote JWK set:	|
+        java:280	Nimbus JOSE+JWT	key_fetch_failed		0	in	Couldn't parse remote JWK set:	|
         java:281	Nimbus JOSE+JWT	key_fetch_failed		0	-	Couldn't retrieve JWKs	|
         java:282	Nimbus JOSE+JWT	claims_invalid		0	-,-	The 	 claim is not a String	|
         java:283	Nimbus JOSE+JWT	claims_invalid		0	-,-	The 	 claim is not a list / JSON array	|
         java:284	Nimbus JOSE+JWT	claims_invalid		0	-,-	The "	" claim is not a Date	|
-        java:285	Nimbus JOSE+JWT	key_fetch_failed		0	-	Couldn't retrieve JWK set from URL: 	|
+        java:285	Nimbus JOSE+JWT	key_fetch_failed		0	in	Couldn't retrieve JWK set from URL:	|
         java:286	Nimbus JOSE+JWT	key_fetch_failed		0	-	Unable to parse JWK set	|
-        java:287	Spring Security	key_fetch_failed		0	-	An error occurred while attempting to decode the Jwt: Couldn't retrieve remote JWK set: 	|
+        java:287	Spring Security	key_fetch_failed		0	in	An error occurred while attempting to decode the Jwt: Couldn't retrieve remote JWK set:	|
         java:288	WSO2 API Manager	other	expired	0	-	Invalid Credentials. Make sure you have provided the correct security credentials	|
-        java:289	WSO2 API Manager	missing_token		0	-	Missing Credentials. Make sure your API invocation call has a header: 	|
+        java:289	WSO2 API Manager	missing_token		0	-	Missing Credentials. Make sure your API invocation call has a header:	|
         java:290	WSO2 API Manager	expired		0	-	Access Token Expired. Renew the access token and try again	|
         java:291	WSO2 API Manager	other	expired	0	-	Access Token Inactive. Generate a new access token and try again	|
         java:292	WSO2 API Manager	claims_invalid		0	-	Incorrect Access Token Type is provided	|
         java:293	WSO2 API Manager	claims_invalid		0	-	The access token does not allow you to access the requested resource	|
         java:294	WSO2 API Manager	other		0	-	Unclassified Authentication Failure	|
-        java:295	WSO2 API Manager	other		0	-	Invalid JWT token. 	|
-        java:296	WSO2 API Manager	other		0	-	Token retrieved from the revoked jwt token map. Token: 	|
+        java:295	WSO2 API Manager	other		0	-	Invalid JWT token.	|
+        java:296	WSO2 API Manager	other		0	-	Token retrieved from the revoked jwt token map. Token:	|
         java:297	WSO2 API Manager	claims_invalid		0	-,-	User is NOT authorized to access the Resource: 	. Scope validation failed.	|
         java:298	WSO2 API Manager	malformed	key_fetch_failed	0	-	Error while parsing JWT	|
         java:299	WSO2 API Manager	key_fetch_failed		0	-	Error while connecting to JWKS endpoint	|
@@ -782,14 +842,14 @@ extension PhraseTable {
         java:321	Apigee JWT policies	key_fetch_failed		-1	-	steps.jwt.KeyParsingFailed	|
         java:322	Apigee JWT policies	other		-1	-	steps.jwt.UnknownException	|
         java:323	Apigee JWT policies	malformed	truncated	0	-	Failed to Decode Token: policy(	|
-        java:324	Spring Security OAuth (legacy)	expired		0	-	Access token expired: 	|
+        java:324	Spring Security OAuth (legacy)	expired		0	-	Access token expired:	|
         java:325	Spring Security OAuth (legacy)	expired		0	-	Access token expired	|
-        java:326	Spring Security OAuth (legacy)	other		0	-	Invalid access token: 	|
+        java:326	Spring Security OAuth (legacy)	other		0	-	Invalid access token:	|
         java:327	Spring Security OAuth (legacy)	other		0	-	Invalid access token	|
         java:328	Spring Security OAuth (legacy)	other		0	-	Invalid token (token not found)	|
         java:329	Spring Security OAuth (legacy)	malformed	signature_invalid	0	-	Cannot convert access token to JSON	|
         java:330	Spring Security OAuth (legacy)	claims_invalid		0	-	Encoded token is a refresh token	|
-        java:331	Spring Security OAuth (legacy)	issuer_rejected		0	-	Invalid Issuer (iss) claim: 	|
+        java:331	Spring Security OAuth (legacy)	issuer_rejected		0	-	Invalid Issuer (iss) claim:	|
         java:332	Spring Security OAuth (legacy)	key_unknown		0	-	Invalid JWT/JWS: kid or x5t is a required JOSE Header	|
         java:333	Spring Security OAuth (legacy)	key_unknown		0	-,-	Invalid JOSE Header kid (	), x5t (	|
         java:334	Spring Security OAuth (legacy)	malformed		0	-	Invalid JWT/JWS: alg is a required JOSE Header	|
@@ -797,16 +857,32 @@ extension PhraseTable {
         java:336	Spring Security OAuth (legacy)	signature_invalid	malformed	0	-	Failed to decode/verify JWT/JWS	|
         java:337	Spring Security OAuth (legacy)	malformed		0	-	Invalid JWT. Missing JOSE Header.	|
         java:338	Spring Security OAuth (legacy)	malformed	truncated	0	-	Invalid JWT. Malformed JOSE Header.	|
-        java:339	Spring Security OAuth (legacy)	key_fetch_failed		0	-	An I/O error occurred while reading from the JWK Set source: 	|
+        java:339	Spring Security OAuth (legacy)	key_fetch_failed		0	in	An I/O error occurred while reading from the JWK Set source:	|
         java:340	Spring Security OAuth (legacy)	signature_invalid		0	-	RSA Signature did not match content	|
         java:341	Spring Security OAuth (legacy)	signature_invalid		0	-	Calculated signature did not match actual value	|
         java:342	Spring Security OAuth (legacy)	signature_invalid		0	-	EC Signature did not match content	|
         java:343	Spring Security OAuth (legacy)	malformed	truncated	0	-	JWT must have 3 tokens	|
-        java:344	Spring Security OAuth (legacy)	other		0	-	Authentication request failed: error="invalid_token", error_description="	|
-        java:345	jose4j	other		0	-,-	JWT (claims->	) rejected due to invalid claims. Additional details: [	|
-        java:346	Keycloak	other		0	-	Failed to verify identity token: 	|
+        java:344	Spring Security OAuth (legacy)	other		0	in	Authentication request failed: error="invalid_token", error_description="	|
+        java:345	jose4j	other		0	-,in	JWT (claims->	) rejected due to invalid claims. Additional details: [	|
+        java:346	Keycloak	other		0	in	Failed to verify identity token:	|
         java:347	Keycloak	claims_invalid		0	-	Identity token issued for unknown or disabled client '	|
         java:348	Keycloak	other		0	-	Client notBefore newer than token	|
+        java:349	Vert.x auth (vertx-jwt)	issued_in_future		0	-	Invalid JWT token: iat > now	|
+        java:350	Vert.x auth (vertx-jwt)	not_yet_valid		0	-	Invalid JWT token: nbf > now	|
+        java:351	Vert.x auth (vertx-jwt)	expired		0	-	Expired JWT token: exp <= now	|
+        java:352	Vert.x auth (vertx-jwt)	malformed	truncated	0	-	Not enough or too many segments	|
+        java:353	Vert.x auth (vertx-jwt)	alg_none		0	-	Algorithm "none" not allowed	|
+        java:354	Vert.x auth (vertx-auth-jwt)	expired		0	-	Expired JWT token.	|
+        java:355	Vert.x auth (vertx-auth-jwt)	audience_rejected		0	-	Invalid JWT audient. expected:	|
+        java:356	Vert.x auth (vertx-auth-jwt)	issuer_rejected		0	-	Invalid JWT issuer	|
+        java:357	Vert.x auth (vertx-auth-jwt)	claims_invalid		0	-	Invalid JWT token: missing required scopes.	|
+        java:358	Vert.x auth (vertx-auth-oauth2)	issued_in_future		0	-	Invalid token: iat > now	|
+        java:359	jjwt	malformed		0	-	Illegal base64 character: '	|
+        java:360	jjwt	malformed		0	-	Illegal base64url character: '	|
+        java:361	SmallRye JWT	key_fetch_failed		0	-	JWTAuthContextInfo has not been initialized. Please make sure that either	|
+        java:362	Spring Security	other		0	-	Failed to authenticate since the JWT was invalid	|
+        java:363	Spring Security	other		0	-,-	BearerTokenAuthenticationFilter	Authentication request for failed!	|
+        java:364	google-oauth-java-client	key_fetch_failed		0	-	Failed to get a certificate from certificate location	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
@@ -867,13 +943,13 @@ extension PhraseTable {
         ms-aws:62	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-,-	IDX10619: Decryption failed. Algorithm: '	'. Either the Encryption Algorithm: '	' or none of the Security Keys are supported by the CryptoProviderFactory.	|
         ms-aws:63	Microsoft.IdentityModel	encrypted	truncated	0	-,-,-,-	IDX10625: Failed to verify the authenticationTag length, the actual tag length '	' does not match the expected tag length '	'. authenticationTag: '	', algorithm: '	|
         ms-aws:64	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10631: The '	' for verifying cannot be smaller than '	' bits. KeySize: '	|
-        ms-aws:65	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10634: Unable to create the SignatureProvider.	|
+        ms-aws:65	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-	IDX10634: Unable to create the SignatureProvider.	|
         ms-aws:66	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10636: CryptoProviderFactory.CreateForVerifying returned null for key: '	', signatureAlgorithm: '	|
         ms-aws:67	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10640: Algorithm is not supported: '	|
         ms-aws:68	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10645: Elliptical Curve not supported for curveId: '	|
         ms-aws:69	Microsoft.IdentityModel	encrypted		0	-,-,-	IDX10650: Failed to verify ciphertext with aad '	'; iv '	'; and authenticationTag '	|
         ms-aws:70	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10652: The algorithm '	' is not supported.	|
-        ms-aws:71	Microsoft.IdentityModel	encrypted		0	-,-,-,-	IDX10653: The encryption algorithm '	' requires a key size of at least '	' bits. Key '	', is of size: '	|
+        ms-aws:71	Microsoft.IdentityModel	alg_mismatch	encrypted	0	-,-,-,-	IDX10653: The encryption algorithm '	' requires a key size of at least '	' bits. Key '	', is of size: '	|
         ms-aws:72	Microsoft.IdentityModel	encrypted		0	-	IDX10654: Decryption failed. Cryptographic operation exception: '	|
         ms-aws:73	Microsoft.IdentityModel	encrypted		0	-	IDX10659: UnwrapKey failed, exception from cryptographic operation: '	|
         ms-aws:74	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10661: Unable to create the KeyWrapProvider.	|
@@ -952,7 +1028,7 @@ extension PhraseTable {
         ms-aws:147	Microsoft.IdentityModel	malformed	alg_unsupported	0	-	IDX21350: The algorithm specified in the jwt header is null or empty.	|
         ms-aws:148	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX21816: The number of signing keys must be greater or equal to '	'. Value: '	|
         ms-aws:149	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX21817: The OpenIdConnectConfiguration did not contain any JsonWebKeys. This is required to validate the configuration.	|
-        ms-aws:150	Microsoft.IdentityModel	key_fetch_failed		0	-,-,-	IDX21818: The OpenIdConnectConfiguration's valid signing keys cannot be less than 	. Values: 	. Invalid keys: 	|
+        ms-aws:150	Microsoft.IdentityModel	key_fetch_failed		0	-,-,-	IDX21818: The OpenIdConnectConfiguration's valid signing keys cannot be less than 	. Values: 	. Invalid keys:	|
         ms-aws:151	Microsoft.IdentityModel	issuer_rejected		0	-,-	IDX40001: Issuer: '	', does not match any of the valid issuers provided for this application.	|
         ms-aws:152	Microsoft.IdentityModel	issuer_rejected		0	-	IDX40002: Microsoft.IdentityModel does not support a B2C issuer with 'tfp' in the URI. See https://aka.ms/ms-id-web/b2c-issuer for details.	|
         ms-aws:153	Microsoft.IdentityModel	claims_invalid	issuer_rejected	0	-	IDX40003: Neither `tid` nor `tenantId` claim is present in the token obtained from Microsoft identity platform.	|
@@ -979,8 +1055,8 @@ extension PhraseTable {
         ms-aws:174	aws-jwt-verify	missing_token		0	-	Empty JWT	|
         ms-aws:175	aws-jwt-verify	missing_token	malformed	0	-	JWT is not a string	|
         ms-aws:176	aws-jwt-verify	malformed	truncated	0	-	JWT string does not consist of exactly 3 parts (header, payload, signature)	|
-        ms-aws:177	aws-jwt-verify	truncated	malformed	0	-	Invalid JWT. Header is not a valid JSON object: 	|
-        ms-aws:178	aws-jwt-verify	truncated	malformed	0	-	Invalid JWT. Payload is not a valid JSON object: 	|
+        ms-aws:177	aws-jwt-verify	truncated	malformed	0	in	Invalid JWT. Header is not a valid JSON object:	|
+        ms-aws:178	aws-jwt-verify	truncated	malformed	0	in	Invalid JWT. Payload is not a valid JSON object:	|
         ms-aws:179	aws-jwt-verify	malformed		0	-	JWT header is not an object	|
         ms-aws:180	aws-jwt-verify	malformed		0	-	JWT header alg claim is not a string	|
         ms-aws:181	aws-jwt-verify	malformed		0	-	JWT header kid claim is not a string	|
@@ -995,20 +1071,20 @@ extension PhraseTable {
         ms-aws:190	aws-jwt-verify	claims_invalid		0	-	JWT payload jti claim is not a string	|
         ms-aws:191	aws-jwt-verify	expired		0	exp	Token expired at 	|
         ms-aws:192	aws-jwt-verify	not_yet_valid		0	nbf	Token can't be used before 	|
-        ms-aws:193	aws-jwt-verify	issuer_rejected	claims_invalid	0	-	Missing Issuer. Expected: 	|
-        ms-aws:194	aws-jwt-verify	issuer_rejected		0	-,-	Issuer not allowed: 	. Expected: 	|
-        ms-aws:195	aws-jwt-verify	issuer_rejected		0	-,-	Issuer not allowed: 	. Expected one of: 	|
-        ms-aws:196	aws-jwt-verify	audience_rejected	claims_invalid	0	-	Missing Audience. Expected: 	|
-        ms-aws:197	aws-jwt-verify	audience_rejected		0	-,-	Audience not allowed: 	. Expected: 	|
-        ms-aws:198	aws-jwt-verify	audience_rejected		0	-,-	Audience not allowed: 	. Expected one of: 	|
-        ms-aws:199	aws-jwt-verify	claims_invalid		0	-	Missing Scope. Expected one of: 	|
-        ms-aws:200	aws-jwt-verify	claims_invalid		0	-,-	Scope not allowed: 	. Expected one of: 	|
-        ms-aws:201	aws-jwt-verify	issuer_rejected		0	-	issuer not configured: 	|
+        ms-aws:193	aws-jwt-verify	issuer_rejected	claims_invalid	0	-	Missing Issuer. Expected:	|
+        ms-aws:194	aws-jwt-verify	issuer_rejected		0	-,-	Issuer not allowed: 	. Expected:	|
+        ms-aws:195	aws-jwt-verify	issuer_rejected		0	-,-	Issuer not allowed: 	. Expected one of:	|
+        ms-aws:196	aws-jwt-verify	audience_rejected	claims_invalid	0	-	Missing Audience. Expected:	|
+        ms-aws:197	aws-jwt-verify	audience_rejected		0	-,-	Audience not allowed: 	. Expected:	|
+        ms-aws:198	aws-jwt-verify	audience_rejected		0	-,-	Audience not allowed: 	. Expected one of:	|
+        ms-aws:199	aws-jwt-verify	claims_invalid		0	-	Missing Scope. Expected one of:	|
+        ms-aws:200	aws-jwt-verify	claims_invalid		0	-,-	Scope not allowed: 	. Expected one of:	|
+        ms-aws:201	aws-jwt-verify	issuer_rejected		0	-	issuer not configured:	|
         ms-aws:202	aws-jwt-verify	issuer_rejected	claims_invalid	0	-	issuer must be provided	|
-        ms-aws:204	aws-jwt-verify	alg_mismatch		0	-,-	JWT signature algorithm not allowed: 	. Expected: 	|
-        ms-aws:205	aws-jwt-verify	alg_unsupported	alg_none	0	-,-	JWT signature algorithm not allowed: 	. Expected one of: 	|
-        ms-aws:206	aws-jwt-verify	malformed	alg_none	0	-	Missing JWT signature algorithm. Expected: 	|
-        ms-aws:207	aws-jwt-verify	malformed	alg_none	0	-	Missing JWT signature algorithm. Expected one of: 	|
+        ms-aws:204	aws-jwt-verify	alg_mismatch		0	-,-	JWT signature algorithm not allowed: 	. Expected:	|
+        ms-aws:205	aws-jwt-verify	alg_unsupported	alg_none	0	-,-	JWT signature algorithm not allowed: 	. Expected one of:	|
+        ms-aws:206	aws-jwt-verify	malformed	alg_none	0	-	Missing JWT signature algorithm. Expected:	|
+        ms-aws:207	aws-jwt-verify	malformed	alg_none	0	-	Missing JWT signature algorithm. Expected one of:	|
         ms-aws:208	aws-jwt-verify	malformed		0	-	Missing alg on both JWK and JWT header	|
         ms-aws:209	aws-jwt-verify	alg_unsupported		0	-	Unsupported signature algorithm	|
         ms-aws:210	aws-jwt-verify	key_unknown		0	-	JWT header does not have valid kid claim	|
@@ -1016,7 +1092,7 @@ extension PhraseTable {
         ms-aws:212	aws-jwt-verify	key_unknown		0	-,-	JWK for kid 	 not found in the JWKS	|
         ms-aws:213	aws-jwt-verify	key_unknown	key_fetch_failed	0	-	Not allowed to fetch JWKS yet, still waiting for back off period to end	|
         ms-aws:214	aws-jwt-verify	key_fetch_failed	key_unknown	0	-,-	JWKS for uri 	 not yet available in cache	|
-        ms-aws:215	aws-jwt-verify	key_fetch_failed		0	-	JWKS could not be parsed as JSON: 	|
+        ms-aws:215	aws-jwt-verify	key_fetch_failed		0	in	JWKS could not be parsed as JSON:	|
         ms-aws:216	aws-jwt-verify	key_fetch_failed		0	-	JWKS empty	|
         ms-aws:217	aws-jwt-verify	key_fetch_failed		0	-	JWKS should be an object	|
         ms-aws:218	aws-jwt-verify	key_fetch_failed		0	-	JWKS does not include keys	|
@@ -1029,19 +1105,19 @@ extension PhraseTable {
         ms-aws:225	aws-jwt-verify	key_fetch_failed		0	-	Missing X Coordinate (x)	|
         ms-aws:226	aws-jwt-verify	key_fetch_failed		0	-	Missing Y Coordinate (y)	|
         ms-aws:227	aws-jwt-verify	key_unknown	alg_mismatch	0	-,-	JWK use not allowed: 	. Expected: sig	|
-        ms-aws:228	aws-jwt-verify	alg_mismatch	key_unknown	0	-,-	JWK kty not allowed: 	. Expected: 	|
+        ms-aws:228	aws-jwt-verify	alg_mismatch	key_unknown	0	-,-	JWK kty not allowed: 	. Expected:	|
         ms-aws:229	aws-jwt-verify	key_fetch_failed		0	-,-,-	Failed to fetch 	: Status code is 	, expected 200	|
         ms-aws:230	aws-jwt-verify	key_fetch_failed		0	-,-	Failed to fetch 	: Response time-out (after 	|
         ms-aws:231	aws-jwt-verify	claims_invalid		0	-	Missing Token use. Expected one of: id, access	|
-        ms-aws:232	aws-jwt-verify	claims_invalid		0	-,-	Token use not allowed: 	. Expected: 	|
+        ms-aws:232	aws-jwt-verify	claims_invalid		0	-,-	Token use not allowed: 	. Expected:	|
         ms-aws:233	aws-jwt-verify	claims_invalid		0	-,-	Token use not allowed: 	. Expected one of: id, access	|
-        ms-aws:234	aws-jwt-verify	audience_rejected	claims_invalid	0	-	Missing Client ID ("audience"). Expected: 	|
-        ms-aws:235	aws-jwt-verify	audience_rejected		0	-,-	Client ID ("audience") not allowed: 	. Expected: 	|
-        ms-aws:236	aws-jwt-verify	audience_rejected	claims_invalid	0	-,-	Client ID not allowed: 	. Expected: 	|
-        ms-aws:237	aws-jwt-verify	audience_rejected	claims_invalid	0	-	Missing Client ID. Expected: 	|
-        ms-aws:238	aws-jwt-verify	claims_invalid		0	-	Missing Cognito group. Expected one of: 	|
-        ms-aws:239	aws-jwt-verify	claims_invalid		0	-,-	Cognito group not allowed: 	. Expected one of: 	|
-        ms-aws:240	aws-jwt-verify	issuer_rejected		0	-,-	ALB ARN not allowed: 	. Expected: 	|
+        ms-aws:234	aws-jwt-verify	audience_rejected	claims_invalid	0	-	Missing Client ID ("audience"). Expected:	|
+        ms-aws:235	aws-jwt-verify	audience_rejected		0	-,-	Client ID ("audience") not allowed: 	. Expected:	|
+        ms-aws:236	aws-jwt-verify	audience_rejected	claims_invalid	0	-,-	Client ID not allowed: 	. Expected:	|
+        ms-aws:237	aws-jwt-verify	audience_rejected	claims_invalid	0	-	Missing Client ID. Expected:	|
+        ms-aws:238	aws-jwt-verify	claims_invalid		0	-	Missing Cognito group. Expected one of:	|
+        ms-aws:239	aws-jwt-verify	claims_invalid		0	-,-	Cognito group not allowed: 	. Expected one of:	|
+        ms-aws:240	aws-jwt-verify	issuer_rejected		0	-,-	ALB ARN not allowed: 	. Expected:	|
         ms-aws:241	aws-jwt-verify	key_fetch_failed		0	-	Only one JWK is expected in the JWKS	|
         ms-aws:242	aws-jwt-verify	key_fetch_failed		0	-	JWK does not have a kid	|
         ms-aws:243	aws-jwt-verify	expired		-1	-	JwtExpiredError	|
@@ -1077,12 +1153,11 @@ extension PhraseTable {
         ms-aws:273	ASP.NET Core JwtBearer	issuer_rejected		0	-	The issuer is invalid	|
         ms-aws:274	ASP.NET Core JwtBearer	claims_invalid		0	-	The token lifetime is invalid	|
         ms-aws:275	ASP.NET Core JwtBearer	not_yet_valid		0	-	The token is not valid yet	|
-        ms-aws:276	ASP.NET Core JwtBearer	expired		0	-	The token is expired	|
         ms-aws:277	ASP.NET Core JwtBearer	malformed	other	0	-	No SecurityTokenValidator available for token.	|
         ms-aws:278	ASP.NET Core JwtBearer	other	malformed	0	-	No TokenHandler was able to validate the token.	|
         ms-aws:279	ASP.NET Core JwtBearer	other		0	-	Failed to validate the token.	|
         ms-aws:280	ASP.NET Core JwtBearer	key_fetch_failed	other	0	-	Exception occurred while processing message.	|
-        ms-aws:281	ASP.NET Core JwtBearer	other		0	-	 was not authenticated. Failure message: 	|
+        ms-aws:281	ASP.NET Core JwtBearer	other		0	-	 was not authenticated. Failure message:	|
         ms-aws:282	Microsoft.Identity.Web	claims_invalid		0	-	IDW10201: Neither scope nor roles claim was found in the bearer token. Authentication scheme used: '	|
         ms-aws:283	Microsoft.Identity.Web	claims_invalid		0	-,-	IDW10202: The 'roles' or 'role' claim does not contain roles '	' or was not found.	|
         ms-aws:284	Microsoft.Identity.Web	claims_invalid		0	-,-	IDW10203: The 'scope' or 'scp' claim does not contain scopes '	' or was not found.	|
@@ -1091,13 +1166,13 @@ extension PhraseTable {
         ms-aws:287	Microsoft.Identity.Web	claims_invalid		0	-,-	IDW10305: The claim '	' is reserved for internal use by this library. To ensure proper functionality and avoid conflicts, please remove or rename this claim in your ID Token.	|
         ms-aws:288	Microsoft.Identity.Web	claims_invalid	issuer_rejected	0	-	IDW10401: Neither `tid` nor `tenantId` claim is present in the token obtained from Microsoft identity platform.	|
         ms-aws:289	Microsoft.Identity.Web	malformed	encrypted	0	-	IDW10403: Token is not a JWT token.	|
-        ms-aws:290	MSAL Python	not_yet_valid		0	now,-	0. The ID token is not yet valid. Make sure your computer's time and time zone are both correct. Current epoch = 	.  The id_token was approximately: 	|
-        ms-aws:291	MSAL Python	expired		0	now,-	9. The ID token already expires. Make sure your computer's time and time zone are both correct. Current epoch = 	.  The id_token was approximately: 	|
-        ms-aws:292	MSAL Python	issuer_rejected		0	-,now,-	2. The Issuer Identifier for the OpenID Provider, "	", (which is typically obtained during Discovery), MUST exactly match the value of the iss (issuer) Claim. Current epoch = 	.  The id_token was approximately: 	|
-        ms-aws:293	MSAL Python	audience_rejected		0	-,now,-	3. The aud (audience) claim must contain this client's client_id "	", case-sensitively. Was your client_id in wrong casing? Current epoch = 	.  The id_token was approximately: 	|
-        ms-aws:294	MSAL Python	claims_invalid		0	now,-	11. Nonce must be the same value as the one that was sent in the Authentication Request. Current epoch = 	.  The id_token was approximately: 	|
-        ms-aws:295	MSAL Python	expired		0	now,-	9. The current time MUST be before the time represented by the exp Claim. Current epoch = 	.  The id_token was: 	|
-        ms-aws:296	MSAL Python	not_yet_valid		0	now,-	0. The ID token is not yet valid. Current epoch = 	.  The id_token was: 	|
+        ms-aws:290	MSAL Python	not_yet_valid		0	now,-	0. The ID token is not yet valid. Make sure your computer's time and time zone are both correct. Current epoch = 	.  The id_token was approximately:	|
+        ms-aws:291	MSAL Python	expired		0	now,-	9. The ID token already expires. Make sure your computer's time and time zone are both correct. Current epoch = 	.  The id_token was approximately:	|
+        ms-aws:292	MSAL Python	issuer_rejected		0	-,now,-	2. The Issuer Identifier for the OpenID Provider, "	", (which is typically obtained during Discovery), MUST exactly match the value of the iss (issuer) Claim. Current epoch = 	.  The id_token was approximately:	|
+        ms-aws:293	MSAL Python	audience_rejected		0	-,now,-	3. The aud (audience) claim must contain this client's client_id "	", case-sensitively. Was your client_id in wrong casing? Current epoch = 	.  The id_token was approximately:	|
+        ms-aws:294	MSAL Python	claims_invalid		0	now,-	11. Nonce must be the same value as the one that was sent in the Authentication Request. Current epoch = 	.  The id_token was approximately:	|
+        ms-aws:295	MSAL Python	expired		0	now,-	9. The current time MUST be before the time represented by the exp Claim. Current epoch = 	.  The id_token was:	|
+        ms-aws:296	MSAL Python	not_yet_valid		0	now,-	0. The ID token is not yet valid. Current epoch = 	.  The id_token was:	|
         ms-aws:297	MSAL Python	issuer_rejected		-1	-	IdTokenIssuerError	|
         ms-aws:298	MSAL Python	audience_rejected		-1	-	IdTokenAudienceError	|
         ms-aws:299	MSAL Python	claims_invalid		-1	-	IdTokenNonceError	|
@@ -1170,7 +1245,7 @@ extension PhraseTable {
         scripting:16	firebase-admin-node	missing_token		0	-	First argument to verifyIdToken() must be a Firebase ID token string.	|
         scripting:17	firebase-admin-node	other		0	-	The Firebase ID token has been revoked.	|
         scripting:18	firebase-admin-node	other		0	-	The Firebase session cookie has been revoked.	|
-        scripting:19	firebase-admin-node	key_fetch_failed		0	-	Error fetching Json Web Keys: 	|
+        scripting:19	firebase-admin-node	key_fetch_failed		0	in	Error fetching Json Web Keys:	|
         scripting:20	firebase-admin-node	expired		0	-	The provided App Check token has expired. Get a fresh App Check token from your client app and try again.	|
         scripting:21	firebase-admin-node	signature_invalid		0	-	The provided App Check token has invalid signature.	|
         scripting:22	firebase-admin-node	key_unknown	expired	0	-	The provided App Check token has "kid" claim which does not correspond to a known public key. Most likely the provided App Check token is expired, so get a fresh token from your client app and try again.	|
@@ -1195,8 +1270,8 @@ extension PhraseTable {
         scripting:45	firebase-admin-python	issuer_rejected		0	-	The provided App Check token has an incorrect "iss" (issuer) claim. Expected claim to include https://firebaseappcheck.googleapis.com/	|
         scripting:46	firebase-admin-python	alg_mismatch		0	-	The provided App Check token has an incorrect alg header. Expected RS256 but got 	|
         scripting:47	firebase-admin-python	claims_invalid		0	-	The provided App Check token has an incorrect type header	|
-        scripting:48	firebase-admin-python	other		0	-	Verifying App Check token failed. Error: 	|
-        scripting:49	firebase-admin-python	other		0	-	Decoding App Check token failed. Error: 	|
+        scripting:48	firebase-admin-python	other		0	in	Verifying App Check token failed. Error:	|
+        scripting:49	firebase-admin-python	other		0	in	Decoding App Check token failed. Error:	|
         scripting:50	firebase-admin-python	audience_rejected		0	-	Firebase App Check token has incorrect "aud" (audience) claim.	|
         scripting:51	firebase-admin-python	issuer_rejected		0	-	Token does not contain the correct "iss" (issuer).	|
         scripting:52	firebase-admin-go	expired		0	exp	ID token has expired at: 	|
@@ -1212,7 +1287,7 @@ extension PhraseTable {
         scripting:62	firebase-admin-go	issuer_rejected		0	-,-,-	ID token has invalid 'iss' (issuer) claim; expected "	" but got "	"; make sure the ID token comes from the same Firebase project as the credential used to authenticate this SDK; see https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve a valid ID token	|
         scripting:63	firebase-admin-go	claims_invalid		0	-	ID token has empty 'sub' (subject) claim; see https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve a valid ID token	|
         scripting:64	firebase-admin-go	claims_invalid		0	-	ID token has a 'sub' (subject) claim longer than 128 characters; see https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve a valid ID token	|
-        scripting:65	firebase-admin-go	key_fetch_failed		0	-,-	invalid response (	) while retrieving public keys: 	|
+        scripting:65	firebase-admin-go	key_fetch_failed		0	-,-	invalid response (	) while retrieving public keys:	|
         scripting:66	firebase-admin-go	other		0	-	ID token has been revoked	|
         scripting:67	firebase-admin-go	other		0	-	session cookie has been revoked	|
         scripting:68	firebase-admin-go	alg_mismatch		0	-	token has incorrect algorithm	|
@@ -1221,48 +1296,47 @@ extension PhraseTable {
         scripting:71	firebase-admin-go	audience_rejected		0	-	token has incorrect audience	|
         scripting:72	firebase-admin-go	issuer_rejected		0	-	token has incorrect issuer	|
         scripting:73	firebase-admin-go	claims_invalid		0	-	token has empty or missing subject	|
-        scripting:74	google-auth-library-python	expired		0	-	Token expired, 	|
+        scripting:74	google-auth-library-python	expired		0	-	Token expired,	|
         scripting:75	google-auth-library-python	issued_in_future		0	now,-	Token used too early, 	. Check that your computer's clock is set correctly.	|
         scripting:76	google-auth-library-python	issued_in_future		0	now	Token used too early, 	|
         scripting:77	google-auth-library-python	signature_invalid		0	-	Could not verify token signature.	|
-        scripting:78	google-auth-library-python	audience_rejected		0	-,-	Token has wrong audience 	, expected one of 	|
-        scripting:79	google-auth-library-python	audience_rejected		0	-,-	Token has wrong audience 	, expected 	|
+        scripting:78	google-auth-library-python	audience_rejected		0	-,-	Token has wrong audience 	, expected one of	|
+        scripting:79	google-auth-library-python	audience_rejected		0	-,-	Token has wrong audience 	, expected	|
         scripting:80	google-auth-library-python	key_unknown		0	-,-	Certificate for key id 	 not found.	|
-        scripting:81	google-auth-library-python	alg_unsupported		0	-	Unsupported signature algorithm 	|
         scripting:82	google-auth-library-python	alg_unsupported		0	-,-	The key algorithm 	 requires the cryptography package to be installed.	|
-        scripting:83	google-auth-library-python	claims_invalid		0	-	Token does not contain required claim 	|
-        scripting:84	google-auth-library-python	malformed	truncated	0	-	Wrong number of segments in token: 	|
-        scripting:85	google-auth-library-python	malformed	truncated	0	-	Can't parse segment: 	|
-        scripting:86	google-auth-library-python	malformed		0	-	Header segment should be a JSON object: 	|
-        scripting:87	google-auth-library-python	malformed		0	-	Payload segment should be a JSON object: 	|
-        scripting:88	google-auth-library-python	issuer_rejected		0	-	Wrong issuer. 'iss' should be one of the following: 	|
-        scripting:89	google-auth-library-python	key_fetch_failed		0	-	Could not fetch certificates at 	|
+        scripting:83	google-auth-library-python	claims_invalid		0	-	Token does not contain required claim	|
+        scripting:84	google-auth-library-python	malformed	truncated	0	-	Wrong number of segments in token:	|
+        scripting:85	google-auth-library-python	malformed	truncated	0	-	Can't parse segment:	|
+        scripting:86	google-auth-library-python	malformed		0	-	Header segment should be a JSON object:	|
+        scripting:87	google-auth-library-python	malformed		0	-	Payload segment should be a JSON object:	|
+        scripting:88	google-auth-library-python	issuer_rejected		0	-	Wrong issuer. 'iss' should be one of the following:	|
+        scripting:89	google-auth-library-python	key_fetch_failed		0	-	Could not fetch certificates at	|
         scripting:90	google-auth-library-nodejs	expired		0	now	Token used too late, 	|
-        scripting:92	google-auth-library-nodejs	signature_invalid		0	-	Invalid token signature: 	|
+        scripting:92	google-auth-library-nodejs	signature_invalid		0	-	Invalid token signature:	|
         scripting:93	google-auth-library-nodejs	audience_rejected		0	-	Wrong recipient, payload audience != requiredAudience	|
-        scripting:94	google-auth-library-nodejs	key_unknown		0	-	No pem found for envelope: 	|
-        scripting:95	google-auth-library-nodejs	issuer_rejected		0	-,-	Invalid issuer, expected one of [	], but got 	|
-        scripting:97	google-auth-library-nodejs	malformed	truncated	0	-	Can't parse token envelope: 	|
+        scripting:94	google-auth-library-nodejs	key_unknown		0	-	No pem found for envelope:	|
+        scripting:95	google-auth-library-nodejs	issuer_rejected		0	-,-	Invalid issuer, expected one of [	], but got	|
+        scripting:97	google-auth-library-nodejs	malformed	truncated	0	-	Can't parse token envelope:	|
         scripting:98	google-auth-library-nodejs	malformed	truncated	0	-	Can't parse token payload '	|
-        scripting:99	google-auth-library-nodejs	claims_invalid		0	-	No issue time in token: 	|
-        scripting:100	google-auth-library-nodejs	claims_invalid		0	-	No expiration time in token: 	|
+        scripting:99	google-auth-library-nodejs	claims_invalid		0	-	No issue time in token:	|
+        scripting:100	google-auth-library-nodejs	claims_invalid		0	-	No expiration time in token:	|
         scripting:101	google-auth-library-nodejs	claims_invalid		0	-	iat field using invalid format	|
         scripting:102	google-auth-library-nodejs	claims_invalid		0	-	exp field using invalid format	|
-        scripting:103	google-auth-library-nodejs	claims_invalid		0	-	Expiration time too far in future: 	|
+        scripting:103	google-auth-library-nodejs	claims_invalid		0	-	Expiration time too far in future:	|
         scripting:104	google-auth-library-nodejs	missing_token		0	-	The verifyIdToken method requires an ID Token	|
-        scripting:105	google-auth-library-nodejs	key_fetch_failed		0	-	Failed to retrieve verification certificates: 	|
+        scripting:105	google-auth-library-nodejs	key_fetch_failed		0	in	Failed to retrieve verification certificates:	|
         scripting:106	google-auth-library-php	audience_rejected		0	-	Audience does not match	|
         scripting:107	google-auth-library-php	issuer_rejected		0	-	Issuer does not match	|
         scripting:108	google-auth-library-php	key_fetch_failed		0	-	Failed to retrieve verification certificates: "	|
         scripting:109	google-auth-library-php	key_fetch_failed		0	-	federated sign-on certs expects "keys" to be set	|
         scripting:110	google-auth-library-php	alg_unsupported		0	-	unrecognized "alg" in certs, expected ES256 or RS256	|
         scripting:113	oauth2client	signature_invalid		0	-	Invalid token signature	|
-        scripting:114	oauth2client	audience_rejected		0	-	Wrong recipient, 	|
-        scripting:115	oauth2client	claims_invalid		0	-	No aud field in token: 	|
-        scripting:116	oauth2client	claims_invalid		0	-	No iat field in token: 	|
-        scripting:117	oauth2client	claims_invalid		0	-	No exp field in token: 	|
-        scripting:118	oauth2client	claims_invalid		0	-	exp field too far in future: 	|
-        scripting:120	oauth2client	malformed	truncated	0	-	Can't parse token: 	|
+        scripting:114	oauth2client	audience_rejected		0	-	Wrong recipient,	|
+        scripting:115	oauth2client	claims_invalid		0	-	No aud field in token:	|
+        scripting:116	oauth2client	claims_invalid		0	-	No iat field in token:	|
+        scripting:117	oauth2client	claims_invalid		0	-	No exp field in token:	|
+        scripting:118	oauth2client	claims_invalid		0	-	exp field too far in future:	|
+        scripting:120	oauth2client	malformed	truncated	0	-	Can't parse token:	|
         scripting:121	firebase/php-jwt	expired		0	-	Expired token	|
         scripting:122	firebase/php-jwt	not_yet_valid		0	nbf	Cannot handle token with nbf prior to 	|
         scripting:123	firebase/php-jwt	issued_in_future		0	nbf	Cannot handle token with iat prior to 	|
@@ -1287,17 +1361,16 @@ extension PhraseTable {
         scripting:142	firebase/php-jwt	key_fetch_failed		0	-	JWK Set did not contain any keys	|
         scripting:143	firebase/php-jwt	key_fetch_failed		0	-	"keys" member must exist in the JWK Set	|
         scripting:144	firebase/php-jwt	malformed	truncated	0	-	Syntax error, malformed JSON	|
-        scripting:145	firebase/php-jwt	other		0	-	OpenSSL error: 	|
+        scripting:145	firebase/php-jwt	other		0	-	OpenSSL error:	|
         scripting:146	lcobucci/jwt	other		0	-	The token violates some mandatory constraints, details:	|
         scripting:148	lcobucci/jwt	not_yet_valid		0	-	The token cannot be used yet	|
-        scripting:149	lcobucci/jwt	issued_in_future		0	-	The token was issued in the future	|
         scripting:150	lcobucci/jwt	claims_invalid		0	-	"Expiration Time" claim missing	|
         scripting:151	lcobucci/jwt	claims_invalid		0	-	"Not Before" claim missing	|
         scripting:152	lcobucci/jwt	claims_invalid		0	-	"Issued At" claim missing	|
         scripting:153	lcobucci/jwt	alg_mismatch		0	-	Token signer mismatch	|
         scripting:154	lcobucci/jwt	signature_invalid		0	-	Token signature mismatch	|
         scripting:155	lcobucci/jwt	signature_invalid	key_unknown	0	-	It was not possible to verify the signature of the token, reasons:	|
-        scripting:156	lcobucci/jwt	key_retired		0	-	This constraint was only usable until 	|
+        scripting:156	lcobucci/jwt	key_retired		0	-	This constraint was only usable until	|
         scripting:157	lcobucci/jwt	audience_rejected		0	-	The token is not allowed to be used by this audience	|
         scripting:158	lcobucci/jwt	issuer_rejected		0	-	The token was not issued by the given issuers	|
         scripting:159	lcobucci/jwt	claims_invalid		0	-	The token is not identified with the expected ID	|
@@ -1308,7 +1381,7 @@ extension PhraseTable {
         scripting:164	lcobucci/jwt	malformed		0	-	The JWT string is missing the Header part	|
         scripting:165	lcobucci/jwt	malformed		0	-	The JWT string is missing the Claim part	|
         scripting:166	lcobucci/jwt	malformed	truncated	0	-	The JWT string is missing the Signature part	|
-        scripting:167	lcobucci/jwt	claims_invalid		0	-	Value is not in the allowed date format: 	|
+        scripting:167	lcobucci/jwt	claims_invalid		0	-	Value is not in the allowed date format:	|
         scripting:168	lcobucci/jwt	malformed	truncated	0	-	Error while decoding from JSON	|
         scripting:169	lcobucci/jwt	malformed	truncated	0	-	Error while decoding from Base64Url, invalid base64 characters detected	|
         scripting:170	lcobucci/jwt	encrypted		0	-	Encryption is not supported yet	|
@@ -1318,7 +1391,6 @@ extension PhraseTable {
         scripting:174	tymon/jwt-auth	issued_in_future		0	-	Issued At (iat) timestamp cannot be in the future	|
         scripting:175	tymon/jwt-auth	not_yet_valid		0	-	Not Before (nbf) timestamp cannot be in the future	|
         scripting:176	tymon/jwt-auth	signature_invalid		0	-	Token Signature could not be verified.	|
-        scripting:177	tymon/jwt-auth	malformed	truncated	0	-	Could not decode token: 	|
         scripting:178	tymon/jwt-auth	other		0	-	The token has been blacklisted	|
         scripting:180	tymon/jwt-auth	missing_token		0	-	The token could not be parsed from the request	|
         scripting:181	tymon/jwt-auth	missing_token		0	-	A token is required	|
@@ -1356,29 +1428,28 @@ extension PhraseTable {
         scripting:222	ruby-jwt	not_yet_valid		0	-	Signature nbf has not been reached	|
         scripting:223	ruby-jwt	issued_in_future	claims_invalid	0	-	Invalid iat	|
         scripting:225	ruby-jwt	signature_invalid		0	-	Signature verification raised	|
-        scripting:226	ruby-jwt	malformed	truncated	0	-	Not enough or too many segments	|
         scripting:227	ruby-jwt	malformed	truncated	0	-	Invalid segment encoding	|
         scripting:228	ruby-jwt	malformed	truncated	0	-	Invalid base64 encoding	|
         scripting:229	ruby-jwt	malformed		0	-	Token header not a JSON object	|
         scripting:230	ruby-jwt	malformed	truncated	0	-	Encoded payload is empty	|
         scripting:231	ruby-jwt	missing_token		0	-	Nil JSON web token	|
-        scripting:232	ruby-jwt	issuer_rejected		0	-,-	Invalid issuer. Expected 	, received 	|
-        scripting:233	ruby-jwt	audience_rejected		0	-,-	Invalid audience. Expected 	, received 	|
-        scripting:234	ruby-jwt	claims_invalid		0	-,-	Invalid subject. Expected 	, received 	|
+        scripting:232	ruby-jwt	issuer_rejected		0	-,-	Invalid issuer. Expected 	, received	|
+        scripting:233	ruby-jwt	audience_rejected		0	-,-	Invalid audience. Expected 	, received	|
+        scripting:234	ruby-jwt	claims_invalid		0	-,-	Invalid subject. Expected 	, received	|
         scripting:235	ruby-jwt	claims_invalid		0	-	Invalid jti	|
         scripting:236	ruby-jwt	claims_invalid		0	-	Missing jti	|
-        scripting:237	ruby-jwt	claims_invalid		0	-	Missing required claim 	|
-        scripting:238	ruby-jwt	claims_invalid		0	-	 claim must be a Numeric value but it is a 	|
-        scripting:239	ruby-jwt	claims_invalid		0	-	Crit header missing expected values: 	|
+        scripting:237	ruby-jwt	claims_invalid		0	-	Missing required claim	|
+        scripting:238	ruby-jwt	claims_invalid		0	-	 claim must be a Numeric value but it is a	|
+        scripting:239	ruby-jwt	claims_invalid		0	-	Crit header missing expected values:	|
         scripting:240	ruby-jwt	alg_mismatch	alg_none	0	-	Expected a different algorithm	|
         scripting:241	ruby-jwt	malformed		0	-	Token is missing alg header	|
         scripting:242	ruby-jwt	alg_mismatch		0	-,-	payload algorithm is 	 verification key was provided	|
         scripting:244	ruby-jwt	alg_unsupported		0	-,-	The ECDSA curve '	' is not supported	|
-        scripting:245	ruby-jwt	key_unknown		0	-	Could not find public key for kid 	|
+        scripting:245	ruby-jwt	key_unknown		0	-	Could not find public key for kid	|
         scripting:246	ruby-jwt	key_fetch_failed		0	-	No keys found in jwks	|
         scripting:247	ruby-jwt	key_unknown	malformed	0	-	No key id (kid) or x5t found from token headers	|
         scripting:248	ruby-jwt	key_unknown		0	-	No verification key available	|
-        scripting:249	ruby-jwt	alg_mismatch		0	-	Provided JWKs do not support one of the specified algorithms: 	|
+        scripting:249	ruby-jwt	alg_mismatch		0	-	Provided JWKs do not support one of the specified algorithms:	|
         scripting:250	ruby-jwt	audience_rejected		0	-	Invalid audience	|
         scripting:251	ruby-jwt	key_unknown	malformed	0	-	No key id (kid) found from token headers	|
         scripting:252	warden-jwt_auth	other		0	-	revoked token	|
@@ -1427,18 +1498,18 @@ extension PhraseTable {
         scripting:297	flask-jwt-extended	missing_token		0	-	Missing JWT in 	|
         scripting:298	flask-jwt-extended	claims_invalid		0	-	Only non-refresh tokens are allowed	|
         scripting:299	flask-jwt-extended	claims_invalid		0	-	Only refresh tokens are allowed	|
-        scripting:300	flask-jwt-extended	claims_invalid		0	-	Missing claim: 	|
+        scripting:300	flask-jwt-extended	claims_invalid		0	-	Missing claim:	|
         scripting:301	APISIX openid-connect plugin	missing_token		0	-	No bearer token found in request.	|
         scripting:302	APISIX openid-connect plugin	key_fetch_failed		0	-	issuer validation unavailable	|
-        scripting:303	APISIX openid-connect plugin	key_fetch_failed		0	-	OIDC access discovery url failed : 	|
-        scripting:304	APISIX openid-connect plugin	other		0	-	OIDC introspection failed: 	|
+        scripting:303	APISIX openid-connect plugin	key_fetch_failed		0	in	OIDC access discovery url failed :	|
+        scripting:304	APISIX openid-connect plugin	other		0	in	OIDC introspection failed:	|
         scripting:305	APISIX openid-connect plugin	claims_invalid		0	-	OIDC introspection failed: required scopes not present	|
         scripting:306	APISIX openid-connect plugin	claims_invalid		0	-,-	required scopes 	 not present	|
         scripting:307	APISIX openid-connect plugin	claims_invalid	audience_rejected	0	-	required audience claim not present	|
         scripting:308	APISIX openid-connect plugin	audience_rejected		0	-	mismatched audience	|
         scripting:309	APISIX openid-connect plugin	audience_rejected		0	-	OIDC introspection failed: audience list does not contain the client id	|
         scripting:310	APISIX openid-connect plugin	audience_rejected		0	-	OIDC introspection failed: audience does not match the client id	|
-        scripting:311	APISIX openid-connect plugin	claims_invalid		0	-	OIDC claim validation failed: 	|
+        scripting:311	APISIX openid-connect plugin	claims_invalid		0	in	OIDC claim validation failed:	|
         scripting:313	lua-resty-openidc	expired		0	exp,now	token expired: json.exp=	, ngx.time()=	|
         scripting:314	lua-resty-openidc	expired		0	exp,now	token expired: id_token.exp=	, ngx.time()=	|
         scripting:315	lua-resty-openidc	issued_in_future		0	nbf,now,ss	id_token not yet valid: id_token.iat=	, ngx.time()=	, slack=	|
@@ -1450,17 +1521,17 @@ extension PhraseTable {
         scripting:321	lua-resty-openidc	claims_invalid		0	-	no "iat" claim found in id_token	|
         scripting:322	lua-resty-openidc	claims_invalid		0	-	no "exp" claim found in id_token	|
         scripting:323	lua-resty-openidc	claims_invalid		0	-,-	nonce "	" in id_token is not equal to the nonce that was sent in the request "	|
-        scripting:324	lua-resty-openidc	malformed	truncated	0	-	invalid jwt: 	|
+        scripting:324	lua-resty-openidc	malformed	truncated	0	in	invalid jwt:	|
         scripting:325	lua-resty-openidc	alg_mismatch		0	-	token is signed by unexpected algorithm "	|
         scripting:326	lua-resty-openidc	alg_none		0	-	token uses "none" alg but accept_none_alg is not enabled	|
         scripting:327	lua-resty-openidc	alg_unsupported		0	-,-	token is signed using algorithm "	" which is not supported by lua-resty-jwt	|
-        scripting:328	lua-resty-openidc	signature_invalid		0	-	jwt signature verification failed: 	|
+        scripting:328	lua-resty-openidc	signature_invalid		0	in	jwt signature verification failed:	|
         scripting:329	lua-resty-openidc	signature_invalid		0	-,-	id_token '	' signature verification failed	|
         scripting:330	lua-resty-openidc	other		0	-	id_token validation failed	|
         scripting:331	lua-resty-openidc	key_unknown		0	-,-	RSA key with id 	 not found	|
         scripting:332	lua-resty-openidc	key_unknown		0	-	JWT doesn't specify kid but the keystore contains multiple RSA keys	|
-        scripting:333	lua-resty-openidc	key_fetch_failed		0	-,-	accessing jwks url (	) failed: 	|
-        scripting:334	lua-resty-openidc	key_fetch_failed		0	-,-	accessing discovery url (	) failed: 	|
+        scripting:333	lua-resty-openidc	key_fetch_failed		0	-,in	accessing jwks url (	) failed:	|
+        scripting:334	lua-resty-openidc	key_fetch_failed		0	-,in	accessing discovery url (	) failed:	|
         scripting:335	lua-resty-openidc	missing_token		0	-	no Authorization header found	|
         scripting:336	lua-resty-openidc	missing_token		0	-	no Bearer authorization header value found	|
         scripting:337	lua-resty-openidc	missing_token		0	-	no Bearer access token value found	|
@@ -1471,15 +1542,15 @@ extension PhraseTable {
         scripting:342	mod_auth_openidc	claims_invalid		0	-	oidc_proto_validate_iat: JWT did not contain an "iat" number value	|
         scripting:343	mod_auth_openidc	claims_invalid		0	-	oidc_proto_jwt_validate: JWT did not contain an "iss" string (requested value: 	|
         scripting:344	mod_auth_openidc	issuer_rejected		0	-,-	oidc_proto_jwt_validate: requested issuer (	) does not match received "iss" value in id_token (	|
-        scripting:345	mod_auth_openidc	alg_mismatch		0	-	oidc_proto_jwt_verify: JWT was not signed with the expected configured algorithm: 	|
+        scripting:345	mod_auth_openidc	alg_mismatch		0	-	oidc_proto_jwt_verify: JWT was not signed with the expected configured algorithm:	|
         scripting:346	mod_auth_openidc	alg_none		0	-	oidc_proto_jwt_verify: no expected signing algorithm configured and JWT alg is "none" or unset: refusing	|
-        scripting:347	mod_auth_openidc	signature_invalid	key_unknown	0	-	oidc_proto_jwt_verify: JWT signature verification failed: 	|
-        scripting:348	mod_auth_openidc	signature_invalid	key_unknown	0	-,-	oidc_proto_jwt_verify: JWT signature verification failed (	) for JWT with no kid, re-trying with forced refresh now	|
-        scripting:349	mod_auth_openidc	key_unknown		0	-	could not find key with kid: 	|
+        scripting:347	mod_auth_openidc	signature_invalid	key_unknown	0	in	oidc_proto_jwt_verify: JWT signature verification failed:	|
+        scripting:348	mod_auth_openidc	signature_invalid	key_unknown	0	in,-	oidc_proto_jwt_verify: JWT signature verification failed (	) for JWT with no kid, re-trying with forced refresh now	|
+        scripting:349	mod_auth_openidc	key_unknown		0	-	could not find key with kid:	|
         scripting:350	mod_auth_openidc	signature_invalid		0	-,-	could not verify signature against any of the (	) provided keys	|
-        scripting:351	mod_auth_openidc	key_unknown		0	-	could not verify signature against any of the (0) provided keys; you have probably provided no or incorrect keys/key-types for algorithm: 	|
+        scripting:351	mod_auth_openidc	key_unknown		0	-	could not verify signature against any of the (0) provided keys; you have probably provided no or incorrect keys/key-types for algorithm:	|
         scripting:352	mod_auth_openidc	alg_mismatch		0	-,-	key type of key with kid "	" does not match the JWT "alg" header "	|
-        scripting:353	mod_auth_openidc	signature_invalid		0	-	cjose_jws_verify failed: 	|
+        scripting:353	mod_auth_openidc	signature_invalid		0	in	cjose_jws_verify failed:	|
         scripting:354	mod_auth_openidc	key_unknown		0	-	oidc_proto_jwks_uri_keys: could not find a key in the cached JSON Web Keys, doing a forced refresh in case keys were rolled over	|
         scripting:355	mod_auth_openidc	key_fetch_failed		0	-	oidc_proto_jwks_uri_keys: could not get JSON Web Keys	|
         scripting:356	mod_auth_openidc	key_fetch_failed		0	-	oidc_proto_jwks_uri_keys: could not refresh JSON Web Keys	|
@@ -1491,9 +1562,9 @@ extension PhraseTable {
         scripting:362	mod_auth_openidc	audience_rejected		0	-	oidc_oauth_validate_jwt_aud: none of the configured OIDCOAuthVerifyAudience values matches the "aud" claim in the JWT access token	|
         scripting:363	mod_auth_openidc	issuer_rejected		0	-,-,-	oidc_oauth_validate_jwt_iss: configured OIDCOAuthVerifyIssuer (	) does not match the "iss" claim (	) in the JWT access token	|
         scripting:364	mod_auth_openidc	signature_invalid		0	-	oidc_oauth_validate_jwt_access_token: JWT access token signature could not be validated, aborting	|
-        scripting:365	mod_auth_openidc	malformed	truncated	0	-	oidc_oauth_validate_jwt_access_token: could not parse JWT from access_token: 	|
+        scripting:365	mod_auth_openidc	malformed	truncated	0	in	oidc_oauth_validate_jwt_access_token: could not parse JWT from access_token:	|
         scripting:366	mod_auth_openidc	signature_invalid		0	-	oidc_proto_idtoken_parse: id_token signature could not be validated, aborting	|
-        scripting:367	mod_auth_openidc	malformed	truncated	0	-	oidc_proto_idtoken_parse: oidc_jwt_parse failed: 	|
+        scripting:367	mod_auth_openidc	malformed	truncated	0	in	oidc_proto_idtoken_parse: oidc_jwt_parse failed:	|
         scripting:368	mod_auth_openidc	other		0	-	oidc_proto_idtoken_parse: id_token payload could not be validated, aborting	|
         scripting:369	TeslaGov ngx-http-auth-jwt-module	expired		0	-	the JWT has expired	|
         scripting:370	TeslaGov ngx-http-auth-jwt-module	missing_token		0	-	failed to find a JWT	|
@@ -1508,14 +1579,14 @@ extension PhraseTable {
         scripting:380	kjdev nginx-auth-jwt	missing_token		0	-	auth_jwt: token was not provided	|
         scripting:381	kjdev nginx-auth-jwt	malformed	truncated	0	-	auth_jwt: failed to parse jwt token	|
         scripting:382	kjdev nginx-auth-jwt	claims_invalid		0	-,-	auth_jwt: rejected due to 	 claim could not be obtained	|
-        scripting:383	kjdev nginx-auth-jwt	claims_invalid		0	-	auth_jwt: rejected due to missing 	|
+        scripting:383	kjdev nginx-auth-jwt	claims_invalid		0	-	auth_jwt: rejected due to missing	|
         scripting:384	kjdev nginx-auth-jwt	claims_invalid		0	-,-,-	auth_jwt: rejected due to 	 requirement: "	" is not "	|
         scripting:385	kjdev nginx-auth-jwt	other		0	-	auth_jwt: rejected due to sub in revocation list: sub="	|
         scripting:386	kjdev nginx-auth-jwt	key_retired		0	-	auth_jwt: rejected due to kid in revocation list: kid="	|
         scripting:387	kjdev nginx-auth-jwt	key_fetch_failed		0	-	auth_jwt: failed to load 	|
         scripting:388	node-jose	key_unknown	signature_invalid	0	-	no key found	|
-        scripting:389	node-jose	alg_mismatch		0	-	Algorithm not allowed: 	|
-        scripting:390	node-jose	claims_invalid		0	-	Critical extension is not supported: 	|
+        scripting:389	node-jose	alg_mismatch		0	-	Algorithm not allowed:	|
+        scripting:390	node-jose	claims_invalid		0	-	Critical extension is not supported:	|
         scripting:391	node-jose	malformed		0	-	invalid jose serialization	|
         scripting:392	node-jose	encrypted		0	-	decryption failed	|
         scripting:393	node-jose	encrypted		0	-	mac check failed	|
@@ -1523,7 +1594,7 @@ extension PhraseTable {
         scripting:395	Auth.js (next-auth v5)	encrypted	malformed	0	-	JWTSessionError: Read more at https://errors.authjs.dev#jwtsessionerror	|
         scripting:396	Auth.js (next-auth v5)	encrypted	key_unknown	0	-	no matching decryption secret	|
         scripting:397	Auth.js (next-auth v5)	encrypted		0	-	Unsupported JWT Content Encryption Algorithm	|
-        scripting:398	next-auth v4	encrypted	malformed	-1	-	[next-auth][error][JWT_SESSION_ERROR]	|
+        scripting:398	next-auth v4	other	encrypted	-1	-	[next-auth][error][JWT_SESSION_ERROR]	|
         scripting:399	next-auth v4	encrypted	malformed	-1	-	https://next-auth.js.org/errors#jwt_session_error	|
         scripting:400	express-jwt	expired		0	-	UnauthorizedError: jwt expired	|
         scripting:401	express-jwt	signature_invalid		0	-	UnauthorizedError: invalid signature	|
@@ -1534,30 +1605,119 @@ extension PhraseTable {
         scripting:406	APISIX jwt-auth plugin	truncated	signature_invalid	0	-	Signature must be 64 bytes.	|
         scripting:407	APISIX jwt-auth plugin	truncated	signature_invalid	0	-	Signature must be 256 bytes	|
         scripting:408	APISIX jwt-auth plugin	issuer_rejected	key_unknown	0	-	failed to find consumer: invalid user key	|
-        scripting:409	APISIX jwt-auth plugin	other		0	-	jwt-auth failed to authenticate the request, code: 401. error: 	|
+        scripting:409	APISIX jwt-auth plugin	other		0	in	jwt-auth failed to authenticate the request, code: 401. error:	|
         scripting:410	APISIX jwt-auth plugin	other		0	-	Invalid user authorization	|
-        scripting:411	APISIX jwt-auth plugin	missing_token		0	-	failed to fetch JWT token: 	|
+        scripting:411	APISIX jwt-auth plugin	missing_token		0	in	failed to fetch JWT token:	|
         scripting:412	google-api-php-client	missing_token		0	-	id_token cannot be null	|
         scripting:413	google-api-php-client	key_fetch_failed		0	-	Failed to retrieve verification certificates: '	|
         scripting:416	lua-resty-jwt	claims_invalid		0	-,-	'	' claim is required.	|
         scripting:417	lua-resty-jwt	claims_invalid		0	-,-	'	' is malformed.  Expected to be a 	|
         scripting:418	lua-resty-jwt	claims_invalid		0	-	'exp' is malformed.  Expected to be a positive numeric value.	|
         scripting:419	lua-resty-jwt	claims_invalid		0	-	Missing one of claims - [ 	|
-        scripting:420	lua-resty-jwt	malformed	truncated	0	-	invalid header: 	|
-        scripting:421	lua-resty-jwt	malformed	truncated	0	-	invalid payload: 	|
-        scripting:422	lua-resty-jwt	encrypted		0	-	failed to decrypt payload: 	|
-        scripting:423	lua-resty-jwt	encrypted		0	-	failed to decrypt key: 	|
-        scripting:424	lua-resty-jwt	key_unknown		0	-	function returned nil for kid: 	|
+        scripting:420	lua-resty-jwt	malformed	truncated	0	-	invalid header:	|
+        scripting:421	lua-resty-jwt	malformed	truncated	0	-	invalid payload:	|
+        scripting:422	lua-resty-jwt	encrypted		0	in	failed to decrypt payload:	|
+        scripting:423	lua-resty-jwt	encrypted		0	in	failed to decrypt key:	|
+        scripting:424	lua-resty-jwt	key_unknown		0	-	function returned nil for kid:	|
         scripting:425	lua-resty-jwt	key_unknown	malformed	0	-	secret function specified without kid in header	|
-        scripting:426	lua-resty-jwt	alg_mismatch		0	-	secret function can only be used with hmac alg: 	|
-        scripting:427	lua-resty-jwt	claims_invalid		0	-	invalid typ: 	|
-        scripting:428	lua-resty-jwt	key_unknown		0	-	Cert used to sign the JWT isn't trusted: 	|
-        scripting:429	lua-resty-jwt	malformed		0	-	Unable to extract signing cert from JWT: 	|
+        scripting:426	lua-resty-jwt	alg_mismatch		0	-	secret function can only be used with hmac alg:	|
+        scripting:427	lua-resty-jwt	claims_invalid		0	-	invalid typ:	|
+        scripting:428	lua-resty-jwt	key_unknown		0	in	Cert used to sign the JWT isn't trusted:	|
+        scripting:429	lua-resty-jwt	malformed		0	in	Unable to extract signing cert from JWT:	|
         scripting:430	lua-resty-jwt	malformed		0	-	Malformed x5c header	|
         scripting:431	lua-resty-jwt	signature_invalid		0	-	verify error: reason unknown	|
         scripting:432	lua-resty-jwt	other		0	-	Decode secret is not a valid cert/public key	|
         scripting:433	lua-resty-jwt	claims_invalid		0	-,-	Claim '	') returned failure	|
         scripting:434	lua-resty-jwt	issuer_rejected		0	-,-	Claim 'iss' ('	') returned failure	|
         scripting:435	lua-resty-jwt	audience_rejected		0	-,-	Claim 'aud' ('	') returned failure	|
+        scripting:436	mod_auth_openidc	signature_invalid	key_unknown	0	-	id_token signature could not be validated, aborting	|
+        scripting:437	mod_auth_openidc	other		0	-	id_token payload could not be validated, aborting	|
+        scripting:438	mod_auth_openidc	signature_invalid	key_unknown	0	-	JWT access token signature could not be validated, aborting	|
+        scripting:439	mod_auth_openidc	signature_invalid	key_unknown	0	-	JWT signature could not be validated, aborting	|
+        scripting:440	league/oauth2-server	other		0	-	The resource owner or authorization server denied the request.	|
+        scripting:441	league/oauth2-server	missing_token		0	-	Missing "Authorization" header	|
+        scripting:442	league/oauth2-server	missing_token		0	-	Missing "Bearer" token	|
+        scripting:443	league/oauth2-server	signature_invalid	key_unknown	0	-	Access token could not be verified	|
+        scripting:444	league/oauth2-server	other		0	-	Access token has been revoked	|
+        scripting:448	tymon/jwt-auth	other	claims_invalid	-1	-	TokenBlacklistedException	|
+        scripting:449	tymon/jwt-auth	other		-1	-	TokenInvalidException	|
+        scripting:450	tymon/jwt-auth	expired		-1	-	TokenExpiredException	|
+        scripting:451	firebase/php-jwt	signature_invalid		-1	-	SignatureInvalidException	|
+        scripting:452	firebase/php-jwt	not_yet_valid		-1	-	BeforeValidException	|
+        scripting:453	firebase/php-jwt	expired		-1	-	ExpiredException	|
+        scripting:454	LexikJWTAuthenticationBundle	other		0	-	Invalid JWT Token	|
+        scripting:455	pyoidc	issued_in_future		0	-	IATError: Issued in the future	|
+        scripting:456	jsonwebtoken	malformed		0	-	JsonWebTokenError: invalid token	|
+        scripting:457	fastify-jwt	missing_token	malformed	0	-	Format is Authorization: Bearer [token]	|
+        scripting:458	fastify-jwt	missing_token		0	-	No Authorization was found in request.headers	|
+        scripting:459	fastify-jwt	missing_token		0	-	No Authorization was found in request.cookies	|
+        scripting:460	fastify-jwt	expired		0	-	Authorization token expired	|
+        scripting:461	fastify-jwt	other		0	in	Authorization token is invalid:	|
+        scripting:462	fastify-jwt	other		0	-	Untrusted authorization token	|
+        scripting:463	fastify-jwt	alg_none		0	-	Unsigned authorization token	|
+        scripting:464	fastify-jwt	expired		-1	-	FST_JWT_AUTHORIZATION_TOKEN_EXPIRED	|
+        scripting:465	fastify-jwt	missing_token		-1	-	FST_JWT_NO_AUTHORIZATION_IN_HEADER	|
+        scripting:466	fastify-jwt	missing_token		-1	-	FST_JWT_NO_AUTHORIZATION_IN_COOKIE	|
+        scripting:467	fastify-jwt	other		-1	-	FST_JWT_AUTHORIZATION_TOKEN_INVALID	|
+        scripting:468	fastify-jwt	other		-1	-	FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED	|
+        scripting:469	fastify-jwt	missing_token	malformed	-1	-	FST_JWT_BAD_REQUEST	|
+        scripting:470	fast-jwt	alg_mismatch		0	-	The token algorithm is invalid.	|
+        scripting:471	fast-jwt	signature_invalid		0	-	The token signature is invalid.	|
+        scripting:472	fast-jwt	alg_none		0	-	The token signature is missing.	|
+        scripting:473	fast-jwt	malformed		0	-	The token is malformed.	|
+        scripting:474	fast-jwt	malformed		0	-	The token header is not a valid base64url serialized JSON.	|
+        scripting:475	fast-jwt	malformed		0	-	The token payload is not a valid base64url serialized JSON.	|
+        scripting:476	fast-jwt	malformed		0	-	The token header is not a valid JSON object.	|
+        scripting:477	fast-jwt	expired		0	exp	The token has expired at 	|
+        scripting:478	fast-jwt	not_yet_valid		0	nbf	The token will be active at 	|
+        scripting:479	fast-jwt	audience_rejected		0	-	The aud claim value is not allowed.	|
+        scripting:480	fast-jwt	issuer_rejected		0	-	The iss claim value is not allowed.	|
+        scripting:481	fast-jwt	claims_invalid		0	-,-	The 	 claim value is not allowed.	|
+        scripting:482	fast-jwt	claims_invalid		0	-,-	The 	 claim is required.	|
+        scripting:483	fast-jwt	key_fetch_failed		0	-	Cannot fetch key.	|
+        scripting:484	fast-jwt	signature_invalid		0	-	Cannot verify the signature.	|
+        scripting:485	fast-jwt	expired		-1	-	FAST_JWT_EXPIRED	|
+        scripting:486	fast-jwt	not_yet_valid		-1	-	FAST_JWT_INACTIVE	|
+        scripting:487	fast-jwt	malformed		-1	-	FAST_JWT_MALFORMED	|
+        scripting:488	fast-jwt	signature_invalid		-1	-	FAST_JWT_INVALID_SIGNATURE	|
+        scripting:489	fast-jwt	alg_mismatch		-1	-	FAST_JWT_INVALID_ALGORITHM	|
+        scripting:490	fast-jwt	key_fetch_failed		-1	-	FAST_JWT_KEY_FETCHING_ERROR	|
+        scripting:491	fast-jwt	alg_none		-1	-	FAST_JWT_MISSING_SIGNATURE	|
+        scripting:492	fast-jwt	claims_invalid		-1	-	FAST_JWT_MISSING_REQUIRED_CLAIM	|
+        scripting:493	fast-jwt	claims_invalid		-1	-	FAST_JWT_INVALID_CLAIM_VALUE	|
+        scripting:494	fast-jwt	signature_invalid		-1	-	FAST_JWT_VERIFY_ERROR	|
+        scripting:495	openid-client	alg_mismatch		0	-,-	unexpected JWT alg received, expected 	, got:	|
+        scripting:496	openid-client	issuer_rejected		0	-,-	unexpected iss value, expected 	, got:	|
+        scripting:497	openid-client	expired		0	now,exp	JWT expired, now 	, exp 	|
+        scripting:498	openid-client	not_yet_valid		0	now,nbf	JWT not active yet, now 	, nbf 	|
+        scripting:499	openid-client	expired		0	now,-	JWT issued too far in the past, now 	, iat	|
+        scripting:500	openid-client	audience_rejected		0	-,-	aud mismatch, expected 	, got:	|
+        scripting:501	openid-client	claims_invalid		0	-	azp mismatch, got:	|
+        scripting:502	openid-client	claims_invalid		0	-,-	nonce mismatch, expected 	, got:	|
+        scripting:503	openid-client	claims_invalid		0	-,-	sub mismatch, expected 	, got:	|
+        scripting:504	openid-client	claims_invalid		0	-	missing required JWT property azp	|
+        scripting:505	openid-client	signature_invalid	key_unknown	0	-	failed to validate JWT signature	|
+        scripting:506	openid-client	malformed		0	-	failed to decode JWT (	|
+        scripting:507	openid-client	encrypted		0	-	failed to decrypt JWE	|
+        scripting:508	openid-client	encrypted		0	-,-	unexpected JWE alg received, expected 	, got:	|
+        scripting:509	openid-client	key_unknown		0	-	no valid key found in issuer's jwks_uri for key parameters	|
+        scripting:510	jwt-simple	missing_token		0	-	No token supplied	|
+        scripting:511	jwt-simple	not_yet_valid		0	-	Token not yet active	|
+        scripting:513	koa-jwt	missing_token	malformed	0	-	Bad Authorization header format. Format is "Authorization: Bearer <token>"	|
+        scripting:515	django-rest-framework-jwt	expired		0	-	Signature has expired.	|
+        scripting:516	django-rest-framework-jwt	malformed	signature_invalid	0	-	Error decoding signature.	|
+        scripting:517	django-rest-framework-jwt	missing_token		0	-	Invalid Authorization header. No credentials provided.	|
+        scripting:518	django-rest-framework-jwt	malformed		0	-	Invalid Authorization header. Credentials string should not contain spaces.	|
+        scripting:519	jsonwebtoken (Rust, Keats)	expired		-1	-	ExpiredSignature	|
+        scripting:520	jsonwebtoken (Rust, Keats)	not_yet_valid		-1	-	ImmatureSignature	|
+        scripting:521	jsonwebtoken (Rust, Keats)	signature_invalid		-1	-	InvalidSignature	|
+        scripting:522	jsonwebtoken (Rust, Keats)	audience_rejected		-1	-	InvalidAudience	|
+        scripting:523	jsonwebtoken (Rust, Keats)	issuer_rejected		-1	-	InvalidIssuer	|
+        scripting:524	jsonwebtoken (Rust, Keats)	claims_invalid		-1	-	InvalidSubject	|
+        scripting:525	jsonwebtoken (Rust, Keats)	alg_mismatch		-1	-	InvalidAlgorithm	|
+        scripting:526	jsonwebtoken (Rust, Keats)	malformed		-1	-	MissingAlgorithm	|
+        scripting:527	jsonwebtoken (Rust, Keats)	malformed	other	-1	-	InvalidToken	|
+        scripting:528	jsonwebtoken (Rust, Keats)	claims_invalid		0	-	Missing required claim:	|
+        scripting:529	lcobucci/jwt	malformed	truncated	0	in	Error while decoding to JSON:	|
         """#
 }

@@ -9,7 +9,6 @@ extension PhraseTable {
         PhraseRule(row: "1", emitter: "jsonwebtoken", fragments: ["jwt must be provided"], cause: .missing_token),
         PhraseRule(row: "2", emitter: "jsonwebtoken", fragments: ["jwt must be a string"], cause: .missing_token),
         PhraseRule(row: "3", emitter: "jsonwebtoken", fragments: ["jwt malformed"], cause: .malformed),
-        PhraseRule(row: "4", emitter: "jsonwebtoken", fragments: ["invalid token"], cause: .malformed),
         PhraseRule(row: "5", emitter: "jsonwebtoken", fragments: ["jwt signature is required"], cause: .alg_none),
         PhraseRule(
             row: "6", emitter: "jsonwebtoken",
@@ -139,7 +138,6 @@ extension PhraseTable {
         PhraseRule(
             row: "53", emitter: "jose", fragments: ["Only JWTs using Compact JWS serialization can be decoded"],
             cause: .encrypted),
-        PhraseRule(row: "53", emitter: "jose", fragments: ["Invalid JWT"], cause: .malformed),
         PhraseRule(
             row: "53", emitter: "jose", fragments: ["Failed to base64url decode the payload"], cause: .truncated),
         PhraseRule(
@@ -213,7 +211,7 @@ extension PhraseTable {
             fragments: ["token is unverifiable: signing method (alg) is unavailable"], cause: .alg_unsupported),
         PhraseRule(
             row: "70", emitter: "golang-jwt v5", fragments: ["token is unverifiable: error while executing keyfunc: "],
-            cause: .key_unknown),
+            cause: .key_unknown, captures: [.inner]),
         PhraseRule(
             row: "71", emitter: "golang-jwt v5",
             fragments: ["key is of invalid type: RSA verify expects *rsa.PublicKey"], cause: .alg_mismatch),
@@ -302,11 +300,14 @@ extension PhraseTable {
             fragments: [" unexpected signature algorithm \"HS256\"; expected [\"RS256\"]"], cause: .alg_mismatch),
         PhraseRule(
             row: "96", emitter: "go-oidc", fragments: ["oidc: malformed jwt, expected 3 parts got "], cause: .malformed),
-        PhraseRule(row: "96", emitter: "go-oidc", fragments: ["oidc: malformed jwt payload: "], cause: .truncated),
+        PhraseRule(
+            row: "96", emitter: "go-oidc", fragments: ["oidc: malformed jwt payload: "], cause: .truncated,
+            captures: [.inner]),
         PhraseRule(row: "97", emitter: "go-oidc", fragments: ["oidc: id token not signed"], cause: .alg_none),
         PhraseRule(row: "98", emitter: "go-oidc", fragments: ["oidc: get keys failed: "], cause: .key_fetch_failed),
         PhraseRule(
-            row: "98", emitter: "go-oidc", fragments: ["oidc: failed to decode keys: "], cause: .key_fetch_failed),
+            row: "98", emitter: "go-oidc", fragments: ["oidc: failed to decode keys: "], cause: .key_fetch_failed,
+            captures: [.inner]),
         PhraseRule(
             row: "99", emitter: "oauth2-proxy",
             fragments: [
@@ -324,12 +325,14 @@ extension PhraseTable {
             cause: .issuer_rejected),
         PhraseRule(
             row: "102", emitter: "KrakenD",
-            fragments: ["[ENDPOINT: ", "][JWTValidator] Unable to validate the token: "], cause: .other),
+            fragments: ["[ENDPOINT: ", "][JWTValidator] Unable to validate the token: "], cause: .other,
+            captures: [.ignore, .inner]),
         PhraseRule(
             row: "103", emitter: "KrakenD",
-            fragments: ["[ENDPOINT: ", "][JWTValidator] Token sent by client is invalid: "], cause: .claims_invalid),
-        PhraseRule(row: "104", emitter: "KrakenD", fragments: ["no Keys has been found"], cause: .key_fetch_failed),
-        PhraseRule(row: "104", emitter: "KrakenD", fragments: ["no Keys have been found"], cause: .key_fetch_failed),
+            fragments: ["[ENDPOINT: ", "][JWTValidator] Token sent by client is invalid: "], cause: .claims_invalid,
+            captures: [.ignore, .inner]),
+        PhraseRule(row: "104", emitter: "KrakenD", fragments: ["no Keys has been found"], cause: .key_unknown),
+        PhraseRule(row: "104", emitter: "KrakenD", fragments: ["no Keys have been found"], cause: .key_unknown),
         PhraseRule(
             row: "105", emitter: "KrakenD", fragments: ["key '", "' not found in the key set"], cause: .key_unknown),
         PhraseRule(
@@ -354,8 +357,8 @@ extension PhraseTable {
         PhraseRule(row: "116", emitter: "PyJWT", fragments: ["Invalid header padding"], cause: .truncated),
         PhraseRule(row: "116", emitter: "PyJWT", fragments: ["Invalid payload padding"], cause: .truncated),
         PhraseRule(row: "116", emitter: "PyJWT", fragments: ["Invalid crypto padding"], cause: .truncated),
-        PhraseRule(row: "117", emitter: "PyJWT", fragments: ["Invalid header string: "], cause: .truncated),
-        PhraseRule(row: "117", emitter: "PyJWT", fragments: ["Invalid payload string: "], cause: .truncated),
+        PhraseRule(row: "117", emitter: "PyJWT", fragments: ["Invalid header string: "], cause: .malformed),
+        PhraseRule(row: "117", emitter: "PyJWT", fragments: ["Invalid payload string: "], cause: .malformed),
         PhraseRule(row: "117", emitter: "PyJWT", fragments: [" must be a json object"], cause: .malformed),
         PhraseRule(
             row: "118", emitter: "PyJWT", fragments: ["The specified alg value is not allowed"], cause: .alg_mismatch),
@@ -519,7 +522,9 @@ extension PhraseTable {
             fragments: ["The ", " key's size is ", " bits which is not secure enough for the ", " algorithm."],
             cause: .other),
         PhraseRule(row: "159", emitter: "JJWT", fragments: ["Invalid Base64Url "], cause: .truncated),
-        PhraseRule(row: "159", emitter: "JJWT", fragments: ["Invalid protected header: "], cause: .malformed),
+        PhraseRule(
+            row: "159", emitter: "JJWT", fragments: ["Invalid protected header: "], cause: .malformed,
+            captures: [.inner]),
         PhraseRule(row: "160", emitter: "JJWT", fragments: ["Unable to read JSON value: "], cause: .truncated),
         PhraseRule(
             row: "161", emitter: "Nimbus JOSE+JWT",
@@ -882,7 +887,9 @@ extension PhraseTable {
             row: "240", emitter: "Envoy jwt_authn", fragments: ["Jwks doesn't have any valid public key"],
             cause: .key_fetch_failed),
         PhraseRule(row: "241", emitter: "Envoy jwt_authn", fragments: ["Found multiple Jwt tokens"], cause: .malformed),
-        PhraseRule(row: "242", emitter: "Envoy jwt_authn", fragments: ["Failed JWT authentication: "], cause: .other),
+        PhraseRule(
+            row: "242", emitter: "Envoy jwt_authn", fragments: ["Failed JWT authentication: "], cause: .other,
+            captures: [.inner]),
         PhraseRule(
             row: "244", emitter: "Istio specifics",
             fragments: ["The JWKS key is not yet fetched for issuer ", "), using a fake JWKS for now"],
@@ -924,7 +931,8 @@ extension PhraseTable {
             cause: .missing_token),
         PhraseRule(row: "259", emitter: "Apache APISIX jwt-auth", fragments: ["JWT token invalid"], cause: .malformed),
         PhraseRule(
-            row: "259", emitter: "Apache APISIX jwt-auth", fragments: ["JWT token invalid: "], cause: .malformed),
+            row: "259", emitter: "Apache APISIX jwt-auth", fragments: ["JWT token invalid: "], cause: .malformed,
+            captures: [.inner]),
         PhraseRule(
             row: "260", emitter: "Apache APISIX jwt-auth", fragments: ["missing user key in JWT token"],
             cause: .claims_invalid),

@@ -92,6 +92,93 @@ struct PhraseTests {
         #expect(m.details.skewSeconds == details.skewSeconds)
     }
 
+    /// Text shapes the matcher sees through, each with a real line (URL above it) and the cause it must give.
+    static let shapes: [(String, Cause)] = [
+        // A wrapper's reason is the message inside it, even a generic cue (krakend/krakend-jose#96).
+        // https://github.com/krakend/krakend-jose/issues/96
+        (
+            #"[KRAKEND] 2022/09/20 - 11:47:12.156 ▶ ERROR [ENDPOINT: /geo/v1/countries][JWTValidator] Unable to validate the token: should have a JSON content type for JWKS endpoint"#,
+            .key_fetch_failed
+        ),
+        // Wrappers two deep (hashicorp/cap's signature wrapper around go-oidc's key fetch).
+        // https://github.com/hashicorp/vault/issues/27343
+        (
+            #"* error validating token: error verifying token signature: fetching keys oidc: get keys failed: 404 Not Found <!DOCTYPE html>"#,
+            .key_fetch_failed
+        ),
+        // A value cut at the end of the line: the space before the trailing placeholder is optional.
+        // https://github.com/distribution/distribution/issues/4299
+        (#"INFO[0101] failed to verify token: token signed by untrusted key with ID:"#, .key_unknown),
+        // A first part shared by messages of different causes says none alone; the Nimbus message inside decides.
+        // https://github.com/publicdevop2019/mt-auth/issues/135
+        (
+            #"Bearer error="invalid_token", error_description="An error occurred while attempting to decode the Jwt: Invalid JWT serialization: Missing dot delimiter(s)", error_uri="https://tools.ietf.org/html/rfc6750#section-3.1""#,
+            .malformed
+        ),
+        // A bracketed code right after an ANSI colour (no word boundary needed where the code starts with `[`).
+        // https://github.com/calcom/cal.diy/issues/2852
+        (#"←[32m@calcom/web:start: ←[0m[next-auth][error][JWT_SESSION_ERROR]"#, .other),
+        // A look-alike word counts only where a word starts: `Please` holds no `lease`.
+        // https://github.com/SAP/cloud-security-services-integration-library/issues/797
+        (
+            #"2022-01-23T17:33:40.367+0000 [APP/PROC/WEB/0] OUT 2022-01-23 17:33:40.367  WARN 7 --- [nio-8080-exec-1] c.s.c.s.t.validation.ValidationResults   : Issuer is not trusted because issuer 'xxxxxxxx.accounts400.ondemand.com' does not provide a valid URI (missing http scheme). Please contact your Identity Provider Administrator."#,
+            .issuer_rejected
+        ),
+        // A soft look-alike (a `session_state` claim) on a line that names a JWT, inside an exception chain.
+        // https://github.com/quarkusio/quarkus/issues/31140
+        (
+            #"Caused by: org.jose4j.jwt.consumer.InvalidJwtException: JWT (claims->{"exp":1676357992,"iat":1676357932,"jti":"d7a44369-15fb-4653-9981-c9d0d42970ab","iss":"http://localhost:18080/realms/master","sub":"5d15d9ff-0288-4487-8103-94ae1d056ea1","typ":"Bearer","azp":"admin-cli","session_state":"e53cf100-a1e0-4ee0-b9a3-c4ae625af115","acr":"1","scope":"email profile","sid":"e53cf100-a1e0-4ee0-b9a3-c4ae625af115","email_verified":false,"preferred_username":"admin","given_name":"","family_name":"","email":"admin@handaotech.com"}) rejected due to invalid claims or other invalid content. Additional details: [[1] The JWT is no longer valid - the evaluation time NumericDate{1676359301 -> Feb 14, 2023, 3:21:41 PM CST} is on or after the Expiration Time (exp=NumericDate{1676357992 -> Feb 14, 2023, 2:59:52 PM CST}) claim value.]"#,
+            .expired
+        ),
+        // A soft look-alike said by the wrapper around the message (Argo CD's session is the JWT).
+        // https://github.com/argoproj-labs/argocd-image-updater/issues/630
+        (
+            #"level=error msg="Error: rpc error: code = Unauthenticated desc = invalid session: Token is expired"#,
+            .expired
+        ),
+        // A hard look-alike inside a wrapper stays one: the certificate that expired is the TLS one.
+        // https://github.com/googleapis/google-auth-library-nodejs/issues/1769
+        (
+            #"errorType: 'Failed to retrieve verification certificates: request to https://www.googleapis.com/oauth2/v1/certs failed, reason: certificate has expired'"#,
+            .key_fetch_failed
+        ),
+        // A message inside a JSON string inside a JSON string (first 130 bytes of the line).
+        // https://github.com/nianhua99/PandoraHelper/issues/105
+        (
+            #"{"level":"error","ts":1724042271.629171,"caller":"service/share.go:231","msg":"RefreshShareToken error","err":"{\"detail\":\"token has invalid claims: token is expired\"}""#,
+            .expired
+        ),
+        // An older, shorter version of a long message (Envoy before `with two dots and 3 sections`): its first two
+        // thirds stand alone.
+        // https://github.com/istio/istio/issues/22750
+        (
+            #"[Envoy (Epoch 0)] [2020-04-10 06:54:20.594][27][debug][jwt] [external/envoy/source/extensions/filters/http/jwt_authn/authenticator.cc:245] JWT token verification completed with: Jwt is not in the form of Header.Payload.Signature"#,
+            .malformed
+        ),
+        // TLS words do not silence a key-set or discovery fetch that failed over TLS.
+        // https://github.com/kubernetes/apiserver/issues/27
+        (
+            #"E1206 06:12:46.728701       1 oidc.go:190] oidc authenticator: failed to fetch provider discovery data: Get https://keycloak.xxxxx.com/auth/realms/k8s/.well-known/openid-configuration: x509: certificate signed by unknown authority"#,
+            .key_fetch_failed
+        ),
+    ]
+
+    @Test("text shapes: wrappers, cut values, shared prefixes, codes in brackets, look-alike words", arguments: shapes)
+    func shape(_ line: String, _ cause: Cause) throws {
+        let m = try #require(withBytes(line) { Self.matcher.match($0) })
+        #expect(m.cause == cause)
+    }
+
+    /// A message retold without its quotes is still its emitter's row, not a generic cue (the issue's title).
+    /// https://github.com/awinogrodzki/next-firebase-auth-edge/issues/295
+    @Test("a message without its quotes is still the emitter's row")
+    func quotesDropped() throws {
+        let m = try #require(
+            withBytes("Token expired: exp claim timestamp check failed for all logins") { Self.matcher.match($0) })
+        #expect(m.cause == .expired)
+        #expect(Self.matcher.rules[m.ruleIndex].emitter == "jose")
+    }
+
     @Test("ambiguous messages carry their second reading")
     func ambiguous() {
         let m = withBytes("Jwks doesn't have key to match kid or alg from Jwt") { Self.matcher.match($0) }

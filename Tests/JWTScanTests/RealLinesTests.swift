@@ -78,7 +78,7 @@ struct RealLinesTests {
     /// Floors at the rates this build reaches (tune 77.3%, holdout 68.8%, look-alikes flagged 2.0% / 3.6%), so a
     /// change that loses ground fails. The target is 90% on each part; see the README for where it stands.
     @Test(
-        "right cause and look-alikes flagged, on each part", arguments: [("tune", 0.77, 0.03), ("holdout", 0.68, 0.04)])
+        "right cause and look-alikes flagged, on each part", arguments: [("tune", 0.92, 0.03), ("holdout", 0.78, 0.04)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -111,7 +111,10 @@ struct PhraseTableTests {
                 "oidc: id token signed with unsupported algorithm, expected [\"RS256\"] got \"HS256\"", .alg_mismatch,
                 true
             ),
-            ("WARN token signed by untrusted key with ID: \"7K7M\"", .key_unknown, true),
+            // Docker distribution's "token signed by untrusted key with ID: …" is a table row now; these words are no
+            // program's.
+            ("WARN token signed by an unknown key, kid \"7K7M\"", .key_unknown, true),
+            ("WARN token signed by untrusted key with ID: \"7K7M\"", .key_unknown, false),
             ("TokenExpiredError: jwt expired", .expired, false),
         ])
     func generic(_ line: String, _ cause: Cause, _ isGeneric: Bool) throws {
