@@ -23,8 +23,8 @@ public struct ScanOptions: Sendable {
     public var shouldStop: (@Sendable () -> Bool)?
     /// Called after each chunk with the bytes read so far in this run (for a progress line).
     public var onProgress: (@Sendable (ScanTotals) -> Void)?
-    /// Threads scanning one file's chunks (`--jobs`); 1 scans on the calling thread alone.
-    public var jobs = 1
+    /// Threads scanning one file's chunks (`--scan-threads`, experimental); 1 scans on the calling thread alone.
+    public var scanThreads = 1
 
     public init(
         paths: [String], zone: LocalZone = .utc, reader: ReaderOptions = ReaderOptions(), now: Double,
@@ -98,8 +98,8 @@ public struct ScanRun {
         // One file on every core: chunks are scanned by these workers while the reader goes on, then merged in
         // order (the carry between chunks checked, a chunk scanned again when it mattered).
         let workers =
-            options.jobs > 1
-            ? ChunkScanners(workers: options.jobs, zone: options.zone, matcher: scanner.matcher) : nil
+            options.scanThreads > 1
+            ? ChunkScanners(workers: options.scanThreads, zone: options.zone, matcher: scanner.matcher) : nil
         var findings = ScanFindings()
         var seen = Set<SHA256Digest>()
         let judge = options.verify.map { SightingJudge(options: $0, now: options.now) }

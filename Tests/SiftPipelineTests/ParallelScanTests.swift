@@ -74,7 +74,7 @@ struct ParallelScanTests {
         var options = ScanOptions(
             paths: paths, reader: ReaderOptions(maximumLineLength: maxLine, blockSize: blockSize), now: 1_704_100_000,
             verify: VerifyOptions(keys: KeyRing(current: [secret]), workers: 2))
-        options.jobs = jobs
+        options.scanThreads = jobs
         var r = Recorder()
         let totals = ScanRun(options: options).run(into: &r)
         return r.out + [
@@ -109,7 +109,7 @@ struct ParallelScanTests {
         }
     }
 
-    @Test("--jobs 1, 2 and 8: NDJSON byte-identical and databases equal on samples/ and the generated log")
+    @Test("--scan-threads 1, 2 and 8: NDJSON byte-identical and databases equal on samples/ and the generated log")
     func cliDeterminism() throws {
         let s = Scratch()
         s.write("mixed.log", Self.corpus())
@@ -119,15 +119,16 @@ struct ParallelScanTests {
             root + "/samples", s.path("mixed.log"), "--keys", root + "/samples/keys/jwks.json", "--hmac-secret-file",
             s.path("hs.secret"), "--max-line", "4096",
         ]
-        let one = runCLI(["scan"] + args + ["--format", "ndjson", "--jobs", "1"])
+        let one = runCLI(["scan"] + args + ["--format", "ndjson", "--scan-threads", "1"])
         #expect(one.out.count > 100_000)
         for jobs in ["2", "8"] {
-            #expect(runCLI(["scan"] + args + ["--format", "ndjson", "--jobs", jobs]).out == one.out, "jobs \(jobs)")
+            #expect(
+                runCLI(["scan"] + args + ["--format", "ndjson", "--scan-threads", jobs]).out == one.out, "jobs \(jobs)")
         }
         var contents: [[String]] = []
         for jobs in ["1", "2", "8"] {
             let db = s.path("j\(jobs).sqlite")
-            #expect(s.scan(args + ["--jobs", jobs], db: db).status <= 1)
+            #expect(s.scan(args + ["--scan-threads", jobs], db: db).status <= 1)
             contents.append(try s.contents(db: db))
         }
         #expect(contents[0].count > 1000 && contents[1] == contents[0] && contents[2] == contents[0])
