@@ -166,8 +166,9 @@ public struct LogReader {
                     return summary
                 }
             }
-            // No newline in what is left: cut pieces off an over-long line.
-            while used >= maxLine {
+            // No newline in what is left: cut pieces off an over-long line. A line exactly at the bound waits for
+            // the next read: it is whole if the stream ends there (or a newline comes next), cut only if more follows.
+            while used > maxLine {
                 if !deliver(maxLine, cut: true) {
                     summary.stopped = true
                     return summary
