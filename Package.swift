@@ -65,7 +65,7 @@ let package = Package(
             name: "JWTSiftBench", dependencies: ["SiftCore", "JWTVerify", "JWTScan", "JOSECrypto", "FindingsStore"]),
 
         // MARK: - Tests (Swift Testing): one target per library.
-        .testTarget(name: "SiftCoreTests", dependencies: ["SiftCore"]),
+        .testTarget(name: "SiftCoreTests", dependencies: ["SiftCore"], exclude: ["Fixtures"]),
         .testTarget(name: "JOSECryptoTests", dependencies: ["JOSECrypto", "SiftCore"]),
         .testTarget(
             name: "JWTScanTests", dependencies: ["JWTScan", "SiftCore", "JOSECrypto"], resources: [.copy("Fixtures")]),

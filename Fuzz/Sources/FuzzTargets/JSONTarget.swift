@@ -2,7 +2,8 @@ import SiftCore
 
 /// `JSONParser.parse` on the bytes. What it accepts must serialize (`jsonText`) to text that parses back to the
 /// same value (when every number is finite: JSON has no text for an infinity), and every string must survive
-/// `JSONValue.quote` and a re-parse. A refusal must point inside the document.
+/// `JSONValue.quote` and a re-parse. A refusal must point inside the document, and its reason (which messages
+/// and reports quote) must hold no control character.
 enum JSONTarget {
     static func run(_ data: UnsafeRawBufferPointer) {
         let bytes = Array(data)
@@ -12,6 +13,10 @@ enum JSONTarget {
         } catch {
             FuzzCheck.expect(error.offset >= 0 && error.offset <= bytes.count, .json, "error offset outside the input")
             FuzzCheck.expect(!error.reason.isEmpty, .json, "error without a reason")
+            // Reasons end up in messages and reports (a token header's error becomes its verdict's reason).
+            FuzzCheck.expect(
+                !error.description.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) },
+                .json, "an error reason holds a control character")
             return
         }
         // Only objects pass `parseObject`, and they give the same members.
