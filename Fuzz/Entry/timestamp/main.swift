@@ -7,13 +7,17 @@ import Glibc
 import Darwin
 #endif
 
-// The `timestamp` fuzz target: libFuzzer's driver with the target's body as its callback. Build it with
-// `-sanitize=fuzzer` (scripts/fuzz does); saved inputs also replay without libFuzzer through fuzz-replay.
+/// libFuzzer's entry point for the `timestamp` target.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzTarget.timestamp.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+
+// SwiftPM links an executable with its own entry point (`--defsym main=<module>_main`), so libFuzzer's `main`
+// is never used: this one starts its driver on the entry point above. Build with `-sanitize=fuzzer`
+// (scripts/fuzz does); saved inputs also replay without libFuzzer through fuzz-replay.
 FuzzTarget.timestamp.prepare()
 var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(
-    LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-        FuzzTarget.timestamp.run(UnsafeRawBufferPointer(start: data, count: size))
-        return 0
-    })
+exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
