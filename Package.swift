@@ -13,6 +13,12 @@ let package = Package(
     products: [
         .executable(name: "jwtsift", targets: ["JWTSiftCLI"]),
         .library(name: "SiftPipeline", targets: ["SiftPipeline"]),
+        // The libraries the fuzz targets in Fuzz/ call (a separate package that depends on this one by path).
+        .library(name: "SiftCore", targets: ["SiftCore"]),
+        .library(name: "LogInput", targets: ["LogInput"]),
+        .library(name: "JWTScan", targets: ["JWTScan"]),
+        .library(name: "JOSECrypto", targets: ["JOSECrypto"]),
+        .library(name: "JWTVerify", targets: ["JWTVerify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -59,7 +65,7 @@ let package = Package(
             name: "JWTSiftBench", dependencies: ["SiftCore", "JWTVerify", "JWTScan", "JOSECrypto", "FindingsStore"]),
 
         // MARK: - Tests (Swift Testing): one target per library.
-        .testTarget(name: "SiftCoreTests", dependencies: ["SiftCore"]),
+        .testTarget(name: "SiftCoreTests", dependencies: ["SiftCore"], exclude: ["Fixtures"]),
         .testTarget(name: "JOSECryptoTests", dependencies: ["JOSECrypto", "SiftCore"]),
         .testTarget(
             name: "JWTScanTests", dependencies: ["JWTScan", "SiftCore", "JOSECrypto"], resources: [.copy("Fixtures")]),

@@ -205,8 +205,10 @@ public struct LogReader {
                     return summary
                 }
             }
-            // No newline in what is left: cut pieces off an over-long line, never inside a token.
-            while used >= maxLine {
+            // No newline in what is left: cut pieces off an over-long line, never inside a token. A line exactly at
+            // the bound waits for the next read: it is whole if the stream ends there (or a newline comes next), cut
+            // only if more follows.
+            while used > maxLine {
                 let piece = Self.pieceEnd(UnsafeRawBufferPointer(rebasing: buffer[0..<used]), limit: maxLine)
                 if !deliver(piece, cut: true) {
                     summary.stopped = true

@@ -165,6 +165,23 @@ struct LogReaderTests {
         }
     }
 
+    /// Found by the `gzip` fuzz target (Fuzz/Sources/FuzzTargets/GzipTarget.swift): a last line exactly as long
+    /// as the line bound, with no newline, was delivered as a cut piece (`cutAtEnd`, as if more followed) and not
+    /// counted in `summary.lines`. `fuzz/line-at-bound.gz` is the archive the fuzzer's input described: those 64
+    /// bytes in two gzip members; the plain case is the same bytes in a file.
+    @Test("a last line exactly at the bound is whole, not cut, and counted", arguments: ["gzip", "plain"])
+    func lastLineAtBound(kind: String) throws {
+        let dir = TempDir()
+        let archive = fixture("fuzz/line-at-bound.gz")
+        let path =
+            kind == "gzip" ? archive : dir.write("bound.log", try readAll(.file(archive)).chunks.flatMap(\.bytes))
+        let (chunks, summary) = try readAll(.file(path), options: ReaderOptions(maximumLineLength: 64, blockSize: 4096))
+        #expect(chunks.flatMap(\.bytes).count == 64)
+        #expect(chunks.allSatisfy { !$0.cut && !$0.continues })
+        #expect(summary.lines == 1)
+        #expect(summary.compressed == (kind == "gzip"))
+    }
+
     @Test("resuming from an offset skips what was read and keeps numbering lines")
     func resume() throws {
         let dir = TempDir()

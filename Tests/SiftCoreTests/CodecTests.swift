@@ -1,6 +1,10 @@
 import SiftCore
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("Base64url and JSON")
 struct CodecTests {
     @Test(
@@ -65,6 +69,21 @@ struct CodecTests {
         #expect(Base64URL.decodeWithQuality(Array("Zh".utf8))?.quality == .nonCanonicalBits)
     }
 
+    /// Found by the `json` fuzz target (Fuzz/Sources/FuzzTargets/JSONTarget.swift): a duplicate member name was
+    /// quoted raw in the error, so a token header could put a tab, an ESC or a newline into its verdict's reason
+    /// (which reports print). `fuzz/duplicate-member-control-byte.json` is the minimised input: the name holds an
+    /// escaped tab.
+    @Test("a refused document's reason holds no control character")
+    func errorReasonIsPrintable() throws {
+        let path = #filePath.split(separator: "/").dropLast().joined(separator: "/")
+        let fixture = try #require(FileBytes.read("/\(path)/Fixtures/fuzz/duplicate-member-control-byte.json"))
+        for document in [fixture, Array(#"{"a\u001b]0;x\u0007":1,"a\u001b]0;x\u0007":2}"#.utf8)] {
+            let error = try #require(throws: JSONError.self) { try JSONParser.parse(document) }
+            #expect(error.reason.hasPrefix("duplicate member"))
+            #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+        }
+    }
+
     @Test("JSON values")
     func json() throws {
         let v = try JSONParser.parse(#" {"a":[1,-2.5e2,true,false,null],"b":"x\u00e9\n\ud83d\ude00","c":{}} "#)
@@ -74,6 +93,21 @@ struct CodecTests {
         #expect(o.names == ["a", "b", "c"])
         for bad in ["{", "{\"a\"}", "[1,]", "01", "\"\u{01}\"", "{\"a\":1}x", "1e", "-", "{\"a\":1,\"a\":2}"] {
             #expect(throws: JSONError.self) { try JSONParser.parse(bad) }
+        }
+    }
+}
+
+/// Whole-file reads for fixtures (SiftCore has no file API of its own).
+enum FileBytes {
+    static func read(_ path: String) -> [UInt8]? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        var out: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = block.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+            if n == 0 { return out }
+            out += block[0..<n]
         }
     }
 }
