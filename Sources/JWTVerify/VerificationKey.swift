@@ -74,6 +74,12 @@ public struct VerificationKey: Sendable {
 public enum Thumbprint {
     /// The base64url SHA-256 thumbprint of a public key.
     public static func of(_ components: PublicComponents) -> String {
+        Base64URL.encode(Digest.sha256(canonicalJWK(components)).bytes)
+    }
+
+    /// The key's required JWK members in RFC 7638's canonical form: what the thumbprint hashes, and a JWK that
+    /// loads back as the same key.
+    public static func canonicalJWK(_ components: PublicComponents) -> String {
         let json: String
         switch components {
         case .rsa(let n, let e):
@@ -83,6 +89,6 @@ public enum Thumbprint {
         case .okp(let crv, let x):
             json = #"{"crv":"\#(crv.rawValue)","kty":"OKP","x":"\#(Base64URL.encode(x))"}"#
         }
-        return Base64URL.encode(Digest.sha256(json).bytes)
+        return json
     }
 }

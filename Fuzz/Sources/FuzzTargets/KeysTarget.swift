@@ -68,15 +68,7 @@ enum KeysTarget {
 
     /// The key as a JWK (the RFC 7638 member set) loads back as the same key; so does its SPKI DER.
     static func roundTrip(_ key: PublicKey) {
-        let json: String
-        switch key.components {
-        case .rsa(let n, let e):
-            json = #"{"e":"\#(Base64URL.encode(e))","kty":"RSA","n":"\#(Base64URL.encode(n))"}"#
-        case .ec(let crv, let x, let y):
-            json = #"{"crv":"\#(crv.rawValue)","kty":"EC","x":"\#(Base64URL.encode(x))","y":"\#(Base64URL.encode(y))"}"#
-        case .okp(let crv, let x):
-            json = #"{"crv":"\#(crv.rawValue)","kty":"OKP","x":"\#(Base64URL.encode(x))"}"#
-        }
+        let json = Thumbprint.canonicalJWK(key.components)
         let (again, _) = KeyLoader.parseKeyFile(Array(json.utf8), origin: "again", retired: false)
         guard again.count == 1, case .publicKey(let back) = again[0].material else {
             FuzzCheck.fail(.keys, "a loaded key written back as a JWK does not load")
