@@ -27,6 +27,10 @@ public final class BatchAnalyzer {
     public let workers: Int
     private let verifiers: [SignatureChecker]
 
+    /// What earlier batches found about weak secrets, by header and issuer: read as a snapshot during a batch,
+    /// updated after it in token order.
+    private var weakSecrets = WeakSecretMemo()
+
     public init(analyzer: TokenAnalyzer, workers: Int) {
         self.analyzer = analyzer
         self.workers = max(1, workers)
@@ -35,10 +39,19 @@ public final class BatchAnalyzer {
 
     /// Analyses every token; results come back in the same order.
     public func analyze(_ tokens: [PendingToken]) -> [TokenAnalysis] {
+        let results = analyzeBatch(tokens)
+        for r in results { if let record = r.weakRecord { weakSecrets.record(record) } }
+        return results
+    }
+
+    private func analyzeBatch(_ tokens: [PendingToken]) -> [TokenAnalysis] {
         if tokens.isEmpty { return [] }
         let analyzer = self.analyzer
+        let memo = weakSecrets
         if workers == 1 || tokens.count < 4 {
-            return tokens.map { analyzer.analyze($0.bytes, truncation: $0.truncation, verifier: verifiers[0]) }
+            return tokens.map {
+                analyzer.analyze($0.bytes, truncation: $0.truncation, verifier: verifiers[0], weakSecrets: memo)
+            }
         }
         let slots = ResultSlots(count: tokens.count)
         let next = Atomic<Int>(0)
@@ -54,7 +67,9 @@ public final class BatchAnalyzer {
                     if start >= input.base.count { break }
                     for i in start..<min(start + grain, input.base.count) {
                         let t = input.base[i]
-                        slots.store(i, analyzer.analyze(t.bytes, truncation: t.truncation, verifier: verifier))
+                        slots.store(
+                            i,
+                            analyzer.analyze(t.bytes, truncation: t.truncation, verifier: verifier, weakSecrets: memo))
                     }
                 }
             }

@@ -44,6 +44,8 @@ public struct TokenAnalysis: Sendable {
     public var claims: JSONObject?
     /// Decoded signature length in bytes.
     public var signatureLength = 0
+    /// What a full weak-secret check found, for its group (see ``WeakSecretMemo``).
+    var weakRecord: WeakSecretMemo.Record?
 
     public init() {}
 

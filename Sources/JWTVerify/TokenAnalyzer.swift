@@ -16,13 +16,16 @@ public struct TokenAnalyzer: Sendable {
         self.details = details
     }
 
-    /// Analyses `token` (its exact bytes). `truncation` is what the scanner suspected about the text around it.
+    /// Analyses `token` (its exact bytes). `truncation` is what the scanner suspected about the text around it;
+    /// `weakSecrets`, when given, decides how much of the weak-secret check runs (nil: all of it).
     ///
     /// The order of evidence is the contract in the README: a logger only cuts a token's end, so a segment that
     /// is not the last one and cannot be decoded is `malformed`; a last segment that ends the way only a cut
     /// explains, a missing tail, or a signature shorter than the algorithm and key need is `truncated`, before
     /// any failed signature. What a cut token still shows (header, and claims when the payload is whole) is kept.
-    public func analyze(_ token: [UInt8], truncation: Truncation? = nil, verifier: SignatureChecker) -> TokenAnalysis {
+    public func analyze(
+        _ token: [UInt8], truncation: Truncation? = nil, verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil
+    ) -> TokenAnalysis {
         var a = TokenAnalysis()
         a.length = token.count
         func malformed(_ reason: String) -> TokenAnalysis {
@@ -162,7 +165,7 @@ public struct TokenAnalyzer: Sendable {
         let signingInput = Array(token[0..<dots[1]])
         checkSignature(
             algorithm, kid: a.kid, signingInput: signingInput, signature: signature, truncation: truncation,
-            verifier: verifier, into: &a)
+            verifier: verifier, weakSecrets: weakSecrets, into: &a)
         // The scanner saw a cut (line limit, marker, round size): it explains a signature that does not verify.
         if let truncation, a.signature != .valid, a.signature != .retired_key, !a.flags.contains(.publicKeyAsSecret),
             !a.causes.contains(.truncated)
@@ -279,7 +282,7 @@ public struct TokenAnalyzer: Sendable {
 
     func checkSignature(
         _ alg: JWSAlgorithm, kid: String?, signingInput: [UInt8], signature: [UInt8], truncation: Truncation?,
-        verifier: SignatureChecker, into a: inout TokenAnalysis
+        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, into a: inout TokenAnalysis
     ) {
         let (pool, bound) = considered(kid: kid)
         var candidates: [VerificationKey] = []
@@ -361,7 +364,7 @@ public struct TokenAnalyzer: Sendable {
         if alg.isHMAC
             && checkHMACAttacks(
                 alg, signingInput: signingInput, signature: signature, bound: bound ? pool : [], verifier: verifier,
-                into: &a)
+                weakSecrets: weakSecrets, into: &a)
         {
             a.signature = .alg_mismatch
             a.add(
@@ -516,7 +519,7 @@ public struct TokenAnalyzer: Sendable {
     /// well-known secret (a flag and a hint)? `bound` are the keys the token's kid names, when it names any.
     func checkHMACAttacks(
         _ alg: JWSAlgorithm, signingInput: [UInt8], signature: [UInt8], bound: [VerificationKey],
-        verifier: SignatureChecker, into a: inout TokenAnalysis
+        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, into a: inout TokenAnalysis
     ) -> Bool {
         let hash = alg.hash!
         guard signature.count == hash.size else { return false }
@@ -533,14 +536,27 @@ public struct TokenAnalyzer: Sendable {
                     }
                 }
                 guard policy.tryWeakSecrets else { return false }
-                for secret in WeakSecrets.secrets
-                where verifier.verifyMAC(hash, secret: secret, message: message, signature: sig) {
+                var candidates = WeakSecrets.secrets.indices
+                var key: WeakSecretMemo.Key? = nil
+                if let memo = weakSecrets {
+                    let header = signingInput.prefix { $0 != UInt8(ascii: ".") }
+                    let (decision, k) = memo.decision(header: header, iss: a.iss, signatureFirstByte: signature[0])
+                    switch decision {
+                    case .all: key = k
+                    case .only(let i): candidates = i..<(i + 1)
+                    case .skip: return false
+                    }
+                }
+                for i in candidates
+                where verifier.verifyMAC(hash, secret: WeakSecrets.secrets[i], message: message, signature: sig) {
                     a.flags.insert(.weakSecret)
                     a.hints.append(
                         "signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens"
                     )
+                    if let key { a.weakRecord = .init(key: key, outcome: .found(i)) }
                     return false
                 }
+                if let key { a.weakRecord = .init(key: key, outcome: .none) }
                 return false
             }
         }

@@ -1,0 +1,58 @@
+import JOSECrypto
+import SiftCore
+
+/// Bounds the cost of the weak-secret check over many distinct HS* tokens (issue 15: 60 HMACs per distinct token
+/// made 500 k distinct tokens cost minutes).
+///
+/// Tokens that share a header and an issuer are signed alike. So the check runs in full for the first token of
+/// such a group and for a sample of the rest (1 in 64, chosen by the signature's first byte, so the same token is
+/// always chosen or not); in a group where a weak secret was found only that secret is tried; in a group where
+/// none was, the rest are not checked. What it can miss: a token signed with a weak secret inside a group whose
+/// first token was not (an issuer mixing a weak and a strong secret under one header), unless it is sampled.
+///
+/// Decisions read a snapshot taken before each batch and the batch's findings are recorded after it, in token
+/// order: the outcome does not depend on the number of threads or their timing.
+public struct WeakSecretMemo: Sendable {
+    struct Key: Hashable, Sendable {
+        var header: [UInt8]
+        var iss: String?
+    }
+
+    enum Outcome: Sendable, Equatable {
+        case none
+        case found(Int)
+    }
+
+    /// What a full check of one token found, to be recorded for its group.
+    struct Record: Sendable {
+        var key: Key
+        var outcome: Outcome
+    }
+
+    enum Decision: Equatable {
+        case all
+        case only(Int)
+        case skip
+    }
+
+    /// Groups remembered; past it the memo starts over (memory stays bounded whatever the token count).
+    static let limit = 1 << 16
+
+    private(set) var groups: [Key: Outcome] = [:]
+
+    public init() {}
+
+    func decision(header: ArraySlice<UInt8>, iss: String?, signatureFirstByte: UInt8) -> (Decision, Key) {
+        let key = Key(header: Array(header), iss: iss)
+        switch groups[key] {
+        case nil: return (.all, key)
+        case .found(let i)?: return (.only(i), key)
+        case .none?: return (signatureFirstByte < 4 ? .all : .skip, key)
+        }
+    }
+
+    mutating func record(_ r: Record) {
+        if groups.count >= Self.limit { groups.removeAll(keepingCapacity: true) }
+        if groups[r.key] == nil || r.outcome != .none { groups[r.key] = r.outcome }
+    }
+}

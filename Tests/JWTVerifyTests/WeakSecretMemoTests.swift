@@ -1,0 +1,52 @@
+import JOSECrypto
+import JWTScan
+import SiftCore
+import Testing
+
+@testable import JWTVerify
+
+/// The weak-secret check's cost bound (issue 15): full checks for a group's first token and a 1-in-64 sample,
+/// the found secret only for the rest of a weak group, nothing for the rest of a strong one — decided per batch,
+/// so the same whatever the thread count.
+@Suite struct WeakSecretMemoTests {
+    static func token(_ n: Int, secret: [UInt8], iss: String) -> PendingToken {
+        let input = b64(#"{"alg":"HS256","typ":"JWT"}"#) + "." + b64(#"{"iss":"\#(iss)","n":\#(n)}"#)
+        let mac = Array(input.utf8).withUnsafeBytes { HMACSecret(secret).mac(.sha256, $0) }
+        let bytes = Array((input + "." + Base64URL.encode(mac)).utf8)
+        return PendingToken(fingerprint: Digest.sha256(bytes), bytes: bytes, truncation: nil)
+    }
+
+    static func flagged(_ batches: [[PendingToken]], workers: Int) -> [Bool] {
+        let b = BatchAnalyzer(analyzer: TokenAnalyzer(keys: KeyRing()), workers: workers)
+        return batches.flatMap { b.analyze($0) }.map { $0.flags.contains(.weakSecret) }
+    }
+
+    @Test("a weak group is flagged throughout; the same flags on 1 and 2 threads")
+    func weakGroup() {
+        let batches = (0..<4).map { k in
+            (0..<50).map { Self.token(k * 50 + $0, secret: Array("secret".utf8), iss: "a") }
+        }
+        let one = Self.flagged(batches, workers: 1)
+        #expect(one.allSatisfy { $0 })
+        #expect(Self.flagged(batches, workers: 2) == one)
+    }
+
+    @Test("a strong group's first batch is checked in full, later batches only by sample")
+    func strongGroupThenWeak() {
+        let strong = (0..<50).map { Self.token($0, secret: Array("strong-secret-0123456789abcdefgh".utf8), iss: "b") }
+        // The same issuer and header, now signed with a weak secret: only sampled tokens are checked.
+        let weak = (50..<450).map { Self.token($0, secret: Array("changeme".utf8), iss: "b") }
+        let flags = Self.flagged([strong, weak], workers: 2)
+        #expect(!flags.prefix(50).contains(true))
+        let sampled = weak.map { t in
+            Base64URL.decode(String(decoding: t.bytes.split(separator: 0x2E)[2], as: UTF8.self))![0] < 4
+        }
+        #expect(Array(flags.dropFirst(50)) == sampled)
+        #expect(sampled.contains(true) && sampled.contains(false))
+        #expect(Self.flagged([strong, weak], workers: 1) == flags)
+        // Another issuer is another group: checked in full.
+        #expect(
+            Self.flagged([strong, [Self.token(999, secret: Array("changeme".utf8), iss: "c")]], workers: 1).last == true
+        )
+    }
+}
