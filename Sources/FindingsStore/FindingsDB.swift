@@ -91,7 +91,7 @@ public final class FindingsDB {
     /// migrates. `hasher` names a file's head (hex SHA-256).
     public init(
         path: String, lockTimeout: Double, shouldStop: (@Sendable () -> Bool)? = nil,
-        hasher: @escaping @Sendable ([UInt8]) -> String
+        onWaiting: (@Sendable (_ timeout: Double) -> Void)? = nil, hasher: @escaping @Sendable ([UInt8]) -> String
     ) throws(StoreError) {
         self.path = path
         self.hasher = hasher
@@ -112,7 +112,10 @@ public final class FindingsDB {
                 throw .interrupted(path: path, waited: waited)
             }
             usleep(20_000)
+            let before = waited
             waited = Self.monotonic() - started
+            // Said once, after a second: a run that waits in silence looks hung.
+            if before < 1 && waited >= 1 { onWaiting?(lockTimeout) }
         }
         lockFD = fd
         do {

@@ -173,6 +173,17 @@ extension JWTSift {
             options.shouldStop = { stop.isRequested }
             options.onProgress = { totals in progress.update(totals) }
 
+            // Nothing to scan: say so, and leave no empty database behind.
+            let (found, pathErrors) = InputPaths.expand(paths)
+            if found.isEmpty {
+                for e in pathErrors { printError("jwtsift: \(UntrustedText.display("\(e)"))") }
+                if !pathErrors.isEmpty { throw ExitCode(3) }
+                printError(
+                    "jwtsift: nothing to scan: \(UntrustedText.display(paths.joined(separator: " "))) holds no files")
+                if keyErrors { throw ExitCode(2) }
+                return
+            }
+
             let dbPath = db ?? (format == nil ? "jwtsift.sqlite" : nil)
             var session: FindingsSession? = nil
             if let dbPath {
@@ -184,7 +195,12 @@ extension JWTSift {
                     session = try FindingsSession(
                         options: database, startedAt: startedAt, version: JWTSiftVersion.string,
                         commandLine: CommandLine.arguments, verify: verify,
-                        policy: ScanPolicy(scan: options, database: database), shouldStop: { stop.isRequested })
+                        policy: ScanPolicy(scan: options, database: database), shouldStop: { stop.isRequested },
+                        onWaiting: { timeout in
+                            printError(
+                                "jwtsift: \(UntrustedText.display(dbPath)): another jwtsift run is writing to it; waiting up to \(Int(timeout)) s (--lock-timeout)"
+                            )
+                        })
                 } catch {
                     printError("jwtsift: \(UntrustedText.display("\(error)"))")
                     if case .interrupted = error {

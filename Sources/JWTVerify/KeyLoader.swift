@@ -64,6 +64,14 @@ public enum KeyLoader {
                     "the secret ends in whitespace or a newline; it is used byte for byte (printf '%s' avoids the newline)"
                 ))
         }
+        let start = bytes.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        if start.first == UInt8(ascii: "{") || containsPEM(bytes) {
+            problems.append(
+                KeyProblem(
+                    .warning, origin: origin,
+                    "this looks like a key file (JWK, JWKS or PEM), not a raw secret: its bytes are used as the HMAC secret as they are; give key files with --keys"
+                ))
+        }
         if bytes.count < 32 {
             problems.append(
                 KeyProblem(

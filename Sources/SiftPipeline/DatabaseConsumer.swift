@@ -48,12 +48,13 @@ public final class FindingsSession {
     /// - Parameter shouldStop: ends the wait for another run's lock early (``StoreError/interrupted(path:waited:)``).
     public init(
         options: DatabaseOptions, startedAt: Double, version: String, commandLine: [String], verify: VerifyOptions?,
-        policy: ScanPolicy? = nil, shouldStop: (@Sendable () -> Bool)? = nil
+        policy: ScanPolicy? = nil, shouldStop: (@Sendable () -> Bool)? = nil,
+        onWaiting: (@Sendable (_ timeout: Double) -> Void)? = nil
     ) throws(StoreError) {
         self.options = options
-        let db = try FindingsDB(path: options.path, lockTimeout: options.lockTimeout, shouldStop: shouldStop) {
-            bytes in Digest.sha256(bytes).description
-        }
+        let db = try FindingsDB(
+            path: options.path, lockTimeout: options.lockTimeout, shouldStop: shouldStop, onWaiting: onWaiting
+        ) { bytes in Digest.sha256(bytes).description }
         notices = db.notices
         do {
             let fingerprint = try policy.map { p throws(SQLiteError) in p.fingerprint(salt: try db.salt()) }
