@@ -69,7 +69,10 @@ extension ReportBuilder {
             let n = r[1].int ?? 0
             let est = r[2].double ?? 0
             let ahead = r[3].int ?? 0
-            let confidence = n >= 100 ? "high" : n >= 20 ? "medium" : "low"
+            // Confidence counts the sightings that agree with the reading: for an offset, the tokens logged
+            // before their iat (one early token among 149 on time is one witness, not 150).
+            let support = est > 1 ? ahead : n
+            let confidence = support >= 100 ? "high" : support >= 20 ? "medium" : "low"
             let reading: String
             if est > 1 {
                 reading = "issuer clock ahead by at least \(Self.words(est)) (\(ahead) tokens logged before their iat)"
@@ -82,7 +85,7 @@ extension ReportBuilder {
             offsetTable.rows.append([cell(r[0]), .int(n), .seconds(est), .text(confidence), .text(reading)])
             if est > 1 && confidence != "low" {
                 notes.append(
-                    "\(r[0].string ?? "?"): the issuer's clock looks \(Self.words(est)) ahead (\(confidence) confidence, \(n) first sightings)."
+                    "\(r[0].string ?? "?"): the issuer's clock looks \(Self.words(est)) ahead (\(confidence) confidence: \(ahead) of \(n) first sightings logged before their iat)."
                 )
             }
         }

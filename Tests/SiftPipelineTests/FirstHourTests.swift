@@ -51,3 +51,41 @@ struct FirstHourTests {
         #expect(r.err.contains("another jwtsift run is writing to it; waiting up to 2 s"), "\(r.err)")
     }
 }
+
+/// The clock-offset estimate's confidence counts the tokens that agree with it (issue 16: one early token among
+/// 149 on time was "high confidence, 150 first sightings").
+@Suite("Clock offset confidence")
+struct ClockOffsetConfidenceTests {
+    /// `early` of `total` tokens are logged 60 s before their iat, the others 30 s after it.
+    func confidence(early: Int, total: Int) throws -> String? {
+        let s = Scratch()
+        var log = ""
+        for i in 0..<total {
+            // fakeToken's iat is 1699999000.
+            let t = 1_699_999_000 + (i < early ? -60 : 30)
+            log += "\(CivilTime.iso8601(Double(t))) GET /x 200 Authorization: Bearer \(fakeToken(i))\n"
+        }
+        s.write("a.log", log)
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status <= 1)
+        let r = runCLI(["report", "--db", s.db, "--format", "json"])
+        let report = try #require(try JSONParser.parse(r.out).objectValue)
+        func find(_ v: JSONValue) -> JSONObject? {
+            if let o = v.objectValue {
+                if o["id"]?.stringValue == "clock_offset" { return o }
+                for m in o.members { if let f = find(m.value) { return f } }
+            }
+            for e in v.arrayValue ?? [] { if let f = find(e) { return f } }
+            return nil
+        }
+        let table = try #require(find(.object(report)))
+        return table["rows"]?.arrayValue?.first?.arrayValue?[3].stringValue
+    }
+
+    @Test("one early token among 150 is low confidence; 30 is medium; 120 is high")
+    func agreeingTokens() throws {
+        #expect(try confidence(early: 1, total: 150) == "low")
+        #expect(try confidence(early: 30, total: 150) == "medium")
+        #expect(try confidence(early: 120, total: 150) == "high")
+    }
+}
