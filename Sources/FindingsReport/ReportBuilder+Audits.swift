@@ -30,7 +30,25 @@ extension ReportBuilder {
                 "\(no) sightings were refused (401/403 or an error message) although the token verifies with the given keys at that time: stale key caches or skewed clocks at the verifier."
             )
         }
-        if yes == 0 && no == 0 { notes.append("The services' answers agree with jwtsift's verdicts.") }
+        // Sightings whose answer is unknown (no status, or one that is neither 2xx nor 401/403, and no error
+        // message): agreement cannot be claimed for them (issue 16: a replayed expired token answered 200 in a
+        // format whose status was not read looked like agreement).
+        let unknown = try query(
+            "SELECT coalesce(sum(n - nl), 0), coalesce(sum(CASE WHEN failed THEN n - nl ELSE 0 END), 0) FROM f WHERE sc = 0"
+        ).first
+        let unknownAll = unknown?[0].int ?? 0
+        let unknownFailing = unknown?[1].int ?? 0
+        if yes == 0 && no == 0 {
+            notes.append(
+                unknownAll == 0
+                    ? "The services' answers agree with jwtsift's verdicts."
+                    : "No disagreement among the sightings whose answer is known; \(unknownAll) sightings (\(unknownFailing) of them failing) carry no 2xx, 401 or 403 status and no error message, so whether the service accepted them is unknown."
+            )
+        } else if unknownAll > 0 {
+            notes.append(
+                "\(unknownAll) further sightings (\(unknownFailing) of them failing) carry no 2xx, 401 or 403 status and no error message: their answer is unknown."
+            )
+        }
         return Section(
             id: "disagreements", title: "Disagreements", notes: notes,
             tables: [

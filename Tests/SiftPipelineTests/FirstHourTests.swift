@@ -89,3 +89,20 @@ struct ClockOffsetConfidenceTests {
         #expect(try confidence(early: 120, total: 150) == "high")
     }
 }
+
+/// No false reassurance (issue 16): sightings whose answer is unknown are counted, never called agreement.
+@Suite("Unknown answers")
+struct UnknownAnswerTests {
+    @Test("expired tokens on lines without a status: the report says the answer is unknown, not that it agrees")
+    func noStatus() {
+        let s = Scratch()
+        var log = ""
+        for i in 0..<5 { log += "2023-11-14T22:30:00Z worker picked up job \(i) with Bearer \(fakeToken(i))\n" }
+        s.write("a.log", log)
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status <= 1)
+        let text = runCLI(["report", "--db", s.db, "--format", "text"]).out
+        #expect(!text.contains("agree with jwtsift's verdicts"), "\(text)")
+        #expect(text.contains("5 sightings (5 of them failing) carry no 2xx, 401 or 403 status"), "\(text)")
+    }
+}
