@@ -258,7 +258,12 @@ extension JWTSift {
             if databaseFailed, let dbPath {
                 printError(Summary.committed(committed, path: UntrustedText.display(dbPath)))
             } else if !quiet {
-                printError(Summary.text(totals) + (dbPath.map { "findings: \(UntrustedText.display($0))\n" } ?? ""))
+                // Where the findings are, and the next command to run on them.
+                let next = dbPath.map { path -> String in
+                    let shown = UntrustedText.display(path)
+                    return "findings: \(shown)\nnext: jwtsift report --db \(Summary.shellQuoted(shown))\n"
+                }
+                printError(Summary.text(totals) + (next ?? ""))
             }
             if totals.interrupted && stop.requested != 0 {
                 printError("jwtsift: stopped by a signal; what was scanned is kept (run again to continue)")

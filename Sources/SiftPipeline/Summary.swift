@@ -40,6 +40,16 @@ public enum Summary {
             + "\(c.lines) lines, \(c.bytes) bytes; \(c.sightings) token sightings (\(c.failures) failures), \(c.logErrors) error lines\n"
     }
 
+    /// `s` as one shell word: as it is when it holds only safe characters, else in single quotes.
+    public static func shellQuoted(_ s: String) -> String {
+        let safe = s.unicodeScalars.allSatisfy {
+            ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
+                || "-_./,:=+@%".unicodeScalars.contains($0)
+        }
+        if safe && !s.isEmpty { return s }
+        return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+
     static func table(_ counts: [Cause: Int], total: Int) -> String {
         var out = ""
         for (cause, n) in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {

@@ -29,6 +29,15 @@ struct FirstHourTests {
         #expect(access(s.db, F_OK) != 0)
     }
 
+    @Test("the summary ends with where the findings are and the next command, quoted for the shell")
+    func nextCommand() {
+        let s = Scratch()
+        s.write("a.log", "2023-11-14T22:13:05Z GET /x Authorization: Bearer \(fakeToken(1))\n")
+        let db = s.path("my findings.sqlite")
+        let r = runCLI(["scan", s.path("a.log"), "--db", db])
+        #expect(r.err.hasSuffix("findings: \(db)\nnext: jwtsift report --db '\(db)'\n"), "\(r.err)")
+    }
+
     @Test("a JWKS given as --hmac-secret-file is warned about")
     func jwksAsSecret() {
         let s = Scratch()
