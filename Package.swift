@@ -66,7 +66,7 @@ let package = Package(
 
         // MARK: - Tests (Swift Testing): one target per library.
         .testTarget(name: "SiftCoreTests", dependencies: ["SiftCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "JOSECryptoTests", dependencies: ["JOSECrypto", "SiftCore"]),
+        .testTarget(name: "JOSECryptoTests", dependencies: ["JOSECrypto", "SiftCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "JWTScanTests", dependencies: ["JWTScan", "SiftCore", "JOSECrypto"], resources: [.copy("Fixtures")]),
         .testTarget(

@@ -224,7 +224,11 @@ public final class PublicKey: @unchecked Sendable {
         let shape: KeyShape
         switch id {
         case EVP_PKEY_RSA:
-            shape = .rsa(bits: Int(EVP_PKEY_get_bits(pkey)))
+            // The check a JWK's n and e get (`rsa(modulus:exponent:)`): an even modulus or e < 3 (e = 1 makes
+            // every padded message its own signature) is no signing key, whatever encoding it came in.
+            let key = PublicKey(taking: pkey, shape: .rsa(bits: Int(EVP_PKEY_get_bits(pkey))))
+            guard key.rsaIsUsable else { throw CryptoError("RSA key is not usable (modulus even or exponent below 3)") }
+            return key
         case EVP_PKEY_EC:
             var name = [CChar](repeating: 0, count: 64)
             var len = 0

@@ -2,6 +2,10 @@ import JOSECrypto
 import SiftCore
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Known-answer tests for the OpenSSL wrapper: digests (FIPS 180-2 examples), HMAC (RFC 4231 §4.3), and every
 /// signature scheme signing and verifying through freshly generated keys.
 @Suite("JOSECrypto")
@@ -83,5 +87,66 @@ struct CryptoTests {
         #expect(!check(message, flipped))
         #expect(!check(message, Array(signature.dropLast())))
         #expect(!check(message, []))
+    }
+}
+
+/// Found by the `keys` fuzz target (Fuzz/Sources/FuzzTargets/KeysTarget.swift): an RSA key read from DER (PKCS#1,
+/// SPKI, a certificate) skipped the check a JWK's `n`/`e` get — an odd modulus and an exponent of at least 3 — so
+/// the same key loaded from PEM but not from a JWK, and a PEM key with e = 1 (every "signature" is its own padded
+/// message, so anyone can forge one) was accepted. `fuzz/rsa-even-modulus.der` is the fuzzer's input: a PKCS#1
+/// RSAPublicKey whose 2048-bit modulus is even. The e = 1 and e = 2 keys are that one made odd, with a new exponent.
+@Suite("JOSECrypto: DER keys the JWK path would refuse")
+struct UnusableDERKeyTests {
+    static func fixture() throws -> [UInt8] {
+        let path = "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/")
+        return try #require(FileBytes.read(path + "/Fixtures/fuzz/rsa-even-modulus.der"))
+    }
+
+    /// PKCS#1 `SEQUENCE { INTEGER n, INTEGER e }` with a 257-byte n (the fixture's, made odd when asked).
+    static func pkcs1(exponent e: UInt8, odd: Bool) throws -> [UInt8] {
+        let der = try fixture()
+        var n = Array(der[8..<(8 + 257)])  // 30 82 01 0a | 02 82 01 01 | n
+        if odd { n[n.count - 1] |= 1 }
+        let body = [0x02, 0x82, 0x01, 0x01] + n + [0x02, 0x01, e]
+        return [0x30, 0x82, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
+    }
+
+    @Test("an even modulus or an exponent below 3 is refused from PKCS#1 as from a JWK")
+    func refused() throws {
+        let even = try Self.fixture()
+        #expect(throws: CryptoError.self) { try PublicKey.pkcs1(der: even) }
+        for e: UInt8 in [1, 2] {
+            let der = try Self.pkcs1(exponent: e, odd: true)
+            #expect(throws: CryptoError.self) { try PublicKey.pkcs1(der: der) }
+        }
+        // The same modulus, odd, with e = 3 loads: the refusals above are about n and e, not the encoding.
+        let usable = try PublicKey.pkcs1(der: Self.pkcs1(exponent: 3, odd: true))
+        #expect(usable.shape == .rsa(bits: 2048))
+        guard case .rsa(let n, let e) = usable.components else {
+            Issue.record("not an RSA key")
+            return
+        }
+        #expect(throws: Never.self) { try PublicKey.rsa(modulus: n, exponent: e) }
+        // Through SPKI, which wraps the same PKCS#1 key: it ends `… n-last 02 01 03`; an even n is refused there too.
+        var spki = usable.subjectPublicKeyInfoDER
+        #expect(Array(spki.suffix(3)) == [0x02, 0x01, 0x03])
+        #expect(throws: Never.self) { try PublicKey.subjectPublicKeyInfo(der: spki) }
+        spki[spki.count - 4] &= 0xFE
+        #expect(throws: CryptoError.self) { try PublicKey.subjectPublicKeyInfo(der: spki) }
+    }
+}
+
+/// Whole-file reads for fixtures.
+enum FileBytes {
+    static func read(_ path: String) -> [UInt8]? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        var out: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = block.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+            if n == 0 { return out }
+            out += block[0..<n]
+        }
     }
 }
