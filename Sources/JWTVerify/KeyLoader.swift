@@ -335,7 +335,9 @@ public enum KeyLoader {
         for (i, block) in pemBlocks(bytes).enumerated() {
             guard let der = block.body else {
                 problems.append(
-                    KeyProblem(.error, origin: origin, index: i, "PEM block \"\(block.label)\" is not valid base64"))
+                    KeyProblem(
+                        .error, origin: origin, index: i,
+                        "PEM block \"\(Redact.short(block.label))\" is not valid base64"))
                 continue
             }
             if ["CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"].contains(block.label) {
@@ -366,11 +368,12 @@ public enum KeyLoader {
                 default:
                     problems.append(
                         KeyProblem(
-                            .warning, origin: origin, index: i, "PEM block \"\(block.label)\" is not a key; skipped"))
+                            .warning, origin: origin, index: i,
+                            "PEM block \"\(Redact.short(block.label))\" is not a key; skipped"))
                     continue
                 }
             } catch {
-                problems.append(KeyProblem(.error, origin: origin, index: i, "\(block.label): \(error)"))
+                problems.append(KeyProblem(.error, origin: origin, index: i, "\(Redact.short(block.label)): \(error)"))
                 continue
             }
             keys.append(

@@ -79,4 +79,19 @@ import Testing
             + Base64URL.encode(Array(input.utf8).withUnsafeBytes { HMACSecret(secrets[9_999]).mac(.sha256, $0) })
         #expect(analyze(bound, named).signature == .valid)
     }
+
+    /// Found by the keys fuzz target (`Fuzz/Reproducers/keys/pem-label-control-bytes.pem`): a PEM block's label
+    /// reached key problems raw, so a key file could send terminal escapes (OSC, BEL) to the operator's stderr.
+    @Test("a PEM label with control bytes is shown without them")
+    func pemLabelEscapes() {
+        let label = "X\u{1B}]0;owned\u{07}"
+        for body in ["not base64 at all!", "TUlJQg=="] {
+            let pem = "-----BEGIN \(label)-----\n\(body)\n-----END \(label)-----\n"
+            let (_, problems) = KeyLoader.parseKeyFile(Array(pem.utf8), origin: "k.pem", retired: false)
+            #expect(!problems.isEmpty)
+            for p in problems {
+                #expect(!p.description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "\(p)")
+            }
+        }
+    }
 }

@@ -57,21 +57,6 @@ enum FuzzCheck {
         if !condition { fail(target, invariant()) }
     }
 
-    /// `hay` without any occurrence of `needle` (bytes, so no grapheme joins across the edges).
-    static func removing(_ needle: [UInt8], from hay: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = 0
-        while i < hay.count {
-            if hay[i] == needle[0], i + needle.count <= hay.count, Array(hay[i..<(i + needle.count)]) == needle {
-                i += needle.count
-            } else {
-                out.append(hay[i])
-                i += 1
-            }
-        }
-        return out
-    }
-
     /// Whether `needle` occurs in `hay` (byte search; both small).
     static func contains(_ hay: some Collection<UInt8>, _ needle: [UInt8]) -> Bool {
         let h = Array(hay)
