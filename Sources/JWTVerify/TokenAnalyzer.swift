@@ -444,12 +444,7 @@ public struct TokenAnalyzer: Sendable {
     /// minimum of RFC 7518 §3.3 (a whole 1024- or 1536-bit signature, 128 or 192 bytes, is not called cut).
     func shortSignature(_ alg: JWSAlgorithm, signature: [UInt8], candidates: [VerificationKey]) -> String? {
         let have = signature.count
-        let needs: [Int] = candidates.compactMap {
-            switch $0.material {
-            case .publicKey(let k): alg.signatureLength(for: k.shape)
-            case .secret: alg.hash?.size
-            }
-        }
+        let needs = candidates.compactMap { Self.signatureLength(alg, $0) }
         let need: Int
         let with: String
         if let least = needs.min() {

@@ -119,14 +119,15 @@ public struct ScanRun {
             scanner.start(LineScanner.Carry())
             workers?.setFallback(year: year, month: month)
             let start: (offset: UInt64, line: UInt64)
-            switch consumer.begin(source: source, facts: facts) {
+            let plan = consumer.begin(source: source, facts: facts)
+            switch plan {
             case .skip:
                 totals.counts.sourcesSkipped += 1
                 consumer.end(source: source, summary: nil, error: nil)
                 continue
-            case .read(let offset, let line, let reason):
+            case .read(let offset, let line, _):
                 start = (offset, line)
-                if ReadPlan.read(from: offset, line: line, reason: reason).isRejudge { totals.sourcesRejudged += 1 }
+                if plan.isRejudge { totals.sourcesRejudged += 1 }
             }
             var openLineStart = start.offset
             var deliveredLines: UInt64 = 0
