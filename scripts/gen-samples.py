@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates samples/: realistic logs in six formats and the keys that sign their tokens.
+"""Regenerates samples/: realistic logs in six formats (samples/logs) and the keys that sign their tokens.
 
 Deterministic: RSA keys are created once and kept in samples/keys/private (sample keys, never used anywhere
 else); EC and Ed25519 keys come from fixed seeds; signatures are deterministic (RS256 is, Ed25519 is, ES256 uses
@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples")
 KEYS = os.path.join(ROOT, "keys")
+LOGS = os.path.join(ROOT, "logs")
 PRIVATE = os.path.join(KEYS, "private")
 T0 = 1699999200  # 2023-11-14T22:00:00Z
 rng = random.Random(20231114)
@@ -235,12 +236,12 @@ def main():
             t += rng.random() * 5
             lines.append(haproxy(good[(i + part * 20) % 40] if i % 4 else old_kid[i % 6], 200 if i % 4 else 401))
         members.append(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
-    os.makedirs(os.path.join(ROOT, "haproxy"), exist_ok=True)
+    os.makedirs(os.path.join(LOGS, "haproxy"), exist_ok=True)
     open(os.path.join(ROOT, "haproxy", "haproxy.log.1.gz"), "wb").write(b"".join(members))
 
 
 def write(rel, lines):
-    path = os.path.join(ROOT, rel)
+    path = os.path.join(LOGS, rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

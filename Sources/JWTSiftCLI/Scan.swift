@@ -174,7 +174,14 @@ extension JWTSift {
             options.onProgress = { totals in progress.update(totals) }
 
             // Nothing to scan: say so, and leave no empty database behind.
-            let (found, pathErrors) = InputPaths.expand(paths)
+            let (found, pathErrors, keyFiles) = InputPaths.expand(paths, skippingKeyMaterial: true)
+            if !keyFiles.isEmpty && !quiet {
+                let shown = keyFiles.prefix(3).map { UntrustedText.display($0) }.joined(separator: ", ")
+                let more = keyFiles.count > 3 ? " and \(keyFiles.count - 3) more" : ""
+                printError(
+                    "jwtsift: note: skipped \(keyFiles.count) key file\(keyFiles.count == 1 ? "" : "s") found in the "
+                        + "directories (\(shown)\(more)): key material, not logs; name a file to scan it anyway")
+            }
             if found.isEmpty {
                 for e in pathErrors { printError("jwtsift: \(UntrustedText.display("\(e)"))") }
                 if !pathErrors.isEmpty { throw ExitCode(3) }

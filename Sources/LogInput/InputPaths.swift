@@ -46,6 +46,16 @@ public struct FileFacts: Sendable, Equatable {
 /// `-` as standard input. Paths that do not exist come back as errors; the others are still returned.
 public enum InputPaths {
     public static func expand(_ arguments: [String]) -> (sources: [InputSource], errors: [InputError]) {
+        let e = expand(arguments, skippingKeyMaterial: false)
+        return (e.sources, e.errors)
+    }
+
+    /// As ``expand(_:)``; with `skippingKeyMaterial`, files found by walking a directory that are plainly key
+    /// material (``KeyMaterial``) are left out and listed in `keyFiles`. Files named directly are always kept.
+    public static func expand(_ arguments: [String], skippingKeyMaterial: Bool) -> (
+        sources: [InputSource], errors: [InputError], keyFiles: [String]
+    ) {
+        var keyFiles: [String] = []
         var sources: [InputSource] = []
         var errors: [InputError] = []
         for arg in arguments {
@@ -63,12 +73,18 @@ public enum InputPaths {
             if facts.isDirectory {
                 var found: [String] = []
                 walk(arg, into: &found, errors: &errors, depth: 0)
-                sources += found.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { .file($0) }
+                for path in found.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+                    if skippingKeyMaterial && KeyMaterial.isKeyFile(path) {
+                        keyFiles.append(path)
+                    } else {
+                        sources.append(.file(path))
+                    }
+                }
             } else {
                 sources.append(.file(arg))
             }
         }
-        return (sources, errors)
+        return (sources, errors, keyFiles)
     }
 
     /// Directories nested deeper than this are reported, not followed.

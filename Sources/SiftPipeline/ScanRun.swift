@@ -91,7 +91,7 @@ public struct ScanRun {
 
     public func run(into consumer: inout some ScanConsumer) -> ScanTotals {
         var totals = ScanTotals()
-        let (sources, pathErrors) = InputPaths.expand(options.paths)
+        let (sources, pathErrors, _) = InputPaths.expand(options.paths, skippingKeyMaterial: true)
         totals.inputErrors += pathErrors
         let hasher = SHA256Context()
         var scanner = LineScanner(timeParser: TimestampParser(zone: options.zone), fingerprint: hasher.hash)

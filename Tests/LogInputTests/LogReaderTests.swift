@@ -211,6 +211,29 @@ struct LogReaderTests {
         #expect(errors.map(\.path) == [dir.path + "/missing"])
     }
 
+    @Test("a directory scan leaves out key material it finds; a key file named directly is kept")
+    func keyMaterial() {
+        let dir = TempDir()
+        dir.write("logs/app.log", "GET / 200\n")
+        dir.write("logs/events.json", #"{"time":"2023-11-14T08:00:00Z","msg":"jwt expired","kty":"x"}"# + "\n")
+        dir.write("keys/signing.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        dir.write("keys/set.json", #"  {"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#)
+        dir.write("keys/one", #"{"alg":"HS256","kty":"oct","k":"c2VjcmV0"}"#)
+        dir.write("keys/orders.secret", "hunter2")
+        dir.write("keys/unnamed", "\n-----BEGIN PUBLIC KEY-----\n")
+        let e = InputPaths.expand([dir.path, dir.path + "/keys/orders.secret"], skippingKeyMaterial: true)
+        #expect(
+            e.sources.map(\.name)
+                == ["logs/app.log", "logs/events.json", "keys/orders.secret"].map { dir.path + "/" + $0 })
+        #expect(
+            e.keyFiles
+                == ["keys/one", "keys/orders.secret", "keys/set.json", "keys/signing.pem", "keys/unnamed"].map {
+                    dir.path + "/" + $0
+                })
+        // Without the option (key directories given to --keys), everything is listed.
+        #expect(InputPaths.expand([dir.path]).sources.count == 7)
+    }
+
     @Test("standard input is read through a pipe, gzip included")
     func stdin() throws {
         let bytes = try #require(readFile(fixture("multi-member.gz")))

@@ -239,7 +239,7 @@ struct DatabaseTests {
         let s = Scratch()
         let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let r = s.scan([
-            root + "/samples", "--keys", root + "/samples/keys/jwks.json", "--retired-keys",
+            root + "/samples/logs", "--keys", root + "/samples/keys/jwks.json", "--retired-keys",
             root + "/samples/keys/retired.jwks.json", "--hmac-secret-file", root + "/samples/keys/orders-hs256.secret",
         ])
         #expect(r.status == 0, "\(r.err)")
