@@ -108,7 +108,7 @@ extension JWTSift {
         @Option(
             parsing: .unconditional,
             help: ArgumentHelp(
-                "Threads verifying signatures, 1 to 1024 (default: the number of cores).",
+                "Threads scanning and verifying, 1 to 1024 (default: the number of cores).",
                 valueName: "n"),
             transform: Bounds.int("--jobs", Bounds.jobs))
         var jobs: Int?
@@ -117,10 +117,10 @@ extension JWTSift {
             name: .customLong("scan-threads"),
             parsing: .unconditional,
             help: ArgumentHelp(
-                "Experimental: threads scanning one file's chunks, merged in order (same output as 1). Default 1: today the in-order merge outweighs the parallel scan (README, Benchmarks).",
+                "Threads scanning one file's chunks, merged in order (output identical to one thread). Default: --jobs without --db; 1 with --db, where the database writer sets the pace (README, Benchmarks).",
                 valueName: "n"),
             transform: Bounds.int("--scan-threads", Bounds.jobs))
-        var scanThreads: Int = 1
+        var scanThreads: Int?
 
         var failCauses: Set<Cause> {
             Set((failOn ?? "").split(separator: ",").compactMap { Cause(rawValue: String($0).trimmingSpaces) })
@@ -167,7 +167,10 @@ extension JWTSift {
             var options = ScanOptions(
                 paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine, stop: stop), now: startedAt,
                 verify: verify)
-            options.scanThreads = scanThreads
+            // Writing a database, the writer and the verdicts on this thread set the pace and more scanning
+            // threads only compete with them for the cores (measured: scripts/bench scan and db).
+            let writesDatabase = db != nil || format == nil
+            options.scanThreads = scanThreads ?? (writesDatabase ? 1 : jobs ?? ProcessorCount.online)
             options.since = since.flatMap(AtOption.parse)
             options.until = until.flatMap(AtOption.parse)
             options.shouldStop = { stop.isRequested }

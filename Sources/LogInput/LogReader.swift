@@ -25,6 +25,10 @@ public struct LogChunk {
     /// Index just after the last `\n` in `bytes` (0 when there is none): where the line still open at the
     /// chunk's end starts.
     public let openLineStart: Int
+    /// With a pool (``LogReader/read(from:line:pool:_:)``): the buffer `bytes` lives in, which the reader no longer
+    /// writes once it handed the chunk over; keep it to keep `bytes` valid. Nil otherwise: `bytes` is valid only
+    /// during the call.
+    public let buffer: ChunkBuffer?
 
     /// Offset in the stream just after the chunk.
     public var endOffset: UInt64 { streamOffset + UInt64(bytes.count) }
@@ -95,6 +99,16 @@ public struct LogReader {
     public func read(
         from offset: UInt64 = 0, line: UInt64 = 1, _ body: (LogChunk) -> Bool
     ) throws(InputError) -> ReadSummary {
+        try read(from: offset, line: line, pool: nil, body)
+    }
+
+    /// As ``read(from:line:_:)``; with a `pool` (of `maximumLineLength + blockSize` bytes per buffer), every chunk
+    /// comes in a buffer of its own (``LogChunk/buffer``) that the reader never writes again, so chunks can be kept
+    /// and scanned on other threads without a copy. Only the unfinished line after a chunk is copied, into the next
+    /// buffer.
+    public func read(
+        from offset: UInt64 = 0, line: UInt64 = 1, pool: ChunkBufferPool?, _ body: (LogChunk) -> Bool
+    ) throws(InputError) -> ReadSummary {
         let path = source.name
         let fd: Int32
         switch source {
@@ -119,7 +133,7 @@ public struct LogReader {
         }
         var stream = ByteStream(
             fd: fd, path: path, blockSize: options.blockSize, waitsForInput: isStream, stop: options.stop)
-        return try pump(&stream, skip: offset, firstLine: line, body)
+        return try pump(&stream, skip: offset, firstLine: line, pool: pool, body)
     }
 
     /// Whether `fd` is anything but a regular file (or a block device): input that may have to be waited for and
@@ -132,12 +146,18 @@ public struct LogReader {
     }
 
     private func pump(
-        _ stream: inout ByteStream, skip: UInt64, firstLine: UInt64, _ body: (LogChunk) -> Bool
+        _ stream: inout ByteStream, skip: UInt64, firstLine: UInt64, pool: ChunkBufferPool?,
+        _ body: (LogChunk) -> Bool
     ) throws(InputError) -> ReadSummary {
         let maxLine = options.maximumLineLength
         let capacity = maxLine + options.blockSize
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        defer { buffer.deallocate() }
+        precondition(pool == nil || pool!.capacity == capacity, "a chunk pool's buffers must hold a line and a block")
+        var owner = pool?.take()
+        var buffer = owner?.base ?? UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer {
+            // The current buffer was never handed over (each chunk took the one it was delivered in).
+            if let owner { pool?.giveBack(owner) } else { buffer.deallocate() }
+        }
         var used = 0
         var toSkip = skip
         var streamOffset = skip
@@ -157,7 +177,7 @@ public struct LogReader {
             let chunk = LogChunk(
                 bytes: bytes, streamOffset: streamOffset, firstLine: lineNumber, continuesLine: continues,
                 cutAtEnd: cut,
-                newlines: newlines, openLineStart: openLineStart)
+                newlines: newlines, openLineStart: openLineStart, buffer: owner)
             let keepGoing = body(chunk)
             lineNumber += newlines
             summary.lines += newlines
@@ -165,8 +185,14 @@ public struct LogReader {
             streamOffset += UInt64(count)
             summary.bytes += UInt64(count)
             continues = cut
-            // Move the undelivered tail to the front.
-            if count < used {
+            if let pool {
+                // The chunk keeps its buffer: the undelivered tail starts the next one.
+                let next = pool.take()
+                if count < used { memcpy(next.base.baseAddress!, buffer.baseAddress! + count, used - count) }
+                owner = next
+                buffer = next.base
+            } else if count < used {
+                // Move the undelivered tail to the front.
                 memmove(buffer.baseAddress!, buffer.baseAddress! + count, used - count)
             }
             used -= count

@@ -3,10 +3,13 @@ import JOSECrypto
 import JWTScan
 import LogInput
 import SiftCore
+import Synchronization
 
-/// A chunk copied out of the reader's buffer so another thread can scan it while the reader goes on.
+/// A chunk kept with the buffer it lives in (the reader reads on into other buffers), so another thread can scan
+/// it while the reader goes on.
 struct OwnedChunk: Sendable {
-    var bytes: [UInt8]
+    let buffer: ChunkBuffer
+    let count: Int
     var streamOffset: UInt64
     var firstLine: UInt64
     var continuesLine: Bool
@@ -14,8 +17,10 @@ struct OwnedChunk: Sendable {
     var newlines: UInt64
     var openLineStart: Int
 
+    /// `c` must come from a reader with a pool (it has a buffer).
     init(_ c: LogChunk) {
-        bytes = Array(c.bytes)
+        buffer = c.buffer!
+        count = c.bytes.count
         streamOffset = c.streamOffset
         firstLine = c.firstLine
         continuesLine = c.continuesLine
@@ -24,7 +29,10 @@ struct OwnedChunk: Sendable {
         openLineStart = c.openLineStart
     }
 
-    var endOffset: UInt64 { streamOffset + UInt64(bytes.count) }
+    /// The chunk's bytes; valid while the chunk (its buffer) is kept.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.base[0..<count]) }
+
+    var endOffset: UInt64 { streamOffset + UInt64(count) }
 }
 
 /// One chunk's scan as a worker did it, from an assumed empty carry (see ``LineScanner/Carry``).
@@ -34,6 +42,22 @@ struct ChunkScan: Sendable {
     var endCarry = LineScanner.Carry()
     var setReference = false
     var usedIncomingReference = false
+    /// The chunk's records, when the consumer lets the workers render them (``ChunkPrerender``).
+    var rendered: RenderedChunk?
+}
+
+/// What the workers do to a chunk after scanning it, besides keeping its findings.
+struct ChunkFinish: Sendable {
+    /// Keep only findings on lines whose time is in [since, until) (`--since`, `--until`).
+    var window: (since: Double, until: Double)?
+    /// Render the chunk's records with this, for the source named (quoted) so.
+    var prerender: (ChunkPrerender, source: [UInt8])?
+
+    /// Drops findings on lines outside the window or without a time.
+    static func keep(_ f: inout ScanFindings, since: Double, until: Double) {
+        f.tokens.removeAll { t in t.logTime.map { !($0 >= since && $0 < until) } ?? true }
+        f.errors.removeAll { e in e.logTime.map { !($0 >= since && $0 < until) } ?? true }
+    }
 }
 
 /// Scans batches of chunks of one stream on several threads: fork-join over `DispatchQueue.concurrentPerform`,
@@ -43,68 +67,112 @@ struct ChunkScan: Sendable {
 /// One batch at a time: ``scan(_:)`` may run on another thread than its caller, never twice at once.
 final class ChunkScanners: @unchecked Sendable {
     let workers: Int
-    private let scanners: UnsafeMutablePointer<LineScanner>
+    /// The workers' scanners, each on cache lines of its own (a scanner's state changes on every line: two
+    /// scanners sharing a line would make the cores fight over it).
+    private let scannerMemory: UnsafeMutableRawPointer
+    private static let scannerStride = (MemoryLayout<LineScanner>.stride + 127) / 128 * 128 + 128
+
+    private func scanner(_ w: Int) -> UnsafeMutablePointer<LineScanner> {
+        (scannerMemory + w * Self.scannerStride).assumingMemoryBound(to: LineScanner.self)
+    }
+
+    /// One serial queue per worker: a queue made here gets a thread of its own when it has work (it targets
+    /// Dispatch's overcommitting root queue), where a task on the global queue waits for a thread while the
+    /// pool counts every core busy.
+    private let queues: [DispatchQueue]
 
     init(workers: Int, zone: LocalZone, matcher: PhraseMatcher) {
         self.workers = max(1, workers)
-        scanners = .allocate(capacity: self.workers)
+        queues = (0..<self.workers).map { DispatchQueue(label: "jwtsift.scan.worker\($0)") }
+        scannerMemory = .allocate(byteCount: self.workers * Self.scannerStride, alignment: 128)
         for w in 0..<self.workers {
             let hasher = SHA256Context()
-            (scanners + w).initialize(
+            (scannerMemory + w * Self.scannerStride).bindMemory(to: LineScanner.self, capacity: 1).initialize(
                 to: LineScanner(timeParser: TimestampParser(zone: zone), matcher: matcher, fingerprint: hasher.hash))
         }
     }
 
     deinit {
-        scanners.deinitialize(count: workers)
-        scanners.deallocate()
+        for w in 0..<workers { _ = scanner(w).deinitialize(count: 1) }
+        scannerMemory.deallocate()
     }
 
     /// The source's fallback year and month for yearless stamps (from its modification time).
     func setFallback(year: Int, month: Int) {
         for w in 0..<workers {
-            scanners[w].timeParser.fallbackYear = year
-            scanners[w].timeParser.fallbackMonth = month
+            scanner(w).pointee.timeParser.fallbackYear = year
+            scanner(w).pointee.timeParser.fallbackMonth = month
         }
     }
 
-    /// Scans every chunk, each from an empty carry; results in chunk order.
-    func scan(_ batch: [OwnedChunk]) -> [ChunkScan] {
-        let slots = UnsafeMutablePointer<ChunkScan>.allocate(capacity: batch.count)
-        slots.initialize(repeating: ChunkScan(), count: batch.count)
-        defer {
-            slots.deinitialize(count: batch.count)
-            slots.deallocate()
-        }
-        let out = Slots(base: slots)
+    /// Starts scanning every chunk of the batch, each from an empty carry: one task per worker on the global
+    /// queue, all in `group`. The results are in the returned ``BatchResult`` once the group is waited on; the
+    /// next batch may start only then (each worker's scanner serves one batch at a time).
+    ///
+    /// One task per worker, not a `concurrentPerform` inside one task: on a machine whose cores are all busy
+    /// (the reader's thread and the task that would call it), Dispatch runs `concurrentPerform`'s iterations one
+    /// after another on the calling thread.
+    func start(_ batch: [OwnedChunk], finish: ChunkFinish, group: DispatchGroup) -> BatchResult {
+        let result = BatchResult(batch)
         let workers = min(self.workers, batch.count)
-        batch.withUnsafeBufferPointer { chunks in
-            let input = Input(base: chunks)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let scanner = self.scanners + w
+        for w in 0..<workers {
+            let scanner = Scanner(base: self.scanner(w))
+            queues[w].async(group: group) {
                 var i = w
-                while i < input.base.count {
-                    let c = input.base[i]
-                    var result = ChunkScan()
-                    scanner.pointee.start(LineScanner.Carry())
-                    c.bytes.withUnsafeBytes { bytes in
-                        scanner.pointee.scan(
-                            bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
-                            continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &result.findings)
+                while i < result.batch.count {
+                    let c = result.batch[i]
+                    var scan = ChunkScan()
+                    scanner.base.pointee.start(LineScanner.Carry())
+                    scanner.base.pointee.scan(
+                        c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
+                        continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &scan.findings)
+                    if let w = finish.window { ChunkFinish.keep(&scan.findings, since: w.since, until: w.until) }
+                    if let (prerender, source) = finish.prerender {
+                        let out = self.takeRendered()
+                        prerender.render(scan.findings, source: source, into: out)
+                        scan.rendered = out
                     }
-                    result.endCarry = scanner.pointee.carry
-                    result.setReference = scanner.pointee.setReference
-                    result.usedIncomingReference = scanner.pointee.usedIncomingReference
-                    out.base[i] = result
+                    scan.endCarry = scanner.base.pointee.carry
+                    scan.setReference = scanner.base.pointee.setReference
+                    scan.usedIncomingReference = scanner.base.pointee.usedIncomingReference
+                    result.slots[i] = scan
                     i += workers
                 }
             }
         }
-        return Array(UnsafeBufferPointer(start: slots, count: batch.count))
+        return result
     }
 
-    /// The batch, read by all workers while `concurrentPerform` runs (it is inside `withUnsafeBufferPointer`).
-    private struct Input: @unchecked Sendable { let base: UnsafeBufferPointer<OwnedChunk> }
-    /// Result slots: slot `i` is written by exactly one worker.
-    private struct Slots: @unchecked Sendable { let base: UnsafeMutablePointer<ChunkScan> }
+    /// Rendered output buffers no chunk uses any more: reused, so their memory is not mapped afresh per chunk.
+    private let renderedFree = Mutex<[RenderedChunk]>([])
+
+    private func takeRendered() -> RenderedChunk {
+        renderedFree.withLock { $0.popLast() } ?? RenderedChunk()
+    }
+
+    /// Gives back a chunk's rendered output once it is written.
+    func recycle(_ rendered: RenderedChunk) {
+        renderedFree.withLock { if $0.count < 4 * workers * ScanRun.chunksPerWorker { $0.append(rendered) } }
+    }
+
+    /// A worker's scanner, touched only by the one task that runs that worker's share of a batch.
+    private struct Scanner: @unchecked Sendable { let base: UnsafeMutablePointer<LineScanner> }
+}
+
+/// A batch with the workers: its chunks, and one result slot per chunk — slot `i` written by the one task that
+/// scans chunk `i`, read after the batch's group is waited on.
+final class BatchResult: @unchecked Sendable {
+    let batch: [OwnedChunk]
+    let slots: UnsafeMutablePointer<ChunkScan>
+
+    init(_ batch: [OwnedChunk]) {
+        self.batch = batch
+        slots = .allocate(capacity: batch.count)
+        slots.initialize(repeating: ChunkScan(), count: batch.count)
+    }
+
+    deinit {
+        slots.deinitialize(count: batch.count)
+        slots.deallocate()
+    }
 }

@@ -22,35 +22,53 @@ public struct NDJSONConsumer: ScanConsumer {
     private var writer = ByteWriter()
     private var quotedSource: (name: String, bytes: [UInt8])?
 
+    /// With nothing judged, the scan's workers write each chunk's records themselves (in parallel), and the
+    /// records come out in chunk order exactly as ``consume(_:judged:source:end:)`` writes them.
+    public var prerender: ChunkPrerender? { ChunkPrerender(sink: sink, includeMessages: includeMessages) }
+
+    /// A source's name as the records carry it: redacted, quoted JSON.
+    static func quotedName(_ source: InputSource) -> [UInt8] {
+        Array(JSONValue.quote(UntrustedText.redactTokens(source.name)).utf8)
+    }
+
     public mutating func consume(
         _ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress
     ) {
         if findings.tokens.isEmpty && findings.errors.isEmpty { return }
         if quotedSource?.name != source.name {
-            quotedSource = (source.name, Array(JSONValue.quote(UntrustedText.redactTokens(source.name)).utf8))
+            quotedSource = (source.name, Self.quotedName(source))
         }
         let name = quotedSource!.bytes
         writer.removeAll()
-        // Tokens and errors come back in line order within each list; merge them by line.
+        let sink = self.sink
+        Self.records(findings, judged: judged, source: name, includeMessages: includeMessages, into: &writer) {
+            w in
+            w.withUnsafeBytes { sink.write($0) }
+            w.removeAll()
+        }
+        writer.withUnsafeBytes { sink.write($0) }
+    }
+
+    /// Every record of a chunk, tokens and errors merged by line (each list is in line order). `spill` is called
+    /// whenever the writer holds 64 KiB or more.
+    static func records(
+        _ findings: ScanFindings, judged: [JudgedSighting], source name: [UInt8], includeMessages: Bool,
+        into writer: inout ByteWriter, spill: (inout ByteWriter) -> Void = { _ in }
+    ) {
         var t = 0
         var e = 0
         while t < findings.tokens.count || e < findings.errors.count {
             if e >= findings.errors.count
                 || (t < findings.tokens.count && findings.tokens[t].line <= findings.errors[e].line)
             {
-                Self.tokenRecord(
-                    findings.tokens[t], judged: t < judged.count ? judged[t] : nil, source: name, into: &writer)
+                tokenRecord(findings.tokens[t], judged: t < judged.count ? judged[t] : nil, source: name, into: &writer)
                 t += 1
             } else {
-                Self.errorRecord(findings.errors[e], source: name, includeMessage: includeMessages, into: &writer)
+                errorRecord(findings.errors[e], source: name, includeMessage: includeMessages, into: &writer)
                 e += 1
             }
-            if writer.count >= 1 << 16 {
-                writer.withUnsafeBytes { sink.write($0) }
-                writer.removeAll()
-            }
+            if writer.count >= 1 << 16 { spill(&writer) }
         }
-        writer.withUnsafeBytes { sink.write($0) }
     }
 
     public mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
@@ -155,4 +173,30 @@ public struct NDJSONConsumer: ScanConsumer {
         w.raw("\"")
         VerdictJSON.reason(j.verdict, a.analysis, at: j.at, leeway: j.leeway, into: &w)
     }
+}
+
+/// Output a consumer lets the scan's workers write for it when nothing is judged (``ScanConsumer/prerender``):
+/// each worker renders the records of the chunks it scanned into a buffer of its own, and the scan writes those
+/// buffers to ``sink`` in chunk order (a chunk scanned again in order is rendered again).
+public final class ChunkPrerender: @unchecked Sendable {
+    /// Written by the thread that runs the scan only.
+    let sink: OutputSink
+    let includeMessages: Bool
+
+    init(sink: OutputSink, includeMessages: Bool) {
+        self.sink = sink
+        self.includeMessages = includeMessages
+    }
+
+    /// One chunk's records, into `out` (emptied first); any thread.
+    func render(_ findings: ScanFindings, source: [UInt8], into out: RenderedChunk) {
+        out.writer.removeAll()
+        NDJSONConsumer.records(
+            findings, judged: [], source: source, includeMessages: includeMessages, into: &out.writer)
+    }
+}
+
+/// A chunk's rendered records, written by the one worker that rendered them and read after the fork-join.
+final class RenderedChunk: @unchecked Sendable {
+    var writer = ByteWriter(capacity: 1 << 18)
 }

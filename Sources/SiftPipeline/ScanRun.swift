@@ -68,11 +68,16 @@ public protocol ScanConsumer {
     mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?)
     /// Called with each chunk's bytes just before ``consume(_:judged:source:end:)``; valid only during the call.
     mutating func scanned(_ bytes: UnsafeRawBufferPointer, source: InputSource)
+    /// Output the scan's workers may render for this consumer when nothing is judged: a chunk they rendered is
+    /// written through it in chunk order and does not come to ``consume(_:judged:source:end:)``.
+    var prerender: ChunkPrerender? { get }
 }
 
 extension ScanConsumer {
     /// Most consumers need only the findings.
     public mutating func scanned(_ bytes: UnsafeRawBufferPointer, source: InputSource) {}
+    /// Most consumers render nothing in advance.
+    public var prerender: ChunkPrerender? { nil }
 }
 
 /// Streams every input through the scanner. Inputs that cannot be read are recorded and skipped; findings
@@ -100,9 +105,17 @@ public struct ScanRun {
         let workers =
             options.scanThreads > 1
             ? ChunkScanners(workers: options.scanThreads, zone: options.zone, matcher: scanner.matcher) : nil
+        // The reader hands each chunk to the workers in a buffer of its own: two batches in flight, a few spare.
+        let pool = workers.map { w in
+            ChunkBufferPool(
+                capacity: options.reader.maximumLineLength + options.reader.blockSize,
+                limit: 2 * w.workers * Self.chunksPerWorker + 2)
+        }
         var findings = ScanFindings()
         var seen = Set<SHA256Digest>()
         let judge = options.verify.map { SightingJudge(options: $0, now: options.now) }
+        // With nothing to judge, the workers also render the consumer's output (when it has such output).
+        let prerender = judge == nil ? consumer.prerender : nil
         var judged: [JudgedSighting] = []
         let windowed = options.since != nil || options.until != nil
         for source in sources {
@@ -118,6 +131,9 @@ public struct ScanRun {
             scanner.timeParser.reference = nil
             scanner.start(LineScanner.Carry())
             workers?.setFallback(year: year, month: month)
+            var finish = ChunkFinish()
+            if windowed { finish.window = (options.since ?? -.infinity, options.until ?? .infinity) }
+            if let prerender { finish.prerender = (prerender, NDJSONConsumer.quotedName(source)) }
             let start: (offset: UInt64, line: UInt64)
             let plan = consumer.begin(source: source, facts: facts)
             switch plan {
@@ -136,7 +152,7 @@ public struct ScanRun {
             /// False when a stop was requested.
             func deliver(
                 _ bytes: UnsafeRawBufferPointer, streamOffset: UInt64, firstLine: UInt64, newlines: UInt64,
-                openLine: Int
+                openLine: Int, rendered: RenderedChunk? = nil
             ) -> Bool {
                 if windowed { keepWindow(&findings) }
                 totals.counts.sightings += findings.tokens.count
@@ -144,8 +160,10 @@ public struct ScanRun {
                 for t in findings.tokens {
                     if t.truncation != nil { totals.truncatedTokens += 1 }
                     // A repeat of bytes the scanner already met is already counted (unless the window dropped
-                    // that first sighting; with several workers, each has its own memory of what it met).
-                    guard t.isNew || windowed || workers != nil else { continue }
+                    // that first sighting). With several workers each has its own memory of what it met, and
+                    // this still holds: a worker's repeat follows its own first sighting, which was delivered —
+                    // or replaced by a scan in order, whose scanner then met the bytes first or had met them.
+                    guard t.isNew || windowed else { continue }
                     if seen.count < Self.distinctLimit {
                         seen.insert(t.fingerprint)
                     } else if !seen.contains(t.fingerprint) {
@@ -167,7 +185,17 @@ public struct ScanRun {
                     offset: streamOffset + UInt64(bytes.count), openLineStart: openLineStart,
                     openLine: firstLine + newlines)
                 consumer.scanned(bytes, source: source)
-                consumer.consume(findings, judged: judged, source: source, end: end)
+                if let prerender {
+                    if let rendered {
+                        rendered.writer.withUnsafeBytes { prerender.sink.write($0) }
+                    } else {
+                        let out = RenderedChunk()
+                        prerender.render(findings, source: finish.prerender!.source, into: out)
+                        out.writer.withUnsafeBytes { prerender.sink.write($0) }
+                    }
+                } else {
+                    consumer.consume(findings, judged: judged, source: source, end: end)
+                }
                 totals.counts.bytes += UInt64(bytes.count)
                 options.onProgress?(totals)
                 if options.shouldStop?() == true {
@@ -179,19 +207,20 @@ public struct ScanRun {
 
             // Parallel: batches scanned by the workers in the background while the previous batch is merged.
             var pending: [OwnedChunk] = []
-            var inFlight: (batch: [OwnedChunk], done: DispatchGroup, result: BatchResult)? = nil
+            var inFlight: (done: DispatchGroup, result: BatchResult)? = nil
             var carry = LineScanner.Carry()
-            func merge(_ batch: [OwnedChunk], _ scans: [ChunkScan]) -> Bool {
-                for (c, var r) in zip(batch, scans) {
+            func merge(_ result: BatchResult) -> Bool {
+                let batch = result.batch
+                for (i, c) in batch.enumerated() {
+                    var r = result.slots[i]
                     if (c.continuesLine && carry.cutLine) || (r.usedIncomingReference && carry.reference != nil) {
                         // What came before mattered: scan it again from the real carry.
                         scanner.start(carry)
                         r.findings.removeAll()
-                        c.bytes.withUnsafeBytes { b in
-                            scanner.scan(
-                                b, streamOffset: c.streamOffset, firstLine: c.firstLine,
-                                continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &r.findings)
-                        }
+                        r.rendered = nil
+                        scanner.scan(
+                            c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
+                            continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &r.findings)
                         carry = scanner.carry
                     } else {
                         let reference = r.setReference ? r.endCarry.reference : carry.reference
@@ -199,13 +228,13 @@ public struct ScanRun {
                         carry.reference = reference
                     }
                     findings = r.findings
-                    let more = c.bytes.withUnsafeBytes { b in
-                        deliver(
-                            b, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
-                            openLine: c.openLineStart)
-                    }
+                    let more = deliver(
+                        c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
+                        openLine: c.openLineStart, rendered: r.rendered)
+                    if let rendered = r.rendered { workers?.recycle(rendered) }
                     if !more { return false }
                 }
+                for c in batch { pool?.giveBack(c.buffer) }
                 return true
             }
             /// Sends the pending chunks to the workers and merges the batch sent before. False on a stop.
@@ -214,17 +243,14 @@ public struct ScanRun {
                 // The workers' scanners serve one batch at a time: the previous batch's scan ends first, then the
                 // next one starts, and the previous batch is merged while it runs.
                 inFlight?.done.wait()
-                var next: (batch: [OwnedChunk], done: DispatchGroup, result: BatchResult)? = nil
+                var next: (done: DispatchGroup, result: BatchResult)? = nil
                 if !pending.isEmpty {
-                    let batch = pending
-                    pending = []
                     let done = DispatchGroup()
-                    let result = BatchResult()
-                    DispatchQueue.global().async(group: done) { result.scans = workers.scan(batch) }
-                    next = (batch, done, result)
+                    next = (done, workers.start(pending, finish: finish, group: done))
+                    pending = []
                 }
                 var more = true
-                if let previous = inFlight { more = merge(previous.batch, previous.result.scans) }
+                if let previous = inFlight { more = merge(previous.result) }
                 inFlight = next
                 return more
             }
@@ -233,14 +259,14 @@ public struct ScanRun {
                 if merging { _ = flush() }
                 if let last = inFlight {
                     last.done.wait()
-                    if merging && !totals.interrupted { _ = merge(last.batch, last.result.scans) }
+                    if merging && !totals.interrupted { _ = merge(last.result) }
                     inFlight = nil
                 }
             }
 
             let reader = LogReader(source: source, options: options.reader)
             do {
-                let summary = try reader.read(from: start.offset, line: start.line) { chunk in
+                let summary = try reader.read(from: start.offset, line: start.line, pool: pool) { chunk in
                     if let workers {
                         pending.append(OwnedChunk(chunk))
                         return pending.count < workers.workers * Self.chunksPerWorker || flush()
@@ -275,10 +301,7 @@ public struct ScanRun {
 
     /// Drops findings on lines outside [since, until) or without a time.
     func keepWindow(_ f: inout ScanFindings) {
-        let since = options.since ?? -.infinity
-        let until = options.until ?? .infinity
-        f.tokens.removeAll { t in t.logTime.map { !($0 >= since && $0 < until) } ?? true }
-        f.errors.removeAll { e in e.logTime.map { !($0 >= since && $0 < until) } ?? true }
+        ChunkFinish.keep(&f, since: options.since ?? -.infinity, until: options.until ?? .infinity)
     }
 
     static func yearMonth(_ t: Double) -> (Int, Int) {
@@ -286,9 +309,4 @@ public struct ScanRun {
         let c = CivilTime.civilFromDays(days)
         return (c.year, c.month)
     }
-}
-
-/// A batch's scans, written by the one background task that ran it and read after its group is waited on.
-final class BatchResult: @unchecked Sendable {
-    var scans: [ChunkScan] = []
 }
