@@ -211,6 +211,44 @@ struct LogReaderTests {
         #expect(errors.map(\.path) == [dir.path + "/missing"])
     }
 
+    @Test("with a pool, chunks keep buffers of their own: kept to the end, they hold what the plain reader delivers")
+    func pooledChunks() throws {
+        let dir = TempDir()
+        // Short lines, lines longer than the bound (delivered in pieces) and a last line without a newline.
+        var text = ""
+        for i in 0..<2000 {
+            text +=
+                i % 97 == 0
+                ? String(repeating: "x\(i) ", count: 2000) + "\n" : "line \(i) eyJhbGciOiJIUzI1NiJ9.e30.sig\n"
+        }
+        text += "last"
+        dir.write("a.log", text)
+        let options = ReaderOptions(maximumLineLength: 64, blockSize: 4096)
+        let plain = try readAll(.file(dir.path + "/a.log"), options: options)
+        let pool = ChunkBufferPool(capacity: 64 + 4096, limit: 2)
+        var kept: [(chunk: LogChunkCopy, buffer: ChunkBuffer, count: Int)] = []
+        let summary = try LogReader(source: .file(dir.path + "/a.log"), options: options).read(pool: pool) { c in
+            let buffer = try! #require(c.buffer)
+            #expect(c.bytes.baseAddress == UnsafeRawPointer(buffer.base.baseAddress))
+            kept.append(
+                (
+                    LogChunkCopy(
+                        bytes: [], offset: c.streamOffset, firstLine: c.firstLine, continues: c.continuesLine,
+                        cut: c.cutAtEnd), buffer, c.bytes.count
+                ))
+            return true
+        }
+        #expect(summary == plain.summary)
+        #expect(kept.count == plain.chunks.count && kept.count > 10)
+        // Read only now, after every later chunk was read: no buffer was written again.
+        for (k, p) in zip(kept, plain.chunks) {
+            #expect(Array(UnsafeRawBufferPointer(rebasing: k.buffer.base[0..<k.count])) == p.bytes)
+            #expect(k.chunk.offset == p.offset && k.chunk.firstLine == p.firstLine)
+            #expect(k.chunk.continues == p.continues && k.chunk.cut == p.cut)
+        }
+        #expect(Set(kept.map { ObjectIdentifier($0.buffer) }).count == kept.count)
+    }
+
     @Test("a directory scan leaves out key material it finds; a key file named directly is kept")
     func keyMaterial() {
         let dir = TempDir()
