@@ -131,9 +131,15 @@ public struct LogReader {
             if !isStream { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
             #endif
         }
-        var stream = ByteStream(
-            fd: fd, path: path, blockSize: options.blockSize, waitsForInput: isStream, stop: options.stop)
-        return try pump(&stream, skip: offset, firstLine: line, pool: pool, body)
+        let stream = UnsafeMutablePointer<ByteStream>.allocate(capacity: 1)
+        stream.initialize(
+            to: ByteStream(
+                fd: fd, path: path, blockSize: options.blockSize, waitsForInput: isStream, stop: options.stop))
+        defer {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+        }
+        return try pump(stream, skip: offset, firstLine: line, pool: pool, body)
     }
 
     /// Whether `fd` is anything but a regular file (or a block device): input that may have to be waited for and
@@ -146,7 +152,7 @@ public struct LogReader {
     }
 
     private func pump(
-        _ stream: inout ByteStream, skip: UInt64, firstLine: UInt64, pool: ChunkBufferPool?,
+        _ stream: UnsafeMutablePointer<ByteStream>, skip: UInt64, firstLine: UInt64, pool: ChunkBufferPool?,
         _ body: (LogChunk) -> Bool
     ) throws(InputError) -> ReadSummary {
         let maxLine = options.maximumLineLength
@@ -164,6 +170,9 @@ public struct LogReader {
         var lineNumber = firstLine
         var continues = false
         var summary = ReadSummary(bytes: 0, lines: 0, rawBytes: 0, compressed: false, stopped: false)
+        // Inflating ahead on its own thread (gzip files); stopped before the stream goes away.
+        var ahead: InflateAhead? = nil
+        defer { ahead?.finish() }
 
         func deliver(_ count: Int, cut: Bool) -> Bool {
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
@@ -201,10 +210,20 @@ public struct LogReader {
 
         while true {
             let room = UnsafeMutableRawBufferPointer(rebasing: buffer[used..<capacity])
-            var n = try stream.fill(room)
-            summary.compressed = stream.isGzip
-            summary.rawBytes = stream.rawBytesRead
-            if n == 0 && stream.stopped {
+            var n: Int
+            if let ahead {
+                n = try ahead.fill(room)
+                summary.rawBytes = ahead.rawBytesRead
+            } else {
+                n = try stream.pointee.fill(room)
+                summary.compressed = stream.pointee.isGzip
+                summary.rawBytes = stream.pointee.rawBytesRead
+                // A gzip file: inflate on a thread of its own from now on, overlapping the scan.
+                if summary.compressed && !stream.pointee.waitsForInput && n > 0 {
+                    ahead = InflateAhead(stream: stream, blockSize: options.blockSize)
+                }
+            }
+            if n == 0 && ahead == nil && stream.pointee.stopped {
                 // A stop request ended a wait for input: what is buffered is an unfinished line, left undelivered.
                 summary.stopped = true
                 return summary

@@ -130,6 +130,11 @@ public struct ScanRun {
             scanner.timeParser.fallbackMonth = month
             scanner.timeParser.reference = nil
             scanner.start(LineScanner.Carry())
+            // A gzip file is inflated on a thread of its own (the reader's): with two cores, inflating and one
+            // scanning thread already fill them, and more scanning threads only slow the inflater down.
+            let isGzip =
+                facts?.isRegular == true && SmallFile.head(of: source.name, count: 2) == [0x1F, 0x8B]
+            let workers = isGzip && options.scanThreads <= 2 ? nil : workers
             workers?.setFallback(year: year, month: month)
             var finish = ChunkFinish()
             if windowed { finish.window = (options.since ?? -.infinity, options.until ?? .infinity) }

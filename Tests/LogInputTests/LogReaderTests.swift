@@ -211,6 +211,45 @@ struct LogReaderTests {
         #expect(errors.map(\.path) == [dir.path + "/missing"])
     }
 
+    /// A gzip file is inflated on a thread of its own, ahead of the reader (``InflateAhead``): the bytes, the order
+    /// of an error after them and an early stop must be as when inflating on the reader's thread.
+    @Test("gzip inflated ahead: every byte in order, an early stop, and a cut archive's error after its bytes")
+    func inflateAhead() throws {
+        let dir = TempDir()
+        var text = ""
+        for i in 0..<120_000 {
+            text += "2023-11-14T10:00:00Z line \(i) GET /api/\(i % 977) 200 token=eyJ\(i * 7919 % 10007)\n"
+        }
+        let plain = dir.write("big.log", text)
+        #expect(system("gzip -1 -k '\(plain)' && cat '\(plain).gz' '\(plain).gz' > '\(dir.path)/two.gz'") == 0)
+        // Two members, several MiB inflated, read in 64 KiB blocks: many blocks go through the ahead thread.
+        let options = ReaderOptions(blockSize: 1 << 16)
+        let whole = try readAll(.file(dir.path + "/two.gz"), options: options)
+        #expect(whole.summary.compressed)
+        #expect(whole.chunks.flatMap(\.bytes) == Array((text + text).utf8))
+        #expect(whole.summary.lines == 240_000)
+
+        // Stopping after the first chunk returns at once, with the inflater stopped.
+        var seen = 0
+        let stopped = try LogReader(source: .file(dir.path + "/two.gz"), options: options).read { _ in
+            seen += 1
+            return false
+        }
+        #expect(seen == 1 && stopped.stopped)
+
+        // Cut in the middle: what was inflated before the cut is delivered, then the error.
+        let gz = try #require(readFile(plain + ".gz"))
+        let cut = dir.write("cut.gz", Array(gz.prefix(gz.count / 2)))
+        var delivered = 0
+        #expect(throws: InputError(code: .corruptArchive, path: cut, reason: "")) {
+            _ = try LogReader(source: .file(cut), options: options).read { c in
+                delivered += c.bytes.count
+                return true
+            }
+        }
+        #expect(delivered > text.utf8.count / 4)
+    }
+
     @Test("with a pool, chunks keep buffers of their own: kept to the end, they hold what the plain reader delivers")
     func pooledChunks() throws {
         let dir = TempDir()
