@@ -21,9 +21,10 @@ final class TokenCache {
         var facts: TokenScanner.Facts
     }
 
-    static let entryLimit = 200_000
-    /// Bytes of token text kept for equality checks.
-    static let arenaLimit = 32 << 20
+    static let entryLimit = 100_000
+    /// Bytes of token text kept for equality checks. Each scanning thread has a cache: with two, 32 MiB of token
+    /// text at most.
+    static let arenaLimit = 16 << 20
     static let maximumProbe = 32
     static let maximumCapacity = 1 << 19
 

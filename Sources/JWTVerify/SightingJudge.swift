@@ -8,10 +8,12 @@ public struct VerifyOptions: Sendable {
     public var policy: VerifyPolicy
     /// Threads checking signatures in parallel (`--jobs`).
     public var workers: Int
-    /// Distinct tokens whose analysis is kept; past it the cache starts over (a token seen again is re-checked).
+    /// Distinct tokens whose analysis is kept (memory stays bounded whatever the number of distinct tokens): the
+    /// tokens met since the last turnover and those of the generation before it, each at most half of this. A
+    /// token last met before both is analysed again.
     public var cacheLimit: Int
 
-    public init(keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 20) {
+    public init(keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 17) {
         self.keys = keys
         self.policy = policy
         self.workers = max(1, workers)
@@ -62,7 +64,11 @@ public final class SightingJudge {
     /// The moment used for lines that carry no time.
     public let now: Double
     private let batch: BatchAnalyzer
+    /// Analyses by fingerprint, in two generations: `cache` fills up to half the limit, then becomes `previous`
+    /// (the one before is dropped). A hit in `previous` moves the token to `cache`. Recently met tokens stay, one
+    /// token met once long ago does not hold memory forever.
     private var cache: [SHA256Digest: JudgedSighting.Shared] = [:]
+    private var previous: [SHA256Digest: JudgedSighting.Shared] = [:]
     /// Distinct tokens analysed (re-analyses after the cache starts over are counted again).
     public private(set) var analysed = 0
 
@@ -71,7 +77,7 @@ public final class SightingJudge {
         self.now = now
         self.batch = BatchAnalyzer(
             analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy), workers: options.workers)
-        cache.reserveCapacity(min(options.cacheLimit, 1 << 16))
+        cache.reserveCapacity(min(generationLimit, 1 << 16))
     }
 
     /// Verdicts for `tokens`, in order. `bytes` is the chunk the sightings were found in, starting at stream
@@ -86,6 +92,9 @@ public final class SightingJudge {
         for (i, t) in tokens.enumerated() {
             if let shared = cache[t.fingerprint] {
                 known[i] = shared
+            } else if let shared = previous.removeValue(forKey: t.fingerprint) {
+                known[i] = shared
+                keep(t.fingerprint, shared)
             } else if queued.insert(t.fingerprint).inserted {
                 pending.append(
                     PendingToken(
@@ -94,22 +103,42 @@ public final class SightingJudge {
             }
         }
         if !pending.isEmpty {
-            // Start over when full (this chunk's sightings already hold what they need).
-            if cache.count + pending.count > options.cacheLimit { cache.removeAll(keepingCapacity: true) }
             let results = batch.analyze(pending)
-            for (p, a) in zip(pending, results) { cache[p.fingerprint] = JudgedSighting.Shared(a) }
+            var fresh: [SHA256Digest: JudgedSighting.Shared] = [:]
+            fresh.reserveCapacity(pending.count)
+            for (p, a) in zip(pending, results) {
+                let shared = JudgedSighting.Shared(a)
+                fresh[p.fingerprint] = shared
+                keep(p.fingerprint, shared)
+            }
             analysed += pending.count
+            for i in tokens.indices where known[i] == nil { known[i] = fresh[tokens[i].fingerprint] }
         }
         let leeway = options.policy.leeway
         return tokens.indices.map { i in
             let t = tokens[i]
-            let shared = known[i] ?? cache[t.fingerprint] ?? Self.nothing
+            let shared = known[i] ?? Self.nothing
             let at = t.logTime ?? now
             return JudgedSighting(
                 shared: shared, verdict: shared.judge(at: at, leeway: leeway), at: at,
                 timeSource: t.logTime == nil ? .scan : .line, leeway: leeway)
         }
     }
+
+    private var generationLimit: Int { max(1, options.cacheLimit / 2) }
+
+    /// Remembers an analysis in the current generation, turning generations over when it is full.
+    private func keep(_ fingerprint: SHA256Digest, _ shared: JudgedSighting.Shared) {
+        if cache.count >= generationLimit {
+            previous = cache
+            cache = [:]
+            cache.reserveCapacity(min(generationLimit, 1 << 16))
+        }
+        cache[fingerprint] = shared
+    }
+
+    /// Analyses remembered now (both generations); never more than `cacheLimit`.
+    public var cachedCount: Int { cache.count + previous.count }
 
     /// For a sighting whose analysis is missing (cannot happen: every miss is analysed above).
     private static let nothing = JudgedSighting.Shared(TokenAnalysis())

@@ -87,8 +87,8 @@ public struct ScanRun {
 
     public init(options: ScanOptions) { self.options = options }
 
-    /// Fingerprints remembered for the distinct-token count (≈ 45 MiB at the bound).
-    public static let distinctLimit = 1 << 20
+    /// Fingerprints remembered for the distinct-token count (≈ 24 MiB at the bound).
+    public static let distinctLimit = 1 << 19
 
     /// Chunks per batch and per worker in a parallel scan (≈ 1 MiB each): enough that a worker's share of a batch
     /// outweighs the fork-join, few enough that memory stays at a few MiB per worker.

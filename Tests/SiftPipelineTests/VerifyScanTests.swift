@@ -140,6 +140,38 @@ struct VerifyScanTests {
         #expect(totals.distinctTokens == 1)
         #expect(totals.analysedTokens == 1)
     }
+
+    @Test("the verdict cache stays bounded: recent tokens stay, a token not met for long is analysed again")
+    func cacheBounded() throws {
+        let f = SignedLogFixture()
+        defer { f.remove() }
+        let tokens = (0..<10).map { f.hs256(#"{"exp":99999999999,"n":\#($0)}"#, secret: f.secret) }
+        let (key, _) = KeyLoader.secret(f.secret, origin: "s", retired: false)
+        let judge = SightingJudge(
+            options: VerifyOptions(keys: KeyRing(current: [key!]), workers: 1, cacheLimit: 4), now: 0)
+        // One sighting per chunk, as a scan hands them over.
+        var scanner = LineScanner(fingerprint: SHA256Context().hash)
+        func see(_ i: Int) throws -> Cause {
+            var findings = ScanFindings()
+            let line = Array("Bearer \(tokens[i])\n".utf8)
+            line.withUnsafeBytes {
+                scanner.scan(
+                    $0, streamOffset: 0, firstLine: 1, continuesLine: false, cutAtEnd: false, into: &findings)
+            }
+            let judged = line.withUnsafeBytes { judge.judge(findings.tokens, in: $0, streamOffset: 0) }
+            return try #require(judged.first).verdict.cause
+        }
+        for i in 0..<10 { #expect(try see(i) == .ok) }
+        #expect(judge.analysed == 10)
+        #expect(judge.cachedCount <= 4)
+        // The last two are in the current generation: no new analysis.
+        for i in [9, 8, 9] { #expect(try see(i) == .ok) }
+        #expect(judge.analysed == 10)
+        // The first was dropped long ago: analysed again, with the same verdict.
+        #expect(try see(0) == .ok)
+        #expect(judge.analysed == 11)
+        #expect(judge.cachedCount <= 4)
+    }
 }
 
 extension String {
