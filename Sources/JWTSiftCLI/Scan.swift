@@ -18,9 +18,11 @@ extension JWTSift {
                 By default findings go to the database ./jwtsift.sqlite (--db FILE), incrementally: files already \
                 scanned are skipped, grown files continue where the last run stopped, rotated files start over. \
                 --format ndjson prints one JSON object per finding on stdout instead (add --db to do both). \
-                Exit codes: 0 done; 1 findings matched --fail-on; 2 usage or configuration error; 3 some inputs \
-                could not be read (the rest were scanned); 4 the database could not be used; 130/143 stopped by \
-                SIGINT/SIGTERM (what was scanned is kept).
+                --metrics-file PATH writes the run's metrics for node_exporter's textfile collector (docs/cron.md). \
+                Exit codes: 0 done; 1 findings matched --fail-on; 2 usage or configuration error (a key file that \
+                could not be loaded, a --metrics-file that could not be written); 3 some inputs could not be read \
+                (the rest were scanned); 4 the database could not be used; 130/143 stopped by SIGINT/SIGTERM (what \
+                was scanned is kept). When several apply, the first in this order wins: 2, 4, 130/143, 3, 1.
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -190,8 +192,8 @@ extension JWTSift {
                     try MetricsFile.write(metrics.render(), to: metricsFile)
                 } catch {
                     printError("jwtsift: --metrics-file: \(UntrustedText.display(error.description))")
-                    // A configuration error, unless the run already failed otherwise.
-                    if ScanMetrics.succeeded(exitStatus: status) { status = 2 }
+                    // A configuration error, and 2 comes first of the exit statuses.
+                    status = 2
                 }
             }
             if status != 0 { throw ExitCode(status) }

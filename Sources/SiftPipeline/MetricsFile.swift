@@ -26,7 +26,7 @@ public enum MetricsFile {
         var template = Array((path + ".tmp.XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw MetricsFileError(path, "cannot create a temporary file beside it", errno: errno) }
-        let temporary = String(cString: template)
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var failure: MetricsFileError? = nil
         var text = text
         let written = text.withUTF8 { bytes -> Bool in

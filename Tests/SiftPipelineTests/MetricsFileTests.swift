@@ -11,9 +11,12 @@ import Glibc
 let metricsChecker =
     "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/scripts/check-metrics.py"
 
+/// The python3 to run it with: `JWTSIFT_PYTHON`, else the one on PATH.
+let metricsPython = getenv("JWTSIFT_PYTHON").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+
 /// Whether python3 with prometheus_client is here. `scripts/test` installs it and sets
 /// JWTSIFT_REQUIRE_PROMETHEUS_PARSER=1, so that in CI its absence fails instead of skipping.
-let prometheusParserAvailable = system("python3 -c 'import prometheus_client' >/dev/null 2>&1") == 0
+let prometheusParserAvailable = system("'\(metricsPython)' -c 'import prometheus_client' >/dev/null 2>&1") == 0
 let prometheusParserRequired = getenv("JWTSIFT_REQUIRE_PROMETHEUS_PARSER").map { String(cString: $0) == "1" } ?? false
 
 /// Runs the checker on `path`: its exit status, the parsed families (JSON) and its complaints.
@@ -21,7 +24,7 @@ func checkMetrics(_ path: String) -> (status: Int32, families: JSONObject?, err:
     let dir = "/tmp/jwtsift-metrics-check-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     mkdir(dir, 0o700)
     defer { _ = system("rm -rf '\(dir)'") }
-    let raw = system("python3 '\(metricsChecker)' '\(path)' >'\(dir)/out' 2>'\(dir)/err'")
+    let raw = system("'\(metricsPython)' '\(metricsChecker)' '\(path)' >'\(dir)/out' 2>'\(dir)/err'")
     let out = readAll(dir + "/out")
     return ((raw >> 8) & 0xFF, try? JSONParser.parseObject(Array(out.utf8)), readAll(dir + "/err"))
 }
@@ -263,7 +266,9 @@ struct MetricsFileTests {
         #expect(readAll(fresh).contains("\njwtsift_last_success_timestamp_seconds 0\n"))
     }
 
-    @Test("--fail-on findings (exit 1) count as a successful run; a metrics directory that does not exist is exit 2")
+    @Test(
+        "--fail-on findings (exit 1) count as a successful run; a metrics directory that does not exist, or a file that cannot be written, is exit 2"
+    )
     func failOnAndBadDirectory() {
         let s = Scratch()
         s.write("a.log", "2023-11-14T22:13:05Z ERROR auth: jwt expired\n")
@@ -280,5 +285,13 @@ struct MetricsFileTests {
         #expect(bad.status == 2)
         #expect(bad.err.contains("--metrics-file"), "\(bad.err)")
         #expect(access(s.path("other.sqlite"), F_OK) != 0, "a database was created")
+
+        // A directory where no file can be made (procfs): the scan runs, then the write fails: exit 2, said.
+        let late = runCLI([
+            "scan", "-q", "--db", s.path("late.sqlite"), s.path("a.log"), "--metrics-file", "/proc/self/x.prom",
+        ])
+        #expect(late.status == 2)
+        #expect(late.err.contains("--metrics-file: /proc/self/x.prom: cannot create a temporary file"), "\(late.err)")
+        #expect(access(s.path("late.sqlite"), F_OK) == 0, "the scan did not run")
     }
 }
