@@ -31,9 +31,9 @@ struct JWTSift: ParsableCommand {
         abstract: "Find out from the logs why JWT authentication failed.",
         discussion: """
             Exit codes: 0 done; 1 findings matched --fail-on (scan), or a token is not ok (inspect); \
-            2 usage or configuration error (a bad option, key file or JWKS entry); 3 some inputs could not be \
-            read (the rest were scanned); 4 the findings database could not be used; 130/143 stopped by \
-            SIGINT/SIGTERM (what was scanned is kept).
+            2 usage or configuration error (a bad option, key file or JWKS entry, a --metrics-file that \
+            cannot be written); 3 some inputs could not be read (the rest were scanned); 4 the findings \
+            database could not be used; 130/143 stopped by SIGINT/SIGTERM (what was scanned is kept).
             """,
         version: JWTSiftVersion.string,
         subcommands: [Scan.self, Inspect.self, Report.self]

@@ -18,9 +18,11 @@ extension JWTSift {
                 By default findings go to the database ./jwtsift.sqlite (--db FILE), incrementally: files already \
                 scanned are skipped, grown files continue where the last run stopped, rotated files start over. \
                 --format ndjson prints one JSON object per finding on stdout instead (add --db to do both). \
-                Exit codes: 0 done; 1 findings matched --fail-on; 2 usage or configuration error; 3 some inputs \
-                could not be read (the rest were scanned); 4 the database could not be used; 130/143 stopped by \
-                SIGINT/SIGTERM (what was scanned is kept).
+                --metrics-file PATH writes the run's metrics for node_exporter's textfile collector (docs/cron.md). \
+                Exit codes: 0 done; 1 findings matched --fail-on; 2 usage or configuration error (a key file that \
+                could not be loaded, a --metrics-file that could not be written); 3 some inputs could not be read \
+                (the rest were scanned); 4 the database could not be used; 130/143 stopped by SIGINT/SIGTERM (what \
+                was scanned is kept). When several apply, the first in this order wins: 2, 4, 130/143, 3, 1.
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -102,6 +104,13 @@ extension JWTSift {
         @Flag(name: .shortAndLong, help: "No progress line and no summary on standard error.")
         var quiet = false
 
+        @Option(
+            name: .customLong("metrics-file"),
+            help: ArgumentHelp(
+                "Write the run's metrics here in the Prometheus text format, for node_exporter's textfile collector (replaced atomically, mode 0644, also when the run fails).",
+                valueName: "path"))
+        var metricsFile: String?
+
         @OptionGroup(title: "Verification")
         var keyOptions: KeyOptions
 
@@ -143,6 +152,18 @@ extension JWTSift {
                     throw ValidationError("\(name) '\(value)' is not a time \(AtOption.forms)")
                 }
             }
+            if let metricsFile {
+                let dir = MetricsFile.directory(of: metricsFile)
+                var st = stat()
+                guard stat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+                    throw ValidationError(
+                        "--metrics-file: \(UntrustedText.display(dir)) is not a directory (the file is written beside a temporary one there)"
+                    )
+                }
+                if stat(metricsFile, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
+                    throw ValidationError("--metrics-file: \(UntrustedText.display(metricsFile)) is a directory")
+                }
+            }
             if let failOn {
                 for word in failOn.split(separator: ",") where Cause(rawValue: String(word).trimmingSpaces) == nil {
                     throw ValidationError(
@@ -152,8 +173,39 @@ extension JWTSift {
             }
         }
 
+        /// Scans, then writes `--metrics-file` whatever the exit status (a failed run's metrics say how it failed).
         func run() throws {
             let startedAt = wallClock()
+            var outcome = ScanOutcome()
+            var status: Int32 = 0
+            do {
+                try scan(startedAt: startedAt, outcome: &outcome)
+            } catch let code as ExitCode {
+                status = code.rawValue
+            }
+            if let metricsFile {
+                let metrics = ScanMetrics(
+                    tally: outcome.tally ?? MetricsTally(), counts: outcome.counts, exitStatus: status,
+                    startedAt: startedAt, finishedAt: wallClock(),
+                    previousSuccess: MetricsFile.lastSuccess(in: metricsFile))
+                do {
+                    try MetricsFile.write(metrics.render(), to: metricsFile)
+                } catch {
+                    printError("jwtsift: --metrics-file: \(UntrustedText.display(error.description))")
+                    // A configuration error, and 2 comes first of the exit statuses.
+                    status = 2
+                }
+            }
+            if status != 0 { throw ExitCode(status) }
+        }
+
+        /// What `run` hands to the metrics file: the counts and the tally so far, however the scan ended.
+        struct ScanOutcome {
+            var counts = RunCounts()
+            var tally: MetricsTally? = nil
+        }
+
+        func scan(startedAt: Double, outcome: inout ScanOutcome) throws {
             let zone = ZoneOption.parse(timezone)!
             var verify: VerifyOptions? = nil
             var keyErrors = false
@@ -229,24 +281,31 @@ extension JWTSift {
             let run = ScanRun(options: options)
             let totals: ScanTotals
             var okRolled = 0
+            let tally = metricsFile == nil ? nil : MetricsTally()
             switch (format, session) {
             case (.ndjson, let session?):
-                var tee = TeeConsumer(
-                    DatabaseConsumer(session: session), NDJSONConsumer(sink: sink, includeMessages: !noMessages))
+                var tee = MetricsConsumer(
+                    TeeConsumer(
+                        DatabaseConsumer(session: session), NDJSONConsumer(sink: sink, includeMessages: !noMessages)),
+                    tally: tally)
                 totals = run.run(into: &tee)
-                okRolled = tee.first.okRolled
+                okRolled = tee.inner.first.okRolled
+                outcome.tally = tee.tally
             case (.ndjson, nil):
-                var consumer = NDJSONConsumer(sink: sink, includeMessages: !noMessages)
+                var consumer = MetricsConsumer(NDJSONConsumer(sink: sink, includeMessages: !noMessages), tally: tally)
                 totals = run.run(into: &consumer)
+                outcome.tally = consumer.tally
             case (nil, let session?):
-                var consumer = DatabaseConsumer(session: session)
+                var consumer = MetricsConsumer(DatabaseConsumer(session: session), tally: tally)
                 totals = run.run(into: &consumer)
-                okRolled = consumer.okRolled
+                okRolled = consumer.inner.okRolled
+                outcome.tally = consumer.tally
             case (nil, nil):
                 fatalError("a database path is always set without --format")
             }
             sink.flush()
             progress.finish()
+            outcome.counts = totals.counts
 
             var databaseFailed = false
             var committed: RunCounts? = nil
