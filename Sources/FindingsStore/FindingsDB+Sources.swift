@@ -1,3 +1,4 @@
+import CSQLite
 import SiftCore
 
 extension FindingsDB {
@@ -34,8 +35,21 @@ extension FindingsDB {
                 FROM sources WHERE path = ?1 AND replaced_by IS NULL ORDER BY id DESC LIMIT 1
                 """)
             q.bind(1, id.path)
-            guard try q.step() else {
-                return (try newSource(id, runID: runID, policy: policy), .read(from: 0, line: 1, reason: "new"))
+            var renamedFrom: String? = nil
+            if try !q.step() {
+                q.reset()
+                // Not seen under this name: the same file under another name (logrotate renamed it, or a hard
+                // link) is found by its inode and first bytes, and read on from where it was.
+                guard let (oldID, oldPath) = try renamed(id) else {
+                    return (try newSource(id, runID: runID, policy: policy), .read(from: 0, line: 1, reason: "new"))
+                }
+                let u = try connection.prepare("UPDATE sources SET path = ?2, replaced_by = NULL WHERE id = ?1")
+                u.bind(1, oldID)
+                u.bind(2, id.path)
+                try u.run()
+                renamedFrom = oldPath
+                q.bind(1, id.path)
+                guard try q.step() else { throw connection.error(SQLITE_ERROR, "renamed source vanished") }
             }
             let sourceID = q.int(0)
             let inode = q.isNull(2) ? nil : UInt64(bitPattern: q.int(2))
@@ -90,8 +104,11 @@ extension FindingsDB {
                 try u.run()
                 return (sourceID, .read(from: 0, line: 1, reason: rescan ? ReadPlan.rescanned : ReadPlan.rejudged))
             }
+            let renamedNote = renamedFrom.map { " (renamed from \($0))" } ?? ""
             if completed && (compressed || id.size.map { $0 <= bytesScanned } ?? true) {
-                return (sourceID, .skip(reason: compressed ? "archive already scanned" : "unchanged"))
+                return (
+                    sourceID, .skip(reason: (compressed ? "archive already scanned" : "unchanged") + renamedNote)
+                )
             }
             // Grown, or left unfinished by an interrupted run: continue from the last open line.
             try deleteRows(source: sourceID, from: resumeOffset)
@@ -112,9 +129,34 @@ extension FindingsDB {
             u.bind(8, window.isEmpty ? nil : hasher(window))
             u.bind(9, window.isEmpty ? nil : window.count)
             try u.run()
-            let reason = completed ? "grown" : "resuming an interrupted scan"
+            let reason = (completed ? "grown" : "resuming an interrupted scan") + renamedNote
             return (sourceID, .read(from: resumeOffset, line: resumeLine, reason: reason))
         }
+    }
+
+    /// Fewest first bytes a source must have had for a file under another name to be taken for it (with the same
+    /// inode): fewer could be any new file's start on a reused inode.
+    static let renameMinimumHead = 64
+
+    /// The source this file was under another name: same inode (a rename keeps it), at least as long as what was
+    /// scanned, and the same first bytes. Nil for streams, files without an inode, or nothing matching.
+    private func renamed(_ id: SourceIdentity) throws(SQLiteError) -> (id: Int64, path: String)? {
+        guard !id.isStream, let inode = id.inode else { return nil }
+        let q = try connection.prepare(
+            """
+            SELECT id, path, head_hash, head_len, bytes_scanned, compressed FROM sources
+            WHERE inode = ?1 AND path != ?2 AND head_len >= ?3 ORDER BY id DESC LIMIT 1
+            """)
+        q.bind(1, Int64(bitPattern: inode))
+        q.bind(2, id.path)
+        q.bind(3, Self.renameMinimumHead)
+        guard try q.step(), let path = q.string(1) else { return nil }
+        let headLen = Int(q.int(3))
+        let compressed = q.int(5) != 0
+        guard headLen <= id.head.count, q.string(2) == hasher(Array(id.head.prefix(headLen))),
+            compressed == id.looksGzip, compressed || (id.size ?? 0) >= UInt64(q.int(4))
+        else { return nil }
+        return (q.int(0), path)
     }
 
     /// The last bytes before `offset` (up to ``tailLength``), read from the file; empty when there is no reader.

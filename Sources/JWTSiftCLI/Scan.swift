@@ -229,13 +229,15 @@ extension JWTSift {
             options.onProgress = { totals in progress.update(totals) }
 
             // Nothing to scan: say so, and leave no empty database behind.
-            let (found, pathErrors, keyFiles) = InputPaths.expand(paths, skippingKeyMaterial: true)
-            if !keyFiles.isEmpty && !quiet {
-                let shown = keyFiles.prefix(3).map { UntrustedText.display($0) }.joined(separator: ", ")
-                let more = keyFiles.count > 3 ? " and \(keyFiles.count - 3) more" : ""
+            let (found, pathErrors, skipped) = InputPaths.expand(paths, skippingNonLogs: true)
+            for (kind, what) in [(NonLogFile.keyMaterial, "key material"), (.database, "SQLite databases")] {
+                let files = skipped.filter { $0.kind == kind }.map(\.path)
+                guard !files.isEmpty, !quiet else { continue }
+                let shown = files.prefix(3).map { UntrustedText.display($0) }.joined(separator: ", ")
+                let more = files.count > 3 ? " and \(files.count - 3) more" : ""
                 printError(
-                    "jwtsift: note: skipped \(keyFiles.count) key file\(keyFiles.count == 1 ? "" : "s") found in the "
-                        + "directories (\(shown)\(more)): key material, not logs; name a file to scan it anyway")
+                    "jwtsift: note: skipped \(files.count) file\(files.count == 1 ? "" : "s") found in the directories "
+                        + "(\(shown)\(more)): \(what), not logs; name a file to scan it anyway")
             }
             if found.isEmpty {
                 for e in pathErrors { printError("jwtsift: \(UntrustedText.display("\(e)"))") }

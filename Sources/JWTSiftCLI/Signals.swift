@@ -61,7 +61,7 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     static func totalBytes(_ paths: [String]) -> UInt64 {
-        InputPaths.expand(paths, skippingKeyMaterial: true).sources.reduce(0) { sum, s in
+        InputPaths.expand(paths, skippingNonLogs: true).sources.reduce(0) { sum, s in
             if case .file(let p) = s { return sum + (FileFacts.of(p)?.size ?? 0) }
             return sum
         }

@@ -46,16 +46,17 @@ public struct FileFacts: Sendable, Equatable {
 /// `-` as standard input. Paths that do not exist come back as errors; the others are still returned.
 public enum InputPaths {
     public static func expand(_ arguments: [String]) -> (sources: [InputSource], errors: [InputError]) {
-        let e = expand(arguments, skippingKeyMaterial: false)
+        let e = expand(arguments, skippingNonLogs: false)
         return (e.sources, e.errors)
     }
 
-    /// As ``expand(_:)``; with `skippingKeyMaterial`, files found by walking a directory that are plainly key
-    /// material (``KeyMaterial``) are left out and listed in `keyFiles`. Files named directly are always kept.
-    public static func expand(_ arguments: [String], skippingKeyMaterial: Bool) -> (
-        sources: [InputSource], errors: [InputError], keyFiles: [String]
+    /// As ``expand(_:)``; with `skippingNonLogs`, files found by walking a directory that are plainly not logs
+    /// (``NonLogFile``: key material, SQLite databases) are left out and listed in `skipped`. Files named directly
+    /// are always kept.
+    public static func expand(_ arguments: [String], skippingNonLogs: Bool) -> (
+        sources: [InputSource], errors: [InputError], skipped: [(path: String, kind: NonLogFile)]
     ) {
-        var keyFiles: [String] = []
+        var skipped: [(path: String, kind: NonLogFile)] = []
         var sources: [InputSource] = []
         var errors: [InputError] = []
         for arg in arguments {
@@ -74,8 +75,8 @@ public enum InputPaths {
                 var found: [String] = []
                 walk(arg, into: &found, errors: &errors, depth: 0)
                 for path in found.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
-                    if skippingKeyMaterial && KeyMaterial.isKeyFile(path) {
-                        keyFiles.append(path)
+                    if skippingNonLogs, let kind = NonLogFile.classify(path) {
+                        skipped.append((path, kind))
                     } else {
                         sources.append(.file(path))
                     }
@@ -84,7 +85,7 @@ public enum InputPaths {
                 sources.append(.file(arg))
             }
         }
-        return (sources, errors, keyFiles)
+        return (sources, errors, skipped)
     }
 
     /// Directories nested deeper than this are reported, not followed.

@@ -96,7 +96,7 @@ public struct ScanRun {
 
     public func run(into consumer: inout some ScanConsumer) -> ScanTotals {
         var totals = ScanTotals()
-        let (sources, pathErrors, _) = InputPaths.expand(options.paths, skippingKeyMaterial: true)
+        let (sources, pathErrors, _) = InputPaths.expand(options.paths, skippingNonLogs: true)
         totals.inputErrors += pathErrors
         let hasher = SHA256Context()
         var scanner = LineScanner(timeParser: TimestampParser(zone: options.zone), fingerprint: hasher.hash)

@@ -288,27 +288,33 @@ struct LogReaderTests {
         #expect(Set(kept.map { ObjectIdentifier($0.buffer) }).count == kept.count)
     }
 
-    @Test("a directory scan leaves out key material it finds; a key file named directly is kept")
-    func keyMaterial() {
+    @Test("a directory scan leaves out key material and databases it finds; a file named directly is kept")
+    func nonLogFiles() {
         let dir = TempDir()
         dir.write("logs/app.log", "GET / 200\n")
         dir.write("logs/events.json", #"{"time":"2023-11-14T08:00:00Z","msg":"jwt expired","kty":"x"}"# + "\n")
+        dir.write("logs/queue-wal", "not a write-ahead log\n")
         dir.write("keys/signing.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
         dir.write("keys/set.json", #"  {"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#)
         dir.write("keys/one", #"{"alg":"HS256","kty":"oct","k":"c2VjcmV0"}"#)
         dir.write("keys/orders.secret", "hunter2")
         dir.write("keys/unnamed", "\n-----BEGIN PUBLIC KEY-----\n")
-        let e = InputPaths.expand([dir.path, dir.path + "/keys/orders.secret"], skippingKeyMaterial: true)
+        dir.write("db/findings.sqlite", Array("SQLite format 3\u{0}".utf8) + [UInt8](repeating: 0, count: 84))
+        dir.write("db/findings.sqlite-wal", [0x37, 0x7F, 0x06, 0x82, 0, 0])
+        dir.write("db/findings.sqlite-shm", [UInt8](repeating: 0, count: 64))
+        let e = InputPaths.expand([dir.path, dir.path + "/keys/orders.secret"], skippingNonLogs: true)
+        let under = { (names: [String]) in names.map { dir.path + "/" + $0 } }
         #expect(
             e.sources.map(\.name)
-                == ["logs/app.log", "logs/events.json", "keys/orders.secret"].map { dir.path + "/" + $0 })
+                == under(["logs/app.log", "logs/events.json", "logs/queue-wal", "keys/orders.secret"]))
         #expect(
-            e.keyFiles
-                == ["keys/one", "keys/orders.secret", "keys/set.json", "keys/signing.pem", "keys/unnamed"].map {
-                    dir.path + "/" + $0
-                })
+            e.skipped.filter { $0.kind == .keyMaterial }.map(\.path)
+                == under(["keys/one", "keys/orders.secret", "keys/set.json", "keys/signing.pem", "keys/unnamed"]))
+        #expect(
+            e.skipped.filter { $0.kind == .database }.map(\.path)
+                == under(["db/findings.sqlite", "db/findings.sqlite-shm", "db/findings.sqlite-wal"]))
         // Without the option (key directories given to --keys), everything is listed.
-        #expect(InputPaths.expand([dir.path]).sources.count == 7)
+        #expect(InputPaths.expand([dir.path]).sources.count == 11)
     }
 
     @Test("standard input is read through a pipe, gzip included")

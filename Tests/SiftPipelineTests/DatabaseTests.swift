@@ -172,6 +172,30 @@ struct DatabaseTests {
         #expect(try s.int("SELECT count(*) FROM sightings") == 90 + 45 + 9)
     }
 
+    @Test("logrotate: the renamed file is read on from where it was, the new one from its start, nothing twice")
+    func renamedByRotation() throws {
+        let s = Scratch()
+        s.write("a.log", accessLog(lines: 0..<100))
+        #expect(s.scan([s.path("a.log")]).status == 0)
+        // The file grows, is renamed (same inode), and a new file takes its name; the next run scans both.
+        s.write("a.log", accessLog(lines: 100..<120), append: true)
+        rename(s.path("a.log"), s.path("a.log.1"))
+        s.write("a.log", accessLog(lines: 200..<250))
+        let r = s.scan([s.path("a.log"), s.path("a.log.1")])
+        #expect(r.status == 0)
+        // 90 of each 100 lines carry a token: 90 + 18 for a.log.1, 45 for the new a.log; none read twice.
+        #expect(try s.int("SELECT count(*) FROM sightings") == 90 + 18 + 45)
+        #expect(try s.int("SELECT count(DISTINCT source_id || '/' || byte_offset) FROM sightings") == 90 + 18 + 45)
+        #expect(
+            try s.query("SELECT path FROM sources WHERE replaced_by IS NULL ORDER BY id") == [
+                [s.path("a.log.1")], [s.path("a.log")],
+            ])
+        // Scanned again with nothing new: both skipped.
+        #expect(s.scan([s.path("a.log"), s.path("a.log.1")]).status == 0)
+        #expect(try s.query("SELECT sources_skipped FROM runs WHERE id = 3") == [["2"]])
+        #expect(try s.int("SELECT count(*) FROM sightings") == 90 + 18 + 45)
+    }
+
     @Test("a gzip archive already scanned is skipped")
     func gzip() throws {
         let s = Scratch()

@@ -1,6 +1,30 @@
-/// Recognises files that are plainly key material rather than logs, so that a directory scan does not read a key
-/// directory kept beside the logs (private keys included) as log sources. Only files found by walking a directory
-/// are filtered: a file named on the command line is always read.
+/// Files a directory scan leaves out because they are plainly not logs: key material (a key directory kept beside
+/// the logs, private keys included) and SQLite databases (a findings database written into the scanned directory,
+/// its `-wal` and `-shm`). Only files found by walking a directory are filtered: a file named on the command line
+/// is always read.
+public enum NonLogFile: Sendable, Equatable {
+    case keyMaterial
+    case database
+
+    /// What the file at `path` plainly is, when it is not a log.
+    public static func classify(_ path: String) -> NonLogFile? {
+        if KeyMaterial.isKeyFile(path) { return .keyMaterial }
+        let name = path.split(separator: "/").last.map(String.init) ?? ""
+        if name.hasSuffix("-wal") || name.hasSuffix("-shm") || name.hasSuffix("-journal") {
+            // Only beside a database of the same stem, or with a WAL file's magic.
+            let stem = String(path.dropLast(name.hasSuffix("-journal") ? 8 : 4))
+            if isDatabase(SmallFile.head(of: stem, count: 16)) { return .database }
+            let head = SmallFile.head(of: path, count: 4)
+            if head == [0x37, 0x7F, 0x06, 0x82] || head == [0x37, 0x7F, 0x06, 0x83] { return .database }
+        }
+        return isDatabase(SmallFile.head(of: path, count: 16)) ? .database : nil
+    }
+
+    /// The 16-byte header every SQLite 3 database file starts with.
+    static func isDatabase(_ head: [UInt8]) -> Bool { head.elementsEqual("SQLite format 3\u{0}".utf8) }
+}
+
+/// Recognises key material by its name or its first bytes.
 public enum KeyMaterial {
     /// File name endings that only key, certificate or secret files carry.
     static let suffixes = [
