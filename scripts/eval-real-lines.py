@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Scores the message classifier on the real-lines corpus (Tests/JWTScanTests/Fixtures/real-lines.jsonl).
 
-Usage: scripts/eval-real-lines.py [--jwtsift PATH] [--part tune|holdout|all] [--misses]
+Usage: scripts/eval-real-lines.py [--jwtsift PATH] [--part tune|holdout|all] [--rows FIRST:LAST] [--misses]
 
 Each corpus line is scanned by `jwtsift scan - --no-verify --format ndjson`; a line's answer is the cause of its
 error record (none when it has none). A positive is right when the answer is its labelled cause, or its labelled
 alternative when the text names two. Prints, per part: right-cause rate, error-found rate, negatives flagged, and
 per-cause precision and recall. --misses lists the tune part's wrong answers (never the holdout's: the holdout
-third was fixed by a hash of each line before any rule was tuned, and is only scored).
+third was fixed by a hash of each line before any rule was tuned, and is only scored). --rows scores only corpus
+lines FIRST..LAST (1-based, either end may be left out), e.g. --rows 608: for the lines added in the second round.
 """
 import argparse
 import collections
@@ -23,6 +24,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--jwtsift", default=None)
     ap.add_argument("--part", default="all")
+    ap.add_argument("--rows", default=":")
     ap.add_argument("--misses", action="store_true")
     a = ap.parse_args()
     binary = a.jwtsift or os.path.join(subprocess.check_output(["swift", "build", "--show-bin-path"], cwd=ROOT, text=True).strip(), "jwtsift")
@@ -34,13 +36,15 @@ def main():
         o = json.loads(l)
         if o.get("type") == "error":
             answer[o["line"]] = (o["cause"], o.get("alternative_cause"), o.get("rule"))
+    first, _, last = a.rows.partition(":")
+    first, last = int(first or 1), int(last or len(rows))
     parts = ["tune", "holdout"] if a.part == "all" else [a.part]
     for part in parts:
         pos = neg = right = found = flagged = 0
         tp, fp, fn = collections.Counter(), collections.Counter(), collections.Counter()
         misses = []
         for i, r in enumerate(rows, start=1):
-            if r["part"] != part:
+            if r["part"] != part or not first <= i <= last:
                 continue
             got = answer.get(i)
             cause = got[0] if got else "none"

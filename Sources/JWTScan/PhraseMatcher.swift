@@ -353,14 +353,15 @@ public struct PhraseMatcher: Sendable {
         // Where the message inside each wrapper found starts (after its last fragment); nil for other rules. (No
         // array at all on the usual line, which holds no wrapper.)
         var anyWrapper = false
-        for f in found where rules[f.rule].isWrapper {
+        for f in found where rules[f.rule].isWrapper || classMessageStart(f, in: line) != nil {
             anyWrapper = true
             break
         }
         var inner: [Int?] = []
         if anyWrapper {
             inner = found.map { f in
-                rules[f.rule].isWrapper ? spans(rule: f.rule, in: line)?.last?.upperBound : nil
+                rules[f.rule].isWrapper
+                    ? spans(rule: f.rule, in: line)?.last?.upperBound : classMessageStart(f, in: line)
             }
         }
         // The wrappers around a candidate: their words say what the line is about (`invalid session: Token is
@@ -403,6 +404,22 @@ public struct PhraseMatcher: Sendable {
         return PhraseMatch(
             ruleIndex: index, cause: rule.cause, alternative: rule.alternative,
             details: details(rule: index, line: line), start: found[pick].start)
+    }
+
+    /// Where the message after an exception class starts (`JwtParseError: Unexpected signature algorithm`): a row
+    /// that is one identifier ending in `Error` or `Exception`, followed by `:`. The class is a wrapper there — the
+    /// message says the cause, and the class only when the message names none (a library's class names its whole
+    /// family of failures). Nil for other rules.
+    func classMessageStart(_ f: (rule: Int, start: Int), in line: UnsafeRawBufferPointer) -> Int? {
+        guard wholeWord[f.rule] == 3, !rules[f.rule].isGeneric else { return nil }
+        let text = folded[f.rule][0]
+        let end = f.start + text.count
+        guard end < line.count, line[end] == UInt8(ascii: ":") else { return nil }
+        func endsWith(_ suffix: String) -> Bool {
+            let tail = Array(suffix.utf8)
+            return text.count > tail.count && text[(text.count - tail.count)...].elementsEqual(tail)
+        }
+        return endsWith("error") || endsWith("exception") ? end + 1 : nil
     }
 
     private func checkAnchors(

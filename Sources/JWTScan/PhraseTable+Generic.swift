@@ -28,7 +28,7 @@ extension PhraseTable {
             .not_yet_valid,
             [
                 "not yet valid", "not valid yet", "used too early", "before nbf", "nbf claim",
-                "before the not before", "notbefore",
+                "before the not before", "notbefore", "not-before",
                 "notyetvalid", "tokennotactive",
             ]
         ),
@@ -38,14 +38,19 @@ extension PhraseTable {
                 "token expired", "token is expired", "token has expired", "jwt expired", "jwt is expired",
                 "jwt has expired", "expired token", "expired jwt", "token was expired", "id_token expired",
                 "signature has expired", "used too late", "no longer valid", "lifetime validation failed",
-                "exp claim", "token expiration", "token is no longer",
+                "exp claim", "\"exp\" claim", "token expiration", "token is no longer",
                 "has expired", "is expired", "is too old",
                 "tokenexpired", "expiredtoken", "jwtexpired", "expiredjwt",
+                // An assertion (a client's or an on-behalf-of JWT) outside its nbf–exp window, as Entra ID says it.
+                "not within its valid time range",
             ]
         ),
         (
             .audience_rejected,
-            ["audience", "aud claim", "invalid aud", "wrong aud", "aud mismatch", "invalidaudience"]
+            [
+                "audience", "aud claim", "invalid aud", "wrong aud", "aud mismatch", "invalidaudience",
+                "claim \"aud\"", "\"aud\" claim",
+            ]
         ),
         (
             .issuer_rejected,
@@ -53,7 +58,9 @@ extension PhraseTable {
                 "invalid issuer", "issuer mismatch", "issuer invalid", "wrong issuer", "unknown issuer",
                 "issuer is not", "issuer not ", "untrusted issuer", "issuer validation", "iss claim",
                 "issuer does not", "issuer doesn't", "(issuer)", "unexpected issuer", "issuer (iss)",
-                "iss mismatch", "invalid iss", "invalidissuer",
+                "iss mismatch", "invalid iss", "invalidissuer", "claim \"iss\"", "\"iss\" claim",
+                // The validator class named as the one that failed (Spring's and SAP's `JwtIssuerValidator`).
+                "jwtissuervalidator",
             ]
         ),
         (
@@ -65,6 +72,7 @@ extension PhraseTable {
                 "failed to fetch jwk", "failed to fetch keys", "error fetching keys", "error fetching jwk",
                 "failed to retrieve jwk", "could not retrieve jwk", "unable to retrieve jwk", "failed to load jwk",
                 "unable to load jwk", "failed to get jwk", "fetch provider discovery", "discovery document",
+                "error sending request…jwks",
             ]
         ),
         (
@@ -78,6 +86,7 @@ extension PhraseTable {
                 "key with id…could not be found", "public key…not found", "no suitable key",
                 "no key for kid", "kid…not found", "key not found", "signing key not found", "unable to match key",
                 "unable to resolve securitykeyidentifier", "untrusted key", "no verification key",
+                "kid…cannot be found",
             ]
         ),
         (
@@ -86,6 +95,7 @@ extension PhraseTable {
                 "algorithm not allowed", "alg not allowed", "algorithm mismatch", "alg mismatch",
                 "unexpected algorithm", "algorithm is not allowed", "invalid algorithm", "unsupported algorithm",
                 "unexpected signing method", "invalid signing method", "signing method mismatch",
+                "unexpected signature algorithm",
                 "invalidalgorithm", "algorithmmismatch",
             ]
         ),
@@ -105,11 +115,13 @@ extension PhraseTable {
                 "signature verification", "verify the signature", "signature check failed",
                 "signature can not be", "signature cannot be", "signature could not be",
                 "invalid token signature", "signature is not valid", "signature not valid",
-                "unable to verify signature",
+                "unable to verify signature", "invalid jwt signature", "jwt signature is invalid",
+                "jwt signature invalid",
                 "cannot verify signature", "signature verification error",
                 "invalidsignature", "signatureinvalid", "badsignature",
             ]
         ),
+        (.encrypted, ["json web encryption", "jwe format"]),
         (.truncated, ["incorrect padding", "invalid padding", "unexpected end of"]),
         (
             .malformed,
@@ -123,6 +135,7 @@ extension PhraseTable {
                 "appear to be a jwt", "wrong number of segments", "not enough segments", "invalid token format",
                 "invalid header",
                 "kid\" is missing", "missing claim 'kid'", "jwt malformed", "invalid compact",
+                "not a json web token",
             ]
         ),
         (
@@ -133,7 +146,8 @@ extension PhraseTable {
                 "token is missing", "token missing", "missing bearer", "no auth token",
                 "authorization header was not", "jwt is missing", "'authorization'…header", "token required",
                 "missing jwt", "jwt not found", "jwt required", "jwt is required", "no access token",
-                "missing access token", "access token is missing", "token is empty", "empty token", "token is required",
+                // Not `empty token`: `empty tokens allowed` is a setting.
+                "missing access token", "access token is missing", "token is empty", "token is required",
                 "no authorization",
                 "missingtoken", "tokenmissing", "tokennotfound", "missingauthorization",
                 "no token was", "no token in", "token not present", "token is not present", "no auth header",
@@ -148,7 +162,8 @@ extension PhraseTable {
                 "invalid claim", "claim mismatch", "azp mismatch", "required claim", "claims are invalid",
                 "required scope", "insufficient scope", "invalid subject", "invalid token type", "wrong token type",
                 "unexpected token type", "claim validation", "claims validation", "invalid claims",
-                "invalidclaim", "missingclaim",
+                "invalidclaim", "missingclaim", "unexpected…claim value", "id token nonce", "nonce in the id token",
+                "cannot unmarshal…claims", "invalid \"exp\"", "invalid \"nbf\"", "invalid \"iat\"",
             ]
         ),
         (
@@ -156,6 +171,7 @@ extension PhraseTable {
             [
                 "invalid id_token", "invalid jwt", "jwt invalid", "invalid token", "token not valid",
                 "token is invalid", "failed to validate jwt", "jwt validation failed", "token validation failed",
+                "failed to validate token",
                 "could not validate", "failed to validate the token", "verification failure",
                 "invalid_token", "unauthorizederror",
                 // "Decode" is what most libraries call the whole verification (PyJWT's `jwt.decode`), so a
@@ -172,18 +188,25 @@ extension PhraseTable {
     /// Words that make a line about bearer tokens, JWTs or ID tokens.
     public static let contextWords: [String] = [
         "token", "jwt", "jws", "jwk", "jwe", "jose", "bearer", "claim", "oidc", "openid", "kid", "idx1", "idx2", "auth",
-        "signature", "audience", "issuer", "nonce",
+        "signature", "audience", "issuer", "nonce", "assertion",
     ]
 
     /// Words that say which token a line is about (a JWT, a bearer token, an ID token, OIDC): on such a line a soft
     /// look-alike word (a session, a cookie, a JSON lexer's message) describes the context, not the failure.
-    public static let tokenWords: [String] = ["jwt", "jws", "jwk", "jwe", "bearer", "oidc", "id token", "claim"]
+    public static let tokenWords: [String] = [
+        "jwt", "jws", "jwk", "jwe", "bearer", "oidc", "id token", "claim", "assertion",
+    ]
 
     /// Look-alike words that a line naming a JWT outweighs (``tokenWords``): sessions and cookies carry JWTs
     /// (`invalid session: Token is expired`, `JWT_SESSION_ERROR`, a `session_state` claim), and a JWS header
     /// that is not JSON shows the lexer's `Unexpected token`.
+    /// A cache on a line that names a JWT or its claims is where the token sat (`could not get a token from the cache
+    /// … cannot unmarshal … StandardClaims.aud`). `invalid_grant` is the token endpoint's answer to a refresh token or a code, and to a JWT assertion (`invalid_grant:
+    /// Invalid JWT Signature.`); AWS's `security token` (`ExpiredToken`) is an STS session credential unless the line
+    /// names a JWT.
     public static let softLookAlikeWords: Set<String> = [
-        "session", "cookie", "unexpected token", "in json at position",
+        "session", "cookie", "cache", "unexpected token", "in json at position", "invalid_grant", "security token",
+        "(expiredtoken)",
     ]
 
     /// Look-alike words of TLS: they do not silence a key-set or discovery fetch that failed over TLS
@@ -195,7 +218,9 @@ extension PhraseTable {
         "certificate", "x509", "x.509", "pkix", "password", "session", "cookie", "lease", "lock ", "cache",
         "refresh token", "refresh_token", "refreshtoken", "refreshing expired", "invalid_grant", "grant_type",
         "csrf", "xsrf", "unexpected token", "in json at position", "successfully", "is valid", "tls", "ssl",
-        "gpg", "pgp", "authorization code", "code verifier",
+        "gpg", "pgp", "authorization code", "code verifier", "security token", "(expiredtoken)",
+        // A program that names an error class it does not have (Ruby's NameError), not a verifier's failure.
+        "uninitialized constant",
     ]
 
     /// Key cues first (a missing key explains the signature failure beside it), then the named causes, then the

@@ -526,6 +526,16 @@ extension PhraseTable {
         go-infra:528	hs-jose (Haskell jose)	signature_invalid		-1	-	JWSInvalidSignature	|
         go-infra:529	hs-jose (Haskell jose)	alg_none	malformed	-1	-	JWSNoSignatures	|
         go-infra:530	hs-jose (Haskell jose)	expired		-1	-	JWTExpired	|
+        go-infra:538	Envoy jwt_authn (jwt_verify_lib)	malformed		0	-	Jwt is not in the form of Header.Payload.Signature	|
+        go-infra:539	Envoy jwt_authn (jwt_verify_lib)	truncated	malformed	0	-	Jwt header is an invalid Base64url input or an invalid JSON	|
+        go-infra:540	Envoy jwt_authn (jwt_verify_lib)	truncated	malformed	0	-	Jwt payload is an invalid Base64 or an invalid JSON	|
+        go-infra:541	Envoy jwt_authn (jwt_verify_lib)	key_fetch_failed		0	-	Jwks does not have [keys] field	|
+        go-infra:542	Envoy jwt_authn (jwt_verify_lib)	key_fetch_failed		0	-	[keys] in Jwks is not an array	|
+        go-infra:543	Envoy jwt_authn (jwt_verify_lib)	key_fetch_failed		0	-	Jwks PEM public key is an invalid Base64	|
+        go-infra:544	Envoy jwt_authn (jwt_verify_lib)	key_fetch_failed		0	-	Jwks PEM public key parse error	|
+        go-infra:545	Envoy jwt_authn (jwt_verify_lib)	key_fetch_failed		0	-	Jwks RSA [n] or [e] field is missing or has a parse error	|
+        go-infra:546	Envoy jwt_authn (jwt_verify_lib)	key_fetch_failed		0	-	Jwks EC [x] or [y] field is an invalid Base64.	|
+        go-infra:547	dgrijalva/jwt-go	other	alg_mismatch	0	-	key is of invalid type	|
         java:2	SmallRye JWT	other		0	-	SRJWT07000: Failed to verify a token	|
         java:3	SmallRye JWT	claims_invalid		0	-	SRJWT07001: No claim exists in sub, upn or preferred_username	|
         java:4	SmallRye JWT	key_fetch_failed		0	-	SRJWT07002: Failed to load a key from the key content	|
@@ -883,6 +893,18 @@ extension PhraseTable {
         java:362	Spring Security	other		0	-	Failed to authenticate since the JWT was invalid	|
         java:363	Spring Security	other		0	-,-	BearerTokenAuthenticationFilter	Authentication request for failed!	|
         java:364	google-oauth-java-client	key_fetch_failed		0	-	Failed to get a certificate from certificate location	|
+        java:365	Apache Kafka OAUTHBEARER	key_fetch_failed		0	-	The OAuth validator configuration encountered an error when initializing the VerificationKeyResolver	|
+        java:366	Ballerina jwt	not_yet_valid		0	-	JWT is used before Not_Before_Time (nbf).	|
+        java:367	Ballerina jwt	issuer_rejected		0	-	JWT contained invalid issuer name :	|
+        java:368	Ballerina jwt	claims_invalid	issuer_rejected	0	-	JWT must contain a valid issuer name.	|
+        java:369	Ballerina jwt	claims_invalid	audience_rejected	0	-	JWT must contain a valid audience.	|
+        java:370	Ballerina jwt	signature_invalid		0	-	JWT signature validation with jwks configurations has failed.	|
+        java:371	Ballerina jwt	signature_invalid		0	-	JWT signature validation with trust store configurations has failed.	|
+        java:372	Ballerina jwt	key_unknown		0	-	No JWK found for kid:	|
+        java:373	Ballerina jwt	key_fetch_failed		0	-	Failed to call JWKs endpoint.	|
+        java:374	Ballerina jwt	alg_none		0	-	Not a valid JWS. Signature algorithm is NONE.	|
+        java:375	Ballerina jwt	malformed		0	-	Not a valid JWS. Signature part is required.	|
+        java:376	Ballerina jwt	key_unknown	malformed	0	-	Key ID (kid) is not provided in JOSE header.	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
@@ -1233,6 +1255,7 @@ extension PhraseTable {
         ms-aws:354	Microsoft.IdentityModel	key_unknown	signature_invalid	0	-,-,-,-	IDX23033: Unable to validate the 'cnf' claim reference. Thumbprint of the JWK used to sign the SignedHttpRequest (root 'cnf' claim) does not match the expected thumbprint ('at' -> 'cnf' -> 'kid'). Expected value: '	', actual value: '	'. Root 'cnf' claim value: '	'. For more details, see https://aka.ms/IdentityModel/SignedHttpRequest.	|
         ms-aws:355	Microsoft.IdentityModel	signature_invalid		0	-	IDX23034: Signed http request signature validation failed. SignedHttpRequest: '	|
         ms-aws:356	Microsoft.IdentityModel	key_unknown		0	-	IDX23035: Unable to resolve a PoP key from the 'jku' claim. Multiple keys are found in the referenced JWK Set document and the 'cnf' claim doesn't contain a 'kid' value.	|
+        ms-aws:357	Microsoft Entra ID (workload identity federation)	issuer_rejected	claims_invalid	0	-	No matching federated identity record found for presented assertion	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -1719,5 +1742,12 @@ extension PhraseTable {
         scripting:527	jsonwebtoken (Rust, Keats)	malformed	other	-1	-	InvalidToken	|
         scripting:528	jsonwebtoken (Rust, Keats)	claims_invalid		0	-	Missing required claim:	|
         scripting:529	lcobucci/jwt	malformed	truncated	0	in	Error while decoding to JSON:	|
+        scripting:530	luajwtjitsi (Jitsi Prosody token auth)	expired		0	-	Not acceptable by exp	|
+        scripting:531	luajwtjitsi (Jitsi Prosody token auth)	not_yet_valid		0	-	Not acceptable by nbf	|
+        scripting:532	passport-azure-ad	key_unknown		0	-	a key with the specific kid cannot be found	|
+        scripting:533	passport-azure-ad	key_unknown		0	-,-	a key with kid 	 cannot be found	|
+        scripting:534	passport-azure-ad	key_fetch_failed		0	-	Cannot get AAD Signing Keys	|
+        scripting:535	passport-azure-ad	key_fetch_failed		0	-	Cannot get AAD Federation metadata	|
+        scripting:536	OpenSearch Dashboards security plugin (OpenID Connect)	key_fetch_failed		0	-	Failed when trying to obtain the endpoints from your IdP	|
         """#
 }

@@ -196,6 +196,27 @@ struct PhraseTests {
         #expect(withBytes(line) { Self.matcher.match($0) } == nil)
     }
 
+    @Test(
+        "look-alikes: AWS session credentials, a program missing an error class, a setting",
+        arguments: [
+            "An error occurred (ExpiredToken) when calling the ListBuckets operation: The security token included in"
+                + " the request is expired",
+            "An error occurred (ExpiredToken) when calling the GetObject operation: The provided token has expired.",
+            "NameError: uninitialized constant JWT::ExpiredSignature",
+            "auth_token warn WARNING - empty tokens allowed",
+        ])
+    func secondRoundLookAlikes(_ line: String) {
+        #expect(withBytes(line) { Self.matcher.match($0) } == nil)
+    }
+
+    @Test("a soft look-alike word does not silence a line that names a JWT or its claims")
+    func softLookAlikes() {
+        let m = withBytes("read from the token cache: jwt expired") { Self.matcher.match($0) }
+        #expect(m?.cause == .expired)
+        let aws = withBytes("security token service: the JWT signature is invalid") { Self.matcher.match($0) }
+        #expect(aws?.cause == .signature_invalid)
+    }
+
     @Test("messages are redacted: tokens, signatures, control bytes; capped at 512 bytes")
     func redaction() {
         let t = Tok.jws()

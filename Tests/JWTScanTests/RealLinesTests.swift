@@ -75,10 +75,12 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors at the rates this build reaches (tune 77.3%, holdout 68.8%, look-alikes flagged 2.0% / 3.6%), so a
-    /// change that loses ground fails. The target is 90% on each part; see the README for where it stands.
+    /// Floors at the rates this build reaches on the 862-line corpus (tune 90.1%, holdout 79.6%; look-alikes flagged
+    /// 3.0% / 13.0%), so a change that loses ground fails. The holdout's look-alike ceiling is loose because its 54
+    /// look-alikes include 26 added in the second round, 6 of which this build flags (scored, never read). The
+    /// issue's target is 90% right and at most 3% flagged on each part; see the README for where it stands.
     @Test(
-        "right cause and look-alikes flagged, on each part", arguments: [("tune", 0.92, 0.03), ("holdout", 0.78, 0.04)])
+        "right cause and look-alikes flagged, on each part", arguments: [("tune", 0.90, 0.03), ("holdout", 0.79, 0.13)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -116,6 +118,11 @@ struct PhraseTableTests {
             ("WARN token signed by an unknown key, kid \"7K7M\"", .key_unknown, true),
             ("WARN token signed by untrusted key with ID: \"7K7M\"", .key_unknown, false),
             ("TokenExpiredError: jwt expired", .expired, false),
+            // An exception class row before `:` gives way to the message after it, even a generic cue.
+            ("[JwtParseError: Unexpected signature algorithm]", .alg_mismatch, true),
+            // `invalid_grant` is soft: a JWT assertion refused at the token endpoint still counts.
+            ("Error: invalid_grant: Invalid JWT Signature.", .signature_invalid, true),
+            ("AADSTS700024: Client assertion is not within its valid time range.", .expired, true),
         ])
     func generic(_ line: String, _ cause: Cause, _ isGeneric: Bool) throws {
         let m = try #require(Self.match(line))
@@ -125,8 +132,9 @@ struct PhraseTableTests {
     }
 
     /// Real look-alike lines from the corpus that a rule's text does match, but whose look-alike word (certificate,
-    /// session, refresh token, CSRF…) the rule does not say: the guard must silence each. At least five such lines
-    /// exist, so the guard provably runs.
+    /// session, refresh token, CSRF…) the rule does not say, where a word starts as the guard reads it (`cache` is
+    /// not in `plugin-simplecache`): the guard must silence each. At least five such lines exist, so the guard
+    /// provably runs.
     @Test("the look-alike guard silences real look-alikes that a rule's words would otherwise match")
     func lookAlikes() {
         var guarded = 0
@@ -135,7 +143,7 @@ struct PhraseTableTests {
                 Self.matcher.rules.indices.contains { i in
                     Self.matcher.spans(rule: i, in: raw) != nil
                         && PhraseTable.lookAlikeWords.contains { w in
-                            PhraseMatcher.findFolded(Array(w.utf8), in: raw, from: 0) != nil
+                            PhraseMatcher.findWordStart(Array(w.utf8), in: raw)
                                 && !Self.matcher.rules[i].fragments.contains { $0.lowercased().contains(w) }
                         }
                 }
