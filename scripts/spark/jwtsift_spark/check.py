@@ -58,9 +58,6 @@ def report(jwtsift, db):
                           "2024-01-01T00:00:00Z"], check=True, capture_output=True).stdout
     r = json.loads(out)
     r.pop("database", None)
-    for s in r.get("sections", []):
-        if isinstance(s, dict) and s.get("id") == "overview":
-            pass
     ov = r.get("overview")
     if isinstance(ov, dict):
         ov.pop("runs", None)
@@ -91,6 +88,19 @@ def compare(merged, single, jwtsift=None, out=sys.stdout):
         else:
             bad.append("report")
             print("  DIFF  report --format json", file=out)
+            for key in sorted(set(ra) | set(rb)):
+                if ra.get(key) == rb.get(key):
+                    continue
+                va, vb = ra.get(key), rb.get(key)
+                if isinstance(va, list) and isinstance(vb, list):
+                    for x, y in zip(va, vb):
+                        if x != y:
+                            print(f"        {key}: merged {json.dumps(x)[:600]}", file=out)
+                            print(f"        {key}: single {json.dumps(y)[:600]}", file=out)
+                            break
+                else:
+                    print(f"        {key}: merged {json.dumps(va)[:600]}", file=out)
+                    print(f"        {key}: single {json.dumps(vb)[:600]}", file=out)
     return bad
 
 
