@@ -57,6 +57,8 @@ def parse_args(argv):
     ap.add_argument("--tasks", type=int, default=0, help="file groups, one task each (default: 2 × parallelism)")
     ap.add_argument("--transport", default="auto", choices=["auto", "path", "stream", "hadoop-cat", "binary"])
     ap.add_argument("--keep-shards", action="store_true", help="leave the shard databases after the merge")
+    ap.add_argument("--rescan-merged", action="store_true",
+                    help="scan files whose path --out already has (default: left out, so a nightly run scans what is new)")
     return ap.parse_args(argv)
 
 
@@ -101,6 +103,20 @@ def local_path(uri):
 def source_name(uri):
     """What the findings call a file: its local path, or its URI."""
     return local_path(uri) or uri
+
+
+def merged_paths(out):
+    """Source paths --out already holds (completed, not replaced): the files an earlier night scanned."""
+    if not os.path.exists(out):
+        return set()
+    import sqlite3
+    c = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
+    try:
+        return {r[0] for r in c.execute("SELECT path FROM sources WHERE completed = 1 AND replaced_by IS NULL")}
+    except sqlite3.Error:
+        return set()
+    finally:
+        c.close()
 
 
 def groups_by_bytes(files, n):
@@ -217,8 +233,17 @@ def main(argv=None):
     sc = spark.sparkContext
     started = time.time()
     files = list_files(sc, a.paths)
+    if not a.rescan_merged:
+        known = merged_paths(a.out)
+        left_out = [f for f in files if source_name(f[0]) in known]
+        if left_out:
+            print(f"jwtsift-spark: {len(left_out)} files already in {a.out} left out (--rescan-merged to scan them)",
+                  file=sys.stderr)
+        files = [f for f in files if source_name(f[0]) not in known]
     if not files:
-        raise SystemExit("jwtsift-spark: nothing to scan")
+        print("jwtsift-spark: nothing new to scan", file=sys.stderr)
+        spark.stop()
+        return
     tmp_root = None
     shard_dir = a.shard_dir
     if not shard_dir:
