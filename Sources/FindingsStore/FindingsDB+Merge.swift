@@ -15,7 +15,7 @@ public enum MergeError: Error, Sendable, CustomStringConvertible {
     case version(path: String, shard: Int, ours: Int)
     /// A scan still holds the shard's run lock.
     case busy(path: String)
-    /// `PRAGMA quick_check` found damage in the shard.
+    /// Reading the shard met damage (SQLITE_CORRUPT): its copy was rolled back.
     case damaged(path: String, problems: String)
     /// The shard is the output database itself, or a copy of it (same salt).
     case isOutput(path: String)
@@ -37,7 +37,7 @@ public enum MergeError: Error, Sendable, CustomStringConvertible {
                     : "merge with the newer jwtsift that wrote it")
         case .busy(let path): "\(path): a jwtsift scan is still writing to this shard; merge it when it has finished"
         case .damaged(let path, let problems):
-            "\(path): the shard fails its integrity check (\(problems)); it may be damaged: not merged"
+            "\(path): the shard is damaged (\(problems)): not merged, the output is as before it"
         case .isOutput(let path):
             "\(path): this is the output database itself, or a copy of it (same salt): not merged"
         case .grown(let path, let merged, let total):
@@ -172,8 +172,8 @@ extension FindingsDB {
     /// are one row per thumbprint; this database keeps its own salt. The shard's runs are recorded in
     /// `merged_shards`, so merging it again adds nothing.
     ///
-    /// The shard must have this build's schema version, not be locked by a running scan, and pass
-    /// `PRAGMA quick_check`. `now` is recorded as `merged_at`; `shownPath` is the shard's path as stored.
+    /// The shard must have this build's schema version and not be locked by a running scan; damage met while
+    /// reading it rolls its copy back (``MergeError/damaged(path:problems:)``). `now` is recorded as `merged_at`; `shownPath` is the shard's path as stored.
     public func merge(shard shardPath: String, shownPath: String, now: Double) throws(MergeError) -> MergeOutcome {
         var mine = stat()
         var theirs = stat()
@@ -209,6 +209,12 @@ extension FindingsDB {
             throw e
         } catch let e as SQLiteError {
             knownTokens.removeAll()
+            // The output passed its integrity check when it was opened: damage met while copying is the shard's.
+            // (The shard is not quick_check'ed first: that reads it all once more, a third of the merge's time;
+            // the copy reads every row of every table anyway, and a damaged page rolls the shard back.)
+            if e.primary == SQLITE_CORRUPT || e.primary == SQLITE_NOTADB {
+                throw .damaged(path: shardPath, problems: e.message)
+            }
             throw .sqlite(path: shardPath, e)
         } catch {
             throw .unreadable(path: shardPath, reason: "\(error)")
@@ -227,7 +233,7 @@ extension FindingsDB {
     }
 
     /// Opens the shard read-only on its own connection: its schema version, that it is a findings database,
-    /// that it is sound, and its salt.
+    /// and its salt.
     static func inspectShard(_ path: String) throws(MergeError) -> ShardIdentity {
         var st = stat()
         guard stat(path, &st) == 0 else {
@@ -253,7 +259,6 @@ extension FindingsDB {
             guard version == Schema.version else {
                 throw MergeError.version(path: path, shard: version, ours: Schema.version)
             }
-            if let problems = try c.quickCheck() { throw MergeError.damaged(path: path, problems: problems) }
             let s = try c.prepare("SELECT value FROM settings WHERE name = 'salt'")
             guard try s.step(), let salt = s.string(0) else {
                 throw MergeError.notFindings(path: path, reason: "it has no salt in settings")
@@ -263,6 +268,7 @@ extension FindingsDB {
             throw e
         } catch let e as SQLiteError {
             if e.primary == SQLITE_NOTADB { throw .notFindings(path: path, reason: "not an SQLite file") }
+            if e.primary == SQLITE_CORRUPT { throw .damaged(path: path, problems: e.message) }
             throw .unreadable(path: path, reason: "\(e)")
         } catch {
             throw .unreadable(path: path, reason: "\(error)")

@@ -136,6 +136,14 @@ struct MergeTests {
         #expect(notOurs.status == 2 && notOurs.err.contains("it has no tokens, sightings and runs tables"))
         let missing = runCLI(["merge", "--db", out, s.path("missing.sqlite")])
         #expect(missing.status == 3 && missing.err.contains("missing.sqlite: cannot read this shard"))
+        // A damaged shard (every page after the first overwritten): refused, the output as before.
+        s.write("c.log", accessLog(lines: 0..<3000))
+        let damaged = s.path("damaged.sqlite")
+        #expect(s.scan([s.path("c.log")], db: damaged).status == 0)
+        #expect(system("dd if=/dev/zero of='\(damaged)' bs=16384 seek=1 count=64 conv=notrunc status=none") == 0)
+        let hurt = runCLI(["merge", "--db", out, damaged])
+        #expect(hurt.status == 2 && hurt.err.contains("damaged.sqlite: the shard is damaged"), "\(hurt.err)")
+        #expect(try s.int("SELECT count(*) FROM runs", db: out) == 0)
         // A refused shard among good ones: the good ones are merged, the exit status says one was refused.
         s.write("b.log", accessLog(lines: 0..<50))
         #expect(s.scan([s.path("b.log")], db: s.path("b.sqlite")).status == 0)
