@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Writes a deterministic synthetic access log for benchmarks.
 
-Usage: scripts/gen-corpus.py OUT MEGABYTES [--distinct 5000] [--token-share 0.2]
+Usage: scripts/gen-corpus.py OUT MEGABYTES [--distinct 5000] [--token-share 0.2] [--seed 42]
 About 20% of lines carry `Authorization: Bearer <JWT>` drawn from 5,000 distinct tokens (RS256-shaped, random
 signature bytes: the scanner does not verify); some lines carry verification errors; the rest are ordinary.
+--seed draws other lines (and an hour later per seed) from the same 5,000 tokens: files of one archive that share
+tokens, as a fleet's logs do.
 """
 import argparse, base64, json, random, time
 
@@ -18,6 +20,7 @@ def main():
     ap.add_argument("megabytes", type=int)
     ap.add_argument("--distinct", type=int, default=5000)
     ap.add_argument("--token-share", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=42)
     a = ap.parse_args()
     rng = random.Random(42)
     tokens = []
@@ -32,7 +35,9 @@ def main():
               "curl/8.4.0", "python-requests/2.31.0"]
     target = a.megabytes * 1024 * 1024
     written = 0
-    t0 = 1699999200
+    t0 = 1699999200 + (a.seed - 42) * 3600
+    if a.seed != 42:
+        rng = random.Random(a.seed)
     with open(a.out, "w", buffering=1 << 22) as f:
         n = 0
         batch = []

@@ -76,7 +76,7 @@ extension ReportBuilder {
             """
             WITH multi AS (
                 SELECT token_id FROM f GROUP BY token_id HAVING count(DISTINCT source_id) > 1
-                ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC, token_id LIMIT ?5
+                ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC, min(fingerprint) LIMIT ?5
             )
             SELECT substr(f.fingerprint, 1, 12), f.path, min(f.first), f.cause,
                    group_concat(DISTINCT CASE f.sc WHEN 2 THEN '2xx' WHEN 4 THEN '401/403' ELSE 'other status' END), sum(f.n)

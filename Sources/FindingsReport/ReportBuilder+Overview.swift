@@ -52,7 +52,8 @@ extension ReportBuilder {
             let cause = r[0].string ?? "?"
             let n = Double(r[1].int ?? 0)
             let share = NumberText.shortPercent(n / Double(o.failures))
-            let kids = (r[4].string ?? "").split(separator: ",").prefix(3).joined(separator: ", ")
+            // Sorted: group_concat's order is the rows' (token ids), which a merge of shards assigns otherwise.
+            let kids = (r[4].string ?? "").split(separator: ",").sorted().prefix(3).joined(separator: ", ")
             guard let word = Cause(rawValue: cause) else { return "\(share) of failures are \(cause)." }
             return Self.sentence(
                 for: word, share: share, nearShare: NumberText.shortPercent(Double(r[3].int ?? 0) / Double(o.failures)),

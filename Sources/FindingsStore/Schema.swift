@@ -4,7 +4,7 @@ import SiftCore
 /// migration runs in one transaction and sets `PRAGMA user_version`.
 public enum Schema {
     /// The version this build writes.
-    public static let version = 3
+    public static let version = 4
 
     /// Indexes on the row tables. Part of the schema, but kept apart: a run that starts on empty row tables
     /// drops them and builds them once at its end (one sort instead of a b-tree insert per row), and every open
@@ -17,7 +17,23 @@ public enum Schema {
     ]
 
     /// Migration `i` takes the database from version `i` to `i + 1`.
-    static let migrations: [String] = [v1, v2, v3]
+    static let migrations: [String] = [v1, v2, v3, mergedShards]
+
+    /// `merged_shards` (issue 14; version 4 on the merge branch, renumbered if another migration lands first):
+    /// one row per run of a shard database that `jwtsift merge` copied into this one, named by the shard's
+    /// `settings.salt` (random per database) and the run's id there, with where it came from and the id the run
+    /// got here. Merging a shard whose runs are all listed adds nothing. Self-contained: creates one table.
+    static let mergedShards = """
+        CREATE TABLE merged_shards (
+            shard_salt TEXT NOT NULL,
+            shard_run_id INTEGER NOT NULL,
+            shard_started_at REAL,
+            shard_path TEXT NOT NULL,
+            merged_run_id INTEGER NOT NULL,
+            merged_at REAL NOT NULL,
+            PRIMARY KEY (shard_salt, shard_run_id)
+        ) WITHOUT ROWID;
+        """
 
     /// Version 3 (issues 12 and 13):
     /// - `runs.policy` and `sources.policy`: the fingerprint of the verification policy a run used and a

@@ -98,6 +98,20 @@ extension JWTSift {
             transform: Bounds.int("--max-line", Bounds.maxLine))
         var maxLine: Int = 1 << 20
 
+        @Option(
+            name: .customLong("stdin-name"),
+            help: ArgumentHelp(
+                "What findings call standard input instead of - (the original path of a file streamed in, as a Spark task does).",
+                valueName: "name"))
+        var stdinName: String?
+
+        @Option(
+            name: .customLong("stdin-mtime"),
+            help: ArgumentHelp(
+                "The modification time of what standard input streams, for the year of syslog stamps without one (default: now).",
+                valueName: "time"))
+        var stdinMtime: String?
+
         @Flag(name: .customLong("no-messages"), help: "Leave redacted error messages out of the NDJSON output.")
         var noMessages = false
 
@@ -164,6 +178,15 @@ extension JWTSift {
                     throw ValidationError("--metrics-file: \(UntrustedText.display(metricsFile)) is a directory")
                 }
             }
+            if (stdinName != nil || stdinMtime != nil) && !paths.contains("-") {
+                throw ValidationError("--stdin-name and --stdin-mtime name standard input: give - as a path")
+            }
+            if let stdinName, stdinName.isEmpty || stdinName == "-" {
+                throw ValidationError("--stdin-name needs a name other than - ('\(stdinName)')")
+            }
+            if let stdinMtime, AtOption.parse(stdinMtime) == nil {
+                throw ValidationError("--stdin-mtime '\(stdinMtime)' is not a time \(AtOption.forms)")
+            }
             if let failOn {
                 for word in failOn.split(separator: ",") where Cause(rawValue: String(word).trimmingSpaces) == nil {
                     throw ValidationError(
@@ -223,13 +246,16 @@ extension JWTSift {
             // threads only compete with them for the cores (measured: scripts/bench scan and db).
             let writesDatabase = db != nil || format == nil
             options.scanThreads = scanThreads ?? (writesDatabase ? 1 : jobs ?? ProcessorCount.online)
+            if let stdinName { options.stdinName = stdinName }
+            options.stdinModified = stdinMtime.flatMap(AtOption.parse)
             options.since = since.flatMap(AtOption.parse)
             options.until = until.flatMap(AtOption.parse)
             options.shouldStop = { stop.isRequested }
             options.onProgress = { totals in progress.update(totals) }
 
             // Nothing to scan: say so, and leave no empty database behind.
-            let (found, pathErrors, skipped) = InputPaths.expand(paths, skippingNonLogs: true)
+            let (found, pathErrors, skipped) = InputPaths.expand(
+                paths, skippingNonLogs: true, stdinName: options.stdinName)
             for (kind, what) in [(NonLogFile.keyMaterial, "key material"), (.database, "SQLite databases")] {
                 let files = skipped.filter { $0.kind == kind }.map(\.path)
                 guard !files.isEmpty, !quiet else { continue }

@@ -7,13 +7,15 @@ import Darwin
 /// Where log bytes come from.
 public enum InputSource: Sendable, Hashable, CustomStringConvertible {
     case file(String)
-    case stdin
+    /// Standard input; `name` is what findings call it: `-`, or the name the scan was given for it
+    /// (`--stdin-name`, the path of a file streamed in from elsewhere).
+    case stdin(name: String = "-")
 
-    /// The name findings carry: the path, or `-` for standard input.
+    /// The name findings carry: the path, or the standard input's name.
     public var name: String {
         switch self {
         case .file(let p): p
-        case .stdin: "-"
+        case .stdin(let name): name
         }
     }
 
@@ -53,7 +55,7 @@ public enum InputPaths {
     /// As ``expand(_:)``; with `skippingNonLogs`, files found by walking a directory that are plainly not logs
     /// (``NonLogFile``: key material, SQLite databases) are left out and listed in `skipped`. Files named directly
     /// are always kept.
-    public static func expand(_ arguments: [String], skippingNonLogs: Bool) -> (
+    public static func expand(_ arguments: [String], skippingNonLogs: Bool, stdinName: String = "-") -> (
         sources: [InputSource], errors: [InputError], skipped: [(path: String, kind: NonLogFile)]
     ) {
         var skipped: [(path: String, kind: NonLogFile)] = []
@@ -61,7 +63,7 @@ public enum InputPaths {
         var errors: [InputError] = []
         for arg in arguments {
             if arg == "-" {
-                sources.append(.stdin)
+                sources.append(.stdin(name: stdinName))
                 continue
             }
             guard let facts = FileFacts.of(arg) else {

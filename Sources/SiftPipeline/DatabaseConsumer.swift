@@ -164,8 +164,9 @@ public struct DatabaseConsumer: ScanConsumer {
     public mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan {
         let identity: SourceIdentity
         switch source {
-        case .stdin:
-            identity = SourceIdentity(path: "-", size: nil, mtime: nil, inode: nil, head: [], isStdin: true)
+        case .stdin(let name):
+            identity = SourceIdentity(
+                path: FindingsSession.stored(name), size: nil, mtime: nil, inode: nil, head: [], isStdin: true)
         case .file(let path) where facts.map({ !$0.isRegular && !$0.isDirectory }) ?? false:
             // A pipe (`<(cat log)`), a FIFO, a device: opened and read once, by the scan. Never re-read to be
             // identified, so never resumed or skipped.

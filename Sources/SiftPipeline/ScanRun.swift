@@ -25,6 +25,12 @@ public struct ScanOptions: Sendable {
     public var onProgress: (@Sendable (ScanTotals) -> Void)?
     /// Threads scanning one file's chunks (`--scan-threads`, experimental); 1 scans on the calling thread alone.
     public var scanThreads = 1
+    /// What findings call standard input (`--stdin-name`): `-`, or the path of a file streamed in from
+    /// elsewhere (a Spark task streaming an HDFS or S3 file), so its rows match a scan of the file itself.
+    public var stdinName = "-"
+    /// The modification time of what standard input streams (`--stdin-mtime`), for the year of syslog stamps
+    /// that carry none, as a file's own mtime is; nil: the run's time.
+    public var stdinModified: Double?
 
     public init(
         paths: [String], zone: LocalZone = .utc, reader: ReaderOptions = ReaderOptions(), now: Double,
@@ -96,7 +102,8 @@ public struct ScanRun {
 
     public func run(into consumer: inout some ScanConsumer) -> ScanTotals {
         var totals = ScanTotals()
-        let (sources, pathErrors, _) = InputPaths.expand(options.paths, skippingNonLogs: true)
+        let (sources, pathErrors, _) = InputPaths.expand(
+            options.paths, skippingNonLogs: true, stdinName: options.stdinName)
         totals.inputErrors += pathErrors
         let hasher = SHA256Context()
         var scanner = LineScanner(timeParser: TimestampParser(zone: options.zone), fingerprint: hasher.hash)
@@ -125,7 +132,7 @@ public struct ScanRun {
             }
             totals.counts.sources += 1
             let facts: FileFacts? = if case .file(let p) = source { FileFacts.of(p) } else { nil }
-            let (year, month) = Self.yearMonth(facts?.mtime ?? options.now)
+            let (year, month) = Self.yearMonth(facts?.mtime ?? options.stdinModified ?? options.now)
             scanner.timeParser.fallbackYear = year
             scanner.timeParser.fallbackMonth = month
             scanner.timeParser.reference = nil

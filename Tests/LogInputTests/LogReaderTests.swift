@@ -331,7 +331,7 @@ struct LogReaderTests {
             dup2(saved, 0)
             close(saved)
         }
-        let (chunks, summary) = try readAll(.stdin)
+        let (chunks, summary) = try readAll(.stdin())
         #expect(String(decoding: chunks.flatMap(\.bytes), as: UTF8.self) == "first line\nsecond\nthird line\n")
         #expect(summary.compressed)
     }
