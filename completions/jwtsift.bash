@@ -173,13 +173,13 @@ _jwtsift() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    scan|inspect|report|help)
+    scan|merge|inspect|report|help)
         # Offer subcommand argument completions
         "_jwtsift_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'scan inspect report help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'scan merge inspect report help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,7 +188,7 @@ _jwtsift_scan() {
     repeating_flags=()
     non_repeating_flags=(--no-verify --keep-subjects --rescan --no-messages --quiet -q --no-weak-secrets --version -h --help)
     repeating_options=(--keys --retired-keys --hmac-secret-file --issuer --audience)
-    non_repeating_options=(--format --db --ok-sightings --lock-timeout --since --until --fail-on --timezone --max-line --metrics-file --leeway --jobs --scan-threads)
+    non_repeating_options=(--format --db --ok-sightings --lock-timeout --since --until --fail-on --timezone --max-line --stdin-name --stdin-mtime --metrics-file --leeway --jobs --scan-threads)
     __jwtsift_offer_flags_options -1
 
     # Offer option value completions
@@ -221,6 +221,12 @@ _jwtsift_scan() {
     '--max-line')
         return
         ;;
+    '--stdin-name')
+        return
+        ;;
+    '--stdin-mtime')
+        return
+        ;;
     '--metrics-file')
         return
         ;;
@@ -246,6 +252,24 @@ _jwtsift_scan() {
         return
         ;;
     '--scan-threads')
+        return
+        ;;
+    esac
+}
+
+_jwtsift_merge() {
+    repeating_flags=()
+    non_repeating_flags=(--quiet -q --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --lock-timeout)
+    __jwtsift_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--lock-timeout')
         return
         ;;
     esac
