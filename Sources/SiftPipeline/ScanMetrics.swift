@@ -111,6 +111,10 @@ public struct MetricsConsumer<Inner: ScanConsumer>: ScanConsumer {
     public mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
         inner.end(source: source, summary: summary, error: error)
     }
+
+    /// The inner consumer's, when there are no metrics to count: counting needs every chunk's findings in
+    /// ``consume(_:judged:source:end:)``, which a pre-rendered chunk skips.
+    public var prerender: ChunkPrerender? { tally == nil ? inner.prerender : nil }
 }
 
 /// One `scan` run as Prometheus metrics, for node_exporter's textfile collector (`--metrics-file`). Every value

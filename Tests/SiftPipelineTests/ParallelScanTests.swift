@@ -125,6 +125,14 @@ struct ParallelScanTests {
             #expect(
                 runCLI(["scan"] + args + ["--format", "ndjson", "--scan-threads", jobs]).out == one.out, "jobs \(jobs)")
         }
+        // Nothing judged: the workers write the records themselves.
+        let logs = [root + "/samples/logs", s.path("mixed.log"), "--max-line", "4096"]
+        let plain = runCLI(["scan"] + logs + ["--format", "ndjson", "--no-verify", "--scan-threads", "1"])
+        #expect(plain.out.count > 100_000)
+        for jobs in ["2", "8"] {
+            let out = runCLI(["scan"] + logs + ["--format", "ndjson", "--no-verify", "--scan-threads", jobs]).out
+            #expect(out == plain.out, "--no-verify, jobs \(jobs)")
+        }
         var contents: [[String]] = []
         for jobs in ["1", "2", "8"] {
             let db = s.path("j\(jobs).sqlite")
@@ -132,5 +140,16 @@ struct ParallelScanTests {
             contents.append(try s.contents(db: db))
         }
         #expect(contents[0].count > 1000 && contents[1] == contents[0] && contents[2] == contents[0])
+    }
+}
+
+@Suite("Pre-rendered output")
+struct PrerenderTests {
+    @Test("the workers write NDJSON records only when every chunk's findings need not come to consume")
+    func prerenderedOnlyWithoutMetrics() {
+        let ndjson = NDJSONConsumer(sink: OutputSink(fd: -1))
+        #expect(ndjson.prerender != nil)
+        #expect(MetricsConsumer(ndjson, tally: nil).prerender != nil)
+        #expect(MetricsConsumer(ndjson, tally: MetricsTally()).prerender == nil)
     }
 }
