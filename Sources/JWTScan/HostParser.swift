@@ -116,7 +116,10 @@ public enum HostParser {
 
     /// Names compared by the JSON reader, and the rank of each place a host may be named (lower wins).
     enum Place: Int {
-        case pod = 0, hostname, host, service
+        case pod = 0
+        case hostname
+        case host
+        case service
     }
 
     static let kubernetes = Array("kubernetes".utf8)
