@@ -144,6 +144,9 @@ public struct DatabaseConsumer: ScanConsumer {
     private static let templateLimit = 1 << 18
     /// This batch's rollup rows by (token slot, cause, status class, minute).
     private var rollupIndex: [RollupKey: Int] = [:]
+    /// This batch's host slots (index into `batch.hosts`) by the name as found; the last one looked up.
+    private var hostSlots: [String: Int] = [:]
+    private var lastHost: (name: String, slot: Int)?
     /// `causes` text by cause bits (a handful of combinations occur).
     private var causeLists: [UInt32: String] = [:]
     private var sourceID: Int64?
@@ -246,7 +249,7 @@ public struct DatabaseConsumer: ScanConsumer {
             batch!.sightings.append(
                 SightingRow(
                     token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
-                    cause: Words.cause(cause ?? .unverified),
+                    host: t.host.map { hostSlot($0) }, cause: Words.cause(cause ?? .unverified),
                     causes: j.flatMap { $0.verdict.causes.count > 1 ? causeList($0.verdict.causes) : nil },
                     skew: j?.verdict.skew, timeSource: j.map { Words.timeSource($0.timeSource) },
                     truncation: t.truncation.map(Words.truncation), lineError: t.lineError.map(Words.cause)))
@@ -254,7 +257,8 @@ public struct DatabaseConsumer: ScanConsumer {
         for e in findings.errors {
             batch!.errors.append(
                 ErrorRow(
-                    line: e.line, offset: e.offset, logTime: e.logTime, status: e.status, cause: e.cause.rawValue,
+                    line: e.line, offset: e.offset, logTime: e.logTime, status: e.status,
+                    host: e.host.map { hostSlot($0) }, cause: e.cause.rawValue,
                     alternative: e.alternative?.rawValue, rule: e.rule, emitter: e.emitter, message: e.message,
                     details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
         }
@@ -299,6 +303,24 @@ public struct DatabaseConsumer: ScanConsumer {
         batch = nil
         tokenIndex.removeAll(keepingCapacity: true)
         rollupIndex.removeAll(keepingCapacity: true)
+        hostSlots.removeAll(keepingCapacity: true)
+        lastHost = nil
+    }
+
+    /// The batch's slot for a host name as found; the name goes into the batch as stored (a token-shaped run in
+    /// it redacted, see ``FindingsSession/stored(_:)``), once per batch.
+    private mutating func hostSlot(_ name: String) -> Int {
+        if let last = lastHost, last.name == name { return last.slot }
+        let slot: Int
+        if let known = hostSlots[name] {
+            slot = known
+        } else {
+            slot = batch!.hosts.count
+            batch!.hosts.append(FindingsSession.stored(name))
+            hostSlots[name] = slot
+        }
+        lastHost = (name, slot)
+        return slot
     }
 
     /// Counts the sighting in its (token, cause, status class, minute) rollup row.

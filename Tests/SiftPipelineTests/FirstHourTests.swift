@@ -112,6 +112,47 @@ struct UnknownAnswerTests {
         #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status <= 1)
         let text = runCLI(["report", "--db", s.db, "--format", "text"]).out
         #expect(!text.contains("agree with jwtsift's verdicts"), "\(text)")
-        #expect(text.contains("5 sightings (5 of them failing) carry no 2xx, 401 or 403 status"), "\(text)")
+        #expect(
+            text.contains("5 of 5 sightings (5 of them failing) had no HTTP status and no error message"), "\(text)")
+        #expect(text.contains("whether the services accepted or refused these tokens cannot be told"), "\(text)")
+    }
+
+    @Test("some sightings answered, some not: agreement is claimed only over those with an answer, and counted")
+    func partlyKnown() {
+        let s = Scratch()
+        var log = ""
+        // Expired at the lines' time (fakeToken's exp is 1700000000 = 22:13:20).
+        for i in 0..<3 { log += "2023-11-14T22:30:00Z worker picked up job \(i) with Bearer \(fakeToken(i))\n" }
+        for i in 3..<5 {
+            log +=
+                #"10.0.0.1 - - [14/Nov/2023:22:30:00 +0000] "GET /x HTTP/1.1" 401 0 "-" "curl" "Bearer "#
+                + fakeToken(i) + "\"\n"
+        }
+        s.write("a.log", log)
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status <= 1)
+        let text = runCLI(["report", "--db", s.db, "--format", "text"]).out
+        #expect(text.contains("3 of 5 sightings (3 of them failing) had no HTTP status"), "\(text)")
+        #expect(
+            text.contains(
+                "Among the 2 of 5 sightings that carry the service's answer (a 2xx, 401 or 403 status, or an error message), the answers agree"
+            ), "\(text)")
+        let json = runCLI(["report", "--db", s.db, "--format", "csv", "--section", "answers"]).out
+        #expect(json.contains("401/403,2,2,0"), "\(json)")
+        #expect(json.contains("no status,3,3,0"), "\(json)")
+    }
+
+    @Test("a 2xx answer to an expired token is a security finding, not agreement")
+    func acceptedExpired() {
+        let s = Scratch()
+        let log =
+            #"{"time":"2023-11-14T22:30:00Z","DownstreamStatus":200,"OriginStatus":200,"request_Authorization":"Bearer "#
+            + fakeToken(1) + "\"}\n"
+        s.write("traefik.json", log)
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("traefik.json"), "--hmac-secret-file", s.path("hs.secret")]).status <= 1)
+        let text = runCLI(["report", "--db", s.db, "--format", "text"]).out
+        #expect(text.contains("SECURITY: 1 sightings were answered 2xx"), "\(text)")
+        #expect(!text.contains("agree with jwtsift"), "\(text)")
     }
 }

@@ -116,7 +116,8 @@ struct ParallelScanTests {
         s.write("hs.secret", testSecret)
         let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let args = [
-            root + "/samples/logs", s.path("mixed.log"), "--keys", root + "/samples/keys/jwks.json", "--hmac-secret-file",
+            root + "/samples/logs", s.path("mixed.log"), "--keys", root + "/samples/keys/jwks.json",
+            "--hmac-secret-file",
             s.path("hs.secret"), "--max-line", "4096",
         ]
         let one = runCLI(["scan"] + args + ["--format", "ndjson", "--scan-threads", "1"])
