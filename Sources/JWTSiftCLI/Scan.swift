@@ -226,12 +226,14 @@ extension JWTSift {
             let run = ScanRun(options: options)
             let totals: ScanTotals
             var okRolled = 0
+            var failures = FailureGroups()
             switch (format, session) {
             case (.ndjson, let session?):
                 var tee = TeeConsumer(
                     DatabaseConsumer(session: session), NDJSONConsumer(sink: sink, includeMessages: !noMessages))
                 totals = run.run(into: &tee)
                 okRolled = tee.first.okRolled
+                failures = tee.first.failures
             case (.ndjson, nil):
                 var consumer = NDJSONConsumer(sink: sink, includeMessages: !noMessages)
                 totals = run.run(into: &consumer)
@@ -239,6 +241,7 @@ extension JWTSift {
                 var consumer = DatabaseConsumer(session: session)
                 totals = run.run(into: &consumer)
                 okRolled = consumer.okRolled
+                failures = consumer.failures
             case (nil, nil):
                 fatalError("a database path is always set without --format")
             }
@@ -270,7 +273,7 @@ extension JWTSift {
                     let shown = UntrustedText.display(path)
                     return "findings: \(shown)\nnext: jwtsift report --db \(Summary.shellQuoted(shown))\n"
                 }
-                printError(Summary.text(totals) + (next ?? ""))
+                printError(Summary.text(totals) + Summary.findings(failures.top(3)) + (next ?? ""))
             }
             if totals.interrupted && stop.requested != 0 {
                 printError("jwtsift: stopped by a signal; what was scanned is kept (run again to continue)")

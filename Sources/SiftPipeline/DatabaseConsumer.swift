@@ -161,6 +161,9 @@ public struct DatabaseConsumer: ScanConsumer {
     public private(set) var plans: [(source: String, plan: ReadPlan)] = []
     /// `ok` sightings counted in the rollup instead of written as rows, this run.
     public private(set) var okRolled = 0
+    /// This run's failed sightings per (cause, iss, kid), for the summary's sentences; folded from each batch's
+    /// rollup rows when it is handed to the writer (never per sighting).
+    public private(set) var failures = FailureGroups()
 
     public init(session: FindingsSession) { self.session = session }
 
@@ -298,6 +301,7 @@ public struct DatabaseConsumer: ScanConsumer {
 
     private mutating func flush() {
         guard var b = batch else { return }
+        failures.fold(b)
         if keepsWindow { b.window = window }
         session.writer.submit(b)
         batch = nil

@@ -1,8 +1,99 @@
+import FindingsStore
 import JWTScan
 import SiftCore
 
+/// Failed sightings per (cause, issuer, kid): what the summary's closing sentences say.
+public struct FailureGroups: Sendable {
+    public struct Key: Hashable, Sendable {
+        public var cause: Cause
+        public var iss: String?
+        public var kid: String?
+    }
+
+    public struct Group: Sendable {
+        public var key: Key
+        public var sightings = 0
+        /// Distinct tokens, exact up to ``FailureGroups/tokenLimit`` per group (then a lower bound).
+        public var tokens: Set<String> = []
+        public var tokensExact = true
+        public var first: Double?
+        public var last: Double?
+    }
+
+    public static let tokenLimit = 100_000
+    public private(set) var groups: [Key: Group] = [:]
+
+    public init() {}
+
+    /// Adds a batch's failed sightings (its rollup rows carry counts, first and last times per token).
+    mutating func fold(_ b: Batch) {
+        for r in b.rollups {
+            guard let i = Words.causes.firstIndex(where: { $0.pointer == r.cause.pointer }), r.n > 0 else { continue }
+            let cause = Cause.ordered[i]
+            guard cause.isFailure else { continue }
+            let t = b.tokens[r.token]
+            let key = Key(cause: cause, iss: t.iss, kid: t.kid)
+            var g = groups[key] ?? Group(key: key)
+            g.sightings += r.n
+            if g.tokens.count < Self.tokenLimit { g.tokens.insert(t.fingerprint) } else { g.tokensExact = false }
+            if let f = r.first, g.first.map({ f < $0 }) ?? true { g.first = f }
+            if let l = r.last, g.last.map({ l > $0 }) ?? true { g.last = l }
+            groups[key] = g
+        }
+    }
+
+    /// The largest groups, most sightings first.
+    public func top(_ n: Int) -> [Group] {
+        Array(
+            groups.values.sorted {
+                $0.sightings != $1.sightings
+                    ? $0.sightings > $1.sightings
+                    : ($0.key.cause, $0.key.iss ?? "", $0.key.kid ?? "") < (
+                        $1.key.cause, $1.key.iss ?? "", $1.key.kid ?? ""
+                    )
+            }.prefix(n))
+    }
+}
+
 /// The short end-of-run summary `scan` prints on stderr.
 public enum Summary {
+    /// The top findings in words, one line each: "expired: 32 sightings of 12 tokens from https://idp.example (kid
+    /// rsa-2023-11), 2023-11-14 08:01:12–08:47:50 UTC". Issuer and kid come from tokens: escaped for a terminal
+    /// and cut short.
+    public static func findings(_ groups: [FailureGroups.Group]) -> String {
+        guard !groups.isEmpty else { return "" }
+        var out = "top findings:\n"
+        for g in groups {
+            let tokens =
+                "\(g.tokensExact ? "" : "≥ ")\(g.tokens.count) token\(g.tokens.count == 1 && g.tokensExact ? "" : "s")"
+            var line = "  \(g.key.cause.rawValue): \(g.sightings) sighting\(g.sightings == 1 ? "" : "s") of \(tokens)"
+            line += g.key.iss.map { " from \(shown($0))" } ?? " without an issuer"
+            line += g.key.kid.map { " (kid \(shown($0)))" } ?? " (no kid)"
+            if let span = span(g.first, g.last) { line += ", \(span)" }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    /// A value from a token as one safe, short piece of a terminal line.
+    static func shown(_ s: String) -> String {
+        let v = UntrustedText.display(s)
+        guard v.count > 64 else { return v }
+        return String(v.prefix(63)) + "…"
+    }
+
+    /// "2023-11-14 08:01:12–08:47:50 UTC" (the date once when both times fall on one day).
+    static func span(_ first: Double?, _ last: Double?) -> String? {
+        guard let first, let last else { return nil }
+        let a = CivilTime.iso8601(first.rounded(.down))
+        let b = CivilTime.iso8601(last.rounded(.down))
+        // "YYYY-MM-DDThh:mm:ssZ"
+        let (dayA, timeA) = (a.prefix(10), a.dropFirst(11).prefix(8))
+        let (dayB, timeB) = (b.prefix(10), b.dropFirst(11).prefix(8))
+        if a == b { return "at \(dayA) \(timeA) UTC" }
+        return dayA == dayB ? "\(dayA) \(timeA)–\(timeB) UTC" : "\(dayA) \(timeA) – \(dayB) \(timeB) UTC"
+    }
+
     public static func text(_ t: ScanTotals) -> String {
         var out =
             "jwtsift: \(t.counts.sources) source\(t.counts.sources == 1 ? "" : "s"), \(t.counts.lines) lines, \(t.counts.bytes) bytes; "

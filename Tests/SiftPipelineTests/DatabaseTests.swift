@@ -234,7 +234,7 @@ struct DatabaseTests {
         #expect(s.scan([s.path("a.log"), "--fail-on", "nonsense"], db: s.path("d.sqlite")).status == 2)
     }
 
-    @Test("every example query in docs/schema.md runs against a scan of samples/")
+    @Test("every example query in docs/schema.md and the README runs against a scan of samples/")
     func documentedQueries() throws {
         let s = Scratch()
         let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
@@ -249,6 +249,18 @@ struct DatabaseTests {
         for sql in blocks {
             #expect(throws: Never.self, "\(sql)") { _ = try s.query(sql) }
         }
+        // The README's queries, as given to the sqlite3 shell (its dot-commands left out).
+        let readme = readAll(root + "/README.md")
+        let shell = readme.components(between: "sqlite3 jwtsift.sqlite <<'SQL'\n", and: "\nSQL\n")
+        #expect(shell.count >= 4)
+        var answers: [[[String?]]] = []
+        for block in shell {
+            let sql = block.split(separator: "\n").filter { !$0.hasPrefix(".") }.joined(separator: "\n")
+            #expect(throws: Never.self, "\(sql)") { answers.append(try s.query(sql)) }
+        }
+        // Readable: times as UTC text, not epoch numbers; and the incident questions have answers on the samples.
+        #expect(answers.first?.first?[3]?.contains("-") == true, "\(answers)")
+        #expect(answers.count >= 4 && answers[1].count > 0 && answers[2].count > 0, "\(answers)")
         #expect(try s.query("SELECT cause FROM failures_by_cause LIMIT 1") == [["expired"]])
         #expect(try s.int("SELECT count(*) FROM keys") >= 3)
         #expect(try s.int("SELECT count(*) FROM tokens WHERE signature = 'valid'") > 0)

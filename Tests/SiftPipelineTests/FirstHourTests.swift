@@ -1,4 +1,5 @@
 import Foundation
+import JOSECrypto
 import SiftCore
 import Testing
 
@@ -154,5 +155,56 @@ struct UnknownAnswerTests {
         let text = runCLI(["report", "--db", s.db, "--format", "text"]).out
         #expect(text.contains("SECURITY: 1 sightings were answered 2xx"), "\(text)")
         #expect(!text.contains("agree with jwtsift"), "\(text)")
+    }
+}
+
+/// The scan summary ends with its top findings in words (issue 16), then where they are and the next command.
+@Suite("Summary in words")
+struct SummaryWordsTests {
+    /// An HS256 token signed with ``testSecret`` with this issuer and kid, expiring at 22:13:20.
+    static func token(_ n: Int, iss: String, kid: String) -> String {
+        func b64(_ s: String) -> String { Base64URL.encode(Array(s.utf8)) }
+        let h = b64(#"{"alg":"HS256","kid":"# + JSONValue.quote(kid) + "}")
+        let p = b64(
+            #"{"sub":"u\#(n)","iss":"# + JSONValue.quote(iss) + #","iat":1699999000,"exp":1700000000}"#)
+        let mac = Array((h + "." + p).utf8).withUnsafeBytes { HMACSecret(Array(testSecret.utf8)).mac(.sha256, $0) }
+        return h + "." + p + "." + Base64URL.encode(mac)
+    }
+
+    @Test("top findings: cause × issuer × kid, how many, since when; issuer and kid escaped")
+    func words() {
+        let s = Scratch()
+        var log = ""
+        for i in 0..<12 {
+            let t = Self.token(i % 4, iss: "https://idp.example", kid: "rsa-2023-11")
+            log += "2023-11-14T22:\(30 + i):12Z GET /x 401 Bearer \(t)\n"
+        }
+        for i in 0..<2 {
+            log +=
+                "2023-11-14T23:00:0\(i)Z GET /y 401 Bearer \(Self.token(9, iss: "evil\u{1B}[2J", kid: "k\u{202E}2"))\n"
+        }
+        s.write("a.log", log)
+        s.write("hs.secret", testSecret)
+        let r = runCLI(["scan", s.path("a.log"), "--db", s.db, "--hmac-secret-file", s.path("hs.secret")])
+        #expect(r.status == 0)
+        #expect(
+            r.err.contains(
+                """
+                top findings:
+                  expired: 12 sightings of 4 tokens from https://idp.example (kid rsa-2023-11), 2023-11-14 22:30:12–22:41:12 UTC
+                  expired: 2 sightings of 1 token from evil\\x1b[2J (kid k\\u{202E}2), 2023-11-14 23:00:00–23:00:01 UTC
+                findings: \(s.db)
+                next: jwtsift report --db
+                """), "\(r.err)")
+        #expect(!r.err.contains("\u{1B}"))
+    }
+
+    @Test("nothing failed: no findings line, the next command still")
+    func nothing() {
+        let s = Scratch()
+        s.write("a.log", "2023-11-14T08:00:00Z GET /x no token here\n")
+        let r = runCLI(["scan", s.path("a.log"), "--db", s.db])
+        #expect(!r.err.contains("top findings"))
+        #expect(r.err.contains("next: jwtsift report --db"))
     }
 }
