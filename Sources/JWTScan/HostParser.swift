@@ -21,10 +21,18 @@ public enum HostParser {
         while i < line.count, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
         guard i < line.count else { return nil }
         let found: Range<Int>?
-        if line[i] == UInt8(ascii: "{") {
+        let first = line[i]
+        if first == UInt8(ascii: "{") {
             found = json(line, from: i)
-        } else {
+        } else if first == UInt8(ascii: "<")
+            // Cheap look at the shape before reading: `Mmm ` or `YYYY-` (most access-log lines start with an address).
+            || (i + 4 < line.count
+                && ((ByteClass.isDigit(first) && line[i + 4] == UInt8(ascii: "-"))
+                    || ((first | 0x20) &- 0x61 < 26 && line[i + 3] == 0x20)))
+        {
             found = syslog(line, from: i)
+        } else {
+            return nil
         }
         guard let r = found, !r.isEmpty else { return nil }
         return r.lowerBound..<min(r.upperBound, r.lowerBound + maxLength)

@@ -83,8 +83,11 @@ public struct LineScanner {
     public var timeParser: TimestampParser
     private var hits: [TokenHit] = []
     private var skip: [Range<Int>] = []
-    /// Time, status and host of a line cut into pieces, carried from its first piece to the next ones.
-    private var carried: (time: Double?, status: Int?, host: String?)?
+    /// Time and status of a line cut into pieces, carried from its first piece to the next ones.
+    private var carried: (time: Double?, status: Int?)?
+    /// The host of that line, kept apart so that the per-line path only touches plain values (a tuple holding a
+    /// string would be retained and released on every line).
+    private var carriedHost: String?
     /// Host names already made into strings, so a line from a known host allocates nothing.
     private var hosts = HostNames()
     /// A full-dated line time was read since ``start(_:)``.
@@ -120,13 +123,14 @@ public struct LineScanner {
     public var carry: Carry {
         Carry(
             reference: timeParser.reference, lineTime: carried?.time, lineStatus: carried?.status,
-            lineHost: carried?.host, cutLine: carried != nil)
+            lineHost: carried == nil ? nil : carriedHost, cutLine: carried != nil)
     }
 
     /// Starts a chunk from `carry` (see ``Carry``).
     public mutating func start(_ carry: Carry) {
         timeParser.reference = carry.reference
-        carried = carry.cutLine ? (carry.lineTime, carry.lineStatus, carry.lineHost) : nil
+        carried = carry.cutLine ? (carry.lineTime, carry.lineStatus) : nil
+        carriedHost = carry.cutLine ? carry.lineHost : nil
         referenceSetSinceStart = false
         usedIncomingReference = false
     }
@@ -206,7 +210,7 @@ public struct LineScanner {
         if let carriedHere {
             time = carriedHere.time
             status = carriedHere.status
-            host = carriedHere.host
+            host = carriedHost
         } else {
             if let (t, hasYear) = timeParser.lineTimeAndYear(line) {
                 time = t
@@ -221,7 +225,12 @@ public struct LineScanner {
             status = StatusParser.status(line)
             if let r = HostParser.host(line) { host = hosts.name(UnsafeRawBufferPointer(rebasing: line[r])) }
         }
-        if cut { carried = (time, status, host) } else { carried = nil }
+        if cut {
+            carried = (time, status)
+            carriedHost = host
+        } else {
+            carried = nil
+        }
         for h in hits {
             findings.tokens.append(
                 TokenSighting(

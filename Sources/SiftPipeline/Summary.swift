@@ -25,21 +25,48 @@ public struct FailureGroups: Sendable {
 
     public init() {}
 
+    /// A batch's failed sightings per token slot and cause, summed from its rollup rows before the (string-keyed)
+    /// groups are touched once per token and cause: `entry[slot]` is the slot's first entry in `entries`, each
+    /// entry links to the slot's next (another cause). Plain arrays, reused between batches: no hashing per row.
+    private var entry: [Int32] = []
+    private var entries: [(slot: Int32, cause: Int32, next: Int32, n: Int, first: Double?, last: Double?)] = []
+
     /// Adds a batch's failed sightings (its rollup rows carry counts, first and last times per token).
     mutating func fold(_ b: Batch) {
-        for r in b.rollups {
-            guard let i = Words.causes.firstIndex(where: { $0.pointer == r.cause.pointer }), r.n > 0 else { continue }
-            let cause = Cause.ordered[i]
-            guard cause.isFailure else { continue }
-            let t = b.tokens[r.token]
-            let key = Key(cause: cause, iss: t.iss, kid: t.kid)
-            var g = groups[key] ?? Group(key: key)
-            g.sightings += r.n
-            if g.tokens.count < Self.tokenLimit { g.tokens.insert(t.fingerprint) } else { g.tokensExact = false }
-            if let f = r.first, g.first.map({ f < $0 }) ?? true { g.first = f }
-            if let l = r.last, g.last.map({ l > $0 }) ?? true { g.last = l }
-            groups[key] = g
+        entry.removeAll(keepingCapacity: true)
+        entry.append(contentsOf: repeatElement(-1, count: b.tokens.count))
+        entries.removeAll(keepingCapacity: true)
+        for r in b.rollups where r.n > 0 && r.token < b.tokens.count {
+            guard let c = Words.causes.firstIndex(where: { $0.pointer == r.cause.pointer }),
+                Cause.ordered[c].isFailure
+            else { continue }
+            var e = entry[r.token]
+            while e >= 0 && entries[Int(e)].cause != Int32(c) { e = entries[Int(e)].next }
+            if e < 0 {
+                entries.append((Int32(r.token), Int32(c), entry[r.token], 0, nil, nil))
+                e = Int32(entries.count - 1)
+                entry[r.token] = e
+            }
+            let k = Int(e)
+            entries[k].n += r.n
+            if let f = r.first, entries[k].first.map({ f < $0 }) ?? true { entries[k].first = f }
+            if let l = r.last, entries[k].last.map({ l > $0 }) ?? true { entries[k].last = l }
         }
+        for e in entries {
+            let slot = Int(e.slot)
+            let key = Key(cause: Cause.ordered[Int(e.cause)], iss: b.tokens[slot].iss, kid: b.tokens[slot].kid)
+            // In place (the dictionary's modify accessor): a copied group would copy its token set on insert.
+            Self.add(
+                (e.n, e.first, e.last), fingerprint: b.tokens[slot].fingerprint,
+                to: &groups[key, default: Group(key: key)])
+        }
+    }
+
+    private static func add(_ e: (n: Int, first: Double?, last: Double?), fingerprint: String, to g: inout Group) {
+        g.sightings += e.n
+        if g.tokens.count < tokenLimit { g.tokens.insert(fingerprint) } else { g.tokensExact = false }
+        if let f = e.first, g.first.map({ f < $0 }) ?? true { g.first = f }
+        if let l = e.last, g.last.map({ l > $0 }) ?? true { g.last = l }
     }
 
     /// The largest groups, most sightings first.
