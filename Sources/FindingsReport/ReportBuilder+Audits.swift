@@ -20,6 +20,33 @@ extension ReportBuilder {
         var notes: [String] = []
         let yes = saidYes.reduce(0) { $0 + ($1[2].int ?? 0) }
         let no = saidNo.reduce(0) { $0 + ($1[1].int ?? 0) }
+        // What the service answered, per status class: sightings, failing ones, and those with an error message on
+        // their line (an answer even without a status). Agreement is only claimed over the sightings with an answer.
+        let answers = try query(
+            """
+            SELECT sc, \(StatusClass.labelSQL("sc")), sum(n), sum(CASE WHEN failed THEN n ELSE 0 END), sum(nl),
+                   sum(CASE WHEN failed THEN nl ELSE 0 END)
+            FROM f GROUP BY sc ORDER BY sc DESC
+            """)
+        var total = 0
+        var known = 0
+        var noStatus = (all: 0, failing: 0)
+        var otherStatus = (all: 0, failing: 0)
+        for a in answers {
+            let (n, failing, withMessage, failingWithMessage) =
+                (Int(a[2].int ?? 0), Int(a[3].int ?? 0), Int(a[4].int ?? 0), Int(a[5].int ?? 0))
+            total += n
+            switch StatusClass(rawValue: Int(a[0].int ?? 0)) {
+            case .accepted?, .refused?: known += n
+            case .none?:
+                known += withMessage
+                noStatus = (n - withMessage, failing - failingWithMessage)
+            default:
+                known += withMessage
+                otherStatus.all += n - withMessage
+                otherStatus.failing += failing - failingWithMessage
+            }
+        }
         if yes > 0 {
             notes.append(
                 "SECURITY: \(yes) sightings were answered 2xx although the token fails verification at that time: a service accepted invalid, expired or forged tokens."
@@ -30,28 +57,35 @@ extension ReportBuilder {
                 "\(no) sightings were refused (401/403 or an error message) although the token verifies with the given keys at that time: stale key caches or skewed clocks at the verifier."
             )
         }
-        // Sightings whose answer is unknown (no status, or one that is neither 2xx nor 401/403, and no error
-        // message): agreement cannot be claimed for them (issue 16: a replayed expired token answered 200 in a
-        // format whose status was not read looked like agreement).
-        let unknown = try query(
-            "SELECT coalesce(sum(n - nl), 0), coalesce(sum(CASE WHEN failed THEN n - nl ELSE 0 END), 0) FROM f WHERE sc = 0"
-        ).first
-        let unknownAll = unknown?[0].int ?? 0
-        let unknownFailing = unknown?[1].int ?? 0
-        if yes == 0 && no == 0 {
+        if noStatus.all > 0 {
             notes.append(
-                unknownAll == 0
-                    ? "The services' answers agree with jwtsift's verdicts."
-                    : "No disagreement among the sightings whose answer is known; \(unknownAll) sightings (\(unknownFailing) of them failing) carry no 2xx, 401 or 403 status and no error message, so whether the service accepted them is unknown."
+                "\(noStatus.all) of \(total) sightings (\(noStatus.failing) of them failing) had no HTTP status and no error message on their line: whether the service accepted them is unknown."
             )
-        } else if unknownAll > 0 {
+        }
+        if otherStatus.all > 0 {
             notes.append(
-                "\(unknownAll) further sightings (\(unknownFailing) of them failing) carry no 2xx, 401 or 403 status and no error message: their answer is unknown."
+                "\(otherStatus.all) sightings (\(otherStatus.failing) of them failing) had a status that is neither 2xx nor 401/403 (or, in rows written before schema 4, none) and no error message: neither accepted nor refused."
+            )
+        }
+        if yes == 0 && no == 0 && total > 0 {
+            notes.append(
+                known == 0
+                    ? "No sighting carries the service's answer (a 2xx, 401 or 403 status, or an error message): whether the services accepted or refused these tokens cannot be told, so no agreement is claimed."
+                    : known == total
+                        ? "The services' answers agree with jwtsift's verdicts (all \(total) sightings carry an answer)."
+                        : "Among the \(known) of \(total) sightings that carry the service's answer (a 2xx, 401 or 403 status, or an error message), the answers agree with jwtsift's verdicts; the other \(total - known) cannot be compared."
             )
         }
         return Section(
             id: "disagreements", title: "Disagreements", notes: notes,
             tables: [
+                Table(
+                    id: "answers", title: "What the services answered (HTTP status class of the sightings' lines)",
+                    columns: [
+                        .init("answer", .text), .init("sightings", .int), .init("failing", .int),
+                        .init("with_error_message", .int),
+                    ],
+                    rows: answers.map { [cell($0[1]), cell($0[2]), cell($0[3]), cell($0[4])] }),
                 Table(
                     id: "refused_but_valid", title: "The service said no, the token verifies",
                     columns: [
@@ -79,7 +113,7 @@ extension ReportBuilder {
                 ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC, min(fingerprint) LIMIT ?5
             )
             SELECT substr(f.fingerprint, 1, 12), f.path, min(f.first), f.cause,
-                   group_concat(DISTINCT CASE f.sc WHEN 2 THEN '2xx' WHEN 4 THEN '401/403' ELSE 'other status' END), sum(f.n)
+                   group_concat(DISTINCT \(StatusClass.labelSQL("f.sc"))), sum(f.n)
             FROM f JOIN multi m ON m.token_id = f.token_id
             GROUP BY f.token_id, f.source_id, f.cause ORDER BY f.fingerprint, min(f.first), 2, 4
             """, [.int(Int64(limit))])
@@ -133,7 +167,7 @@ extension ReportBuilder {
     func topOffenders() throws(ReportError) -> Section {
         let tokens = try query(
             """
-            SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, sum(n) AS total,
+            SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, max(sub), sum(n) AS total,
                    (SELECT g.cause FROM f g WHERE g.token_id = f.token_id AND \(Cause.failureSQL("g.cause"))
                     GROUP BY g.cause ORDER BY sum(g.n) DESC, g.cause LIMIT 1),
                    count(DISTINCT source_id), min(first), max(last)
@@ -141,39 +175,38 @@ extension ReportBuilder {
             """, [.int(Int64(limit))])
         let subjects = try query(
             """
-            SELECT substr(sub_hash, 1, 12), sum(n) AS total, count(DISTINCT token_id), group_concat(DISTINCT cause),
-                   min(first), max(last)
+            SELECT substr(sub_hash, 1, 12), max(sub), sum(n) AS total, count(DISTINCT token_id),
+                   group_concat(DISTINCT cause), min(first), max(last)
             FROM f WHERE failed AND sub_hash IS NOT NULL GROUP BY sub_hash ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit))])
         return Section(
             id: "top_offenders", title: "Top offenders",
             notes: [
-                "Tokens by fingerprint prefix and subjects by the prefix of sub's SHA-256: never the token or the subject."
+                "Tokens by fingerprint prefix and subjects by the prefix of sub's SHA-256; sub itself only where the scan stored it (--keep-subjects). Never the token."
             ],
             tables: [
                 Table(
                     id: "top_tokens", title: "Tokens with the most failed sightings",
                     columns: [
-                        .init("token", .text), .init("iss", .text), .init("kid", .text), .init("failures", .int),
-                        .init("main_cause", .text), .init("sources", .int), .init("first_seen", .time),
-                        .init("last_seen", .time),
+                        .init("token", .text), .init("iss", .text), .init("kid", .text), .init("sub", .text),
+                        .init("failures", .int), .init("main_cause", .text), .init("sources", .int),
+                        .init("first_seen", .time), .init("last_seen", .time),
                     ],
                     rows: tokens.map {
                         [
-                            cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), cell($0[4]), cell($0[5]), time($0[6]),
-                            time($0[7]),
+                            cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), cell($0[4]), cell($0[5]), cell($0[6]),
+                            time($0[7]), time($0[8]),
                         ]
                     },
                     truncatedAt: limit),
                 Table(
                     id: "top_subjects", title: "Subjects (sub_hash) with the most failed sightings",
                     columns: [
-                        .init("sub_hash", .text), .init("failures", .int), .init("tokens", .int),
-                        .init("causes", .text),
-                        .init("first_seen", .time), .init("last_seen", .time),
+                        .init("sub_hash", .text), .init("sub", .text), .init("failures", .int), .init("tokens", .int),
+                        .init("causes", .text), .init("first_seen", .time), .init("last_seen", .time),
                     ],
                     rows: subjects.map {
-                        [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5])]
+                        [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), cell($0[4]), time($0[5]), time($0[6])]
                     },
                     truncatedAt: limit),
             ])

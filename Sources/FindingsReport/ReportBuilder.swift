@@ -73,7 +73,7 @@ public struct ReportBuilder {
                sum(r.n) AS n, min(r.first) AS first, max(r.last) AS last, sum(r.refused) AS nl,
                sum(r.near) AS near, min(r.near_min) AS near_min, max(r.near_max) AS near_max,
                \(Cause.failureSQL("r.cause")) AS failed,
-               t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.fingerprint, t.signature, src.path
+               t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.sub, t.fingerprint, t.signature, src.path
         FROM sighting_rollup r
         JOIN tokens t ON t.id = r.token_id
         JOIN sources src ON src.id = r.source_id
@@ -141,6 +141,7 @@ public struct ReportBuilder {
         sections.append(try byIssuer())
         sections.append(try byKid())
         sections.append(try bySource())
+        sections.append(try byHost())
         sections.append(try clockDrift())
         sections.append(try timeline(overview))
         sections.append(try keyRotation(overview))

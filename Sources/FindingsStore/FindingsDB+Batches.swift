@@ -4,10 +4,11 @@ import SiftCore
 extension FindingsDB {
     // MARK: - Batches
 
-    /// Binds one sighting to parameters `base + 1 … base + 13`.
+    /// Binds one sighting to parameters `base + 1 … base + 14`.
     @inline(__always)
     private func bindSighting(
-        _ s: Statement, base: Int32, _ row: SightingRow, tokenID: Int64, source: Int64, runID: Int64
+        _ s: Statement, base: Int32, _ row: SightingRow, tokenID: Int64, source: Int64, runID: Int64,
+        hostIDs: [Int64]
     ) {
         s.bind(base + 1, tokenID)
         s.bind(base + 2, source)
@@ -22,6 +23,7 @@ extension FindingsDB {
         s.bind(base + 11, interned: row.timeSource)
         s.bind(base + 12, interned: row.truncation)
         s.bind(base + 13, interned: row.lineError)
+        s.bind(base + 14, row.host.map { hostIDs[$0] })
     }
 
     /// Writes one batch, the source's progress and the batch's counts on the run's row in one transaction.
@@ -31,6 +33,7 @@ extension FindingsDB {
         } catch {
             // The transaction was rolled back: ids learnt in it may not exist.
             knownTokens.removeAll()
+            knownHosts.removeAll()
             throw error
         }
     }
@@ -80,6 +83,20 @@ extension FindingsDB {
                 if knownTokens.count >= Self.knownTokenLimit { knownTokens.removeAll(keepingCapacity: true) }
                 knownTokens[token.fingerprint] = ids[i]
             }
+            var hostIDs = [Int64](repeating: 0, count: batch.hosts.count)
+            for (i, name) in batch.hosts.enumerated() {
+                if let id = knownHosts[name] {
+                    hostIDs[i] = id
+                    continue
+                }
+                let h = statements.upsertHost
+                h.bind(1, name)
+                guard try h.step() else { throw connection.error(SQLITE_ERROR, "host upsert returned no id") }
+                hostIDs[i] = h.int(0)
+                h.reset()
+                if knownHosts.count >= Self.knownTokenLimit { knownHosts.removeAll(keepingCapacity: true) }
+                knownHosts[name] = hostIDs[i]
+            }
             if deltas > 0 {
                 statements.applyDeltas.bind(1, runID)
                 try statements.applyDeltas.run()
@@ -93,15 +110,17 @@ extension FindingsDB {
             while rows.count - k >= Self.sightingGroup {
                 for r in 0..<Self.sightingGroup {
                     bindSighting(
-                        group, base: Int32(r * 13), rows[k + r], tokenID: ids[rows[k + r].token],
-                        source: batch.sourceID, runID: runID)
+                        group, base: Int32(r * 14), rows[k + r], tokenID: ids[rows[k + r].token],
+                        source: batch.sourceID, runID: runID, hostIDs: hostIDs)
                 }
                 try group.run()
                 k += Self.sightingGroup
             }
             let one = statements.insertSighting
             while k < rows.count {
-                bindSighting(one, base: 0, rows[k], tokenID: ids[rows[k].token], source: batch.sourceID, runID: runID)
+                bindSighting(
+                    one, base: 0, rows[k], tokenID: ids[rows[k].token], source: batch.sourceID, runID: runID,
+                    hostIDs: hostIDs)
                 try one.run()
                 k += 1
             }
@@ -136,6 +155,7 @@ extension FindingsDB {
                 e.bind(10, row.message)
                 e.bind(11, row.details)
                 e.bind(12, row.token.map { ids[$0] })
+                e.bind(14, row.host.map { hostIDs[$0] })
                 try e.run()
             }
             let p = statements.updateProgress

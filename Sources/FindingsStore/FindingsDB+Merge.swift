@@ -79,6 +79,8 @@ enum MergePlan {
         case source
         /// A `tokens.id` of the shard: the output's id of the token with the same fingerprint.
         case token
+        /// A `hosts.id` of the shard: the output's id of the host with the same name (NULL stays NULL).
+        case host
     }
 
     struct Table {
@@ -122,8 +124,8 @@ enum MergePlan {
 
     /// In the order they are copied (runs and sources before the rows that point at them; tokens before the
     /// token map the rows join).
-    /// Where later migrations go: a plain column (v4's `sightings.host`, `log_errors.host`) needs nothing; a
-    /// key-history column of `keys` (v5) that must combine otherwise than keep-or-fill (a first/last time:
+    /// Where later migrations go: a plain column needs nothing; an id column gets its ``Remap`` (v5's
+    /// `sightings.host_id`, `log_errors.host_id` map through `hosts.name`); a key-history column of `keys` that must combine otherwise than keep-or-fill (a first/last time:
     /// ``least(_:_:)``/``greatest(_:_:)``) gets an entry in `keys`'s `onConflict`, one holding a run id an entry
     /// in its `remap`; a new table gets a ``Table`` here (the test `every table is merged` fails until it has one).
     static let tables: [Table] = [
@@ -138,8 +140,12 @@ enum MergePlan {
                 "last_run_id": "excluded.last_run_id",
                 "signature": verified("signature"), "key": verified("key"), "flags": verified("flags"),
             ]),
-        Table("sightings", remap: ["token_id": .token, "source_id": .source, "run_id": .run]),
-        Table("log_errors", remap: ["token_id": .token, "source_id": .source, "run_id": .run], tokenJoin: "LEFT JOIN"),
+        // Host names: one row each, the output's id kept; the rows below map theirs through the name.
+        Table("hosts", conflict: "name"),
+        Table("sightings", remap: ["token_id": .token, "source_id": .source, "run_id": .run, "host_id": .host]),
+        Table(
+            "log_errors", remap: ["token_id": .token, "source_id": .source, "run_id": .run, "host_id": .host],
+            tokenJoin: "LEFT JOIN"),
         Table(
             "sighting_rollup", remap: ["token_id": .token, "source_id": .source],
             conflict: "token_id, source_id, cause, status_class, minute",
@@ -312,6 +318,7 @@ extension FindingsDB {
             case .run: "s.\(column) + \(runOffset)"
             case .source: "s.\(column) + \(sourceOffset)"
             case .token: "m.out_id"
+            case .host: "(SELECT h.out_id FROM temp.merge_hosts h WHERE h.shard_id = s.\(column))"
             case nil: "s.\(column)"
             }
         }
@@ -356,6 +363,15 @@ extension FindingsDB {
                     INSERT INTO temp.merge_tokens (shard_id, out_id)
                     SELECT s.id, t.id FROM shard.tokens s JOIN main.tokens t ON t.fingerprint = s.fingerprint;
                     """)
+            case "hosts":
+                // The shard's host ids → ours, by name.
+                try connection.execute(
+                    """
+                    CREATE TEMP TABLE IF NOT EXISTS merge_hosts (shard_id INTEGER PRIMARY KEY, out_id INTEGER NOT NULL);
+                    DELETE FROM temp.merge_hosts;
+                    INSERT INTO temp.merge_hosts (shard_id, out_id)
+                    SELECT s.id, h.id FROM shard.hosts s JOIN main.hosts h ON h.name = s.name;
+                    """)
             case "sightings": outcome.sightings = n
             case "log_errors": outcome.logErrors = n
             case "sighting_rollup": outcome.rollupRows = n
@@ -376,6 +392,7 @@ extension FindingsDB {
         record.bind(4, now)
         try record.run()
         try connection.execute("DELETE FROM temp.merge_tokens")
+        try connection.execute("DROP TABLE IF EXISTS temp.merge_hosts")
         knownTokens.removeAll()
         outcome.merged = true
         return outcome

@@ -71,6 +71,7 @@ public final class FindingsDB {
         let insertSightings: Statement
         let insertError: Statement
         let upsertToken: Statement
+        let upsertHost: Statement
         let updateProgress: Statement
         let upsertRollup: Statement
         let insertDelta: Statement
@@ -84,6 +85,8 @@ public final class FindingsDB {
     /// rows are deleted or a transaction fails.
     var knownTokens: [String: Int64] = [:]
     static let knownTokenLimit = 1 << 19
+    /// Host ids by name, as ``knownTokens`` (`hosts` rows are never deleted).
+    var knownHosts: [String: Int64] = [:]
 
     /// Opens or creates the database (mode 0600; an existing file readable or writable by others is made 0600,
     /// with its `-wal`/`-shm`/`-journal` files, and ``notices`` says so), takes the run lock (waiting up to
@@ -216,12 +219,12 @@ public final class FindingsDB {
         "wal_autocheckpoint = 16384", "threads = 2",
     ]
 
-    /// The INSERT of `rows` sightings, 13 parameters each, in the order ``bindSighting`` binds them.
+    /// The INSERT of `rows` sightings, 14 parameters each, in the order ``bindSighting`` binds them.
     public static func insertSightingsSQL(rows: Int) -> String {
         let columns =
-            "(token_id, source_id, line, byte_offset, log_time, status, cause, causes, skew, run_id, time_source, truncation, line_error)"
+            "(token_id, source_id, line, byte_offset, log_time, status, cause, causes, skew, run_id, time_source, truncation, line_error, host_id)"
         let placeholders = (0..<rows).map { r in
-            "(" + (1...13).map { "?\(r * 13 + $0)" }.joined(separator: ", ") + ")"
+            "(" + (1...14).map { "?\(r * 14 + $0)" }.joined(separator: ", ") + ")"
         }.joined(separator: ", ")
         return "INSERT INTO sightings \(columns) VALUES \(placeholders)"
     }
@@ -232,9 +235,11 @@ public final class FindingsDB {
         let insertError = try connection.prepare(
             """
             INSERT INTO log_errors (source_id, line, byte_offset, log_time, status, cause, alternative_cause, rule, emitter,
-                                    message, details, token_id, run_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                                    message, details, token_id, run_id, host_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             """)
+        let upsertHost = try connection.prepare(
+            "INSERT INTO hosts (name) VALUES (?1) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id")
         let upsertToken = try connection.prepare(
             """
             INSERT INTO tokens (fingerprint, kind, alg, enc, kid, typ, iss, aud, sub_hash, sub, iat, nbf, exp, signature, key,
@@ -302,7 +307,8 @@ public final class FindingsDB {
             """)
         statements = Prepared(
             insertSighting: insertSighting, insertSightings: insertSightings, insertError: insertError,
-            upsertToken: upsertToken, updateProgress: updateProgress, upsertRollup: upsertRollup,
+            upsertToken: upsertToken, upsertHost: upsertHost, updateProgress: updateProgress,
+            upsertRollup: upsertRollup,
             insertDelta: insertDelta, applyDeltas: applyDeltas, addRunCounts: addRunCounts)
     }
 }

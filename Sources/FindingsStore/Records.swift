@@ -75,6 +75,8 @@ public struct SightingRow: Sendable {
     public var offset: UInt64
     public var logTime: Double?
     public var status: Int?
+    /// Index into the batch's `hosts`: the host that wrote the line.
+    public var host: Int?
     public var cause: InternedText
     /// Every cause, comma-separated, when there is more than one (otherwise `causes` = `cause`).
     public var causes: String?
@@ -84,14 +86,16 @@ public struct SightingRow: Sendable {
     public var lineError: InternedText?
 
     public init(
-        token: Int, line: UInt64, offset: UInt64, logTime: Double?, status: Int?, cause: InternedText, causes: String?,
-        skew: Double?, timeSource: InternedText?, truncation: InternedText?, lineError: InternedText?
+        token: Int, line: UInt64, offset: UInt64, logTime: Double?, status: Int?, host: Int? = nil,
+        cause: InternedText, causes: String?, skew: Double?, timeSource: InternedText?, truncation: InternedText?,
+        lineError: InternedText?
     ) {
         self.token = token
         self.line = line
         self.offset = offset
         self.logTime = logTime
         self.status = status
+        self.host = host
         self.cause = cause
         self.causes = causes
         self.skew = skew
@@ -106,6 +110,8 @@ public struct ErrorRow: Sendable {
     public var offset: UInt64
     public var logTime: Double?
     public var status: Int?
+    /// Index into the batch's `hosts`.
+    public var host: Int?
     public var cause: String
     public var alternative: String?
     public var rule: String
@@ -119,13 +125,14 @@ public struct ErrorRow: Sendable {
     public var token: Int?
 
     public init(
-        line: UInt64, offset: UInt64, logTime: Double?, status: Int?, cause: String, alternative: String?, rule: String,
-        emitter: String?, message: String, details: String, token: Int?
+        line: UInt64, offset: UInt64, logTime: Double?, status: Int?, host: Int? = nil, cause: String,
+        alternative: String?, rule: String, emitter: String?, message: String, details: String, token: Int?
     ) {
         self.line = line
         self.offset = offset
         self.logTime = logTime
         self.status = status
+        self.host = host
         self.cause = cause
         self.alternative = alternative
         self.rule = rule
@@ -180,6 +187,8 @@ public struct RollupRow: Sendable {
 public struct Batch: Sendable {
     public var sourceID: Int64
     public var tokens: [TokenUpsert] = []
+    /// The host names the batch's rows refer to (as stored: already through the caller's redaction), each once.
+    public var hosts: [String] = []
     public var sightings: [SightingRow] = []
     public var errors: [ErrorRow] = []
     /// Every sighting of the batch, rolled-up ones included, counted per token, cause, status class and minute.

@@ -4,7 +4,7 @@ import SiftCore
 /// migration runs in one transaction and sets `PRAGMA user_version`.
 public enum Schema {
     /// The version this build writes.
-    public static let version = 4
+    public static let version = 5
 
     /// Indexes on the row tables. Part of the schema, but kept apart: a run that starts on empty row tables
     /// drops them and builds them once at its end (one sort instead of a b-tree insert per row), and every open
@@ -17,9 +17,9 @@ public enum Schema {
     ]
 
     /// Migration `i` takes the database from version `i` to `i + 1`.
-    static let migrations: [String] = [v1, v2, v3, mergedShards]
+    static let migrations: [String] = [v1, v2, v3, mergedShards, hostsAndStatuses]
 
-    /// `merged_shards` (issue 14; version 4 on the merge branch, renumbered if another migration lands first):
+    /// `merged_shards` (issue 14; version 4):
     /// one row per run of a shard database that `jwtsift merge` copied into this one, named by the shard's
     /// `settings.salt` (random per database) and the run's id there, with where it came from and the id the run
     /// got here. Merging a shard whose runs are all listed adds nothing. Self-contained: creates one table.
@@ -33,6 +33,24 @@ public enum Schema {
             merged_at REAL NOT NULL,
             PRIMARY KEY (shard_salt, shard_run_id)
         ) WITHOUT ROWID;
+        """
+
+    /// Version 5 (issue 16: hosts and statuses):
+    /// - `hosts` (id, name): the host, pod or service that wrote a line (syslog HOSTNAME, JSON `hostname`,
+    ///   `kubernetes.pod_name`, `host`, `service.name`…), each name once (log-derived: at most 253 bytes, tokens in
+    ///   it redacted); `sightings.host_id` and `log_errors.host_id` refer to it (NULL: the line names none). An id
+    ///   keeps the rows as small as before for lines without a host, and 1–2 bytes for lines with one; a tool that
+    ///   copies rows between databases maps `host_id` through `hosts.name` as it maps `token_id` and `source_id`.
+    /// - `sighting_rollup.status_class` 1: the line carries no HTTP status (before, such sightings were counted
+    ///   with the other statuses under 0), so reports can say how many sightings had no status.
+    /// - Every source's `policy` is cleared, so the next scan re-judges the sources still there: statuses are now
+    ///   read from more formats (Traefik, ALB/ELB, CloudFront, Azure, IIS…) and hosts from the lines, neither of
+    ///   which rows written before have.
+    static let hostsAndStatuses = """
+        CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        ALTER TABLE sightings ADD COLUMN host_id INTEGER;
+        ALTER TABLE log_errors ADD COLUMN host_id INTEGER;
+        UPDATE sources SET policy = NULL;
         """
 
     /// Version 3 (issues 12 and 13):

@@ -17,6 +17,9 @@ public struct TokenSighting: Sendable, Equatable {
     /// The line's own time (Unix seconds), when it has one.
     public var logTime: Double?
     public var status: Int?
+    /// The host, pod or service that wrote the line (``HostParser``), as found (at most 253 bytes; escape it
+    /// for output).
+    public var host: String?
     /// The cause of a verification error message on the same line.
     public var lineError: Cause?
 
@@ -37,6 +40,8 @@ public struct ErrorSighting: Sendable, Equatable {
     public var offset: UInt64
     public var logTime: Double?
     public var status: Int?
+    /// See ``TokenSighting/host``.
+    public var host: String?
     public var cause: Cause
     public var alternative: Cause?
     /// The rule that matched: `file:line` of its row in docs/phrases, a row of the phrase reference, a class
@@ -80,6 +85,11 @@ public struct LineScanner {
     private var skip: [Range<Int>] = []
     /// Time and status of a line cut into pieces, carried from its first piece to the next ones.
     private var carried: (time: Double?, status: Int?)?
+    /// The host of that line, kept apart so that the per-line path only touches plain values (a tuple holding a
+    /// string would be retained and released on every line).
+    private var carriedHost: String?
+    /// Host names already made into strings, so a line from a known host allocates nothing.
+    private var hosts = HostNames()
     /// A full-dated line time was read since ``start(_:)``.
     private var referenceSetSinceStart = false
     /// A yearless (syslog) stamp took its year from the reference ``start(_:)`` set, no full-dated line having
@@ -94,12 +104,17 @@ public struct LineScanner {
         public var reference: Double?
         public var lineTime: Double?
         public var lineStatus: Int?
+        public var lineHost: String?
         public var cutLine: Bool
 
-        public init(reference: Double? = nil, lineTime: Double? = nil, lineStatus: Int? = nil, cutLine: Bool = false) {
+        public init(
+            reference: Double? = nil, lineTime: Double? = nil, lineStatus: Int? = nil, lineHost: String? = nil,
+            cutLine: Bool = false
+        ) {
             self.reference = reference
             self.lineTime = lineTime
             self.lineStatus = lineStatus
+            self.lineHost = lineHost
             self.cutLine = cutLine
         }
     }
@@ -108,13 +123,14 @@ public struct LineScanner {
     public var carry: Carry {
         Carry(
             reference: timeParser.reference, lineTime: carried?.time, lineStatus: carried?.status,
-            cutLine: carried != nil)
+            lineHost: carried == nil ? nil : carriedHost, cutLine: carried != nil)
     }
 
     /// Starts a chunk from `carry` (see ``Carry``).
     public mutating func start(_ carry: Carry) {
         timeParser.reference = carry.reference
         carried = carry.cutLine ? (carry.lineTime, carry.lineStatus) : nil
+        carriedHost = carry.cutLine ? carry.lineHost : nil
         referenceSetSinceStart = false
         usedIncomingReference = false
     }
@@ -190,9 +206,11 @@ public struct LineScanner {
         }
         var time: Double?
         var status: Int?
+        var host: String?
         if let carriedHere {
             time = carriedHere.time
             status = carriedHere.status
+            host = carriedHost
         } else {
             if let (t, hasYear) = timeParser.lineTimeAndYear(line) {
                 time = t
@@ -205,18 +223,24 @@ public struct LineScanner {
                 }
             }
             status = StatusParser.status(line)
+            if let r = HostParser.host(line) { host = hosts.name(UnsafeRawBufferPointer(rebasing: line[r])) }
         }
-        if cut { carried = (time, status) } else { carried = nil }
+        if cut {
+            carried = (time, status)
+            carriedHost = host
+        } else {
+            carried = nil
+        }
         for h in hits {
             findings.tokens.append(
                 TokenSighting(
                     hit: h, line: number, offset: offset + UInt64(h.start), logTime: time, status: status,
-                    lineError: match?.cause))
+                    host: host, lineError: match?.cause))
         }
         if let match {
             findings.errors.append(
                 ErrorSighting(
-                    line: number, offset: offset, logTime: time, status: status, cause: match.cause,
+                    line: number, offset: offset, logTime: time, status: status, host: host, cause: match.cause,
                     alternative: match.alternative, rule: matcher.rules[match.ruleIndex].row,
                     emitter: matcher.rules[match.ruleIndex].emitterName, details: match.details,
                     message: Self.redact(line, tokens: hits), token: hits.first?.fingerprint))
@@ -286,5 +310,29 @@ public struct LineScanner {
         var message = String(decoding: out, as: UTF8.self)
         while message.utf8.count > messageLimit { message.removeLast() }
         return message
+    }
+}
+
+/// Host names as strings, made once per distinct name: looked up by a hash of the bytes (no allocation), the bytes
+/// compared on a hit. Bounded: starts over when full.
+struct HostNames {
+    static let limit = 4096
+    private var index: [UInt64: Int] = [:]
+    private var names: [(bytes: [UInt8], name: String)] = []
+
+    mutating func name(_ bytes: UnsafeRawBufferPointer) -> String {
+        // FNV-1a, 64-bit.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        if let i = index[h], names[i].bytes.elementsEqual(bytes) { return names[i].name }
+        // A token-shaped run never leaves the scanner in a host name (it is log-derived like a message).
+        let name = UntrustedText.redactTokens(String(decoding: bytes, as: UTF8.self))
+        if names.count >= Self.limit {
+            names.removeAll(keepingCapacity: true)
+            index.removeAll(keepingCapacity: true)
+        }
+        index[h] = names.count
+        names.append((Array(bytes), name))
+        return name
     }
 }

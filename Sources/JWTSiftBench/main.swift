@@ -298,7 +298,7 @@ func sqliteFloor(_ n: Int) {
             for _ in 0..<(32768 / group) where done < n {
                 for r in 0..<group {
                     let k = done + r
-                    let b = Int32(r * 13)
+                    let b = Int32(r * 14)  // host_id (the 14th) left NULL
                     insert.bind(b + 1, Int64(k % 10_000))
                     insert.bind(b + 2, Int64(1))
                     insert.bind(b + 3, Int64(k + 1))

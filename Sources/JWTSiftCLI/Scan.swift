@@ -310,6 +310,7 @@ extension JWTSift {
             let totals: ScanTotals
             var okRolled = 0
             let tally = metricsFile == nil ? nil : MetricsTally()
+            var failures = FailureGroups()
             switch (format, session) {
             case (.ndjson, let session?):
                 var tee = MetricsConsumer(
@@ -319,6 +320,7 @@ extension JWTSift {
                 totals = run.run(into: &tee)
                 okRolled = tee.inner.first.okRolled
                 outcome.tally = tee.tally
+                failures = tee.inner.first.failures
             case (.ndjson, nil):
                 var consumer = MetricsConsumer(NDJSONConsumer(sink: sink, includeMessages: !noMessages), tally: tally)
                 totals = run.run(into: &consumer)
@@ -328,6 +330,7 @@ extension JWTSift {
                 totals = run.run(into: &consumer)
                 okRolled = consumer.inner.okRolled
                 outcome.tally = consumer.tally
+                failures = consumer.inner.failures
             case (nil, nil):
                 fatalError("a database path is always set without --format")
             }
@@ -360,7 +363,7 @@ extension JWTSift {
                     let shown = UntrustedText.display(path)
                     return "findings: \(shown)\nnext: jwtsift report --db \(Summary.shellQuoted(shown))\n"
                 }
-                printError(Summary.text(totals) + (next ?? ""))
+                printError(Summary.text(totals) + Summary.findings(failures.top(3)) + (next ?? ""))
             }
             if totals.interrupted && stop.requested != 0 {
                 printError("jwtsift: stopped by a signal; what was scanned is kept (run again to continue)")

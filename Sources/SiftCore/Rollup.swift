@@ -4,8 +4,10 @@
 
 /// How the HTTP answer of a sighting's line is counted (`sighting_rollup.status_class`).
 public enum StatusClass: Int, Sendable, CaseIterable, Hashable {
-    /// No status, or one that is neither 2xx nor 401/403.
+    /// A status that is neither 2xx nor 401/403 (and, in rows written before schema 4, no status either).
     case other = 0
+    /// The line carries no HTTP status (schema 4 on; before, such sightings were counted as ``other``).
+    case none = 1
     /// A 2xx answer: the request was accepted.
     case accepted = 2
     /// 401 or 403: the request was refused.
@@ -17,7 +19,7 @@ public enum StatusClass: Int, Sendable, CaseIterable, Hashable {
 
     public init(status: Int?) {
         guard let status else {
-            self = .other
+            self = .none
             return
         }
         if Self.acceptedRange.contains(status) {
@@ -33,7 +35,14 @@ public enum StatusClass: Int, Sendable, CaseIterable, Hashable {
         case .accepted: "2xx"
         case .refused: "401/403"
         case .other: "other status"
+        case .none: "no status"
         }
+    }
+
+    /// SQL that names the class held in `column` with ``label``.
+    public static func labelSQL(_ column: String) -> String {
+        let cases = allCases.map { "WHEN \($0.rawValue) THEN '\($0.label)'" }.joined(separator: " ")
+        return "CASE \(column) \(cases) END"
     }
 
     /// SQL that computes the class from an integer status column (the same rule as ``init(status:)``).
@@ -43,7 +52,7 @@ public enum StatusClass: Int, Sendable, CaseIterable, Hashable {
         let accepted = Self.accepted.rawValue
         let refused = Self.refused.rawValue
         return
-            "CASE WHEN \(column) BETWEEN \(low) AND \(high) THEN \(accepted) WHEN \(column) IN (\(codes)) THEN \(refused) ELSE \(Self.other.rawValue) END"
+            "CASE WHEN \(column) IS NULL THEN \(Self.none.rawValue) WHEN \(column) BETWEEN \(low) AND \(high) THEN \(accepted) WHEN \(column) IN (\(codes)) THEN \(refused) ELSE \(Self.other.rawValue) END"
     }
 }
 

@@ -144,6 +144,9 @@ public struct DatabaseConsumer: ScanConsumer {
     private static let templateLimit = 1 << 18
     /// This batch's rollup rows by (token slot, cause, status class, minute).
     private var rollupIndex: [RollupKey: Int] = [:]
+    /// This batch's host slots (index into `batch.hosts`) by the name as found; the last one looked up.
+    private var hostSlots: [String: Int] = [:]
+    private var lastHost: (name: String, slot: Int)?
     /// `causes` text by cause bits (a handful of combinations occur).
     private var causeLists: [UInt32: String] = [:]
     private var sourceID: Int64?
@@ -158,6 +161,9 @@ public struct DatabaseConsumer: ScanConsumer {
     public private(set) var plans: [(source: String, plan: ReadPlan)] = []
     /// `ok` sightings counted in the rollup instead of written as rows, this run.
     public private(set) var okRolled = 0
+    /// This run's failed sightings per (cause, iss, kid), for the summary's sentences; folded from each batch's
+    /// rollup rows when it is handed to the writer (never per sighting).
+    public private(set) var failures = FailureGroups()
 
     public init(session: FindingsSession) { self.session = session }
 
@@ -247,7 +253,7 @@ public struct DatabaseConsumer: ScanConsumer {
             batch!.sightings.append(
                 SightingRow(
                     token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
-                    cause: Words.cause(cause ?? .unverified),
+                    host: t.host.map { hostSlot($0) }, cause: Words.cause(cause ?? .unverified),
                     causes: j.flatMap { $0.verdict.causes.count > 1 ? causeList($0.verdict.causes) : nil },
                     skew: j?.verdict.skew, timeSource: j.map { Words.timeSource($0.timeSource) },
                     truncation: t.truncation.map(Words.truncation), lineError: t.lineError.map(Words.cause)))
@@ -255,7 +261,8 @@ public struct DatabaseConsumer: ScanConsumer {
         for e in findings.errors {
             batch!.errors.append(
                 ErrorRow(
-                    line: e.line, offset: e.offset, logTime: e.logTime, status: e.status, cause: e.cause.rawValue,
+                    line: e.line, offset: e.offset, logTime: e.logTime, status: e.status,
+                    host: e.host.map { hostSlot($0) }, cause: e.cause.rawValue,
                     alternative: e.alternative?.rawValue, rule: e.rule, emitter: e.emitter, message: e.message,
                     details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
         }
@@ -295,11 +302,30 @@ public struct DatabaseConsumer: ScanConsumer {
 
     private mutating func flush() {
         guard var b = batch else { return }
+        failures.fold(b)
         if keepsWindow { b.window = window }
         session.writer.submit(b)
         batch = nil
         tokenIndex.removeAll(keepingCapacity: true)
         rollupIndex.removeAll(keepingCapacity: true)
+        hostSlots.removeAll(keepingCapacity: true)
+        lastHost = nil
+    }
+
+    /// The batch's slot for a host name as found; the name goes into the batch as stored (a token-shaped run in
+    /// it redacted, see ``FindingsSession/stored(_:)``), once per batch.
+    private mutating func hostSlot(_ name: String) -> Int {
+        if let last = lastHost, last.name == name { return last.slot }
+        let slot: Int
+        if let known = hostSlots[name] {
+            slot = known
+        } else {
+            slot = batch!.hosts.count
+            batch!.hosts.append(FindingsSession.stored(name))
+            hostSlots[name] = slot
+        }
+        lastHost = (name, slot)
+        return slot
     }
 
     /// Counts the sighting in its (token, cause, status class, minute) rollup row.

@@ -89,7 +89,8 @@ public struct NDJSONConsumer: ScanConsumer {
 
     /// The fields every record starts with: where it was seen and when.
     static func location(
-        source: [UInt8], line: UInt64, offset: UInt64, time t: Double?, status: Int?, into w: inout ByteWriter
+        source: [UInt8], line: UInt64, offset: UInt64, time t: Double?, status: Int?, host: String?,
+        into w: inout ByteWriter
     ) {
         w.raw("\"source\":")
         w.raw(source)
@@ -101,11 +102,15 @@ public struct NDJSONConsumer: ScanConsumer {
         time(t, into: &w)
         w.raw(",\"status\":")
         w.optionalInt(status)
+        w.raw(",\"host\":")
+        w.optionalString(host)
     }
 
     static func tokenRecord(_ s: TokenSighting, judged: JudgedSighting?, source: [UInt8], into w: inout ByteWriter) {
         w.raw("{\"type\":\"token\",")
-        location(source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, into: &w)
+        location(
+            source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, host: s.host,
+            into: &w)
         w.raw(",\"fingerprint\":\"")
         w.hex(s.fingerprint)
         w.raw("\",\"token_kind\":\"")
@@ -126,7 +131,9 @@ public struct NDJSONConsumer: ScanConsumer {
 
     static func errorRecord(_ s: ErrorSighting, source: [UInt8], includeMessage: Bool, into w: inout ByteWriter) {
         w.raw("{\"type\":\"error\",")
-        location(source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, into: &w)
+        location(
+            source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, host: s.host,
+            into: &w)
         w.raw(",\"cause\":\"")
         w.raw(s.cause.rawValue)
         w.raw("\",\"alternative_cause\":")

@@ -1,8 +1,126 @@
+import FindingsStore
 import JWTScan
 import SiftCore
 
+/// Failed sightings per (cause, issuer, kid): what the summary's closing sentences say.
+public struct FailureGroups: Sendable {
+    public struct Key: Hashable, Sendable {
+        public var cause: Cause
+        public var iss: String?
+        public var kid: String?
+    }
+
+    public struct Group: Sendable {
+        public var key: Key
+        public var sightings = 0
+        /// Distinct tokens, exact up to ``FailureGroups/tokenLimit`` per group (then a lower bound).
+        public var tokens: Set<String> = []
+        public var tokensExact = true
+        public var first: Double?
+        public var last: Double?
+    }
+
+    public static let tokenLimit = 100_000
+    public private(set) var groups: [Key: Group] = [:]
+
+    public init() {}
+
+    /// A batch's failed sightings per token slot and cause, summed from its rollup rows before the (string-keyed)
+    /// groups are touched once per token and cause: `entry[slot]` is the slot's first entry in `entries`, each
+    /// entry links to the slot's next (another cause). Plain arrays, reused between batches: no hashing per row.
+    private var entry: [Int32] = []
+    private var entries: [(slot: Int32, cause: Int32, next: Int32, n: Int, first: Double?, last: Double?)] = []
+
+    /// Adds a batch's failed sightings (its rollup rows carry counts, first and last times per token).
+    mutating func fold(_ b: Batch) {
+        entry.removeAll(keepingCapacity: true)
+        entry.append(contentsOf: repeatElement(-1, count: b.tokens.count))
+        entries.removeAll(keepingCapacity: true)
+        for r in b.rollups where r.n > 0 && r.token < b.tokens.count {
+            guard let c = Words.causes.firstIndex(where: { $0.pointer == r.cause.pointer }),
+                Cause.ordered[c].isFailure
+            else { continue }
+            var e = entry[r.token]
+            while e >= 0 && entries[Int(e)].cause != Int32(c) { e = entries[Int(e)].next }
+            if e < 0 {
+                entries.append((Int32(r.token), Int32(c), entry[r.token], 0, nil, nil))
+                e = Int32(entries.count - 1)
+                entry[r.token] = e
+            }
+            let k = Int(e)
+            entries[k].n += r.n
+            if let f = r.first, entries[k].first.map({ f < $0 }) ?? true { entries[k].first = f }
+            if let l = r.last, entries[k].last.map({ l > $0 }) ?? true { entries[k].last = l }
+        }
+        for e in entries {
+            let slot = Int(e.slot)
+            let key = Key(cause: Cause.ordered[Int(e.cause)], iss: b.tokens[slot].iss, kid: b.tokens[slot].kid)
+            // In place (the dictionary's modify accessor): a copied group would copy its token set on insert.
+            Self.add(
+                (e.n, e.first, e.last), fingerprint: b.tokens[slot].fingerprint,
+                to: &groups[key, default: Group(key: key)])
+        }
+    }
+
+    private static func add(_ e: (n: Int, first: Double?, last: Double?), fingerprint: String, to g: inout Group) {
+        g.sightings += e.n
+        if g.tokens.count < tokenLimit { g.tokens.insert(fingerprint) } else { g.tokensExact = false }
+        if let f = e.first, g.first.map({ f < $0 }) ?? true { g.first = f }
+        if let l = e.last, g.last.map({ l > $0 }) ?? true { g.last = l }
+    }
+
+    /// The largest groups, most sightings first.
+    public func top(_ n: Int) -> [Group] {
+        Array(
+            groups.values.sorted {
+                $0.sightings != $1.sightings
+                    ? $0.sightings > $1.sightings
+                    : ($0.key.cause, $0.key.iss ?? "", $0.key.kid ?? "") < (
+                        $1.key.cause, $1.key.iss ?? "", $1.key.kid ?? ""
+                    )
+            }.prefix(n))
+    }
+}
+
 /// The short end-of-run summary `scan` prints on stderr.
 public enum Summary {
+    /// The top findings in words, one line each: "expired: 32 sightings of 12 tokens from https://idp.example (kid
+    /// rsa-2023-11), 2023-11-14 08:01:12–08:47:50 UTC". Issuer and kid come from tokens: escaped for a terminal
+    /// and cut short.
+    public static func findings(_ groups: [FailureGroups.Group]) -> String {
+        guard !groups.isEmpty else { return "" }
+        var out = "top findings:\n"
+        for g in groups {
+            let tokens =
+                "\(g.tokensExact ? "" : "≥ ")\(g.tokens.count) token\(g.tokens.count == 1 && g.tokensExact ? "" : "s")"
+            var line = "  \(g.key.cause.rawValue): \(g.sightings) sighting\(g.sightings == 1 ? "" : "s") of \(tokens)"
+            line += g.key.iss.map { " from \(shown($0))" } ?? " without an issuer"
+            line += g.key.kid.map { " (kid \(shown($0)))" } ?? " (no kid)"
+            if let span = span(g.first, g.last) { line += ", \(span)" }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    /// A value from a token as one safe, short piece of a terminal line.
+    static func shown(_ s: String) -> String {
+        let v = UntrustedText.display(s)
+        guard v.count > 64 else { return v }
+        return String(v.prefix(63)) + "…"
+    }
+
+    /// "2023-11-14 08:01:12–08:47:50 UTC" (the date once when both times fall on one day).
+    static func span(_ first: Double?, _ last: Double?) -> String? {
+        guard let first, let last else { return nil }
+        let a = CivilTime.iso8601(first.rounded(.down))
+        let b = CivilTime.iso8601(last.rounded(.down))
+        // "YYYY-MM-DDThh:mm:ssZ"
+        let (dayA, timeA) = (a.prefix(10), a.dropFirst(11).prefix(8))
+        let (dayB, timeB) = (b.prefix(10), b.dropFirst(11).prefix(8))
+        if a == b { return "at \(dayA) \(timeA) UTC" }
+        return dayA == dayB ? "\(dayA) \(timeA)–\(timeB) UTC" : "\(dayA) \(timeA) – \(dayB) \(timeB) UTC"
+    }
+
     public static func text(_ t: ScanTotals) -> String {
         var out =
             "jwtsift: \(t.counts.sources) source\(t.counts.sources == 1 ? "" : "s"), \(t.counts.lines) lines, \(t.counts.bytes) bytes; "

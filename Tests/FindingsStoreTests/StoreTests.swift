@@ -154,4 +154,37 @@ struct StoreTests {
         // Two databases never share a salt.
         #expect(try Self.open(s.dir + "/other.sqlite").salt() != db.salt())
     }
+
+    /// Version 5 (issue 16): hosts, the no-status class, and every source re-judged so that statuses and hosts
+    /// are read from lines written before.
+    @Test("migration 3 → 5: hosts table and host_id columns (v5, after v4's merged_shards), sources re-judged")
+    func migrationTo5() throws {
+        let s = Scratch()
+        do {
+            let c = try Connection(path: s.db)
+            for m in Schema.migrations[0..<3] { try c.execute(m) }
+            try c.execute(
+                """
+                INSERT INTO tokens (fingerprint, kind, signature) VALUES ('f1', 'jws', 'valid');
+                INSERT INTO sources (path, size, head_hash, head_len, bytes_scanned, completed, policy)
+                    VALUES ('/var/log/a.log', 5, 'head-5', 5, 5, 1, 'p1');
+                INSERT INTO sightings (token_id, source_id, line, byte_offset, cause, causes, run_id)
+                    VALUES (1, 1, 1, 0, 'ok', 'ok', 1);
+                PRAGMA user_version = 3;
+                """)
+            c.close()
+        }
+        let db = try Self.open(s.db)
+        let c = try Connection(path: s.db, readOnly: true)
+        #expect(try c.scalar("PRAGMA user_version") == 5)
+        #expect(try c.prepare("SELECT count(*), sum(host_id IS NULL) FROM sightings").allRows() == [["1", "1"]])
+        #expect(try c.prepare("SELECT count(*) FROM hosts").allRows() == [["0"]])
+        #expect(try c.prepare("SELECT host_id FROM log_errors").allRows().isEmpty)
+        let identity = SourceIdentity(
+            path: "/var/log/a.log", size: 5, mtime: nil, inode: nil, head: Array("line\n".utf8), isStdin: false)
+        let run = try db.beginRun(startedAt: 0, version: "t", commandLine: "t", verify: true, leeway: 60, policy: "p1")
+        // Read under the same policy before, but not since statuses and hosts are read: read again.
+        #expect(
+            try db.plan(identity, runID: run, policy: "p1").plan == .read(from: 0, line: 1, reason: ReadPlan.rejudged))
+    }
 }

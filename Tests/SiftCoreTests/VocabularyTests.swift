@@ -37,7 +37,7 @@ struct VocabularyTests {
     @Test(
         "status classes",
         arguments: [
-            (nil, StatusClass.other), (200, .accepted), (204, .accepted), (299, .accepted), (300, .other),
+            (nil, StatusClass.none), (200, .accepted), (204, .accepted), (299, .accepted), (300, .other),
             (401, .refused),
             (403, .refused), (404, .other), (500, .other), (199, .other),
         ] as [(Int?, StatusClass)])

@@ -46,8 +46,8 @@ final class Scratch {
     /// counts and source progress.
     func contents(db: String? = nil) throws -> [String] {
         let parts = [
-            "SELECT src.path, s.line, s.byte_offset, s.cause, s.causes, s.status, s.log_time, t.fingerprint FROM sightings s JOIN tokens t ON t.id = s.token_id JOIN sources src ON src.id = s.source_id ORDER BY 1, 3, 8",
-            "SELECT src.path, e.line, e.byte_offset, e.cause, e.message FROM log_errors e JOIN sources src ON src.id = e.source_id ORDER BY 1, 3",
+            "SELECT src.path, s.line, s.byte_offset, s.cause, s.causes, s.status, s.log_time, t.fingerprint, (SELECT name FROM hosts WHERE id = s.host_id) FROM sightings s JOIN tokens t ON t.id = s.token_id JOIN sources src ON src.id = s.source_id ORDER BY 1, 3, 8",
+            "SELECT src.path, e.line, e.byte_offset, e.cause, e.message, (SELECT name FROM hosts WHERE id = e.host_id) FROM log_errors e JOIN sources src ON src.id = e.source_id ORDER BY 1, 3",
             "SELECT fingerprint, sightings, ok_rolled, signature, first_seen, last_seen FROM tokens ORDER BY 1",
             "SELECT path, bytes_scanned, lines_scanned, completed FROM sources WHERE replaced_by IS NULL ORDER BY 1",
             "SELECT t.fingerprint, src.path, r.cause, r.status_class, r.minute, r.n, r.first, r.last, r.refused, r.near FROM sighting_rollup r JOIN tokens t ON t.id = r.token_id JOIN sources src ON src.id = r.source_id ORDER BY 1, 2, 3, 4, 5",
@@ -121,6 +121,7 @@ struct DatabaseTests {
             DROP TABLE sighting_rollup; ALTER TABLE sources DROP COLUMN tail_hash; ALTER TABLE sources DROP COLUMN tail_len;
             ALTER TABLE sources DROP COLUMN policy; ALTER TABLE runs DROP COLUMN policy; DROP TABLE settings;
             DROP TABLE merged_shards;
+            DROP TABLE hosts; ALTER TABLE sightings DROP COLUMN host_id; ALTER TABLE log_errors DROP COLUMN host_id;
             PRAGMA user_version = 1
             """)
         c.close()
@@ -259,7 +260,7 @@ struct DatabaseTests {
         #expect(s.scan([s.path("a.log"), "--fail-on", "nonsense"], db: s.path("d.sqlite")).status == 2)
     }
 
-    @Test("every example query in docs/schema.md runs against a scan of samples/")
+    @Test("every example query in docs/schema.md and the README runs against a scan of samples/")
     func documentedQueries() throws {
         let s = Scratch()
         let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
@@ -274,6 +275,18 @@ struct DatabaseTests {
         for sql in blocks {
             #expect(throws: Never.self, "\(sql)") { _ = try s.query(sql) }
         }
+        // The README's queries, as given to the sqlite3 shell (its dot-commands left out).
+        let readme = readAll(root + "/README.md")
+        let shell = readme.components(between: "sqlite3 jwtsift.sqlite <<'SQL'\n", and: "\nSQL\n")
+        #expect(shell.count >= 4)
+        var answers: [[[String?]]] = []
+        for block in shell {
+            let sql = block.split(separator: "\n").filter { !$0.hasPrefix(".") }.joined(separator: "\n")
+            #expect(throws: Never.self, "\(sql)") { answers.append(try s.query(sql)) }
+        }
+        // Readable: times as UTC text, not epoch numbers; and the incident questions have answers on the samples.
+        #expect(answers.first?.first?[3]?.contains("-") == true, "\(answers)")
+        #expect(answers.count >= 4 && answers[1].count > 0 && answers[2].count > 0, "\(answers)")
         #expect(try s.query("SELECT cause FROM failures_by_cause LIMIT 1") == [["expired"]])
         #expect(try s.int("SELECT count(*) FROM keys") >= 3)
         #expect(try s.int("SELECT count(*) FROM tokens WHERE signature = 'valid'") > 0)

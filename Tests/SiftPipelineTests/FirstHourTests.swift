@@ -1,4 +1,5 @@
 import Foundation
+import JOSECrypto
 import SiftCore
 import Testing
 
@@ -112,6 +113,98 @@ struct UnknownAnswerTests {
         #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status <= 1)
         let text = runCLI(["report", "--db", s.db, "--format", "text"]).out
         #expect(!text.contains("agree with jwtsift's verdicts"), "\(text)")
-        #expect(text.contains("5 sightings (5 of them failing) carry no 2xx, 401 or 403 status"), "\(text)")
+        #expect(
+            text.contains("5 of 5 sightings (5 of them failing) had no HTTP status and no error message"), "\(text)")
+        #expect(text.contains("whether the services accepted or refused these tokens cannot be told"), "\(text)")
+    }
+
+    @Test("some sightings answered, some not: agreement is claimed only over those with an answer, and counted")
+    func partlyKnown() {
+        let s = Scratch()
+        var log = ""
+        // Expired at the lines' time (fakeToken's exp is 1700000000 = 22:13:20).
+        for i in 0..<3 { log += "2023-11-14T22:30:00Z worker picked up job \(i) with Bearer \(fakeToken(i))\n" }
+        for i in 3..<5 {
+            log +=
+                #"10.0.0.1 - - [14/Nov/2023:22:30:00 +0000] "GET /x HTTP/1.1" 401 0 "-" "curl" "Bearer "#
+                + fakeToken(i) + "\"\n"
+        }
+        s.write("a.log", log)
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status <= 1)
+        let text = runCLI(["report", "--db", s.db, "--format", "text"]).out
+        #expect(text.contains("3 of 5 sightings (3 of them failing) had no HTTP status"), "\(text)")
+        #expect(
+            text.contains(
+                "Among the 2 of 5 sightings that carry the service's answer (a 2xx, 401 or 403 status, or an error message), the answers agree"
+            ), "\(text)")
+        let json = runCLI(["report", "--db", s.db, "--format", "csv", "--section", "answers"]).out
+        #expect(json.contains("401/403,2,2,0"), "\(json)")
+        #expect(json.contains("no status,3,3,0"), "\(json)")
+    }
+
+    @Test("a 2xx answer to an expired token is a security finding, not agreement")
+    func acceptedExpired() {
+        let s = Scratch()
+        let log =
+            #"{"time":"2023-11-14T22:30:00Z","DownstreamStatus":200,"OriginStatus":200,"request_Authorization":"Bearer "#
+            + fakeToken(1) + "\"}\n"
+        s.write("traefik.json", log)
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("traefik.json"), "--hmac-secret-file", s.path("hs.secret")]).status <= 1)
+        let text = runCLI(["report", "--db", s.db, "--format", "text"]).out
+        #expect(text.contains("SECURITY: 1 sightings were answered 2xx"), "\(text)")
+        #expect(!text.contains("agree with jwtsift"), "\(text)")
+    }
+}
+
+/// The scan summary ends with its top findings in words (issue 16), then where they are and the next command.
+@Suite("Summary in words")
+struct SummaryWordsTests {
+    /// An HS256 token signed with ``testSecret`` with this issuer and kid, expiring at 22:13:20.
+    static func token(_ n: Int, iss: String, kid: String) -> String {
+        func b64(_ s: String) -> String { Base64URL.encode(Array(s.utf8)) }
+        let h = b64(#"{"alg":"HS256","kid":"# + JSONValue.quote(kid) + "}")
+        let p = b64(
+            #"{"sub":"u\#(n)","iss":"# + JSONValue.quote(iss) + #","iat":1699999000,"exp":1700000000}"#)
+        let mac = Array((h + "." + p).utf8).withUnsafeBytes { HMACSecret(Array(testSecret.utf8)).mac(.sha256, $0) }
+        return h + "." + p + "." + Base64URL.encode(mac)
+    }
+
+    @Test("top findings: cause × issuer × kid, how many, since when; issuer and kid escaped")
+    func words() {
+        let s = Scratch()
+        var log = ""
+        for i in 0..<12 {
+            let t = Self.token(i % 4, iss: "https://idp.example", kid: "rsa-2023-11")
+            log += "2023-11-14T22:\(30 + i):12Z GET /x 401 Bearer \(t)\n"
+        }
+        for i in 0..<2 {
+            log +=
+                "2023-11-14T23:00:0\(i)Z GET /y 401 Bearer \(Self.token(9, iss: "evil\u{1B}[2J", kid: "k\u{202E}2"))\n"
+        }
+        s.write("a.log", log)
+        s.write("hs.secret", testSecret)
+        let r = runCLI(["scan", s.path("a.log"), "--db", s.db, "--hmac-secret-file", s.path("hs.secret")])
+        #expect(r.status == 0)
+        #expect(
+            r.err.contains(
+                """
+                top findings:
+                  expired: 12 sightings of 4 tokens from https://idp.example (kid rsa-2023-11), 2023-11-14 22:30:12–22:41:12 UTC
+                  expired: 2 sightings of 1 token from evil\\x1b[2J (kid k\\u{202E}2), 2023-11-14 23:00:00–23:00:01 UTC
+                findings: \(s.db)
+                next: jwtsift report --db
+                """), "\(r.err)")
+        #expect(!r.err.contains("\u{1B}"))
+    }
+
+    @Test("nothing failed: no findings line, the next command still")
+    func nothing() {
+        let s = Scratch()
+        s.write("a.log", "2023-11-14T08:00:00Z GET /x no token here\n")
+        let r = runCLI(["scan", s.path("a.log"), "--db", s.db])
+        #expect(!r.err.contains("top findings"))
+        #expect(r.err.contains("next: jwtsift report --db"))
     }
 }

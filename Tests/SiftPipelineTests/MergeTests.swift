@@ -45,6 +45,10 @@ struct MergeTests {
         #expect(r.err.contains("next: jwtsift report --db"))
 
         #expect(try s.contents(db: out) == s.contents(db: single))
+        // Hosts from both shards (the syslog HOSTNAME of haproxy's lines, the JSON host of others) map by name.
+        let hosts = "SELECT name FROM hosts WHERE id IN (SELECT host_id FROM sightings) ORDER BY 1"
+        #expect(try s.query(hosts, db: out) == s.query(hosts, db: single))
+        #expect(try s.int("SELECT count(*) FROM sightings WHERE host_id IS NOT NULL", db: out) > 0)
         for sql in [
             "SELECT cause, sightings, tokens, first_seen, last_seen FROM failures_by_cause ORDER BY cause",
             "SELECT cause, count(*) FROM log_errors GROUP BY cause ORDER BY cause",

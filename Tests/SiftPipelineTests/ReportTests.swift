@@ -80,7 +80,7 @@ struct ReportTests {
         #expect(o.sources == 2)
         #expect(
             report.sections.map(\.id) == [
-                "by_cause", "by_issuer", "by_kid", "by_source", "clock_drift", "timeline", "key_rotation",
+                "by_cause", "by_issuer", "by_kid", "by_source", "by_host", "clock_drift", "timeline", "key_rotation",
                 "disagreements", "token_paths", "leak_audit", "top_offenders", "error_messages",
             ])
         func table(_ id: String) throws -> Table { try #require(report.tables.first { $0.id == id }) }
