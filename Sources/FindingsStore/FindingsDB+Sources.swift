@@ -43,9 +43,12 @@ extension FindingsDB {
                 guard let (oldID, oldPath) = try renamed(id) else {
                     return (try newSource(id, runID: runID, policy: policy), .read(from: 0, line: 1, reason: "new"))
                 }
-                let u = try connection.prepare("UPDATE sources SET path = ?2, replaced_by = NULL WHERE id = ?1")
+                // A copy has an inode of its own: the source now is that file.
+                let u = try connection.prepare(
+                    "UPDATE sources SET path = ?2, replaced_by = NULL, inode = ?3 WHERE id = ?1")
                 u.bind(1, oldID)
                 u.bind(2, id.path)
+                u.bind(3, id.inode.map { Int64(bitPattern: $0) })
                 try u.run()
                 renamedFrom = oldPath
                 q.bind(1, id.path)
@@ -134,22 +137,26 @@ extension FindingsDB {
         }
     }
 
-    /// Fewest first bytes a source must have had for a file under another name to be taken for it (with the same
-    /// inode): fewer could be any new file's start on a reused inode.
+    /// Fewest first bytes a source must have had for a file under another name with the same inode to be taken for
+    /// it: fewer could be any new file's start on a reused inode. (Without the inode: all ``headLength``.)
     static let renameMinimumHead = 64
 
-    /// The source this file was under another name: same inode (a rename keeps it), at least as long as what was
-    /// scanned, and the same first bytes. Nil for streams, files without an inode, or nothing matching.
+    /// The source this file was under another name: same inode (a rename keeps it) or, for a copy (logrotate's
+    /// `copytruncate`, `cp`), the same first ``FindingsDB/headLength`` bytes — at least as long as what was
+    /// scanned, and the same first bytes either way. Nil for streams or nothing matching.
     private func renamed(_ id: SourceIdentity) throws(SQLiteError) -> (id: Int64, path: String)? {
-        guard !id.isStream, let inode = id.inode else { return nil }
+        guard !id.isStream else { return nil }
         let q = try connection.prepare(
             """
             SELECT id, path, head_hash, head_len, bytes_scanned, compressed FROM sources
-            WHERE inode = ?1 AND path != ?2 AND head_len >= ?3 ORDER BY id DESC LIMIT 1
+            WHERE path != ?2 AND ((inode = ?1 AND head_len >= ?3) OR (head_len = ?4 AND head_hash = ?5))
+            ORDER BY (inode IS ?1) DESC, id DESC LIMIT 1
             """)
-        q.bind(1, Int64(bitPattern: inode))
+        q.bind(1, id.inode.map { Int64(bitPattern: $0) })
         q.bind(2, id.path)
         q.bind(3, Self.renameMinimumHead)
+        q.bind(4, Self.headLength)
+        q.bind(5, id.head.count >= Self.headLength ? hasher(Array(id.head.prefix(Self.headLength))) : nil)
         guard try q.step(), let path = q.string(1) else { return nil }
         let headLen = Int(q.int(3))
         let compressed = q.int(5) != 0

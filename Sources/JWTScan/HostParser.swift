@@ -60,7 +60,7 @@ public enum HostParser {
         guard c.eat(0x20) else { return nil }
         let h = field(line, at: c.index)
         guard h.count > 0, h.upperBound < line.count, line[h.upperBound] == 0x20, printable(line, h),
-            line[h.upperBound - 1] != UInt8(ascii: ":")
+            line[h.upperBound - 1] != UInt8(ascii: ":"), !isLevelWord(line, h)
         else { return nil }
         let tag = field(line, at: h.upperBound + 1)
         guard tag.count >= 2, line[tag.upperBound - 1] == UInt8(ascii: ":") else { return nil }
@@ -105,6 +105,20 @@ public enum HostParser {
         var e = at
         while e < line.count, line[e] != 0x20 { e += 1 }
         return at..<e
+    }
+
+    /// Log levels an application writes after its time (`2023-11-14T22:13:20Z ERROR auth: jwt expired`): the same
+    /// shape as a syslog HOSTNAME and tag, but no host. Compared without case.
+    static let levelWords: [[UInt8]] = [
+        "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "CRIT", "CRITICAL", "ALERT", "EMERG",
+        "FATAL", "SEVERE", "FINE", "FINER", "FINEST", "CONFIG", "PANIC", "DPANIC", "VERBOSE",
+    ].map { Array($0.utf8) }
+
+    static func isLevelWord(_ line: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
+        guard r.count <= 8 else { return false }
+        return levelWords.contains { w in
+            w.count == r.count && zip(w, r).allSatisfy { b, k in line[k] & 0xDF == b }
+        }
     }
 
     /// Visible ASCII or UTF-8 (no control bytes, no quotes or brackets a host name never has).

@@ -86,6 +86,8 @@ struct AccessLineTests {
             "2023-11-14T22:13:05Z GET /x 401 Authorization: Bearer x",  // an ISO time then words
             #"{"request":{"host":"api.example.com"},"status":401}"#,  // the requested host
             #"{"hostname":"-","service":""}"#,  // placeholders
+            "2023-11-14T22:13:20Z ERROR auth: jwt expired for request 9",  // a level, not a host
+            "Nov 14 22:13:05 warn jwt: token expired",
         ])
     func noHost(_ line: String) {
         #expect(withBytes(line) { HostParser.host($0) } == nil)
