@@ -14,6 +14,8 @@ public enum Schema {
         ("sightings_source", "CREATE INDEX IF NOT EXISTS sightings_source ON sightings(source_id, byte_offset)"),
         ("log_errors_time", "CREATE INDEX IF NOT EXISTS log_errors_time ON log_errors(log_time)"),
         ("log_errors_source", "CREATE INDEX IF NOT EXISTS log_errors_source ON log_errors(source_id, byte_offset)"),
+        // A report over a time window reads only the rollup rows of its minutes.
+        ("sighting_rollup_minute", "CREATE INDEX IF NOT EXISTS sighting_rollup_minute ON sighting_rollup(minute)"),
     ]
 
     /// Migration `i` takes the database from version `i` to `i + 1`.

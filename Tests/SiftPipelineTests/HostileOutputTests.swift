@@ -113,10 +113,12 @@ struct HostileOutputTests {
         let s = Scratch()
         let log = Self.log(s)
         #expect(s.scan([log]).status == 0)
-        // The sightings table's root page: a re-scan (nothing new) and a report (the rollup) never read it.
+        // A re-scan (nothing new) never reads the sightings table, and scan checks the whole file; a report
+        // checks the pages it reads: the rollup's.
+        let table = command == "scan" ? "sightings" : "sighting_rollup"
         let c = try Connection(path: s.db, readOnly: true)
         let pageSize = try c.scalar("PRAGMA page_size") ?? 0
-        let root = try c.scalar("SELECT rootpage FROM sqlite_master WHERE name = 'sightings'") ?? 0
+        let root = try c.scalar("SELECT rootpage FROM sqlite_master WHERE name = '\(table)'") ?? 0
         c.close()
         let fd = open(s.db, O_WRONLY)
         let garbage = [UInt8](repeating: 0xFF, count: 16)
