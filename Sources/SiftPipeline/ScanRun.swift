@@ -123,6 +123,7 @@ public struct ScanRun {
         let judge = options.verify.map { SightingJudge(options: $0, now: options.now) }
         // With nothing to judge, the workers also render the consumer's output (when it has such output).
         let prerender = judge == nil ? consumer.prerender : nil
+        let ownRendering = RenderedChunk()
         var judged: [JudgedSighting] = []
         let windowed = options.since != nil || options.until != nil
         for source in sources {
@@ -201,9 +202,9 @@ public struct ScanRun {
                     if let rendered {
                         rendered.writer.withUnsafeBytes { prerender.sink.write($0) }
                     } else {
-                        let out = RenderedChunk()
-                        prerender.render(findings, source: finish.prerender!.source, into: out)
-                        out.writer.withUnsafeBytes { prerender.sink.write($0) }
+                        // Rendered here (one thread, or a chunk scanned again in order), into one reused buffer.
+                        prerender.render(findings, source: finish.prerender!.source, into: ownRendering)
+                        ownRendering.writer.withUnsafeBytes { prerender.sink.write($0) }
                     }
                 } else {
                     consumer.consume(findings, judged: judged, source: source, end: end)
