@@ -318,7 +318,7 @@ extension FindingsDB {
             case .run: "s.\(column) + \(runOffset)"
             case .source: "s.\(column) + \(sourceOffset)"
             case .token: "m.out_id"
-            case .host: "(SELECT h.out_id FROM temp.merge_hosts h WHERE h.shard_id = s.\(column))"
+            case .host: "hm.out_id"
             case nil: "s.\(column)"
             }
         }
@@ -335,6 +335,9 @@ extension FindingsDB {
             if joinsTokens {
                 let tokenColumn = shared.first { table.remap[$0] == .token }!
                 sql += " \(table.tokenJoin) temp.merge_tokens m ON m.shard_id = s.\(tokenColumn)"
+            }
+            if let hostColumn = shared.first(where: { table.remap[$0] == .host }) {
+                sql += " LEFT JOIN temp.merge_hosts hm ON hm.shard_id = s.\(hostColumn)"
             }
             // WHERE: an upsert's SELECT needs one (SQLite's parsing of ON CONFLICT after a join).
             sql += " WHERE true"
