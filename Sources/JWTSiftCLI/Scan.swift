@@ -2,6 +2,7 @@ import ArgumentParser
 import FindingsStore
 import JWTScan
 import JWTVerify
+import KeySources
 import LogInput
 import SiftCore
 import SiftPipeline
@@ -128,8 +129,9 @@ extension JWTSift {
 
         func validate() throws {
             guard !paths.isEmpty else { throw ValidationError("give at least one path, or - for standard input") }
-            if noVerify && !keyOptions.paths.isEmpty {
-                throw ValidationError("--no-verify and --keys/--retired-keys/--hmac-secret-file contradict each other")
+            if noVerify && keyOptions.givesKeys {
+                throw ValidationError(
+                    "--no-verify and --keys/--retired-keys/--hmac-secret-file/--config contradict each other")
             }
             guard ZoneOption.parse(timezone) != nil else {
                 throw ValidationError(
@@ -158,9 +160,9 @@ extension JWTSift {
             var verify: VerifyOptions? = nil
             var keyErrors = false
             if !noVerify {
-                let (ring, hadErrors) = keyOptions.load()
-                keyErrors = hadErrors
-                verify = VerifyOptions(keys: ring, policy: keyOptions.policy, workers: jobs ?? ProcessorCount.online)
+                let sets = try keyOptions.load()
+                keyErrors = sets.hadErrors
+                verify = sets.verifyOptions(workers: jobs ?? ProcessorCount.online)
             }
             let stop = StopSignals.install()
             let progress = ProgressLine(enabled: !quiet && isatty(2) == 1, totalBytes: ProgressLine.totalBytes(paths))

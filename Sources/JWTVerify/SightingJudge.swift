@@ -6,14 +6,21 @@ import SiftCore
 public struct VerifyOptions: Sendable {
     public var keys: KeyRing
     public var policy: VerifyPolicy
+    /// Issuers with keys and policy of their own (`--config`), by `iss`; tokens of other issuers are judged with
+    /// ``keys`` and ``policy``.
+    public var issuers: [String: IssuerScope]
     /// Threads checking signatures in parallel (`--jobs`).
     public var workers: Int
     /// Distinct tokens whose analysis is kept; past it the cache starts over (a token seen again is re-checked).
     public var cacheLimit: Int
 
-    public init(keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 20) {
+    public init(
+        keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 20,
+        issuers: [String: IssuerScope] = [:]
+    ) {
         self.keys = keys
         self.policy = policy
+        self.issuers = issuers
         self.workers = max(1, workers)
         self.cacheLimit = max(1, cacheLimit)
     }
@@ -70,7 +77,8 @@ public final class SightingJudge {
         self.options = options
         self.now = now
         self.batch = BatchAnalyzer(
-            analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy), workers: options.workers)
+            analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy, issuers: options.issuers),
+            workers: options.workers)
         cache.reserveCapacity(min(options.cacheLimit, 1 << 16))
     }
 
@@ -105,6 +113,7 @@ public final class SightingJudge {
             let t = tokens[i]
             let shared = known[i] ?? cache[t.fingerprint] ?? Self.nothing
             let at = t.logTime ?? now
+            let leeway = shared.analysis.leeway ?? leeway
             return JudgedSighting(
                 shared: shared, verdict: shared.judge(at: at, leeway: leeway), at: at,
                 timeSource: t.logTime == nil ? .scan : .line, leeway: leeway)
