@@ -48,8 +48,9 @@ let package = Package(
         .target(
             name: "IssuerConfig",
             dependencies: ["SiftCore", "JWTVerify", "LogInput", .product(name: "Yams", package: "Yams")]),
-        /// Where a run's keys come from: the configuration's files and the command line's, per issuer.
-        .target(name: "KeySources", dependencies: ["SiftCore", "JWTVerify", "IssuerConfig"]),
+        /// Where a run's keys come from, per issuer: files, and JWKS / OpenID discovery fetched over HTTPS
+        /// (FoundationNetworking's URLSession) through an on-disk cache. The only module that touches the network.
+        .target(name: "KeySources", dependencies: ["SiftCore", "JOSECrypto", "JWTVerify", "IssuerConfig"]),
         /// The findings database: schema, migrations and the one writer (the only importer of `CSQLite`).
         .target(name: "FindingsStore", dependencies: ["SiftCore", "CSQLite"]),
         /// Reports from the findings database: SQL aggregations into sections, rendered as text, Markdown, JSON,

@@ -39,7 +39,7 @@ public enum ConfigReader {
         } catch {
             throw ConfigError(file: file, line: 0, key: "", "cannot be read as YAML")
         }
-        var reader = Reader(file: file, directory: directory)
+        let reader = Reader(file: file, directory: directory)
         var config = IssuerConfiguration()
         config.file = file
         guard let root else { return config }

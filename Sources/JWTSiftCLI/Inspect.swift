@@ -65,7 +65,7 @@ extension JWTSift {
                 printError("jwtsift: no token given")
                 throw ExitCode(2)
             }
-            let sets = try keyOptions.load()
+            let sets = try keyOptions.load(now: wallClock())
             let keyErrors = sets.hadErrors
             let moment = at.flatMap(AtOption.parse) ?? wallClock()
             let results = Inspection.run(

@@ -36,7 +36,7 @@ struct JWTSift: ParsableCommand {
             SIGINT/SIGTERM (what was scanned is kept).
             """,
         version: JWTSiftVersion.string,
-        subcommands: [Scan.self, Inspect.self, Report.self]
+        subcommands: [Scan.self, Inspect.self, Report.self, Keys.self]
     )
 }
 

@@ -68,10 +68,13 @@ public struct VerifyPolicy: Sendable {
 public struct IssuerScope: Sendable {
     public var keys: KeyRing
     public var policy: VerifyPolicy
+    /// The issuer names no key source of its own: ``keys`` are the global ones.
+    public var sharesGlobalKeys: Bool
 
-    public init(keys: KeyRing, policy: VerifyPolicy) {
+    public init(keys: KeyRing, policy: VerifyPolicy, sharesGlobalKeys: Bool = false) {
         self.keys = keys
         self.policy = policy
+        self.sharesGlobalKeys = sharesGlobalKeys
     }
 }
 

@@ -386,7 +386,14 @@ public struct TokenAnalyzer: Sendable {
             if key.retired {
                 a.signature = .retired_key
                 a.flags.insert(.retiredKey)
-                a.add(.key_retired, "verified only by retired key \(Redact.short(key.name)) (\(key.origin))")
+                if let history = key.history {
+                    a.add(
+                        .key_retired,
+                        "verified only by key \(Redact.short(key.name)), gone from the current key set: it was \(history)"
+                    )
+                } else {
+                    a.add(.key_retired, "verified only by retired key \(Redact.short(key.name)) (\(key.origin))")
+                }
             } else {
                 a.signature = .valid
             }

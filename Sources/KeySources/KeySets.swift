@@ -9,8 +9,10 @@ public struct KeySets: Sendable {
     public var policy = VerifyPolicy()
     /// Configured issuers, by `iss`.
     public var issuers: [String: IssuerScope] = [:]
-    /// What could not be loaded (files, entries); errors make the run exit 2.
+    /// What could not be loaded (files, entries, fetches); errors make the run exit 2.
     public var problems: [KeyProblem] = []
+    /// What became of each fetched document.
+    public var fetches: [FetchRecord] = []
 
     public init() {}
 
@@ -29,19 +31,24 @@ public struct KeySets: Sendable {
 /// global ones, and its own audiences, leeway and algorithms when it sets them, else the defaults'. `--issuer`
 /// applies to the tokens judged with the global keys only (a configured issuer is accepted by being configured).
 public enum KeySetBuilder {
+    /// - Parameters:
+    ///   - urls: the command line's `--jwks-url` and `--oidc-issuer`, added to the defaults'.
+    ///   - fetcher: fetches URL key sources; nil: they are an error (nothing may be fetched).
     public static func build(
-        config: IssuerConfiguration?, command: KeyPaths, policy: VerifyPolicy, leewayGiven: Double?
+        config: IssuerConfiguration?, command: KeyPaths, policy: VerifyPolicy, leewayGiven: Double?,
+        jwksURLs: [String] = [], oidcIssuers: [String] = [], fetcher: KeySetFetcher? = nil
     ) -> KeySets {
         var sets = KeySets()
-        let defaults = config?.defaults ?? IssuerSettings()
+        var defaults = config?.defaults ?? IssuerSettings()
+        defaults.jwksURIs += jwksURLs
+        defaults.discovery += oidcIssuers
         var globalPaths = paths(defaults)
         globalPaths.keys += command.keys
         globalPaths.retired += command.retired
         globalPaths.secrets += command.secrets
         globalPaths.secretKids.merge(command.secretKids) { a, _ in a }
         let (ring, problems) = KeyFiles.load(globalPaths)
-        sets.problems += unfetched(defaults)
-        sets.keys = ring
+        sets.keys = fetch(defaults, into: ring, fetcher: fetcher, problems: &sets.problems)
         sets.problems += problems
         sets.policy = policy
         sets.policy.audiences.formUnion(defaults.audiences)
@@ -52,24 +59,43 @@ public enum KeySetBuilder {
             var keys = sets.keys
             if issuer.hasKeySources {
                 let (ring, problems) = KeyFiles.load(paths(issuer))
-                keys = ring
-                sets.problems += problems + unfetched(issuer)
+                sets.problems += problems
+                keys = fetch(issuer, into: ring, fetcher: fetcher, problems: &sets.problems)
             }
             var p = sets.policy
             p.issuers = []
             if !issuer.audiences.isEmpty { p.audiences = Set(issuer.audiences) }
             if let leeway = issuer.leeway { p.leeway = leeway }
             if !issuer.algorithms.isEmpty { p.algorithms = Set(issuer.algorithms) }
-            sets.issuers[iss] = IssuerScope(keys: keys, policy: p)
+            sets.issuers[iss] = IssuerScope(keys: keys, policy: p, sharesGlobalKeys: !issuer.hasKeySources)
         }
+        sets.fetches = fetcher?.records ?? []
         return sets
     }
 
-    /// URL key sources, which this build does not fetch yet.
-    static func unfetched(_ s: IssuerSettings) -> [KeyProblem] {
-        (s.jwksURIs + s.discovery).map {
-            KeyProblem(.error, origin: UntrustedText.display($0), "key sets are not fetched by this build; give files")
+    /// `ring` with the keys of the settings' URL sources added as current keys.
+    static func fetch(
+        _ s: IssuerSettings, into ring: KeyRing, fetcher: KeySetFetcher?, problems: inout [KeyProblem]
+    ) -> KeyRing {
+        guard !s.jwksURIs.isEmpty || !s.discovery.isEmpty else { return ring }
+        guard let fetcher else {
+            for url in s.jwksURIs + s.discovery {
+                problems.append(KeyProblem(.error, origin: UntrustedText.display(url), "key sets are not fetched here"))
+            }
+            return ring
         }
+        var fetched: [VerificationKey] = []
+        for issuer in s.discovery {
+            let (keys, p) = fetcher.keys(discovering: issuer)
+            fetched += keys
+            problems += p
+        }
+        for uri in s.jwksURIs {
+            let (keys, p) = fetcher.keys(jwksURI: uri)
+            fetched += keys
+            problems += p
+        }
+        return KeyRing(current: ring.current + fetched, retired: ring.retired)
     }
 
     static func paths(_ s: IssuerSettings) -> KeyPaths {

@@ -136,7 +136,7 @@ struct StoreTests {
         }
         let db = try Self.open(s.db)
         let c = try Connection(path: s.db, readOnly: true)
-        #expect(try c.scalar("PRAGMA user_version") == 3)
+        #expect(try c.scalar("PRAGMA user_version") == Int64(Schema.version))
         #expect(
             try c.prepare("SELECT key FROM tokens ORDER BY fingerprint").allRows() == [
                 ["hmac secret"], ["oct key"], ["rsa-2024"],
