@@ -84,7 +84,8 @@ let package = Package(
         .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KeySourcesTests",
-            dependencies: ["KeySources", "IssuerConfig", "JWTVerify", "JOSECrypto", "SiftCore"]),
+            dependencies: ["KeySources", "IssuerConfig", "JWTVerify", "JOSECrypto", "SiftCore"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "FindingsStoreTests", dependencies: ["FindingsStore", "SiftCore"]),
         .testTarget(name: "FindingsReportTests", dependencies: ["FindingsReport", "FindingsStore", "SiftCore"]),
         .testTarget(

@@ -11,7 +11,7 @@ import Glibc
 /// verdicts.
 @Suite("Key history and --config", .serialized)
 struct KeyHistoryTests {
-    static let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+    static let root: String = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
     static let samples = root + "/samples"
     static let others = [
         "--retired-keys", samples + "/keys/retired.jwks.json", "--hmac-secret-file",
