@@ -119,6 +119,54 @@ extension ReportBuilder {
                 }
             }
         }
-        return Section(id: "key_rotation", title: "Key rotation", notes: notes, tables: [table, steps])
+        let stale = try staleVerifiers(&notes)
+        return Section(id: "key_rotation", title: "Key rotation", notes: notes, tables: [table, steps, stale])
+    }
+
+    /// The stale verifier, named: error lines that say no key matched (key_unknown, first or second reading) whose
+    /// token verifies with the given keys, per source, issuer and kid, beside when that kid first appeared in any
+    /// log. A service that refuses a kid the others accept, starting soon after it appeared, missed a rotation.
+    func staleVerifiers(_ notes: inout [String]) throws(ReportError) -> Table {
+        let rows = try query(
+            """
+            SELECT src.path, t.iss, t.kid, count(*), min(e.log_time), max(e.log_time),
+                   (SELECT min(r.first) FROM sighting_rollup r JOIN tokens k ON k.id = r.token_id
+                    WHERE k.kid = t.kid AND k.iss IS t.iss AND r.first IS NOT NULL) AS kid_first
+            FROM log_errors e
+            JOIN tokens t ON t.id = e.token_id
+            JOIN sources src ON src.id = e.source_id
+            WHERE (e.cause = 'key_unknown' OR e.alternative_cause = 'key_unknown') AND t.signature = 'valid'
+              AND t.kid IS NOT NULL
+              AND (?1 IS NULL OR e.log_time >= ?1) AND (?2 IS NULL OR e.log_time < ?2)
+              AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
+            GROUP BY e.source_id, t.iss, t.kid ORDER BY count(*) DESC, 1, 2, 3
+            """)
+        var table = Table(
+            id: "stale_verifiers",
+            title: "Refusals saying no key matched, of tokens that verify with the given keys (stale key caches)",
+            columns: [
+                .init("source", .text), .init("iss", .text), .init("kid", .text), .init("refusals", .int),
+                .init("first_refused", .time), .init("last_refused", .time), .init("kid_first_seen", .time),
+                .init("delay_seconds", .number),
+            ])
+        for r in rows {
+            let first = r[4].double
+            let appeared = r[6].double
+            let delay = first.flatMap { f in appeared.map { f - $0 } }
+            table.rows.append([
+                cell(r[0]), cell(r[1]), cell(r[2]), cell(r[3]), time(r[4]), time(r[5]), time(r[6]),
+                delay.map { .number($0) } ?? .null,
+            ])
+            let n = r[3].int ?? 0
+            var sentence =
+                "\(r[0].string ?? "?") refused kid \(r[2].string ?? "?") (issuer \(r[1].string ?? "(none)"))"
+            if let first, let last = r[5].double {
+                sentence += " from \(Self.iso(first)) to \(Self.iso(last))"
+            }
+            sentence += ", \(n) sighting\(n == 1 ? "" : "s")"
+            if let delay { sentence += ", starting \(DurationText.words(max(0, delay))) after the kid first appeared" }
+            notes.append(sentence + ": a stale JWKS cache?")
+        }
+        return table
     }
 }
