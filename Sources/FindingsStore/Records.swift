@@ -215,7 +215,7 @@ public struct KeyRecord: Sendable {
     public var source: String?
     /// The public key as a JWK (nil for a secret: never stored).
     public var jwk: String?
-    /// When it was seen in its set (the run's start, or the fetch's time).
+    /// When it was seen in its set (the run's start).
     public var publishedAt: Double?
 
     public init(

@@ -25,7 +25,7 @@ public enum Schema {
     /// - `source`: the file or URL the key came from (`origin` keeps `file#index`); `jwk`: the public key's JWK
     ///   (RFC 7638 members, kid, alg), so that a key gone from a later set still verifies the tokens it signed
     ///   (`key_retired`). NULL for secrets: neither a secret nor anything derived from it alone is stored.
-    /// - `first_published`, `last_published`: the time of the first and last run (or fetch) that saw it in its set.
+    /// - `first_published`, `last_published`: the start of the first and last run that saw it in its set.
     ///   Rows kept from earlier versions take their runs' start times.
     /// - `failures_by_kid` matches a token's kid with the keys of its issuer (or the global ones), once per kid.
     /// - `key_fetches`: what became of each key set or discovery document a run fetched (or failed to).

@@ -142,6 +142,10 @@ struct StoreTests {
                 ["hmac secret"], ["oct key"], ["rsa-2024"],
             ])
         #expect(try c.prepare("SELECT thumbprint FROM keys").allRows() == [["R"]])
+        // Version 4 (key history) kept the row: the global keys' issuer '', its source from its origin, no JWK.
+        #expect(
+            try c.prepare("SELECT issuer, source, jwk, retired FROM keys").allRows() == [["", "k.json", nil, "0"]])
+        #expect(try c.prepare("SELECT count(*) FROM key_fetches").allRows() == [["0"]])
         #expect(try db.salt().count == 32)
         let identity = SourceIdentity(
             path: "/var/log/a.log", size: 5, mtime: nil, inode: nil, head: Array("line\n".utf8), isStdin: false)

@@ -134,6 +134,33 @@ struct FetchTests {
         #expect(server.requests.count == 1)
     }
 
+    @Test("https with a certificate no trusted authority signed: refused, nothing requested")
+    func untrustedCertificate() throws {
+        let dir = temporaryDirectory()
+        write(ECSigner(kid: "t-1").jwks, to: dir + "/jwks.json")
+        // A self-signed certificate for 127.0.0.1, made for this test by the openssl command.
+        let made = Process()
+        made.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        made.arguments = [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir + "/key.pem", "-out",
+            dir + "/cert.pem",
+        ]
+        made.standardError = FileHandle.nullDevice
+        try made.run()
+        made.waitUntilExit()
+        #expect(made.terminationStatus == 0)
+        let server = try LoopbackServer(directory: dir, tls: (dir + "/cert.pem", dir + "/key.pem"))
+        #expect(server.base.hasPrefix("https://"))
+        let f = fetcher(KeyCache(directory: dir + "/cache"))
+        let (keys, problems) = f.keys(jwksURI: server.url("/jwks"))
+        #expect(keys.isEmpty)
+        #expect(f.records.first?.outcome == .failed)
+        #expect(problems.first?.message.hasPrefix("could not fetch: ") == true, "\(problems)")
+        // The handshake failed: no request reached the server.
+        #expect(server.requests.isEmpty)
+    }
+
     @Test("plain http beyond loopback is refused before any connection")
     func plainHTTP() {
         let options = FetchOptions()

@@ -5,19 +5,21 @@ import Foundation
 final class LoopbackServer {
     let directory: String
     let port: Int
+    let tls: Bool
     private let process: Process
 
     static let script =
         "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures/jwks_server.py"
 
-    init(directory: String) throws {
+    init(directory: String, tls: (certificate: String, key: String)? = nil) throws {
         // libcurl would send loopback requests to a proxy named in the environment.
         setenv("no_proxy", "127.0.0.1,localhost", 1)
         setenv("NO_PROXY", "127.0.0.1,localhost", 1)
         self.directory = directory
+        self.tls = tls != nil
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script, directory]
+        process.arguments = ["python3", Self.script, directory] + (tls.map { [$0.certificate, $0.key] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -42,7 +44,7 @@ final class LoopbackServer {
         process.waitUntilExit()
     }
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    var base: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
     func url(_ path: String) -> String { base + path }
 
     /// The requests it has answered: "GET /path If-None-Match".

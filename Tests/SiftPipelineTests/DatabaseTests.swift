@@ -120,6 +120,7 @@ struct DatabaseTests {
             """
             DROP TABLE sighting_rollup; ALTER TABLE sources DROP COLUMN tail_hash; ALTER TABLE sources DROP COLUMN tail_len;
             ALTER TABLE sources DROP COLUMN policy; ALTER TABLE runs DROP COLUMN policy; DROP TABLE settings;
+            DROP TABLE key_fetches;
             PRAGMA user_version = 1
             """)
         c.close()

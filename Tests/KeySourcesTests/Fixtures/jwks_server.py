@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A JWKS and OpenID discovery server on 127.0.0.1 for jwtsift's tests (Python's http.server, stdlib only).
 
-Usage: jwks_server.py DIR  -- prints the port it listens on, then serves until killed.
+Usage: jwks_server.py DIR [CERT KEY]  -- prints the port it listens on, then serves until killed; with a
+certificate and its key, over TLS (a self-signed certificate, which a verifying client must refuse).
 
   /jwks                                DIR/jwks.json, with an ETag (its SHA-256); If-None-Match -> 304;
                                        Cache-Control from DIR/cache-control when that file exists
@@ -86,5 +87,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 3:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
