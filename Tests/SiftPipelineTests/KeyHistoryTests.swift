@@ -92,6 +92,29 @@ struct KeyHistoryTests {
         #expect(try s.int("SELECT count(DISTINCT issuer) FROM keys", db: s.path("config.sqlite")) == 4)
     }
 
+    @Test("issuers the file does not name fall back to the global keys, and the summary says which")
+    func fallbackSummary() throws {
+        let s = Scratch()
+        s.write(
+            "c.yaml",
+            """
+            defaults:
+              keys: \(Self.samples)/keys/jwks.json
+              hmac_secrets: \(Self.samples)/keys/orders-hs256.secret
+            issuers:
+              - iss: https://login.example.com/
+                keys: \(Self.samples)/keys/jwks.json
+                retired_keys: \(Self.samples)/keys/retired.jwks.json
+            """)
+        let r = runCLI(["scan", "--db", s.db, Self.samples + "/logs", "--config", s.path("c.yaml")])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(
+            r.err.contains(
+                "34 token sightings from issuers --config does not name were judged with the global keys and policy: orders-service (23), https://partner.example.net/ (8), https://edge.example.com/ (3)"
+            ), "\(r.err)")
+        #expect(try s.int("SELECT count(*) FROM sightings WHERE cause = 'ok'") == 167)
+    }
+
     @Test("a bad --config names file, line and key, exits 2 and scans nothing")
     func badConfig() throws {
         let s = Scratch()
