@@ -92,6 +92,7 @@ import Testing
     /// Two issuers each publishing a key under the same kid, and global keys for everything else.
     func fixture() throws -> (KeySets, a: ECSigner, b: ECSigner, global: ECSigner) {
         let dir = temporaryDirectory()
+        defer { removeDirectory(dir) }
         let a = ECSigner(kid: "k1")
         let b = ECSigner(kid: "k1")
         let global = ECSigner(kid: "g1")
@@ -159,6 +160,7 @@ import Testing
     @Test("command-line keys add to the defaults, and --leeway wins over the file's")
     func commandLine() throws {
         let dir = temporaryDirectory()
+        defer { removeDirectory(dir) }
         let extra = ECSigner(kid: "x1")
         write(extra.jwks, to: dir + "/x.json")
         write("defaults:\n  leeway: 10\n", to: dir + "/c.yaml")
@@ -173,6 +175,7 @@ import Testing
     @Test("an HMAC secret file with a kid in the file is published under it")
     func secretKid() throws {
         let dir = temporaryDirectory()
+        defer { removeDirectory(dir) }
         write("0123456789abcdef0123456789abcdef", to: dir + "/s.secret")
         write("issuers:\n  - iss: svc\n    hmac_secrets: [{file: s.secret, kid: svc-1}]\n", to: dir + "/c.yaml")
         let sets = KeySetBuilder.build(

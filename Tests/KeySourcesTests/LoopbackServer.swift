@@ -39,9 +39,11 @@ final class LoopbackServer {
     }
 
     /// SIGKILL: a child spawned from a test thread may inherit a mask that blocks SIGTERM.
+    /// It owns its directory: removed with it.
     deinit {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     var base: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }

@@ -12,6 +12,11 @@ func temporaryDirectory(_ name: String = #function) -> String {
     return dir
 }
 
+/// Removes a directory made by ``temporaryDirectory(_:)`` and everything in it.
+func removeDirectory(_ dir: String) {
+    try? FileManager.default.removeItem(atPath: dir)
+}
+
 func write(_ text: String, to path: String) {
     _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
 }
