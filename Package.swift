@@ -21,7 +21,9 @@ let package = Package(
         .library(name: "JWTVerify", targets: ["JWTVerify"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // --config files (YAML): libyaml (C, vendored by Yams) builds in seconds and reports lines and columns.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: - C system libraries: each is imported by exactly one Swift wrapper target.
@@ -42,6 +44,13 @@ let package = Package(
         .target(name: "JWTScan", dependencies: ["SiftCore"]),
         /// Keys (files and their loading), the verdict, parallel analysis and the per-sighting judge.
         .target(name: "JWTVerify", dependencies: ["SiftCore", "JWTScan", "JOSECrypto", "LogInput"]),
+        /// `--config`: the issuer configuration file (YAML, through Yams), checked key by key; reads nothing else.
+        .target(
+            name: "IssuerConfig",
+            dependencies: ["SiftCore", "JWTVerify", "LogInput", .product(name: "Yams", package: "Yams")]),
+        /// Where a run's keys come from, per issuer: files, and JWKS / OpenID discovery fetched over HTTPS
+        /// (FoundationNetworking's URLSession) through an on-disk cache. The only module that touches the network.
+        .target(name: "KeySources", dependencies: ["SiftCore", "JOSECrypto", "JWTVerify", "IssuerConfig"]),
         /// The findings database: schema, migrations and the one writer (the only importer of `CSQLite`).
         .target(name: "FindingsStore", dependencies: ["SiftCore", "CSQLite"]),
         /// Reports from the findings database: SQL aggregations into sections, rendered as text, Markdown, JSON,
@@ -56,7 +65,7 @@ let package = Package(
             name: "JWTSiftCLI",
             dependencies: [
                 "SiftPipeline", "SiftCore", "JWTVerify", "JWTScan", "LogInput", "FindingsStore", "FindingsReport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "IssuerConfig", "KeySources", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
@@ -73,6 +82,10 @@ let package = Package(
             name: "JWTVerifyTests", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto", "SiftCore"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "KeySourcesTests",
+            dependencies: ["KeySources", "IssuerConfig", "JWTVerify", "JOSECrypto", "SiftCore"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "FindingsStoreTests", dependencies: ["FindingsStore", "SiftCore"]),
         .testTarget(name: "FindingsReportTests", dependencies: ["FindingsReport", "FindingsStore", "SiftCore"]),
         .testTarget(

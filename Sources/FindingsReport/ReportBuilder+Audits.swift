@@ -5,17 +5,19 @@ extension ReportBuilder {
     // MARK: - Disagreements, paths, leaks, offenders
 
     func disagreements() throws(ReportError) -> Section {
+        // Per source, issuer and kid: which verifier refused or accepted which key's tokens.
         let saidNo = try query(
             """
-            SELECT path, sum(CASE WHEN sc = 4 THEN n ELSE nl END) AS total, count(DISTINCT token_id), min(first), max(last)
+            SELECT path, sum(CASE WHEN sc = 4 THEN n ELSE nl END) AS total, count(DISTINCT token_id), min(first), max(last),
+                   iss, kid
             FROM f WHERE cause = \(Cause.ok.sqlLiteral) AND (sc = 4 OR nl > 0)
-            GROUP BY source_id ORDER BY total DESC, 1, 2
+            GROUP BY source_id, iss, kid ORDER BY total DESC, 1, 6, 7
             """)
         let saidYes = try query(
             """
-            SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
+            SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last), iss, kid
             FROM f WHERE failed AND sc = 2
-            GROUP BY source_id, cause ORDER BY total DESC, 1, 2
+            GROUP BY source_id, cause, iss, kid ORDER BY total DESC, 1, 2, 7, 8
             """)
         var notes: [String] = []
         let yes = saidYes.reduce(0) { $0 + ($1[2].int ?? 0) }
@@ -90,17 +92,22 @@ extension ReportBuilder {
                     id: "refused_but_valid", title: "The service said no, the token verifies",
                     columns: [
                         .init("source", .text), .init("sightings", .int), .init("tokens", .int),
-                        .init("first_seen", .time), .init("last_seen", .time),
+                        .init("first_seen", .time), .init("last_seen", .time), .init("iss", .text), .init("kid", .text),
                     ],
-                    rows: saidNo.map { [cell($0[0]), cell($0[1]), cell($0[2]), time($0[3]), time($0[4])] }),
+                    rows: saidNo.map {
+                        [cell($0[0]), cell($0[1]), cell($0[2]), time($0[3]), time($0[4]), cell($0[5]), cell($0[6])]
+                    }),
                 Table(
                     id: "accepted_but_failing", title: "The service said yes (2xx), the token fails: security findings",
                     columns: [
                         .init("source", .text), .init("cause", .text), .init("sightings", .int), .init("tokens", .int),
-                        .init("first_seen", .time), .init("last_seen", .time),
+                        .init("first_seen", .time), .init("last_seen", .time), .init("iss", .text), .init("kid", .text),
                     ],
                     rows: saidYes.map {
-                        [cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5])]
+                        [
+                            cell($0[0]), cell($0[1]), cell($0[2]), cell($0[3]), time($0[4]), time($0[5]), cell($0[6]),
+                            cell($0[7]),
+                        ]
                     }),
             ])
     }

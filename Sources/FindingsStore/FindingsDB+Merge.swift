@@ -155,9 +155,15 @@ enum MergePlan {
                 "first": least("first", "sighting_rollup"), "last": greatest("last", "sighting_rollup"),
                 "near_min": least("near_min", "sighting_rollup"), "near_max": greatest("near_max", "sighting_rollup"),
             ]),
+        // Key history: one row per key and issuer; published from the earliest to the latest run of any shard.
         Table(
-            "keys", remap: ["first_run_id": .run, "last_run_id": .run], conflict: "thumbprint",
-            onConflict: ["last_run_id": "excluded.last_run_id"]),
+            "keys", remap: ["first_run_id": .run, "last_run_id": .run], conflict: "thumbprint, issuer",
+            onConflict: [
+                "last_run_id": "excluded.last_run_id",
+                "first_published": least("first_published", "keys"),
+                "last_published": greatest("last_published", "keys"),
+            ]),
+        Table("key_fetches", remap: ["run_id": .run]),
         // The output keeps its own salt (and any other setting it has); a setting only the shard has is added.
         Table("settings", conflict: "name", onConflict: ["value": "settings.value"]),
         // A shard that is itself a merge: its shard runs, pointing at the runs they became here.

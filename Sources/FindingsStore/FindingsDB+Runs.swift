@@ -98,15 +98,22 @@ extension FindingsDB {
         return c
     }
 
+    /// Records the keys a run used, and marks retired the keys recorded earlier for the same issuer (or the
+    /// global keys) that this run's set no longer holds: for each issuer this run has a current key for, a key
+    /// not seen in it is gone from its set.
     public func recordKeys(_ keys: [KeyRecord], runID: Int64) throws(SQLiteError) {
         guard !keys.isEmpty else { return }
         try connection.transaction { () throws(SQLiteError) in
             let s = try connection.prepare(
                 """
-                INSERT INTO keys (thumbprint, kid, kty, alg, origin, retired, first_run_id, last_run_id)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-                ON CONFLICT (thumbprint) DO UPDATE SET kid = excluded.kid, alg = excluded.alg, origin = excluded.origin,
-                    retired = excluded.retired, last_run_id = excluded.last_run_id
+                INSERT INTO keys (thumbprint, issuer, kid, kty, alg, origin, retired, first_run_id, last_run_id, source,
+                                  jwk, first_published, last_published)
+                VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?9, ?10, ?11, ?11)
+                ON CONFLICT (thumbprint, issuer) DO UPDATE SET kid = excluded.kid, alg = excluded.alg,
+                    origin = excluded.origin, retired = excluded.retired, last_run_id = excluded.last_run_id,
+                    source = excluded.source, jwk = coalesce(excluded.jwk, keys.jwk),
+                    first_published = coalesce(keys.first_published, excluded.first_published),
+                    last_published = excluded.last_published
                 """)
             for k in keys {
                 s.bind(1, k.thumbprint)
@@ -116,8 +123,65 @@ extension FindingsDB {
                 s.bind(5, k.origin)
                 s.bind(6, k.retired)
                 s.bind(7, runID)
+                s.bind(8, k.issuer)
+                s.bind(9, k.source)
+                s.bind(10, k.jwk)
+                s.bind(11, k.publishedAt)
+                try s.run()
+            }
+            let gone = try connection.prepare(
+                "UPDATE keys SET retired = 1 WHERE issuer = ?1 AND (last_run_id IS NULL OR last_run_id < ?2)")
+            for issuer in Set(keys.filter { !$0.retired }.map(\.issuer)).sorted() {
+                gone.bind(1, issuer)
+                gone.bind(2, runID)
+                try gone.run()
+            }
+        }
+    }
+
+    /// Records what became of each key set or discovery document the run fetched.
+    public func recordFetches(_ fetches: [KeyFetchRecord], runID: Int64) throws(SQLiteError) {
+        guard !fetches.isEmpty else { return }
+        try connection.transaction { () throws(SQLiteError) in
+            let s = try connection.prepare(
+                """
+                INSERT INTO key_fetches (run_id, url, outcome, http_status, reason, fetched_at, used_cache)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                """)
+            for f in fetches {
+                s.bind(1, runID)
+                s.bind(2, f.url)
+                s.bind(3, f.outcome)
+                s.bind(4, f.httpStatus.map(Int64.init))
+                s.bind(5, f.reason)
+                s.bind(6, f.fetchedAt)
+                s.bind(7, f.usedCache)
                 try s.run()
             }
         }
+    }
+
+    /// Every recorded key, by issuer, then first publication.
+    public func keyHistory() throws(SQLiteError) -> [KeyHistoryRecord] { try Self.keyHistory(connection) }
+
+    /// Every key recorded in the database `c` (read-only is enough), by issuer, then first publication.
+    public static func keyHistory(_ c: Connection) throws(SQLiteError) -> [KeyHistoryRecord] {
+        let s = try c.prepare(
+            """
+            SELECT issuer, thumbprint, kid, kty, alg, source, jwk, retired, first_run_id, last_run_id,
+                   first_published, last_published
+            FROM keys ORDER BY issuer, first_published, kid, thumbprint
+            """)
+        var out: [KeyHistoryRecord] = []
+        while try s.step() {
+            out.append(
+                KeyHistoryRecord(
+                    issuer: s.string(0) ?? "", thumbprint: s.string(1) ?? "", kid: s.string(2), kty: s.string(3) ?? "",
+                    alg: s.string(4), source: s.string(5), jwk: s.string(6), retired: s.int(7) != 0,
+                    firstRunID: s.isNull(8) ? nil : s.int(8), lastRunID: s.isNull(9) ? nil : s.int(9),
+                    firstPublished: s.isNull(10) ? nil : s.double(10), lastPublished: s.isNull(11) ? nil : s.double(11))
+            )
+        }
+        return out
     }
 }

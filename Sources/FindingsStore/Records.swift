@@ -218,15 +218,68 @@ public struct KeyRecord: Sendable {
     public var alg: String?
     public var origin: String
     public var retired: Bool
+    /// The configured issuer it was published for; `""`: the global keys.
+    public var issuer: String
+    /// The file or URL it came from.
+    public var source: String?
+    /// The public key as a JWK (nil for a secret: never stored).
+    public var jwk: String?
+    /// When it was seen in its set (the run's start).
+    public var publishedAt: Double?
 
-    public init(thumbprint: String, kid: String?, kty: String, alg: String?, origin: String, retired: Bool) {
+    public init(
+        thumbprint: String, kid: String?, kty: String, alg: String?, origin: String, retired: Bool,
+        issuer: String = "", source: String? = nil, jwk: String? = nil, publishedAt: Double? = nil
+    ) {
         self.thumbprint = thumbprint
         self.kid = kid
         self.kty = kty
         self.alg = alg
         self.origin = origin
         self.retired = retired
+        self.issuer = issuer
+        self.source = source
+        self.jwk = jwk
+        self.publishedAt = publishedAt
     }
+}
+
+/// What became of one fetched document in a run (a row of `key_fetches`).
+public struct KeyFetchRecord: Sendable, Equatable {
+    public var url: String
+    /// `fetched`, `not_modified`, `fresh`, `offline` or `failed`.
+    public var outcome: String
+    public var httpStatus: Int?
+    public var reason: String?
+    public var fetchedAt: Double?
+    public var usedCache: Bool
+
+    public init(
+        url: String, outcome: String, httpStatus: Int?, reason: String?, fetchedAt: Double?, usedCache: Bool
+    ) {
+        self.url = url
+        self.outcome = outcome
+        self.httpStatus = httpStatus
+        self.reason = reason
+        self.fetchedAt = fetchedAt
+        self.usedCache = usedCache
+    }
+}
+
+/// A key recorded by an earlier run (a row of `keys`).
+public struct KeyHistoryRecord: Sendable, Equatable {
+    public var issuer: String
+    public var thumbprint: String
+    public var kid: String?
+    public var kty: String
+    public var alg: String?
+    public var source: String?
+    public var jwk: String?
+    public var retired: Bool
+    public var firstRunID: Int64?
+    public var lastRunID: Int64?
+    public var firstPublished: Double?
+    public var lastPublished: Double?
 }
 
 /// What a file looks like now, for deciding whether to skip, resume or start over.

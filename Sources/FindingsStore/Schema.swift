@@ -4,7 +4,7 @@ import SiftCore
 /// migration runs in one transaction and sets `PRAGMA user_version`.
 public enum Schema {
     /// The version this build writes.
-    public static let version = 5
+    public static let version = 6
 
     /// Indexes on the row tables. Part of the schema, but kept apart: a run that starts on empty row tables
     /// drops them and builds them once at its end (one sort instead of a b-tree insert per row), and every open
@@ -19,7 +19,7 @@ public enum Schema {
     ]
 
     /// Migration `i` takes the database from version `i` to `i + 1`.
-    static let migrations: [String] = [v1, v2, v3, mergedShards, hostsAndStatuses]
+    static let migrations: [String] = [v1, v2, v3, mergedShards, hostsAndStatuses, keyHistory]
 
     /// `merged_shards` (issue 14; version 4):
     /// one row per run of a shard database that `jwtsift merge` copied into this one, named by the shard's
@@ -53,6 +53,64 @@ public enum Schema {
         ALTER TABLE sightings ADD COLUMN host_id INTEGER;
         ALTER TABLE log_errors ADD COLUMN host_id INTEGER;
         UPDATE sources SET policy = NULL;
+        """
+
+    /// Version 6, key history (issue 17):
+    /// - `keys` is keyed by (`thumbprint`, `issuer`) instead of `thumbprint`: `issuer` is the configured issuer a
+    ///   key was published for (`--config`), `''` for the global keys. Rebuilt, with its rows kept (issuer `''`).
+    /// - `source`: the file or URL the key came from (`origin` keeps `file#index`); `jwk`: the public key's JWK
+    ///   (RFC 7638 members, kid, alg), so that a key gone from a later set still verifies the tokens it signed
+    ///   (`key_retired`). NULL for secrets: neither a secret nor anything derived from it alone is stored.
+    /// - `first_published`, `last_published`: the start of the first and last run that saw it in its set.
+    ///   Rows kept from earlier versions take their runs' start times.
+    /// - `failures_by_kid` matches a token's kid with the keys of its issuer (or the global ones), once per kid.
+    /// - `key_fetches`: what became of each key set or discovery document a run fetched (or failed to).
+    static let keyHistory = """
+        CREATE TABLE key_fetches (
+            run_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            http_status INTEGER,
+            reason TEXT,
+            fetched_at REAL,
+            used_cache INTEGER NOT NULL DEFAULT 0
+        );
+        DROP VIEW failures_by_kid;
+        CREATE TABLE keys_new (
+            thumbprint TEXT NOT NULL,
+            issuer TEXT NOT NULL DEFAULT '',
+            kid TEXT,
+            kty TEXT NOT NULL,
+            alg TEXT,
+            origin TEXT NOT NULL,
+            retired INTEGER NOT NULL,
+            first_run_id INTEGER,
+            last_run_id INTEGER,
+            source TEXT,
+            jwk TEXT,
+            first_published REAL,
+            last_published REAL,
+            PRIMARY KEY (thumbprint, issuer)
+        );
+        INSERT INTO keys_new (thumbprint, issuer, kid, kty, alg, origin, retired, first_run_id, last_run_id, source,
+                             first_published, last_published)
+        SELECT k.thumbprint, '', k.kid, k.kty, k.alg, k.origin, k.retired, k.first_run_id, k.last_run_id,
+               CASE WHEN instr(k.origin, '#') > 0 THEN substr(k.origin, 1, instr(k.origin, '#') - 1) ELSE k.origin END,
+               (SELECT started_at FROM runs WHERE id = k.first_run_id), (SELECT started_at FROM runs WHERE id = k.last_run_id)
+        FROM keys k;
+        DROP TABLE keys;
+        ALTER TABLE keys_new RENAME TO keys;
+        CREATE INDEX keys_kid ON keys(kid);
+        CREATE VIEW failures_by_kid AS
+        SELECT t.kid, t.alg,
+               CASE (SELECT min(k.retired) FROM keys k
+                     WHERE k.kid = t.kid AND (k.issuer = '' OR k.issuer = t.iss))
+                   WHEN 0 THEN 'current' WHEN 1 THEN 'retired' ELSE 'unknown' END AS key_state,
+               s.cause, count(*) AS sightings, count(DISTINCT s.token_id) AS tokens,
+               min(s.log_time) AS first_seen, max(s.log_time) AS last_seen
+        FROM sightings s JOIN tokens t ON t.id = s.token_id
+        WHERE \(Cause.failureSQL("s.cause"))
+        GROUP BY t.kid, t.alg, key_state, s.cause ORDER BY sightings DESC;
         """
 
     /// Version 3 (issues 12 and 13):

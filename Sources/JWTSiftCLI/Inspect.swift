@@ -1,6 +1,7 @@
 import ArgumentParser
 import JWTScan
 import JWTVerify
+import KeySources
 import LogInput
 import SiftCore
 import SiftPipeline
@@ -64,10 +65,12 @@ extension JWTSift {
                 printError("jwtsift: no token given")
                 throw ExitCode(2)
             }
-            let (ring, keyErrors) = keyOptions.load()
+            let sets = try keyOptions.load(now: wallClock())
+            let keyErrors = sets.hadErrors
             let moment = at.flatMap(AtOption.parse) ?? wallClock()
             let results = Inspection.run(
-                input, keys: ring, policy: keyOptions.policy, at: moment, atSource: at == nil ? "now" : "--at")
+                input, keys: sets.keys, policy: sets.policy, at: moment, atSource: at == nil ? "now" : "--at",
+                issuers: sets.issuers)
             let sink = OutputSink()
             for (i, r) in results.enumerated() {
                 let text = format == .json ? r.json() + "\n" : r.text(index: results.count > 1 ? i + 1 : nil)

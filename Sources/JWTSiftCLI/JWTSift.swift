@@ -36,7 +36,7 @@ struct JWTSift: ParsableCommand {
             database could not be used; 130/143 stopped by SIGINT/SIGTERM (what was scanned is kept).
             """,
         version: JWTSiftVersion.string,
-        subcommands: [Scan.self, Merge.self, Inspect.self, Report.self]
+        subcommands: [Scan.self, Merge.self, Inspect.self, Report.self, Keys.self]
     )
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FindingsStore
 import JWTScan
 import JWTVerify
+import KeySources
 import LogInput
 import SiftCore
 import SiftPipeline
@@ -151,8 +152,9 @@ extension JWTSift {
 
         func validate() throws {
             guard !paths.isEmpty else { throw ValidationError("give at least one path, or - for standard input") }
-            if noVerify && !keyOptions.paths.isEmpty {
-                throw ValidationError("--no-verify and --keys/--retired-keys/--hmac-secret-file contradict each other")
+            if noVerify && keyOptions.givesKeys {
+                throw ValidationError(
+                    "--no-verify and --keys/--retired-keys/--hmac-secret-file/--config contradict each other")
             }
             guard ZoneOption.parse(timezone) != nil else {
                 throw ValidationError(
@@ -232,10 +234,16 @@ extension JWTSift {
             let zone = ZoneOption.parse(timezone)!
             var verify: VerifyOptions? = nil
             var keyErrors = false
+            var fetches: [KeyFetchRecord] = []
             if !noVerify {
-                let (ring, hadErrors) = keyOptions.load()
-                keyErrors = hadErrors
-                verify = VerifyOptions(keys: ring, policy: keyOptions.policy, workers: jobs ?? ProcessorCount.online)
+                let sets = try keyOptions.load(now: startedAt)
+                keyErrors = sets.hadErrors
+                verify = sets.verifyOptions(workers: jobs ?? ProcessorCount.online)
+                fetches = sets.fetches.map {
+                    KeyFetchRecord(
+                        url: $0.url, outcome: $0.outcome.rawValue, httpStatus: $0.httpStatus, reason: $0.reason,
+                        fetchedAt: $0.fetchedAt, usedCache: $0.usedCache)
+                }
             }
             let stop = StopSignals.install()
             let progress = ProgressLine(enabled: !quiet && isatty(2) == 1, totalBytes: ProgressLine.totalBytes(paths))
@@ -285,7 +293,8 @@ extension JWTSift {
                     session = try FindingsSession(
                         options: database, startedAt: startedAt, version: JWTSiftVersion.string,
                         commandLine: CommandLine.arguments, verify: verify,
-                        policy: ScanPolicy(scan: options, database: database), shouldStop: { stop.isRequested },
+                        policy: ScanPolicy(scan: options, database: database), keyFetches: fetches,
+                        shouldStop: { stop.isRequested },
                         onWaiting: { timeout in
                             printError(
                                 "jwtsift: \(UntrustedText.display(dbPath)): another jwtsift run is writing to it; waiting up to \(Int(timeout)) s (--lock-timeout)"
@@ -300,6 +309,8 @@ extension JWTSift {
                     }
                     throw ExitCode(4)
                 }
+                // The keys with the history the database recorded (retired keys gone from the current sets).
+                options.verify = session?.verify ?? options.verify
                 for notice in session?.notices ?? [] { printError("jwtsift: \(UntrustedText.display(notice))") }
             }
             // A signal, or a write that failed (a full disk): nothing more would be stored.

@@ -9,11 +9,16 @@ public struct KeyPaths: Sendable {
     public var retired: [String]
     /// `--hmac-secret-file`: each file's exact bytes are one secret.
     public var secrets: [String]
+    /// The kid a secret file is published under (`hmac_secrets: [{file, kid}]` in `--config`), by its path.
+    public var secretKids: [String: String]
 
-    public init(keys: [String] = [], retired: [String] = [], secrets: [String] = []) {
+    public init(
+        keys: [String] = [], retired: [String] = [], secrets: [String] = [], secretKids: [String: String] = [:]
+    ) {
         self.keys = keys
         self.retired = retired
         self.secrets = secrets
+        self.secretKids = secretKids
     }
 
     public var isEmpty: Bool { keys.isEmpty && retired.isEmpty && secrets.isEmpty }
@@ -78,7 +83,10 @@ public enum KeyFiles {
             guard let bytes = read(path) else { continue }
             let (key, p) = KeyLoader.secret(bytes, origin: path, retired: false)
             problems += p
-            if let key { current.append(key) }
+            if var key {
+                key.kid = paths.secretKids[path]
+                current.append(key)
+            }
         }
         // Secrets are named by file name; two files of the same name are named by their paths instead.
         let names = current.map(\.thumbprint)

@@ -46,15 +46,44 @@ public struct VerifyPolicy: Sendable {
     public var longLifetime: Double
     /// Try the built-in list of well-known secrets against HS* tokens no given key verifies.
     public var tryWeakSecrets: Bool
+    /// The algorithms a verifier accepts (`algorithms` in `--config`); when non-empty, a token signed with another
+    /// one is `alg_mismatch`, whatever its signature.
+    public var algorithms: Set<JWSAlgorithm>
 
     public init(
         issuers: Set<String> = [], audiences: Set<String> = [], leeway: Double = 60, longLifetime: Double = 86_400,
-        tryWeakSecrets: Bool = true
+        tryWeakSecrets: Bool = true, algorithms: Set<JWSAlgorithm> = []
     ) {
         self.issuers = issuers
         self.audiences = audiences
         self.leeway = leeway
         self.longLifetime = longLifetime
         self.tryWeakSecrets = tryWeakSecrets
+        self.algorithms = algorithms
     }
+}
+
+/// The keys and policy for the tokens of one issuer (`issuers` in `--config`): a token whose `iss` names it is
+/// judged with these alone; other tokens with the global keys and policy.
+public struct IssuerScope: Sendable {
+    public var keys: KeyRing
+    public var policy: VerifyPolicy
+    /// The issuer names no key source of its own: ``keys`` are the global ones.
+    public var sharesGlobalKeys: Bool
+
+    public init(keys: KeyRing, policy: VerifyPolicy, sharesGlobalKeys: Bool = false) {
+        self.keys = keys
+        self.policy = policy
+        self.sharesGlobalKeys = sharesGlobalKeys
+    }
+}
+
+/// Which keys and policy judged a token.
+public enum KeyScope: Sendable, Equatable {
+    /// The global ones, with no issuer configured (no `--config`, or one that names no issuer).
+    case global
+    /// Those of the issuer its `iss` names in `--config`.
+    case issuer
+    /// The global ones, because `--config` names issuers but not this token's `iss` (or it has none).
+    case fallback
 }

@@ -6,6 +6,9 @@ import SiftCore
 public struct VerifyOptions: Sendable {
     public var keys: KeyRing
     public var policy: VerifyPolicy
+    /// Issuers with keys and policy of their own (`--config`), by `iss`; tokens of other issuers are judged with
+    /// ``keys`` and ``policy``.
+    public var issuers: [String: IssuerScope]
     /// Threads checking signatures in parallel (`--jobs`).
     public var workers: Int
     /// Distinct tokens whose analysis is kept (memory stays bounded whatever the number of distinct tokens): the
@@ -13,9 +16,13 @@ public struct VerifyOptions: Sendable {
     /// token last met before both is analysed again.
     public var cacheLimit: Int
 
-    public init(keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 17) {
+    public init(
+        keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 17,
+        issuers: [String: IssuerScope] = [:]
+    ) {
         self.keys = keys
         self.policy = policy
+        self.issuers = issuers
         self.workers = max(1, workers)
         self.cacheLimit = max(1, cacheLimit)
     }
@@ -76,7 +83,8 @@ public final class SightingJudge {
         self.options = options
         self.now = now
         self.batch = BatchAnalyzer(
-            analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy), workers: options.workers)
+            analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy, issuers: options.issuers),
+            workers: options.workers)
         cache.reserveCapacity(min(generationLimit, 1 << 16))
     }
 
@@ -119,6 +127,7 @@ public final class SightingJudge {
             let t = tokens[i]
             let shared = known[i] ?? Self.nothing
             let at = t.logTime ?? now
+            let leeway = shared.analysis.leeway ?? leeway
             return JudgedSighting(
                 shared: shared, verdict: shared.judge(at: at, leeway: leeway), at: at,
                 timeSource: t.logTime == nil ? .scan : .line, leeway: leeway)

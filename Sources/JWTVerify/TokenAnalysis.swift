@@ -44,6 +44,10 @@ public struct TokenAnalysis: Sendable {
     public var claims: JSONObject?
     /// Decoded signature length in bytes.
     public var signatureLength = 0
+    /// Which keys and policy judged it: the global ones, its configured issuer's, or the global ones as a fallback.
+    public var scope: KeyScope = .global
+    /// The leeway of its issuer's policy, when its issuer is configured (nil: the run's).
+    public var leeway: Double?
     /// What a full weak-secret check found, for its group (see ``WeakSecretMemo``).
     var weakRecord: WeakSecretMemo.Record?
 

@@ -9,11 +9,34 @@ public struct TokenAnalyzer: Sendable {
     public let policy: VerifyPolicy
     /// Keep the decoded header and claims, and the list of keys tried (for `inspect`).
     public let details: Bool
+    /// Issuers with keys and policy of their own (`--config`), by `iss`: a token whose `iss` is among them is judged
+    /// with those alone (a kid two issuers use is resolved by the token's `iss`); any other token with ``keys`` and
+    /// ``policy``.
+    public let issuers: [String: IssuerScope]
 
-    public init(keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), details: Bool = false) {
+    public init(
+        keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), details: Bool = false,
+        issuers: [String: IssuerScope] = [:]
+    ) {
         self.keys = keys
         self.policy = policy
         self.details = details
+        self.issuers = issuers
+    }
+
+    /// Records which keys and policy judge `a` (by its `iss`, once its claims are read) and returns their analyzer.
+    func scope(_ a: inout TokenAnalysis) -> TokenAnalyzer {
+        let (judge, scope) = scoped(a.iss)
+        a.scope = scope
+        if scope == .issuer { a.leeway = judge.policy.leeway }
+        return judge
+    }
+
+    /// The analyzer that judges a token whose `iss` is `iss`, and which scope that is.
+    func scoped(_ iss: String?) -> (TokenAnalyzer, KeyScope) {
+        guard !issuers.isEmpty else { return (self, .global) }
+        guard let iss, let scope = issuers[iss] else { return (self, .fallback) }
+        return (TokenAnalyzer(keys: scope.keys, policy: scope.policy, details: details), .issuer)
     }
 
     /// Analyses `token` (its exact bytes). `truncation` is what the scanner suspected about the text around it;
@@ -113,9 +136,11 @@ public struct TokenAnalyzer: Sendable {
                 (try? JSONParser.parseObject(payload)) != nil
             {
                 readClaims(payload, into: &a)
+                _ = scope(&a)
                 return cut("2 segments: the signature is missing")
             }
             readPartialClaims(payloadBytes, into: &a)
+            _ = scope(&a)
             return cut("2 segments: the payload ends mid-way and the signature is missing")
         }
 
@@ -126,9 +151,11 @@ public struct TokenAnalyzer: Sendable {
             return malformed("the payload is not canonical base64url")
         }
         readClaims(payload, into: &a)
+        // From here on the token is judged with its issuer's keys and policy when `--config` names its issuer.
+        let judge = scope(&a)
         guard let (signature, sq) = Base64URL.decodeWithQuality(signatureBytes), sq == .canonical else {
             if let algorithm = JWSAlgorithm(rawValue: alg),
-                let hint = cutSignatureHint(algorithm, kid: a.kid, characters: signatureBytes.count)
+                let hint = judge.cutSignatureHint(algorithm, kid: a.kid, characters: signatureBytes.count)
             {
                 a.hints.append(hint)
             }
@@ -163,7 +190,7 @@ public struct TokenAnalyzer: Sendable {
         }
 
         let signingInput = Array(token[0..<dots[1]])
-        checkSignature(
+        judge.checkSignature(
             algorithm, kid: a.kid, signingInput: signingInput, signature: signature, truncation: truncation,
             verifier: verifier, weakSecrets: weakSecrets, into: &a)
         // The scanner saw a cut (line limit, marker, round size): it explains a signature that does not verify.
@@ -173,7 +200,7 @@ public struct TokenAnalyzer: Sendable {
             a.causes.remove(.signature_invalid)
             a.add(.truncated, "cut short (\(truncation.rawValue)): the signature cannot verify")
         }
-        checkPolicy(into: &a)
+        judge.checkPolicy(algorithm, into: &a)
         return a
     }
 
@@ -247,7 +274,14 @@ public struct TokenAnalyzer: Sendable {
         if let exp = a.exp, let nbf = a.nbf, nbf > exp { a.flags.insert(.nbfAfterExp) }
     }
 
-    func checkPolicy(into a: inout TokenAnalysis) {
+    func checkPolicy(_ alg: JWSAlgorithm, into a: inout TokenAnalysis) {
+        if !policy.algorithms.isEmpty && !policy.algorithms.contains(alg) {
+            let allowed = policy.algorithms.map(\.rawValue).sorted().joined(separator: ", ")
+            a.add(
+                .alg_mismatch,
+                "alg \(alg.rawValue) is not among the algorithms allowed for \(a.scope == .issuer ? "its issuer" : "these tokens") (\(allowed))"
+            )
+        }
         if !policy.issuers.isEmpty {
             if let iss = a.iss {
                 if !policy.issuers.contains(iss) {
@@ -352,7 +386,14 @@ public struct TokenAnalyzer: Sendable {
             if key.retired {
                 a.signature = .retired_key
                 a.flags.insert(.retiredKey)
-                a.add(.key_retired, "verified only by retired key \(Redact.short(key.name)) (\(key.origin))")
+                if let history = key.history {
+                    a.add(
+                        .key_retired,
+                        "verified only by key \(Redact.short(key.name)), gone from the current key set: it was \(history)"
+                    )
+                } else {
+                    a.add(.key_retired, "verified only by retired key \(Redact.short(key.name)) (\(key.origin))")
+                }
             } else {
                 a.signature = .valid
             }

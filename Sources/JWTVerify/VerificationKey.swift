@@ -24,8 +24,21 @@ public struct VerificationKey: Sendable {
     public var notForSignaturesReason: String?
     /// Where it came from: "path" or "path#index".
     public var origin: String
-    /// Loaded through `--retired-keys`.
+    /// Loaded through `--retired-keys`, or from the key history (``history``).
     public var retired: Bool
+    /// For a key an earlier run recorded and the current set no longer holds: where and when it was published
+    /// ("published by URL from … until …").
+    public var history: String?
+
+    /// The public key as a JWK (RFC 7638 members, and its kid and declared alg), for the key history; nil for a
+    /// secret (never stored), a key not for signatures, or a kid the database would store redacted.
+    public var publicJWK: String? {
+        guard case .publicKey(let k) = material, notForSignaturesReason == nil else { return nil }
+        var jwk = String(Thumbprint.canonicalJWK(k.components).dropLast())
+        if let kid { jwk += ",\"kid\":" + JSONValue.quote(kid) }
+        if let declaredAlg { jwk += ",\"alg\":\"\(declaredAlg.rawValue)\"" }
+        return jwk + "}"
+    }
 
     /// How the key is named in findings: its kid, or its thumbprint when it has none.
     public var name: String { kid ?? thumbprint }

@@ -44,11 +44,13 @@ public final class FindingsSession {
     public let policy: String?
     /// What opening the database changed that the user should hear of (``FindingsDB/notices``).
     public let notices: [String]
+    /// The run's keys and policy with the key history brought back (``KeyHistory``): what the scan verifies with.
+    public let verify: VerifyOptions?
 
     /// - Parameter shouldStop: ends the wait for another run's lock early (``StoreError/interrupted(path:waited:)``).
     public init(
         options: DatabaseOptions, startedAt: Double, version: String, commandLine: [String], verify: VerifyOptions?,
-        policy: ScanPolicy? = nil, shouldStop: (@Sendable () -> Bool)? = nil,
+        policy: ScanPolicy? = nil, keyFetches: [KeyFetchRecord] = [], shouldStop: (@Sendable () -> Bool)? = nil,
         onWaiting: (@Sendable (_ timeout: Double) -> Void)? = nil
     ) throws(StoreError) {
         self.options = options
@@ -57,12 +59,24 @@ public final class FindingsSession {
         ) { bytes in Digest.sha256(bytes).description }
         notices = db.notices
         do {
+            // Keys earlier runs recorded and this run's sets no longer hold verify as retired keys; they are part
+            // of the policy, so a set that lost a key re-judges the sources.
+            let revived = try verify.map { v throws(SQLiteError) in KeyHistory.revive(try db.keyHistory(), into: v) }
+            self.verify = revived
+            var policy = policy
+            policy?.verify = revived
             let fingerprint = try policy.map { p throws(SQLiteError) in p.fingerprint(salt: try db.salt()) }
             self.policy = fingerprint
             runID = try db.beginRun(
                 startedAt: startedAt, version: version, commandLine: Self.redact(commandLine), verify: verify != nil,
                 leeway: verify?.policy.leeway, policy: fingerprint)
-            try db.recordKeys(Self.keyRecords(verify?.keys), runID: runID)
+            try db.recordKeys(KeyHistory.records(verify, publishedAt: startedAt), runID: runID)
+            try db.recordFetches(
+                keyFetches.map {
+                    KeyFetchRecord(
+                        url: Self.stored($0.url), outcome: $0.outcome, httpStatus: $0.httpStatus,
+                        reason: Self.stored($0.reason), fetchedAt: $0.fetchedAt, usedCache: $0.usedCache)
+                }, runID: runID)
         } catch {
             throw .sqlite(error)
         }
@@ -117,15 +131,6 @@ public final class FindingsSession {
 
     static func stored(_ s: String?) -> String? { s.map { stored($0) } }
 
-    static func keyRecords(_ ring: KeyRing?) -> [KeyRecord] {
-        guard let ring else { return [] }
-        return ring.all.map { k in
-            KeyRecord(
-                thumbprint: k.thumbprint, kid: stored(k.kid), kty: k.kty, alg: k.declaredAlg?.rawValue,
-                origin: stored(k.origin),
-                retired: k.retired)
-        }
-    }
 }
 
 /// Writes findings to the database through the session's writer, in batches that each carry the source's

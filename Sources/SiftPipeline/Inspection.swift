@@ -37,17 +37,19 @@ public struct Inspection: Sendable {
 
     /// Inspects each pasted token; `at` is the moment of judgement.
     public static func run(
-        _ tokens: [Pasted], keys: KeyRing, policy: VerifyPolicy, at: Double, atSource: String
+        _ tokens: [Pasted], keys: KeyRing, policy: VerifyPolicy, at: Double, atSource: String,
+        issuers: [String: IssuerScope] = [:]
     ) -> [Inspection] {
-        let analyzer = TokenAnalyzer(keys: keys, policy: policy, details: true)
+        let analyzer = TokenAnalyzer(keys: keys, policy: policy, details: true, issuers: issuers)
         let verifier = SignatureChecker()
         var out: [Inspection] = []
         for pasted in tokens {
             let bytes = pasted.bytes
             let a = analyzer.analyze(bytes, truncation: pasted.truncation, verifier: verifier)
+            let leeway = a.leeway ?? policy.leeway
             var i = Inspection(
-                fingerprint: Digest.sha256(bytes), analysis: a, verdict: a.judge(at: at, leeway: policy.leeway), at: at,
-                atSource: atSource, leeway: policy.leeway)
+                fingerprint: Digest.sha256(bytes), analysis: a, verdict: a.judge(at: at, leeway: leeway), at: at,
+                atSource: atSource, leeway: leeway)
             // Same claims as an earlier token but other bytes: something re-encoded it on the way.
             if let claims = a.claims {
                 for (n, earlier) in out.enumerated()

@@ -47,8 +47,26 @@ public struct ScanPolicy: Sendable {
             "issuers " + p.issuers.sorted().joined(separator: "\u{1F}"),
             "audiences " + p.audiences.sorted().joined(separator: "\u{1F}"),
         ]
+        // Lines only a configuration adds, so that a run without one keeps the fingerprint of earlier releases.
+        if !p.algorithms.isEmpty {
+            out.append("algorithms " + p.algorithms.map(\.rawValue).sorted().joined(separator: ","))
+        }
+        var keys = Self.keyFacts(verify.keys, prefix: "key ", salt: salt)
+        for (iss, scope) in verify.issuers {
+            let q = scope.policy
+            let head = "issuer \(iss)\u{1F}"
+            keys.append(
+                head + "leeway \(q.leeway)\u{1F}audiences " + q.audiences.sorted().joined(separator: "\u{1F}")
+                    + "\u{1F}algorithms " + q.algorithms.map(\.rawValue).sorted().joined(separator: ","))
+            keys += Self.keyFacts(scope.keys, prefix: head + "key ", salt: salt)
+        }
+        return out + keys.sorted()
+    }
+
+    /// One line per key: state, type, kid, declared alg, use, and the thumbprint (a secret: PBKDF2 under `salt`).
+    static func keyFacts(_ ring: KeyRing, prefix: String, salt: [UInt8]) -> [String] {
         var keys: [String] = []
-        for k in verify.keys.all {
+        for k in ring.all {
             var fact = [
                 k.retired ? "retired" : "current", k.kty, k.kid ?? "-", k.declaredAlg?.rawValue ?? "-",
                 k.notForSignaturesReason ?? "signs",
@@ -57,9 +75,9 @@ public struct ScanPolicy: Sendable {
             case .publicKey: fact.append(k.thumbprint)
             case .secret(let s): fact.append(Base64URL.encode(s.stretched(salt: salt)))
             }
-            keys.append("key " + fact.joined(separator: "\u{1F}"))
+            keys.append(prefix + fact.joined(separator: "\u{1F}"))
         }
-        return out + keys.sorted()
+        return keys
     }
 
     /// 16 hex digits of SHA-256 over ``lines(salt:)``: enough to tell policies apart, and short, so that even

@@ -62,6 +62,9 @@ public struct ScanTotals: Sendable, Equatable {
     public var sourcesRejudged = 0
     public var errorsByCause: [Cause: Int] = [:]
     public var inputErrors: [InputError] = []
+    /// Sightings judged with the global keys because `--config` does not name their `iss`, by iss (at most
+    /// ``ScanRun/fallbackIssuerLimit`` names; the rest under `""`).
+    public var fallbackIssuers: [String: Int] = [:]
 }
 
 /// Receives what the scan finds, source by source.
@@ -92,6 +95,9 @@ public struct ScanRun {
     public let options: ScanOptions
 
     public init(options: ScanOptions) { self.options = options }
+
+    /// Issuers named in ``ScanTotals/fallbackIssuers``.
+    public static let fallbackIssuerLimit = 20
 
     /// Fingerprints remembered for the distinct-token count (≈ 24 MiB at the bound).
     public static let distinctLimit = 1 << 19
@@ -126,6 +132,7 @@ public struct ScanRun {
         let ownRendering = RenderedChunk()
         var judged: [JudgedSighting] = []
         let windowed = options.since != nil || options.until != nil
+        let configured = options.verify.map { !$0.issuers.isEmpty } ?? false
         for source in sources {
             if options.shouldStop?() == true {
                 totals.interrupted = true
@@ -190,6 +197,15 @@ public struct ScanRun {
                     for j in judged {
                         totals.sightingsByCause[j.verdict.cause, default: 0] += 1
                         if j.verdict.cause.isFailure { totals.counts.failures += 1 }
+                        if configured && j.shared.analysis.scope == .fallback {
+                            var iss = j.shared.analysis.iss ?? "(no iss)"
+                            if totals.fallbackIssuers[iss] == nil
+                                && totals.fallbackIssuers.count >= Self.fallbackIssuerLimit
+                            {
+                                iss = ""
+                            }
+                            totals.fallbackIssuers[iss, default: 0] += 1
+                        }
                     }
                 }
                 if newlines > 0 { openLineStart = streamOffset + UInt64(openLine) }

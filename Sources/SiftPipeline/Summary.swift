@@ -143,6 +143,16 @@ public enum Summary {
             out += "error messages by cause:\n"
             out += table(t.errorsByCause, total: t.counts.logErrors)
         }
+        if !t.fallbackIssuers.isEmpty {
+            let n = t.fallbackIssuers.values.reduce(0, +)
+            let named = t.fallbackIssuers.filter { !$0.key.isEmpty }.sorted {
+                $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key
+            }
+            var list = named.prefix(5).map { "\(UntrustedText.display($0.key)) (\($0.value))" }.joined(separator: ", ")
+            if named.count > 5 || t.fallbackIssuers[""] != nil { list += ", …" }
+            out +=
+                "\(n) token sighting\(n == 1 ? "" : "s") from issuers --config does not name were judged with the global keys and policy: \(list)\n"
+        }
         if t.truncatedTokens > 0 { out += "\(t.truncatedTokens) token sightings look cut short by the logger\n" }
         return out
     }

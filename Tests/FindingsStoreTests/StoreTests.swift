@@ -142,6 +142,10 @@ struct StoreTests {
                 ["hmac secret"], ["oct key"], ["rsa-2024"],
             ])
         #expect(try c.prepare("SELECT thumbprint FROM keys").allRows() == [["R"]])
+        // Version 4 (key history) kept the row: the global keys' issuer '', its source from its origin, no JWK.
+        #expect(
+            try c.prepare("SELECT issuer, source, jwk, retired FROM keys").allRows() == [["", "k.json", nil, "0"]])
+        #expect(try c.prepare("SELECT count(*) FROM key_fetches").allRows() == [["0"]])
         #expect(try db.salt().count == 32)
         let identity = SourceIdentity(
             path: "/var/log/a.log", size: 5, mtime: nil, inode: nil, head: Array("line\n".utf8), isStdin: false)
@@ -157,7 +161,7 @@ struct StoreTests {
 
     /// Version 5 (issue 16): hosts, the no-status class, and every source re-judged so that statuses and hosts
     /// are read from lines written before.
-    @Test("migration 3 → 5: hosts table and host_id columns (v5, after v4's merged_shards), sources re-judged")
+    @Test("migration from 3: hosts table and host_id columns (v5, after v4's merged_shards), sources re-judged")
     func migrationTo5() throws {
         let s = Scratch()
         do {
@@ -176,7 +180,7 @@ struct StoreTests {
         }
         let db = try Self.open(s.db)
         let c = try Connection(path: s.db, readOnly: true)
-        #expect(try c.scalar("PRAGMA user_version") == 5)
+        #expect(try c.scalar("PRAGMA user_version") == Int64(Schema.version))
         #expect(try c.prepare("SELECT count(*), sum(host_id IS NULL) FROM sightings").allRows() == [["1", "1"]])
         #expect(try c.prepare("SELECT count(*) FROM hosts").allRows() == [["0"]])
         #expect(try c.prepare("SELECT host_id FROM log_errors").allRows().isEmpty)

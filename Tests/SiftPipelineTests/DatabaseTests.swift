@@ -122,6 +122,7 @@ struct DatabaseTests {
             ALTER TABLE sources DROP COLUMN policy; ALTER TABLE runs DROP COLUMN policy; DROP TABLE settings;
             DROP TABLE merged_shards;
             DROP TABLE hosts; ALTER TABLE sightings DROP COLUMN host_id; ALTER TABLE log_errors DROP COLUMN host_id;
+            DROP TABLE key_fetches;
             PRAGMA user_version = 1
             """)
         c.close()
