@@ -173,22 +173,22 @@ _jwtsift() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    scan|merge|inspect|report|help)
+    scan|merge|inspect|report|keys|help)
         # Offer subcommand argument completions
         "_jwtsift_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'scan merge inspect report help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'scan merge inspect report keys help' -- "${cur}"))
         ;;
     esac
 }
 
 _jwtsift_scan() {
     repeating_flags=()
-    non_repeating_flags=(--no-verify --keep-subjects --rescan --no-messages --quiet -q --no-weak-secrets --version -h --help)
-    repeating_options=(--keys --retired-keys --hmac-secret-file --issuer --audience)
-    non_repeating_options=(--format --db --ok-sightings --lock-timeout --since --until --fail-on --timezone --max-line --stdin-name --stdin-mtime --metrics-file --leeway --jobs --scan-threads)
+    non_repeating_flags=(--no-verify --keep-subjects --rescan --no-messages --quiet -q --offline --allow-http --no-weak-secrets --version -h --help)
+    repeating_options=(--keys --retired-keys --hmac-secret-file --issuer --audience --jwks-url --oidc-issuer)
+    non_repeating_options=(--format --db --ok-sightings --lock-timeout --since --until --fail-on --timezone --max-line --stdin-name --stdin-mtime --metrics-file --config --leeway --cache-dir --fetch-timeout --jobs --scan-threads)
     __jwtsift_offer_flags_options -1
 
     # Offer option value completions
@@ -230,6 +230,9 @@ _jwtsift_scan() {
     '--metrics-file')
         return
         ;;
+    '--config')
+        return
+        ;;
     '--keys')
         return
         ;;
@@ -246,6 +249,18 @@ _jwtsift_scan() {
         return
         ;;
     '--leeway')
+        return
+        ;;
+    '--jwks-url')
+        return
+        ;;
+    '--oidc-issuer')
+        return
+        ;;
+    '--cache-dir')
+        return
+        ;;
+    '--fetch-timeout')
         return
         ;;
     '--jobs')
@@ -277,13 +292,16 @@ _jwtsift_merge() {
 
 _jwtsift_inspect() {
     repeating_flags=()
-    non_repeating_flags=(--no-weak-secrets --version -h --help)
-    repeating_options=(--keys --retired-keys --hmac-secret-file --issuer --audience)
-    non_repeating_options=(--leeway --at --format)
+    non_repeating_flags=(--offline --allow-http --no-weak-secrets --version -h --help)
+    repeating_options=(--keys --retired-keys --hmac-secret-file --issuer --audience --jwks-url --oidc-issuer)
+    non_repeating_options=(--config --leeway --cache-dir --fetch-timeout --at --format)
     __jwtsift_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--config')
+        return
+        ;;
     '--keys')
         return
         ;;
@@ -300,6 +318,18 @@ _jwtsift_inspect() {
         return
         ;;
     '--leeway')
+        return
+        ;;
+    '--jwks-url')
+        return
+        ;;
+    '--oidc-issuer')
+        return
+        ;;
+    '--cache-dir')
+        return
+        ;;
+    '--fetch-timeout')
         return
         ;;
     '--at')
@@ -350,6 +380,89 @@ _jwtsift_report() {
         return
         ;;
     '--generated-at')
+        return
+        ;;
+    esac
+}
+
+_jwtsift_keys() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __jwtsift_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    fetch|history)
+        # Offer subcommand argument completions
+        "_jwtsift_keys_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'fetch history' -- "${cur}"))
+        ;;
+    esac
+}
+
+_jwtsift_keys_fetch() {
+    repeating_flags=()
+    non_repeating_flags=(--offline --allow-http --no-weak-secrets --version -h --help)
+    repeating_options=(--keys --retired-keys --hmac-secret-file --issuer --audience --jwks-url --oidc-issuer)
+    non_repeating_options=(--config --leeway --cache-dir --fetch-timeout)
+    __jwtsift_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--keys')
+        return
+        ;;
+    '--retired-keys')
+        return
+        ;;
+    '--hmac-secret-file')
+        return
+        ;;
+    '--issuer')
+        return
+        ;;
+    '--audience')
+        return
+        ;;
+    '--leeway')
+        return
+        ;;
+    '--jwks-url')
+        return
+        ;;
+    '--oidc-issuer')
+        return
+        ;;
+    '--cache-dir')
+        return
+        ;;
+    '--fetch-timeout')
+        return
+        ;;
+    esac
+}
+
+_jwtsift_keys_history() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db)
+    __jwtsift_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
         return
         ;;
     esac
