@@ -491,9 +491,16 @@ public struct PhraseMatcher: Sendable {
                     bits[h &>> 6] |= 1 &<< UInt64(h & 63)
                 }
             }
+            // Every trigram of the word must be in the set (not only its first: `res` of `reset token` is in most
+            // lines, `t t` is not), before the line is searched.
             func mayOccur(_ word: [UInt8]) -> Bool {
-                let h = Self.trigramHash(word[0], word[1], word[2])
-                return bits[h &>> 6] & (1 &<< UInt64(h & 63)) != 0
+                var i = 0
+                while i + 3 <= word.count {
+                    let h = Self.trigramHash(word[i], word[i + 1], word[i + 2])
+                    if bits[h &>> 6] & (1 &<< UInt64(h & 63)) == 0 { return false }
+                    i += 1
+                }
+                return true
             }
             func occurs(_ word: [UInt8]) -> Bool {
                 mayOccur(word) && Self.findFolded(word, in: line, from: 0) != nil

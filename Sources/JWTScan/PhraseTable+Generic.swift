@@ -91,6 +91,8 @@ extension PhraseTable {
                 "getting jwks", "jwks request failed", "download jwks", "downloading jwks", "fetch jwk set",
                 "fetching jwk set",
                 "fetch key set", "load key set",
+                "refresh jwks", "refreshing jwks", "jwks refresh", "remote jwks", "oidc discovery",
+                "unable to fetch keys", "could not fetch keys", "fetch signing keys", "retrieve signing keys",
                 // A key set that arrived but holds nothing usable (Istio's `Invalid inline jwks`).
                 "invalid jwks", "invalid inline jwks", "invalid jwk set", "jwks is empty", "empty jwks",
                 "jwks has no keys",
@@ -150,6 +152,8 @@ extension PhraseTable {
                 "cannot verify signature", "signature verification error",
                 "invalidsignature", "signatureinvalid", "badsignature",
                 "signature doesn't match", "signature did not match", "invalid jws signature", "verify jws signature",
+                "verifying the signature", "signature validation",
+                "signatureverification", "signature check",
                 "signature is incorrect", "signature not verified",
             ]
         ),
@@ -172,6 +176,13 @@ extension PhraseTable {
                 // characters`, and JWS serialisations.
                 "number of segments", "period characters", "malformed jws", "invalid jws", "invalid compact jws",
                 "failed to decode jwt", "unable to decode jwt",
+                // Serialisation words of Nimbus (`Invalid JWT serialization: Missing dot delimiter(s)`), IdentityModel (`JWT is not
+                // well formed`), java-jwt (`expected to have 3 parts`), PyJWT (`Invalid header padding`, `Invalid payload
+                // string`), Envoy (`Jwt header is an invalid JSON`, `invalid Base64url encoded`), jjwt (`Malformed JWT JSON`).
+                "dot delimiter", "part delimiters", "jwt serialization", "serialized jws", "not well formed",
+                "expected to have 3 parts", "must have three segments", "header padding", "payload padding",
+                "invalid header string", "invalid payload string", "header is an invalid", "payload is an invalid",
+                "invalid base64url", "malformed jwt json", "decoding token headers", "compact jws format",
                 "header.payload.signature", "jwt is not in the form",
             ]
         ),
@@ -190,6 +201,12 @@ extension PhraseTable {
                 "no token was", "no token in", "token not present", "token is not present", "no auth header",
                 "auth header is missing", "authorization header missing",
                 "no token specified", "no token found",
+                // Fiber's and Echo's jwt middleware (`Missing or malformed JWT`), jsonwebtoken (`jwt must be provided`), API
+                // Gateway (`Missing Authentication Token`), and the header named as required or absent.
+                "missing or malformed jwt", "jwt must be provided", "token must be provided",
+                "missing authentication token",
+                "authentication token is missing", "authorization header not found", "authorization header is required",
+                "authorization header required", "authorization header not present", "token was not provided",
                 // British spelling, and the bearer token named as the missing thing.
                 "no authorisation header", "missing authorisation", "authorisation header is missing",
                 "bearer token is missing",
@@ -207,6 +224,10 @@ extension PhraseTable {
                 "invalidclaim", "missingclaim", "unexpected…claim value", "id token nonce", "nonce in the id token",
                 "cannot unmarshal…claims", "invalid \"exp\"", "invalid \"nbf\"", "invalid \"iat\"",
                 "missingrequiredclaim",
+                // Scopes, token-binding hashes, the replay and subject claims, as resource servers name them.
+                "missing scope", "invalid scope", "required scopes", "invalid typ", "unexpected typ",
+                "jti claim", "token replay", "invalid azp", "azp claim", "\"sub\" claim", "sub claim",
+                "subject mismatch",
             ]
         ),
         (
