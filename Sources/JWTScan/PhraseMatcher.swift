@@ -48,6 +48,10 @@ public struct PhraseMatcher: Sendable {
     let tlsLookAlike: [Bool]
     let context: [[UInt8]]
     let tokenWords: [[UInt8]]
+    /// Folded ``PhraseTable/strongContextWords``; per rule, whether it needs one (a cue in
+    /// ``PhraseTable/strongContextCues``).
+    let strongContext: [[UInt8]]
+    let needsStrongContext: [Bool]
     let bitmap: [UInt64]
     /// The same quads under a second, independent hash: a window must hit both before the anchors are looked up
     /// (with ~10,000 quads filed, one bitmap alone lets ~1.5% of random windows through).
@@ -166,12 +170,17 @@ public struct PhraseMatcher: Sendable {
         self.softLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.softLookAlikeWords.contains)
         self.tlsLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.tlsLookAlikeWords.contains)
         precondition(
-            (PhraseTable.lookAlikeWords + PhraseTable.contextWords + PhraseTable.tokenWords).allSatisfy {
-                $0.utf8.count >= 3
-            },
+            (PhraseTable.lookAlikeWords + PhraseTable.contextWords + PhraseTable.tokenWords
+                + PhraseTable.strongContextWords).allSatisfy {
+                    $0.utf8.count >= 3
+                },
             "look-alike and context words need three bytes (the trigram filter)")
         self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.tokenWords = PhraseTable.tokenWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.strongContext = PhraseTable.strongContextWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.needsStrongContext = rules.map {
+            $0.isGeneric && $0.fragments.count == 1 && PhraseTable.strongContextCues.contains($0.fragments[0])
+        }
         self.ranks = rules.map(Self.rank)
         self.singleFragment = rules.map { $0.fragments.count == 1 }
         self.wholeWord = rules.map { rule in
@@ -482,9 +491,16 @@ public struct PhraseMatcher: Sendable {
                     bits[h &>> 6] |= 1 &<< UInt64(h & 63)
                 }
             }
+            // Every trigram of the word must be in the set (not only its first: `res` of `reset token` is in most
+            // lines, `t t` is not), before the line is searched.
             func mayOccur(_ word: [UInt8]) -> Bool {
-                let h = Self.trigramHash(word[0], word[1], word[2])
-                return bits[h &>> 6] & (1 &<< UInt64(h & 63)) != 0
+                var i = 0
+                while i + 3 <= word.count {
+                    let h = Self.trigramHash(word[i], word[i + 1], word[i + 2])
+                    if bits[h &>> 6] & (1 &<< UInt64(h & 63)) == 0 { return false }
+                    i += 1
+                }
+                return true
             }
             func occurs(_ word: [UInt8]) -> Bool {
                 mayOccur(word) && Self.findFolded(word, in: line, from: 0) != nil
@@ -506,8 +522,30 @@ public struct PhraseMatcher: Sendable {
                 }
                 return false
             }
-            return !isGeneric || context.contains(where: occurs)
+            guard isGeneric else { return true }
+            // Where a word starts: `id token` is not in `Invalid token`, `kid` not in `skid`.
+            if needsStrongContext[index] {
+                return strongContext.contains { mayOccur($0) && Self.findWordStart($0, in: line) }
+                    || Self.findExact(PhraseTable.bearerErrorCode.utf8, in: line)
+            }
+            return context.contains(where: occurs)
         }
+    }
+
+    /// Whether `text` occurs in `line` byte for byte (no folding: `invalid_token` is not `Invalid token`).
+    static func findExact(_ text: String.UTF8View, in line: UnsafeRawBufferPointer) -> Bool {
+        let needle = Array(text)
+        guard let first = needle.first, line.count >= needle.count else { return false }
+        var i = 0
+        while i + needle.count <= line.count {
+            if line[i] == first {
+                var k = 1
+                while k < needle.count && line[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// Whether `word` (folded) occurs in `line` where a word starts: after a byte that is not a letter or digit, or

@@ -22,6 +22,8 @@ extension PhraseTable {
             [
                 "issued in the future", "issued in future", "used before issued", "iat claim…future",
                 "issued at…in the future",
+                // jose (panva): `"iat" claim timestamp check failed (it should be in the past)`.
+                "\"iat\" claim timestamp", "iat…in the future",
             ]
         ),
         (
@@ -30,6 +32,11 @@ extension PhraseTable {
                 "not yet valid", "not valid yet", "used too early", "before nbf", "nbf claim",
                 "before the not before", "notbefore", "not-before",
                 "notyetvalid", "tokennotactive",
+                // The nbf family as verifiers word it: java-jwt `can't be used before`, jjwt `must not be accepted before`, Spring
+                // `Jwt used before`, Nimbus `before use time`, ruby-jwt `nbf has not been reached`, PyJWT `ImmatureSignatureError`.
+                "can't be used before", "cannot be used before", "must not be accepted before", "before use time",
+                "nbf has not been reached", "not valid before", "\"nbf\" claim", "not active yet", "isn't valid yet",
+                "immaturesignature",
             ]
         ),
         (
@@ -41,6 +48,11 @@ extension PhraseTable {
                 "exp claim", "\"exp\" claim", "token expiration", "token is no longer",
                 "has expired", "is expired", "is too old",
                 "tokenexpired", "expiredtoken", "jwtexpired", "expiredjwt",
+                // PyJWT and ruby-jwt name the class `ExpiredSignature(Error)`; `expiry` and `expiration` are both written.
+                "expiredsignature", "token expiry", "expiry time…passed", "expiration time…passed",
+                "jwt has been expired",
+                "token has been expired",
+                "already expired", "already expires",
                 // An assertion (a client's or an on-behalf-of JWT) outside its nbf–exp window, as Entra ID says it.
                 "not within its valid time range",
             ]
@@ -73,6 +85,17 @@ extension PhraseTable {
                 "failed to retrieve jwk", "could not retrieve jwk", "unable to retrieve jwk", "failed to load jwk",
                 "unable to load jwk", "failed to get jwk", "fetch provider discovery", "discovery document",
                 "error sending request…jwks",
+                // Nimbus `Couldn't retrieve remote JWK set`, Envoy `Jwks remote fetch is failed`, and their inflections.
+                "remote jwk set", "jwks remote fetch", "fetch the jwks", "fetching the jwks", "retrieve jwks",
+                "retrieving jwk",
+                "getting jwks", "jwks request failed", "download jwks", "downloading jwks", "fetch jwk set",
+                "fetching jwk set",
+                "fetch key set", "load key set",
+                "refresh jwks", "refreshing jwks", "jwks refresh", "remote jwks", "oidc discovery",
+                "unable to fetch keys", "could not fetch keys", "fetch signing keys", "retrieve signing keys",
+                // A key set that arrived but holds nothing usable (Istio's `Invalid inline jwks`).
+                "invalid jwks", "invalid inline jwks", "invalid jwk set", "jwks is empty", "empty jwks",
+                "jwks has no keys",
             ]
         ),
         (
@@ -87,6 +110,13 @@ extension PhraseTable {
                 "no key for kid", "kid…not found", "key not found", "signing key not found", "unable to match key",
                 "unable to resolve securitykeyidentifier", "untrusted key", "no verification key",
                 "kid…cannot be found",
+                // `kid`, `key id`, `key ID`, and JWKS / JWK set / key set as the place the key is missing from (Envoy's
+                // `Jwks doesn't have key to match kid or alg from Jwt`).
+                "no key id", "unknown key id", "key id not found", "key id…not found", "key id…does not match",
+                "jwks doesn't have key", "jwks does not have key", "invalid claim \"kid\"", "invalid \"kid\"",
+                "kid is invalid", "invalid kid", "jwks does not contain", "not found in jwks",
+                "not found in the jwks", "jwk set does not contain", "key set does not contain", "not found in key set",
+                "no jwk found", "jwk not found", "could not find jwk", "unable to find jwk", "no matching keys",
             ]
         ),
         (
@@ -97,6 +127,7 @@ extension PhraseTable {
                 "unexpected signing method", "invalid signing method", "signing method mismatch",
                 "unexpected signature algorithm",
                 "invalidalgorithm", "algorithmmismatch",
+                "disallowed algorithm", "alg…not allowed", "algorithm…not in the allowed", "algorithm…is not permitted",
             ]
         ),
         (
@@ -104,6 +135,7 @@ extension PhraseTable {
             [
                 "algorithm not supported", "not a valid algorithm",
                 "find a algorithm", "find an algorithm", "unknown algorithm",
+                "algorithm is not supported", "unsupported alg", "alg not supported", "does not support algorithm",
             ]
         ),
         (
@@ -119,6 +151,10 @@ extension PhraseTable {
                 "jwt signature invalid",
                 "cannot verify signature", "signature verification error",
                 "invalidsignature", "signatureinvalid", "badsignature",
+                "signature doesn't match", "signature did not match", "invalid jws signature", "verify jws signature",
+                "verifying the signature", "signature validation",
+                "signatureverification", "signature check",
+                "signature is incorrect", "signature not verified",
             ]
         ),
         (.encrypted, ["json web encryption", "jwe format"]),
@@ -136,6 +172,18 @@ extension PhraseTable {
                 "invalid header",
                 "kid\" is missing", "missing claim 'kid'", "jwt malformed", "invalid compact",
                 "not a json web token",
+                // golang-jwt `token contains an invalid number of segments`, jjwt `JWT strings must contain exactly 2 period
+                // characters`, and JWS serialisations.
+                "number of segments", "period characters", "malformed jws", "invalid jws", "invalid compact jws",
+                "failed to decode jwt", "unable to decode jwt",
+                // Serialisation words of Nimbus (`Invalid JWT serialization: Missing dot delimiter(s)`), IdentityModel (`JWT is not
+                // well formed`), java-jwt (`expected to have 3 parts`), PyJWT (`Invalid header padding`, `Invalid payload
+                // string`), Envoy (`Jwt header is an invalid JSON`, `invalid Base64url encoded`), jjwt (`Malformed JWT JSON`).
+                "dot delimiter", "part delimiters", "jwt serialization", "serialized jws", "not well formed",
+                "expected to have 3 parts", "must have three segments", "header padding", "payload padding",
+                "invalid header string", "invalid payload string", "header is an invalid", "payload is an invalid",
+                "invalid base64url", "malformed jwt json", "decoding token headers", "compact jws format",
+                "header.payload.signature", "jwt is not in the form",
             ]
         ),
         (
@@ -153,6 +201,17 @@ extension PhraseTable {
                 "no token was", "no token in", "token not present", "token is not present", "no auth header",
                 "auth header is missing", "authorization header missing",
                 "no token specified", "no token found",
+                // Fiber's and Echo's jwt middleware (`Missing or malformed JWT`), jsonwebtoken (`jwt must be provided`), API
+                // Gateway (`Missing Authentication Token`), and the header named as required or absent.
+                "missing or malformed jwt", "jwt must be provided", "token must be provided",
+                "missing authentication token",
+                "authentication token is missing", "authorization header not found", "authorization header is required",
+                "authorization header required", "authorization header not present", "token was not provided",
+                // British spelling, and the bearer token named as the missing thing.
+                "no authorisation header", "missing authorisation", "authorisation header is missing",
+                "bearer token is missing",
+                "bearer token not found", "no bearer", "token was not found", "could not find token",
+                "unable to find token",
             ]
         ),
         (
@@ -164,6 +223,11 @@ extension PhraseTable {
                 "unexpected token type", "claim validation", "claims validation", "invalid claims",
                 "invalidclaim", "missingclaim", "unexpected…claim value", "id token nonce", "nonce in the id token",
                 "cannot unmarshal…claims", "invalid \"exp\"", "invalid \"nbf\"", "invalid \"iat\"",
+                "missingrequiredclaim",
+                // Scopes, token-binding hashes, the replay and subject claims, as resource servers name them.
+                "missing scope", "invalid scope", "required scopes", "invalid typ", "unexpected typ",
+                "jti claim", "token replay", "invalid azp", "azp claim", "\"sub\" claim", "sub claim",
+                "subject mismatch",
             ]
         ),
         (
@@ -181,6 +245,7 @@ extension PhraseTable {
                 "verification failed", "validation failed", "could not verify", "unable to verify", "failed to verify",
                 "cannot verify", "unable to validate", "token rejected", "jwt rejected", "rejected token",
                 "invalid access token", "invalid bearer token", "not a valid token", "unauthenticated",
+                "cannot be validated", "could not be validated", "can't be validated",
             ]
         ),
     ]
@@ -190,6 +255,27 @@ extension PhraseTable {
         "token", "jwt", "jws", "jwk", "jwe", "jose", "bearer", "claim", "oidc", "openid", "kid", "idx1", "idx2", "auth",
         "signature", "audience", "issuer", "nonce", "assertion",
     ]
+
+    /// Positive evidence that a line is about a JWT, a bearer token or OIDC, not just some token: the words of
+    /// ``tokenWords`` and the claim and header names only JWTs have. A cue in ``strongContextCues`` needs one of
+    /// them; a bare `token` or `auth` is not enough there.
+    public static let strongContextWords: [String] = [
+        "jwt", "jws", "jwk", "jwe", "jose", "bearer", "oidc", "openid", "id token", "claim", "assertion", "kid",
+        "idx1", "idx2", "audience", "issuer", "nonce",
+    ]
+
+    /// The cues that say least, and that every kind of token (reset links, one-time passwords, CSRF, plugin
+    /// registries) also says: a bare `invalid token`. Their findings need ``strongContextWords`` or the RFC 6750
+    /// code written as such (`invalid_token`, underscore and all: only bearer tokens are answered with it). Other
+    /// `other` cues (`token validation failed`, `failed to validate token`) name a validation and keep the plain
+    /// context words. (Measured on the tune part: needing strong words for every `other` cue lost 7 right causes
+    /// to silence 2 look-alikes; for these cues alone it loses 3.)
+    public static let strongContextCues: Set<String> = [
+        "invalid token", "token is invalid", "invalid_token", "invalidtoken", "tokeninvalid", "not a valid token",
+    ]
+
+    /// Written as is (not folded): the bearer error code that is evidence by itself.
+    static let bearerErrorCode = "invalid_token"
 
     /// Words that say which token a line is about (a JWT, a bearer token, an ID token, OIDC): on such a line a soft
     /// look-alike word (a session, a cookie, a JSON lexer's message) describes the context, not the failure.
@@ -207,6 +293,9 @@ extension PhraseTable {
     public static let softLookAlikeWords: Set<String> = [
         "session", "cookie", "cache", "unexpected token", "in json at position", "invalid_grant", "security token",
         "(expiredtoken)",
+        // A command-line login (gcloud, Firebase, Azure CLI, npm) and registry tokens: their words say
+        // which login expired, unless the line names a JWT (`gcloud.auth… invalid_grant: Invalid JWT Signature`).
+        "gcloud", "reauthenticat", "npm err", "npm notice", "npm login",
     ]
 
     /// Look-alike words of TLS: they do not silence a key-set or discovery fetch that failed over TLS
@@ -221,6 +310,14 @@ extension PhraseTable {
         "gpg", "pgp", "authorization code", "code verifier", "security token", "(expiredtoken)",
         // A program that names an error class it does not have (Ruby's NameError), not a verifier's failure.
         "uninitialized constant",
+        // Classes of non-JWT tokens (round 3 of the corpus), each by the word that names it: SAML assertions,
+        // password-reset, sign-up and e-mail verification tokens, one-time passwords, CSRF spelled out, API keys,
+        // personal access tokens of registries, ACME, Vault leases, CLI logins.
+        "saml", "notonorafter", "reset token", "reset_token", "password reset", "reset link", "verification code",
+        "verification link", "verification email", "signup token", "one time token", "one-time", "otp", "totp",
+        "two-factor", "cross-site request forgery", "api key", "apikey", "api_key", "personal access token",
+        "docker login", "pypi", "bad credentials", "urn:acme", "revoked lease", "firebase login", "az login",
+        "azure login", "gcloud", "reauthenticat", "npm err", "npm notice", "npm login",
     ]
 
     /// Key cues first (a missing key explains the signature failure beside it), then the named causes, then the

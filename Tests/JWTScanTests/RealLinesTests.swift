@@ -75,12 +75,12 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors at the rates this build reaches on the 862-line corpus (tune 90.1%, holdout 79.6%; look-alikes flagged
-    /// 3.0% / 13.0%), so a change that loses ground fails. The holdout's look-alike ceiling is loose because its 54
-    /// look-alikes include 26 added in the second round, 6 of which this build flags (scored, never read). The
-    /// issue's target is 90% right and at most 3% flagged on each part; see the README for where it stands.
+    /// Floors at the rates this build reaches on the 901-line corpus (tune 90.4%, holdout 79.4%; look-alikes flagged
+    /// 2.5% / 7.6%), so a change that loses ground fails. The third round added 33 look-alikes by class (12 to the
+    /// holdout, scored, never read). The target is 90% right and at most 3% flagged on each part: the tune
+    /// part meets both, the holdout neither; see the README for where it stands.
     @Test(
-        "right cause and look-alikes flagged, on each part", arguments: [("tune", 0.90, 0.03), ("holdout", 0.79, 0.13)])
+        "right cause and look-alikes flagged, on each part", arguments: [("tune", 0.90, 0.03), ("holdout", 0.79, 0.08)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -123,12 +123,46 @@ struct PhraseTableTests {
             // `invalid_grant` is soft: a JWT assertion refused at the token endpoint still counts.
             ("Error: invalid_grant: Invalid JWT Signature.", .signature_invalid, true),
             ("AADSTS700024: Client assertion is not within its valid time range.", .expired, true),
+            // Cue families: the nbf, kid and JWKS words as other verifiers inflect them (no table row says these).
+            ("auth: the JWT can't be used before 2024-01-01T00:00:00Z", .not_yet_valid, true),
+            ("gw: the JWKS does not contain a key for kid abc", .key_unknown, true),
+            ("gateway: fetching the JWKS failed: connect timed out", .key_fetch_failed, true),
+            ("api: JWT with an unexpected number of segments", .malformed, true),
+            ("api: No authorisation header present", .missing_token, true),
+            // A bare `invalid token` counts where the line names a bearer token or carries the RFC 6750 code.
+            ("Failed authentication with /10.1.8.1 ({\"status\":\"invalid_token\"})", .other, true),
+            ("api: Bearer token: invalid token", .other, true),
         ])
     func generic(_ line: String, _ cause: Cause, _ isGeneric: Bool) throws {
         let m = try #require(Self.match(line))
         #expect(m.cause == cause)
         #expect(Self.matcher.rules[m.ruleIndex].isGeneric == isGeneric)
         #expect(Self.matcher.rules[m.ruleIndex].emitter.isEmpty == isGeneric)
+    }
+
+    /// Classes of non-JWT tokens (round 3 of the corpus): each is silenced by the word that names its class, and a
+    /// bare `invalid token` needs positive evidence of a JWT or bearer token (`id token` is not in `Invalid token`).
+    @Test(
+        "look-alike classes and bare invalid-token lines stay quiet",
+        arguments: [
+            "Invalid token. Please make sure you have entered it correctly",
+            "{\"message\":\"Sorry, but that reset token is invalid or has expired.\"}",
+            "Assertion has expired (SubjectConformationData/NotOnOrAfter condition).",
+            "Error response from daemon: unauthorized: personal access token is expired",
+            "FirebaseError: Authentication Error: Your credentials are no longer valid. Please run firebase login --reauth",
+            "Original Error: *trace.AccessDeniedError invalid one time token, please check if the token has expired",
+            "error: 400: {\"error\":\"invalid token\"}",
+        ])
+    func lookAlikeClasses(_ line: String) {
+        #expect(Self.match(line) == nil, "\(line)")
+    }
+
+    @Test("the same bare words on a line that names a JWT still count")
+    func strongContext() throws {
+        #expect(try #require(Self.match("jwt auth: invalid token")).cause == .other)
+        // The RFC 6750 code counts only as written: `invalid_token`, not `Invalid token`.
+        #expect(Self.match("Invalid token.") == nil)
+        #expect(try #require(Self.match("error=\"invalid_token\"")).cause == .other)
     }
 
     /// Real look-alike lines from the corpus that a rule's text does match, but whose look-alike word (certificate,
