@@ -1,3 +1,5 @@
+import SiftCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,18 +18,9 @@ public enum ReportFile {
         defer { close(fd) }
         var st = stat()
         if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o077 != 0 { fchmod(fd, fileMode) }
-        var text = text
-        let ok = text.withUTF8 { bytes -> Bool in
-            var done = 0
-            while done < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                done += n
-            }
-            return true
+        guard FileWrite.all(fd, text) else {
+            throw ReportError("\(path): write failed: \(String(cString: strerror(errno)))")
         }
-        guard ok else { throw ReportError("\(path): write failed: \(String(cString: strerror(errno)))") }
     }
 
     /// Makes the folder for `--format csv --output DIR` (0700); an existing one is kept as it is.

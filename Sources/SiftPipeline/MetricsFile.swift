@@ -1,3 +1,5 @@
+import SiftCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,17 +30,7 @@ public enum MetricsFile {
         guard fd >= 0 else { throw MetricsFileError(path, "cannot create a temporary file beside it", errno: errno) }
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var failure: MetricsFileError? = nil
-        var text = text
-        let written = text.withUTF8 { bytes -> Bool in
-            var done = 0
-            while done < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                done += n
-            }
-            return true
-        }
+        let written = FileWrite.all(fd, text)
         if !written {
             failure = MetricsFileError(path, "write failed", errno: errno)
         } else if fchmod(fd, fileMode) != 0 {

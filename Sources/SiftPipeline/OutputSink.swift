@@ -56,17 +56,8 @@ public final class OutputSink {
     }
 
     private func writeAll(_ raw: UnsafeRawBufferPointer) {
-        guard !failed, let base = raw.baseAddress else { return }
-        var off = 0
-        while off < raw.count {
-            let n = Glibc.write(fd, base + off, raw.count - off)
-            if n < 0 {
-                if errno == EINTR { continue }
-                failed = true
-                return
-            }
-            off += n
-        }
+        guard !failed else { return }
+        if !FileWrite.all(fd, raw) { failed = true }
     }
 }
 
