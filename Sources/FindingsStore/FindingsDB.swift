@@ -84,7 +84,7 @@ public final class FindingsDB {
     /// them (through `token_delta` and one UPDATE) instead of an upsert per token. Bounded; cleared whenever
     /// rows are deleted or a transaction fails.
     var knownTokens: [String: Int64] = [:]
-    static let knownTokenLimit = 1 << 19
+    static let knownTokenLimit = 1 << 16
     /// Host ids by name, as ``knownTokens`` (`hosts` rows are never deleted).
     var knownHosts: [String: Int64] = [:]
 

@@ -17,7 +17,7 @@ public struct VerifyOptions: Sendable {
     public var cacheLimit: Int
 
     public init(
-        keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 17,
+        keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 16,
         issuers: [String: IssuerScope] = [:]
     ) {
         self.keys = keys

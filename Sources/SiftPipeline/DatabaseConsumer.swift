@@ -146,7 +146,7 @@ public struct DatabaseConsumer: ScanConsumer {
     /// Each token's row as first built (hex fingerprint, aud JSON, sub hash…), so a token seen in many batches
     /// is described once. Bounded; starts over when full.
     private var templates: [SHA256Digest: TokenUpsert] = [:]
-    private static let templateLimit = 1 << 18
+    private static let templateLimit = 1 << 15
     /// This batch's rollup rows by (token slot, cause, status class, minute).
     private var rollupIndex: [RollupKey: Int] = [:]
     /// This batch's host slots (index into `batch.hosts`) by the name as found; the last one looked up.
