@@ -140,6 +140,11 @@ public struct DatabaseConsumer: ScanConsumer {
     /// Rows per batch (one transaction each). Large enough that the per-token work of a batch (one token row
     /// update per distinct token in it) is spread over many sightings; at most 4 batches wait for the writer.
     public var batchRows = 32768
+    /// Distinct tokens per batch: a token row is the largest thing a batch holds (its strings), and with up to 4
+    /// batches waiting for the writer, a log of mostly distinct tokens would otherwise hold 5 × 32,768 of them
+    /// (heaptrack: the batch's token array was the largest consumer at peak). A batch of this many distinct
+    /// tokens has enough work per transaction.
+    public var batchTokens = 8192
 
     private var batch: Batch?
     private var tokenIndex: [SHA256Digest: Int] = [:]
@@ -273,7 +278,7 @@ public struct DatabaseConsumer: ScanConsumer {
         }
         batch!.progress = end
         lastEnd = end
-        if batch!.rowCount >= batchRows || batch!.tokens.count >= batchRows { flush() }
+        if batch!.rowCount >= batchRows || batch!.tokens.count >= batchTokens { flush() }
     }
 
     public mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
