@@ -44,7 +44,8 @@ extension FindingsDB {
             let t = statements.upsertToken
             var deltas = 0
             for (i, token) in batch.tokens.enumerated() {
-                if let id = knownTokens[token.fingerprint] {
+                let key = SHA256Digest(hex: token.fingerprint)
+                if let key, let id = knownTokens[key] {
                     ids[i] = id
                     statements.insertDelta.bind(1, id)
                     statements.insertDelta.bind(2, token.count)
@@ -81,7 +82,7 @@ extension FindingsDB {
                 ids[i] = t.int(0)
                 t.reset()
                 if knownTokens.count >= Self.knownTokenLimit { knownTokens.removeAll(keepingCapacity: true) }
-                knownTokens[token.fingerprint] = ids[i]
+                if let key { knownTokens[key] = ids[i] }
             }
             var hostIDs = [Int64](repeating: 0, count: batch.hosts.count)
             for (i, name) in batch.hosts.enumerated() {

@@ -83,8 +83,9 @@ public final class FindingsDB {
     /// Token ids this connection has written in this run, by fingerprint: later batches only add counts to
     /// them (through `token_delta` and one UPDATE) instead of an upsert per token. Bounded; cleared whenever
     /// rows are deleted or a transaction fails.
-    var knownTokens: [String: Int64] = [:]
-    static let knownTokenLimit = 1 << 16
+    /// Keyed by the digest (32 bytes inline), not its hex text: about 50 bytes an entry at the bound (≈ 25 MiB).
+    var knownTokens: [SHA256Digest: Int64] = [:]
+    static let knownTokenLimit = 1 << 19
     /// Host ids by name, as ``knownTokens`` (`hosts` rows are never deleted).
     var knownHosts: [String: Int64] = [:]
 
