@@ -263,7 +263,7 @@ public enum KeyLoader {
                 }
             }
         case .secret:
-            guard let k = member("k"), let k else { return fail("oct key without \"k\"") }
+            guard case .some(.some) = member("k") else { return fail("oct key without \"k\"") }
             // Named by where it was given, never by a digest of the secret (one would let whoever reads the
             // findings test guesses of it offline).
             thumbprint = "oct:" + KeyLoader.fileName(origin) + (index.map { "#\($0)" } ?? "")
