@@ -905,6 +905,119 @@ extension PhraseTable {
         java:374	Ballerina jwt	alg_none		0	-	Not a valid JWS. Signature algorithm is NONE.	|
         java:375	Ballerina jwt	malformed		0	-	Not a valid JWS. Signature part is required.	|
         java:376	Ballerina jwt	key_unknown	malformed	0	-	Key ID (kid) is not provided in JOSE header.	|
+        more-emitters:2	zitadel/oidc	issuer_rejected		0	-,-	issuer does not match: Expected: 	, got:	|
+        more-emitters:3	zitadel/oidc	audience_rejected		0	-	audience is not valid: Audience must contain client_id	|
+        more-emitters:4	zitadel/oidc	claims_invalid	audience_rejected	0	-	authorized party is not set. If Token is valid for multiple audiences, azp must not be empty	|
+        more-emitters:5	zitadel/oidc	claims_invalid		0	-,-	authorized party is not valid: azp 	 must be equal to client_id	|
+        more-emitters:6	zitadel/oidc	malformed	alg_none	0	-	id_token does not contain a signature	|
+        more-emitters:7	zitadel/oidc	malformed		0	-	id_token contains multiple signatures	|
+        more-emitters:8	zitadel/oidc	alg_unsupported	alg_mismatch	0	-	signature algorithm not supported	|
+        more-emitters:9	zitadel/oidc	signature_invalid		0	-	signature does not match Payload	|
+        more-emitters:10	zitadel/oidc	claims_invalid		0	-	issuedAt of token is missing	|
+        more-emitters:11	zitadel/oidc	issued_in_future		0	nbf,now	issuedAt of token is in the future: (iat: 	, now with offset: 	|
+        more-emitters:12	zitadel/oidc	expired		0	-,-,-	issuedAt of token is to old: must not be older than 	, but was 	 to old)	|
+        more-emitters:13	zitadel/oidc	claims_invalid		0	-,-	nonce does not match: expected 	 but was	|
+        more-emitters:14	zitadel/oidc	claims_invalid		0	-	claim `auth_time` of token is missing	|
+        more-emitters:15	zitadel/oidc	claims_invalid		0	-,-	auth time of token is too old: must not be older than 	, but was	|
+        more-emitters:16	zitadel/oidc	claims_invalid		0	-	at_hash does not correspond to access token	|
+        more-emitters:17	zitadel/oidc	malformed		0	-	parsing of request failed: token contains an invalid number of segments	|
+        more-emitters:18	zitadel/oidc	malformed	truncated	0	in	parsing of request failed: malformed jwt payload:	|
+        more-emitters:19	zitadel/oidc	key_unknown		0	-	no possible keys matches	|
+        more-emitters:20	zitadel/oidc	key_unknown	other	0	-	multiple possible keys match	|
+        more-emitters:21	zitadel/oidc	key_fetch_failed		0	in	unable to fetch key for signature validation:	|
+        more-emitters:22	zitadel/oidc	key_fetch_failed		0	in	oidc: failed to unmarshall key set:	|
+        more-emitters:23	zitadel/oidc	key_fetch_failed	other	0	-	OpenID Provider Configuration Discovery has failed	|
+        more-emitters:24	jwcrypto	expired		0	exp,now,ss	Expired at 	, time: 	(leeway: 	|
+        more-emitters:25	jwcrypto	not_yet_valid		0	nbf,now,ss	Valid from 	, time: 	(leeway: 	|
+        more-emitters:26	jwcrypto	claims_invalid		0	-,-	Claim 	 is not a StringOrURI type	|
+        more-emitters:27	jwcrypto	claims_invalid		0	-,-	Claim 	 contains non StringOrURI types	|
+        more-emitters:28	jwcrypto	issuer_rejected		0	-,-	Invalid 'iss' value. Expected '	' got '	|
+        more-emitters:29	jwcrypto	claims_invalid		0	-,-	Invalid 'sub' value. Expected '	' got '	|
+        more-emitters:30	jwcrypto	audience_rejected		0	-,-	Invalid 'aud' value. Expected '	' in '	|
+        more-emitters:31	jwcrypto	claims_invalid		0	-,-	Invalid 'typ' value. '	' does not normalize to '	|
+        more-emitters:32	jwcrypto	claims_invalid		0	-,-	Invalid 'scope' value. Scope list '	' does not contain the required scope '	|
+        more-emitters:33	jwcrypto	signature_invalid		0	-	Verification failed for all signatures	|
+        more-emitters:34	jwcrypto	key_unknown		0	-	No working key found in key set	|
+        more-emitters:35	jwcrypto	alg_mismatch		0	-,-	"alg" mismatch, requested "	", found "	|
+        more-emitters:36	jwcrypto	signature_invalid		0	-	Unknown Signature Verification Failure	|
+        more-emitters:37	jwcrypto	malformed		0	in	Invalid JWS Object [	|
+        more-emitters:38	jwcrypto	malformed		0	-	No "alg" in headers	|
+        more-emitters:39	jwcrypto	malformed		0	-	Token format unrecognized	|
+        more-emitters:40	go-spiffe jwtsvid	key_unknown		0	-	jwtsvid: token header missing key id	|
+        more-emitters:41	go-spiffe jwtsvid	key_unknown	key_fetch_failed	0	-	jwtsvid: no bundle found for trust domain	|
+        more-emitters:42	go-spiffe jwtsvid	key_unknown		0	-,-	jwtsvid: no JWT authority 	 found for trust domain	|
+        more-emitters:43	go-spiffe jwtsvid	signature_invalid	malformed	0	in	jwtsvid: unable to get claims from token:	|
+        more-emitters:44	go-spiffe jwtsvid	malformed		0	-	jwtsvid: unable to parse JWT token	|
+        more-emitters:45	go-spiffe jwtsvid	malformed		0	-	jwtsvid: token header type not equal to either JWT or JOSE	|
+        more-emitters:46	go-spiffe jwtsvid	claims_invalid		0	-	jwtsvid: token missing subject claim	|
+        more-emitters:47	go-spiffe jwtsvid	claims_invalid		0	-	jwtsvid: token missing exp claim	|
+        more-emitters:48	go-spiffe jwtsvid	claims_invalid		0	in	jwtsvid: token has an invalid subject claim:	|
+        more-emitters:49	go-spiffe jwtsvid	expired		0	-	jwtsvid: token has expired	|
+        more-emitters:50	go-spiffe jwtsvid	audience_rejected		0	-,-	jwtsvid: expected audience in 	 (audience=	|
+        more-emitters:51	Hono JWT middleware	alg_unsupported		0	-	 is not an implemented algorithm	|
+        more-emitters:52	Hono JWT middleware	alg_mismatch		0	-,-	JWT algorithm mismatch: expected "	", got "	|
+        more-emitters:53	Hono JWT middleware	not_yet_valid		0	-,-	token (	) is being used before it's valid	|
+        more-emitters:54	Hono JWT middleware	expired		0	-,-	token (	) expired	|
+        more-emitters:55	Hono JWT middleware	issued_in_future		0	now,nbf	Invalid "iat" claim, must be a valid number lower than "	" (iat: "	|
+        more-emitters:56	Hono JWT middleware	issuer_rejected		0	-,-	expected issuer "	", got	|
+        more-emitters:57	Hono JWT middleware	malformed		0	-	jwt header is invalid:	|
+        more-emitters:58	Hono JWT middleware	key_unknown		0	-	required "kid" in jwt header:	|
+        more-emitters:59	Hono JWT middleware	alg_mismatch		0	-,-	symmetric algorithm "	" is not allowed for JWK verification	|
+        more-emitters:60	Hono JWT middleware	alg_mismatch		0	-,-	algorithm "	" is not in the allowed list: [	|
+        more-emitters:61	Hono JWT middleware	signature_invalid		0	-,-	token(	) signature mismatched	|
+        more-emitters:62	Hono JWT middleware	claims_invalid	audience_rejected	0	-	required "aud" in jwt payload:	|
+        more-emitters:63	Hono JWT middleware	audience_rejected		0	-,-	expected audience "	", got "	|
+        more-emitters:64	Hono JWT middleware	key_fetch_failed		0	-	failed to fetch JWKS from	|
+        more-emitters:65	Hono JWT middleware	key_fetch_failed		0	-	invalid JWKS response. "keys" field is missing	|
+        more-emitters:66	Hono JWT middleware	missing_token		0	-	no authorization included in request	|
+        more-emitters:67	jwt-cpp	signature_invalid		0	-	failed to verify signature: VerifyFinal failed	|
+        more-emitters:68	jwt-cpp	claims_invalid		0	-	decoded JWT is missing required claim(s)	|
+        more-emitters:69	jwt-cpp	claims_invalid		0	-	claim type does not match expected type	|
+        more-emitters:70	jwt-cpp	claims_invalid	issuer_rejected	0	-	claim value does not match expected value	|
+        more-emitters:71	jwt-cpp	audience_rejected		0	-	token doesn't contain the required audience	|
+        more-emitters:72	libjwt	claims_invalid	expired	0	-	Failed one or more claims	|
+        more-emitters:73	libjwt	claims_invalid		0	-,-	Required claim "	" is missing	|
+        more-emitters:74	libjwt	alg_mismatch		0	-	Key alg does not match JWT	|
+        more-emitters:75	libjwt	alg_mismatch		0	-	Config alg does not match JWT	|
+        more-emitters:76	libjwt	alg_mismatch		0	-	JWT alg does not match pinned config alg	|
+        more-emitters:77	libjwt	alg_mismatch		0	-	JWT alg does not match pinned key alg	|
+        more-emitters:78	libjwt	alg_mismatch		0	-	Key type does not match JWT alg	|
+        more-emitters:79	libjwt	malformed	alg_unsupported	0	-	Missing or invalid "alg" header	|
+        more-emitters:80	libjwt	alg_unsupported		0	-	Invalid ALG: [	|
+        more-emitters:81	libjwt	malformed	alg_none	0	-	JWT has signature block, but no alg set	|
+        more-emitters:82	libjwt	signature_invalid		0	-	JWT[OpenSSL]: Failed to verify signature	|
+        more-emitters:83	libjwt	alg_mismatch		0	-	JWT[OpenSSL]: Incompatible key for algorithm	|
+        more-emitters:84	Joken	expired		0	exp,-	Claim %{"exp" => 	} did not pass validation.	|
+        more-emitters:85	Joken	not_yet_valid		0	nbf,-	Claim %{"nbf" => 	} did not pass validation.	|
+        more-emitters:86	Joken	issuer_rejected		0	-,-	Claim %{"iss" => 	} did not pass validation.	|
+        more-emitters:87	Joken	audience_rejected		0	-,-	Claim %{"aud" => 	} did not pass validation.	|
+        more-emitters:88	Joken	expired		0	exp	message: "Invalid token", claim: "exp", claim_val: 	|
+        more-emitters:89	Joken	not_yet_valid		0	nbf	message: "Invalid token", claim: "nbf", claim_val: 	|
+        more-emitters:90	Joken	issuer_rejected		0	-	message: "Invalid token", claim: "iss", claim_val:	|
+        more-emitters:91	Joken	audience_rejected		0	-	message: "Invalid token", claim: "aud", claim_val:	|
+        more-emitters:92	Joken	claims_invalid		0	-	message: "Invalid token", missing_claims:	|
+        more-emitters:93	Joken	signature_invalid		0	-	{:error, :signature_error}	|
+        more-emitters:94	Joken	malformed		0	-	{:error, :token_malformed}	|
+        more-emitters:95	jose-jwt (.NET)	signature_invalid		0	-	IntegrityException: Invalid signature.	|
+        more-emitters:96	jose-jwt (.NET)	malformed		0	-	Unexpected number of parts in signed token:	|
+        more-emitters:97	jose-jwt (.NET)	malformed	encrypted	0	-	Unexpected number of parts in encrypted token:	|
+        more-emitters:98	jose-jwt (.NET)	alg_mismatch	encrypted	0	-	Encrypted tokens can't assert signing algorithm type.	|
+        more-emitters:99	jose-jwt (.NET)	alg_mismatch		0	-	Signed tokens can't assert encryption type.	|
+        more-emitters:100	jose-jwt (.NET)	malformed		0	-	Expected compact serialized token with 3 or 5 parts, but got:	|
+        more-emitters:101	jose-jwt (.NET)	alg_unsupported		0	-	Unsupported JWS algorithm requested:	|
+        more-emitters:102	kataras/jwt	signature_invalid		0	-	jwt: invalid token signature	|
+        more-emitters:103	kataras/jwt	expired		0	-	jwt: token expired	|
+        more-emitters:104	kataras/jwt	not_yet_valid		0	-	jwt: token not valid yet	|
+        more-emitters:105	kataras/jwt	issued_in_future		0	-	jwt: token issued in the future	|
+        more-emitters:106	kataras/jwt	other		0	-	jwt: token is blocked	|
+        more-emitters:107	kataras/jwt	claims_invalid		0	-	jwt: field not match	|
+        more-emitters:108	kataras/jwt	key_unknown		0	-	jwt: kid is empty	|
+        more-emitters:109	kataras/jwt	key_unknown		0	-	jwt: unknown kid	|
+        more-emitters:110	kataras/jwt	claims_invalid		0	-	jwt: token is missing a required field	|
+        more-emitters:111	kataras/jwt	missing_token		0	-	jwt: token is empty	|
+        more-emitters:112	kataras/jwt	malformed		0	-	jwt: invalid token form	|
+        more-emitters:113	kataras/jwt	alg_mismatch		0	-	jwt: unexpected token algorithm	|
+        more-emitters:114	kataras/jwt	malformed		0	-	jwt: payload is not a type of JSON	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
