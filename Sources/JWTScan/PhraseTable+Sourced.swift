@@ -1018,6 +1018,61 @@ extension PhraseTable {
         more-emitters:112	kataras/jwt	malformed		0	-	jwt: invalid token form	|
         more-emitters:113	kataras/jwt	alg_mismatch		0	-	jwt: unexpected token algorithm	|
         more-emitters:114	kataras/jwt	malformed		0	-	jwt: payload is not a type of JSON	|
+        more-emitters:115	auth0-spa-js	malformed		0	-	ID token could not be decoded	|
+        more-emitters:116	auth0-spa-js	missing_token		0	-	ID token is required but missing	|
+        more-emitters:117	auth0-spa-js	issuer_rejected	claims_invalid	0	-	Issuer (iss) claim must be a string present in the ID token	|
+        more-emitters:118	auth0-spa-js	issuer_rejected		0	-,-	Issuer (iss) claim mismatch in the ID token; expected "	", found "	|
+        more-emitters:119	auth0-spa-js	claims_invalid		0	-	Subject (sub) claim must be a string present in the ID token	|
+        more-emitters:120	auth0-spa-js	alg_mismatch	alg_unsupported	0	-,-	Signature algorithm of "	" is not supported. Expected the ID token to be signed with "RS256".	|
+        more-emitters:121	auth0-spa-js	audience_rejected	claims_invalid	0	-	Audience (aud) claim must be a string or array of strings present in the ID token	|
+        more-emitters:122	auth0-spa-js	audience_rejected		0	-,-	Audience (aud) claim mismatch in the ID token; expected "	" but was not one of "	|
+        more-emitters:123	auth0-spa-js	audience_rejected		0	-,-	Audience (aud) claim mismatch in the ID token; expected "	" but found "	|
+        more-emitters:124	auth0-spa-js	claims_invalid		0	-,-	Authorized Party (azp) claim mismatch in the ID token; expected "	", found "	|
+        more-emitters:125	auth0-spa-js	claims_invalid		0	-,-	Nonce (nonce) claim mismatch in the ID token; expected "	", found "	|
+        more-emitters:126	auth0-spa-js	claims_invalid		0	-	Expiration Time (exp) claim must be a number present in the ID token	|
+        more-emitters:127	auth0-spa-js	claims_invalid		0	-	Issued At (iat) claim must be a number present in the ID token	|
+        more-emitters:128	auth0-spa-js	expired		0	now,exp	Expiration Time (exp) claim error in the ID token; current time (	) is after expiration time (	|
+        more-emitters:129	auth0-spa-js	not_yet_valid		0	now,nbf	Not Before time (nbf) claim in the ID token indicates that this token can't be used just yet. Current time (	) is before 	|
+        more-emitters:130	auth0-spa-js	claims_invalid		0	now,-	Authentication Time (auth_time) claim in the ID token indicates that too much time has passed since the last end-user authentication. Current time (	) is after last auth at	|
+        more-emitters:131	auth0-spa-js	claims_invalid		0	-,-	Organization ID (org_id) claim mismatch in the ID token; expected "	", found "	|
+        more-emitters:132	oidc-client-ts	claims_invalid		0	-	ID Token is missing a subject claim	|
+        more-emitters:133	oidc-client-ts	claims_invalid		0	-	nonce in id_token does not match nonce in client storage	|
+        more-emitters:134	oidc-client-ts	claims_invalid		0	-	sub in id_token does not match current sub	|
+        more-emitters:135	oidc-client-ts	claims_invalid		0	-	auth_time in id_token does not match original auth_time	|
+        more-emitters:136	oidc-client-ts	claims_invalid		0	-	azp in id_token does not match original azp	|
+        more-emitters:137	oidc-client-ts	claims_invalid		0	-	subject from UserInfo response does not match subject in ID Token	|
+        more-emitters:138	oidc-client-ts	key_fetch_failed		0	-	Missing keys on keyset	|
+        more-emitters:139	angular-oauth2-oidc	audience_rejected		0	-	Wrong audience:	|
+        more-emitters:140	angular-oauth2-oidc	claims_invalid		0	-	No sub claim in id_token	|
+        more-emitters:141	angular-oauth2-oidc	claims_invalid		0	-,-	After refreshing, we got an id_token for another user (sub). Expected sub: 	, received sub:	|
+        more-emitters:142	angular-oauth2-oidc	claims_invalid		0	-	No iat claim in id_token	|
+        more-emitters:143	angular-oauth2-oidc	issuer_rejected		0	-	Wrong issuer:	|
+        more-emitters:144	angular-oauth2-oidc	claims_invalid		0	-	Wrong nonce:	|
+        more-emitters:145	angular-oauth2-oidc	claims_invalid		0	-	An at_hash is needed!	|
+        more-emitters:146	angular-oauth2-oidc	claims_invalid		0	-	Validating access_token failed, wrong state/nonce.	|
+        more-emitters:147	angular-oauth2-oidc	alg_unsupported		0	-	Algorithm not supported:	|
+        more-emitters:148	mozilla-django-oidc	malformed	alg_unsupported	0	-	No alg value found in header	|
+        more-emitters:149	mozilla-django-oidc	alg_mismatch		0	-,-	The provider algorithm 	 does not match the client's OIDC_RP_SIGN_ALGO.	|
+        more-emitters:150	mozilla-django-oidc	signature_invalid		0	-	JWS token verification failed.	|
+        more-emitters:151	mozilla-django-oidc	key_unknown	key_fetch_failed	0	-	Could not find a valid JWKS.	|
+        more-emitters:152	mozilla-django-oidc	claims_invalid		0	-	JWT Nonce verification failed.	|
+        more-emitters:153	Ory Oathkeeper	alg_mismatch		0	-,-	JSON Web Token used signing method "	" which is not allowed.	|
+        more-emitters:154	Ory Oathkeeper	key_unknown		0	-	The JSON Web Token must contain a kid header value but did not.	|
+        more-emitters:155	Ory Oathkeeper	alg_unsupported		0	-	This request object uses unsupported signing algorithm "	|
+        more-emitters:156	Ory Oathkeeper	alg_mismatch		0	-	The signing key algorithm does not match the algorithm from the token header.	|
+        more-emitters:157	Ory Oathkeeper	audience_rejected		0	-,-	Token audience 	 is not intended for target audience 	|
+        more-emitters:158	Ory Oathkeeper	issuer_rejected		0	-	Token issuer does not match any trusted issuer 	|
+        more-emitters:159	Ory Oathkeeper	claims_invalid		0	-	JSON Web Token is missing required scope "	|
+        more-emitters:160	Ory Oathkeeper	key_fetch_failed		0	-	Unable to fetch JSON Web Key Set from remote	|
+        more-emitters:161	Ory Oathkeeper	key_fetch_failed		0	-	Ignoring JSON Web Keys from at least one URI because the request timed out waiting for a response.	|
+        more-emitters:162	pac4j	other		0	in	Failed to retrieve or validate credentials:	|
+        more-emitters:163	pac4j	alg_mismatch	encrypted	0	-	No encryption algorithm found for JWT:	|
+        more-emitters:164	pac4j	alg_mismatch	key_unknown	0	-	No signature algorithm found for JWT:	|
+        more-emitters:165	pac4j	claims_invalid		0	-	The JWT must contain a subject or an id must be generated via the identifierGenerator	|
+        more-emitters:166	pac4j	expired		0	-	The JWT is expired: no profile is built	|
+        more-emitters:167	pac4j	alg_none		0	in	Unsigned ID tokens are not allowed:	|
+        more-emitters:168	pac4j	claims_invalid		0	-	ID token does not contain the 'tid' claim	|
+        more-emitters:169	pac4j	other		0	-	Unable to validate the ID token	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
