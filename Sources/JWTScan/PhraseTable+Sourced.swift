@@ -1073,6 +1073,19 @@ extension PhraseTable {
         more-emitters:167	pac4j	alg_none		0	in	Unsigned ID tokens are not allowed:	|
         more-emitters:168	pac4j	claims_invalid		0	-	ID token does not contain the 'tid' claim	|
         more-emitters:169	pac4j	other		0	-	Unable to validate the ID token	|
+        more-emitters:170	LexikJWTAuthenticationBundle	expired		0	-	Expired JWT Token	|
+        more-emitters:171	LexikJWTAuthenticationBundle	missing_token		0	-	JWT Token not found	|
+        more-emitters:172	LexikJWTAuthenticationBundle	signature_invalid	key_unknown	0	-	Unable to verify the given JWT through the given configuration. If the "lexik_jwt_authentication.encoder" encryption options have been changed since your last authentication, please renew the token. If the problem persists, verify that the configured keys/passphrase are valid.	|
+        more-emitters:173	LexikJWTAuthenticationBundle	claims_invalid		0	-,-	Unable to find key "	" in the token payload.	|
+        more-emitters:174	LexikJWTAuthenticationBundle	signature_invalid	malformed	0	-	Invalid token. The token cannot be loaded or the signature cannot be verified.	|
+        more-emitters:175	LexikJWTAuthenticationBundle	malformed		0	-	Invalid token. The token shall contain only one signature.	|
+        more-emitters:176	LexikJWTAuthenticationBundle	claims_invalid		0	-	Invalid payload. The token shall contain claims.	|
+        more-emitters:177	LexikJWTAuthenticationBundle	encrypted		0	-	Invalid token. The token cannot be decrypted.	|
+        more-emitters:178	LexikJWTAuthenticationBundle	malformed		0	-	Invalid token. The token has no valid content.	|
+        more-emitters:179	LexikJWTAuthenticationBundle	other		0	-	The token was marked as invalid by an event listener after successful decoding.	|
+        more-emitters:180	league/oauth2-server	malformed	encrypted	0	-	Access token is not an instance of UnencryptedToken	|
+        more-emitters:182	jwt-simple	alg_unsupported		0	-	Algorithm type not recognized	|
+        more-emitters:183	jwt-simple	alg_unsupported		0	-	Algorithm not supported	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
@@ -1542,7 +1555,6 @@ extension PhraseTable {
         scripting:132	firebase/php-jwt	claims_invalid		0	-	Payload nbf must be a number	|
         scripting:133	firebase/php-jwt	claims_invalid		0	-	Payload exp must be a number	|
         scripting:134	firebase/php-jwt	malformed		0	-	Empty algorithm	|
-        scripting:135	firebase/php-jwt	alg_unsupported	alg_none	0	-	Algorithm not supported	|
         scripting:136	firebase/php-jwt	alg_mismatch		0	-	Incorrect key for this algorithm	|
         scripting:137	firebase/php-jwt	alg_mismatch		0	-	Algorithm not allowed	|
         scripting:138	firebase/php-jwt	key_unknown		0	-	"kid" invalid, unable to lookup correct key	|
