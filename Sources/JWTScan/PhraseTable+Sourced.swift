@@ -1086,6 +1086,22 @@ extension PhraseTable {
         more-emitters:180	league/oauth2-server	malformed	encrypted	0	-	Access token is not an instance of UnencryptedToken	|
         more-emitters:182	jwt-simple	alg_unsupported		0	-	Algorithm type not recognized	|
         more-emitters:183	jwt-simple	alg_unsupported		0	-	Algorithm not supported	|
+        more-emitters:184	Micronaut Security JWT	audience_rejected		0	-,-	Expected JWT audience claim 	 but audience list is not specified	|
+        more-emitters:185	Micronaut Security JWT	audience_rejected		0	-,-,-	Expected JWT audience claim to include '	', but audience list (	) did not.	|
+        more-emitters:186	Micronaut Security JWT	expired		0	-	JWT token has expired	|
+        more-emitters:187	Micronaut Security JWT	issuer_rejected	claims_invalid	0	-,-	Expected JWT issuer claim of '	', but the token did not include an issuer.	|
+        more-emitters:188	Micronaut Security JWT	issuer_rejected		0	-,-,-	Expected JWT issuer claim of '	', but found '	' instead.	|
+        more-emitters:189	Micronaut Security JWT	malformed		0	-,-	token 	 does not contain two dots	|
+        more-emitters:190	Micronaut Security JWT	malformed		0	in	Failed to parse JWT:	|
+        more-emitters:191	Micronaut Security JWT	alg_none		0	-	A non-signed JWT cannot be accepted as signature configurations have been defined	|
+        more-emitters:192	Micronaut Security JWT	encrypted		0	-	JWT is encrypted and no encryption configurations -> not verified	|
+        more-emitters:193	Micronaut Security JWT	key_unknown		0	-	JWT is signed and no signature configurations -> not verified	|
+        more-emitters:194	Micronaut Security JWT	signature_invalid		0	-	JWT Signature verification failed:	|
+        more-emitters:195	Micronaut Security JWT	not_yet_valid		0	now,nbf	Invalidating JWT not-before Claim because current time (	) is before (	|
+        more-emitters:196	Micronaut Security JWT	claims_invalid		0	-	JWT must contain a subject ('sub' claim)	|
+        more-emitters:197	Micronaut Security JWT	key_fetch_failed		0	-	Exception loading JWK from	|
+        more-emitters:198	Micronaut Security JWT	key_fetch_failed		0	-	Exception parsing JWK Set response from	|
+        more-emitters:199	Micronaut Security JWT	signature_invalid	other	0	-	JOSEException when verifying jwt	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
@@ -1728,7 +1744,6 @@ extension PhraseTable {
         scripting:325	lua-resty-openidc	alg_mismatch		0	-	token is signed by unexpected algorithm "	|
         scripting:326	lua-resty-openidc	alg_none		0	-	token uses "none" alg but accept_none_alg is not enabled	|
         scripting:327	lua-resty-openidc	alg_unsupported		0	-,-	token is signed using algorithm "	" which is not supported by lua-resty-jwt	|
-        scripting:328	lua-resty-openidc	signature_invalid		0	in	jwt signature verification failed:	|
         scripting:329	lua-resty-openidc	signature_invalid		0	-,-	id_token '	' signature verification failed	|
         scripting:330	lua-resty-openidc	other		0	-	id_token validation failed	|
         scripting:331	lua-resty-openidc	key_unknown		0	-,-	RSA key with id 	 not found	|
