@@ -1102,6 +1102,51 @@ extension PhraseTable {
         more-emitters:197	Micronaut Security JWT	key_fetch_failed		0	-	Exception loading JWK from	|
         more-emitters:198	Micronaut Security JWT	key_fetch_failed		0	-	Exception parsing JWK Set response from	|
         more-emitters:199	Micronaut Security JWT	signature_invalid	other	0	-	JOSEException when verifying jwt	|
+        more-emitters:200	keyfunc (MicahParks)	key_unknown	key_fetch_failed	0	-	could not read JWK from storage	|
+        more-emitters:201	keyfunc (MicahParks)	malformed	key_unknown	0	-	failed keyfunc: could not convert kid in JWT header to string	|
+        more-emitters:202	keyfunc (MicahParks)	malformed		0	-	failed keyfunc: could not find alg in JWT header	|
+        more-emitters:203	keyfunc (MicahParks)	key_fetch_failed		0	-	failed to create HTTP client storage for	|
+        more-emitters:204	jwkset (MicahParks)	key_unknown		0	-	key not found: kid	|
+        more-emitters:205	jwkset (MicahParks)	key_unknown		0	-,in	failed to find JWT key with ID 	 in HTTP storage due to error:	|
+        more-emitters:206	jwkset (MicahParks)	key_fetch_failed		0	in	failed to perform HTTP request for JWK Set refresh:	|
+        more-emitters:207	jwkset (MicahParks)	key_fetch_failed		0	in	failed to wait for JWK Set refresh rate limiter due to error:	|
+        more-emitters:208	openidconnect-rs	issuer_rejected		0	-,-	Invalid issuer: expected `	` (found `	|
+        more-emitters:209	openidconnect-rs	issuer_rejected	claims_invalid	0	-	Invalid issuer: missing issuer claim	|
+        more-emitters:210	openidconnect-rs	audience_rejected		0	-,-	Invalid audiences: must contain `	` (found audiences: 	|
+        more-emitters:211	openidconnect-rs	audience_rejected		0	-,-	Invalid audiences: `	` is not a trusted audience	|
+        more-emitters:212	openidconnect-rs	audience_rejected	claims_invalid	0	-	Invalid audiences: missing audiences claim	|
+        more-emitters:213	openidconnect-rs	expired		0	exp,now	Expired: ID token expired at 	 (current time is 	|
+        more-emitters:214	openidconnect-rs	claims_invalid		0	in	Invalid nonce:	|
+        more-emitters:215	openidconnect-rs	claims_invalid		0	in	Invalid subject:	|
+        more-emitters:216	openidconnect-rs	key_unknown	other	0	in	Ambiguous key identification:	|
+        more-emitters:217	openidconnect-rs	alg_mismatch		0	-	Disallowed signature algorithm:	|
+        more-emitters:218	openidconnect-rs	key_unknown		0	-	No matching key found	|
+        more-emitters:219	openidconnect-rs	alg_unsupported		0	-	Unsupported signature algorithm:	|
+        more-emitters:220	openidconnect-rs	malformed		0	-	Invalid JWT type:	|
+        more-emitters:221	vapor/jwt-kit v4	expired		0	-	exp claim verification failed: expired	|
+        more-emitters:222	vapor/jwt-kit v4	not_yet_valid		0	-	nbf claim verification failed: too soon	|
+        more-emitters:223	vapor/jwt-kit v4	audience_rejected		0	-	aud claim verification failed: not intended for	|
+        more-emitters:224	vapor/jwt-kit v4	claims_invalid		0	-,-	hd claim verification failed: 	 is invalid	|
+        more-emitters:225	vapor/jwt-kit v4	malformed		0	-	JWTKit error: malformed JWT	|
+        more-emitters:226	vapor/jwt-kit v4	signature_invalid		0	-	JWTKit error: signature verification failed	|
+        more-emitters:227	vapor/jwt-kit v4	key_unknown		0	-	JWTKit error: missing kid field in header	|
+        more-emitters:228	vapor/jwt-kit v4	key_unknown		0	-	JWTKit error: unknown kid:	|
+        more-emitters:229	vapor/jwt-kit v5	signature_invalid		0	-	JWTKitError(errorType: signatureVerificationFailed	|
+        more-emitters:230	vapor/jwt-kit v5	malformed		0	-	JWTKitError(errorType: malformedToken	|
+        more-emitters:231	vapor/jwt-kit v5	key_unknown		0	-	JWTKitError(errorType: missingKIDHeader	|
+        more-emitters:232	vapor/jwt-kit v5	key_unknown		0	-	JWTKitError(errorType: unknownKID	|
+        more-emitters:233	vapor/jwt-kit v5	expired		0	exp,-	ExpirationClaim(value: 	), reason: "expired"	|
+        more-emitters:234	vapor/jwt-kit v5	not_yet_valid		0	nbf,-	NotBeforeClaim(value: 	), reason: "too soon"	|
+        more-emitters:235	vapor/jwt-kit v5	audience_rejected		0	-,-	AudienceClaim(value: 	), reason: "not intended for 	|
+        more-emitters:236	Guardian (Elixir)	expired		0	-	{:error, :token_expired}	|
+        more-emitters:237	Guardian (Elixir)	not_yet_valid		0	-	{:error, :token_not_yet_valid}	|
+        more-emitters:238	Guardian (Elixir)	issuer_rejected		0	-	{:error, :invalid_issuer}	|
+        more-emitters:239	Guardian (Elixir)	claims_invalid		0	-	{:error, :invalid_token_type}	|
+        more-emitters:240	Guardian (Elixir)	key_unknown		0	-	{:error, :secret_not_found}	|
+        more-emitters:241	jwks-rsa	key_unknown	malformed	0	-	Cannot find a signing certificate if there is no header	|
+        more-emitters:242	jwks-rsa	alg_unsupported		0	-,-	Unsupported algorithm 	 supplied.	|
+        more-emitters:243	jwks-rsa	malformed	alg_unsupported	0	-	Missing / invalid token algorithm	|
+        more-emitters:244	jwks-rsa	key_fetch_failed		0	-	Invalid JWKS URI: The provided URI is not a valid URL.	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
