@@ -1147,6 +1147,60 @@ extension PhraseTable {
         more-emitters:242	jwks-rsa	alg_unsupported		0	-,-	Unsupported algorithm 	 supplied.	|
         more-emitters:243	jwks-rsa	malformed	alg_unsupported	0	-	Missing / invalid token algorithm	|
         more-emitters:244	jwks-rsa	key_fetch_failed		0	-	Invalid JWKS URI: The provided URI is not a valid URL.	|
+        more-emitters:245	kreait/firebase-tokens-php	other		0	-,-	The value '	' is not a verified ID token:	|
+        more-emitters:246	kreait/firebase-tokens-php	other		0	-,-	The value '	' is not a verified session cookie:	|
+        more-emitters:247	kreait/firebase-tokens-php	key_fetch_failed		0	-	No keys are available to verify the tokens signature.	|
+        more-emitters:248	kreait/firebase-tokens-php	key_unknown		0	-	No key ID was found to verify the signature of this token.	|
+        more-emitters:249	kreait/firebase-tokens-php	key_unknown		0	-,-	No public key matching the key ID '	' was found to verify the signature of this token.	|
+        more-emitters:250	kreait/firebase-tokens-php	claims_invalid		0	-	The token is missing the "auth_time" claim.	|
+        more-emitters:251	kreait/firebase-tokens-php	issued_in_future	claims_invalid	0	-	The token's user must have authenticated in the past	|
+        more-emitters:252	kreait/firebase-tokens-php	claims_invalid		0	-	The ID token does not contain a tenant identifier	|
+        more-emitters:253	kreait/firebase-tokens-php	claims_invalid		0	-	The token's tenant ID did not match with the expected tenant ID	|
+        more-emitters:254	kreait/firebase-tokens-php	key_fetch_failed		0	-,-	Unexpected status code 	 when trying to fetch public keys from	|
+        more-emitters:255	openid_connect (Ruby)	expired		0	-	Invalid ID token: Expired token	|
+        more-emitters:256	openid_connect (Ruby)	issuer_rejected		0	-	Invalid ID token: Issuer does not match	|
+        more-emitters:257	openid_connect (Ruby)	claims_invalid		0	-	Invalid ID Token: Nonce does not match	|
+        more-emitters:258	openid_connect (Ruby)	audience_rejected		0	-	Invalid ID token: Audience does not match	|
+        more-emitters:259	json-jwt (Ruby)	alg_mismatch		0	-	Unexpected alg header	|
+        more-emitters:260	json-jwt (Ruby)	alg_unsupported		0	-	Unknown Signature Algorithm	|
+        more-emitters:261	json-jwt (Ruby)	alg_unsupported		0	-	Signature algorithm auto-detection failed	|
+        more-emitters:262	json-jwt (Ruby)	malformed		0	-,-	Invalid JWS Format. JWS should include 	 segments.	|
+        more-emitters:263	json-jwt (Ruby)	malformed		0	-,-	Invalid JWT Format. JWT should include 	 segments.	|
+        more-emitters:264	json-jwt (Ruby)	signature_invalid		-1	-	JSON::JWS::VerificationFailed	|
+        more-emitters:265	json-jwt (Ruby)	key_unknown		-1	-	JSON::JWK::Set::KidNotFound	|
+        more-emitters:266	jwt-decode	malformed		0	-	Invalid token specified: must be a string	|
+        more-emitters:267	jwt-decode	truncated	malformed	0	-	Invalid token specified: missing part #	|
+        more-emitters:268	jwt-decode	malformed	truncated	0	-	Invalid token specified: invalid base64 for part #	|
+        more-emitters:269	jwt-decode	malformed		0	-	Invalid token specified: invalid json for part #	|
+        more-emitters:270	OpenIddict	expired	other	0	-	The specified token is no longer valid.	|
+        more-emitters:271	OpenIddict	issuer_rejected		0	-	The issuer associated to the specified token is not valid.	|
+        more-emitters:272	OpenIddict	key_unknown		0	-	The signing key associated to the specified token was not found.	|
+        more-emitters:273	OpenIddict	signature_invalid		0	-	The signature associated to the specified token is not valid.	|
+        more-emitters:274	OpenIddict	audience_rejected		0	-	The specified token doesn't contain any audience.	|
+        more-emitters:275	OpenIddict	claims_invalid		0	-,-	The '	' claim extracted from the specified frontchannel identity token is malformed or isn't of the expected type.	|
+        more-emitters:276	OpenIddict	claims_invalid		0	-,-	The '	' claim extracted from the specified backchannel identity token is malformed or isn't of the expected type.	|
+        more-emitters:277	OpenIddict	expired		0	-	The authentication demand was rejected because the token was expired.	|
+        more-emitters:278	OpenIddict	audience_rejected		0	-	The authentication demand was rejected because the token had no audience attached.	|
+        more-emitters:279	OpenIddict	audience_rejected		0	-	The authentication demand was rejected because the token had no valid audience.	|
+        more-emitters:280	WildFly Elytron	malformed		0	-	ELY01114: Invalid token format. Tokens must have a signature part accordingly with JWS specification	|
+        more-emitters:281	WildFly Elytron	malformed		0	-	ELY01115: Failed to parse token	|
+        more-emitters:282	WildFly Elytron	signature_invalid		0	-	ELY01116: Signature verification failed	|
+        more-emitters:283	WildFly Elytron	alg_unsupported		0	-	ELY01117: Invalid signature algorithm [	|
+        more-emitters:284	WildFly Elytron	key_unknown	other	0	-	ELY01118: Public key could not be obtained. Probably due to an invalid PEM format.	|
+        more-emitters:285	WildFly Elytron	key_fetch_failed		0	-	ELY01178: Unable to update jwk set from "	|
+        more-emitters:286	WildFly Elytron	key_unknown	key_fetch_failed	0	-,-	ELY01181: Not sending new request to jwks url "	". Last request time was 	|
+        more-emitters:287	WildFly Elytron	not_yet_valid		0	nbf	Token is before [	|
+        more-emitters:288	WildFly Elytron	audience_rejected	claims_invalid	0	-	Token does not contain an audience claim	|
+        more-emitters:289	WildFly Elytron	audience_rejected		0	-,-	Audience check failed. Provided [	] but was expected [	|
+        more-emitters:290	WildFly Elytron	issuer_rejected	claims_invalid	0	-	Token does not contain an issuer claim	|
+        more-emitters:291	WildFly Elytron	issuer_rejected		0	-,-	Issuer check failed. Provided [	] but was expected [	|
+        more-emitters:292	WildFly Elytron	key_unknown		0	-	Default public key not configured. Cannot validate token without kid claim.	|
+        more-emitters:293	WildFly Elytron	key_unknown		0	-	Cannot validate token, jku value is not allowed	|
+        more-emitters:294	WildFly Elytron	key_unknown		0	-	Cannot validate token with kid claim.	|
+        more-emitters:295	WildFly Elytron	other		0	in	ELY23013: Failed verification of token:	|
+        more-emitters:296	WildFly Elytron	claims_invalid		0	-	ELY23020: Invalid token claim value	|
+        more-emitters:297	WildFly Elytron	claims_invalid		0	-	ELY23021: Invalid ID token claims	|
+        more-emitters:298	WildFly Elytron	claims_invalid		0	-	ELY23050: Invalid bearer token claims	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
