@@ -1201,6 +1201,35 @@ extension PhraseTable {
         more-emitters:296	WildFly Elytron	claims_invalid		0	-	ELY23020: Invalid token claim value	|
         more-emitters:297	WildFly Elytron	claims_invalid		0	-	ELY23021: Invalid ID token claims	|
         more-emitters:298	WildFly Elytron	claims_invalid		0	-	ELY23050: Invalid bearer token claims	|
+        more-emitters:299	djwt (Deno)	claims_invalid		0	-	The jwt has an invalid 'exp' or 'nbf' claim.	|
+        more-emitters:300	djwt (Deno)	expired		0	-	The jwt is expired.	|
+        more-emitters:301	djwt (Deno)	not_yet_valid		0	-	The jwt is used too early.	|
+        more-emitters:302	djwt (Deno)	audience_rejected	claims_invalid	0	-	The jwt has no 'aud' claim.	|
+        more-emitters:303	djwt (Deno)	audience_rejected		0	-	The identification with the value in the 'aud' claim has failed.	|
+        more-emitters:304	djwt (Deno)	audience_rejected	claims_invalid	0	-	The jwt has an invalid 'aud' claim.	|
+        more-emitters:305	djwt (Deno)	malformed		0	-	The serialization of the jwt is invalid.	|
+        more-emitters:306	djwt (Deno)	malformed		0	-	The jwt's 'alg' header parameter value must be a string.	|
+        more-emitters:307	djwt (Deno)	malformed		0	-	The jwt claims set is not a JSON object.	|
+        more-emitters:308	djwt (Deno)	signature_invalid		0	-	The jwt's signature does not match the verification signature.	|
+        more-emitters:309	djwt (Deno)	alg_mismatch		0	-,-	The jwt's alg '	' does not match the key's algorithm.	|
+        more-emitters:310	djwt (Deno)	alg_unsupported		0	-,-	The jwt's alg '	' is not supported.	|
+        more-emitters:311	joserfc	not_yet_valid		0	-	invalid_claim: The token is not yet valid	|
+        more-emitters:312	joserfc	issued_in_future		0	-	invalid_claim: The token was issued in the future	|
+        more-emitters:313	joserfc	issuer_rejected		0	-	invalid_claim: Invalid claim: 'iss'	|
+        more-emitters:314	joserfc	audience_rejected		0	-	invalid_claim: Invalid claim: 'aud'	|
+        more-emitters:315	joserfc	claims_invalid		0	-	invalid_claim: Invalid claim: '	|
+        more-emitters:316	joserfc	claims_invalid		0	-	missing_claim: Missing claim: '	|
+        more-emitters:317	joserfc	claims_invalid		0	-,-	invalid_claim: Claim '	' must be a NumericDate value	|
+        more-emitters:318	joserfc	key_unknown		0	-	invalid_key_id: No key for kid: '	|
+        more-emitters:319	joserfc	malformed		0	-	decode_error: Invalid header	|
+        more-emitters:320	pyoidc	encrypted		0	-	Could not decrypt id_token	|
+        more-emitters:321	pyoidc	signature_invalid	malformed	0	-	Could not verify id_token	|
+        more-emitters:322	pyoidc	claims_invalid		0	-	Failed to verify access_token hash	|
+        more-emitters:323	pyoidc	claims_invalid	audience_rejected	0	-	Mismatch between azp and aud claims	|
+        more-emitters:324	pyoidc	expired	claims_invalid	0	-	EXPError: Invalid expiration time	|
+        more-emitters:325	pyoidc	expired		0	-	IATError: Issued too long ago	|
+        more-emitters:326	pyoidc	issued_in_future		0	-	IATError: Issued in the future	|
+        more-emitters:327	pyoidc	audience_rejected		0	-	Not among intended audience	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
@@ -1963,7 +1992,6 @@ extension PhraseTable {
         scripting:452	firebase/php-jwt	not_yet_valid		-1	-	BeforeValidException	|
         scripting:453	firebase/php-jwt	expired		-1	-	ExpiredException	|
         scripting:454	LexikJWTAuthenticationBundle	other		0	-	Invalid JWT Token	|
-        scripting:455	pyoidc	issued_in_future		0	-	IATError: Issued in the future	|
         scripting:456	jsonwebtoken	malformed		0	-	JsonWebTokenError: invalid token	|
         scripting:457	fastify-jwt	missing_token	malformed	0	-	Format is Authorization: Bearer [token]	|
         scripting:458	fastify-jwt	missing_token		0	-	No Authorization was found in request.headers	|
