@@ -1230,6 +1230,54 @@ extension PhraseTable {
         more-emitters:325	pyoidc	expired		0	-	IATError: Issued too long ago	|
         more-emitters:326	pyoidc	issued_in_future		0	-	IATError: Issued in the future	|
         more-emitters:327	pyoidc	audience_rejected		0	-	Not among intended audience	|
+        more-emitters:328	passport-azure-ad	malformed		0	-	jwtString is malformed	|
+        more-emitters:329	passport-azure-ad	malformed	alg_none	0	-	signature is missing in jwtString	|
+        more-emitters:330	passport-azure-ad	malformed		0	-	failed to decode the token	|
+        more-emitters:331	passport-azure-ad	malformed		0	-	missing header in the token	|
+        more-emitters:332	passport-azure-ad	malformed		0	-	missing payload in the token	|
+        more-emitters:333	passport-azure-ad	malformed	alg_none	0	-	missing signature in the token	|
+        more-emitters:334	passport-azure-ad	issuer_rejected	claims_invalid	0	-	invalid iss value in payload	|
+        more-emitters:335	passport-azure-ad	issuer_rejected		0	-	jwt issuer is invalid	|
+        more-emitters:336	passport-azure-ad	claims_invalid		0	-	invalid sub value in payload	|
+        more-emitters:337	passport-azure-ad	claims_invalid		0	-	jwt subject is invalid. expected	|
+        more-emitters:338	passport-azure-ad	audience_rejected		0	-	mulitple audience in token is not allowed	|
+        more-emitters:339	passport-azure-ad	audience_rejected		0	-	jwt audience is invalid	|
+        more-emitters:340	passport-azure-ad	claims_invalid		0	-	jwt azp is invalid	|
+        more-emitters:341	passport-azure-ad	claims_invalid		0	-	invalid exp value in payload	|
+        more-emitters:342	passport-azure-ad	expired		0	-	jwt is expired	|
+        more-emitters:343	passport-azure-ad	claims_invalid		0	-	nbf value in payload is not a number	|
+        more-emitters:344	passport-azure-ad	claims_invalid		0	-	nbf value in payload is not before the exp value	|
+        more-emitters:345	passport-azure-ad	not_yet_valid		0	-	jwt is not active	|
+        more-emitters:346	passport-azure-ad	malformed		0	-	In Strategy.prototype.jwtVerify: We did not receive a token we know how to validate	|
+        more-emitters:347	passport-azure-ad	other		0	-	In Strategy.prototype.jwtVerify: cannot verify token	|
+        more-emitters:348	passport-azure-ad	claims_invalid		0	-	In Strategy.prototype.jwtVerify: scope is not found in token	|
+        more-emitters:349	passport-azure-ad	claims_invalid		0	-	In Strategy.prototype.jwtVerify: none of the scopes in token is accepted	|
+        more-emitters:350	passport-azure-ad	missing_token		0	-	In Strategy.prototype.authenticate: missing access_token in the header	|
+        more-emitters:351	auth0-python	malformed		0	-	token could not be decoded.	|
+        more-emitters:352	auth0-python	alg_mismatch	alg_unsupported	0	-,-	Signature algorithm of "	" is not supported. Expected the token to be signed with "	|
+        more-emitters:353	auth0-python	key_unknown		0	-,-	RSA Public Key with ID "	" was not found.	|
+        more-emitters:354	auth0-python	claims_invalid		0	-,-	Organization (org_id) claim mismatch in the ID token; expected "	", found "	|
+        more-emitters:355	auth0-php	malformed	truncated	0	-	The JWT string must contain two dots	|
+        more-emitters:356	auth0-php	signature_invalid		0	-	Cannot verify signature	|
+        more-emitters:357	auth0-php	alg_mismatch		0	-	Cannot verify signature: Key uses an incompatible signing algorithm	|
+        more-emitters:358	auth0-php	key_unknown		0	-	Cannot verify signature: JWKS did not contain the key specified by the token	|
+        more-emitters:359	auth0-php	claims_invalid		0	-	ID token cannot be validated as an access token (detected nonce claim)	|
+        more-emitters:360	auth0-php	audience_rejected		0	-,-	Audience (aud) claim mismatch in the token; expected "	", found "	|
+        more-emitters:361	auth0-php	expired		0	now,exp	Expiration Time (exp) claim error in the token; current time 	 is after expiration time 	|
+        more-emitters:362	auth0-php	issuer_rejected		0	-,-	Issuer (iss) claim mismatch in the token; expected "	", found "	|
+        more-emitters:363	auth0-php	claims_invalid		0	-,-	Nonce (nonce) claim mismatch in the token; expected "	", found "	|
+        more-emitters:364	auth0-php	malformed		0	-	Provided token is missing a alg header	|
+        more-emitters:365	auth0-php	audience_rejected	claims_invalid	0	-	Audience (aud) claim must be a string or array of strings present in the token	|
+        more-emitters:366	auth0-php	claims_invalid		0	-	Expiration Time (exp) claim must be a number present in the token	|
+        more-emitters:367	auth0-php	claims_invalid		0	-	Issued At (iat) claim must be a number present in the token	|
+        more-emitters:368	auth0-php	issuer_rejected	claims_invalid	0	-	Issuer (iss) claim must be a string present in the token	|
+        more-emitters:369	auth0-php	key_unknown		0	-	Provided token is missing a kid header	|
+        more-emitters:370	auth0-php	claims_invalid		0	-	Subject (sub) claim must be a string present in the token	|
+        more-emitters:371	auth0-php	claims_invalid		0	-	Token organization claim (`org_id` or `org_name`) is not allowed	|
+        more-emitters:372	auth0-php	key_unknown		0	-	Cannot verify signature: Client secret must be configured to verify HS256 signatures	|
+        more-emitters:373	auth0-php	key_fetch_failed		0	-	Cannot verify signature: JWKS uri was not configured properly	|
+        more-emitters:374	auth0-php	alg_mismatch		0	-,-	Expected token signed with "	" algorithm, but token uses "	|
+        more-emitters:375	auth0-php	alg_unsupported	alg_mismatch	0	-,-	Signature algorithm of "	" is not supported. Expected the token to be signed with "RS256" or "HS256"	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
