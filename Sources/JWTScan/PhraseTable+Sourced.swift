@@ -1278,6 +1278,27 @@ extension PhraseTable {
         more-emitters:373	auth0-php	key_fetch_failed		0	-	Cannot verify signature: JWKS uri was not configured properly	|
         more-emitters:374	auth0-php	alg_mismatch		0	-,-	Expected token signed with "	" algorithm, but token uses "	|
         more-emitters:375	auth0-php	alg_unsupported	alg_mismatch	0	-,-	Signature algorithm of "	" is not supported. Expected the token to be signed with "RS256" or "HS256"	|
+        more-emitters:376	Ory fosite	key_unknown		0	-,-	The JSON Web Token uses signing key with kid '	', which could not be found.	|
+        more-emitters:377	Ory fosite	key_unknown		0	-,-	Unable to find RSA public key with use='sig' for kid '	' in JSON Web Key Set.	|
+        more-emitters:378	Ory fosite	key_unknown		0	-,-	Unable to find ECDSA public key with use='sig' for kid '	' in JSON Web Key Set.	|
+        more-emitters:379	Ory fosite	claims_invalid		0	-	The claim 'sub' from the client_assertion JSON Web Token is undefined.	|
+        more-emitters:380	Ory fosite	signature_invalid		0	-	Unable to verify the request object's signature.	|
+        more-emitters:381	Ory fosite	malformed		0	-	Failed to validate OpenID Connect request as decoding id token from id_token_hint parameter failed.	|
+        more-emitters:382	Ory fosite	claims_invalid		0	-	Failed to validate OpenID Connect request because provided id token from id_token_hint does not have a subject.	|
+        more-emitters:383	Ory fosite	malformed		0	-	Unable to parse JSON Web Token passed in "assertion" request parameter.	|
+        more-emitters:384	Ory fosite	signature_invalid		0	-	Unable to verify the integrity of the 'assertion' value.	|
+        more-emitters:385	Ory fosite	claims_invalid		0	-	Looks like there are no claims in JWT in "assertion" request parameter.	|
+        more-emitters:386	Ory fosite	issuer_rejected	claims_invalid	0	-	The JWT in "assertion" request parameter MUST contain an "iss" (issuer) claim.	|
+        more-emitters:387	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain a "sub" (subject) claim.	|
+        more-emitters:388	Ory fosite	key_unknown		0	-,-,-	No public JWK was registered for issuer "	" and subject "	", and public key is required to check signature of JWT in "assertion" request parameter.	|
+        more-emitters:389	Ory fosite	audience_rejected	claims_invalid	0	-	The JWT in "assertion" request parameter MUST contain an "aud" (audience) claim.	|
+        more-emitters:390	Ory fosite	audience_rejected		0	-,-	The JWT in "assertion" request parameter MUST contain an "aud" (audience) claim containing a value "	" that identifies the authorization server as an intended audience.	|
+        more-emitters:391	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "exp" (expiration time) claim.	|
+        more-emitters:392	Ory fosite	expired		0	-	The JWT in "assertion" request parameter expired.	|
+        more-emitters:393	Ory fosite	not_yet_valid		0	nbf,-	The JWT in "assertion" request parameter contains an "nbf" (not before) claim, that identifies the time '	' before which the token MUST NOT be accepted.	|
+        more-emitters:394	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "iat" (issued at) claim.	|
+        more-emitters:395	Ory fosite	claims_invalid		0	exp,-	The JWT in "assertion" request parameter contains an "exp" (expiration time) claim with value "	" that is unreasonably far in the future, considering token issued at "	|
+        more-emitters:396	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "jti" (JWT ID) claim.	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
