@@ -1299,6 +1299,15 @@ extension PhraseTable {
         more-emitters:394	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "iat" (issued at) claim.	|
         more-emitters:395	Ory fosite	claims_invalid		0	exp,-	The JWT in "assertion" request parameter contains an "exp" (expiration time) claim with value "	" that is unreasonably far in the future, considering token issued at "	|
         more-emitters:396	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "jti" (JWT ID) claim.	|
+        more-emitters:397	Jitsi Prosody token auth	issuer_rejected		0	-	Invalid issuer ('iss' claim)	|
+        more-emitters:398	Jitsi Prosody token auth	audience_rejected		0	-	Invalid audience ('aud' claim)	|
+        more-emitters:399	Jitsi Prosody token auth	alg_none		0	-	'alg' claim must not be empty	|
+        more-emitters:400	Jitsi Prosody token auth	issuer_rejected	claims_invalid	0	-	'iss' claim is missing	|
+        more-emitters:401	Jitsi Prosody token auth	claims_invalid		0	-	'room' claim is missing	|
+        more-emitters:402	Jitsi Prosody token auth	audience_rejected	claims_invalid	0	-	'aud' claim is missing	|
+        more-emitters:403	Jitsi Prosody token auth	malformed		0	-	bad token format	|
+        more-emitters:404	Jitsi Prosody token auth	key_unknown		0	-	'kid' claim is missing	|
+        more-emitters:405	Jitsi Prosody token auth	key_fetch_failed		0	-	could not obtain public key	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
