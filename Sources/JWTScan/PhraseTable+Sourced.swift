@@ -1073,241 +1073,242 @@ extension PhraseTable {
         more-emitters:167	pac4j	alg_none		0	in	Unsigned ID tokens are not allowed:	|
         more-emitters:168	pac4j	claims_invalid		0	-	ID token does not contain the 'tid' claim	|
         more-emitters:169	pac4j	other		0	-	Unable to validate the ID token	|
-        more-emitters:170	LexikJWTAuthenticationBundle	expired		0	-	Expired JWT Token	|
-        more-emitters:171	LexikJWTAuthenticationBundle	missing_token		0	-	JWT Token not found	|
-        more-emitters:172	LexikJWTAuthenticationBundle	signature_invalid	key_unknown	0	-	Unable to verify the given JWT through the given configuration. If the "lexik_jwt_authentication.encoder" encryption options have been changed since your last authentication, please renew the token. If the problem persists, verify that the configured keys/passphrase are valid.	|
-        more-emitters:173	LexikJWTAuthenticationBundle	claims_invalid		0	-,-	Unable to find key "	" in the token payload.	|
-        more-emitters:174	LexikJWTAuthenticationBundle	signature_invalid	malformed	0	-	Invalid token. The token cannot be loaded or the signature cannot be verified.	|
-        more-emitters:175	LexikJWTAuthenticationBundle	malformed		0	-	Invalid token. The token shall contain only one signature.	|
-        more-emitters:176	LexikJWTAuthenticationBundle	claims_invalid		0	-	Invalid payload. The token shall contain claims.	|
-        more-emitters:177	LexikJWTAuthenticationBundle	encrypted		0	-	Invalid token. The token cannot be decrypted.	|
-        more-emitters:178	LexikJWTAuthenticationBundle	malformed		0	-	Invalid token. The token has no valid content.	|
-        more-emitters:179	LexikJWTAuthenticationBundle	other		0	-	The token was marked as invalid by an event listener after successful decoding.	|
-        more-emitters:180	league/oauth2-server	malformed	encrypted	0	-	Access token is not an instance of UnencryptedToken	|
-        more-emitters:182	jwt-simple	alg_unsupported		0	-	Algorithm type not recognized	|
-        more-emitters:183	jwt-simple	alg_unsupported		0	-	Algorithm not supported	|
-        more-emitters:184	Micronaut Security JWT	audience_rejected		0	-,-	Expected JWT audience claim 	 but audience list is not specified	|
-        more-emitters:185	Micronaut Security JWT	audience_rejected		0	-,-,-	Expected JWT audience claim to include '	', but audience list (	) did not.	|
-        more-emitters:186	Micronaut Security JWT	expired		0	-	JWT token has expired	|
-        more-emitters:187	Micronaut Security JWT	issuer_rejected	claims_invalid	0	-,-	Expected JWT issuer claim of '	', but the token did not include an issuer.	|
-        more-emitters:188	Micronaut Security JWT	issuer_rejected		0	-,-,-	Expected JWT issuer claim of '	', but found '	' instead.	|
-        more-emitters:189	Micronaut Security JWT	malformed		0	-,-	token 	 does not contain two dots	|
-        more-emitters:190	Micronaut Security JWT	malformed		0	in	Failed to parse JWT:	|
-        more-emitters:191	Micronaut Security JWT	alg_none		0	-	A non-signed JWT cannot be accepted as signature configurations have been defined	|
-        more-emitters:192	Micronaut Security JWT	encrypted		0	-	JWT is encrypted and no encryption configurations -> not verified	|
-        more-emitters:193	Micronaut Security JWT	key_unknown		0	-	JWT is signed and no signature configurations -> not verified	|
-        more-emitters:194	Micronaut Security JWT	signature_invalid		0	-	JWT Signature verification failed:	|
-        more-emitters:195	Micronaut Security JWT	not_yet_valid		0	now,nbf	Invalidating JWT not-before Claim because current time (	) is before (	|
-        more-emitters:196	Micronaut Security JWT	claims_invalid		0	-	JWT must contain a subject ('sub' claim)	|
-        more-emitters:197	Micronaut Security JWT	key_fetch_failed		0	-	Exception loading JWK from	|
-        more-emitters:198	Micronaut Security JWT	key_fetch_failed		0	-	Exception parsing JWK Set response from	|
-        more-emitters:199	Micronaut Security JWT	signature_invalid	other	0	-	JOSEException when verifying jwt	|
-        more-emitters:200	keyfunc (MicahParks)	key_unknown	key_fetch_failed	0	-	could not read JWK from storage	|
-        more-emitters:201	keyfunc (MicahParks)	malformed	key_unknown	0	-	failed keyfunc: could not convert kid in JWT header to string	|
-        more-emitters:202	keyfunc (MicahParks)	malformed		0	-	failed keyfunc: could not find alg in JWT header	|
-        more-emitters:203	keyfunc (MicahParks)	key_fetch_failed		0	-	failed to create HTTP client storage for	|
-        more-emitters:204	jwkset (MicahParks)	key_unknown		0	-	key not found: kid	|
-        more-emitters:205	jwkset (MicahParks)	key_unknown		0	-,in	failed to find JWT key with ID 	 in HTTP storage due to error:	|
-        more-emitters:206	jwkset (MicahParks)	key_fetch_failed		0	in	failed to perform HTTP request for JWK Set refresh:	|
-        more-emitters:207	jwkset (MicahParks)	key_fetch_failed		0	in	failed to wait for JWK Set refresh rate limiter due to error:	|
-        more-emitters:208	openidconnect-rs	issuer_rejected		0	-,-	Invalid issuer: expected `	` (found `	|
-        more-emitters:209	openidconnect-rs	issuer_rejected	claims_invalid	0	-	Invalid issuer: missing issuer claim	|
-        more-emitters:210	openidconnect-rs	audience_rejected		0	-,-	Invalid audiences: must contain `	` (found audiences: 	|
-        more-emitters:211	openidconnect-rs	audience_rejected		0	-,-	Invalid audiences: `	` is not a trusted audience	|
-        more-emitters:212	openidconnect-rs	audience_rejected	claims_invalid	0	-	Invalid audiences: missing audiences claim	|
-        more-emitters:213	openidconnect-rs	expired		0	exp,now	Expired: ID token expired at 	 (current time is 	|
-        more-emitters:214	openidconnect-rs	claims_invalid		0	in	Invalid nonce:	|
-        more-emitters:215	openidconnect-rs	claims_invalid		0	in	Invalid subject:	|
-        more-emitters:216	openidconnect-rs	key_unknown	other	0	in	Ambiguous key identification:	|
-        more-emitters:217	openidconnect-rs	alg_mismatch		0	-	Disallowed signature algorithm:	|
-        more-emitters:218	openidconnect-rs	key_unknown		0	-	No matching key found	|
-        more-emitters:219	openidconnect-rs	alg_unsupported		0	-	Unsupported signature algorithm:	|
-        more-emitters:220	openidconnect-rs	malformed		0	-	Invalid JWT type:	|
-        more-emitters:221	vapor/jwt-kit v4	expired		0	-	exp claim verification failed: expired	|
-        more-emitters:222	vapor/jwt-kit v4	not_yet_valid		0	-	nbf claim verification failed: too soon	|
-        more-emitters:223	vapor/jwt-kit v4	audience_rejected		0	-	aud claim verification failed: not intended for	|
-        more-emitters:224	vapor/jwt-kit v4	claims_invalid		0	-,-	hd claim verification failed: 	 is invalid	|
-        more-emitters:225	vapor/jwt-kit v4	malformed		0	-	JWTKit error: malformed JWT	|
-        more-emitters:226	vapor/jwt-kit v4	signature_invalid		0	-	JWTKit error: signature verification failed	|
-        more-emitters:227	vapor/jwt-kit v4	key_unknown		0	-	JWTKit error: missing kid field in header	|
-        more-emitters:228	vapor/jwt-kit v4	key_unknown		0	-	JWTKit error: unknown kid:	|
-        more-emitters:229	vapor/jwt-kit v5	signature_invalid		0	-	JWTKitError(errorType: signatureVerificationFailed	|
-        more-emitters:230	vapor/jwt-kit v5	malformed		0	-	JWTKitError(errorType: malformedToken	|
-        more-emitters:231	vapor/jwt-kit v5	key_unknown		0	-	JWTKitError(errorType: missingKIDHeader	|
-        more-emitters:232	vapor/jwt-kit v5	key_unknown		0	-	JWTKitError(errorType: unknownKID	|
-        more-emitters:233	vapor/jwt-kit v5	expired		0	exp,-	ExpirationClaim(value: 	), reason: "expired"	|
-        more-emitters:234	vapor/jwt-kit v5	not_yet_valid		0	nbf,-	NotBeforeClaim(value: 	), reason: "too soon"	|
-        more-emitters:235	vapor/jwt-kit v5	audience_rejected		0	-,-	AudienceClaim(value: 	), reason: "not intended for 	|
-        more-emitters:236	Guardian (Elixir)	expired		0	-	{:error, :token_expired}	|
-        more-emitters:237	Guardian (Elixir)	not_yet_valid		0	-	{:error, :token_not_yet_valid}	|
-        more-emitters:238	Guardian (Elixir)	issuer_rejected		0	-	{:error, :invalid_issuer}	|
-        more-emitters:239	Guardian (Elixir)	claims_invalid		0	-	{:error, :invalid_token_type}	|
-        more-emitters:240	Guardian (Elixir)	key_unknown		0	-	{:error, :secret_not_found}	|
-        more-emitters:241	jwks-rsa	key_unknown	malformed	0	-	Cannot find a signing certificate if there is no header	|
-        more-emitters:242	jwks-rsa	alg_unsupported		0	-,-	Unsupported algorithm 	 supplied.	|
-        more-emitters:243	jwks-rsa	malformed	alg_unsupported	0	-	Missing / invalid token algorithm	|
-        more-emitters:244	jwks-rsa	key_fetch_failed		0	-	Invalid JWKS URI: The provided URI is not a valid URL.	|
-        more-emitters:245	kreait/firebase-tokens-php	other		0	-,-	The value '	' is not a verified ID token:	|
-        more-emitters:246	kreait/firebase-tokens-php	other		0	-,-	The value '	' is not a verified session cookie:	|
-        more-emitters:247	kreait/firebase-tokens-php	key_fetch_failed		0	-	No keys are available to verify the tokens signature.	|
-        more-emitters:248	kreait/firebase-tokens-php	key_unknown		0	-	No key ID was found to verify the signature of this token.	|
-        more-emitters:249	kreait/firebase-tokens-php	key_unknown		0	-,-	No public key matching the key ID '	' was found to verify the signature of this token.	|
-        more-emitters:250	kreait/firebase-tokens-php	claims_invalid		0	-	The token is missing the "auth_time" claim.	|
-        more-emitters:251	kreait/firebase-tokens-php	issued_in_future	claims_invalid	0	-	The token's user must have authenticated in the past	|
-        more-emitters:252	kreait/firebase-tokens-php	claims_invalid		0	-	The ID token does not contain a tenant identifier	|
-        more-emitters:253	kreait/firebase-tokens-php	claims_invalid		0	-	The token's tenant ID did not match with the expected tenant ID	|
-        more-emitters:254	kreait/firebase-tokens-php	key_fetch_failed		0	-,-	Unexpected status code 	 when trying to fetch public keys from	|
-        more-emitters:255	openid_connect (Ruby)	expired		0	-	Invalid ID token: Expired token	|
-        more-emitters:256	openid_connect (Ruby)	issuer_rejected		0	-	Invalid ID token: Issuer does not match	|
-        more-emitters:257	openid_connect (Ruby)	claims_invalid		0	-	Invalid ID Token: Nonce does not match	|
-        more-emitters:258	openid_connect (Ruby)	audience_rejected		0	-	Invalid ID token: Audience does not match	|
-        more-emitters:259	json-jwt (Ruby)	alg_mismatch		0	-	Unexpected alg header	|
-        more-emitters:260	json-jwt (Ruby)	alg_unsupported		0	-	Unknown Signature Algorithm	|
-        more-emitters:261	json-jwt (Ruby)	alg_unsupported		0	-	Signature algorithm auto-detection failed	|
-        more-emitters:262	json-jwt (Ruby)	malformed		0	-,-	Invalid JWS Format. JWS should include 	 segments.	|
-        more-emitters:263	json-jwt (Ruby)	malformed		0	-,-	Invalid JWT Format. JWT should include 	 segments.	|
-        more-emitters:264	json-jwt (Ruby)	signature_invalid		-1	-	JSON::JWS::VerificationFailed	|
-        more-emitters:265	json-jwt (Ruby)	key_unknown		-1	-	JSON::JWK::Set::KidNotFound	|
-        more-emitters:266	jwt-decode	malformed		0	-	Invalid token specified: must be a string	|
-        more-emitters:267	jwt-decode	truncated	malformed	0	-	Invalid token specified: missing part #	|
-        more-emitters:268	jwt-decode	malformed	truncated	0	-	Invalid token specified: invalid base64 for part #	|
-        more-emitters:269	jwt-decode	malformed		0	-	Invalid token specified: invalid json for part #	|
-        more-emitters:270	OpenIddict	expired	other	0	-	The specified token is no longer valid.	|
-        more-emitters:271	OpenIddict	issuer_rejected		0	-	The issuer associated to the specified token is not valid.	|
-        more-emitters:272	OpenIddict	key_unknown		0	-	The signing key associated to the specified token was not found.	|
-        more-emitters:273	OpenIddict	signature_invalid		0	-	The signature associated to the specified token is not valid.	|
-        more-emitters:274	OpenIddict	audience_rejected		0	-	The specified token doesn't contain any audience.	|
-        more-emitters:275	OpenIddict	claims_invalid		0	-,-	The '	' claim extracted from the specified frontchannel identity token is malformed or isn't of the expected type.	|
-        more-emitters:276	OpenIddict	claims_invalid		0	-,-	The '	' claim extracted from the specified backchannel identity token is malformed or isn't of the expected type.	|
-        more-emitters:277	OpenIddict	expired		0	-	The authentication demand was rejected because the token was expired.	|
-        more-emitters:278	OpenIddict	audience_rejected		0	-	The authentication demand was rejected because the token had no audience attached.	|
-        more-emitters:279	OpenIddict	audience_rejected		0	-	The authentication demand was rejected because the token had no valid audience.	|
-        more-emitters:280	WildFly Elytron	malformed		0	-	ELY01114: Invalid token format. Tokens must have a signature part accordingly with JWS specification	|
-        more-emitters:281	WildFly Elytron	malformed		0	-	ELY01115: Failed to parse token	|
-        more-emitters:282	WildFly Elytron	signature_invalid		0	-	ELY01116: Signature verification failed	|
-        more-emitters:283	WildFly Elytron	alg_unsupported		0	-	ELY01117: Invalid signature algorithm [	|
-        more-emitters:284	WildFly Elytron	key_unknown	other	0	-	ELY01118: Public key could not be obtained. Probably due to an invalid PEM format.	|
-        more-emitters:285	WildFly Elytron	key_fetch_failed		0	-	ELY01178: Unable to update jwk set from "	|
-        more-emitters:286	WildFly Elytron	key_unknown	key_fetch_failed	0	-,-	ELY01181: Not sending new request to jwks url "	". Last request time was 	|
-        more-emitters:287	WildFly Elytron	not_yet_valid		0	nbf	Token is before [	|
-        more-emitters:288	WildFly Elytron	audience_rejected	claims_invalid	0	-	Token does not contain an audience claim	|
-        more-emitters:289	WildFly Elytron	audience_rejected		0	-,-	Audience check failed. Provided [	] but was expected [	|
-        more-emitters:290	WildFly Elytron	issuer_rejected	claims_invalid	0	-	Token does not contain an issuer claim	|
-        more-emitters:291	WildFly Elytron	issuer_rejected		0	-,-	Issuer check failed. Provided [	] but was expected [	|
-        more-emitters:292	WildFly Elytron	key_unknown		0	-	Default public key not configured. Cannot validate token without kid claim.	|
-        more-emitters:293	WildFly Elytron	key_unknown		0	-	Cannot validate token, jku value is not allowed	|
-        more-emitters:294	WildFly Elytron	key_unknown		0	-	Cannot validate token with kid claim.	|
-        more-emitters:295	WildFly Elytron	other		0	in	ELY23013: Failed verification of token:	|
-        more-emitters:296	WildFly Elytron	claims_invalid		0	-	ELY23020: Invalid token claim value	|
-        more-emitters:297	WildFly Elytron	claims_invalid		0	-	ELY23021: Invalid ID token claims	|
-        more-emitters:298	WildFly Elytron	claims_invalid		0	-	ELY23050: Invalid bearer token claims	|
-        more-emitters:299	djwt (Deno)	claims_invalid		0	-	The jwt has an invalid 'exp' or 'nbf' claim.	|
-        more-emitters:300	djwt (Deno)	expired		0	-	The jwt is expired.	|
-        more-emitters:301	djwt (Deno)	not_yet_valid		0	-	The jwt is used too early.	|
-        more-emitters:302	djwt (Deno)	audience_rejected	claims_invalid	0	-	The jwt has no 'aud' claim.	|
-        more-emitters:303	djwt (Deno)	audience_rejected		0	-	The identification with the value in the 'aud' claim has failed.	|
-        more-emitters:304	djwt (Deno)	audience_rejected	claims_invalid	0	-	The jwt has an invalid 'aud' claim.	|
-        more-emitters:305	djwt (Deno)	malformed		0	-	The serialization of the jwt is invalid.	|
-        more-emitters:306	djwt (Deno)	malformed		0	-	The jwt's 'alg' header parameter value must be a string.	|
-        more-emitters:307	djwt (Deno)	malformed		0	-	The jwt claims set is not a JSON object.	|
-        more-emitters:308	djwt (Deno)	signature_invalid		0	-	The jwt's signature does not match the verification signature.	|
-        more-emitters:309	djwt (Deno)	alg_mismatch		0	-,-	The jwt's alg '	' does not match the key's algorithm.	|
-        more-emitters:310	djwt (Deno)	alg_unsupported		0	-,-	The jwt's alg '	' is not supported.	|
-        more-emitters:311	joserfc	not_yet_valid		0	-	invalid_claim: The token is not yet valid	|
-        more-emitters:312	joserfc	issued_in_future		0	-	invalid_claim: The token was issued in the future	|
-        more-emitters:313	joserfc	issuer_rejected		0	-	invalid_claim: Invalid claim: 'iss'	|
-        more-emitters:314	joserfc	audience_rejected		0	-	invalid_claim: Invalid claim: 'aud'	|
-        more-emitters:315	joserfc	claims_invalid		0	-	invalid_claim: Invalid claim: '	|
-        more-emitters:316	joserfc	claims_invalid		0	-	missing_claim: Missing claim: '	|
-        more-emitters:317	joserfc	claims_invalid		0	-,-	invalid_claim: Claim '	' must be a NumericDate value	|
-        more-emitters:318	joserfc	key_unknown		0	-	invalid_key_id: No key for kid: '	|
-        more-emitters:319	joserfc	malformed		0	-	decode_error: Invalid header	|
-        more-emitters:320	pyoidc	encrypted		0	-	Could not decrypt id_token	|
-        more-emitters:321	pyoidc	signature_invalid	malformed	0	-	Could not verify id_token	|
-        more-emitters:322	pyoidc	claims_invalid		0	-	Failed to verify access_token hash	|
-        more-emitters:323	pyoidc	claims_invalid	audience_rejected	0	-	Mismatch between azp and aud claims	|
-        more-emitters:324	pyoidc	expired	claims_invalid	0	-	EXPError: Invalid expiration time	|
-        more-emitters:325	pyoidc	expired		0	-	IATError: Issued too long ago	|
-        more-emitters:326	pyoidc	issued_in_future		0	-	IATError: Issued in the future	|
-        more-emitters:327	pyoidc	audience_rejected		0	-	Not among intended audience	|
-        more-emitters:328	passport-azure-ad	malformed		0	-	jwtString is malformed	|
-        more-emitters:329	passport-azure-ad	malformed	alg_none	0	-	signature is missing in jwtString	|
-        more-emitters:330	passport-azure-ad	malformed		0	-	failed to decode the token	|
-        more-emitters:331	passport-azure-ad	malformed		0	-	missing header in the token	|
-        more-emitters:332	passport-azure-ad	malformed		0	-	missing payload in the token	|
-        more-emitters:333	passport-azure-ad	malformed	alg_none	0	-	missing signature in the token	|
-        more-emitters:334	passport-azure-ad	issuer_rejected	claims_invalid	0	-	invalid iss value in payload	|
-        more-emitters:335	passport-azure-ad	issuer_rejected		0	-	jwt issuer is invalid	|
-        more-emitters:336	passport-azure-ad	claims_invalid		0	-	invalid sub value in payload	|
-        more-emitters:337	passport-azure-ad	claims_invalid		0	-	jwt subject is invalid. expected	|
-        more-emitters:338	passport-azure-ad	audience_rejected		0	-	mulitple audience in token is not allowed	|
-        more-emitters:339	passport-azure-ad	audience_rejected		0	-	jwt audience is invalid	|
-        more-emitters:340	passport-azure-ad	claims_invalid		0	-	jwt azp is invalid	|
-        more-emitters:341	passport-azure-ad	claims_invalid		0	-	invalid exp value in payload	|
-        more-emitters:342	passport-azure-ad	expired		0	-	jwt is expired	|
-        more-emitters:343	passport-azure-ad	claims_invalid		0	-	nbf value in payload is not a number	|
-        more-emitters:344	passport-azure-ad	claims_invalid		0	-	nbf value in payload is not before the exp value	|
-        more-emitters:345	passport-azure-ad	not_yet_valid		0	-	jwt is not active	|
-        more-emitters:346	passport-azure-ad	malformed		0	-	In Strategy.prototype.jwtVerify: We did not receive a token we know how to validate	|
-        more-emitters:347	passport-azure-ad	other		0	-	In Strategy.prototype.jwtVerify: cannot verify token	|
-        more-emitters:348	passport-azure-ad	claims_invalid		0	-	In Strategy.prototype.jwtVerify: scope is not found in token	|
-        more-emitters:349	passport-azure-ad	claims_invalid		0	-	In Strategy.prototype.jwtVerify: none of the scopes in token is accepted	|
-        more-emitters:350	passport-azure-ad	missing_token		0	-	In Strategy.prototype.authenticate: missing access_token in the header	|
-        more-emitters:351	auth0-python	malformed		0	-	token could not be decoded.	|
-        more-emitters:352	auth0-python	alg_mismatch	alg_unsupported	0	-,-	Signature algorithm of "	" is not supported. Expected the token to be signed with "	|
-        more-emitters:353	auth0-python	key_unknown		0	-,-	RSA Public Key with ID "	" was not found.	|
-        more-emitters:354	auth0-python	claims_invalid		0	-,-	Organization (org_id) claim mismatch in the ID token; expected "	", found "	|
-        more-emitters:355	auth0-php	malformed	truncated	0	-	The JWT string must contain two dots	|
-        more-emitters:356	auth0-php	signature_invalid		0	-	Cannot verify signature	|
-        more-emitters:357	auth0-php	alg_mismatch		0	-	Cannot verify signature: Key uses an incompatible signing algorithm	|
-        more-emitters:358	auth0-php	key_unknown		0	-	Cannot verify signature: JWKS did not contain the key specified by the token	|
-        more-emitters:359	auth0-php	claims_invalid		0	-	ID token cannot be validated as an access token (detected nonce claim)	|
-        more-emitters:360	auth0-php	audience_rejected		0	-,-	Audience (aud) claim mismatch in the token; expected "	", found "	|
-        more-emitters:361	auth0-php	expired		0	now,exp	Expiration Time (exp) claim error in the token; current time 	 is after expiration time 	|
-        more-emitters:362	auth0-php	issuer_rejected		0	-,-	Issuer (iss) claim mismatch in the token; expected "	", found "	|
-        more-emitters:363	auth0-php	claims_invalid		0	-,-	Nonce (nonce) claim mismatch in the token; expected "	", found "	|
-        more-emitters:364	auth0-php	malformed		0	-	Provided token is missing a alg header	|
-        more-emitters:365	auth0-php	audience_rejected	claims_invalid	0	-	Audience (aud) claim must be a string or array of strings present in the token	|
-        more-emitters:366	auth0-php	claims_invalid		0	-	Expiration Time (exp) claim must be a number present in the token	|
-        more-emitters:367	auth0-php	claims_invalid		0	-	Issued At (iat) claim must be a number present in the token	|
-        more-emitters:368	auth0-php	issuer_rejected	claims_invalid	0	-	Issuer (iss) claim must be a string present in the token	|
-        more-emitters:369	auth0-php	key_unknown		0	-	Provided token is missing a kid header	|
-        more-emitters:370	auth0-php	claims_invalid		0	-	Subject (sub) claim must be a string present in the token	|
-        more-emitters:371	auth0-php	claims_invalid		0	-	Token organization claim (`org_id` or `org_name`) is not allowed	|
-        more-emitters:372	auth0-php	key_unknown		0	-	Cannot verify signature: Client secret must be configured to verify HS256 signatures	|
-        more-emitters:373	auth0-php	key_fetch_failed		0	-	Cannot verify signature: JWKS uri was not configured properly	|
-        more-emitters:374	auth0-php	alg_mismatch		0	-,-	Expected token signed with "	" algorithm, but token uses "	|
-        more-emitters:375	auth0-php	alg_unsupported	alg_mismatch	0	-,-	Signature algorithm of "	" is not supported. Expected the token to be signed with "RS256" or "HS256"	|
-        more-emitters:376	Ory fosite	key_unknown		0	-,-	The JSON Web Token uses signing key with kid '	', which could not be found.	|
-        more-emitters:377	Ory fosite	key_unknown		0	-,-	Unable to find RSA public key with use='sig' for kid '	' in JSON Web Key Set.	|
-        more-emitters:378	Ory fosite	key_unknown		0	-,-	Unable to find ECDSA public key with use='sig' for kid '	' in JSON Web Key Set.	|
-        more-emitters:379	Ory fosite	claims_invalid		0	-	The claim 'sub' from the client_assertion JSON Web Token is undefined.	|
-        more-emitters:380	Ory fosite	signature_invalid		0	-	Unable to verify the request object's signature.	|
-        more-emitters:381	Ory fosite	malformed		0	-	Failed to validate OpenID Connect request as decoding id token from id_token_hint parameter failed.	|
-        more-emitters:382	Ory fosite	claims_invalid		0	-	Failed to validate OpenID Connect request because provided id token from id_token_hint does not have a subject.	|
-        more-emitters:383	Ory fosite	malformed		0	-	Unable to parse JSON Web Token passed in "assertion" request parameter.	|
-        more-emitters:384	Ory fosite	signature_invalid		0	-	Unable to verify the integrity of the 'assertion' value.	|
-        more-emitters:385	Ory fosite	claims_invalid		0	-	Looks like there are no claims in JWT in "assertion" request parameter.	|
-        more-emitters:386	Ory fosite	issuer_rejected	claims_invalid	0	-	The JWT in "assertion" request parameter MUST contain an "iss" (issuer) claim.	|
-        more-emitters:387	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain a "sub" (subject) claim.	|
-        more-emitters:388	Ory fosite	key_unknown		0	-,-,-	No public JWK was registered for issuer "	" and subject "	", and public key is required to check signature of JWT in "assertion" request parameter.	|
-        more-emitters:389	Ory fosite	audience_rejected	claims_invalid	0	-	The JWT in "assertion" request parameter MUST contain an "aud" (audience) claim.	|
-        more-emitters:390	Ory fosite	audience_rejected		0	-,-	The JWT in "assertion" request parameter MUST contain an "aud" (audience) claim containing a value "	" that identifies the authorization server as an intended audience.	|
-        more-emitters:391	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "exp" (expiration time) claim.	|
-        more-emitters:392	Ory fosite	expired		0	-	The JWT in "assertion" request parameter expired.	|
-        more-emitters:393	Ory fosite	not_yet_valid		0	nbf,-	The JWT in "assertion" request parameter contains an "nbf" (not before) claim, that identifies the time '	' before which the token MUST NOT be accepted.	|
-        more-emitters:394	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "iat" (issued at) claim.	|
-        more-emitters:395	Ory fosite	claims_invalid		0	exp,-	The JWT in "assertion" request parameter contains an "exp" (expiration time) claim with value "	" that is unreasonably far in the future, considering token issued at "	|
-        more-emitters:396	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "jti" (JWT ID) claim.	|
-        more-emitters:397	Jitsi Prosody token auth	issuer_rejected		0	-	Invalid issuer ('iss' claim)	|
-        more-emitters:398	Jitsi Prosody token auth	audience_rejected		0	-	Invalid audience ('aud' claim)	|
-        more-emitters:399	Jitsi Prosody token auth	alg_none		0	-	'alg' claim must not be empty	|
-        more-emitters:400	Jitsi Prosody token auth	issuer_rejected	claims_invalid	0	-	'iss' claim is missing	|
-        more-emitters:401	Jitsi Prosody token auth	claims_invalid		0	-	'room' claim is missing	|
-        more-emitters:402	Jitsi Prosody token auth	audience_rejected	claims_invalid	0	-	'aud' claim is missing	|
-        more-emitters:403	Jitsi Prosody token auth	malformed		0	-	bad token format	|
-        more-emitters:404	Jitsi Prosody token auth	key_unknown		0	-	'kid' claim is missing	|
-        more-emitters:405	Jitsi Prosody token auth	key_fetch_failed		0	-	could not obtain public key	|
+        more-emitters:170	pac4j	other		0	-	Cannot decrypt / verify JWT	|
+        more-emitters:171	LexikJWTAuthenticationBundle	expired		0	-	Expired JWT Token	|
+        more-emitters:172	LexikJWTAuthenticationBundle	missing_token		0	-	JWT Token not found	|
+        more-emitters:173	LexikJWTAuthenticationBundle	signature_invalid	key_unknown	0	-	Unable to verify the given JWT through the given configuration. If the "lexik_jwt_authentication.encoder" encryption options have been changed since your last authentication, please renew the token. If the problem persists, verify that the configured keys/passphrase are valid.	|
+        more-emitters:174	LexikJWTAuthenticationBundle	claims_invalid		0	-,-	Unable to find key "	" in the token payload.	|
+        more-emitters:175	LexikJWTAuthenticationBundle	signature_invalid	malformed	0	-	Invalid token. The token cannot be loaded or the signature cannot be verified.	|
+        more-emitters:176	LexikJWTAuthenticationBundle	malformed		0	-	Invalid token. The token shall contain only one signature.	|
+        more-emitters:177	LexikJWTAuthenticationBundle	claims_invalid		0	-	Invalid payload. The token shall contain claims.	|
+        more-emitters:178	LexikJWTAuthenticationBundle	encrypted		0	-	Invalid token. The token cannot be decrypted.	|
+        more-emitters:179	LexikJWTAuthenticationBundle	malformed		0	-	Invalid token. The token has no valid content.	|
+        more-emitters:180	LexikJWTAuthenticationBundle	other		0	-	The token was marked as invalid by an event listener after successful decoding.	|
+        more-emitters:181	league/oauth2-server	malformed	encrypted	0	-	Access token is not an instance of UnencryptedToken	|
+        more-emitters:183	jwt-simple	alg_unsupported		0	-	Algorithm type not recognized	|
+        more-emitters:184	jwt-simple	alg_unsupported		0	-	Algorithm not supported	|
+        more-emitters:185	Micronaut Security JWT	audience_rejected		0	-,-	Expected JWT audience claim 	 but audience list is not specified	|
+        more-emitters:186	Micronaut Security JWT	audience_rejected		0	-,-,-	Expected JWT audience claim to include '	', but audience list (	) did not.	|
+        more-emitters:187	Micronaut Security JWT	expired		0	-	JWT token has expired	|
+        more-emitters:188	Micronaut Security JWT	issuer_rejected	claims_invalid	0	-,-	Expected JWT issuer claim of '	', but the token did not include an issuer.	|
+        more-emitters:189	Micronaut Security JWT	issuer_rejected		0	-,-,-	Expected JWT issuer claim of '	', but found '	' instead.	|
+        more-emitters:190	Micronaut Security JWT	malformed		0	-,-	token 	 does not contain two dots	|
+        more-emitters:191	Micronaut Security JWT	malformed		0	in	Failed to parse JWT:	|
+        more-emitters:192	Micronaut Security JWT	alg_none		0	-	A non-signed JWT cannot be accepted as signature configurations have been defined	|
+        more-emitters:193	Micronaut Security JWT	encrypted		0	-	JWT is encrypted and no encryption configurations -> not verified	|
+        more-emitters:194	Micronaut Security JWT	key_unknown		0	-	JWT is signed and no signature configurations -> not verified	|
+        more-emitters:195	Micronaut Security JWT	signature_invalid		0	-	JWT Signature verification failed:	|
+        more-emitters:196	Micronaut Security JWT	not_yet_valid		0	now,nbf	Invalidating JWT not-before Claim because current time (	) is before (	|
+        more-emitters:197	Micronaut Security JWT	claims_invalid		0	-	JWT must contain a subject ('sub' claim)	|
+        more-emitters:198	Micronaut Security JWT	key_fetch_failed		0	-	Exception loading JWK from	|
+        more-emitters:199	Micronaut Security JWT	key_fetch_failed		0	-	Exception parsing JWK Set response from	|
+        more-emitters:200	Micronaut Security JWT	signature_invalid	other	0	-	JOSEException when verifying jwt	|
+        more-emitters:201	keyfunc (MicahParks)	key_unknown	key_fetch_failed	0	-	could not read JWK from storage	|
+        more-emitters:202	keyfunc (MicahParks)	malformed	key_unknown	0	-	failed keyfunc: could not convert kid in JWT header to string	|
+        more-emitters:203	keyfunc (MicahParks)	malformed		0	-	failed keyfunc: could not find alg in JWT header	|
+        more-emitters:204	keyfunc (MicahParks)	key_fetch_failed		0	-	failed to create HTTP client storage for	|
+        more-emitters:205	jwkset (MicahParks)	key_unknown		0	-	key not found: kid	|
+        more-emitters:206	jwkset (MicahParks)	key_unknown		0	-,in	failed to find JWT key with ID 	 in HTTP storage due to error:	|
+        more-emitters:207	jwkset (MicahParks)	key_fetch_failed		0	in	failed to perform HTTP request for JWK Set refresh:	|
+        more-emitters:208	jwkset (MicahParks)	key_fetch_failed		0	in	failed to wait for JWK Set refresh rate limiter due to error:	|
+        more-emitters:209	openidconnect-rs	issuer_rejected		0	-,-	Invalid issuer: expected `	` (found `	|
+        more-emitters:210	openidconnect-rs	issuer_rejected	claims_invalid	0	-	Invalid issuer: missing issuer claim	|
+        more-emitters:211	openidconnect-rs	audience_rejected		0	-,-	Invalid audiences: must contain `	` (found audiences: 	|
+        more-emitters:212	openidconnect-rs	audience_rejected		0	-,-	Invalid audiences: `	` is not a trusted audience	|
+        more-emitters:213	openidconnect-rs	audience_rejected	claims_invalid	0	-	Invalid audiences: missing audiences claim	|
+        more-emitters:214	openidconnect-rs	expired		0	exp,now	Expired: ID token expired at 	 (current time is 	|
+        more-emitters:215	openidconnect-rs	claims_invalid		0	in	Invalid nonce:	|
+        more-emitters:216	openidconnect-rs	claims_invalid		0	in	Invalid subject:	|
+        more-emitters:217	openidconnect-rs	key_unknown	other	0	in	Ambiguous key identification:	|
+        more-emitters:218	openidconnect-rs	alg_mismatch		0	-	Disallowed signature algorithm:	|
+        more-emitters:219	openidconnect-rs	key_unknown		0	-	No matching key found	|
+        more-emitters:220	openidconnect-rs	alg_unsupported		0	-	Unsupported signature algorithm:	|
+        more-emitters:221	openidconnect-rs	malformed		0	-	Invalid JWT type:	|
+        more-emitters:222	vapor/jwt-kit v4	expired		0	-	exp claim verification failed: expired	|
+        more-emitters:223	vapor/jwt-kit v4	not_yet_valid		0	-	nbf claim verification failed: too soon	|
+        more-emitters:224	vapor/jwt-kit v4	audience_rejected		0	-	aud claim verification failed: not intended for	|
+        more-emitters:225	vapor/jwt-kit v4	claims_invalid		0	-,-	hd claim verification failed: 	 is invalid	|
+        more-emitters:226	vapor/jwt-kit v4	malformed		0	-	JWTKit error: malformed JWT	|
+        more-emitters:227	vapor/jwt-kit v4	signature_invalid		0	-	JWTKit error: signature verification failed	|
+        more-emitters:228	vapor/jwt-kit v4	key_unknown		0	-	JWTKit error: missing kid field in header	|
+        more-emitters:229	vapor/jwt-kit v4	key_unknown		0	-	JWTKit error: unknown kid:	|
+        more-emitters:230	vapor/jwt-kit v5	signature_invalid		0	-	JWTKitError(errorType: signatureVerificationFailed	|
+        more-emitters:231	vapor/jwt-kit v5	malformed		0	-	JWTKitError(errorType: malformedToken	|
+        more-emitters:232	vapor/jwt-kit v5	key_unknown		0	-	JWTKitError(errorType: missingKIDHeader	|
+        more-emitters:233	vapor/jwt-kit v5	key_unknown		0	-	JWTKitError(errorType: unknownKID	|
+        more-emitters:234	vapor/jwt-kit v5	expired		0	exp,-	ExpirationClaim(value: 	), reason: "expired"	|
+        more-emitters:235	vapor/jwt-kit v5	not_yet_valid		0	nbf,-	NotBeforeClaim(value: 	), reason: "too soon"	|
+        more-emitters:236	vapor/jwt-kit v5	audience_rejected		0	-,-	AudienceClaim(value: 	), reason: "not intended for 	|
+        more-emitters:237	Guardian (Elixir)	expired		0	-	{:error, :token_expired}	|
+        more-emitters:238	Guardian (Elixir)	not_yet_valid		0	-	{:error, :token_not_yet_valid}	|
+        more-emitters:239	Guardian (Elixir)	issuer_rejected		0	-	{:error, :invalid_issuer}	|
+        more-emitters:240	Guardian (Elixir)	claims_invalid		0	-	{:error, :invalid_token_type}	|
+        more-emitters:241	Guardian (Elixir)	key_unknown		0	-	{:error, :secret_not_found}	|
+        more-emitters:242	jwks-rsa	key_unknown	malformed	0	-	Cannot find a signing certificate if there is no header	|
+        more-emitters:243	jwks-rsa	alg_unsupported		0	-,-	Unsupported algorithm 	 supplied.	|
+        more-emitters:244	jwks-rsa	malformed	alg_unsupported	0	-	Missing / invalid token algorithm	|
+        more-emitters:245	jwks-rsa	key_fetch_failed		0	-	Invalid JWKS URI: The provided URI is not a valid URL.	|
+        more-emitters:246	kreait/firebase-tokens-php	other		0	-,-	The value '	' is not a verified ID token:	|
+        more-emitters:247	kreait/firebase-tokens-php	other		0	-,-	The value '	' is not a verified session cookie:	|
+        more-emitters:248	kreait/firebase-tokens-php	key_fetch_failed		0	-	No keys are available to verify the tokens signature.	|
+        more-emitters:249	kreait/firebase-tokens-php	key_unknown		0	-	No key ID was found to verify the signature of this token.	|
+        more-emitters:250	kreait/firebase-tokens-php	key_unknown		0	-,-	No public key matching the key ID '	' was found to verify the signature of this token.	|
+        more-emitters:251	kreait/firebase-tokens-php	claims_invalid		0	-	The token is missing the "auth_time" claim.	|
+        more-emitters:252	kreait/firebase-tokens-php	issued_in_future	claims_invalid	0	-	The token's user must have authenticated in the past	|
+        more-emitters:253	kreait/firebase-tokens-php	claims_invalid		0	-	The ID token does not contain a tenant identifier	|
+        more-emitters:254	kreait/firebase-tokens-php	claims_invalid		0	-	The token's tenant ID did not match with the expected tenant ID	|
+        more-emitters:255	kreait/firebase-tokens-php	key_fetch_failed		0	-,-	Unexpected status code 	 when trying to fetch public keys from	|
+        more-emitters:256	openid_connect (Ruby)	expired		0	-	Invalid ID token: Expired token	|
+        more-emitters:257	openid_connect (Ruby)	issuer_rejected		0	-	Invalid ID token: Issuer does not match	|
+        more-emitters:258	openid_connect (Ruby)	claims_invalid		0	-	Invalid ID Token: Nonce does not match	|
+        more-emitters:259	openid_connect (Ruby)	audience_rejected		0	-	Invalid ID token: Audience does not match	|
+        more-emitters:260	json-jwt (Ruby)	alg_mismatch		0	-	Unexpected alg header	|
+        more-emitters:261	json-jwt (Ruby)	alg_unsupported		0	-	Unknown Signature Algorithm	|
+        more-emitters:262	json-jwt (Ruby)	alg_unsupported		0	-	Signature algorithm auto-detection failed	|
+        more-emitters:263	json-jwt (Ruby)	malformed		0	-,-	Invalid JWS Format. JWS should include 	 segments.	|
+        more-emitters:264	json-jwt (Ruby)	malformed		0	-,-	Invalid JWT Format. JWT should include 	 segments.	|
+        more-emitters:265	json-jwt (Ruby)	signature_invalid		-1	-	JSON::JWS::VerificationFailed	|
+        more-emitters:266	json-jwt (Ruby)	key_unknown		-1	-	JSON::JWK::Set::KidNotFound	|
+        more-emitters:267	jwt-decode	malformed		0	-	Invalid token specified: must be a string	|
+        more-emitters:268	jwt-decode	truncated	malformed	0	-	Invalid token specified: missing part #	|
+        more-emitters:269	jwt-decode	malformed	truncated	0	-	Invalid token specified: invalid base64 for part #	|
+        more-emitters:270	jwt-decode	malformed		0	-	Invalid token specified: invalid json for part #	|
+        more-emitters:271	OpenIddict	expired	other	0	-	The specified token is no longer valid.	|
+        more-emitters:272	OpenIddict	issuer_rejected		0	-	The issuer associated to the specified token is not valid.	|
+        more-emitters:273	OpenIddict	key_unknown		0	-	The signing key associated to the specified token was not found.	|
+        more-emitters:274	OpenIddict	signature_invalid		0	-	The signature associated to the specified token is not valid.	|
+        more-emitters:275	OpenIddict	audience_rejected		0	-	The specified token doesn't contain any audience.	|
+        more-emitters:276	OpenIddict	claims_invalid		0	-,-	The '	' claim extracted from the specified frontchannel identity token is malformed or isn't of the expected type.	|
+        more-emitters:277	OpenIddict	claims_invalid		0	-,-	The '	' claim extracted from the specified backchannel identity token is malformed or isn't of the expected type.	|
+        more-emitters:278	OpenIddict	expired		0	-	The authentication demand was rejected because the token was expired.	|
+        more-emitters:279	OpenIddict	audience_rejected		0	-	The authentication demand was rejected because the token had no audience attached.	|
+        more-emitters:280	OpenIddict	audience_rejected		0	-	The authentication demand was rejected because the token had no valid audience.	|
+        more-emitters:281	WildFly Elytron	malformed		0	-	ELY01114: Invalid token format. Tokens must have a signature part accordingly with JWS specification	|
+        more-emitters:282	WildFly Elytron	malformed		0	-	ELY01115: Failed to parse token	|
+        more-emitters:283	WildFly Elytron	signature_invalid		0	-	ELY01116: Signature verification failed	|
+        more-emitters:284	WildFly Elytron	alg_unsupported		0	-	ELY01117: Invalid signature algorithm [	|
+        more-emitters:285	WildFly Elytron	key_unknown	other	0	-	ELY01118: Public key could not be obtained. Probably due to an invalid PEM format.	|
+        more-emitters:286	WildFly Elytron	key_fetch_failed		0	-	ELY01178: Unable to update jwk set from "	|
+        more-emitters:287	WildFly Elytron	key_unknown	key_fetch_failed	0	-,-	ELY01181: Not sending new request to jwks url "	". Last request time was 	|
+        more-emitters:288	WildFly Elytron	not_yet_valid		0	nbf	Token is before [	|
+        more-emitters:289	WildFly Elytron	audience_rejected	claims_invalid	0	-	Token does not contain an audience claim	|
+        more-emitters:290	WildFly Elytron	audience_rejected		0	-,-	Audience check failed. Provided [	] but was expected [	|
+        more-emitters:291	WildFly Elytron	issuer_rejected	claims_invalid	0	-	Token does not contain an issuer claim	|
+        more-emitters:292	WildFly Elytron	issuer_rejected		0	-,-	Issuer check failed. Provided [	] but was expected [	|
+        more-emitters:293	WildFly Elytron	key_unknown		0	-	Default public key not configured. Cannot validate token without kid claim.	|
+        more-emitters:294	WildFly Elytron	key_unknown		0	-	Cannot validate token, jku value is not allowed	|
+        more-emitters:295	WildFly Elytron	key_unknown		0	-	Cannot validate token with kid claim.	|
+        more-emitters:296	WildFly Elytron	other		0	in	ELY23013: Failed verification of token:	|
+        more-emitters:297	WildFly Elytron	claims_invalid		0	-	ELY23020: Invalid token claim value	|
+        more-emitters:298	WildFly Elytron	claims_invalid		0	-	ELY23021: Invalid ID token claims	|
+        more-emitters:299	WildFly Elytron	claims_invalid		0	-	ELY23050: Invalid bearer token claims	|
+        more-emitters:300	djwt (Deno)	claims_invalid		0	-	The jwt has an invalid 'exp' or 'nbf' claim.	|
+        more-emitters:301	djwt (Deno)	expired		0	-	The jwt is expired.	|
+        more-emitters:302	djwt (Deno)	not_yet_valid		0	-	The jwt is used too early.	|
+        more-emitters:303	djwt (Deno)	audience_rejected	claims_invalid	0	-	The jwt has no 'aud' claim.	|
+        more-emitters:304	djwt (Deno)	audience_rejected		0	-	The identification with the value in the 'aud' claim has failed.	|
+        more-emitters:305	djwt (Deno)	audience_rejected	claims_invalid	0	-	The jwt has an invalid 'aud' claim.	|
+        more-emitters:306	djwt (Deno)	malformed		0	-	The serialization of the jwt is invalid.	|
+        more-emitters:307	djwt (Deno)	malformed		0	-	The jwt's 'alg' header parameter value must be a string.	|
+        more-emitters:308	djwt (Deno)	malformed		0	-	The jwt claims set is not a JSON object.	|
+        more-emitters:309	djwt (Deno)	signature_invalid		0	-	The jwt's signature does not match the verification signature.	|
+        more-emitters:310	djwt (Deno)	alg_mismatch		0	-,-	The jwt's alg '	' does not match the key's algorithm.	|
+        more-emitters:311	djwt (Deno)	alg_unsupported		0	-,-	The jwt's alg '	' is not supported.	|
+        more-emitters:312	joserfc	not_yet_valid		0	-	invalid_claim: The token is not yet valid	|
+        more-emitters:313	joserfc	issued_in_future		0	-	invalid_claim: The token was issued in the future	|
+        more-emitters:314	joserfc	issuer_rejected		0	-	invalid_claim: Invalid claim: 'iss'	|
+        more-emitters:315	joserfc	audience_rejected		0	-	invalid_claim: Invalid claim: 'aud'	|
+        more-emitters:316	joserfc	claims_invalid		0	-	invalid_claim: Invalid claim: '	|
+        more-emitters:317	joserfc	claims_invalid		0	-	missing_claim: Missing claim: '	|
+        more-emitters:318	joserfc	claims_invalid		0	-,-	invalid_claim: Claim '	' must be a NumericDate value	|
+        more-emitters:319	joserfc	key_unknown		0	-	invalid_key_id: No key for kid: '	|
+        more-emitters:320	joserfc	malformed		0	-	decode_error: Invalid header	|
+        more-emitters:321	pyoidc	encrypted		0	-	Could not decrypt id_token	|
+        more-emitters:322	pyoidc	signature_invalid	malformed	0	-	Could not verify id_token	|
+        more-emitters:323	pyoidc	claims_invalid		0	-	Failed to verify access_token hash	|
+        more-emitters:324	pyoidc	claims_invalid	audience_rejected	0	-	Mismatch between azp and aud claims	|
+        more-emitters:325	pyoidc	expired	claims_invalid	0	-	EXPError: Invalid expiration time	|
+        more-emitters:326	pyoidc	expired		0	-	IATError: Issued too long ago	|
+        more-emitters:327	pyoidc	issued_in_future		0	-	IATError: Issued in the future	|
+        more-emitters:328	pyoidc	audience_rejected		0	-	Not among intended audience	|
+        more-emitters:329	passport-azure-ad	malformed		0	-	jwtString is malformed	|
+        more-emitters:330	passport-azure-ad	malformed	alg_none	0	-	signature is missing in jwtString	|
+        more-emitters:331	passport-azure-ad	malformed		0	-	failed to decode the token	|
+        more-emitters:332	passport-azure-ad	malformed		0	-	missing header in the token	|
+        more-emitters:333	passport-azure-ad	malformed		0	-	missing payload in the token	|
+        more-emitters:334	passport-azure-ad	malformed	alg_none	0	-	missing signature in the token	|
+        more-emitters:335	passport-azure-ad	issuer_rejected	claims_invalid	0	-	invalid iss value in payload	|
+        more-emitters:336	passport-azure-ad	issuer_rejected		0	-	jwt issuer is invalid	|
+        more-emitters:337	passport-azure-ad	claims_invalid		0	-	invalid sub value in payload	|
+        more-emitters:338	passport-azure-ad	claims_invalid		0	-	jwt subject is invalid. expected	|
+        more-emitters:339	passport-azure-ad	audience_rejected		0	-	mulitple audience in token is not allowed	|
+        more-emitters:340	passport-azure-ad	audience_rejected		0	-	jwt audience is invalid	|
+        more-emitters:341	passport-azure-ad	claims_invalid		0	-	jwt azp is invalid	|
+        more-emitters:342	passport-azure-ad	claims_invalid		0	-	invalid exp value in payload	|
+        more-emitters:343	passport-azure-ad	expired		0	-	jwt is expired	|
+        more-emitters:344	passport-azure-ad	claims_invalid		0	-	nbf value in payload is not a number	|
+        more-emitters:345	passport-azure-ad	claims_invalid		0	-	nbf value in payload is not before the exp value	|
+        more-emitters:346	passport-azure-ad	not_yet_valid		0	-	jwt is not active	|
+        more-emitters:347	passport-azure-ad	malformed		0	-	In Strategy.prototype.jwtVerify: We did not receive a token we know how to validate	|
+        more-emitters:348	passport-azure-ad	other		0	-	In Strategy.prototype.jwtVerify: cannot verify token	|
+        more-emitters:349	passport-azure-ad	claims_invalid		0	-	In Strategy.prototype.jwtVerify: scope is not found in token	|
+        more-emitters:350	passport-azure-ad	claims_invalid		0	-	In Strategy.prototype.jwtVerify: none of the scopes in token is accepted	|
+        more-emitters:351	passport-azure-ad	missing_token		0	-	In Strategy.prototype.authenticate: missing access_token in the header	|
+        more-emitters:352	auth0-python	malformed		0	-	token could not be decoded.	|
+        more-emitters:353	auth0-python	alg_mismatch	alg_unsupported	0	-,-	Signature algorithm of "	" is not supported. Expected the token to be signed with "	|
+        more-emitters:354	auth0-python	key_unknown		0	-,-	RSA Public Key with ID "	" was not found.	|
+        more-emitters:355	auth0-python	claims_invalid		0	-,-	Organization (org_id) claim mismatch in the ID token; expected "	", found "	|
+        more-emitters:356	auth0-php	malformed	truncated	0	-	The JWT string must contain two dots	|
+        more-emitters:357	auth0-php	signature_invalid		0	-	Cannot verify signature	|
+        more-emitters:358	auth0-php	alg_mismatch		0	-	Cannot verify signature: Key uses an incompatible signing algorithm	|
+        more-emitters:359	auth0-php	key_unknown		0	-	Cannot verify signature: JWKS did not contain the key specified by the token	|
+        more-emitters:360	auth0-php	claims_invalid		0	-	ID token cannot be validated as an access token (detected nonce claim)	|
+        more-emitters:361	auth0-php	audience_rejected		0	-,-	Audience (aud) claim mismatch in the token; expected "	", found "	|
+        more-emitters:362	auth0-php	expired		0	now,exp	Expiration Time (exp) claim error in the token; current time 	 is after expiration time 	|
+        more-emitters:363	auth0-php	issuer_rejected		0	-,-	Issuer (iss) claim mismatch in the token; expected "	", found "	|
+        more-emitters:364	auth0-php	claims_invalid		0	-,-	Nonce (nonce) claim mismatch in the token; expected "	", found "	|
+        more-emitters:365	auth0-php	malformed		0	-	Provided token is missing a alg header	|
+        more-emitters:366	auth0-php	audience_rejected	claims_invalid	0	-	Audience (aud) claim must be a string or array of strings present in the token	|
+        more-emitters:367	auth0-php	claims_invalid		0	-	Expiration Time (exp) claim must be a number present in the token	|
+        more-emitters:368	auth0-php	claims_invalid		0	-	Issued At (iat) claim must be a number present in the token	|
+        more-emitters:369	auth0-php	issuer_rejected	claims_invalid	0	-	Issuer (iss) claim must be a string present in the token	|
+        more-emitters:370	auth0-php	key_unknown		0	-	Provided token is missing a kid header	|
+        more-emitters:371	auth0-php	claims_invalid		0	-	Subject (sub) claim must be a string present in the token	|
+        more-emitters:372	auth0-php	claims_invalid		0	-	Token organization claim (`org_id` or `org_name`) is not allowed	|
+        more-emitters:373	auth0-php	key_unknown		0	-	Cannot verify signature: Client secret must be configured to verify HS256 signatures	|
+        more-emitters:374	auth0-php	key_fetch_failed		0	-	Cannot verify signature: JWKS uri was not configured properly	|
+        more-emitters:375	auth0-php	alg_mismatch		0	-,-	Expected token signed with "	" algorithm, but token uses "	|
+        more-emitters:376	auth0-php	alg_unsupported	alg_mismatch	0	-,-	Signature algorithm of "	" is not supported. Expected the token to be signed with "RS256" or "HS256"	|
+        more-emitters:377	Ory fosite	key_unknown		0	-,-	The JSON Web Token uses signing key with kid '	', which could not be found.	|
+        more-emitters:378	Ory fosite	key_unknown		0	-,-	Unable to find RSA public key with use='sig' for kid '	' in JSON Web Key Set.	|
+        more-emitters:379	Ory fosite	key_unknown		0	-,-	Unable to find ECDSA public key with use='sig' for kid '	' in JSON Web Key Set.	|
+        more-emitters:380	Ory fosite	claims_invalid		0	-	The claim 'sub' from the client_assertion JSON Web Token is undefined.	|
+        more-emitters:381	Ory fosite	signature_invalid		0	-	Unable to verify the request object's signature.	|
+        more-emitters:382	Ory fosite	malformed		0	-	Failed to validate OpenID Connect request as decoding id token from id_token_hint parameter failed.	|
+        more-emitters:383	Ory fosite	claims_invalid		0	-	Failed to validate OpenID Connect request because provided id token from id_token_hint does not have a subject.	|
+        more-emitters:384	Ory fosite	malformed		0	-	Unable to parse JSON Web Token passed in "assertion" request parameter.	|
+        more-emitters:385	Ory fosite	signature_invalid		0	-	Unable to verify the integrity of the 'assertion' value.	|
+        more-emitters:386	Ory fosite	claims_invalid		0	-	Looks like there are no claims in JWT in "assertion" request parameter.	|
+        more-emitters:387	Ory fosite	issuer_rejected	claims_invalid	0	-	The JWT in "assertion" request parameter MUST contain an "iss" (issuer) claim.	|
+        more-emitters:388	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain a "sub" (subject) claim.	|
+        more-emitters:389	Ory fosite	key_unknown		0	-,-,-	No public JWK was registered for issuer "	" and subject "	", and public key is required to check signature of JWT in "assertion" request parameter.	|
+        more-emitters:390	Ory fosite	audience_rejected	claims_invalid	0	-	The JWT in "assertion" request parameter MUST contain an "aud" (audience) claim.	|
+        more-emitters:391	Ory fosite	audience_rejected		0	-,-	The JWT in "assertion" request parameter MUST contain an "aud" (audience) claim containing a value "	" that identifies the authorization server as an intended audience.	|
+        more-emitters:392	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "exp" (expiration time) claim.	|
+        more-emitters:393	Ory fosite	expired		0	-	The JWT in "assertion" request parameter expired.	|
+        more-emitters:394	Ory fosite	not_yet_valid		0	nbf,-	The JWT in "assertion" request parameter contains an "nbf" (not before) claim, that identifies the time '	' before which the token MUST NOT be accepted.	|
+        more-emitters:395	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "iat" (issued at) claim.	|
+        more-emitters:396	Ory fosite	claims_invalid		0	exp,-	The JWT in "assertion" request parameter contains an "exp" (expiration time) claim with value "	" that is unreasonably far in the future, considering token issued at "	|
+        more-emitters:397	Ory fosite	claims_invalid		0	-	The JWT in "assertion" request parameter MUST contain an "jti" (JWT ID) claim.	|
+        more-emitters:398	Jitsi Prosody token auth	issuer_rejected		0	-	Invalid issuer ('iss' claim)	|
+        more-emitters:399	Jitsi Prosody token auth	audience_rejected		0	-	Invalid audience ('aud' claim)	|
+        more-emitters:400	Jitsi Prosody token auth	alg_none		0	-	'alg' claim must not be empty	|
+        more-emitters:401	Jitsi Prosody token auth	issuer_rejected	claims_invalid	0	-	'iss' claim is missing	|
+        more-emitters:402	Jitsi Prosody token auth	claims_invalid		0	-	'room' claim is missing	|
+        more-emitters:403	Jitsi Prosody token auth	audience_rejected	claims_invalid	0	-	'aud' claim is missing	|
+        more-emitters:404	Jitsi Prosody token auth	malformed		0	-	bad token format	|
+        more-emitters:405	Jitsi Prosody token auth	key_unknown		0	-	'kid' claim is missing	|
+        more-emitters:406	Jitsi Prosody token auth	key_fetch_failed		0	-	could not obtain public key	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
