@@ -246,7 +246,10 @@ extension JWTSift {
                 }
             }
             let stop = StopSignals.install()
-            let progress = ProgressLine(enabled: !quiet && isatty(2) == 1, totalBytes: ProgressLine.totalBytes(paths))
+            // The inputs, expanded once: for the notes below, the progress total and the run.
+            let (found, pathErrors, skipped) = InputPaths.expand(
+                paths, skippingNonLogs: true, stdinName: stdinName ?? "-")
+            let progress = ProgressLine(enabled: !quiet && isatty(2) == 1, totalBytes: ProgressLine.totalBytes(found))
             var options = ScanOptions(
                 paths: paths, zone: zone, reader: ReaderOptions(maximumLineLength: maxLine, stop: stop), now: startedAt,
                 verify: verify)
@@ -260,10 +263,9 @@ extension JWTSift {
             options.until = until.flatMap(AtOption.parse)
             options.shouldStop = { stop.isRequested }
             options.onProgress = { totals in progress.update(totals) }
+            options.expanded = (found, pathErrors)
 
             // Nothing to scan: say so, and leave no empty database behind.
-            let (found, pathErrors, skipped) = InputPaths.expand(
-                paths, skippingNonLogs: true, stdinName: options.stdinName)
             for (kind, what) in [(NonLogFile.keyMaterial, "key material"), (.database, "SQLite databases")] {
                 let files = skipped.filter { $0.kind == kind }.map(\.path)
                 guard !files.isEmpty, !quiet else { continue }

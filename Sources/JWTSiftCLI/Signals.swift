@@ -60,8 +60,8 @@ final class ProgressLine: @unchecked Sendable {
         self.totalBytes = totalBytes
     }
 
-    static func totalBytes(_ paths: [String]) -> UInt64 {
-        InputPaths.expand(paths, skippingNonLogs: true).sources.reduce(0) { sum, s in
+    static func totalBytes(_ sources: [InputSource]) -> UInt64 {
+        sources.reduce(0) { sum, s in
             if case .file(let p) = s { return sum + (FileFacts.of(p)?.size ?? 0) }
             return sum
         }

@@ -53,8 +53,10 @@ struct ChunkFinish: Sendable {
     /// Render the chunk's records with this, for the source named (quoted) so.
     var prerender: (ChunkPrerender, source: [UInt8])?
 
-    /// Drops findings on lines outside the window or without a time.
-    static func keep(_ f: inout ScanFindings, since: Double, until: Double) {
+    /// With a window, drops findings on lines outside it or without a time: once per chunk, wherever the chunk
+    /// was scanned (a worker, the calling thread, a scan again in order).
+    func keepWindow(_ f: inout ScanFindings) {
+        guard let (since, until) = window else { return }
         f.tokens.removeAll { t in t.logTime.map { !($0 >= since && $0 < until) } ?? true }
         f.errors.removeAll { e in e.logTime.map { !($0 >= since && $0 < until) } ?? true }
     }
@@ -126,7 +128,7 @@ final class ChunkScanners: @unchecked Sendable {
                     scanner.base.pointee.scan(
                         c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
                         continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &scan.findings)
-                    if let w = finish.window { ChunkFinish.keep(&scan.findings, since: w.since, until: w.until) }
+                    finish.keepWindow(&scan.findings)
                     if let (prerender, source) = finish.prerender {
                         let out = self.takeRendered()
                         prerender.render(scan.findings, source: source, into: out)

@@ -23,8 +23,12 @@ public struct ScanOptions: Sendable {
     public var shouldStop: (@Sendable () -> Bool)?
     /// Called after each chunk with the bytes read so far in this run (for a progress line).
     public var onProgress: (@Sendable (ScanTotals) -> Void)?
-    /// Threads scanning one file's chunks (`--scan-threads`, experimental); 1 scans on the calling thread alone.
+    /// Threads scanning one file's chunks (`--scan-threads`, or `--jobs` without a database); 1 scans on the calling
+    /// thread alone.
     public var scanThreads = 1
+    /// `paths` already expanded, with the errors met (the CLI expands them once, for its notes and the progress
+    /// total); nil: the run expands `paths` itself, leaving out files that are plainly not logs.
+    public var expanded: (sources: [InputSource], errors: [InputError])?
     /// What findings call standard input (`--stdin-name`): `-`, or the path of a file streamed in from
     /// elsewhere (a Spark task streaming an HDFS or S3 file), so its rows match a scan of the file itself.
     public var stdinName = "-"
@@ -108,8 +112,12 @@ public struct ScanRun {
 
     public func run(into consumer: inout some ScanConsumer) -> ScanTotals {
         var totals = ScanTotals()
-        let (sources, pathErrors, _) = InputPaths.expand(
-            options.paths, skippingNonLogs: true, stdinName: options.stdinName)
+        let (sources, pathErrors) =
+            options.expanded
+            ?? {
+                let e = InputPaths.expand(options.paths, skippingNonLogs: true, stdinName: options.stdinName)
+                return (e.sources, e.errors)
+            }()
         totals.inputErrors += pathErrors
         let hasher = SHA256Context()
         var scanner = LineScanner(timeParser: TimestampParser(zone: options.zone), fingerprint: hasher.hash)
@@ -168,13 +176,12 @@ public struct ScanRun {
             var openLineStart = start.offset
             var deliveredLines: UInt64 = 0
 
-            /// Everything after the scan of one chunk, in stream order: window, totals, verdicts, the consumer.
-            /// False when a stop was requested.
+            /// Everything after the scan of one chunk (and its window), in stream order: totals, verdicts, the
+            /// consumer. False when a stop was requested.
             func deliver(
                 _ bytes: UnsafeRawBufferPointer, streamOffset: UInt64, firstLine: UInt64, newlines: UInt64,
                 openLine: Int, rendered: RenderedChunk? = nil
             ) -> Bool {
-                if windowed { keepWindow(&findings) }
                 totals.counts.sightings += findings.tokens.count
                 totals.counts.logErrors += findings.errors.count
                 for t in findings.tokens {
@@ -250,6 +257,7 @@ public struct ScanRun {
                         scanner.scan(
                             c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
                             continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &r.findings)
+                        finish.keepWindow(&r.findings)
                         carry = scanner.carry
                     } else {
                         let reference = r.setReference ? r.endCarry.reference : carry.reference
@@ -304,6 +312,7 @@ public struct ScanRun {
                     scanner.scan(
                         chunk.bytes, streamOffset: chunk.streamOffset, firstLine: chunk.firstLine,
                         continuesLine: chunk.continuesLine, cutAtEnd: chunk.cutAtEnd, into: &findings)
+                    finish.keepWindow(&findings)
                     return deliver(
                         chunk.bytes, streamOffset: chunk.streamOffset, firstLine: chunk.firstLine,
                         newlines: chunk.newlines, openLine: chunk.openLineStart)
@@ -326,11 +335,6 @@ public struct ScanRun {
         totals.counts.inputErrors = totals.inputErrors.count
         totals.analysedTokens = judge?.analysed ?? 0
         return totals
-    }
-
-    /// Drops findings on lines outside [since, until) or without a time.
-    func keepWindow(_ f: inout ScanFindings) {
-        ChunkFinish.keep(&f, since: options.since ?? -.infinity, until: options.until ?? .infinity)
     }
 
     static func yearMonth(_ t: Double) -> (Int, Int) {

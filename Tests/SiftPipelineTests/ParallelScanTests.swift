@@ -133,6 +133,14 @@ struct ParallelScanTests {
             let out = runCLI(["scan"] + logs + ["--format", "ndjson", "--no-verify", "--scan-threads", jobs]).out
             #expect(out == plain.out, "--no-verify, jobs \(jobs)")
         }
+        // A time window: kept or dropped once per chunk, wherever the chunk was scanned.
+        let window = ["--since", "2023-11-14T22:01:00Z", "--until", "2023-11-14T22:03:00Z"]
+        let windowed = runCLI(["scan"] + logs + window + ["--format", "ndjson", "--no-verify", "--scan-threads", "1"])
+        #expect(windowed.out.count > 1000 && windowed.out.count < plain.out.count)
+        for jobs in ["2", "8"] {
+            let out = runCLI(["scan"] + logs + window + ["--format", "ndjson", "--no-verify", "--scan-threads", jobs])
+            #expect(out.out == windowed.out, "window, jobs \(jobs)")
+        }
         var contents: [[String]] = []
         for jobs in ["1", "2", "8"] {
             let db = s.path("j\(jobs).sqlite")
