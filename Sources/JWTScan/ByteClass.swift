@@ -54,6 +54,22 @@ enum ByteSearch {
         }
         return nil
     }
+
+    /// The JSON-style quoted string whose opening quote is at `at`: the range of its contents (up to the closing
+    /// quote, a backslash skipping the byte after it) and whether it holds an escape; nil when the line ends first.
+    static func quoted(_ line: UnsafeRawBufferPointer, from at: Int) -> (contents: Range<Int>, escaped: Bool)? {
+        var j = at + 1
+        var escaped = false
+        while j < line.count, line[j] != UInt8(ascii: "\"") {
+            if line[j] == UInt8(ascii: "\\") {
+                escaped = true
+                j += 1
+            }
+            j += 1
+        }
+        guard j < line.count else { return nil }
+        return ((at + 1)..<j, escaped)
+    }
 }
 
 /// A read-only cursor over untrusted bytes that never traps: every read outside the bytes yields nil.

@@ -179,7 +179,7 @@ public enum HostParser {
                 if depth <= 0 { return best?.range }
                 i += 1
             case UInt8(ascii: "\""):
-                guard let (s, escaped) = string(line, from: i) else { return best?.range }
+                guard let (s, escaped) = ByteSearch.quoted(line, from: i) else { return best?.range }
                 i = s.upperBound + 1
                 var c = ByteCursor(line, index: i)
                 while c.peek() == 0x20 { c.index += 1 }
@@ -202,21 +202,6 @@ public enum HostParser {
             }
         }
         return best?.range
-    }
-
-    /// The quoted string starting at the quote `at`: its contents' range and whether it holds an escape.
-    static func string(_ line: UnsafeRawBufferPointer, from at: Int) -> (Range<Int>, Bool)? {
-        var j = at + 1
-        var escaped = false
-        while j < line.count, line[j] != UInt8(ascii: "\"") {
-            if line[j] == UInt8(ascii: "\\") {
-                escaped = true
-                j += 1
-            }
-            j += 1
-        }
-        guard j < line.count else { return nil }
-        return ((at + 1)..<j, escaped)
     }
 
     static func place(_ line: UnsafeRawBufferPointer, key: Range<Int>, depth: Int, parent: Range<Int>?) -> Place? {

@@ -49,18 +49,9 @@ public enum StatusParser {
                 i += 1
                 continue
             }
-            // A quoted string from i + 1 to its closing quote (escapes skipped).
-            var j = i + 1
-            var escaped = false
-            while j < n, line[j] != quote {
-                if line[j] == UInt8(ascii: "\\") {
-                    escaped = true
-                    j += 1
-                }
-                j += 1
-            }
-            guard j < n else { return best?.value }
-            let length = j - i - 1
+            guard let (contents, escaped) = ByteSearch.quoted(line, from: i) else { return best?.value }
+            let j = contents.upperBound
+            let length = contents.count
             defer { i = j + 1 }
             guard !escaped, length > 0, length <= longestKey else { continue }
             var c = ByteCursor(line, index: j + 1)
