@@ -83,9 +83,9 @@ public final class FindingsDB {
     /// Token ids this connection has written in this run, by fingerprint: later batches only add counts to
     /// them (through `token_delta` and one UPDATE) instead of an upsert per token. Bounded; cleared whenever
     /// rows are deleted or a transaction fails.
-    /// Keyed by the digest (32 bytes inline), not its hex text: about 50 bytes an entry at the bound (≈ 25 MiB).
+    /// Keyed by the digest (32 bytes inline), not its hex text: about 40 bytes an entry at the bound (≈ 10 MiB).
     var knownTokens: [SHA256Digest: Int64] = [:]
-    static let knownTokenLimit = 1 << 19
+    static let knownTokenLimit = 1 << 18
     /// Host ids by name, as ``knownTokens`` (`hosts` rows are never deleted).
     var knownHosts: [String: Int64] = [:]
 
@@ -216,7 +216,7 @@ public final class FindingsDB {
     /// The writer's connection settings (after `page_size` on a new file). Index builds at the end of a run may
     /// sort on a second thread.
     public static let connectionSettings = [
-        "journal_mode = WAL", "synchronous = NORMAL", "temp_store = MEMORY", "cache_size = -65536",
+        "journal_mode = WAL", "synchronous = NORMAL", "temp_store = FILE", "cache_size = -16384",
         "wal_autocheckpoint = 16384", "threads = 2",
     ]
 

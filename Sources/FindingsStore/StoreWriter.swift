@@ -16,7 +16,7 @@ public final class StoreWriter: @unchecked Sendable {
     private let failure = Mutex<StoreError?>(nil)
 
     /// Takes ownership of `db`; from here on it is used only on the writer's queue.
-    public init(db: FindingsDB, runID: Int64, depth: Int = 4) {
+    public init(db: FindingsDB, runID: Int64, depth: Int = 2) {
         self.db = db
         self.runID = runID
         self.slots = DispatchSemaphore(value: max(1, depth))

@@ -376,7 +376,8 @@ extension JWTSift {
                     let shown = UntrustedText.display(path)
                     return "findings: \(shown)\nnext: jwtsift report --db \(Summary.shellQuoted(shown))\n"
                 }
-                printError(Summary.text(totals) + Summary.findings(failures.top(3)) + (next ?? ""))
+                let top = Summary.findings(failures.top(3), untracked: failures.untracked)
+                printError(Summary.text(totals) + top + (next ?? ""))
             }
             if totals.interrupted && stop.requested != 0 {
                 printError("jwtsift: stopped by a signal; what was scanned is kept (run again to continue)")

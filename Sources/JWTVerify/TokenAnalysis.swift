@@ -11,6 +11,25 @@ public struct KeyAttempt: Sendable, Equatable {
     public var outcome: String
 }
 
+/// Why each static cause of a token applies: one or two entries, kept in a small array rather than a dictionary
+/// (an analysis is cached per distinct token, and a dictionary's storage is the larger part of a small one).
+public struct CauseReasons: Sendable {
+    private var entries: [(cause: Cause, reason: String)] = []
+
+    public init() {}
+
+    public subscript(cause: Cause) -> String? {
+        get { entries.first { $0.cause == cause }?.reason }
+        set {
+            if let i = entries.firstIndex(where: { $0.cause == cause }) {
+                if let newValue { entries[i].reason = newValue } else { entries.remove(at: i) }
+            } else if let newValue {
+                entries.append((cause, newValue))
+            }
+        }
+    }
+}
+
 /// Everything about one distinct token that does not depend on when it was seen. Built once per fingerprint;
 /// each sighting is then judged at its own log time with ``judge(at:leeway:)``.
 public struct TokenAnalysis: Sendable {
@@ -33,7 +52,7 @@ public struct TokenAnalysis: Sendable {
     /// Causes that hold whatever the time (everything but expired, not_yet_valid and issued_in_future).
     public var causes = CauseSet()
     /// Why each static cause applies.
-    public var reasons: [Cause: String] = [:]
+    public var reasons = CauseReasons()
     public var flags = TokenFlags()
     /// Keys considered and what came of each (filled when details are asked for).
     public var attempts: [KeyAttempt] = []

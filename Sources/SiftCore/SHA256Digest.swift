@@ -80,6 +80,14 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
         self.init(bytes: bytes)
     }
 
+    /// The first word (``w0``) of a digest given in hex, read from its first 16 characters; characters that are
+    /// not hex digits read as 0. For hashing and counting, where the whole digest is not needed.
+    public static func firstWord(ofHex hex: String) -> UInt64 {
+        var w: UInt64 = 0
+        for c in hex.utf8.prefix(16) { w = w << 4 | UInt64(nibble(c) ?? 0) }
+        return w
+    }
+
     private static func nibble(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")

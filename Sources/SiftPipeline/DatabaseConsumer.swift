@@ -138,10 +138,10 @@ public final class FindingsSession {
 public struct DatabaseConsumer: ScanConsumer {
     public let session: FindingsSession
     /// Rows per batch (one transaction each). Large enough that the per-token work of a batch (one token row
-    /// update per distinct token in it) is spread over many sightings; at most 4 batches wait for the writer.
+    /// update per distinct token in it) is spread over many sightings; at most 2 batches wait for the writer.
     public var batchRows = 32768
-    /// Distinct tokens per batch: a token row is the largest thing a batch holds (its strings), and with up to 4
-    /// batches waiting for the writer, a log of mostly distinct tokens would otherwise hold 5 × 32,768 of them
+    /// Distinct tokens per batch: a token row is the largest thing a batch holds (its strings), and with up to 2
+    /// batches waiting for the writer, a log of mostly distinct tokens would otherwise hold 3 × 32,768 of them
     /// (heaptrack: the batch's token array was the largest consumer at peak). A batch of this many distinct
     /// tokens has enough work per transaction.
     public var batchTokens = 8192
@@ -151,7 +151,7 @@ public struct DatabaseConsumer: ScanConsumer {
     /// Each token's row as first built (hex fingerprint, aud JSON, sub hash…), so a token seen in many batches
     /// is described once. Bounded; starts over when full.
     private var templates: [SHA256Digest: TokenUpsert] = [:]
-    private static let templateLimit = 1 << 15
+    private static let templateLimit = 1 << 13
     /// This batch's rollup rows by (token slot, cause, status class, minute).
     private var rollupIndex: [RollupKey: Int] = [:]
     /// This batch's host slots (index into `batch.hosts`) by the name as found; the last one looked up.

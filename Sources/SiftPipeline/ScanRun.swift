@@ -103,7 +103,7 @@ public struct ScanRun {
     /// Issuers named in ``ScanTotals/fallbackIssuers``.
     public static let fallbackIssuerLimit = 20
 
-    /// Fingerprints remembered for the distinct-token count (≈ 24 MiB at the bound).
+    /// Fingerprints remembered for the distinct-token count (8 MiB at the bound, see ``DistinctCounter``).
     public static let distinctLimit = 1 << 19
 
     /// Chunks per batch and per worker in a parallel scan (≈ 1 MiB each): enough that a worker's share of a batch
@@ -133,7 +133,7 @@ public struct ScanRun {
                 limit: 2 * w.workers * Self.chunksPerWorker + 2)
         }
         var findings = ScanFindings()
-        var seen = Set<SHA256Digest>()
+        var seen = DistinctCounter(limit: Self.distinctLimit)
         let judge = options.verify.map { SightingJudge(options: $0, now: options.now) }
         // With nothing to judge, the workers also render the consumer's output (when it has such output).
         let prerender = judge == nil ? consumer.prerender : nil
@@ -191,11 +191,7 @@ public struct ScanRun {
                     // this still holds: a worker's repeat follows its own first sighting, which was delivered —
                     // or replaced by a scan in order, whose scanner then met the bytes first or had met them.
                     guard t.isNew || windowed else { continue }
-                    if seen.count < Self.distinctLimit {
-                        seen.insert(t.fingerprint)
-                    } else if !seen.contains(t.fingerprint) {
-                        totals.distinctTokensExact = false
-                    }
+                    seen.insert(t.fingerprint)
                 }
                 for e in findings.errors { totals.errorsByCause[e.cause, default: 0] += 1 }
                 judged.removeAll(keepingCapacity: true)
@@ -332,6 +328,7 @@ public struct ScanRun {
             if totals.interrupted { break }
         }
         totals.distinctTokens = seen.count
+        if !seen.isExact { totals.distinctTokensExact = false }
         totals.counts.inputErrors = totals.inputErrors.count
         totals.analysedTokens = judge?.analysed ?? 0
         return totals

@@ -14,14 +14,21 @@ public struct FailureGroups: Sendable {
         public var key: Key
         public var sightings = 0
         /// Distinct tokens, exact up to ``FailureGroups/tokenLimit`` per group (then a lower bound).
-        public var tokens: Set<String> = []
-        public var tokensExact = true
+        public var tokens = DistinctCounter(limit: FailureGroups.tokenLimit)
+        public var tokensExact: Bool { tokens.isExact }
         public var first: Double?
         public var last: Double?
     }
 
     public static let tokenLimit = 100_000
+    /// Groups kept at most: issuers and kids come from tokens, so a hostile log could name millions. Sightings of
+    /// groups beyond it are counted in ``untracked`` only (the summary names the largest three).
+    public static let groupLimit = 10_000
     public private(set) var groups: [Key: Group] = [:]
+    public private(set) var untracked = 0
+    /// Fingerprints held by all groups' counters together, at most ``keyBudget`` (4 MiB of keys).
+    private var keysHeld = 0
+    public static let keyBudget = 1 << 19
 
     public init() {}
 
@@ -55,16 +62,27 @@ public struct FailureGroups: Sendable {
         for e in entries {
             let slot = Int(e.slot)
             let key = Key(cause: Cause.ordered[Int(e.cause)], iss: b.tokens[slot].iss, kid: b.tokens[slot].kid)
+            guard groups.count < Self.groupLimit || groups[key] != nil else {
+                untracked += e.n
+                continue
+            }
             // In place (the dictionary's modify accessor): a copied group would copy its token set on insert.
             Self.add(
                 (e.n, e.first, e.last), fingerprint: b.tokens[slot].fingerprint,
-                to: &groups[key, default: Group(key: key)])
+                to: &groups[key, default: Group(key: key)], held: &keysHeld)
         }
     }
 
-    private static func add(_ e: (n: Int, first: Double?, last: Double?), fingerprint: String, to g: inout Group) {
+    private static func add(
+        _ e: (n: Int, first: Double?, last: Double?), fingerprint: String, to g: inout Group, held: inout Int
+    ) {
         g.sightings += e.n
-        if g.tokens.count < tokenLimit { g.tokens.insert(fingerprint) } else { g.tokensExact = false }
+        let word = SHA256Digest.firstWord(ofHex: fingerprint)
+        if held < keyBudget {
+            if g.tokens.insert(word: word) { held += 1 }
+        } else if !g.tokens.contains(word: word) {
+            g.tokens.missed()
+        }
         if let f = e.first, g.first.map({ f < $0 }) ?? true { g.first = f }
         if let l = e.last, g.last.map({ l > $0 }) ?? true { g.last = l }
     }
@@ -87,7 +105,7 @@ public enum Summary {
     /// The top findings in words, one line each: "expired: 32 sightings of 12 tokens from https://idp.example (kid
     /// rsa-2023-11), 2023-11-14 08:01:12–08:47:50 UTC". Issuer and kid come from tokens: escaped for a terminal
     /// and cut short.
-    public static func findings(_ groups: [FailureGroups.Group]) -> String {
+    public static func findings(_ groups: [FailureGroups.Group], untracked: Int = 0) -> String {
         guard !groups.isEmpty else { return "" }
         var out = "top findings:\n"
         for g in groups {
@@ -98,6 +116,10 @@ public enum Summary {
             line += g.key.kid.map { " (kid \(shown($0)))" } ?? " (no kid)"
             if let span = span(g.first, g.last) { line += ", \(span)" }
             out += line + "\n"
+        }
+        if untracked > 0 {
+            out +=
+                "  (\(untracked) more failed sightings under issuer/kid pairs beyond the first \(FailureGroups.groupLimit) were not ranked: see the report)\n"
         }
         return out
     }
