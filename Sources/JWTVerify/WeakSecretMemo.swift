@@ -16,6 +16,14 @@ public struct WeakSecretMemo: Sendable {
     struct Key: Hashable, Sendable {
         var header: [UInt8]
         var iss: String?
+
+        /// The header's bytes in one call (the synthesized hash fed them to the hasher one by one: 2% of a
+        /// verifying scan of many distinct HS256 tokens).
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(header.count)
+            header.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hasher.combine(iss)
+        }
     }
 
     enum Outcome: Sendable, Equatable {
