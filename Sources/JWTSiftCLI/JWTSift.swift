@@ -16,8 +16,9 @@ struct JWTSift: ParsableCommand {
         #if canImport(Glibc)
         // glibc returns freed memory at the top of a heap only above a threshold that grows with the largest block
         // freed (to tens of MiB per arena); jwtsift's caches turn over whole generations, so that memory sat unused
-        // in the peak RSS (`scripts/bench memory`: 224 → 189 MB on 300 MB of distinct tokens with --db). A fixed
-        // threshold returns it; no slower in the same-run check.
+        // in the peak RSS (`scripts/bench memory`: 227 → 195 MB on 300 MB of distinct tokens with --db). A fixed
+        // threshold returns it. (It also fixes the mmap threshold at 128 KiB: buffers that large are reused, not
+        // allocated per chunk — see ChunkScanners.takeFindings.)
         // (`mallopt` is not in Swift's Glibc module: looked up by name; M_TRIM_THRESHOLD is -1 in <malloc.h>.)
         if let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
             typealias MallOpt = @convention(c) (Int32, Int32) -> Int32

@@ -124,6 +124,7 @@ final class ChunkScanners: @unchecked Sendable {
                 while i < result.batch.count {
                     let c = result.batch[i]
                     var scan = ChunkScan()
+                    scan.findings = self.takeFindings()
                     scanner.base.pointee.start(LineScanner.Carry())
                     scanner.base.pointee.scan(
                         c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
@@ -155,6 +156,22 @@ final class ChunkScanners: @unchecked Sendable {
     /// Gives back a chunk's rendered output once it is written.
     func recycle(_ rendered: RenderedChunk) {
         renderedFree.withLock { if $0.count < 4 * workers * ScanRun.chunksPerWorker { $0.append(rendered) } }
+    }
+
+    /// Findings arrays no chunk uses any more, kept with their capacity: a chunk's token array passes 128 KiB,
+    /// where glibc maps and unmaps each allocation afresh (its threshold is fixed, see `JWTSift.main`), so a new
+    /// one per chunk cost a page fault per 4 KiB written.
+    private let findingsFree = Mutex<[ScanFindings]>([])
+
+    private func takeFindings() -> ScanFindings {
+        var f = findingsFree.withLock { $0.popLast() } ?? ScanFindings()
+        f.removeAll()
+        return f
+    }
+
+    /// Gives back a chunk's findings once they are delivered (the caller holds no other reference to them).
+    func recycle(findings: ScanFindings) {
+        findingsFree.withLock { if $0.count < 4 * workers * ScanRun.chunksPerWorker { $0.append(findings) } }
     }
 
     /// A worker's scanner, touched only by the one task that runs that worker's share of a batch.

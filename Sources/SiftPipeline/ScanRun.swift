@@ -245,6 +245,8 @@ public struct ScanRun {
                 let batch = result.batch
                 for (i, c) in batch.enumerated() {
                     var r = result.slots[i]
+                    // The slot lets go of its findings, so that once delivered they can be reused in place.
+                    result.slots[i].findings = ScanFindings()
                     if (c.continuesLine && carry.cutLine) || (r.usedIncomingReference && carry.reference != nil) {
                         // What came before mattered: scan it again from the real carry.
                         scanner.start(carry)
@@ -265,6 +267,8 @@ public struct ScanRun {
                         c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
                         openLine: c.openLineStart, rendered: r.rendered)
                     if let rendered = r.rendered { workers?.recycle(rendered) }
+                    findings = ScanFindings()
+                    workers?.recycle(findings: r.findings)
                     if !more { return false }
                 }
                 for c in batch { pool?.giveBack(c.buffer) }
