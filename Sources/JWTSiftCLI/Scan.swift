@@ -319,6 +319,8 @@ extension JWTSift {
             let writer = session?.writer
             options.shouldStop = { stop.isRequested || writer?.failed != nil }
             let sink = OutputSink()
+            // Verifying on more than one core: records are written on a thread of their own (NDJSONConsumer).
+            let renderAhead = options.verify != nil && (jobs ?? ProcessorCount.online) > 1
             let run = ScanRun(options: options)
             let totals: ScanTotals
             var okRolled = 0
@@ -328,14 +330,16 @@ extension JWTSift {
             case (.ndjson, let session?):
                 var tee = MetricsConsumer(
                     TeeConsumer(
-                        DatabaseConsumer(session: session), NDJSONConsumer(sink: sink, includeMessages: !noMessages)),
+                        DatabaseConsumer(session: session),
+                        NDJSONConsumer(sink: sink, includeMessages: !noMessages, renderAhead: renderAhead)),
                     tally: tally)
                 totals = run.run(into: &tee)
                 okRolled = tee.inner.first.okRolled
                 outcome.tally = tee.tally
                 failures = tee.inner.first.failures
             case (.ndjson, nil):
-                var consumer = MetricsConsumer(NDJSONConsumer(sink: sink, includeMessages: !noMessages), tally: tally)
+                var consumer = MetricsConsumer(
+                    NDJSONConsumer(sink: sink, includeMessages: !noMessages, renderAhead: renderAhead), tally: tally)
                 totals = run.run(into: &consumer)
                 outcome.tally = consumer.tally
             case (nil, let session?):

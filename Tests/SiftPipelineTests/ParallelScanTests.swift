@@ -125,6 +125,13 @@ struct ParallelScanTests {
             #expect(
                 runCLI(["scan"] + args + ["--format", "ndjson", "--scan-threads", jobs]).out == one.out, "jobs \(jobs)")
         }
+        // Records written on the judging thread (--jobs 1) or on a thread of their own (--jobs 2: RenderAhead),
+        // whatever the scanning threads: the same bytes.
+        for extra in [
+            ["--jobs", "1"], ["--jobs", "2", "--scan-threads", "1"], ["--jobs", "2", "--scan-threads", "8"],
+        ] {
+            #expect(runCLI(["scan"] + args + ["--format", "ndjson"] + extra).out == one.out, "\(extra)")
+        }
         // Nothing judged: the workers write the records themselves.
         let logs = [root + "/samples/logs", s.path("mixed.log"), "--max-line", "4096"]
         let plain = runCLI(["scan"] + logs + ["--format", "ndjson", "--no-verify", "--scan-threads", "1"])
@@ -159,5 +166,7 @@ struct PrerenderTests {
         #expect(ndjson.prerender != nil)
         #expect(MetricsConsumer(ndjson, tally: nil).prerender != nil)
         #expect(MetricsConsumer(ndjson, tally: MetricsTally()).prerender == nil)
+        // Rendering ahead on a thread of its own keeps one order only if the workers do not also write.
+        #expect(NDJSONConsumer(sink: OutputSink(fd: -1), renderAhead: true).prerender == nil)
     }
 }
