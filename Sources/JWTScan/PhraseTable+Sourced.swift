@@ -1660,6 +1660,31 @@ extension PhraseTable {
         ms-aws:355	Microsoft.IdentityModel	signature_invalid		0	-	IDX23034: Signed http request signature validation failed. SignedHttpRequest: '	|
         ms-aws:356	Microsoft.IdentityModel	key_unknown		0	-	IDX23035: Unable to resolve a PoP key from the 'jku' claim. Multiple keys are found in the referenced JWK Set document and the 'cnf' claim doesn't contain a 'kid' value.	|
         ms-aws:357	Microsoft Entra ID (workload identity federation)	issuer_rejected	claims_invalid	0	-	No matching federated identity record found for presented assertion	|
+        platforms:2	Strimzi kafka-oauth	malformed		0	-	Token validation failed: Failed to parse JWT.	|
+        platforms:3	Strimzi kafka-oauth	key_retired	key_unknown	0	-	Token validation failed: The signing key is no longer valid (kid:	|
+        platforms:4	Strimzi kafka-oauth	key_unknown		0	-	Token validation failed: Unknown signing key (kid:	|
+        platforms:5	Strimzi kafka-oauth	signature_invalid		0	-	Signature check failed: Invalid token signature	|
+        platforms:6	Strimzi kafka-oauth	claims_invalid		0	-	Token validation failed: Expiry not set	|
+        platforms:7	Strimzi kafka-oauth	expired		0	-	Token expired at: 	|
+        platforms:8	Strimzi kafka-oauth	claims_invalid		0	-	Token validation failed: Custom claim check failed	|
+        platforms:9	Strimzi kafka-oauth	claims_invalid		0	-	Failed to extract principal - check usernameClaim, fallbackUsernameClaim configuration	|
+        platforms:10	Strimzi kafka-oauth	claims_invalid	issuer_rejected	0	-	Token validation failed: Issuer not set	|
+        platforms:11	Strimzi kafka-oauth	issuer_rejected		0	-	Token validation failed: Issuer not allowed:	|
+        platforms:12	Strimzi kafka-oauth	claims_invalid		0	-	Token validation failed: Token type not set ('token_type' or 'typ' claim not present)	|
+        platforms:13	Strimzi kafka-oauth	claims_invalid		0	-	Token validation failed: Token type not allowed:	|
+        platforms:14	Strimzi kafka-oauth	audience_rejected		0	-	Token validation failed: Expected audience not available in the token	|
+        platforms:15	Strimzi kafka-oauth	key_fetch_failed		0	-	Failed to fetch public keys needed to validate JWT signatures:	|
+        platforms:16	Strimzi kafka-oauth	key_unknown		0	-	No public key for id:	|
+        platforms:17	Strimzi kafka-oauth	other	expired	0	-	Token validation failed: Token not active	|
+        platforms:18	Strimzi kafka-oauth	expired		0	-	The token expired at: 	|
+        platforms:19	Strimzi kafka-oauth	issuer_rejected		0	-	Token check failed - Invalid issuer:	|
+        platforms:20	Strimzi kafka-oauth	claims_invalid		0	-,-	Token check failed - Invalid token type: 	 (should be '	|
+        platforms:21	Strimzi kafka-oauth	audience_rejected		0	-	Token check failed - Invalid audience:	|
+        platforms:22	Strimzi kafka-oauth	claims_invalid		0	-	Token check failed - Custom claim check failed.	|
+        platforms:23	Strimzi kafka-oauth	other	key_fetch_failed	0	in	Failed to introspect token - send, fetch or parse failed:	|
+        platforms:24	Strimzi kafka-oauth	malformed		0	-	Failed to parse JWT token:	|
+        platforms:25	Strimzi kafka-oauth	malformed		0	-	Failed to read payload from JWT access token	|
+        platforms:26	Strimzi kafka-oauth	missing_token		0	-	Empty password where access token was expected	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
