@@ -1685,6 +1685,29 @@ extension PhraseTable {
         platforms:24	Strimzi kafka-oauth	malformed		0	-	Failed to parse JWT token:	|
         platforms:25	Strimzi kafka-oauth	malformed		0	-	Failed to read payload from JWT access token	|
         platforms:26	Strimzi kafka-oauth	missing_token		0	-	Empty password where access token was expected	|
+        platforms:27	Elasticsearch JWT realm	expired		0	exp,now	date claim [exp] value [	] must be after now [	|
+        platforms:28	Elasticsearch JWT realm	issued_in_future		0	nbf,now	date claim [iat] value [	] must be before now [	|
+        platforms:29	Elasticsearch JWT realm	not_yet_valid		0	nbf,now	date claim [nbf] value [	] must be before now [	|
+        platforms:30	Elasticsearch JWT realm	claims_invalid		0	-,now	date claim [auth_time] value [	] must be before now [	|
+        platforms:31	Elasticsearch JWT realm	claims_invalid		0	-	missing required date claim [	|
+        platforms:32	Elasticsearch JWT realm	claims_invalid		0	-	cannot parse date claim [	|
+        platforms:33	Elasticsearch JWT realm	claims_invalid		0	-	missing required string claim [	|
+        platforms:34	Elasticsearch JWT realm	audience_rejected		0	-,-	string claim [aud] has value [	] which does not match allowed claim values	|
+        platforms:35	Elasticsearch JWT realm	issuer_rejected		0	-,-	string claim [iss] has value [	] which does not match allowed claim values	|
+        platforms:36	Elasticsearch JWT realm	claims_invalid		0	-,-,-	string claim [	] has value [	] which does not match allowed claim values	|
+        platforms:37	Elasticsearch JWT realm	alg_mismatch	alg_unsupported	0	-,-	algorithm [	] is not in the list of supported algorithms [	|
+        platforms:38	Elasticsearch JWT realm	alg_mismatch		0	-,-,-	algorithm [	] is a HMAC signing algorithm, but none of the HMAC JWK settings [	] is configured	|
+        platforms:39	Elasticsearch JWT realm	alg_mismatch		0	-,-,-	algorithm [	] is a PKC signing algorithm, but PKC JWK setting [	] is not configured	|
+        platforms:40	Elasticsearch JWT realm	key_fetch_failed	key_unknown	0	-	Signature verification was not attempted since there are not any JWKs available.	|
+        platforms:41	Elasticsearch JWT realm	key_unknown		0	-	Signature verification was not attempted since there are not any JWKs available after filtering for incompatible keys.	|
+        platforms:42	Elasticsearch JWT realm	signature_invalid		0	-,-	JWT [	] signature verification failed.	|
+        platforms:43	Elasticsearch JWT realm	signature_invalid		0	-,-	Signature verification failed for JWT token [	] against JWK set with sha256=[	|
+        platforms:44	Elasticsearch JWT realm	other	key_fetch_failed	0	-	No available JWK and algorithm for HMAC or PKC. JWT realm authentication expected to fail until this is fixed.	|
+        platforms:45	Elasticsearch JWT realm	malformed		0	-	missing JWT algorithm header	|
+        platforms:46	Elasticsearch JWT realm	alg_mismatch		0	-,-	invalid JWT algorithm [	], allowed algorithms are [	|
+        platforms:47	Elasticsearch JWT realm	claims_invalid		0	-	invalid jwt typ header	|
+        platforms:48	Elasticsearch JWT realm	other		0	-,-	Realm [	] JWT validation failed for token=[	|
+        platforms:49	Elasticsearch JWT realm	claims_invalid		0	-,-,-,-	Realm [	] no principal for token=[	] parser=[	] claims=[	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
