@@ -1708,6 +1708,13 @@ extension PhraseTable {
         platforms:47	Elasticsearch JWT realm	claims_invalid		0	-	invalid jwt typ header	|
         platforms:48	Elasticsearch JWT realm	other		0	-,-	Realm [	] JWT validation failed for token=[	|
         platforms:49	Elasticsearch JWT realm	claims_invalid		0	-,-,-,-	Realm [	] no principal for token=[	] parser=[	] claims=[	|
+        platforms:51	caddy-jwt	audience_rejected		0	-	invalid audience	|
+        platforms:52	caddy-jwt	claims_invalid		0	-	user claim is empty	|
+        platforms:53	caddy-jwt	key_fetch_failed		0	-	failed to refresh JWK cache	|
+        platforms:54	caddy-jwt	key_fetch_failed		0	in	failed to get JWK cache:	|
+        platforms:55	caddy-jwt	key_unknown	malformed	0	-	missing kid in JWT header	|
+        platforms:56	caddy-jwt	key_unknown		0	-,-	key specified by kid 	 not found in JWKs from	|
+        platforms:57	caddy-jwt	key_fetch_failed		0	-	failed to refresh JWK cache during initialization	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -1924,7 +1931,6 @@ extension PhraseTable {
         scripting:247	ruby-jwt	key_unknown	malformed	0	-	No key id (kid) or x5t found from token headers	|
         scripting:248	ruby-jwt	key_unknown		0	-	No verification key available	|
         scripting:249	ruby-jwt	alg_mismatch		0	-	Provided JWKs do not support one of the specified algorithms:	|
-        scripting:250	ruby-jwt	audience_rejected		0	-	Invalid audience	|
         scripting:251	ruby-jwt	key_unknown	malformed	0	-	No key id (kid) found from token headers	|
         scripting:252	warden-jwt_auth	other		0	-	revoked token	|
         scripting:253	warden-jwt_auth	claims_invalid		0	-	wrong scope	|
