@@ -1715,6 +1715,32 @@ extension PhraseTable {
         platforms:55	caddy-jwt	key_unknown	malformed	0	-	missing kid in JWT header	|
         platforms:56	caddy-jwt	key_unknown		0	-,-	key specified by kid 	 not found in JWKs from	|
         platforms:57	caddy-jwt	key_fetch_failed		0	-	failed to refresh JWK cache during initialization	|
+        platforms:58	SAP cloud-security-services-integration-library	audience_rejected		0	-,-	Jwt token with audience 	 is not issued for these clientIds: 	|
+        platforms:59	SAP cloud-security-services-integration-library	issuer_rejected	claims_invalid	0	-	Issuer validation can not be performed because token issuer claim was not a String value.	|
+        platforms:60	SAP cloud-security-services-integration-library	issuer_rejected	claims_invalid	0	-	Issuer validation can not be performed because token does not contain an issuer claim.	|
+        platforms:61	SAP cloud-security-services-integration-library	issuer_rejected	other	0	-	Issuer validation failed: No trusted domains configured. Rejecting token with issuer 	|
+        platforms:62	SAP cloud-security-services-integration-library	issuer_rejected		0	-	Issuer validation failed because token issuer contains invalid characters (invisible or encoded).	|
+        platforms:63	SAP cloud-security-services-integration-library	issuer_rejected		0	-	Issuer validation can not be performed because token issuer is not a valid URL suitable for https.	|
+        platforms:64	SAP cloud-security-services-integration-library	issuer_rejected		0	-,-	Issuer 	 was not a trusted domain or a subdomain of the trusted domains 	|
+        platforms:65	SAP cloud-security-services-integration-library	missing_token		0	-	JWT token validation failed because token content was null.	|
+        platforms:66	SAP cloud-security-services-integration-library	alg_unsupported		0	-,-	JWT token validation with signature algorithm '	' is not supported.	|
+        platforms:67	SAP cloud-security-services-integration-library	key_fetch_failed		0	in	Token signature can not be validated because JWKS could not be fetched:	|
+        platforms:68	SAP cloud-security-services-integration-library	key_unknown		0	in	Token signature can not be validated because:	|
+        platforms:69	SAP cloud-security-services-integration-library	key_fetch_failed	key_unknown	0	-	Token signature can not be validated because JWKS was empty.	|
+        platforms:70	SAP cloud-security-services-integration-library	alg_unsupported		0	in	Token signature can not be validated because implementation of algorithm could not be found:	|
+        platforms:71	SAP cloud-security-services-integration-library	malformed		0	-	Jwt token does not consist of three sections: 'header'.'payload'.'signature'.	|
+        platforms:72	SAP cloud-security-services-integration-library	signature_invalid		0	-	Signature of Jwt Token is not valid: the identity provided by the JSON Web Token Key can not be trusted (Signature: 	|
+        platforms:73	SAP cloud-security-services-integration-library	other		0	in	Unexpected Error occurred during Json Web Signature Validation: 	|
+        platforms:74	SAP cloud-security-services-integration-library	claims_invalid		0	-	Jwt does not contain expiration (exp) claim. Cannot be validated!	|
+        platforms:75	SAP cloud-security-services-integration-library	expired		0	exp,now	Jwt expired at 	, time now: 	|
+        platforms:76	SAP cloud-security-services-integration-library	not_yet_valid		0	nbf,now	Jwt cannot be accepted before 	, time now: 	|
+        platforms:77	SAP cloud-security-services-integration-library	claims_invalid		0	-	Token doesn't contain certificate thumbprint confirmation method	|
+        platforms:78	SAP cloud-security-services-integration-library	claims_invalid		0	-	Certificate thumbprint validation failed with Token 'cnf' thumbprint:	|
+        platforms:79	SAP cloud-security-services-integration-library	key_fetch_failed	key_unknown	0	-,-	Retrieved no token keys from 	 for the given header parameters.	|
+        platforms:80	SAP cloud-security-services-integration-library	key_unknown		0	-,-	Key with kid 	 not found in JWKS.	|
+        platforms:81	SAP cloud-security-services-integration-library	key_fetch_failed		0	-	Error retrieving token keys.	|
+        platforms:82	SAP cloud-security-services-integration-library	key_fetch_failed		0	in	Error retrieving token keys:	|
+        platforms:83	SAP cloud-security-services-integration-library	claims_invalid	audience_rejected	0	-	Couldn't get client id. Invalid authorized party or audience claims.	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
