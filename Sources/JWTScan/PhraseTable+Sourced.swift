@@ -1741,6 +1741,21 @@ extension PhraseTable {
         platforms:81	SAP cloud-security-services-integration-library	key_fetch_failed		0	-	Error retrieving token keys.	|
         platforms:82	SAP cloud-security-services-integration-library	key_fetch_failed		0	in	Error retrieving token keys:	|
         platforms:83	SAP cloud-security-services-integration-library	claims_invalid	audience_rejected	0	-	Couldn't get client id. Invalid authorized party or audience claims.	|
+        platforms:84	okta-jwt-verifier-java	audience_rejected		0	-	Claim `aud` was invalid, it did not contain the expected value of:	|
+        platforms:85	okta-jwt-verifier-java	claims_invalid		0	-	Claim `nonce` does not match expected value. Note: a `null` nonce is only valid when both the expected and actual values are `null`.	|
+        platforms:86	okta-jwt-verifier-java	key_fetch_failed		0	-	Failed to fetch keys from URL:	|
+        platforms:87	okta-jwt-verifier-java	malformed	alg_none	0	-	Token did not contain signature	|
+        platforms:88	okta-jwt-verifier-java	other		0	-	Failed to parse token	|
+        platforms:89	okta-jwt-verifier-java	alg_unsupported	alg_mismatch	0	-,-	JWT Header 'alg' of [	] is not supported, only RSA256 signatures are supported	|
+        platforms:90	okta-jwt-verifier-java	key_fetch_failed		0	-,-	GET request to '	' failed with status of:	|
+        platforms:91	okta-jwt-verifier-python	claims_invalid		0	-,-	Required claim "	" is not present.	|
+        platforms:92	okta-jwt-verifier-python	expired		0	-	Signature has expired.	|
+        platforms:93	okta-jwt-verifier-python	alg_mismatch		0	-	Header claim "alg" is invalid.	|
+        platforms:94	okta-jwt-verifier-python	claims_invalid		0	-	Claim "nonce" is invalid.	|
+        platforms:95	okta-jwt-verifier-python	audience_rejected		0	-	Claim "aud" does not match Client ID.	|
+        platforms:96	okta-jwt-verifier-python	audience_rejected		0	-	Claim "aud" does not contain Client ID.	|
+        platforms:97	okta-jwt-verifier-python	audience_rejected	claims_invalid	0	-	Claim "aud" has unsupported format.	|
+        platforms:98	okta-jwt-verifier-python	key_unknown		0	-	No matching JWK.	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -2208,7 +2223,6 @@ extension PhraseTable {
         scripting:510	jwt-simple	missing_token		0	-	No token supplied	|
         scripting:511	jwt-simple	not_yet_valid		0	-	Token not yet active	|
         scripting:513	koa-jwt	missing_token	malformed	0	-	Bad Authorization header format. Format is "Authorization: Bearer <token>"	|
-        scripting:515	django-rest-framework-jwt	expired		0	-	Signature has expired.	|
         scripting:516	django-rest-framework-jwt	malformed	signature_invalid	0	-	Error decoding signature.	|
         scripting:517	django-rest-framework-jwt	missing_token		0	-	Invalid Authorization header. No credentials provided.	|
         scripting:518	django-rest-framework-jwt	malformed		0	-	Invalid Authorization header. Credentials string should not contain spaces.	|
