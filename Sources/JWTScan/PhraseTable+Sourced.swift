@@ -1756,6 +1756,17 @@ extension PhraseTable {
         platforms:96	okta-jwt-verifier-python	audience_rejected		0	-	Claim "aud" does not contain Client ID.	|
         platforms:97	okta-jwt-verifier-python	audience_rejected	claims_invalid	0	-	Claim "aud" has unsupported format.	|
         platforms:98	okta-jwt-verifier-python	key_unknown		0	-	No matching JWK.	|
+        platforms:99	IdentityModel.OidcClient	other		0	in	Error validating identity token:	|
+        platforms:100	IdentityModel.OidcClient	alg_none		0	-	Identity token is not signed. Signatures are required by policy	|
+        platforms:101	IdentityModel.OidcClient	alg_mismatch		0	-	Identity token uses invalid algorithm:	|
+        platforms:102	IdentityModel.OidcClient	key_unknown		0	-	Key for validating token signature cannot be found. Refreshing keyset.	|
+        platforms:103	IdentityModel.OidcClient	other		0	in	Error validating token response:	|
+        platforms:104	IdentityModel.OidcClient	missing_token		0	-	Identity token is missing on token response.	|
+        platforms:105	IdentityModel.OidcClient	other		0	-	Identity token validation error	|
+        platforms:106	IdentityModel.OidcClient	claims_invalid		0	-	at_hash is missing.	|
+        platforms:107	IdentityModel.OidcClient	claims_invalid		0	-	Invalid access token hash.	|
+        platforms:108	IdentityModel.OidcClient	claims_invalid		0	-	sub claim from userinfo endpoint is different than sub claim from identity token.	|
+        platforms:109	IdentityModel.OidcClient	key_fetch_failed		0	-	Key set is missing in provider information	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
