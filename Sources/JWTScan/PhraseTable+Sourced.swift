@@ -1767,6 +1767,18 @@ extension PhraseTable {
         platforms:107	IdentityModel.OidcClient	claims_invalid		0	-	Invalid access token hash.	|
         platforms:108	IdentityModel.OidcClient	claims_invalid		0	-	sub claim from userinfo endpoint is different than sub claim from identity token.	|
         platforms:109	IdentityModel.OidcClient	key_fetch_failed		0	-	Key set is missing in provider information	|
+        platforms:110	google.golang.org/api/idtoken	audience_rejected		0	-	idtoken: audience provided does not match aud claim in the JWT	|
+        platforms:111	google.golang.org/api/idtoken	expired		0	-	idtoken: token expired	|
+        platforms:112	google.golang.org/api/idtoken	alg_unsupported	alg_mismatch	0	-	idtoken: expected JWT signed with RS256 or ES256 but found	|
+        platforms:113	google.golang.org/api/idtoken	signature_invalid		0	-	idtoken: ES256 signature not valid	|
+        platforms:114	google.golang.org/api/idtoken	key_fetch_failed		0	-	idtoken: cert response is nil	|
+        platforms:115	google.golang.org/api/idtoken	key_unknown		0	-	idtoken: could not find matching cert keyId for the token provided	|
+        platforms:116	google.golang.org/api/idtoken	malformed		0	-	idtoken: invalid token, token must have three segments; found	|
+        platforms:117	google.golang.org/api/idtoken	malformed	truncated	0	in	idtoken: unable to decode JWT header:	|
+        platforms:118	google.golang.org/api/idtoken	malformed	truncated	0	in	idtoken: unable to decode JWT payload:	|
+        platforms:119	google.golang.org/api/idtoken	malformed	truncated	0	in	idtoken: unable to decode JWT signature:	|
+        platforms:120	google.golang.org/api/idtoken	malformed		0	in	idtoken: unable to unmarshal JWT header:	|
+        platforms:121	google.golang.org/api/idtoken	malformed		0	in	idtoken: unable to unmarshal JWT payload:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
