@@ -1779,6 +1779,26 @@ extension PhraseTable {
         platforms:119	google.golang.org/api/idtoken	malformed	truncated	0	in	idtoken: unable to decode JWT signature:	|
         platforms:120	google.golang.org/api/idtoken	malformed		0	in	idtoken: unable to unmarshal JWT header:	|
         platforms:121	google.golang.org/api/idtoken	malformed		0	in	idtoken: unable to unmarshal JWT payload:	|
+        platforms:122	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-	No subject found in JWT token	|
+        platforms:123	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-	Failed to get subject from JWT claims with subject_key '	|
+        platforms:124	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-,-	Failed to get subject from JWT claims, check if subject_key '	' is correct.	|
+        platforms:125	OpenSearch security plugin (JWT / OpenID Connect)	other	key_unknown	0	-	Missing Signing Key. JWT authentication will not work	|
+        platforms:126	OpenSearch security plugin (JWT / OpenID Connect)	malformed	missing_token	0	-	No Bearer scheme found in header	|
+        platforms:127	OpenSearch security plugin (JWT / OpenID Connect)	other		0	in	Cannot authenticate user with JWT because of	|
+        platforms:128	OpenSearch security plugin (JWT / OpenID Connect)	other	expired	0	-	Invalid or expired JWT token.	|
+        platforms:129	OpenSearch security plugin (JWT / OpenID Connect)	signature_invalid	key_unknown	0	-	Unable to authenticate JWT Token with any configured signing key	|
+        platforms:130	OpenSearch security plugin (JWT / OpenID Connect)	audience_rejected		0	-	Claim of 'aud' doesn't contain any required audience.	|
+        platforms:131	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-,-	Failed to find '	' in JWT claims while following subject_key path 	|
+        platforms:132	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-,-	Failed to find '	' in JWT claims while following roles_key path 	|
+        platforms:133	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown	malformed	0	-	JWT token is missing 'kid' (Key ID) claim in header. This may cause key selection issues.	|
+        platforms:134	OpenSearch security plugin (JWT / OpenID Connect)	signature_invalid		0	-	Invalid JWT signature	|
+        platforms:135	OpenSearch security plugin (JWT / OpenID Connect)	other	signature_invalid	0	-	Cannot verify JWT	|
+        platforms:138	OpenSearch security plugin (JWT / OpenID Connect)	key_fetch_failed		0	-,-	Error while getting 	: Empty response entity	|
+        platforms:139	OpenSearch security plugin (JWT / OpenID Connect)	key_fetch_failed		0	-	Error parsing JWKS from	|
+        platforms:140	OpenSearch security plugin (JWT / OpenID Connect)	key_fetch_failed		0	-	No JWK are available from IdP	|
+        platforms:141	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown		0	-	JWT did not contain KID which is required if IdP provides multiple JWK	|
+        platforms:142	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown		0	-	Unknown kid	|
+        platforms:143	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown	key_fetch_failed	0	-	Too many unknown kids recently:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|

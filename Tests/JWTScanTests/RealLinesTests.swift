@@ -121,9 +121,11 @@ struct PhraseTableTests {
             ("TokenExpiredError: jwt expired", .expired, false),
             // An exception class row before `:` gives way to the message after it, even a generic cue.
             ("[JwtParseError: Unexpected signature algorithm]", .alg_mismatch, true),
-            // `invalid_grant` is soft: a JWT assertion refused at the token endpoint still counts.
-            ("Error: invalid_grant: Invalid JWT Signature.", .signature_invalid, true),
-            ("AADSTS700024: Client assertion is not within its valid time range.", .expired, true),
+            // `invalid_grant` is soft: a JWT assertion refused at the token endpoint still counts. Both are table rows
+            // now (OpenSearch's `Invalid JWT signature`, Entra's AADSTS700024 from its error-code reference).
+            ("Error: invalid_grant: Invalid JWT Signature.", .signature_invalid, false),
+            ("AADSTS700024: Client assertion is not within its valid time range.", .expired, false),
+            ("Error: invalid_grant: the assertion's JWT signature is incorrect", .signature_invalid, true),
             // Cue families: the nbf, kid and JWKS words as other verifiers inflect them (no table row says these).
             ("auth: the JWT can't be used before 2024-01-01T00:00:00Z", .not_yet_valid, true),
             ("gw: the JWKS does not contain a key for kid abc", .key_unknown, true),
