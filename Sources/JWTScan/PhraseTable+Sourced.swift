@@ -1799,6 +1799,9 @@ extension PhraseTable {
         platforms:141	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown		0	-	JWT did not contain KID which is required if IdP provides multiple JWK	|
         platforms:142	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown		0	-	Unknown kid	|
         platforms:143	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown	key_fetch_failed	0	-	Too many unknown kids recently:	|
+        platforms:144	Apache Pulsar token authentication	other		0	in	Failed to authentication token:	|
+        platforms:145	Apache Pulsar token authentication	malformed	missing_token	0	-	Invalid HTTP Authorization header	|
+        platforms:146	Apache Pulsar token authentication	missing_token		0	-	No token credentials passed	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
