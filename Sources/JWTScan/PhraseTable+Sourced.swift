@@ -1802,6 +1802,15 @@ extension PhraseTable {
         platforms:144	Apache Pulsar token authentication	other		0	in	Failed to authentication token:	|
         platforms:145	Apache Pulsar token authentication	malformed	missing_token	0	-	Invalid HTTP Authorization header	|
         platforms:146	Apache Pulsar token authentication	missing_token		0	-	No token credentials passed	|
+        platforms:147	Synapse (Matrix homeserver)	missing_token		0	-	Token field for JWT is missing	|
+        platforms:148	Synapse (Matrix homeserver)	signature_invalid		0	-	JWT validation failed: Signature verification failed	|
+        platforms:149	Synapse (Matrix homeserver)	other		0	in	JWT validation failed:	|
+        platforms:150	Synapse (Matrix homeserver)	issuer_rejected	audience_rejected	0	-	Invalid issuer/audience in logout_token	|
+        platforms:151	Synapse (Matrix homeserver)	malformed		0	-	Invalid logout_token payload in request	|
+        platforms:152	Synapse (Matrix homeserver)	missing_token		0	-	Missing id_token in token response	|
+        platforms:153	Synapse (Matrix homeserver)	other		0	-	Invalid id_token	|
+        platforms:154	Synapse (Matrix homeserver)	key_unknown	signature_invalid	0	-	Reloading JWKS after decode error	|
+        platforms:155	Synapse (Matrix homeserver)	key_fetch_failed		0	-	Missing "jwks_uri" in metadata	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
