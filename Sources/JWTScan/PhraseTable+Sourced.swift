@@ -1811,6 +1811,19 @@ extension PhraseTable {
         platforms:153	Synapse (Matrix homeserver)	other		0	-	Invalid id_token	|
         platforms:154	Synapse (Matrix homeserver)	key_unknown	signature_invalid	0	-	Reloading JWKS after decode error	|
         platforms:155	Synapse (Matrix homeserver)	key_fetch_failed		0	-	Missing "jwks_uri" in metadata	|
+        platforms:156	Microsoft Entra ID token service (AADSTS)	signature_invalid		-1	-	AADSTS50006	|
+        platforms:157	Microsoft Entra ID token service (AADSTS)	audience_rejected		-1	-	AADSTS50010	|
+        platforms:158	Microsoft Entra ID token service (AADSTS)	other	expired	-1	-	AADSTS50013	|
+        platforms:159	Microsoft Entra ID token service (AADSTS)	expired		-1	-	AADSTS500133	|
+        platforms:160	Microsoft Entra ID token service (AADSTS)	other	claims_invalid	-1	-	AADSTS50027	|
+        platforms:161	Microsoft Entra ID token service (AADSTS)	claims_invalid		-1	-	AADSTS50048	|
+        platforms:162	Microsoft Entra ID token service (AADSTS)	signature_invalid		-1	-	AADSTS700027	|
+        platforms:163	Microsoft Entra ID token service (AADSTS)	signature_invalid		-1	-	AADSTS900384	|
+        platforms:164	Microsoft Entra ID token service (AADSTS)	claims_invalid		-1	-	AADSTS90016	|
+        platforms:165	Microsoft Entra ID token service (AADSTS)	signature_invalid		0	-	Client assertion failed signature validation.	|
+        platforms:166	Microsoft Entra ID token service (AADSTS)	signature_invalid		0	-	JWT token failed signature validation.	|
+        platforms:167	Microsoft Entra ID token service (AADSTS)	expired	not_yet_valid	0	-	AADSTS700024: Client assertion is not within its valid time range.	|
+        platforms:168	Microsoft Entra ID token service (AADSTS)	expired	not_yet_valid	-1	-	AADSTS700024	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
