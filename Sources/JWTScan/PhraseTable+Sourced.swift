@@ -1824,6 +1824,12 @@ extension PhraseTable {
         platforms:166	Microsoft Entra ID token service (AADSTS)	signature_invalid		0	-	JWT token failed signature validation.	|
         platforms:167	Microsoft Entra ID token service (AADSTS)	expired	not_yet_valid	0	-	AADSTS700024: Client assertion is not within its valid time range.	|
         platforms:168	Microsoft Entra ID token service (AADSTS)	expired	not_yet_valid	-1	-	AADSTS700024	|
+        platforms:169	Istio istiod JWKS resolver	key_fetch_failed		0	-	Failed to get jwks_uri for issuer	|
+        platforms:170	Istio istiod JWKS resolver	key_fetch_failed		0	-	Failed to fetch pubkey from	|
+        platforms:171	Istio istiod JWKS resolver	key_fetch_failed		0	-	Failed to fetch jwks_uri from	|
+        platforms:172	Istio istiod JWKS resolver	key_fetch_failed		0	-,-	invalid jwks_uri 	 in openID discovery configuration	|
+        platforms:173	Istio istiod JWKS resolver	key_fetch_failed		0	-	pilot does not support fetch public key through https endpoint	|
+        platforms:174	Istio istiod JWKS resolver	key_fetch_failed		0	-	Cannot fetch JWT public key from	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
