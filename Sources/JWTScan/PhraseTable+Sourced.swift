@@ -1830,6 +1830,8 @@ extension PhraseTable {
         platforms:172	Istio istiod JWKS resolver	key_fetch_failed		0	-,-	invalid jwks_uri 	 in openID discovery configuration	|
         platforms:173	Istio istiod JWKS resolver	key_fetch_failed		0	-	pilot does not support fetch public key through https endpoint	|
         platforms:174	Istio istiod JWKS resolver	key_fetch_failed		0	-	Cannot fetch JWT public key from	|
+        platforms:175	Trino JWT authenticator	key_unknown	malformed	0	-	Key ID is required	|
+        platforms:176	Trino JWT authenticator	key_unknown		0	-	Unknown signing key ID	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
