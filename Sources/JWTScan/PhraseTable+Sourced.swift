@@ -1837,6 +1837,7 @@ extension PhraseTable {
         platforms:179	nats-io/jwt	signature_invalid		0	-	claim failed V1 signature verification	|
         platforms:180	nats-io/jwt	signature_invalid		0	-	claim failed V2 signature verification	|
         platforms:181	nats-io/jwt	signature_invalid		0	-	claim failed signature verification	|
+        platforms:182	dropwizard-auth-jwt	other		0	in	Error decoding credentials:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
