@@ -1838,6 +1838,16 @@ extension PhraseTable {
         platforms:180	nats-io/jwt	signature_invalid		0	-	claim failed V2 signature verification	|
         platforms:181	nats-io/jwt	signature_invalid		0	-	claim failed signature verification	|
         platforms:182	dropwizard-auth-jwt	other		0	in	Error decoding credentials:	|
+        platforms:183	Ceph RGW STS (AssumeRoleWithWebIdentity)	issuer_rejected		0	-	Couldn't get oidc provider info using input iss	|
+        platforms:184	Ceph RGW STS (AssumeRoleWithWebIdentity)	audience_rejected		0	-	Client id in token doesn't match with that registered with oidc provider	|
+        platforms:185	Ceph RGW STS (AssumeRoleWithWebIdentity)	other		0	-	Invalid JWT token	|
+        platforms:186	Ceph RGW STS (AssumeRoleWithWebIdentity)	signature_invalid		0	in	Signature validation failed:	|
+        platforms:187	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_unknown		0	-	Cert doesn't match that with the thumbprints registered with oidc provider:	|
+        platforms:188	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed	key_unknown	0	-	x5c not present	|
+        platforms:189	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed		0	-	Malformed JSON object for keys	|
+        platforms:190	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed		0	-	keys not present in JSON	|
+        platforms:191	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed		0	-	Malformed json returned while fetching cert	|
+        platforms:192	Ceph RGW STS (AssumeRoleWithWebIdentity)	alg_unsupported		0	-	JWT signed by HMAC algos are currently not supported	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -2247,7 +2257,6 @@ extension PhraseTable {
         scripting:451	firebase/php-jwt	signature_invalid		-1	-	SignatureInvalidException	|
         scripting:452	firebase/php-jwt	not_yet_valid		-1	-	BeforeValidException	|
         scripting:453	firebase/php-jwt	expired		-1	-	ExpiredException	|
-        scripting:454	LexikJWTAuthenticationBundle	other		0	-	Invalid JWT Token	|
         scripting:456	jsonwebtoken	malformed		0	-	JsonWebTokenError: invalid token	|
         scripting:457	fastify-jwt	missing_token	malformed	0	-	Format is Authorization: Bearer [token]	|
         scripting:458	fastify-jwt	missing_token		0	-	No Authorization was found in request.headers	|
