@@ -1848,6 +1848,9 @@ extension PhraseTable {
         platforms:190	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed		0	-	keys not present in JSON	|
         platforms:191	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed		0	-	Malformed json returned while fetching cert	|
         platforms:192	Ceph RGW STS (AssumeRoleWithWebIdentity)	alg_unsupported		0	-	JWT signed by HMAC algos are currently not supported	|
+        platforms:193	Google OAuth 2.0 token endpoint (JWT assertions)	expired	issued_in_future	0	-	Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values and use a clock with skew to account for differences in time.	|
+        platforms:194	Google OAuth 2.0 token endpoint (JWT assertions)	signature_invalid		0	-	Invalid JWT Signature.	|
+        platforms:195	Google OAuth 2.0 token endpoint (JWT assertions)	expired	issued_in_future	0	-	Invalid JWT: Token must be a short-lived token and in a reasonable timeframe	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
