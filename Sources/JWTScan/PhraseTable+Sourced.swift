@@ -1851,6 +1851,15 @@ extension PhraseTable {
         platforms:193	Google OAuth 2.0 token endpoint (JWT assertions)	expired	issued_in_future	0	-	Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values and use a clock with skew to account for differences in time.	|
         platforms:194	Google OAuth 2.0 token endpoint (JWT assertions)	signature_invalid		0	-	Invalid JWT Signature.	|
         platforms:195	Google OAuth 2.0 token endpoint (JWT assertions)	expired	issued_in_future	0	-	Invalid JWT: Token must be a short-lived token and in a reasonable timeframe	|
+        platforms:196	nginx-jwt-module (max-lt)	missing_token		0	-	JWT: failed to find a jwt	|
+        platforms:197	nginx-jwt-module (max-lt)	malformed	signature_invalid	0	-	JWT: failed to parse jwt	|
+        platforms:198	nginx-jwt-module (max-lt)	alg_mismatch		0	-,-	JWT: 	 algorithm cannot be used with a PEM key	|
+        platforms:199	nginx-jwt-module (max-lt)	alg_mismatch		0	-	JWT: invalid algorithm in jwt	|
+        platforms:200	nginx-jwt-module (max-lt)	claims_invalid		0	-	JWT: invalid exp date in jwt	|
+        platforms:201	nginx-jwt-module (max-lt)	expired		0	exp	JWT: the jwt has expired [exp=	|
+        platforms:202	nginx-jwt-module (max-lt)	malformed		0	-	JWT: Invalid Authorization length	|
+        platforms:203	nginx-jwt-module (max-lt)	malformed		0	-	JWT: Invalid authorization header content	|
+        platforms:204	nginx-jwt-module (max-lt)	missing_token		0	-	JWT: Variable not found or empty.	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
