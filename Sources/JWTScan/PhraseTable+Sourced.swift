@@ -1860,6 +1860,9 @@ extension PhraseTable {
         platforms:202	nginx-jwt-module (max-lt)	malformed		0	-	JWT: Invalid Authorization length	|
         platforms:203	nginx-jwt-module (max-lt)	malformed		0	-	JWT: Invalid authorization header content	|
         platforms:204	nginx-jwt-module (max-lt)	missing_token		0	-	JWT: Variable not found or empty.	|
+        platforms:205	node-jose	signature_invalid	key_unknown	0	-	key does not match	|
+        platforms:206	node-jose	malformed		0	-	Invalid 'crit' header	|
+        platforms:207	node-jose	encrypted		0	-	mac check in Gcm failed	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
