@@ -1863,6 +1863,27 @@ extension PhraseTable {
         platforms:205	node-jose	signature_invalid	key_unknown	0	-	key does not match	|
         platforms:206	node-jose	malformed		0	-	Invalid 'crit' header	|
         platforms:207	node-jose	encrypted		0	-	mac check in Gcm failed	|
+        platforms:208	Clerk (@clerk/backend)	audience_rejected		0	-,-	Invalid JWT audience claim (aud) 	. Is not included in "	|
+        platforms:209	Clerk (@clerk/backend)	audience_rejected		0	-,-	Invalid JWT audience claim array (aud) 	. Is not included in "	|
+        platforms:210	Clerk (@clerk/backend)	audience_rejected	claims_invalid	0	-,-	Invalid OAuth audience claim (aud) 	. Expected a non-empty string or a non-empty array of non-empty strings.	|
+        platforms:211	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT type 	. Expected "	|
+        platforms:212	Clerk (@clerk/backend)	alg_mismatch	alg_unsupported	0	-,-	Invalid JWT algorithm 	. Supported: 	|
+        platforms:213	Clerk (@clerk/backend)	claims_invalid		0	-	Subject claim (sub) is required and must be a string. Received 	|
+        platforms:214	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT Authorized party claim (azp) 	. Expected "	|
+        platforms:215	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT expiry date claim (exp) 	. Expected number.	|
+        platforms:216	Clerk (@clerk/backend)	expired		0	exp,now	JWT is expired. Expiry date: 	, Current date: 	|
+        platforms:217	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT not before date claim (nbf) 	. Expected number.	|
+        platforms:218	Clerk (@clerk/backend)	not_yet_valid		0	nbf,now	JWT cannot be used prior to not before date claim (nbf). Not before date: 	; Current date: 	|
+        platforms:219	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT issued at date claim (iat) 	. Expected number.	|
+        platforms:220	Clerk (@clerk/backend)	issued_in_future		0	nbf,now	JWT issued at date claim (iat) is in the future. Issued at date: 	; Current date: 	|
+        platforms:221	Clerk (@clerk/backend)	malformed		0	-	Invalid JWT form. A JWT consists of three parts separated by dots.	|
+        platforms:222	Clerk (@clerk/backend)	other	signature_invalid	0	in	Error verifying JWT signature.	|
+        platforms:223	Clerk (@clerk/backend)	signature_invalid		0	-	JWT signature is invalid.	|
+        platforms:224	Clerk (@clerk/backend)	key_fetch_failed		0	-	Missing local JWK.	|
+        platforms:225	Clerk (@clerk/backend)	key_fetch_failed		0	-	Failed to load JWKS from Clerk Backend or Frontend API.	|
+        platforms:226	Clerk (@clerk/backend)	key_fetch_failed		0	-	The JWKS endpoint did not contain any signing keys. Contact support@clerk.com.	|
+        platforms:227	Clerk (@clerk/backend)	key_unknown		0	-,-	Unable to find a signing key in JWKS that matches the kid='	' of the provided session token.	|
+        platforms:228	Clerk (@clerk/backend)	key_fetch_failed		0	-,-	Error loading Clerk JWKS from 	 with code=	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
