@@ -1884,6 +1884,9 @@ extension PhraseTable {
         platforms:226	Clerk (@clerk/backend)	key_fetch_failed		0	-	The JWKS endpoint did not contain any signing keys. Contact support@clerk.com.	|
         platforms:227	Clerk (@clerk/backend)	key_unknown		0	-,-	Unable to find a signing key in JWKS that matches the kid='	' of the provided session token.	|
         platforms:228	Clerk (@clerk/backend)	key_fetch_failed		0	-,-	Error loading Clerk JWKS from 	 with code=	|
+        platforms:229	AWS STS AssumeRoleWithWebIdentity	key_fetch_failed		0	-	Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements	|
+        platforms:230	AWS STS AssumeRoleWithWebIdentity	issuer_rejected		0	-	No OpenIDConnect provider found in your account for	|
+        platforms:231	AWS STS AssumeRoleWithWebIdentity	audience_rejected		0	-	Incorrect token audience	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
