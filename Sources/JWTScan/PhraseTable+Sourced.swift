@@ -1887,6 +1887,13 @@ extension PhraseTable {
         platforms:229	AWS STS AssumeRoleWithWebIdentity	key_fetch_failed		0	-	Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements	|
         platforms:230	AWS STS AssumeRoleWithWebIdentity	issuer_rejected		0	-	No OpenIDConnect provider found in your account for	|
         platforms:231	AWS STS AssumeRoleWithWebIdentity	audience_rejected		0	-	Incorrect token audience	|
+        platforms:232	kubelogin (kubectl oidc-login)	other		0	in	could not verify the access token:	|
+        platforms:233	kubelogin (kubectl oidc-login)	other		0	in	could not verify the ID token:	|
+        platforms:234	kubelogin (kubectl oidc-login)	claims_invalid		0	-,-	nonce did not match (wants 	 but got 	|
+        platforms:235	kubelogin (kubectl oidc-login)	missing_token		0	-	id_token is missing in the token response:	|
+        platforms:236	kubelogin (kubectl oidc-login)	malformed		0	-,-	wants 3 segments but got 	 segments	|
+        platforms:237	kubelogin (kubectl oidc-login)	malformed		0	in	could not decode the json of token:	|
+        platforms:238	kubelogin (kubectl oidc-login)	key_fetch_failed		0	in	oidc discovery error:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
