@@ -1894,6 +1894,13 @@ extension PhraseTable {
         platforms:236	kubelogin (kubectl oidc-login)	malformed		0	-,-	wants 3 segments but got 	 segments	|
         platforms:237	kubelogin (kubectl oidc-login)	malformed		0	in	could not decode the json of token:	|
         platforms:238	kubelogin (kubectl oidc-login)	key_fetch_failed		0	in	oidc discovery error:	|
+        platforms:239	oauth2-proxy	other		0	-	unable to verify bearer token	|
+        platforms:240	oauth2-proxy	issuer_rejected		0	-	oidc: issuer did not match the issuer returned by provider, expected	|
+        platforms:241	oauth2-proxy	key_fetch_failed		0	in	error while discovery OIDC configuration:	|
+        platforms:242	oauth2-proxy	alg_mismatch		0	-,-	no supported signing algorithms in common between provider and configuration: discovered=	, configured=	|
+        platforms:244	oauth2-proxy	audience_rejected	claims_invalid	0	-,-	audience claim 	 holds unsupported type	|
+        platforms:245	oauth2-proxy	audience_rejected	claims_invalid	0	-,-	audience claims 	 do not exist in claims:	|
+        platforms:246	oauth2-proxy	missing_token		0	-	missing id_token	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
