@@ -1901,6 +1901,9 @@ extension PhraseTable {
         platforms:244	oauth2-proxy	audience_rejected	claims_invalid	0	-,-	audience claim 	 holds unsupported type	|
         platforms:245	oauth2-proxy	audience_rejected	claims_invalid	0	-,-	audience claims 	 do not exist in claims:	|
         platforms:246	oauth2-proxy	missing_token		0	-	missing id_token	|
+        platforms:247	Argo CD	key_fetch_failed		0	-	failed to query provider	|
+        platforms:248	Argo CD	claims_invalid		0	-	subject of claims from user info endpoint didn't match subject of idToken	|
+        platforms:249	Argo CD	malformed		0	in	user info response in jwt format not valid:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
