@@ -1904,6 +1904,14 @@ extension PhraseTable {
         platforms:247	Argo CD	key_fetch_failed		0	-	failed to query provider	|
         platforms:248	Argo CD	claims_invalid		0	-	subject of claims from user info endpoint didn't match subject of idToken	|
         platforms:249	Argo CD	malformed		0	in	user info response in jwt format not valid:	|
+        platforms:250	@okta/jwt-verifier	audience_rejected		0	-,-	audience claim 	 does not match one of the expected audiences:	|
+        platforms:251	@okta/jwt-verifier	audience_rejected		0	-,-	audience claim 	 does not match expected audience:	|
+        platforms:252	@okta/jwt-verifier	audience_rejected		0	-,-	audience claims 	 do not match one of the expected audiences:	|
+        platforms:253	@okta/jwt-verifier	audience_rejected		0	-,-	audience claims 	 do not include expected audience:	|
+        platforms:254	@okta/jwt-verifier	audience_rejected		0	-,-	audience claim 	 does not match expected client id:	|
+        platforms:255	@okta/jwt-verifier	issuer_rejected		0	-,-	issuer 	 does not match expected issuer:	|
+        platforms:256	@okta/jwt-verifier	claims_invalid		0	-	nonce claim is missing but expected:	|
+        platforms:257	@okta/jwt-verifier	claims_invalid		0	-,-	nonce claim 	 does not match expected nonce:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
