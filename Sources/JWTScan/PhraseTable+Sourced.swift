@@ -1912,6 +1912,18 @@ extension PhraseTable {
         platforms:255	@okta/jwt-verifier	issuer_rejected		0	-,-	issuer 	 does not match expected issuer:	|
         platforms:256	@okta/jwt-verifier	claims_invalid		0	-	nonce claim is missing but expected:	|
         platforms:257	@okta/jwt-verifier	claims_invalid		0	-,-	nonce claim 	 does not match expected nonce:	|
+        platforms:258	fusionauth-jwt	malformed	truncated	0	-	The encoded JWT is not properly Base64 encoded.	|
+        platforms:259	fusionauth-jwt	malformed		0	-	The encoded JWT is not properly formatted. Expected a three part dot separated string.	|
+        platforms:260	fusionauth-jwt	alg_none		0	-,-	Your provided a JWT with the algorithm [	] but it is missing a signature	|
+        platforms:261	fusionauth-jwt	alg_none		0	-	You provided a JWT with a signature and an algorithm of none	|
+        platforms:262	fusionauth-jwt	alg_mismatch	key_unknown	0	-	No Verifier has been provided for verify a signature signed using [	|
+        platforms:263	fusionauth-jwt	expired		-1	-	JWTExpiredException	|
+        platforms:264	fusionauth-jwt	not_yet_valid		-1	-	JWTUnavailableForProcessingException	|
+        platforms:265	fusionauth-jwt	signature_invalid		-1	-	InvalidJWTSignatureException	|
+        platforms:266	fusionauth-jwt	alg_none		-1	-	MissingSignatureException	|
+        platforms:267	fusionauth-jwt	key_unknown	alg_mismatch	-1	-	MissingVerifierException	|
+        platforms:268	fusionauth-jwt	key_fetch_failed		0	-,-	The well-known endpoint [	] has not defined a JSON Web Key Set endpoint. Missing the [jwks_uri] property.	|
+        platforms:269	fusionauth-jwt	key_fetch_failed		0	-	Failed to build connection to [	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
