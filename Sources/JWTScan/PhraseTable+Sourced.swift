@@ -1924,6 +1924,15 @@ extension PhraseTable {
         platforms:267	fusionauth-jwt	key_unknown	alg_mismatch	-1	-	MissingVerifierException	|
         platforms:268	fusionauth-jwt	key_fetch_failed		0	-,-	The well-known endpoint [	] has not defined a JSON Web Key Set endpoint. Missing the [jwks_uri] property.	|
         platforms:269	fusionauth-jwt	key_fetch_failed		0	-	Failed to build connection to [	|
+        platforms:270	Apache Solr JWT auth plugin	claims_invalid		0	-,-	Cannot identify principal from JWT. Required claim 	 missing. Cannot authenticate	|
+        platforms:271	Apache Solr JWT auth plugin	claims_invalid		0	-,-	Claim 	 does not match required regular expression	|
+        platforms:272	Apache Solr JWT auth plugin	claims_invalid		0	-,-	Claim 	 is required but does not exist in JWT	|
+        platforms:273	Apache Solr JWT auth plugin	claims_invalid		0	-	Claim scope does not contain any of the required scopes:	|
+        platforms:274	Apache Solr JWT auth plugin	claims_invalid		0	-,-	Could not parse roles from JWT claim 	; expected array of strings, got array with a value of type	|
+        platforms:275	Apache Solr JWT auth plugin	expired		0	exp	Authentication failed due to expired JWT token. Expired at 	|
+        platforms:276	Apache Solr JWT auth plugin	claims_invalid		0	in	Malformed claim, error was:	|
+        platforms:277	Apache Solr JWT auth plugin	malformed		0	-	Authorization header is not in correct format	|
+        platforms:278	Apache Solr JWT auth plugin	other		0	in	JWT Authentication attempt failed:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
