@@ -1933,6 +1933,10 @@ extension PhraseTable {
         platforms:276	Apache Solr JWT auth plugin	claims_invalid		0	in	Malformed claim, error was:	|
         platforms:277	Apache Solr JWT auth plugin	malformed		0	-	Authorization header is not in correct format	|
         platforms:278	Apache Solr JWT auth plugin	other		0	in	JWT Authentication attempt failed:	|
+        platforms:279	Harbor	malformed		0	-,-	malformed jwt, got 	 parts	|
+        platforms:280	Harbor	other		0	in	parse token error,	|
+        platforms:281	Harbor	other		0	-	invalid jwt token,	|
+        platforms:282	Harbor	claims_invalid		0	-,-,-	the subject from userinfo: 	 does not match the subject from ID token: 	, probably a security attack happened	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
