@@ -1937,6 +1937,24 @@ extension PhraseTable {
         platforms:280	Harbor	other		0	in	parse token error,	|
         platforms:281	Harbor	other		0	-	invalid jwt token,	|
         platforms:282	Harbor	claims_invalid		0	-,-,-	the subject from userinfo: 	 does not match the subject from ID token: 	, probably a security attack happened	|
+        platforms:283	go-authcrunch (caddy-security)	other	malformed	0	-	keystore: failed to parse token	|
+        platforms:284	go-authcrunch (caddy-security)	expired		0	-	keystore: parsed token has expired	|
+        platforms:285	go-authcrunch (caddy-security)	alg_mismatch		0	-,-,-	signing method mismatch: 	 (expected) vs. 	 (received)	|
+        platforms:286	go-authcrunch (caddy-security)	other		0	in	token validator: invalid token:	|
+        platforms:287	go-authcrunch (caddy-security)	key_unknown		0	-	token validator: no verification keys found when adding to keystore	|
+        platforms:288	go-authcrunch (caddy-security)	key_fetch_failed		0	in	failed to fetch jwt keys for OAuth 2.0 authorization server:	|
+        platforms:289	go-authcrunch (caddy-security)	key_fetch_failed		0	-	jwks response has no keys field	|
+        platforms:290	go-authcrunch (caddy-security)	key_fetch_failed		0	-	no jwks keys found	|
+        platforms:291	go-authcrunch (caddy-security)	key_fetch_failed		0	-	too many attemps to fetch jwks keys	|
+        platforms:292	go-authcrunch (caddy-security)	alg_unsupported		0	-,-	OAuth 2.0 	 signed with unsupported algorithm:	|
+        platforms:293	go-authcrunch (caddy-security)	key_unknown	malformed	0	-	OAuth 2.0 kid not found in	|
+        platforms:294	go-authcrunch (caddy-security)	key_unknown		0	-,-	OAuth 2.0 	 has unregisted key id	|
+        platforms:295	go-authcrunch (caddy-security)	other		0	-	OAuth 2.0 failed to parse	|
+        platforms:296	go-authcrunch (caddy-security)	other		0	-,in	OAuth 2.0 	 is invalid:	|
+        platforms:297	go-authcrunch (caddy-security)	issuer_rejected		0	-,in	OAuth 2.0 	 issuer claim validation failed:	|
+        platforms:298	go-authcrunch (caddy-security)	audience_rejected		0	-,in	OAuth 2.0 	 audience claim validation failed:	|
+        platforms:299	go-authcrunch (caddy-security)	claims_invalid		0	-,in	OAuth 2.0 	 authorized party claim validation failed:	|
+        platforms:300	go-authcrunch (caddy-security)	claims_invalid		0	-,in	OAuth 2.0 	 nonce claim validation failed:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
