@@ -1955,6 +1955,8 @@ extension PhraseTable {
         platforms:298	go-authcrunch (caddy-security)	audience_rejected		0	-,in	OAuth 2.0 	 audience claim validation failed:	|
         platforms:299	go-authcrunch (caddy-security)	claims_invalid		0	-,in	OAuth 2.0 	 authorized party claim validation failed:	|
         platforms:300	go-authcrunch (caddy-security)	claims_invalid		0	-,in	OAuth 2.0 	 nonce claim validation failed:	|
+        platforms:301	gogatekeeper	malformed		0	-	invalid token, token must have 3 parts	|
+        platforms:302	gogatekeeper	claims_invalid		0	-	token is missing acr claim=level of authentication	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
