@@ -1957,6 +1957,21 @@ extension PhraseTable {
         platforms:300	go-authcrunch (caddy-security)	claims_invalid		0	-,in	OAuth 2.0 	 nonce claim validation failed:	|
         platforms:301	gogatekeeper	malformed		0	-	invalid token, token must have 3 parts	|
         platforms:302	gogatekeeper	claims_invalid		0	-	token is missing acr claim=level of authentication	|
+        platforms:303	traefikoidc (Traefik OIDC plugin)	expired		0	exp,now,-	token has expired (exp: 	, now: 	, allowed_until: 	|
+        platforms:304	traefikoidc (Traefik OIDC plugin)	not_yet_valid		0	nbf,now,-	token not yet valid (nbf: 	, now: 	, allowed_from: 	|
+        platforms:305	traefikoidc (Traefik OIDC plugin)	issued_in_future		0	nbf,now,-	token used before issued (iat: 	, now: 	, allowed_from: 	|
+        platforms:307	traefikoidc (Traefik OIDC plugin)	malformed		0	in	invalid JWT format: failed to decode header:	|
+        platforms:308	traefikoidc (Traefik OIDC plugin)	malformed		0	in	invalid JWT format: failed to decode claims:	|
+        platforms:309	traefikoidc (Traefik OIDC plugin)	issuer_rejected		0	-,-	invalid issuer (token: 	, expected: 	|
+        platforms:310	traefikoidc (Traefik OIDC plugin)	claims_invalid		0	-	token replay detected (jti: 	|
+        platforms:311	traefikoidc (Traefik OIDC plugin)	claims_invalid		0	-	missing or invalid 'exp' claim	|
+        platforms:312	traefikoidc (Traefik OIDC plugin)	claims_invalid		0	-	missing or empty 'sub' claim	|
+        platforms:313	traefikoidc (Traefik OIDC plugin)	signature_invalid		0	-	invalid ECDSA signature	|
+        platforms:314	traefikoidc (Traefik OIDC plugin)	key_fetch_failed		0	-	JWKS fetch failed with status	|
+        platforms:315	traefikoidc (Traefik OIDC plugin)	key_fetch_failed		0	-	JWKS response contains no keys	|
+        platforms:316	traefikoidc (Traefik OIDC plugin)	key_fetch_failed		0	in	error fetching JWKS:	|
+        platforms:317	traefikoidc (Traefik OIDC plugin)	other		0	in	ID token validation failed:	|
+        platforms:318	traefikoidc (Traefik OIDC plugin)	other		0	in	access token validation failed:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
