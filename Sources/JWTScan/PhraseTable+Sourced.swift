@@ -1972,6 +1972,13 @@ extension PhraseTable {
         platforms:316	traefikoidc (Traefik OIDC plugin)	key_fetch_failed		0	in	error fetching JWKS:	|
         platforms:317	traefikoidc (Traefik OIDC plugin)	other		0	in	ID token validation failed:	|
         platforms:318	traefikoidc (Traefik OIDC plugin)	other		0	in	access token validation failed:	|
+        platforms:319	adhocore/php-jwt	malformed		0	-	Invalid token: Incomplete segments	|
+        platforms:320	adhocore/php-jwt	signature_invalid		0	-	Invalid token: Signature failed	|
+        platforms:321	adhocore/php-jwt	malformed		0	-	Invalid token: Missing header algo	|
+        platforms:322	adhocore/php-jwt	alg_unsupported	alg_mismatch	0	-	Invalid token: Unsupported header algo	|
+        platforms:323	adhocore/php-jwt	key_unknown		0	-	Invalid token: Unknown key ID	|
+        platforms:324	adhocore/php-jwt	expired		0	-	Invalid token: Expired	|
+        platforms:325	adhocore/php-jwt	not_yet_valid		0	-	Invalid token: Not now	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
