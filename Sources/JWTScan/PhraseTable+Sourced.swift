@@ -1979,6 +1979,9 @@ extension PhraseTable {
         platforms:323	adhocore/php-jwt	key_unknown		0	-	Invalid token: Unknown key ID	|
         platforms:324	adhocore/php-jwt	expired		0	-	Invalid token: Expired	|
         platforms:325	adhocore/php-jwt	not_yet_valid		0	-	Invalid token: Not now	|
+        platforms:326	Appwrite	other		0	in	Failed to verify JWT.	|
+        platforms:327	Appwrite	other		0	-	The JWT token is invalid. Please check the value of the X-Appwrite-JWT header to ensure the correct token is being used.	|
+        platforms:328	Appwrite	other		-1	-	user_jwt_invalid	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
