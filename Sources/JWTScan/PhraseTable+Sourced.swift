@@ -1982,6 +1982,14 @@ extension PhraseTable {
         platforms:326	Appwrite	other		0	in	Failed to verify JWT.	|
         platforms:327	Appwrite	other		0	-	The JWT token is invalid. Please check the value of the X-Appwrite-JWT header to ensure the correct token is being used.	|
         platforms:328	Appwrite	other		-1	-	user_jwt_invalid	|
+        platforms:329	fastapi-azure-auth	malformed		0	-,in	Malformed token received. 	. Error:	|
+        platforms:330	fastapi-azure-auth	claims_invalid		0	in	Token contains invalid claims.	|
+        platforms:331	fastapi-azure-auth	expired		0	in	Token signature has expired.	|
+        platforms:332	fastapi-azure-auth	other		0	in	Unable to process jwt token. Uncaught error:	|
+        platforms:333	fastapi-azure-auth	key_unknown	key_fetch_failed	0	-	Unable to verify token. No signing keys found	|
+        platforms:334	fastapi-azure-auth	key_unknown	key_fetch_failed	0	-	Unable to verify token, no signing keys found	|
+        platforms:335	fastapi-azure-auth	key_fetch_failed		0	in	Unable to fetch OpenID configuration from Azure Entra ID. Error:	|
+        platforms:336	fastapi-azure-auth	key_fetch_failed		0	-	Connection to Azure Entra ID is down. Unable to fetch provider configuration	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
