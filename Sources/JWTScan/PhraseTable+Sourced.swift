@@ -1990,6 +1990,17 @@ extension PhraseTable {
         platforms:334	fastapi-azure-auth	key_unknown	key_fetch_failed	0	-	Unable to verify token, no signing keys found	|
         platforms:335	fastapi-azure-auth	key_fetch_failed		0	in	Unable to fetch OpenID configuration from Azure Entra ID. Error:	|
         platforms:336	fastapi-azure-auth	key_fetch_failed		0	-	Connection to Azure Entra ID is down. Unable to fetch provider configuration	|
+        platforms:337	Supabase Realtime	expired		0	ds,-	Token has expired 	 seconds ago	|
+        platforms:338	Supabase Realtime	claims_invalid		0	-	Fields `role` and `exp` are required in JWT	|
+        platforms:339	Supabase Realtime	malformed		0	-	The token provided is not a valid JWT	|
+        platforms:340	Supabase Realtime	signature_invalid		0	-	Failed to validate JWT signature	|
+        platforms:341	Supabase Realtime	claims_invalid		0	-	Token expiration time is invalid	|
+        platforms:342	Supabase Realtime	key_unknown		0	-,-	Failed to generate JWT signer for key ID (kid) 	, check your JWT secret or JWKS configuration	|
+        platforms:343	Supabase Realtime	key_unknown	other	0	-	Failed to generate JWT signer, check your JWT secret or JWKS configuration	|
+        platforms:344	Supabase Realtime	other		-1	-	InvalidJWTToken	|
+        platforms:345	Supabase Realtime	malformed		-1	-	MalformedJWT	|
+        platforms:346	Supabase Realtime	signature_invalid		-1	-	JwtSignatureError	|
+        platforms:347	Supabase Realtime	key_unknown		-1	-	JwtSignerError	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -2448,7 +2459,6 @@ extension PhraseTable {
         scripting:502	openid-client	claims_invalid		0	-,-	nonce mismatch, expected 	, got:	|
         scripting:503	openid-client	claims_invalid		0	-,-	sub mismatch, expected 	, got:	|
         scripting:504	openid-client	claims_invalid		0	-	missing required JWT property azp	|
-        scripting:505	openid-client	signature_invalid	key_unknown	0	-	failed to validate JWT signature	|
         scripting:506	openid-client	malformed		0	-	failed to decode JWT (	|
         scripting:507	openid-client	encrypted		0	-	failed to decrypt JWE	|
         scripting:508	openid-client	encrypted		0	-,-	unexpected JWE alg received, expected 	, got:	|
