@@ -2001,6 +2001,7 @@ extension PhraseTable {
         platforms:345	Supabase Realtime	malformed		-1	-	MalformedJWT	|
         platforms:346	Supabase Realtime	signature_invalid		-1	-	JwtSignatureError	|
         platforms:347	Supabase Realtime	key_unknown		-1	-	JwtSignerError	|
+        platforms:348	Supabase Storage	other		-1	-	InvalidJWT	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
