@@ -2002,6 +2002,14 @@ extension PhraseTable {
         platforms:346	Supabase Realtime	signature_invalid		-1	-	JwtSignatureError	|
         platforms:347	Supabase Realtime	key_unknown		-1	-	JwtSignerError	|
         platforms:348	Supabase Storage	other		-1	-	InvalidJWT	|
+        platforms:349	NATS server	missing_token		0	-	Authentication requires a user JWT	|
+        platforms:350	NATS server	other		0	in	User JWT not valid:	|
+        platforms:351	NATS server	expired	other	0	in	User JWT no longer valid:	|
+        platforms:352	NATS server	issuer_rejected	signature_invalid	0	-	Account JWT not signed by trusted operator	|
+        platforms:353	NATS server	issuer_rejected		0	-	User JWT issuer is not known	|
+        platforms:354	NATS server	other		0	in	User JWT is not valid:	|
+        platforms:355	NATS server	expired		0	-	Account JWT has expired	|
+        platforms:356	NATS server	issuer_rejected		0	-,-	user JWT issuer 	 is not known	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
