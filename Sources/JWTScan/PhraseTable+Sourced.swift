@@ -2010,6 +2010,14 @@ extension PhraseTable {
         platforms:354	NATS server	other		0	in	User JWT is not valid:	|
         platforms:355	NATS server	expired		0	-	Account JWT has expired	|
         platforms:356	NATS server	issuer_rejected		0	-,-	user JWT issuer 	 is not known	|
+        platforms:357	Temporal server (default JWT claim mapper)	malformed		0	-	unexpected authorization token format	|
+        platforms:358	Temporal server (default JWT claim mapper)	key_unknown	malformed	0	-	malformed token - no "kid" header	|
+        platforms:359	Temporal server (default JWT claim mapper)	claims_invalid		0	-	invalid token with no claims	|
+        platforms:360	Temporal server (default JWT claim mapper)	audience_rejected		0	-	audience mismatch	|
+        platforms:361	Temporal server (default JWT claim mapper)	key_unknown		0	-	RSA key not found for key ID:	|
+        platforms:362	Temporal server (default JWT claim mapper)	key_unknown		0	-	ECDSA key not found for key ID:	|
+        platforms:363	Temporal server (default JWT claim mapper)	key_fetch_failed		0	-	no URIs configured for retrieving token keys	|
+        platforms:364	Temporal server (default JWT claim mapper)	alg_unsupported		0	-	unsupported key type HMAC for:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
