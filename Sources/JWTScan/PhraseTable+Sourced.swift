@@ -2018,6 +2018,17 @@ extension PhraseTable {
         platforms:362	Temporal server (default JWT claim mapper)	key_unknown		0	-	ECDSA key not found for key ID:	|
         platforms:363	Temporal server (default JWT claim mapper)	key_fetch_failed		0	-	no URIs configured for retrieving token keys	|
         platforms:364	Temporal server (default JWT claim mapper)	alg_unsupported		0	-	unsupported key type HMAC for:	|
+        platforms:365	jwt-dotnet (JWT for .NET)	malformed		0	-	Token must consist of 3 delimited by dot parts.	|
+        platforms:366	jwt-dotnet (JWT for .NET)	signature_invalid		0	-	The signature is invalid according to the validation procedure.	|
+        platforms:367	jwt-dotnet (JWT for .NET)	claims_invalid		0	-	Claim 'exp' must be a number.	|
+        platforms:368	jwt-dotnet (JWT for .NET)	claims_invalid		0	-	Claim 'nbf' must be a number.	|
+        platforms:370	jwt-dotnet (JWT for .NET)	not_yet_valid		0	-	Token is not yet valid.	|
+        platforms:371	jwt-dotnet (JWT for .NET)	alg_none		0	-	Signature is not acceptable for algorithm None	|
+        platforms:372	jwt-dotnet (JWT for .NET)	malformed	truncated	0	-	Illegal base64url string.	|
+        platforms:373	jwt-dotnet (JWT for .NET)	signature_invalid		-1	-	JWT.Exceptions.SignatureVerificationException	|
+        platforms:374	jwt-dotnet (JWT for .NET)	expired		-1	-	JWT.Exceptions.TokenExpiredException	|
+        platforms:375	jwt-dotnet (JWT for .NET)	not_yet_valid		-1	-	JWT.Exceptions.TokenNotYetValidException	|
+        platforms:376	jwt-dotnet (JWT for .NET)	malformed		-1	-	JWT.Exceptions.InvalidTokenPartsException	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
