@@ -2029,6 +2029,9 @@ extension PhraseTable {
         platforms:374	jwt-dotnet (JWT for .NET)	expired		-1	-	JWT.Exceptions.TokenExpiredException	|
         platforms:375	jwt-dotnet (JWT for .NET)	not_yet_valid		-1	-	JWT.Exceptions.TokenNotYetValidException	|
         platforms:376	jwt-dotnet (JWT for .NET)	malformed		-1	-	JWT.Exceptions.InvalidTokenPartsException	|
+        platforms:377	namshi/jose	alg_none		0	-,-	The token "	" cannot be validated in a secure context, as it uses the unallowed "none" algorithm	|
+        platforms:378	namshi/jose	malformed		0	-,-	The token "	" is an invalid JWS	|
+        platforms:379	namshi/jose	alg_unsupported		0	-,-	The algorithm '	' is not supported for	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
