@@ -2032,6 +2032,11 @@ extension PhraseTable {
         platforms:377	namshi/jose	alg_none		0	-,-	The token "	" cannot be validated in a secure context, as it uses the unallowed "none" algorithm	|
         platforms:378	namshi/jose	malformed		0	-,-	The token "	" is an invalid JWS	|
         platforms:379	namshi/jose	alg_unsupported		0	-,-	The algorithm '	' is not supported for	|
+        platforms:380	Firebase Realtime Database (server)	malformed	signature_invalid	0	-	Could not parse auth token.	|
+        platforms:381	Firebase Realtime Database (server)	expired		0	-	Auth token is expired	|
+        platforms:382	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	expired		0	now,exp	Invalid login token. Token expired: 	 >= 	|
+        platforms:383	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	signature_invalid		0	-	Invalid login token. Couldn't verify signed token.	|
+        platforms:384	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	issuer_rejected	malformed	0	-	Invalid login token. Not a Cognito token.	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -2096,8 +2101,8 @@ extension PhraseTable {
         scripting:72	firebase-admin-go	issuer_rejected		0	-	token has incorrect issuer	|
         scripting:73	firebase-admin-go	claims_invalid		0	-	token has empty or missing subject	|
         scripting:74	google-auth-library-python	expired		0	-	Token expired,	|
-        scripting:75	google-auth-library-python	issued_in_future		0	now,-	Token used too early, 	. Check that your computer's clock is set correctly.	|
-        scripting:76	google-auth-library-python	issued_in_future		0	now	Token used too early, 	|
+        scripting:75	google-auth-library-python	issued_in_future		0	now,nbf,-	Token used too early, 	 < 	. Check that your computer's clock is set correctly.	|
+        scripting:76	google-auth-library-python	issued_in_future		0	now,nbf	Token used too early, 	 < 	|
         scripting:77	google-auth-library-python	signature_invalid		0	-	Could not verify token signature.	|
         scripting:78	google-auth-library-python	audience_rejected		0	-,-	Token has wrong audience 	, expected one of	|
         scripting:79	google-auth-library-python	audience_rejected		0	-,-	Token has wrong audience 	, expected	|
@@ -2111,6 +2116,7 @@ extension PhraseTable {
         scripting:88	google-auth-library-python	issuer_rejected		0	-	Wrong issuer. 'iss' should be one of the following:	|
         scripting:89	google-auth-library-python	key_fetch_failed		0	-	Could not fetch certificates at	|
         scripting:90	google-auth-library-nodejs	expired		0	now	Token used too late, 	|
+        scripting:91	google-auth-library-nodejs	issued_in_future		0	now	Token used too early, 	|
         scripting:92	google-auth-library-nodejs	signature_invalid		0	-	Invalid token signature:	|
         scripting:93	google-auth-library-nodejs	audience_rejected		0	-	Wrong recipient, payload audience != requiredAudience	|
         scripting:94	google-auth-library-nodejs	key_unknown		0	-	No pem found for envelope:	|
