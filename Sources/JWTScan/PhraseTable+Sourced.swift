@@ -2032,11 +2032,11 @@ extension PhraseTable {
         platforms:377	namshi/jose	alg_none		0	-,-	The token "	" cannot be validated in a secure context, as it uses the unallowed "none" algorithm	|
         platforms:378	namshi/jose	malformed		0	-,-	The token "	" is an invalid JWS	|
         platforms:379	namshi/jose	alg_unsupported		0	-,-	The algorithm '	' is not supported for	|
-        platforms:380	Firebase Realtime Database (server)	malformed	signature_invalid	0	-	Could not parse auth token.	|
-        platforms:381	Firebase Realtime Database (server)	expired		0	-	Auth token is expired	|
-        platforms:382	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	expired		0	now,exp	Invalid login token. Token expired: 	 >= 	|
-        platforms:383	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	signature_invalid		0	-	Invalid login token. Couldn't verify signed token.	|
-        platforms:384	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	issuer_rejected	malformed	0	-	Invalid login token. Not a Cognito token.	|
+        platforms:380	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	expired		0	now,exp	Invalid login token. Token expired: 	 >= 	|
+        platforms:381	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	signature_invalid		0	-	Invalid login token. Couldn't verify signed token.	|
+        platforms:382	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	issuer_rejected	malformed	0	-	Invalid login token. Not a Cognito token.	|
+        platforms:383	Firebase Realtime Database (server)	malformed	signature_invalid	0	-	Could not parse auth token.	|
+        platforms:384	Firebase Realtime Database (server)	expired		0	-	Auth token is expired	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
