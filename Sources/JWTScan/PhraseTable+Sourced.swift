@@ -2037,6 +2037,10 @@ extension PhraseTable {
         platforms:382	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	issuer_rejected	malformed	0	-	Invalid login token. Not a Cognito token.	|
         platforms:383	Firebase Realtime Database (server)	malformed	signature_invalid	0	-	Could not parse auth token.	|
         platforms:384	Firebase Realtime Database (server)	expired		0	-	Auth token is expired	|
+        platforms:385	Ktor auth-jwt	key_fetch_failed	key_unknown	0	-	Failed to get JWK	|
+        platforms:386	Ktor auth-jwt	malformed		0	-	Illegal JWT	|
+        platforms:387	Ktor auth-jwt	alg_unsupported		0	-	Failed to create algorithm	|
+        platforms:388	Ktor auth-jwt	malformed	missing_token	0	-	Illegal HTTP auth header	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
