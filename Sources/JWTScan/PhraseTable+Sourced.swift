@@ -2041,6 +2041,19 @@ extension PhraseTable {
         platforms:386	Ktor auth-jwt	malformed		0	-	Illegal JWT	|
         platforms:387	Ktor auth-jwt	alg_unsupported		0	-	Failed to create algorithm	|
         platforms:388	Ktor auth-jwt	malformed	missing_token	0	-	Illegal HTTP auth header	|
+        platforms:389	jumbojett/OpenID-Connect-PHP	claims_invalid	expired	0	-	Unable to verify JWT claims	|
+        platforms:390	jumbojett/OpenID-Connect-PHP	key_unknown		0	-	Unable to find a key for (algorithm, kid):	|
+        platforms:391	jumbojett/OpenID-Connect-PHP	key_unknown		0	-	Unable to find a key for RSA	|
+        platforms:392	jumbojett/OpenID-Connect-PHP	malformed		0	-	Error missing part 0 in token	|
+        platforms:393	jumbojett/OpenID-Connect-PHP	malformed		0	-	Error decoding signature from token	|
+        platforms:394	jumbojett/OpenID-Connect-PHP	malformed		0	-	Error decoding JSON from token header	|
+        platforms:395	jumbojett/OpenID-Connect-PHP	malformed		0	-	Error missing signature type in token header	|
+        platforms:396	jumbojett/OpenID-Connect-PHP	key_fetch_failed		0	-	Unable to verify signature due to no jwks_uri being defined	|
+        platforms:397	jumbojett/OpenID-Connect-PHP	key_fetch_failed		0	-	Error decoding JSON from jwks_uri	|
+        platforms:398	jumbojett/OpenID-Connect-PHP	alg_unsupported		0	-	No support for signature type:	|
+        platforms:399	jumbojett/OpenID-Connect-PHP	signature_invalid		0	-	Unable to verify signature	|
+        platforms:400	jumbojett/OpenID-Connect-PHP	key_fetch_failed		0	-,-	The provider 	 could not be fetched. Make sure your provider has a well known configuration available.	|
+        platforms:401	jumbojett/OpenID-Connect-PHP	missing_token		0	-	Back-channel logout: There was no logout_token in the request	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
