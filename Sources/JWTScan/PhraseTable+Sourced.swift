@@ -2054,6 +2054,15 @@ extension PhraseTable {
         platforms:399	jumbojett/OpenID-Connect-PHP	signature_invalid		0	-	Unable to verify signature	|
         platforms:400	jumbojett/OpenID-Connect-PHP	key_fetch_failed		0	-,-	The provider 	 could not be fetched. Make sure your provider has a well known configuration available.	|
         platforms:401	jumbojett/OpenID-Connect-PHP	missing_token		0	-	Back-channel logout: There was no logout_token in the request	|
+        platforms:402	Nextcloud user_oidc	key_unknown	signature_invalid	0	-	Failed to decode the JWT token, retrying with fresh JWK	|
+        platforms:403	Nextcloud user_oidc	signature_invalid	key_unknown	0	-	Failed to decode the JWT token with fresh JWK	|
+        platforms:404	Nextcloud user_oidc	issuer_rejected		0	-	This token is issued by the wrong issuer	|
+        platforms:405	Nextcloud user_oidc	claims_invalid	audience_rejected	0	-	This token is not for us, authorized party (azp) is different than the client ID	|
+        platforms:406	Nextcloud user_oidc	audience_rejected		0	-	This token is not for us	|
+        platforms:407	Nextcloud user_oidc	claims_invalid	audience_rejected	0	-	Multiple audiences but no authorized party (azp) in the id token	|
+        platforms:408	Nextcloud user_oidc	missing_token		0	-	Missing id_token in IdP token response	|
+        platforms:409	Nextcloud user_oidc	malformed		0	-	Failed to decode GSS JWT in single logout	|
+        platforms:410	Nextcloud user_oidc	alg_unsupported		0	-	Unsupported JWT alg:	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
