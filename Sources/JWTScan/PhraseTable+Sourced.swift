@@ -2063,6 +2063,18 @@ extension PhraseTable {
         platforms:408	Nextcloud user_oidc	missing_token		0	-	Missing id_token in IdP token response	|
         platforms:409	Nextcloud user_oidc	malformed		0	-	Failed to decode GSS JWT in single logout	|
         platforms:410	Nextcloud user_oidc	alg_unsupported		0	-	Unsupported JWT alg:	|
+        platforms:411	Backstage backend auth	other		0	in	Failed to verify incoming user token	|
+        platforms:412	Backstage backend auth	other		0	-	Failed user token verification	|
+        platforms:413	Backstage backend auth	claims_invalid		0	-	No user sub found in token	|
+        platforms:414	Backstage backend auth	claims_invalid		0	-	Failed to create limited user token, invalid token type	|
+        platforms:415	Backstage backend auth	claims_invalid		0	-	Invalid plugin token: missing subject	|
+        platforms:416	Backstage backend auth	claims_invalid		0	-	Invalid plugin token: forbidden subject format	|
+        platforms:417	Backstage backend auth	other		0	in	Failed to verify incoming plugin token	|
+        platforms:418	Backstage backend auth	other		0	-	Failed plugin token verification	|
+        platforms:419	Backstage backend auth	key_fetch_failed		0	-	Failed to fetch jwks.json,	|
+        platforms:420	Backstage backend auth	key_fetch_failed		0	-	Invalid jwks.json response, missing keys	|
+        platforms:421	Backstage backend auth	key_fetch_failed		0	-	Unexpected failure for target JWKS check	|
+        platforms:422	Backstage backend auth	key_fetch_failed		0	-,-	Received a plugin token where the source '	' plugin unexpectedly does not have a JWKS endpoint.	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
