@@ -2075,6 +2075,10 @@ extension PhraseTable {
         platforms:420	Backstage backend auth	key_fetch_failed		0	-	Invalid jwks.json response, missing keys	|
         platforms:421	Backstage backend auth	key_fetch_failed		0	-	Unexpected failure for target JWKS check	|
         platforms:422	Backstage backend auth	key_fetch_failed		0	-,-	Received a plugin token where the source '	' plugin unexpectedly does not have a JWKS endpoint.	|
+        platforms:423	Apache Airflow API (JWTValidator)	key_unknown	malformed	0	-	Missing 'kid' in token header	|
+        platforms:424	Apache Airflow API (JWTValidator)	key_unknown		0	-,-	Key ID 	 not found in keyset	|
+        platforms:425	Apache Airflow API (JWTValidator)	key_fetch_failed		0	-	JWKS never fetched	|
+        platforms:426	Apache Airflow API (JWTValidator)	key_fetch_failed		0	-,-	JWKS last fetched 	s ago	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
