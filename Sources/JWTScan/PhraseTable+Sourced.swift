@@ -2079,6 +2079,11 @@ extension PhraseTable {
         platforms:424	Apache Airflow API (JWTValidator)	key_unknown		0	-,-	Key ID 	 not found in keyset	|
         platforms:425	Apache Airflow API (JWTValidator)	key_fetch_failed		0	-	JWKS never fetched	|
         platforms:426	Apache Airflow API (JWTValidator)	key_fetch_failed		0	-,-	JWKS last fetched 	s ago	|
+        platforms:427	google-auth-library-php	key_fetch_failed		0	-	certs expects "alg" to be set	|
+        platforms:428	google-auth-library-php	key_fetch_failed		0	-	More than one alg detected in certs	|
+        platforms:429	google-auth-library-php	key_fetch_failed		0	-	certs expects "kid" to be set	|
+        platforms:430	google-auth-library-php	key_fetch_failed		0	-	RSA certs expects "n" and "e" to be set	|
+        platforms:431	google-auth-library-php	key_fetch_failed		0	-	certs expects "keys" to be set	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
