@@ -61,9 +61,12 @@ def rule(text, cause):
     caps.append(".ignore")
     # The capture after literal i is the placeholder that follows it. Empty literals (adjacent placeholders) and
     # short connectors between placeholders (" or ", "', '", optional in real messages) are dropped: keep words.
+    # A short connector between two times stays (Cognito's `Token expired: {now} >= {exp}`): without it the second
+    # time would be read as part of the first.
+    times = (".exp", ".nbf", ".now")
     kept = []
     for l, c in zip(lits, caps):
-        if l == "" or (kept and len(l.strip()) < 5):
+        if l == "" or (kept and len(l.strip()) < 5 and not (c in times and kept[-1][1] in times)):
             continue
         kept.append((l, c))
     # A value at the end may be empty or cut (`token signed by untrusted key with ID:` with no ID): the space before

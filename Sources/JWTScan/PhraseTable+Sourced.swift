@@ -1660,6 +1660,427 @@ extension PhraseTable {
         ms-aws:355	Microsoft.IdentityModel	signature_invalid		0	-	IDX23034: Signed http request signature validation failed. SignedHttpRequest: '	|
         ms-aws:356	Microsoft.IdentityModel	key_unknown		0	-	IDX23035: Unable to resolve a PoP key from the 'jku' claim. Multiple keys are found in the referenced JWK Set document and the 'cnf' claim doesn't contain a 'kid' value.	|
         ms-aws:357	Microsoft Entra ID (workload identity federation)	issuer_rejected	claims_invalid	0	-	No matching federated identity record found for presented assertion	|
+        platforms:2	Strimzi kafka-oauth	malformed		0	-	Token validation failed: Failed to parse JWT.	|
+        platforms:3	Strimzi kafka-oauth	key_retired	key_unknown	0	-	Token validation failed: The signing key is no longer valid (kid:	|
+        platforms:4	Strimzi kafka-oauth	key_unknown		0	-	Token validation failed: Unknown signing key (kid:	|
+        platforms:5	Strimzi kafka-oauth	signature_invalid		0	-	Signature check failed: Invalid token signature	|
+        platforms:6	Strimzi kafka-oauth	claims_invalid		0	-	Token validation failed: Expiry not set	|
+        platforms:7	Strimzi kafka-oauth	expired		0	-	Token expired at: 	|
+        platforms:8	Strimzi kafka-oauth	claims_invalid		0	-	Token validation failed: Custom claim check failed	|
+        platforms:9	Strimzi kafka-oauth	claims_invalid		0	-	Failed to extract principal - check usernameClaim, fallbackUsernameClaim configuration	|
+        platforms:10	Strimzi kafka-oauth	claims_invalid	issuer_rejected	0	-	Token validation failed: Issuer not set	|
+        platforms:11	Strimzi kafka-oauth	issuer_rejected		0	-	Token validation failed: Issuer not allowed:	|
+        platforms:12	Strimzi kafka-oauth	claims_invalid		0	-	Token validation failed: Token type not set ('token_type' or 'typ' claim not present)	|
+        platforms:13	Strimzi kafka-oauth	claims_invalid		0	-	Token validation failed: Token type not allowed:	|
+        platforms:14	Strimzi kafka-oauth	audience_rejected		0	-	Token validation failed: Expected audience not available in the token	|
+        platforms:15	Strimzi kafka-oauth	key_fetch_failed		0	-	Failed to fetch public keys needed to validate JWT signatures:	|
+        platforms:16	Strimzi kafka-oauth	key_unknown		0	-	No public key for id:	|
+        platforms:17	Strimzi kafka-oauth	other	expired	0	-	Token validation failed: Token not active	|
+        platforms:18	Strimzi kafka-oauth	expired		0	-	The token expired at: 	|
+        platforms:19	Strimzi kafka-oauth	issuer_rejected		0	-	Token check failed - Invalid issuer:	|
+        platforms:20	Strimzi kafka-oauth	claims_invalid		0	-,-	Token check failed - Invalid token type: 	 (should be '	|
+        platforms:21	Strimzi kafka-oauth	audience_rejected		0	-	Token check failed - Invalid audience:	|
+        platforms:22	Strimzi kafka-oauth	claims_invalid		0	-	Token check failed - Custom claim check failed.	|
+        platforms:23	Strimzi kafka-oauth	other	key_fetch_failed	0	in	Failed to introspect token - send, fetch or parse failed:	|
+        platforms:24	Strimzi kafka-oauth	malformed		0	-	Failed to parse JWT token:	|
+        platforms:25	Strimzi kafka-oauth	malformed		0	-	Failed to read payload from JWT access token	|
+        platforms:26	Strimzi kafka-oauth	missing_token		0	-	Empty password where access token was expected	|
+        platforms:27	Elasticsearch JWT realm	expired		0	exp,now	date claim [exp] value [	] must be after now [	|
+        platforms:28	Elasticsearch JWT realm	issued_in_future		0	nbf,now	date claim [iat] value [	] must be before now [	|
+        platforms:29	Elasticsearch JWT realm	not_yet_valid		0	nbf,now	date claim [nbf] value [	] must be before now [	|
+        platforms:30	Elasticsearch JWT realm	claims_invalid		0	-,now	date claim [auth_time] value [	] must be before now [	|
+        platforms:31	Elasticsearch JWT realm	claims_invalid		0	-	missing required date claim [	|
+        platforms:32	Elasticsearch JWT realm	claims_invalid		0	-	cannot parse date claim [	|
+        platforms:33	Elasticsearch JWT realm	claims_invalid		0	-	missing required string claim [	|
+        platforms:34	Elasticsearch JWT realm	audience_rejected		0	-,-	string claim [aud] has value [	] which does not match allowed claim values	|
+        platforms:35	Elasticsearch JWT realm	issuer_rejected		0	-,-	string claim [iss] has value [	] which does not match allowed claim values	|
+        platforms:36	Elasticsearch JWT realm	claims_invalid		0	-,-,-	string claim [	] has value [	] which does not match allowed claim values	|
+        platforms:37	Elasticsearch JWT realm	alg_mismatch	alg_unsupported	0	-,-	algorithm [	] is not in the list of supported algorithms [	|
+        platforms:38	Elasticsearch JWT realm	alg_mismatch		0	-,-,-	algorithm [	] is a HMAC signing algorithm, but none of the HMAC JWK settings [	] is configured	|
+        platforms:39	Elasticsearch JWT realm	alg_mismatch		0	-,-,-	algorithm [	] is a PKC signing algorithm, but PKC JWK setting [	] is not configured	|
+        platforms:40	Elasticsearch JWT realm	key_fetch_failed	key_unknown	0	-	Signature verification was not attempted since there are not any JWKs available.	|
+        platforms:41	Elasticsearch JWT realm	key_unknown		0	-	Signature verification was not attempted since there are not any JWKs available after filtering for incompatible keys.	|
+        platforms:42	Elasticsearch JWT realm	signature_invalid		0	-,-	JWT [	] signature verification failed.	|
+        platforms:43	Elasticsearch JWT realm	signature_invalid		0	-,-	Signature verification failed for JWT token [	] against JWK set with sha256=[	|
+        platforms:44	Elasticsearch JWT realm	other	key_fetch_failed	0	-	No available JWK and algorithm for HMAC or PKC. JWT realm authentication expected to fail until this is fixed.	|
+        platforms:45	Elasticsearch JWT realm	malformed		0	-	missing JWT algorithm header	|
+        platforms:46	Elasticsearch JWT realm	alg_mismatch		0	-,-	invalid JWT algorithm [	], allowed algorithms are [	|
+        platforms:47	Elasticsearch JWT realm	claims_invalid		0	-	invalid jwt typ header	|
+        platforms:48	Elasticsearch JWT realm	other		0	-,-	Realm [	] JWT validation failed for token=[	|
+        platforms:49	Elasticsearch JWT realm	claims_invalid		0	-,-,-,-	Realm [	] no principal for token=[	] parser=[	] claims=[	|
+        platforms:51	caddy-jwt	audience_rejected		0	-	invalid audience	|
+        platforms:52	caddy-jwt	claims_invalid		0	-	user claim is empty	|
+        platforms:53	caddy-jwt	key_fetch_failed		0	-	failed to refresh JWK cache	|
+        platforms:54	caddy-jwt	key_fetch_failed		0	in	failed to get JWK cache:	|
+        platforms:55	caddy-jwt	key_unknown	malformed	0	-	missing kid in JWT header	|
+        platforms:56	caddy-jwt	key_unknown		0	-,-	key specified by kid 	 not found in JWKs from	|
+        platforms:57	caddy-jwt	key_fetch_failed		0	-	failed to refresh JWK cache during initialization	|
+        platforms:58	SAP cloud-security-services-integration-library	audience_rejected		0	-,-	Jwt token with audience 	 is not issued for these clientIds: 	|
+        platforms:59	SAP cloud-security-services-integration-library	issuer_rejected	claims_invalid	0	-	Issuer validation can not be performed because token issuer claim was not a String value.	|
+        platforms:60	SAP cloud-security-services-integration-library	issuer_rejected	claims_invalid	0	-	Issuer validation can not be performed because token does not contain an issuer claim.	|
+        platforms:61	SAP cloud-security-services-integration-library	issuer_rejected	other	0	-	Issuer validation failed: No trusted domains configured. Rejecting token with issuer 	|
+        platforms:62	SAP cloud-security-services-integration-library	issuer_rejected		0	-	Issuer validation failed because token issuer contains invalid characters (invisible or encoded).	|
+        platforms:63	SAP cloud-security-services-integration-library	issuer_rejected		0	-	Issuer validation can not be performed because token issuer is not a valid URL suitable for https.	|
+        platforms:64	SAP cloud-security-services-integration-library	issuer_rejected		0	-,-	Issuer 	 was not a trusted domain or a subdomain of the trusted domains 	|
+        platforms:65	SAP cloud-security-services-integration-library	missing_token		0	-	JWT token validation failed because token content was null.	|
+        platforms:66	SAP cloud-security-services-integration-library	alg_unsupported		0	-,-	JWT token validation with signature algorithm '	' is not supported.	|
+        platforms:67	SAP cloud-security-services-integration-library	key_fetch_failed		0	in	Token signature can not be validated because JWKS could not be fetched:	|
+        platforms:68	SAP cloud-security-services-integration-library	key_unknown		0	in	Token signature can not be validated because:	|
+        platforms:69	SAP cloud-security-services-integration-library	key_fetch_failed	key_unknown	0	-	Token signature can not be validated because JWKS was empty.	|
+        platforms:70	SAP cloud-security-services-integration-library	alg_unsupported		0	in	Token signature can not be validated because implementation of algorithm could not be found:	|
+        platforms:71	SAP cloud-security-services-integration-library	malformed		0	-	Jwt token does not consist of three sections: 'header'.'payload'.'signature'.	|
+        platforms:72	SAP cloud-security-services-integration-library	signature_invalid		0	-	Signature of Jwt Token is not valid: the identity provided by the JSON Web Token Key can not be trusted (Signature: 	|
+        platforms:73	SAP cloud-security-services-integration-library	other		0	in	Unexpected Error occurred during Json Web Signature Validation: 	|
+        platforms:74	SAP cloud-security-services-integration-library	claims_invalid		0	-	Jwt does not contain expiration (exp) claim. Cannot be validated!	|
+        platforms:75	SAP cloud-security-services-integration-library	expired		0	exp,now	Jwt expired at 	, time now: 	|
+        platforms:76	SAP cloud-security-services-integration-library	not_yet_valid		0	nbf,now	Jwt cannot be accepted before 	, time now: 	|
+        platforms:77	SAP cloud-security-services-integration-library	claims_invalid		0	-	Token doesn't contain certificate thumbprint confirmation method	|
+        platforms:78	SAP cloud-security-services-integration-library	claims_invalid		0	-	Certificate thumbprint validation failed with Token 'cnf' thumbprint:	|
+        platforms:79	SAP cloud-security-services-integration-library	key_fetch_failed	key_unknown	0	-,-	Retrieved no token keys from 	 for the given header parameters.	|
+        platforms:80	SAP cloud-security-services-integration-library	key_unknown		0	-,-	Key with kid 	 not found in JWKS.	|
+        platforms:81	SAP cloud-security-services-integration-library	key_fetch_failed		0	-	Error retrieving token keys.	|
+        platforms:82	SAP cloud-security-services-integration-library	key_fetch_failed		0	in	Error retrieving token keys:	|
+        platforms:83	SAP cloud-security-services-integration-library	claims_invalid	audience_rejected	0	-	Couldn't get client id. Invalid authorized party or audience claims.	|
+        platforms:84	okta-jwt-verifier-java	audience_rejected		0	-	Claim `aud` was invalid, it did not contain the expected value of:	|
+        platforms:85	okta-jwt-verifier-java	claims_invalid		0	-	Claim `nonce` does not match expected value. Note: a `null` nonce is only valid when both the expected and actual values are `null`.	|
+        platforms:86	okta-jwt-verifier-java	key_fetch_failed		0	-	Failed to fetch keys from URL:	|
+        platforms:87	okta-jwt-verifier-java	malformed	alg_none	0	-	Token did not contain signature	|
+        platforms:88	okta-jwt-verifier-java	other		0	-	Failed to parse token	|
+        platforms:89	okta-jwt-verifier-java	alg_unsupported	alg_mismatch	0	-,-	JWT Header 'alg' of [	] is not supported, only RSA256 signatures are supported	|
+        platforms:90	okta-jwt-verifier-java	key_fetch_failed		0	-,-	GET request to '	' failed with status of:	|
+        platforms:91	okta-jwt-verifier-python	claims_invalid		0	-,-	Required claim "	" is not present.	|
+        platforms:92	okta-jwt-verifier-python	expired		0	-	Signature has expired.	|
+        platforms:93	okta-jwt-verifier-python	alg_mismatch		0	-	Header claim "alg" is invalid.	|
+        platforms:94	okta-jwt-verifier-python	claims_invalid		0	-	Claim "nonce" is invalid.	|
+        platforms:95	okta-jwt-verifier-python	audience_rejected		0	-	Claim "aud" does not match Client ID.	|
+        platforms:96	okta-jwt-verifier-python	audience_rejected		0	-	Claim "aud" does not contain Client ID.	|
+        platforms:97	okta-jwt-verifier-python	audience_rejected	claims_invalid	0	-	Claim "aud" has unsupported format.	|
+        platforms:98	okta-jwt-verifier-python	key_unknown		0	-	No matching JWK.	|
+        platforms:99	IdentityModel.OidcClient	other		0	in	Error validating identity token:	|
+        platforms:100	IdentityModel.OidcClient	alg_none		0	-	Identity token is not signed. Signatures are required by policy	|
+        platforms:101	IdentityModel.OidcClient	alg_mismatch		0	-	Identity token uses invalid algorithm:	|
+        platforms:102	IdentityModel.OidcClient	key_unknown		0	-	Key for validating token signature cannot be found. Refreshing keyset.	|
+        platforms:103	IdentityModel.OidcClient	other		0	in	Error validating token response:	|
+        platforms:104	IdentityModel.OidcClient	missing_token		0	-	Identity token is missing on token response.	|
+        platforms:105	IdentityModel.OidcClient	other		0	-	Identity token validation error	|
+        platforms:106	IdentityModel.OidcClient	claims_invalid		0	-	at_hash is missing.	|
+        platforms:107	IdentityModel.OidcClient	claims_invalid		0	-	Invalid access token hash.	|
+        platforms:108	IdentityModel.OidcClient	claims_invalid		0	-	sub claim from userinfo endpoint is different than sub claim from identity token.	|
+        platforms:109	IdentityModel.OidcClient	key_fetch_failed		0	-	Key set is missing in provider information	|
+        platforms:110	google.golang.org/api/idtoken	audience_rejected		0	-	idtoken: audience provided does not match aud claim in the JWT	|
+        platforms:111	google.golang.org/api/idtoken	expired		0	-	idtoken: token expired	|
+        platforms:112	google.golang.org/api/idtoken	alg_unsupported	alg_mismatch	0	-	idtoken: expected JWT signed with RS256 or ES256 but found	|
+        platforms:113	google.golang.org/api/idtoken	signature_invalid		0	-	idtoken: ES256 signature not valid	|
+        platforms:114	google.golang.org/api/idtoken	key_fetch_failed		0	-	idtoken: cert response is nil	|
+        platforms:115	google.golang.org/api/idtoken	key_unknown		0	-	idtoken: could not find matching cert keyId for the token provided	|
+        platforms:116	google.golang.org/api/idtoken	malformed		0	-	idtoken: invalid token, token must have three segments; found	|
+        platforms:117	google.golang.org/api/idtoken	malformed	truncated	0	in	idtoken: unable to decode JWT header:	|
+        platforms:118	google.golang.org/api/idtoken	malformed	truncated	0	in	idtoken: unable to decode JWT payload:	|
+        platforms:119	google.golang.org/api/idtoken	malformed	truncated	0	in	idtoken: unable to decode JWT signature:	|
+        platforms:120	google.golang.org/api/idtoken	malformed		0	in	idtoken: unable to unmarshal JWT header:	|
+        platforms:121	google.golang.org/api/idtoken	malformed		0	in	idtoken: unable to unmarshal JWT payload:	|
+        platforms:122	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-	No subject found in JWT token	|
+        platforms:123	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-	Failed to get subject from JWT claims with subject_key '	|
+        platforms:124	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-,-	Failed to get subject from JWT claims, check if subject_key '	' is correct.	|
+        platforms:125	OpenSearch security plugin (JWT / OpenID Connect)	other	key_unknown	0	-	Missing Signing Key. JWT authentication will not work	|
+        platforms:126	OpenSearch security plugin (JWT / OpenID Connect)	malformed	missing_token	0	-	No Bearer scheme found in header	|
+        platforms:127	OpenSearch security plugin (JWT / OpenID Connect)	other		0	in	Cannot authenticate user with JWT because of	|
+        platforms:128	OpenSearch security plugin (JWT / OpenID Connect)	other	expired	0	-	Invalid or expired JWT token.	|
+        platforms:129	OpenSearch security plugin (JWT / OpenID Connect)	signature_invalid	key_unknown	0	-	Unable to authenticate JWT Token with any configured signing key	|
+        platforms:130	OpenSearch security plugin (JWT / OpenID Connect)	audience_rejected		0	-	Claim of 'aud' doesn't contain any required audience.	|
+        platforms:131	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-,-	Failed to find '	' in JWT claims while following subject_key path 	|
+        platforms:132	OpenSearch security plugin (JWT / OpenID Connect)	claims_invalid		0	-,-	Failed to find '	' in JWT claims while following roles_key path 	|
+        platforms:133	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown	malformed	0	-	JWT token is missing 'kid' (Key ID) claim in header. This may cause key selection issues.	|
+        platforms:134	OpenSearch security plugin (JWT / OpenID Connect)	signature_invalid		0	-	Invalid JWT signature	|
+        platforms:135	OpenSearch security plugin (JWT / OpenID Connect)	other	signature_invalid	0	-	Cannot verify JWT	|
+        platforms:138	OpenSearch security plugin (JWT / OpenID Connect)	key_fetch_failed		0	-,-	Error while getting 	: Empty response entity	|
+        platforms:139	OpenSearch security plugin (JWT / OpenID Connect)	key_fetch_failed		0	-	Error parsing JWKS from	|
+        platforms:140	OpenSearch security plugin (JWT / OpenID Connect)	key_fetch_failed		0	-	No JWK are available from IdP	|
+        platforms:141	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown		0	-	JWT did not contain KID which is required if IdP provides multiple JWK	|
+        platforms:142	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown		0	-	Unknown kid	|
+        platforms:143	OpenSearch security plugin (JWT / OpenID Connect)	key_unknown	key_fetch_failed	0	-	Too many unknown kids recently:	|
+        platforms:144	Apache Pulsar token authentication	other		0	in	Failed to authentication token:	|
+        platforms:145	Apache Pulsar token authentication	malformed	missing_token	0	-	Invalid HTTP Authorization header	|
+        platforms:146	Apache Pulsar token authentication	missing_token		0	-	No token credentials passed	|
+        platforms:147	Synapse (Matrix homeserver)	missing_token		0	-	Token field for JWT is missing	|
+        platforms:148	Synapse (Matrix homeserver)	signature_invalid		0	-	JWT validation failed: Signature verification failed	|
+        platforms:149	Synapse (Matrix homeserver)	issuer_rejected	audience_rejected	0	-	Invalid issuer/audience in logout_token	|
+        platforms:150	Synapse (Matrix homeserver)	malformed		0	-	Invalid logout_token payload in request	|
+        platforms:151	Synapse (Matrix homeserver)	missing_token		0	-	Missing id_token in token response	|
+        platforms:152	Synapse (Matrix homeserver)	other		0	-	Invalid id_token	|
+        platforms:153	Synapse (Matrix homeserver)	key_unknown	signature_invalid	0	-	Reloading JWKS after decode error	|
+        platforms:154	Synapse (Matrix homeserver)	key_fetch_failed		0	-	Missing "jwks_uri" in metadata	|
+        platforms:155	Microsoft Entra ID token service (AADSTS)	signature_invalid		-1	-	AADSTS50006	|
+        platforms:156	Microsoft Entra ID token service (AADSTS)	audience_rejected		-1	-	AADSTS50010	|
+        platforms:157	Microsoft Entra ID token service (AADSTS)	other	expired	-1	-	AADSTS50013	|
+        platforms:158	Microsoft Entra ID token service (AADSTS)	expired		-1	-	AADSTS500133	|
+        platforms:159	Microsoft Entra ID token service (AADSTS)	other	claims_invalid	-1	-	AADSTS50027	|
+        platforms:160	Microsoft Entra ID token service (AADSTS)	claims_invalid		-1	-	AADSTS50048	|
+        platforms:161	Microsoft Entra ID token service (AADSTS)	signature_invalid		-1	-	AADSTS700027	|
+        platforms:162	Microsoft Entra ID token service (AADSTS)	signature_invalid		-1	-	AADSTS900384	|
+        platforms:163	Microsoft Entra ID token service (AADSTS)	claims_invalid		-1	-	AADSTS90016	|
+        platforms:164	Microsoft Entra ID token service (AADSTS)	signature_invalid		0	-	Client assertion failed signature validation.	|
+        platforms:165	Microsoft Entra ID token service (AADSTS)	signature_invalid		0	-	JWT token failed signature validation.	|
+        platforms:166	Microsoft Entra ID token service (AADSTS)	expired	not_yet_valid	0	-	AADSTS700024: Client assertion is not within its valid time range.	|
+        platforms:167	Microsoft Entra ID token service (AADSTS)	expired	not_yet_valid	-1	-	AADSTS700024	|
+        platforms:168	Istio istiod JWKS resolver	key_fetch_failed		0	-	Failed to get jwks_uri for issuer	|
+        platforms:169	Istio istiod JWKS resolver	key_fetch_failed		0	-	Failed to fetch pubkey from	|
+        platforms:170	Istio istiod JWKS resolver	key_fetch_failed		0	-	Failed to fetch jwks_uri from	|
+        platforms:171	Istio istiod JWKS resolver	key_fetch_failed		0	-,-	invalid jwks_uri 	 in openID discovery configuration	|
+        platforms:172	Istio istiod JWKS resolver	key_fetch_failed		0	-	pilot does not support fetch public key through https endpoint	|
+        platforms:173	Istio istiod JWKS resolver	key_fetch_failed		0	-	Cannot fetch JWT public key from	|
+        platforms:174	Trino JWT authenticator	key_unknown	malformed	0	-	Key ID is required	|
+        platforms:175	Trino JWT authenticator	key_unknown		0	-	Unknown signing key ID	|
+        platforms:176	nats-io/jwt	expired		0	-	claim is expired	|
+        platforms:177	nats-io/jwt	not_yet_valid		0	-	claim is not yet valid	|
+        platforms:178	nats-io/jwt	signature_invalid		0	-	claim failed V1 signature verification	|
+        platforms:179	nats-io/jwt	signature_invalid		0	-	claim failed V2 signature verification	|
+        platforms:180	nats-io/jwt	signature_invalid		0	-	claim failed signature verification	|
+        platforms:181	dropwizard-auth-jwt	other		0	in	Error decoding credentials:	|
+        platforms:182	Ceph RGW STS (AssumeRoleWithWebIdentity)	issuer_rejected		0	-	Couldn't get oidc provider info using input iss	|
+        platforms:183	Ceph RGW STS (AssumeRoleWithWebIdentity)	audience_rejected		0	-	Client id in token doesn't match with that registered with oidc provider	|
+        platforms:184	Ceph RGW STS (AssumeRoleWithWebIdentity)	signature_invalid		0	in	Signature validation failed:	|
+        platforms:185	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_unknown		0	-	Cert doesn't match that with the thumbprints registered with oidc provider:	|
+        platforms:186	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed	key_unknown	0	-	x5c not present	|
+        platforms:187	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed		0	-	Malformed JSON object for keys	|
+        platforms:188	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed		0	-	keys not present in JSON	|
+        platforms:189	Ceph RGW STS (AssumeRoleWithWebIdentity)	key_fetch_failed		0	-	Malformed json returned while fetching cert	|
+        platforms:190	Ceph RGW STS (AssumeRoleWithWebIdentity)	alg_unsupported		0	-	JWT signed by HMAC algos are currently not supported	|
+        platforms:191	Google OAuth 2.0 token endpoint (JWT assertions)	expired	issued_in_future	0	-	Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values and use a clock with skew to account for differences in time.	|
+        platforms:192	Google OAuth 2.0 token endpoint (JWT assertions)	signature_invalid		0	-	Invalid JWT Signature.	|
+        platforms:193	Google OAuth 2.0 token endpoint (JWT assertions)	expired	issued_in_future	0	-	Invalid JWT: Token must be a short-lived token and in a reasonable timeframe	|
+        platforms:194	nginx-jwt-module (max-lt)	missing_token		0	-	JWT: failed to find a jwt	|
+        platforms:195	nginx-jwt-module (max-lt)	malformed	signature_invalid	0	-	JWT: failed to parse jwt	|
+        platforms:196	nginx-jwt-module (max-lt)	alg_mismatch		0	-,-	JWT: 	 algorithm cannot be used with a PEM key	|
+        platforms:197	nginx-jwt-module (max-lt)	alg_mismatch		0	-	JWT: invalid algorithm in jwt	|
+        platforms:198	nginx-jwt-module (max-lt)	claims_invalid		0	-	JWT: invalid exp date in jwt	|
+        platforms:199	nginx-jwt-module (max-lt)	expired		0	exp	JWT: the jwt has expired [exp=	|
+        platforms:200	nginx-jwt-module (max-lt)	malformed		0	-	JWT: Invalid Authorization length	|
+        platforms:201	nginx-jwt-module (max-lt)	malformed		0	-	JWT: Invalid authorization header content	|
+        platforms:202	nginx-jwt-module (max-lt)	missing_token		0	-	JWT: Variable not found or empty.	|
+        platforms:203	node-jose	signature_invalid	key_unknown	0	-	key does not match	|
+        platforms:204	node-jose	malformed		0	-	Invalid 'crit' header	|
+        platforms:205	node-jose	encrypted		0	-	mac check in Gcm failed	|
+        platforms:206	Clerk (@clerk/backend)	audience_rejected		0	-,-	Invalid JWT audience claim (aud) 	. Is not included in "	|
+        platforms:207	Clerk (@clerk/backend)	audience_rejected		0	-,-	Invalid JWT audience claim array (aud) 	. Is not included in "	|
+        platforms:208	Clerk (@clerk/backend)	audience_rejected	claims_invalid	0	-,-	Invalid OAuth audience claim (aud) 	. Expected a non-empty string or a non-empty array of non-empty strings.	|
+        platforms:209	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT type 	. Expected "	|
+        platforms:210	Clerk (@clerk/backend)	alg_mismatch	alg_unsupported	0	-,-	Invalid JWT algorithm 	. Supported: 	|
+        platforms:211	Clerk (@clerk/backend)	claims_invalid		0	-	Subject claim (sub) is required and must be a string. Received 	|
+        platforms:212	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT Authorized party claim (azp) 	. Expected "	|
+        platforms:213	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT expiry date claim (exp) 	. Expected number.	|
+        platforms:214	Clerk (@clerk/backend)	expired		0	exp,now	JWT is expired. Expiry date: 	, Current date: 	|
+        platforms:215	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT not before date claim (nbf) 	. Expected number.	|
+        platforms:216	Clerk (@clerk/backend)	not_yet_valid		0	nbf,now	JWT cannot be used prior to not before date claim (nbf). Not before date: 	; Current date: 	|
+        platforms:217	Clerk (@clerk/backend)	claims_invalid		0	-,-	Invalid JWT issued at date claim (iat) 	. Expected number.	|
+        platforms:218	Clerk (@clerk/backend)	issued_in_future		0	nbf,now	JWT issued at date claim (iat) is in the future. Issued at date: 	; Current date: 	|
+        platforms:219	Clerk (@clerk/backend)	malformed		0	-	Invalid JWT form. A JWT consists of three parts separated by dots.	|
+        platforms:220	Clerk (@clerk/backend)	other	signature_invalid	0	in	Error verifying JWT signature.	|
+        platforms:221	Clerk (@clerk/backend)	signature_invalid		0	-	JWT signature is invalid.	|
+        platforms:222	Clerk (@clerk/backend)	key_fetch_failed		0	-	Missing local JWK.	|
+        platforms:223	Clerk (@clerk/backend)	key_fetch_failed		0	-	Failed to load JWKS from Clerk Backend or Frontend API.	|
+        platforms:224	Clerk (@clerk/backend)	key_fetch_failed		0	-	The JWKS endpoint did not contain any signing keys. Contact support@clerk.com.	|
+        platforms:225	Clerk (@clerk/backend)	key_unknown		0	-,-	Unable to find a signing key in JWKS that matches the kid='	' of the provided session token.	|
+        platforms:226	Clerk (@clerk/backend)	key_fetch_failed		0	-,-	Error loading Clerk JWKS from 	 with code=	|
+        platforms:227	AWS STS AssumeRoleWithWebIdentity	key_fetch_failed		0	-	Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements	|
+        platforms:228	AWS STS AssumeRoleWithWebIdentity	issuer_rejected		0	-	No OpenIDConnect provider found in your account for	|
+        platforms:229	AWS STS AssumeRoleWithWebIdentity	audience_rejected		0	-	Incorrect token audience	|
+        platforms:230	kubelogin (kubectl oidc-login)	other		0	in	could not verify the access token:	|
+        platforms:231	kubelogin (kubectl oidc-login)	other		0	in	could not verify the ID token:	|
+        platforms:232	kubelogin (kubectl oidc-login)	claims_invalid		0	-,-	nonce did not match (wants 	 but got 	|
+        platforms:233	kubelogin (kubectl oidc-login)	missing_token		0	-	id_token is missing in the token response:	|
+        platforms:234	kubelogin (kubectl oidc-login)	malformed		0	-,-	wants 3 segments but got 	 segments	|
+        platforms:235	kubelogin (kubectl oidc-login)	malformed		0	in	could not decode the json of token:	|
+        platforms:236	kubelogin (kubectl oidc-login)	key_fetch_failed		0	in	oidc discovery error:	|
+        platforms:237	oauth2-proxy	other		0	-	unable to verify bearer token	|
+        platforms:238	oauth2-proxy	issuer_rejected		0	-	oidc: issuer did not match the issuer returned by provider, expected	|
+        platforms:239	oauth2-proxy	key_fetch_failed		0	in	error while discovery OIDC configuration:	|
+        platforms:240	oauth2-proxy	alg_mismatch		0	-,-	no supported signing algorithms in common between provider and configuration: discovered=	, configured=	|
+        platforms:242	oauth2-proxy	audience_rejected	claims_invalid	0	-,-	audience claim 	 holds unsupported type	|
+        platforms:243	oauth2-proxy	audience_rejected	claims_invalid	0	-,-	audience claims 	 do not exist in claims:	|
+        platforms:244	oauth2-proxy	missing_token		0	-	missing id_token	|
+        platforms:245	Argo CD	key_fetch_failed		0	-	failed to query provider	|
+        platforms:246	Argo CD	claims_invalid		0	-	subject of claims from user info endpoint didn't match subject of idToken	|
+        platforms:247	Argo CD	malformed		0	in	user info response in jwt format not valid:	|
+        platforms:248	@okta/jwt-verifier	audience_rejected		0	-,-	audience claim 	 does not match one of the expected audiences:	|
+        platforms:249	@okta/jwt-verifier	audience_rejected		0	-,-	audience claim 	 does not match expected audience:	|
+        platforms:250	@okta/jwt-verifier	audience_rejected		0	-,-	audience claims 	 do not match one of the expected audiences:	|
+        platforms:251	@okta/jwt-verifier	audience_rejected		0	-,-	audience claims 	 do not include expected audience:	|
+        platforms:252	@okta/jwt-verifier	audience_rejected		0	-,-	audience claim 	 does not match expected client id:	|
+        platforms:253	@okta/jwt-verifier	issuer_rejected		0	-,-	issuer 	 does not match expected issuer:	|
+        platforms:254	@okta/jwt-verifier	claims_invalid		0	-	nonce claim is missing but expected:	|
+        platforms:255	@okta/jwt-verifier	claims_invalid		0	-,-	nonce claim 	 does not match expected nonce:	|
+        platforms:256	fusionauth-jwt	malformed	truncated	0	-	The encoded JWT is not properly Base64 encoded.	|
+        platforms:257	fusionauth-jwt	malformed		0	-	The encoded JWT is not properly formatted. Expected a three part dot separated string.	|
+        platforms:258	fusionauth-jwt	alg_none		0	-,-	Your provided a JWT with the algorithm [	] but it is missing a signature	|
+        platforms:259	fusionauth-jwt	alg_none		0	-	You provided a JWT with a signature and an algorithm of none	|
+        platforms:260	fusionauth-jwt	alg_mismatch	key_unknown	0	-	No Verifier has been provided for verify a signature signed using [	|
+        platforms:261	fusionauth-jwt	expired		-1	-	JWTExpiredException	|
+        platforms:262	fusionauth-jwt	not_yet_valid		-1	-	JWTUnavailableForProcessingException	|
+        platforms:263	fusionauth-jwt	signature_invalid		-1	-	InvalidJWTSignatureException	|
+        platforms:264	fusionauth-jwt	alg_none		-1	-	MissingSignatureException	|
+        platforms:265	fusionauth-jwt	key_unknown	alg_mismatch	-1	-	MissingVerifierException	|
+        platforms:266	fusionauth-jwt	key_fetch_failed		0	-,-	The well-known endpoint [	] has not defined a JSON Web Key Set endpoint. Missing the [jwks_uri] property.	|
+        platforms:267	fusionauth-jwt	key_fetch_failed		0	-	Failed to build connection to [	|
+        platforms:268	Apache Solr JWT auth plugin	claims_invalid		0	-,-	Cannot identify principal from JWT. Required claim 	 missing. Cannot authenticate	|
+        platforms:269	Apache Solr JWT auth plugin	claims_invalid		0	-,-	Claim 	 does not match required regular expression	|
+        platforms:270	Apache Solr JWT auth plugin	claims_invalid		0	-,-	Claim 	 is required but does not exist in JWT	|
+        platforms:271	Apache Solr JWT auth plugin	claims_invalid		0	-	Claim scope does not contain any of the required scopes:	|
+        platforms:272	Apache Solr JWT auth plugin	claims_invalid		0	-,-	Could not parse roles from JWT claim 	; expected array of strings, got array with a value of type	|
+        platforms:273	Apache Solr JWT auth plugin	expired		0	exp	Authentication failed due to expired JWT token. Expired at 	|
+        platforms:274	Apache Solr JWT auth plugin	claims_invalid		0	in	Malformed claim, error was:	|
+        platforms:275	Apache Solr JWT auth plugin	malformed		0	-	Authorization header is not in correct format	|
+        platforms:276	Apache Solr JWT auth plugin	other		0	in	JWT Authentication attempt failed:	|
+        platforms:277	Harbor	malformed		0	-,-	malformed jwt, got 	 parts	|
+        platforms:278	Harbor	other		0	in	parse token error,	|
+        platforms:279	Harbor	other		0	-	invalid jwt token,	|
+        platforms:280	Harbor	claims_invalid		0	-,-,-	the subject from userinfo: 	 does not match the subject from ID token: 	, probably a security attack happened	|
+        platforms:281	go-authcrunch (caddy-security)	other	malformed	0	-	keystore: failed to parse token	|
+        platforms:282	go-authcrunch (caddy-security)	expired		0	-	keystore: parsed token has expired	|
+        platforms:283	go-authcrunch (caddy-security)	alg_mismatch		0	-,-,-	signing method mismatch: 	 (expected) vs. 	 (received)	|
+        platforms:284	go-authcrunch (caddy-security)	other		0	in	token validator: invalid token:	|
+        platforms:285	go-authcrunch (caddy-security)	key_unknown		0	-	token validator: no verification keys found when adding to keystore	|
+        platforms:286	go-authcrunch (caddy-security)	key_fetch_failed		0	in	failed to fetch jwt keys for OAuth 2.0 authorization server:	|
+        platforms:287	go-authcrunch (caddy-security)	key_fetch_failed		0	-	jwks response has no keys field	|
+        platforms:288	go-authcrunch (caddy-security)	key_fetch_failed		0	-	no jwks keys found	|
+        platforms:289	go-authcrunch (caddy-security)	key_fetch_failed		0	-	too many attemps to fetch jwks keys	|
+        platforms:290	go-authcrunch (caddy-security)	alg_unsupported		0	-,-	OAuth 2.0 	 signed with unsupported algorithm:	|
+        platforms:291	go-authcrunch (caddy-security)	key_unknown	malformed	0	-	OAuth 2.0 kid not found in	|
+        platforms:292	go-authcrunch (caddy-security)	key_unknown		0	-,-	OAuth 2.0 	 has unregisted key id	|
+        platforms:293	go-authcrunch (caddy-security)	other		0	-	OAuth 2.0 failed to parse	|
+        platforms:294	go-authcrunch (caddy-security)	other		0	-,in	OAuth 2.0 	 is invalid:	|
+        platforms:295	go-authcrunch (caddy-security)	issuer_rejected		0	-,in	OAuth 2.0 	 issuer claim validation failed:	|
+        platforms:296	go-authcrunch (caddy-security)	audience_rejected		0	-,in	OAuth 2.0 	 audience claim validation failed:	|
+        platforms:297	go-authcrunch (caddy-security)	claims_invalid		0	-,in	OAuth 2.0 	 authorized party claim validation failed:	|
+        platforms:298	go-authcrunch (caddy-security)	claims_invalid		0	-,in	OAuth 2.0 	 nonce claim validation failed:	|
+        platforms:299	gogatekeeper	malformed		0	-	invalid token, token must have 3 parts	|
+        platforms:300	gogatekeeper	claims_invalid		0	-	token is missing acr claim=level of authentication	|
+        platforms:301	traefikoidc (Traefik OIDC plugin)	expired		0	exp,now,-	token has expired (exp: 	, now: 	, allowed_until: 	|
+        platforms:302	traefikoidc (Traefik OIDC plugin)	not_yet_valid		0	nbf,now,-	token not yet valid (nbf: 	, now: 	, allowed_from: 	|
+        platforms:303	traefikoidc (Traefik OIDC plugin)	issued_in_future		0	nbf,now,-	token used before issued (iat: 	, now: 	, allowed_from: 	|
+        platforms:305	traefikoidc (Traefik OIDC plugin)	malformed		0	in	invalid JWT format: failed to decode header:	|
+        platforms:306	traefikoidc (Traefik OIDC plugin)	malformed		0	in	invalid JWT format: failed to decode claims:	|
+        platforms:307	traefikoidc (Traefik OIDC plugin)	issuer_rejected		0	-,-	invalid issuer (token: 	, expected: 	|
+        platforms:308	traefikoidc (Traefik OIDC plugin)	claims_invalid		0	-	token replay detected (jti: 	|
+        platforms:309	traefikoidc (Traefik OIDC plugin)	claims_invalid		0	-	missing or invalid 'exp' claim	|
+        platforms:310	traefikoidc (Traefik OIDC plugin)	claims_invalid		0	-	missing or empty 'sub' claim	|
+        platforms:311	traefikoidc (Traefik OIDC plugin)	signature_invalid		0	-	invalid ECDSA signature	|
+        platforms:312	traefikoidc (Traefik OIDC plugin)	key_fetch_failed		0	-	JWKS fetch failed with status	|
+        platforms:313	traefikoidc (Traefik OIDC plugin)	key_fetch_failed		0	-	JWKS response contains no keys	|
+        platforms:314	traefikoidc (Traefik OIDC plugin)	key_fetch_failed		0	in	error fetching JWKS:	|
+        platforms:315	traefikoidc (Traefik OIDC plugin)	other		0	in	ID token validation failed:	|
+        platforms:316	traefikoidc (Traefik OIDC plugin)	other		0	in	access token validation failed:	|
+        platforms:317	adhocore/php-jwt	malformed		0	-	Invalid token: Incomplete segments	|
+        platforms:318	adhocore/php-jwt	signature_invalid		0	-	Invalid token: Signature failed	|
+        platforms:319	adhocore/php-jwt	malformed		0	-	Invalid token: Missing header algo	|
+        platforms:320	adhocore/php-jwt	alg_unsupported	alg_mismatch	0	-	Invalid token: Unsupported header algo	|
+        platforms:321	adhocore/php-jwt	key_unknown		0	-	Invalid token: Unknown key ID	|
+        platforms:322	adhocore/php-jwt	expired		0	-	Invalid token: Expired	|
+        platforms:323	adhocore/php-jwt	not_yet_valid		0	-	Invalid token: Not now	|
+        platforms:324	Appwrite	other		0	in	Failed to verify JWT.	|
+        platforms:325	Appwrite	other		0	-	The JWT token is invalid. Please check the value of the X-Appwrite-JWT header to ensure the correct token is being used.	|
+        platforms:326	Appwrite	other		-1	-	user_jwt_invalid	|
+        platforms:327	fastapi-azure-auth	malformed		0	-,in	Malformed token received. 	. Error:	|
+        platforms:328	fastapi-azure-auth	claims_invalid		0	in	Token contains invalid claims.	|
+        platforms:329	fastapi-azure-auth	expired		0	in	Token signature has expired.	|
+        platforms:330	fastapi-azure-auth	other		0	in	Unable to process jwt token. Uncaught error:	|
+        platforms:331	fastapi-azure-auth	key_unknown	key_fetch_failed	0	-	Unable to verify token. No signing keys found	|
+        platforms:332	fastapi-azure-auth	key_unknown	key_fetch_failed	0	-	Unable to verify token, no signing keys found	|
+        platforms:333	fastapi-azure-auth	key_fetch_failed		0	in	Unable to fetch OpenID configuration from Azure Entra ID. Error:	|
+        platforms:334	fastapi-azure-auth	key_fetch_failed		0	-	Connection to Azure Entra ID is down. Unable to fetch provider configuration	|
+        platforms:335	Supabase Realtime	expired		0	ds,-	Token has expired 	 seconds ago	|
+        platforms:336	Supabase Realtime	claims_invalid		0	-	Fields `role` and `exp` are required in JWT	|
+        platforms:337	Supabase Realtime	malformed		0	-	The token provided is not a valid JWT	|
+        platforms:338	Supabase Realtime	signature_invalid		0	-	Failed to validate JWT signature	|
+        platforms:339	Supabase Realtime	claims_invalid		0	-	Token expiration time is invalid	|
+        platforms:340	Supabase Realtime	key_unknown		0	-,-	Failed to generate JWT signer for key ID (kid) 	, check your JWT secret or JWKS configuration	|
+        platforms:341	Supabase Realtime	key_unknown	other	0	-	Failed to generate JWT signer, check your JWT secret or JWKS configuration	|
+        platforms:342	Supabase Realtime	other		-1	-	InvalidJWTToken	|
+        platforms:343	Supabase Realtime	malformed		-1	-	MalformedJWT	|
+        platforms:344	Supabase Realtime	signature_invalid		-1	-	JwtSignatureError	|
+        platforms:345	Supabase Realtime	key_unknown		-1	-	JwtSignerError	|
+        platforms:346	Supabase Storage	other		-1	-	InvalidJWT	|
+        platforms:347	NATS server	missing_token		0	-	Authentication requires a user JWT	|
+        platforms:348	NATS server	other		0	in	User JWT not valid:	|
+        platforms:349	NATS server	expired	other	0	in	User JWT no longer valid:	|
+        platforms:350	NATS server	issuer_rejected	signature_invalid	0	-	Account JWT not signed by trusted operator	|
+        platforms:351	NATS server	issuer_rejected		0	-	User JWT issuer is not known	|
+        platforms:352	NATS server	other		0	in	User JWT is not valid:	|
+        platforms:353	NATS server	expired		0	-	Account JWT has expired	|
+        platforms:354	NATS server	issuer_rejected		0	-,-	user JWT issuer 	 is not known	|
+        platforms:355	Temporal server (default JWT claim mapper)	malformed		0	-	unexpected authorization token format	|
+        platforms:356	Temporal server (default JWT claim mapper)	key_unknown	malformed	0	-	malformed token - no "kid" header	|
+        platforms:357	Temporal server (default JWT claim mapper)	claims_invalid		0	-	invalid token with no claims	|
+        platforms:358	Temporal server (default JWT claim mapper)	key_unknown		0	-	RSA key not found for key ID:	|
+        platforms:359	Temporal server (default JWT claim mapper)	key_unknown		0	-	ECDSA key not found for key ID:	|
+        platforms:360	Temporal server (default JWT claim mapper)	key_fetch_failed		0	-	no URIs configured for retrieving token keys	|
+        platforms:361	Temporal server (default JWT claim mapper)	alg_unsupported		0	-	unsupported key type HMAC for:	|
+        platforms:362	jwt-dotnet (JWT for .NET)	malformed		0	-	Token must consist of 3 delimited by dot parts.	|
+        platforms:363	jwt-dotnet (JWT for .NET)	signature_invalid		0	-	The signature is invalid according to the validation procedure.	|
+        platforms:364	jwt-dotnet (JWT for .NET)	claims_invalid		0	-	Claim 'exp' must be a number.	|
+        platforms:365	jwt-dotnet (JWT for .NET)	claims_invalid		0	-	Claim 'nbf' must be a number.	|
+        platforms:367	jwt-dotnet (JWT for .NET)	not_yet_valid		0	-	Token is not yet valid.	|
+        platforms:368	jwt-dotnet (JWT for .NET)	alg_none		0	-	Signature is not acceptable for algorithm None	|
+        platforms:369	jwt-dotnet (JWT for .NET)	malformed	truncated	0	-	Illegal base64url string.	|
+        platforms:370	jwt-dotnet (JWT for .NET)	signature_invalid		-1	-	JWT.Exceptions.SignatureVerificationException	|
+        platforms:371	jwt-dotnet (JWT for .NET)	expired		-1	-	JWT.Exceptions.TokenExpiredException	|
+        platforms:372	jwt-dotnet (JWT for .NET)	not_yet_valid		-1	-	JWT.Exceptions.TokenNotYetValidException	|
+        platforms:373	jwt-dotnet (JWT for .NET)	malformed		-1	-	JWT.Exceptions.InvalidTokenPartsException	|
+        platforms:374	namshi/jose	alg_none		0	-,-	The token "	" cannot be validated in a secure context, as it uses the unallowed "none" algorithm	|
+        platforms:375	namshi/jose	malformed		0	-,-	The token "	" is an invalid JWS	|
+        platforms:376	namshi/jose	alg_unsupported		0	-,-	The algorithm '	' is not supported for	|
+        platforms:377	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	expired		0	now,exp	Invalid login token. Token expired: 	 >= 	|
+        platforms:378	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	signature_invalid		0	-	Invalid login token. Couldn't verify signed token.	|
+        platforms:379	Amazon Cognito Identity (GetId / GetCredentialsForIdentity)	issuer_rejected	malformed	0	-	Invalid login token. Not a Cognito token.	|
+        platforms:380	Firebase Realtime Database (server)	malformed	signature_invalid	0	-	Could not parse auth token.	|
+        platforms:381	Firebase Realtime Database (server)	expired		0	-	Auth token is expired	|
+        platforms:382	Ktor auth-jwt	key_fetch_failed	key_unknown	0	-	Failed to get JWK	|
+        platforms:383	Ktor auth-jwt	malformed		0	-	Illegal JWT	|
+        platforms:384	Ktor auth-jwt	alg_unsupported		0	-	Failed to create algorithm	|
+        platforms:385	Ktor auth-jwt	malformed	missing_token	0	-	Illegal HTTP auth header	|
+        platforms:386	jumbojett/OpenID-Connect-PHP	claims_invalid	expired	0	-	Unable to verify JWT claims	|
+        platforms:387	jumbojett/OpenID-Connect-PHP	key_unknown		0	-	Unable to find a key for (algorithm, kid):	|
+        platforms:388	jumbojett/OpenID-Connect-PHP	key_unknown		0	-	Unable to find a key for RSA	|
+        platforms:389	jumbojett/OpenID-Connect-PHP	malformed		0	-	Error missing part 0 in token	|
+        platforms:390	jumbojett/OpenID-Connect-PHP	malformed		0	-	Error decoding signature from token	|
+        platforms:391	jumbojett/OpenID-Connect-PHP	malformed		0	-	Error decoding JSON from token header	|
+        platforms:392	jumbojett/OpenID-Connect-PHP	malformed		0	-	Error missing signature type in token header	|
+        platforms:393	jumbojett/OpenID-Connect-PHP	key_fetch_failed		0	-	Unable to verify signature due to no jwks_uri being defined	|
+        platforms:394	jumbojett/OpenID-Connect-PHP	key_fetch_failed		0	-	Error decoding JSON from jwks_uri	|
+        platforms:395	jumbojett/OpenID-Connect-PHP	alg_unsupported		0	-	No support for signature type:	|
+        platforms:396	jumbojett/OpenID-Connect-PHP	signature_invalid		0	-	Unable to verify signature	|
+        platforms:397	jumbojett/OpenID-Connect-PHP	key_fetch_failed		0	-,-	The provider 	 could not be fetched. Make sure your provider has a well known configuration available.	|
+        platforms:398	jumbojett/OpenID-Connect-PHP	missing_token		0	-	Back-channel logout: There was no logout_token in the request	|
+        platforms:399	Nextcloud user_oidc	key_unknown	signature_invalid	0	-	Failed to decode the JWT token, retrying with fresh JWK	|
+        platforms:400	Nextcloud user_oidc	signature_invalid	key_unknown	0	-	Failed to decode the JWT token with fresh JWK	|
+        platforms:401	Nextcloud user_oidc	issuer_rejected		0	-	This token is issued by the wrong issuer	|
+        platforms:402	Nextcloud user_oidc	claims_invalid	audience_rejected	0	-	This token is not for us, authorized party (azp) is different than the client ID	|
+        platforms:403	Nextcloud user_oidc	audience_rejected		0	-	This token is not for us	|
+        platforms:404	Nextcloud user_oidc	claims_invalid	audience_rejected	0	-	Multiple audiences but no authorized party (azp) in the id token	|
+        platforms:405	Nextcloud user_oidc	missing_token		0	-	Missing id_token in IdP token response	|
+        platforms:406	Nextcloud user_oidc	malformed		0	-	Failed to decode GSS JWT in single logout	|
+        platforms:407	Nextcloud user_oidc	alg_unsupported		0	-	Unsupported JWT alg:	|
+        platforms:408	Backstage backend auth	other		0	in	Failed to verify incoming user token	|
+        platforms:409	Backstage backend auth	other		0	-	Failed user token verification	|
+        platforms:410	Backstage backend auth	claims_invalid		0	-	No user sub found in token	|
+        platforms:411	Backstage backend auth	claims_invalid		0	-	Failed to create limited user token, invalid token type	|
+        platforms:412	Backstage backend auth	claims_invalid		0	-	Invalid plugin token: missing subject	|
+        platforms:413	Backstage backend auth	claims_invalid		0	-	Invalid plugin token: forbidden subject format	|
+        platforms:414	Backstage backend auth	other		0	in	Failed to verify incoming plugin token	|
+        platforms:415	Backstage backend auth	other		0	-	Failed plugin token verification	|
+        platforms:416	Backstage backend auth	key_fetch_failed		0	-	Failed to fetch jwks.json,	|
+        platforms:417	Backstage backend auth	key_fetch_failed		0	-	Invalid jwks.json response, missing keys	|
+        platforms:418	Backstage backend auth	key_fetch_failed		0	-	Unexpected failure for target JWKS check	|
+        platforms:419	Backstage backend auth	key_fetch_failed		0	-,-	Received a plugin token where the source '	' plugin unexpectedly does not have a JWKS endpoint.	|
+        platforms:420	Apache Airflow API (JWTValidator)	key_unknown	malformed	0	-	Missing 'kid' in token header	|
+        platforms:421	Apache Airflow API (JWTValidator)	key_unknown		0	-,-	Key ID 	 not found in keyset	|
+        platforms:422	Apache Airflow API (JWTValidator)	key_fetch_failed		0	-	JWKS never fetched	|
+        platforms:423	Apache Airflow API (JWTValidator)	key_fetch_failed		0	-,-	JWKS last fetched 	s ago	|
+        platforms:424	google-auth-library-php	key_fetch_failed		0	-	certs expects "alg" to be set	|
+        platforms:425	google-auth-library-php	key_fetch_failed		0	-	More than one alg detected in certs	|
+        platforms:426	google-auth-library-php	key_fetch_failed		0	-	certs expects "kid" to be set	|
+        platforms:427	google-auth-library-php	key_fetch_failed		0	-	RSA certs expects "n" and "e" to be set	|
+        platforms:428	google-auth-library-php	key_fetch_failed		0	-	certs expects "keys" to be set	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -1724,8 +2145,8 @@ extension PhraseTable {
         scripting:72	firebase-admin-go	issuer_rejected		0	-	token has incorrect issuer	|
         scripting:73	firebase-admin-go	claims_invalid		0	-	token has empty or missing subject	|
         scripting:74	google-auth-library-python	expired		0	-	Token expired,	|
-        scripting:75	google-auth-library-python	issued_in_future		0	now,-	Token used too early, 	. Check that your computer's clock is set correctly.	|
-        scripting:76	google-auth-library-python	issued_in_future		0	now	Token used too early, 	|
+        scripting:75	google-auth-library-python	issued_in_future		0	now,nbf,-	Token used too early, 	 < 	. Check that your computer's clock is set correctly.	|
+        scripting:76	google-auth-library-python	issued_in_future		0	now,nbf	Token used too early, 	 < 	|
         scripting:77	google-auth-library-python	signature_invalid		0	-	Could not verify token signature.	|
         scripting:78	google-auth-library-python	audience_rejected		0	-,-	Token has wrong audience 	, expected one of	|
         scripting:79	google-auth-library-python	audience_rejected		0	-,-	Token has wrong audience 	, expected	|
@@ -1739,6 +2160,7 @@ extension PhraseTable {
         scripting:88	google-auth-library-python	issuer_rejected		0	-	Wrong issuer. 'iss' should be one of the following:	|
         scripting:89	google-auth-library-python	key_fetch_failed		0	-	Could not fetch certificates at	|
         scripting:90	google-auth-library-nodejs	expired		0	now	Token used too late, 	|
+        scripting:91	google-auth-library-nodejs	issued_in_future		0	now	Token used too early, 	|
         scripting:92	google-auth-library-nodejs	signature_invalid		0	-	Invalid token signature:	|
         scripting:93	google-auth-library-nodejs	audience_rejected		0	-	Wrong recipient, payload audience != requiredAudience	|
         scripting:94	google-auth-library-nodejs	key_unknown		0	-	No pem found for envelope:	|
@@ -1876,7 +2298,6 @@ extension PhraseTable {
         scripting:247	ruby-jwt	key_unknown	malformed	0	-	No key id (kid) or x5t found from token headers	|
         scripting:248	ruby-jwt	key_unknown		0	-	No verification key available	|
         scripting:249	ruby-jwt	alg_mismatch		0	-	Provided JWKs do not support one of the specified algorithms:	|
-        scripting:250	ruby-jwt	audience_rejected		0	-	Invalid audience	|
         scripting:251	ruby-jwt	key_unknown	malformed	0	-	No key id (kid) found from token headers	|
         scripting:252	warden-jwt_auth	other		0	-	revoked token	|
         scripting:253	warden-jwt_auth	claims_invalid		0	-	wrong scope	|
@@ -2120,7 +2541,6 @@ extension PhraseTable {
         scripting:502	openid-client	claims_invalid		0	-,-	nonce mismatch, expected 	, got:	|
         scripting:503	openid-client	claims_invalid		0	-,-	sub mismatch, expected 	, got:	|
         scripting:504	openid-client	claims_invalid		0	-	missing required JWT property azp	|
-        scripting:505	openid-client	signature_invalid	key_unknown	0	-	failed to validate JWT signature	|
         scripting:506	openid-client	malformed		0	-	failed to decode JWT (	|
         scripting:507	openid-client	encrypted		0	-	failed to decrypt JWE	|
         scripting:508	openid-client	encrypted		0	-,-	unexpected JWE alg received, expected 	, got:	|
@@ -2128,7 +2548,6 @@ extension PhraseTable {
         scripting:510	jwt-simple	missing_token		0	-	No token supplied	|
         scripting:511	jwt-simple	not_yet_valid		0	-	Token not yet active	|
         scripting:513	koa-jwt	missing_token	malformed	0	-	Bad Authorization header format. Format is "Authorization: Bearer <token>"	|
-        scripting:515	django-rest-framework-jwt	expired		0	-	Signature has expired.	|
         scripting:516	django-rest-framework-jwt	malformed	signature_invalid	0	-	Error decoding signature.	|
         scripting:517	django-rest-framework-jwt	missing_token		0	-	Invalid Authorization header. No credentials provided.	|
         scripting:518	django-rest-framework-jwt	malformed		0	-	Invalid Authorization header. Credentials string should not contain spaces.	|

@@ -343,10 +343,16 @@ public struct TimestampParser: Sendable {
         return (Double(local - Int64(zone.offsetForLocal(local))) + fraction, c.index)
     }
 
-    /// Parses a time quoted inside an error message (any of the formats above, from its first byte).
+    /// Parses a time quoted inside an error message (any of the formats above, from its first byte), or an epoch
+    /// number of nine digits or more (Elasticsearch's `value [1699999200000]`, nginx-jwt-module's `[exp=1699999200]`,
+    /// Cognito's `Token expired: 1699999985 >= 1699999200`), told apart by magnitude.
     public func messageTime(_ b: UnsafeRawBufferPointer) -> Double? {
         var i = 0
         while i < b.count, b[i] == 0x20 || b[i] == UInt8(ascii: "'") || b[i] == UInt8(ascii: "\"") { i += 1 }
-        return parseAt(b, i)?.time
+        if let t = parseAt(b, i)?.time { return t }
+        var digits = 0
+        while i + digits < b.count, ByteClass.isDigit(b[i + digits]) { digits += 1 }
+        guard digits >= 9, let n = Self.number(b, i) else { return nil }
+        return Self.epochFromMagnitude(n.value)
     }
 }

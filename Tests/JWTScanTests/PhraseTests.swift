@@ -78,6 +78,19 @@ struct PhraseTests {
             "oidc: current time 2023-11-14 22:13:05 +0000 UTC before the nbf (not before) time: 2023-11-14 22:20:00 +0000 UTC",
             .not_yet_valid, ErrorDetails(nbf: 1_700_000_400, now: 1_699_999_985, deltaSeconds: 415)
         ),
+        // Epoch numbers in a message: milliseconds (Elasticsearch's JWT realm, JwtDateClaimValidator) and seconds
+        // (Cognito Identity's reply, quoted in aws-amplify/aws-sdk-ios#2570; nginx-jwt-module).
+        (
+            "date claim [exp] value [1699999200000] must be after now [1699999985000]",
+            .expired, ErrorDetails(exp: 1_699_999_200, now: 1_699_999_985, deltaSeconds: 785)
+        ),
+        (
+            "NotAuthorizedException, message=Invalid login token. Token expired: 1699999985 >= 1699999200}",
+            .expired, ErrorDetails(exp: 1_699_999_200, now: 1_699_999_985, deltaSeconds: 785)
+        ),
+        ("JWT: the jwt has expired [exp=1699999200]", .expired, ErrorDetails(exp: 1_699_999_200)),
+        // A short number is no time (a count, a status).
+        ("JWT: the jwt has expired [exp=42]", .expired, ErrorDetails()),
     ]
 
     @Test("real lines: cause and extracted numbers", arguments: realLines)

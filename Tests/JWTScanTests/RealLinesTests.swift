@@ -75,13 +75,14 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors at the rates this build reaches on the 901-line corpus (tune 90.6%, holdout 79.4%; look-alikes flagged
+    /// Floors at the rates this build reaches on the 901-line corpus (tune 91.6%, holdout 80.2%; look-alikes flagged
     /// 2.5% / 7.6%), so a change that loses ground fails. The third round added 33 look-alikes by class (12 to the
-    /// holdout, scored, never read). The target is 90% right and at most 3% flagged on each part: the tune
-    /// part meets both, the holdout neither; see the README for where it stands.
+    /// holdout, scored, never read); the fourth added 427 source-read rows (docs/phrases/platforms.tsv). The issue's
+    /// target is 90% right and at most 3% flagged on each part: the tune part meets both, the holdout neither; see
+    /// the README for where it stands.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.905, 0.03), ("holdout", 0.79, 0.08)])
+        arguments: [("tune", 0.915, 0.03), ("holdout", 0.80, 0.08)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -121,9 +122,11 @@ struct PhraseTableTests {
             ("TokenExpiredError: jwt expired", .expired, false),
             // An exception class row before `:` gives way to the message after it, even a generic cue.
             ("[JwtParseError: Unexpected signature algorithm]", .alg_mismatch, true),
-            // `invalid_grant` is soft: a JWT assertion refused at the token endpoint still counts.
-            ("Error: invalid_grant: Invalid JWT Signature.", .signature_invalid, true),
-            ("AADSTS700024: Client assertion is not within its valid time range.", .expired, true),
+            // `invalid_grant` is soft: a JWT assertion refused at the token endpoint still counts. Both are table rows
+            // now (OpenSearch's `Invalid JWT signature`, Entra's AADSTS700024 from its error-code reference).
+            ("Error: invalid_grant: Invalid JWT Signature.", .signature_invalid, false),
+            ("AADSTS700024: Client assertion is not within its valid time range.", .expired, false),
+            ("Error: invalid_grant: the assertion's JWT signature is incorrect", .signature_invalid, true),
             // Cue families: the nbf, kid and JWKS words as other verifiers inflect them (no table row says these).
             ("auth: the JWT can't be used before 2024-01-01T00:00:00Z", .not_yet_valid, true),
             ("gw: the JWKS does not contain a key for kid abc", .key_unknown, true),
