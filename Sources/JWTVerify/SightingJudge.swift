@@ -96,14 +96,21 @@ public final class SightingJudge {
         // One cache lookup per sighting; the misses (each distinct one once) go to the batch verifier.
         var known = [JudgedSighting.Shared?](repeating: nil, count: tokens.count)
         var pending: [PendingToken] = []
-        var queued = Set<SHA256Digest>()
+        // A miss's place in `pending`, by fingerprint (a token twice in the chunk is analysed once), and each
+        // sighting's (-1: known).
+        var queued: [SHA256Digest: Int] = [:]
+        var pendingIndex = [Int](repeating: -1, count: tokens.count)
         for (i, t) in tokens.enumerated() {
             if let shared = cache[t.fingerprint] {
                 known[i] = shared
             } else if let shared = previous.removeValue(forKey: t.fingerprint) {
                 known[i] = shared
                 keep(t.fingerprint, shared)
-            } else if queued.insert(t.fingerprint).inserted {
+            } else if let p = queued[t.fingerprint] {
+                pendingIndex[i] = p
+            } else {
+                queued[t.fingerprint] = pending.count
+                pendingIndex[i] = pending.count
                 pending.append(
                     PendingToken(
                         fingerprint: t.fingerprint, bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation)
@@ -111,16 +118,10 @@ public final class SightingJudge {
             }
         }
         if !pending.isEmpty {
-            let results = batch.analyze(pending)
-            var fresh: [SHA256Digest: JudgedSighting.Shared] = [:]
-            fresh.reserveCapacity(pending.count)
-            for (p, a) in zip(pending, results) {
-                let shared = JudgedSighting.Shared(a)
-                fresh[p.fingerprint] = shared
-                keep(p.fingerprint, shared)
-            }
+            let results = batch.analyzeShared(pending)
+            for (p, shared) in zip(pending, results) { keep(p.fingerprint, shared) }
             analysed += pending.count
-            for i in tokens.indices where known[i] == nil { known[i] = fresh[tokens[i].fingerprint] }
+            for i in tokens.indices where pendingIndex[i] >= 0 { known[i] = results[pendingIndex[i]] }
         }
         let leeway = options.policy.leeway
         return tokens.indices.map { i in
