@@ -174,11 +174,17 @@ extension ReportBuilder {
     func topOffenders() throws(ReportError) -> Section {
         let tokens = try query(
             """
-            SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, max(sub), sum(n) AS total,
-                   (SELECT g.cause FROM f g WHERE g.token_id = f.token_id AND \(Cause.failureSQL("g.cause"))
+            WITH top AS (
+                SELECT token_id, substr(fingerprint, 1, 12) AS token, coalesce(iss, '(none)') AS iss, kid, max(sub) AS sub,
+                       sum(n) AS total, min(first) AS first, max(last) AS last
+                FROM ft WHERE failed GROUP BY token_id ORDER BY total DESC, 2, 3 LIMIT ?5
+            )
+            SELECT token, iss, kid, sub, total,
+                   (SELECT g.cause FROM f g WHERE g.token_id = top.token_id AND \(Cause.failureSQL("g.cause"))
                     GROUP BY g.cause ORDER BY sum(g.n) DESC, g.cause LIMIT 1),
-                   count(DISTINCT source_id), min(first), max(last)
-            FROM f WHERE failed GROUP BY token_id ORDER BY total DESC, 1, 2 LIMIT ?5
+                   (SELECT count(DISTINCT g.source_id) FROM f g WHERE g.token_id = top.token_id AND g.failed),
+                   first, last
+            FROM top ORDER BY total DESC, token, iss
             """, [.int(Int64(limit))])
         let subjects = try query(
             """

@@ -18,19 +18,32 @@ extension ReportBuilder {
         """
 
     func skewDistribution(by key: String, id: String, title: String) throws(ReportError) -> Table {
-        let rows = try query(
-            Self.firstSightings + """
-                , ranked AS (
-                    SELECT \(key) AS k, skew, row_number() OVER (PARTITION BY \(key) ORDER BY skew) AS r,
-                           count(*) OVER (PARTITION BY \(key)) AS n
-                    FROM first
-                )
-                SELECT k, n, min(skew), max(CASE WHEN r = (n + 1) / 2 THEN skew END),
-                       max(CASE WHEN r = max(1, CAST(round(n * 0.95) AS INTEGER)) THEN skew END), max(skew),
-                       sum(abs(skew) < 1), sum(abs(skew) >= 1 AND abs(skew) < 5), sum(abs(skew) >= 5 AND abs(skew) < 30),
-                       sum(abs(skew) >= 30 AND abs(skew) < 120), sum(abs(skew) >= 120 AND abs(skew) < 600), sum(abs(skew) >= 600)
-                FROM ranked GROUP BY k ORDER BY n DESC, k
+        // The skews in (key, skew) order, numbered: each key's are one run of row numbers from `base`, so its median
+        // and p95 are one lookup each (NULLs first, as the sort of a rank would place them).
+        do {
+            try db.execute(
+                """
+                DROP TABLE IF EXISTS temp.fsr;
+                CREATE TEMP TABLE fsr (r INTEGER PRIMARY KEY, k, skew);
+                INSERT INTO fsr (k, skew) SELECT \(key), skew FROM temp.fs ORDER BY \(key), skew;
                 """)
+        } catch {
+            throw damage(error) ?? ReportError("\(path): \(error)")
+        }
+        let rows = try query(
+            """
+            WITH g AS (
+                SELECT k, min(r) AS base, count(*) AS n, min(skew) AS lo, max(skew) AS hi,
+                       sum(abs(skew) < 1) AS b0, sum(abs(skew) >= 1 AND abs(skew) < 5) AS b1,
+                       sum(abs(skew) >= 5 AND abs(skew) < 30) AS b2, sum(abs(skew) >= 30 AND abs(skew) < 120) AS b3,
+                       sum(abs(skew) >= 120 AND abs(skew) < 600) AS b4, sum(abs(skew) >= 600) AS b5
+                FROM temp.fsr GROUP BY k
+            )
+            SELECT k, n, lo, (SELECT x.skew FROM temp.fsr x WHERE x.r = base + (n + 1) / 2 - 1),
+                   (SELECT x.skew FROM temp.fsr x WHERE x.r = base + max(1, CAST(round(n * 0.95) AS INTEGER)) - 1),
+                   hi, b0, b1, b2, b3, b4, b5
+            FROM g ORDER BY n DESC, k
+            """)
         return Table(
             id: id, title: title,
             columns: [
@@ -93,7 +106,7 @@ extension ReportBuilder {
         let near = try query(
             """
             SELECT coalesce(iss, '(none)'), cause, sum(near) AS total, min(near_min), max(near_max)
-            FROM f WHERE near > 0
+            FROM ft WHERE near > 0
             GROUP BY iss, cause ORDER BY total DESC, 1, 2
             """)
         let nearTable = Table(

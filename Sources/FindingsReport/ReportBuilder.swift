@@ -78,39 +78,77 @@ public struct ReportBuilder {
     /// Whether `--since` or `--until` narrows the report.
     var windowed: Bool { filter.since != nil || filter.until != nil }
 
-    /// Two passes over `sighting_rollup` (the sightings counted per token, source, cause, status class and minute
-    /// by the writer): `f`, the filtered rows per token, source, cause and status class (2: 2xx, 4: 401/403, 0:
-    /// other or none) with their token's and source's columns, counts, first and last times, error-message lines
-    /// and near misses; and `fb`, counts per timeline bucket, cause and issuer. Every section is one query over
-    /// these. `--since`/`--until` select whole minutes.
+    /// The temp table `f` every section reads: the filtered sightings per token, source, cause and status class (2:
+    /// 2xx, 4: 401/403, 1: no status, 0: other) with their token's and source's columns, counts, first and last
+    /// times, error-message lines and near misses, keyed (and so read) in that order.
+    static let aggregateTable = """
+        CREATE TEMP TABLE f (
+            token_id, source_id, cause, sc, n, first, last, nl, near, near_min, near_max, failed,
+            iss, kid, alg, exp, nbf, iat, sub_hash, sub, fingerprint, signature, path,
+            PRIMARY KEY (token_id, source_id, cause, sc)
+        ) WITHOUT ROWID
+        """
+
+    /// Fills `f`: over the whole database from `sighting_totals` (the writer's sums over minutes) as it stands;
+    /// over `--since`/`--until` from the window's whole minutes of `sighting_rollup`, summed.
     static func aggregate(windowed: Bool) -> String {
-        """
-        CREATE TEMP TABLE f AS
-        SELECT r.token_id, r.source_id, r.cause, r.status_class AS sc,
-               sum(r.n) AS n, min(r.first) AS first, max(r.last) AS last, sum(r.refused) AS nl,
-               sum(r.near) AS near, min(r.near_min) AS near_min, max(r.near_max) AS near_max,
-               \(Cause.failureSQL("r.cause")) AS failed,
-               t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.sub, t.fingerprint, t.signature, src.path
-        FROM sighting_rollup r
-        JOIN tokens t ON t.id = r.token_id
-        JOIN sources src ON src.id = r.source_id
-        WHERE \(minuteRange("r.minute", timedOnly: false, windowed: windowed))
-          AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
-        GROUP BY r.token_id, r.source_id, r.cause, r.status_class
-        """
+        let columns = """
+            t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.sub, t.fingerprint, t.signature, src.path
+            """
+        let filters = "(?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)"
+        guard windowed else {
+            return """
+                INSERT INTO f
+                SELECT r.token_id, r.source_id, r.cause, r.status_class,
+                       r.n, r.first, r.last, r.refused, r.near, r.near_min, r.near_max,
+                       \(Cause.failureSQL("r.cause")),
+                       \(columns)
+                FROM sighting_totals r
+                JOIN tokens t ON t.id = r.token_id
+                JOIN sources src ON src.id = r.source_id
+                WHERE \(filters)
+                ORDER BY r.token_id, r.source_id, r.cause, r.status_class
+                """
+        }
+        return """
+            INSERT INTO f
+            SELECT r.token_id, r.source_id, r.cause, r.status_class,
+                   sum(r.n), min(r.first), max(r.last), sum(r.refused),
+                   sum(r.near), min(r.near_min), max(r.near_max),
+                   \(Cause.failureSQL("r.cause")),
+                   \(columns)
+            FROM sighting_rollup r
+            JOIN tokens t ON t.id = r.token_id
+            JOIN sources src ON src.id = r.source_id
+            WHERE \(minuteRange("r.minute", timedOnly: false, windowed: true)) AND \(filters)
+            GROUP BY r.token_id, r.source_id, r.cause, r.status_class
+            """
     }
 
-    /// The same rows counted per timeline bucket, cause and issuer (timeline and rotation steps).
+    /// `f` summed over sources and status classes: one row per token and cause, with the token's columns, for the
+    /// sections that count per token, cause, issuer or kid (a fraction of `f`'s rows to group).
+    static let perTokenTable = """
+        CREATE TEMP TABLE ft AS
+        SELECT token_id, cause, sum(n) AS n, min(first) AS first, max(last) AS last, sum(near) AS near,
+               min(near_min) AS near_min, max(near_max) AS near_max, failed, iss, kid, alg, sub_hash, sub, fingerprint
+        FROM f GROUP BY token_id, cause
+        """
+
+    /// The issuer of a `sighting_minutes` row as the report names it, and the `--issuer` filter (?3) on it.
+    static let minuteIssuer = "CASE WHEN m.no_iss THEN '(none)' ELSE m.iss END"
+    static let minuteIssuerFilter = "(?3 IS NULL OR (m.no_iss = 0 AND m.iss = ?3))"
+
+    /// The same sightings counted per timeline bucket, cause and issuer (timeline and rotation steps), from
+    /// `sighting_minutes` (the writer's sums over tokens): timed minutes only.
     static func buckets(windowed: Bool) -> String {
         """
         CREATE TEMP TABLE fb AS
-        SELECT CAST((r.minute * 60 - ?5) / ?6 AS INTEGER) AS b, r.cause, coalesce(t.iss, '(none)') AS iss, sum(r.n) AS n,
-               \(Cause.failureSQL("r.cause")) AS failed
-        FROM sighting_rollup r
-        JOIN tokens t ON t.id = r.token_id
-        JOIN sources src ON src.id = r.source_id
-        WHERE \(minuteRange("r.minute", timedOnly: true, windowed: windowed))
-          AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
+        SELECT CAST((m.minute * 60 - ?5) / ?6 AS INTEGER) AS b, m.cause, \(minuteIssuer) AS iss, sum(m.n) AS n,
+               \(Cause.failureSQL("m.cause")) AS failed
+        FROM sighting_minutes m
+        JOIN sources src ON src.id = m.source_id
+        WHERE \(minuteRange("m.minute", timedOnly: true, windowed: windowed))
+          AND \(minuteIssuerFilter) AND (?4 IS NULL OR src.path GLOB ?4)
         GROUP BY 1, 2, 3
         """
     }
@@ -138,7 +176,7 @@ public struct ReportBuilder {
     func window() throws(ReportError) -> (start: Double, end: Double, size: Double, first: Double)? {
         let r = try query(
             """
-            SELECT min(first), max(last) FROM sighting_rollup
+            SELECT min(first), max(last) FROM sighting_minutes
             WHERE \(Self.minuteRange("minute", timedOnly: true, windowed: windowed)) AND (?1 IS NULL OR last >= ?1) AND (?2 IS NULL OR first < ?2)
             """)[0]
         guard let a = filter.since ?? r[0].double, let b = filter.until ?? r[1].double, b >= a else { return nil }
@@ -149,18 +187,19 @@ public struct ReportBuilder {
     public func build(now: Double) throws(ReportError) -> Report {
         let w = try window()
         do {
-            try db.execute("DROP TABLE IF EXISTS temp.f; DROP TABLE IF EXISTS temp.fb; DROP TABLE IF EXISTS temp.fs")
+            try db.execute(
+                """
+                DROP TABLE IF EXISTS temp.f; DROP TABLE IF EXISTS temp.fb; DROP TABLE IF EXISTS temp.fs;
+                DROP TABLE IF EXISTS temp.ft;
+                """)
+            try db.execute(Self.aggregateTable)
         } catch {
             throw ReportError("\(path): \(error)")
         }
         _ = try query(Self.aggregate(windowed: windowed))
         _ = try query(Self.buckets(windowed: windowed), [.real(w?.first ?? 0), .real(w?.size ?? 60)])
+        _ = try query(Self.perTokenTable)
         _ = try query(Self.firstSightingsTable)
-        do {
-            try db.execute("CREATE INDEX temp.f_token ON f(token_id)")
-        } catch {
-            throw ReportError("\(path): \(error)")
-        }
         state.bucket = w.map { ($0.first, $0.size) }
         let overview = try makeOverview()
         var sections: [Section] = []

@@ -205,6 +205,10 @@ extension FindingsDB {
             DELETE FROM affected_tokens;
             INSERT OR IGNORE INTO affected_tokens
                 SELECT token_id FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
+            CREATE TEMP TABLE IF NOT EXISTS affected_minutes (m INTEGER PRIMARY KEY);
+            DELETE FROM affected_minutes;
+            INSERT OR IGNORE INTO affected_minutes
+                SELECT \(Rollup.minuteSQL("log_time")) FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
             UPDATE tokens SET sightings = sightings - (
                 SELECT count(*) FROM sightings s WHERE s.token_id = tokens.id AND s.source_id = \(source) AND s.byte_offset >= \(o))
             WHERE id IN (SELECT id FROM affected_tokens);
@@ -216,6 +220,7 @@ extension FindingsDB {
             WHERE sighting_rollup.token_id = d.token_id AND sighting_rollup.source_id = \(source)
               AND sighting_rollup.cause = d.cause AND sighting_rollup.status_class = d.sc AND sighting_rollup.minute = d.m;
             DELETE FROM sighting_rollup WHERE source_id = \(source) AND n <= 0;
+            \(Self.recountTotalsSQL(source: source))
             DELETE FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
             DELETE FROM log_errors WHERE source_id = \(source) AND byte_offset >= \(o);
             DELETE FROM tokens WHERE id IN (SELECT id FROM affected_tokens) AND sightings <= 0
