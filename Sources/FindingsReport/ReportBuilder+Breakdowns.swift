@@ -75,8 +75,8 @@ extension ReportBuilder {
     func bySource() throws(ReportError) -> Section {
         let rows = try query(
             """
-            SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
-            FROM f GROUP BY source_id, cause ORDER BY path, total DESC, 2
+            SELECT path, cause, sum(n) AS total, count(*), min(first), max(last)
+            FROM fsc GROUP BY source_id, cause ORDER BY path, total DESC, 2
             """)
         let table = Table(
             id: "by_source", title: "Sightings by source and cause",

@@ -7,14 +7,21 @@ extension ReportBuilder {
     /// Skew at each token's first sighting in each source: iat − log time. Later sightings only measure the
     /// token's age; the first one measures issuance-to-use delay plus any clock offset.
     static let firstSightings = """
-        WITH first AS (SELECT * FROM temp.fs)
+        WITH first AS (SELECT * FROM temp.fs WHERE timed)
         """
 
-    /// The first sighting of each token in each source, made once for the drift tables.
+    /// One row per token and source (`fsc` by the first two columns of its key, so without a sort): the skew at
+    /// the token's first sighting there (`timed`: it has an iat and a timed sighting), and for the leak audit and
+    /// token paths, whether it was seen verified there, whether logged before it expired, and how often.
     static let firstSightingsTable = """
-        CREATE TEMP TABLE fs AS
-        SELECT f.token_id, f.source_id, f.path, coalesce(f.iss, '(none)') AS iss, f.iat - min(f.first) AS skew
-        FROM f WHERE f.iat IS NOT NULL AND f.first IS NOT NULL GROUP BY f.token_id, f.source_id
+        CREATE TEMP TABLE fs (
+            token_id, source_id, path, iss, skew, timed, ok, live, n, PRIMARY KEY (token_id, source_id)
+        ) WITHOUT ROWID;
+        INSERT INTO fs
+        SELECT token_id, source_id, path, coalesce(iss, '(none)'), iat - min(first),
+               iat IS NOT NULL AND min(first) IS NOT NULL, max(cause = \(Cause.ok.sqlLiteral)),
+               max(coalesce(exp > first, 0)), sum(n)
+        FROM fsc GROUP BY token_id, source_id;
         """
 
     func skewDistribution(by key: String, id: String, title: String) throws(ReportError) -> Table {
@@ -25,7 +32,7 @@ extension ReportBuilder {
                 """
                 DROP TABLE IF EXISTS temp.fsr;
                 CREATE TEMP TABLE fsr (r INTEGER PRIMARY KEY, k, skew);
-                INSERT INTO fsr (k, skew) SELECT \(key), skew FROM temp.fs ORDER BY \(key), skew;
+                INSERT INTO fsr (k, skew) SELECT \(key), skew FROM temp.fs WHERE timed ORDER BY \(key), skew;
                 """)
         } catch {
             throw damage(error) ?? ReportError("\(path): \(error)")

@@ -80,11 +80,12 @@ public struct ReportBuilder {
 
     /// The temp table `f` every section reads: the filtered sightings per token, source, cause and status class (2:
     /// 2xx, 4: 401/403, 1: no status, 0: other) with their token's and source's columns, counts, first and last
-    /// times, error-message lines and near misses, keyed (and so read) in that order.
+    /// times, error-message lines and near misses, keyed (and so read) in that order. The token columns the
+    /// sections group by are copied; the wide ones (fingerprint, sub_hash, sub) are joined where a section needs them.
     static let aggregateTable = """
         CREATE TEMP TABLE f (
             token_id, source_id, cause, sc, n, first, last, nl, near, near_min, near_max, failed,
-            iss, kid, alg, exp, nbf, iat, sub_hash, sub, fingerprint, signature, path,
+            iss, kid, alg, exp, iat, path,
             PRIMARY KEY (token_id, source_id, cause, sc)
         ) WITHOUT ROWID
         """
@@ -93,7 +94,7 @@ public struct ReportBuilder {
     /// over `--since`/`--until` from the window's whole minutes of `sighting_rollup`, summed.
     static func aggregate(windowed: Bool) -> String {
         let columns = """
-            t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.sub, t.fingerprint, t.signature, src.path
+            t.iss, t.kid, t.alg, t.exp, t.iat, src.path
             """
         let filters = "(?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)"
         guard windowed else {
@@ -125,13 +126,28 @@ public struct ReportBuilder {
             """
     }
 
-    /// `f` summed over sources and status classes: one row per token and cause, with the token's columns, for the
-    /// sections that count per token, cause, issuer or kid (a fraction of `f`'s rows to group).
+    /// `f` summed over status classes: one row per token, source and cause (the key of `f` less its last column, so
+    /// filled in `f`'s order, without a sort). By source and cause, a row is a distinct token.
+    static let perSourceCauseTable = """
+        CREATE TEMP TABLE fsc (
+            token_id, source_id, cause, n, first, last, near, near_min, near_max, failed, iss, kid, alg, exp, iat, path,
+            PRIMARY KEY (token_id, source_id, cause)
+        ) WITHOUT ROWID;
+        INSERT INTO fsc
+        SELECT token_id, source_id, cause, sum(n), min(first), max(last), sum(near), min(near_min), max(near_max),
+               failed, iss, kid, alg, exp, iat, path
+        FROM f GROUP BY token_id, source_id, cause;
+        """
+
+    /// `fsc` summed over sources: one row per token and cause, with the token's columns, for the sections that
+    /// count per token, cause, issuer or kid (a fraction of `f`'s rows to group).
     static let perTokenTable = """
         CREATE TEMP TABLE ft AS
-        SELECT token_id, cause, sum(n) AS n, min(first) AS first, max(last) AS last, sum(near) AS near,
-               min(near_min) AS near_min, max(near_max) AS near_max, failed, iss, kid, alg, sub_hash, sub, fingerprint
-        FROM f GROUP BY token_id, cause
+        SELECT g.*, t.sub_hash, t.sub, t.fingerprint
+        FROM (SELECT token_id, cause, sum(n) AS n, min(first) AS first, max(last) AS last, sum(near) AS near,
+                     min(near_min) AS near_min, max(near_max) AS near_max, failed, iss, kid, alg
+              FROM fsc GROUP BY token_id, cause) g
+        JOIN tokens t ON t.id = g.token_id
         """
 
     /// The issuer of a `sighting_minutes` row as the report names it, and the `--issuer` filter (?3) on it.
@@ -190,7 +206,7 @@ public struct ReportBuilder {
             try db.execute(
                 """
                 DROP TABLE IF EXISTS temp.f; DROP TABLE IF EXISTS temp.fb; DROP TABLE IF EXISTS temp.fs;
-                DROP TABLE IF EXISTS temp.ft;
+                DROP TABLE IF EXISTS temp.ft; DROP TABLE IF EXISTS temp.fsc;
                 """)
             try db.execute(Self.aggregateTable)
         } catch {
@@ -198,8 +214,13 @@ public struct ReportBuilder {
         }
         _ = try query(Self.aggregate(windowed: windowed))
         _ = try query(Self.buckets(windowed: windowed), [.real(w?.first ?? 0), .real(w?.size ?? 60)])
+        do {
+            try db.execute(Self.perSourceCauseTable)
+            try db.execute(Self.firstSightingsTable)
+        } catch {
+            throw damage(error) ?? ReportError("\(path): \(error)")
+        }
         _ = try query(Self.perTokenTable)
-        _ = try query(Self.firstSightingsTable)
         state.bucket = w.map { ($0.first, $0.size) }
         let overview = try makeOverview()
         var sections: [Section] = []
