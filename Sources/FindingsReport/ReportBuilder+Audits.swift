@@ -24,7 +24,12 @@ extension ReportBuilder {
         let no = saidNo.reduce(0) { $0 + ($1[1].int ?? 0) }
         // What the service answered, per status class: sightings, failing ones, and those with an error message on
         // their line (an answer even without a status). Agreement is only claimed over the sightings with an answer.
-        let answers = try statusClassAnswers()
+        let answers = try query(
+            """
+            SELECT sc, \(StatusClass.labelSQL("sc")), sum(n), sum(CASE WHEN failed THEN n ELSE 0 END), sum(nl),
+                   sum(CASE WHEN failed THEN nl ELSE 0 END)
+            FROM f GROUP BY sc ORDER BY sc DESC
+            """)
         var total = 0
         var known = 0
         var noStatus = (all: 0, failing: 0)
@@ -105,38 +110,6 @@ extension ReportBuilder {
                         ]
                     }),
             ])
-    }
-
-    /// Per status class, from the highest: the class, its label, sightings, failing ones, those with an error message
-    /// on their line, failing ones among them. One pass over `f` with a column per class instead of a GROUP BY (a
-    /// sort of every row for four groups); a class no row has gives no row, as a GROUP BY would.
-    func statusClassAnswers() throws(ReportError) -> [[SQLValue]] {
-        let classes = StatusClass.allCases.sorted { $0.rawValue > $1.rawValue }
-        let known = classes.map { String($0.rawValue) }.joined(separator: ", ")
-        let columns = classes.map { c in
-            let when = "CASE WHEN sc = \(c.rawValue) THEN"
-            return """
-                sum(\(when) n END), sum(\(when) CASE WHEN failed THEN n ELSE 0 END END), sum(\(when) nl END),
-                sum(\(when) CASE WHEN failed THEN nl ELSE 0 END END)
-                """
-        }.joined(separator: ", ")
-        let r = try query("SELECT sum(sc NOT IN (\(known))), \(columns) FROM f")[0]
-        guard (r[0].int ?? 0) == 0 else {
-            // A class this build does not know (a database written otherwise): grouped as found.
-            return try query(
-                """
-                SELECT sc, \(StatusClass.labelSQL("sc")), sum(n), sum(CASE WHEN failed THEN n ELSE 0 END), sum(nl),
-                       sum(CASE WHEN failed THEN nl ELSE 0 END)
-                FROM f GROUP BY sc ORDER BY sc DESC
-                """)
-        }
-        var rows: [[SQLValue]] = []
-        for (i, c) in classes.enumerated() {
-            let sums = Array(r[(1 + 4 * i)...(4 + 4 * i)])
-            guard sums[0] != .null else { continue }
-            rows.append([.int(Int64(c.rawValue)), .text(c.label)] + sums)
-        }
-        return rows
     }
 
     func tokenPaths() throws(ReportError) -> Section {

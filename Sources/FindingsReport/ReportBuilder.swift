@@ -181,6 +181,19 @@ public struct ReportBuilder {
         }
     }
 
+    /// Runs `sql` (parameters as in ``query(_:_:)``) and hands each row to `row` as it is read: for a result too
+    /// large to hold as values.
+    func forEachRow(_ sql: String, _ row: (Statement) -> Void) throws(ReportError) {
+        do {
+            let s = try db.prepare(sql)
+            let count = Int(s.parameterCount)
+            for (i, v) in params.enumerated() where i < count { s.bind(Int32(i + 1), value: v) }
+            while try s.step() { row(s) }
+        } catch {
+            throw damage(error) ?? ReportError("\(path): \(error)")
+        }
+    }
+
     /// The message for a page SQLite found damaged while the report read it (SQLITE_CORRUPT, SQLITE_NOTADB).
     func damage(_ error: SQLiteError) -> ReportError? {
         let primary = error.code & 0xFF

@@ -114,8 +114,8 @@ struct HostileOutputTests {
         let log = Self.log(s)
         #expect(s.scan([log]).status == 0)
         // A re-scan (nothing new) never reads the sightings table, and scan checks the whole file; a report
-        // checks the pages it reads: the rollup's.
-        let table = command == "scan" ? "sightings" : "sighting_rollup"
+        // checks the pages it reads: over the whole database, the rollup's totals (schema 7).
+        let table = command == "scan" ? "sightings" : "sighting_totals"
         let c = try Connection(path: s.db, readOnly: true)
         let pageSize = try c.scalar("PRAGMA page_size") ?? 0
         let root = try c.scalar("SELECT rootpage FROM sqlite_master WHERE name = '\(table)'") ?? 0
