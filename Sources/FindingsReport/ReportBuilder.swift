@@ -8,8 +8,9 @@ public struct ReportError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Builds a ``Report`` from the findings database. Every aggregation is one SQL query over the filtered
-/// sightings; Swift only shapes the (small) results.
+/// Builds a ``Report`` from the findings database. Every aggregation is SQL over the filtered sightings (the
+/// writer's `sighting_totals`, or the window's minutes of `sighting_rollup`, and `sighting_minutes`); Swift shapes the
+/// (small) results, and walks the first sightings once, in SQL's order, for the clock-drift ranks.
 public struct ReportBuilder {
     public let path: String
     public let filter: ReportFilter
