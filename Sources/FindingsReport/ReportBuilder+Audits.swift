@@ -174,9 +174,10 @@ extension ReportBuilder {
         let tokens = try query(
             """
             WITH top AS (
-                SELECT token_id, substr(fingerprint, 1, 12) AS token, coalesce(iss, '(none)') AS iss, kid, max(sub) AS sub,
-                       sum(n) AS total, min(first) AS first, max(last) AS last
-                FROM ft WHERE failed GROUP BY token_id ORDER BY total DESC, 2, 3 LIMIT ?5
+                SELECT g.token_id, substr(t.fingerprint, 1, 12) AS token, coalesce(g.iss, '(none)') AS iss, g.kid,
+                       t.sub, sum(g.n) AS total, min(g.first) AS first, max(g.last) AS last
+                FROM ft g JOIN tokens t ON t.id = g.token_id
+                WHERE g.failed GROUP BY g.token_id ORDER BY total DESC, 2, 3 LIMIT ?5
             )
             SELECT token, iss, kid, sub, total,
                    (SELECT g.cause FROM f g WHERE g.token_id = top.token_id AND \(Cause.failureSQL("g.cause"))

@@ -140,15 +140,13 @@ public struct ReportBuilder {
         FROM f GROUP BY token_id, source_id, cause;
         """
 
-    /// `fsc` summed over sources: one row per token and cause, with the token's columns, for the sections that
-    /// count per token, cause, issuer or kid (a fraction of `f`'s rows to group).
+    /// `fsc` summed over sources: one row per token and cause, with the token columns sections group by, for the
+    /// sections that count per token, cause, issuer or kid (a fraction of `f`'s rows to group).
     static let perTokenTable = """
         CREATE TEMP TABLE ft AS
-        SELECT g.*, t.sub_hash, t.sub, t.fingerprint
-        FROM (SELECT token_id, cause, sum(n) AS n, min(first) AS first, max(last) AS last, sum(near) AS near,
-                     min(near_min) AS near_min, max(near_max) AS near_max, failed, iss, kid, alg
-              FROM fsc GROUP BY token_id, cause) g
-        JOIN tokens t ON t.id = g.token_id
+        SELECT token_id, cause, sum(n) AS n, min(first) AS first, max(last) AS last, sum(near) AS near,
+               min(near_min) AS near_min, max(near_max) AS near_max, failed, iss, kid, alg
+        FROM fsc GROUP BY token_id, cause
         """
 
     /// The issuer of a `sighting_minutes` row as the report names it, and the `--issuer` filter (?3) on it.
