@@ -112,18 +112,21 @@ public struct ReportBuilder {
                 ORDER BY r.token_id, r.source_id, r.cause, r.status_class
                 """
         }
+        // Summed first, then joined: one token and source lookup per row of `f`, not per minute, and a narrower sort.
         return """
             INSERT INTO f
-            SELECT r.token_id, r.source_id, r.cause, r.status_class,
-                   sum(r.n), min(r.first), max(r.last), sum(r.refused),
-                   sum(r.near), min(r.near_min), max(r.near_max),
+            SELECT r.token_id, r.source_id, r.cause, r.sc, r.n, r.first, r.last, r.nl, r.near, r.near_min, r.near_max,
                    \(Cause.failureSQL("r.cause")),
                    \(columns)
-            FROM sighting_rollup r
+            FROM (SELECT token_id, source_id, cause, status_class AS sc, sum(n) AS n, min(first) AS first,
+                         max(last) AS last, sum(refused) AS nl, sum(near) AS near, min(near_min) AS near_min,
+                         max(near_max) AS near_max
+                  FROM sighting_rollup
+                  WHERE \(minuteRange("minute", timedOnly: false, windowed: true))
+                  GROUP BY token_id, source_id, cause, status_class) r
             JOIN tokens t ON t.id = r.token_id
             JOIN sources src ON src.id = r.source_id
-            WHERE \(minuteRange("r.minute", timedOnly: false, windowed: true)) AND \(filters)
-            GROUP BY r.token_id, r.source_id, r.cause, r.status_class
+            WHERE \(filters)
             """
     }
 
