@@ -131,6 +131,26 @@ struct ReportTotalsTests {
         #expect(try s.recountDifferences() == [])
     }
 
+    @Test("a continued open line whose token was seen earlier in the same minute: its near miss is counted once")
+    func openLineSameMinute() throws {
+        let s = Scratch()
+        s.write("hs.secret", testSecret)
+        let secret = ["--hmac-secret-file", s.path("hs.secret")]
+        // One token, a line a second from 1700000700 (one minute), expired by 100–110 s: every sighting a near
+        // miss in one rollup row; the last line still open.
+        s.write(
+            "a.log",
+            accessLog(lines: 700..<710, distinct: 1) + String(accessLog(lines: 710..<711, distinct: 1).dropLast()))
+        #expect(s.scan([s.path("a.log")] + secret).status == 0)
+        #expect(try s.int("SELECT count(*) FROM sightings WHERE line = 11") == 1)
+        s.write("a.log", "\n", append: true)
+        #expect(s.scan([s.path("a.log")] + secret).status == 0)
+        #expect(try s.int("SELECT count(*) FROM sightings") == 10)
+        #expect(try s.int("SELECT n FROM sighting_rollup") == 10)
+        #expect(try s.int("SELECT near FROM sighting_rollup") == 10)
+        #expect(try s.recountDifferences() == [])
+    }
+
     @Test("--ok-sightings count: the totals equal the rollup they are summed from, successes included")
     func rolledUp() throws {
         let s = Scratch()
