@@ -116,13 +116,14 @@ extension ReportBuilder {
         let rows = try query(
             """
             WITH multi AS (
-                SELECT token_id FROM f GROUP BY token_id HAVING count(DISTINCT source_id) > 1
-                ORDER BY count(DISTINCT source_id) DESC, sum(n) DESC, min(fingerprint) LIMIT ?5
+                SELECT token_id FROM fs GROUP BY token_id HAVING count(*) > 1
+                ORDER BY count(*) DESC, sum(n) DESC, (SELECT t.fingerprint FROM tokens t WHERE t.id = fs.token_id)
+                LIMIT ?5
             )
-            SELECT substr(f.fingerprint, 1, 12), f.path, min(f.first), f.cause,
+            SELECT substr(t.fingerprint, 1, 12), f.path, min(f.first), f.cause,
                    group_concat(DISTINCT \(StatusClass.labelSQL("f.sc"))), sum(f.n)
-            FROM f JOIN multi m ON m.token_id = f.token_id
-            GROUP BY f.token_id, f.source_id, f.cause ORDER BY f.fingerprint, min(f.first), 2, 4
+            FROM f JOIN multi m ON m.token_id = f.token_id JOIN tokens t ON t.id = f.token_id
+            GROUP BY f.token_id, f.source_id, f.cause ORDER BY t.fingerprint, min(f.first), 2, 4
             """, [.int(Int64(limit))])
         return Section(
             id: "token_paths", title: "Token paths",
@@ -145,9 +146,7 @@ extension ReportBuilder {
     func leakAudit() throws(ReportError) -> Section {
         let rows = try query(
             """
-            SELECT path, count(DISTINCT token_id), count(DISTINCT CASE WHEN cause = \(Cause.ok.sqlLiteral) THEN token_id END),
-                   count(DISTINCT CASE WHEN exp > first THEN token_id END)
-            FROM f GROUP BY source_id ORDER BY 3 DESC, 4 DESC, 1
+            SELECT path, count(*), sum(ok), sum(live) FROM fs GROUP BY source_id ORDER BY 3 DESC, 4 DESC, 1
             """)
         var notes = [
             "Every bearer token written to a log in clear while still valid can be replayed by anyone who reads the log."
@@ -174,17 +173,25 @@ extension ReportBuilder {
     func topOffenders() throws(ReportError) -> Section {
         let tokens = try query(
             """
-            SELECT substr(fingerprint, 1, 12), coalesce(iss, '(none)'), kid, max(sub), sum(n) AS total,
-                   (SELECT g.cause FROM f g WHERE g.token_id = f.token_id AND \(Cause.failureSQL("g.cause"))
+            WITH top AS (
+                SELECT g.token_id, substr(t.fingerprint, 1, 12) AS token, coalesce(g.iss, '(none)') AS iss, g.kid,
+                       t.sub, sum(g.n) AS total, min(g.first) AS first, max(g.last) AS last
+                FROM ft g JOIN tokens t ON t.id = g.token_id
+                WHERE g.failed GROUP BY g.token_id ORDER BY total DESC, 2, 3 LIMIT ?5
+            )
+            SELECT token, iss, kid, sub, total,
+                   (SELECT g.cause FROM f g WHERE g.token_id = top.token_id AND \(Cause.failureSQL("g.cause"))
                     GROUP BY g.cause ORDER BY sum(g.n) DESC, g.cause LIMIT 1),
-                   count(DISTINCT source_id), min(first), max(last)
-            FROM f WHERE failed GROUP BY token_id ORDER BY total DESC, 1, 2 LIMIT ?5
+                   (SELECT count(DISTINCT g.source_id) FROM f g WHERE g.token_id = top.token_id AND g.failed),
+                   first, last
+            FROM top ORDER BY total DESC, token, iss
             """, [.int(Int64(limit))])
         let subjects = try query(
             """
-            SELECT substr(sub_hash, 1, 12), max(sub), sum(n) AS total, count(DISTINCT token_id),
-                   group_concat(DISTINCT cause), min(first), max(last)
-            FROM f WHERE failed AND sub_hash IS NOT NULL GROUP BY sub_hash ORDER BY total DESC, 1, 2 LIMIT ?5
+            SELECT substr(t.sub_hash, 1, 12), max(t.sub), sum(f.n) AS total, count(DISTINCT f.token_id),
+                   group_concat(DISTINCT f.cause), min(f.first), max(f.last)
+            FROM f JOIN tokens t ON t.id = f.token_id
+            WHERE f.failed AND t.sub_hash IS NOT NULL GROUP BY t.sub_hash ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit))])
         return Section(
             id: "top_offenders", title: "Top offenders",

@@ -8,7 +8,7 @@ extension ReportBuilder {
         let rows = try query(
             """
             SELECT cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
-            FROM f GROUP BY cause ORDER BY total DESC, 1, 2
+            FROM ft GROUP BY cause ORDER BY total DESC, 1, 2
             """)
         var table = Table(
             id: "by_cause", title: "Token sightings by cause",
@@ -34,7 +34,7 @@ extension ReportBuilder {
         let rows = try query(
             """
             SELECT coalesce(iss, '(none)'), cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
-            FROM f WHERE failed GROUP BY iss, cause ORDER BY total DESC, 1, 2 LIMIT ?5
+            FROM ft WHERE failed GROUP BY iss, cause ORDER BY total DESC, 1, 2 LIMIT ?5
             """, [.int(Int64(limit * 5))])
         let table = Table(
             id: "by_issuer", title: "Failures by issuer and cause",
@@ -52,7 +52,7 @@ extension ReportBuilder {
             SELECT coalesce(f.kid, '(none)'), coalesce(f.alg, '?'),
                    CASE WHEN f.kid IS NULL THEN '-' WHEN k.current > 0 THEN 'current' WHEN k.retired > 0 THEN 'retired' ELSE 'unknown' END,
                    f.cause, sum(f.n) AS total, count(DISTINCT f.token_id), min(f.first), max(f.last)
-            FROM f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
+            FROM ft f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
                 ON k.kid = f.kid
             GROUP BY f.kid, f.alg, f.cause ORDER BY f.kid, total DESC, 4, 2
             """)
@@ -75,8 +75,8 @@ extension ReportBuilder {
     func bySource() throws(ReportError) -> Section {
         let rows = try query(
             """
-            SELECT path, cause, sum(n) AS total, count(DISTINCT token_id), min(first), max(last)
-            FROM f GROUP BY source_id, cause ORDER BY path, total DESC, 2
+            SELECT path, cause, sum(n) AS total, count(*), min(first), max(last)
+            FROM fsc GROUP BY source_id, cause ORDER BY path, total DESC, 2
             """)
         let table = Table(
             id: "by_source", title: "Sightings by source and cause",

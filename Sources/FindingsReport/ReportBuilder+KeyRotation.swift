@@ -28,7 +28,7 @@ extension ReportBuilder {
                    (SELECT kh.gone FROM kh WHERE kh.kid = f.kid AND (kh.issuer = f.iss OR kh.issuer = '')
                     ORDER BY kh.issuer = '' LIMIT 1),
                    sum((f.cause = 'key_retired') * f.n)
-            FROM f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
+            FROM ft f LEFT JOIN (SELECT kid, sum(NOT retired) AS current, sum(retired) AS retired FROM keys GROUP BY kid) k
                 ON k.kid = f.kid
             GROUP BY f.iss, f.kid ORDER BY f.iss, min(f.first), 2
             """)
@@ -130,7 +130,7 @@ extension ReportBuilder {
         let rows = try query(
             """
             SELECT src.path, t.iss, t.kid, count(*), min(e.log_time), max(e.log_time),
-                   (SELECT min(r.first) FROM sighting_rollup r JOIN tokens k ON k.id = r.token_id
+                   (SELECT min(r.first) FROM sighting_totals r JOIN tokens k ON k.id = r.token_id
                     WHERE k.kid = t.kid AND k.iss IS t.iss AND r.first IS NOT NULL) AS kid_first
             FROM log_errors e
             JOIN tokens t ON t.id = e.token_id

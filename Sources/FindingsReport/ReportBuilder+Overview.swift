@@ -10,7 +10,7 @@ extension ReportBuilder {
             """
             SELECT coalesce(sum(n), 0), count(DISTINCT token_id), coalesce(sum(failed * n), 0),
                    coalesce(sum((cause = \(Cause.unverified.sqlLiteral)) * n), 0), min(first), max(last)
-            FROM f
+            FROM ft
             """)[0]
         o.sightings = r[0].int ?? 0
         o.distinctTokens = r[1].int ?? 0
@@ -46,7 +46,7 @@ extension ReportBuilder {
             """
             SELECT cause, sum(n) AS total, count(DISTINCT token_id), sum(CASE WHEN cause = \(Cause.expired.sqlLiteral) THEN near ELSE 0 END),
                    group_concat(DISTINCT kid)
-            FROM f WHERE failed GROUP BY cause ORDER BY total DESC, 1, 2 LIMIT 4
+            FROM ft WHERE failed GROUP BY cause ORDER BY total DESC, 1, 2 LIMIT 4
             """)
         return rows.map { r in
             let cause = r[0].string ?? "?"

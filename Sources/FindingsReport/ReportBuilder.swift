@@ -8,8 +8,9 @@ public struct ReportError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Builds a ``Report`` from the findings database. Every aggregation is one SQL query over the filtered
-/// sightings; Swift only shapes the (small) results.
+/// Builds a ``Report`` from the findings database. Every aggregation is SQL over the filtered sightings (the
+/// writer's `sighting_totals`, or the window's minutes of `sighting_rollup`, and `sighting_minutes`); Swift shapes the
+/// (small) results, and walks the first sightings once, in SQL's order, for the clock-drift ranks.
 public struct ReportBuilder {
     public let path: String
     public let filter: ReportFilter
@@ -78,39 +79,94 @@ public struct ReportBuilder {
     /// Whether `--since` or `--until` narrows the report.
     var windowed: Bool { filter.since != nil || filter.until != nil }
 
-    /// Two passes over `sighting_rollup` (the sightings counted per token, source, cause, status class and minute
-    /// by the writer): `f`, the filtered rows per token, source, cause and status class (2: 2xx, 4: 401/403, 0:
-    /// other or none) with their token's and source's columns, counts, first and last times, error-message lines
-    /// and near misses; and `fb`, counts per timeline bucket, cause and issuer. Every section is one query over
-    /// these. `--since`/`--until` select whole minutes.
+    /// The temp table `f` every section reads: the filtered sightings per token, source, cause and status class (2:
+    /// 2xx, 4: 401/403, 1: no status, 0: other) with their token's and source's columns, counts, first and last
+    /// times, error-message lines and near misses, keyed (and so read) in that order. The token columns the
+    /// sections group by are copied; the wide ones (fingerprint, sub_hash, sub) are joined where a section needs them.
+    static let aggregateTable = """
+        CREATE TEMP TABLE f (
+            token_id, source_id, cause, sc, n, first, last, nl, near, near_min, near_max, failed,
+            iss, kid, alg, exp, iat, path,
+            PRIMARY KEY (token_id, source_id, cause, sc)
+        ) WITHOUT ROWID
+        """
+
+    /// Fills `f`: over the whole database from `sighting_totals` (the writer's sums over minutes) as it stands;
+    /// over `--since`/`--until` from the window's whole minutes of `sighting_rollup`, summed.
     static func aggregate(windowed: Bool) -> String {
-        """
-        CREATE TEMP TABLE f AS
-        SELECT r.token_id, r.source_id, r.cause, r.status_class AS sc,
-               sum(r.n) AS n, min(r.first) AS first, max(r.last) AS last, sum(r.refused) AS nl,
-               sum(r.near) AS near, min(r.near_min) AS near_min, max(r.near_max) AS near_max,
-               \(Cause.failureSQL("r.cause")) AS failed,
-               t.iss, t.kid, t.alg, t.exp, t.nbf, t.iat, t.sub_hash, t.sub, t.fingerprint, t.signature, src.path
-        FROM sighting_rollup r
-        JOIN tokens t ON t.id = r.token_id
-        JOIN sources src ON src.id = r.source_id
-        WHERE \(minuteRange("r.minute", timedOnly: false, windowed: windowed))
-          AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
-        GROUP BY r.token_id, r.source_id, r.cause, r.status_class
-        """
+        let columns = """
+            t.iss, t.kid, t.alg, t.exp, t.iat, src.path
+            """
+        let filters = "(?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)"
+        guard windowed else {
+            return """
+                INSERT INTO f
+                SELECT r.token_id, r.source_id, r.cause, r.status_class,
+                       r.n, r.first, r.last, r.refused, r.near, r.near_min, r.near_max,
+                       \(Cause.failureSQL("r.cause")),
+                       \(columns)
+                FROM sighting_totals r
+                JOIN tokens t ON t.id = r.token_id
+                JOIN sources src ON src.id = r.source_id
+                WHERE \(filters)
+                ORDER BY r.token_id, r.source_id, r.cause, r.status_class
+                """
+        }
+        // Summed first, then joined: one token and source lookup per row of `f`, not per minute, and a narrower sort.
+        return """
+            INSERT INTO f
+            SELECT r.token_id, r.source_id, r.cause, r.sc, r.n, r.first, r.last, r.nl, r.near, r.near_min, r.near_max,
+                   \(Cause.failureSQL("r.cause")),
+                   \(columns)
+            FROM (SELECT token_id, source_id, cause, status_class AS sc, sum(n) AS n, min(first) AS first,
+                         max(last) AS last, sum(refused) AS nl, sum(near) AS near, min(near_min) AS near_min,
+                         max(near_max) AS near_max
+                  FROM sighting_rollup
+                  WHERE \(minuteRange("minute", timedOnly: false, windowed: true))
+                  GROUP BY token_id, source_id, cause, status_class) r
+            JOIN tokens t ON t.id = r.token_id
+            JOIN sources src ON src.id = r.source_id
+            WHERE \(filters)
+            """
     }
 
-    /// The same rows counted per timeline bucket, cause and issuer (timeline and rotation steps).
+    /// `f` summed over status classes: one row per token, source and cause (the key of `f` less its last column, so
+    /// filled in `f`'s order, without a sort). By source and cause, a row is a distinct token.
+    static let perSourceCauseTable = """
+        CREATE TEMP TABLE fsc (
+            token_id, source_id, cause, n, first, last, near, near_min, near_max, failed, iss, kid, alg, exp, iat, path,
+            PRIMARY KEY (token_id, source_id, cause)
+        ) WITHOUT ROWID;
+        INSERT INTO fsc
+        SELECT token_id, source_id, cause, sum(n), min(first), max(last), sum(near), min(near_min), max(near_max),
+               failed, iss, kid, alg, exp, iat, path
+        FROM f GROUP BY token_id, source_id, cause;
+        """
+
+    /// `fsc` summed over sources: one row per token and cause, with the token columns sections group by, for the
+    /// sections that count per token, cause, issuer or kid (a fraction of `f`'s rows to group).
+    static let perTokenTable = """
+        CREATE TEMP TABLE ft AS
+        SELECT token_id, cause, sum(n) AS n, min(first) AS first, max(last) AS last, sum(near) AS near,
+               min(near_min) AS near_min, max(near_max) AS near_max, failed, iss, kid, alg
+        FROM fsc GROUP BY token_id, cause
+        """
+
+    /// The issuer of a `sighting_minutes` row as the report names it, and the `--issuer` filter (?3) on it.
+    static let minuteIssuer = "CASE WHEN m.no_iss THEN '(none)' ELSE m.iss END"
+    static let minuteIssuerFilter = "(?3 IS NULL OR (m.no_iss = 0 AND m.iss = ?3))"
+
+    /// The same sightings counted per timeline bucket, cause and issuer (timeline and rotation steps), from
+    /// `sighting_minutes` (the writer's sums over tokens): timed minutes only.
     static func buckets(windowed: Bool) -> String {
         """
         CREATE TEMP TABLE fb AS
-        SELECT CAST((r.minute * 60 - ?5) / ?6 AS INTEGER) AS b, r.cause, coalesce(t.iss, '(none)') AS iss, sum(r.n) AS n,
-               \(Cause.failureSQL("r.cause")) AS failed
-        FROM sighting_rollup r
-        JOIN tokens t ON t.id = r.token_id
-        JOIN sources src ON src.id = r.source_id
-        WHERE \(minuteRange("r.minute", timedOnly: true, windowed: windowed))
-          AND (?3 IS NULL OR t.iss = ?3) AND (?4 IS NULL OR src.path GLOB ?4)
+        SELECT CAST((m.minute * 60 - ?5) / ?6 AS INTEGER) AS b, m.cause, \(minuteIssuer) AS iss, sum(m.n) AS n,
+               \(Cause.failureSQL("m.cause")) AS failed
+        FROM sighting_minutes m
+        JOIN sources src ON src.id = m.source_id
+        WHERE \(minuteRange("m.minute", timedOnly: true, windowed: windowed))
+          AND \(minuteIssuerFilter) AND (?4 IS NULL OR src.path GLOB ?4)
         GROUP BY 1, 2, 3
         """
     }
@@ -127,6 +183,19 @@ public struct ReportBuilder {
         }
     }
 
+    /// Runs `sql` (parameters as in ``query(_:_:)``) and hands each row to `row` as it is read: for a result too
+    /// large to hold as values.
+    func forEachRow(_ sql: String, _ row: (Statement) -> Void) throws(ReportError) {
+        do {
+            let s = try db.prepare(sql)
+            let count = Int(s.parameterCount)
+            for (i, v) in params.enumerated() where i < count { s.bind(Int32(i + 1), value: v) }
+            while try s.step() { row(s) }
+        } catch {
+            throw damage(error) ?? ReportError("\(path): \(error)")
+        }
+    }
+
     /// The message for a page SQLite found damaged while the report read it (SQLITE_CORRUPT, SQLITE_NOTADB).
     func damage(_ error: SQLiteError) -> ReportError? {
         let primary = error.code & 0xFF
@@ -138,7 +207,7 @@ public struct ReportBuilder {
     func window() throws(ReportError) -> (start: Double, end: Double, size: Double, first: Double)? {
         let r = try query(
             """
-            SELECT min(first), max(last) FROM sighting_rollup
+            SELECT min(first), max(last) FROM sighting_minutes
             WHERE \(Self.minuteRange("minute", timedOnly: true, windowed: windowed)) AND (?1 IS NULL OR last >= ?1) AND (?2 IS NULL OR first < ?2)
             """)[0]
         guard let a = filter.since ?? r[0].double, let b = filter.until ?? r[1].double, b >= a else { return nil }
@@ -149,18 +218,24 @@ public struct ReportBuilder {
     public func build(now: Double) throws(ReportError) -> Report {
         let w = try window()
         do {
-            try db.execute("DROP TABLE IF EXISTS temp.f; DROP TABLE IF EXISTS temp.fb; DROP TABLE IF EXISTS temp.fs")
+            try db.execute(
+                """
+                DROP TABLE IF EXISTS temp.f; DROP TABLE IF EXISTS temp.fb; DROP TABLE IF EXISTS temp.fs;
+                DROP TABLE IF EXISTS temp.ft; DROP TABLE IF EXISTS temp.fsc;
+                """)
+            try db.execute(Self.aggregateTable)
         } catch {
             throw ReportError("\(path): \(error)")
         }
         _ = try query(Self.aggregate(windowed: windowed))
         _ = try query(Self.buckets(windowed: windowed), [.real(w?.first ?? 0), .real(w?.size ?? 60)])
-        _ = try query(Self.firstSightingsTable)
         do {
-            try db.execute("CREATE INDEX temp.f_token ON f(token_id)")
+            try db.execute(Self.perSourceCauseTable)
+            try db.execute(Self.firstSightingsTable)
         } catch {
-            throw ReportError("\(path): \(error)")
+            throw damage(error) ?? ReportError("\(path): \(error)")
         }
+        _ = try query(Self.perTokenTable)
         state.bucket = w.map { ($0.first, $0.size) }
         let overview = try makeOverview()
         var sections: [Section] = []

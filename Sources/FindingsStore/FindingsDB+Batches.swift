@@ -141,6 +141,7 @@ extension FindingsDB {
                 u.bind(12, r.nearMax)
                 try u.run()
             }
+            try writeTotals(batch, tokenIDs: ids)
             let e = statements.insertError
             e.bind(1, batch.sourceID)
             e.bind(13, runID)

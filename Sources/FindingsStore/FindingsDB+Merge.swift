@@ -155,6 +155,22 @@ enum MergePlan {
                 "first": least("first", "sighting_rollup"), "last": greatest("last", "sighting_rollup"),
                 "near_min": least("near_min", "sighting_rollup"), "near_max": greatest("near_max", "sighting_rollup"),
             ]),
+        // Schema 7: the rollup summed over minutes and over tokens; rows that meet are summed like the rollup's.
+        Table(
+            "sighting_totals", remap: ["token_id": .token, "source_id": .source],
+            conflict: "token_id, source_id, cause, status_class",
+            onConflict: [
+                "n": "sighting_totals.n + excluded.n", "refused": "sighting_totals.refused + excluded.refused",
+                "near": "sighting_totals.near + excluded.near",
+                "first": least("first", "sighting_totals"), "last": greatest("last", "sighting_totals"),
+                "near_min": least("near_min", "sighting_totals"), "near_max": greatest("near_max", "sighting_totals"),
+            ]),
+        Table(
+            "sighting_minutes", remap: ["source_id": .source], conflict: "minute, source_id, cause, no_iss, iss",
+            onConflict: [
+                "n": "sighting_minutes.n + excluded.n",
+                "first": least("first", "sighting_minutes"), "last": greatest("last", "sighting_minutes"),
+            ]),
         // Key history: one row per key and issuer; published from the earliest to the latest run of any shard.
         Table(
             "keys", remap: ["first_run_id": .run, "last_run_id": .run], conflict: "thumbprint, issuer",

@@ -199,23 +199,32 @@ extension FindingsDB {
     private func deleteRows(source: Int64, from offset: UInt64) throws(SQLiteError) {
         knownTokens.removeAll()
         let o = Int64(clamping: offset)
+        // The near misses taken off with the rows (their closest and farthest stay: a bound, not a count).
+        let near = Rollup.nearMissSQL(cause: "s.cause", logTime: "s.log_time", exp: "t.exp", nbf: "t.nbf")
         try connection.execute(
             """
             CREATE TEMP TABLE IF NOT EXISTS affected_tokens (id INTEGER PRIMARY KEY);
             DELETE FROM affected_tokens;
             INSERT OR IGNORE INTO affected_tokens
                 SELECT token_id FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
+            CREATE TEMP TABLE IF NOT EXISTS affected_minutes (m INTEGER PRIMARY KEY);
+            DELETE FROM affected_minutes;
+            INSERT OR IGNORE INTO affected_minutes
+                SELECT \(Rollup.minuteSQL("log_time")) FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
             UPDATE tokens SET sightings = sightings - (
                 SELECT count(*) FROM sightings s WHERE s.token_id = tokens.id AND s.source_id = \(source) AND s.byte_offset >= \(o))
             WHERE id IN (SELECT id FROM affected_tokens);
-            UPDATE sighting_rollup SET n = n - d.c, refused = refused - d.r
-            FROM (SELECT token_id, cause,
-                         \(StatusClass.sql(status: "status")) AS sc,
-                         \(Rollup.minuteSQL("log_time")) AS m, count(*) AS c, sum(line_error IS NOT NULL) AS r
-                  FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o) GROUP BY 1, 2, 3, 4) AS d
+            UPDATE sighting_rollup SET n = n - d.c, refused = refused - d.r, near = near - d.nr
+            FROM (SELECT s.token_id, s.cause,
+                         \(StatusClass.sql(status: "s.status")) AS sc,
+                         \(Rollup.minuteSQL("s.log_time")) AS m, count(*) AS c, sum(s.line_error IS NOT NULL) AS r,
+                         sum(CASE WHEN \(near.expired) THEN 1 WHEN \(near.early) THEN 1 ELSE 0 END) AS nr
+                  FROM sightings s JOIN tokens t ON t.id = s.token_id
+                  WHERE s.source_id = \(source) AND s.byte_offset >= \(o) GROUP BY 1, 2, 3, 4) AS d
             WHERE sighting_rollup.token_id = d.token_id AND sighting_rollup.source_id = \(source)
               AND sighting_rollup.cause = d.cause AND sighting_rollup.status_class = d.sc AND sighting_rollup.minute = d.m;
             DELETE FROM sighting_rollup WHERE source_id = \(source) AND n <= 0;
+            \(Self.recountTotalsSQL(source: source))
             DELETE FROM sightings WHERE source_id = \(source) AND byte_offset >= \(o);
             DELETE FROM log_errors WHERE source_id = \(source) AND byte_offset >= \(o);
             DELETE FROM tokens WHERE id IN (SELECT id FROM affected_tokens) AND sightings <= 0

@@ -74,6 +74,8 @@ public final class FindingsDB {
         let upsertHost: Statement
         let updateProgress: Statement
         let upsertRollup: Statement
+        let upsertTotal: Statement
+        let upsertMinute: Statement
         let insertDelta: Statement
         let applyDeltas: Statement
         let addRunCounts: Statement
@@ -294,6 +296,27 @@ public final class FindingsDB {
                 near_min = CASE WHEN near_min IS NULL OR excluded.near_min < near_min THEN coalesce(excluded.near_min, near_min) ELSE near_min END,
                 near_max = CASE WHEN near_max IS NULL OR excluded.near_max > near_max THEN coalesce(excluded.near_max, near_max) ELSE near_max END
             """)
+        let upsertTotal = try connection.prepare(
+            """
+            INSERT INTO sighting_totals (token_id, source_id, cause, status_class, n, first, last, refused, near,
+                                         near_min, near_max)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            ON CONFLICT (token_id, source_id, cause, status_class) DO UPDATE SET
+                n = n + excluded.n, refused = refused + excluded.refused, near = near + excluded.near,
+                first = CASE WHEN first IS NULL OR excluded.first < first THEN coalesce(excluded.first, first) ELSE first END,
+                last = CASE WHEN last IS NULL OR excluded.last > last THEN coalesce(excluded.last, last) ELSE last END,
+                near_min = CASE WHEN near_min IS NULL OR excluded.near_min < near_min THEN coalesce(excluded.near_min, near_min) ELSE near_min END,
+                near_max = CASE WHEN near_max IS NULL OR excluded.near_max > near_max THEN coalesce(excluded.near_max, near_max) ELSE near_max END
+            """)
+        let upsertMinute = try connection.prepare(
+            """
+            INSERT INTO sighting_minutes (minute, source_id, cause, no_iss, iss, n, first, last)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            ON CONFLICT (minute, source_id, cause, no_iss, iss) DO UPDATE SET
+                n = n + excluded.n,
+                first = CASE WHEN first IS NULL OR excluded.first < first THEN coalesce(excluded.first, first) ELSE first END,
+                last = CASE WHEN last IS NULL OR excluded.last > last THEN coalesce(excluded.last, last) ELSE last END
+            """)
         let updateProgress = try connection.prepare(
             """
             UPDATE sources SET bytes_scanned = ?2, lines_scanned = ?3, resume_offset = ?4, resume_line = ?5,
@@ -309,7 +332,7 @@ public final class FindingsDB {
         statements = Prepared(
             insertSighting: insertSighting, insertSightings: insertSightings, insertError: insertError,
             upsertToken: upsertToken, upsertHost: upsertHost, updateProgress: updateProgress,
-            upsertRollup: upsertRollup,
+            upsertRollup: upsertRollup, upsertTotal: upsertTotal, upsertMinute: upsertMinute,
             insertDelta: insertDelta, applyDeltas: applyDeltas, addRunCounts: addRunCounts)
     }
 }

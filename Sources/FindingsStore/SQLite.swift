@@ -252,6 +252,11 @@ public final class Statement {
         return String(
             decoding: UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
     }
+    /// The bytes of a text or blob column, valid for the duration of `body` (not copied).
+    public func withBytes<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let p = sqlite3_column_blob(handle, column)
+        return body(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column))))
+    }
     public var columnCount: Int32 { sqlite3_column_count(handle) }
     /// The largest parameter index the statement uses.
     public var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }

@@ -4,7 +4,7 @@ import SiftCore
 /// migration runs in one transaction and sets `PRAGMA user_version`.
 public enum Schema {
     /// The version this build writes.
-    public static let version = 6
+    public static let version = 7
 
     /// Indexes on the row tables. Part of the schema, but kept apart: a run that starts on empty row tables
     /// drops them and builds them once at its end (one sort instead of a b-tree insert per row), and every open
@@ -19,7 +19,7 @@ public enum Schema {
     ]
 
     /// Migration `i` takes the database from version `i` to `i + 1`.
-    static let migrations: [String] = [v1, v2, v3, mergedShards, hostsAndStatuses, keyHistory]
+    static let migrations: [String] = [v1, v2, v3, mergedShards, hostsAndStatuses, keyHistory, reportTotals]
 
     /// `merged_shards` (issue 14; version 4):
     /// one row per run of a shard database that `jwtsift merge` copied into this one, named by the shard's
@@ -53,6 +53,72 @@ public enum Schema {
         ALTER TABLE sightings ADD COLUMN host_id INTEGER;
         ALTER TABLE log_errors ADD COLUMN host_id INTEGER;
         UPDATE sources SET policy = NULL;
+        """
+
+    /// `sighting_totals`: the rollup summed over its minutes, one row per (token, source, cause, status class). What
+    /// a report over all of the database reads instead of every minute of `sighting_rollup`.
+    static let totalsTable = """
+        CREATE TABLE sighting_totals (
+            token_id INTEGER NOT NULL,
+            source_id INTEGER NOT NULL,
+            cause TEXT NOT NULL,
+            status_class INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            first REAL,
+            last REAL,
+            refused INTEGER NOT NULL DEFAULT 0,
+            near INTEGER NOT NULL DEFAULT 0,
+            near_min REAL,
+            near_max REAL,
+            PRIMARY KEY (token_id, source_id, cause, status_class)
+        ) WITHOUT ROWID
+        """
+
+    /// `sighting_minutes`: the rollup summed over its tokens, one row per (minute, source, cause, issuer): the
+    /// report's timeline, key-rotation steps and time window. `iss` is the token's `iss` ('' with `no_iss` = 1 for a
+    /// token without one, so a real empty `iss` stays apart).
+    static let minutesTable = """
+        CREATE TABLE sighting_minutes (
+            minute INTEGER NOT NULL,
+            source_id INTEGER NOT NULL,
+            cause TEXT NOT NULL,
+            no_iss INTEGER NOT NULL,
+            iss TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            first REAL,
+            last REAL,
+            PRIMARY KEY (minute, source_id, cause, no_iss, iss)
+        ) WITHOUT ROWID
+        """
+
+    /// SELECTs that recount the two tables from `sighting_rollup` rows matching `filter` (an expression over the
+    /// rollup's columns, alias `r`): the migration's backfill, and the writer's recount after it removes rows.
+    static func totalsFromRollup(where filter: String) -> String {
+        """
+        SELECT r.token_id, r.source_id, r.cause, r.status_class, sum(r.n), min(r.first), max(r.last), sum(r.refused),
+               sum(r.near), min(r.near_min), max(r.near_max)
+        FROM sighting_rollup r WHERE \(filter)
+        GROUP BY r.token_id, r.source_id, r.cause, r.status_class
+        """
+    }
+
+    static func minutesFromRollup(where filter: String) -> String {
+        """
+        SELECT r.minute, r.source_id, r.cause, t.iss IS NULL, coalesce(t.iss, ''), sum(r.n), min(r.first), max(r.last)
+        FROM sighting_rollup r JOIN tokens t ON t.id = r.token_id WHERE \(filter)
+        GROUP BY r.minute, r.source_id, r.cause, t.iss IS NULL, coalesce(t.iss, '')
+        """
+    }
+
+    /// Version 7 (issue 15: reports in seconds): `sighting_totals` and `sighting_minutes`, kept by the writer in the
+    /// same transactions as `sighting_rollup` (upserts of each batch's sums), so a report reads one row per token and
+    /// source instead of one per minute, and its timeline one row per minute and issuer instead of one per token.
+    /// Backfilled from `sighting_rollup`.
+    static let reportTotals = """
+        \(totalsTable);
+        \(minutesTable);
+        INSERT INTO sighting_totals \(totalsFromRollup(where: "1"));
+        INSERT INTO sighting_minutes \(minutesFromRollup(where: "1"));
         """
 
     /// Version 6, key history (issue 17):

@@ -177,12 +177,14 @@ struct HostileReportTests {
         let s = Scratch()
         try ReportBuilderTests.database(s, [(.expired, 3), (.ok, 2)])
         let intact = try ReportBuilder(path: s.db, filter: ReportFilter()).build(now: 0)
-        // The sightings table: the report reads the rollup, not the rows.
+        // The sightings table, and the per-minute rollup: a report over the whole database reads the writer's
+        // totals (`sighting_totals`, `sighting_minutes`), not the rows or the minutes of every token.
         try corruptRoot(of: "sightings", in: s.db)
+        try corruptRoot(of: "sighting_rollup", in: s.db)
         let report = try ReportBuilder(path: s.db, filter: ReportFilter()).build(now: 0)
         #expect(report.overview.sightings == intact.overview.sightings && report.overview.sightings == 5)
-        // The rollup itself: refused.
-        try corruptRoot(of: "sighting_rollup", in: s.db)
+        // The totals themselves: refused.
+        try corruptRoot(of: "sighting_totals", in: s.db)
         var message = ""
         do {
             _ = try ReportBuilder(path: s.db, filter: ReportFilter()).build(now: 0)

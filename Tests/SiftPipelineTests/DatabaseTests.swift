@@ -51,6 +51,8 @@ final class Scratch {
             "SELECT fingerprint, sightings, ok_rolled, signature, first_seen, last_seen FROM tokens ORDER BY 1",
             "SELECT path, bytes_scanned, lines_scanned, completed FROM sources WHERE replaced_by IS NULL ORDER BY 1",
             "SELECT t.fingerprint, src.path, r.cause, r.status_class, r.minute, r.n, r.first, r.last, r.refused, r.near FROM sighting_rollup r JOIN tokens t ON t.id = r.token_id JOIN sources src ON src.id = r.source_id ORDER BY 1, 2, 3, 4, 5",
+            "SELECT t.fingerprint, src.path, r.cause, r.status_class, r.n, r.first, r.last, r.refused, r.near, r.near_min, r.near_max FROM sighting_totals r JOIN tokens t ON t.id = r.token_id JOIN sources src ON src.id = r.source_id ORDER BY 1, 2, 3, 4",
+            "SELECT m.minute, src.path, m.cause, m.no_iss, m.iss, m.n, m.first, m.last FROM sighting_minutes m JOIN sources src ON src.id = m.source_id ORDER BY 1, 2, 3, 4, 5",
         ]
         var out: [String] = []
         for sql in parts {
@@ -122,7 +124,7 @@ struct DatabaseTests {
             ALTER TABLE sources DROP COLUMN policy; ALTER TABLE runs DROP COLUMN policy; DROP TABLE settings;
             DROP TABLE merged_shards;
             DROP TABLE hosts; ALTER TABLE sightings DROP COLUMN host_id; ALTER TABLE log_errors DROP COLUMN host_id;
-            DROP TABLE key_fetches;
+            DROP TABLE key_fetches; DROP TABLE sighting_totals; DROP TABLE sighting_minutes;
             PRAGMA user_version = 1
             """)
         c.close()

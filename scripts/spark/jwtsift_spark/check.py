@@ -32,6 +32,12 @@ QUERIES = {
                                  r.refused, r.near, r.near_min, r.near_max
                           FROM sighting_rollup r JOIN tokens t ON t.id = r.token_id JOIN sources src ON src.id = r.source_id
                           ORDER BY 1, 2, 3, 4, 5""",
+    "sighting_totals": """SELECT t.fingerprint, src.path, r.cause, r.status_class, r.n, r.first, r.last, r.refused,
+                                 r.near, r.near_min, r.near_max
+                          FROM sighting_totals r JOIN tokens t ON t.id = r.token_id JOIN sources src ON src.id = r.source_id
+                          ORDER BY 1, 2, 3, 4""",
+    "sighting_minutes": """SELECT m.minute, src.path, m.cause, m.no_iss, m.iss, m.n, m.first, m.last
+                           FROM sighting_minutes m JOIN sources src ON src.id = m.source_id ORDER BY 1, 2, 3, 4, 5""",
     "sources": """SELECT path, bytes_scanned, lines_scanned, completed FROM sources WHERE replaced_by IS NULL
                   ORDER BY path""",
     "keys": "SELECT thumbprint, kid, kty, alg, retired FROM keys ORDER BY thumbprint",
