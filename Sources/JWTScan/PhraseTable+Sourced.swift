@@ -6,6 +6,96 @@ extension PhraseTable {
     /// emitter, cause, alternative, priority, capture codes, literal fragments, `|`; tab-separated. Parsed
     /// once by ``sourcedRules`` (a text table compiles in a blink; 1,500 initializer calls do not).
     static let sourcedTable = #"""
+        ecosystems:2	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null.	|
+        ecosystems:3	Microsoft.IdentityModel	issuer_rejected	claims_invalid	0	-	IDX10211: Unable to validate issuer. The 'issuer' parameter is null or whitespace	|
+        ecosystems:4	Microsoft.IdentityModel	key_fetch_failed	other	0	-	IDX10263: Unable to re-validate with ConfigurationManager.LastKnownGoodConfiguration as it is expired.	|
+        ecosystems:5	Microsoft.IdentityModel	key_unknown		0	-	IDX10501: Signature validation failed. Unable to match keys: 	|
+        ecosystems:6	Microsoft.IdentityModel	other	signature_invalid	0	-	IDX10507: Signature validation failed. ValidateSignature returned null when validating token: '	|
+        ecosystems:7	Microsoft.IdentityModel	key_unknown	signature_invalid	0	-	IDX10512: Signature validation failed. Token does not have KeyInfo. Keys tried: '	|
+        ecosystems:8	Microsoft.IdentityModel	key_unknown		0	-	IDX10513: Signature validation failed. Unable to match key: 	|
+        ecosystems:9	Microsoft.IdentityModel	signature_invalid	key_unknown	0	-	IDX10514: Signature validation failed. Keys tried: '	|
+        ecosystems:10	Microsoft.IdentityModel	key_unknown		0	-	IDX10515: Signature validation failed. Unable to match key: 	|
+        ecosystems:11	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10600: Decryption failed. There are no security keys for decryption.	|
+        ecosystems:12	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10601: Decryption failed. Unable to match 'kid': '	|
+        ecosystems:13	Microsoft.IdentityModel	encrypted		0	-	IDX10604: Decryption failed. Exception: '	|
+        ecosystems:14	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10605: Decryption failed. Only 'dir' is currently supported. JWE alg is: '	|
+        ecosystems:15	Microsoft.IdentityModel	encrypted	malformed	0	-	IDX10606: Decryption failed. To decrypt a JWE there must be 5 parts. 'tokenParts' is of length: '	|
+        ecosystems:16	Microsoft.IdentityModel	encrypted	other	0	-,-	IDX10607: Decryption skipping key: '	', both validationParameters.CryptoProviderFactory and key.CryptoProviderFactory are null.	|
+        ecosystems:17	Microsoft.IdentityModel	encrypted	key_unknown	0	-,-	IDX10608: Decryption skipping key: '	', it is not a '	|
+        ecosystems:18	Microsoft.IdentityModel	encrypted	malformed	0	-,-	IDX10614: Decryption failed. JwtHeader.Base64UrlDeserialize(tokenParts[0]): '	'. Inner exception: '	|
+        ecosystems:19	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10622: The algorithm: '	' requires the SecurityKey.KeySize to be greater than '	' bits. KeySize reported: '	|
+        ecosystems:20	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10624: Cannot verify data because the KeyedHashAlgorithm is null.	|
+        ecosystems:21	Microsoft.IdentityModel	encrypted		0	-,-,-,-,-	IDX10625: Failed to verify the authenticationTag length, the actual tag length '	' does not match the expected tag length '	'. authenticationTag: '	', algorithm: '	' See: https://aka.ms/IdentityModel/SkipAuthenticationTagLengthValidation	|
+        ecosystems:22	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10641: Key is not supported: '	|
+        ecosystems:23	Microsoft.IdentityModel	encrypted		0	-	IDX10644: UnwrapKey failed. Algorithm: '	|
+        ecosystems:24	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-	IDX10648: The SecurityKey provided for AuthenticatedEncryption must be a SymmetricSecurityKey. Type is: '	|
+        ecosystems:25	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10649: Failed to create a SymmetricSignatureProvider for the algorithm '	|
+        ecosystems:26	Microsoft.IdentityModel	signature_invalid	truncated	0	-,-	IDX10656: 'length' cannot be greater than signature.Length. length: '	', signature.Length: '	|
+        ecosystems:27	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-	IDX10657: The SecurityKey provided for the symmetric key wrap algorithm cannot be converted to byte array. Type is: '	|
+        ecosystems:28	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-,-	IDX10660: The Key: '	' and algorithm: '	' pair are not supported.	|
+        ecosystems:29	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-,-,-,-	IDX10662: The KeyWrap algorithm '	' requires a key size of '	' bits. Key '	', is of size:'	|
+        ecosystems:30	Microsoft.IdentityModel	encrypted		0	-,-	IDX10663: Failed to create symmetric algorithm with SecurityKey: '	', KeyWrapAlgorithm: '	|
+        ecosystems:31	Microsoft.IdentityModel	encrypted	malformed	0	-,-	IDX10664: The length of input must be a multiple of 64 bits. The input size is: '	' bits.	|
+        ecosystems:32	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10666: Unable to create KeyedHashAlgorithm for algorithm '	|
+        ecosystems:33	Microsoft.IdentityModel	alg_mismatch		0	-	IDX10667: Unable to obtain required byte array for KeyHashAlgorithm from SecurityKey: '	|
+        ecosystems:34	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-,-,-	IDX10668: Unable to create '	', algorithm '	'; key: '	' is not supported.	|
+        ecosystems:35	Microsoft.IdentityModel	encrypted		0	-	IDX10669: Failed to create symmetric algorithm.	|
+        ecosystems:36	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10671: The ECDsa Key: '	' must be '	' bits. KeySize: '	|
+        ecosystems:37	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10672: GetKeyedHashAlgorithm returned null, key: 	, algorithm 	|
+        ecosystems:38	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-,-	IDX10675: Cannot create a ECDsa object from the '	', the bytes from the decoded value of '	' must be less than the size associated with the curve: '	'. Size was: '	|
+        ecosystems:39	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-	IDX10675: The byte count of '	' must be less than or equal to '	', but was 	|
+        ecosystems:40	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-	IDX10675: The value of '	' must be '	' bits, but was 	|
+        ecosystems:41	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10676: ECDsa creation is currently only supported for the Windows operating system.	|
+        ecosystems:42	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10677: GetKeyedHashAlgorithm threw, key: 	, algorithm 	|
+        ecosystems:43	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-	IDX10683: Unable to create a AsymmetricSignatureProvider Algorithm: '	', Key: '	|
+        ecosystems:44	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-,-	IDX10684: Unable to convert the JsonWebKey to an AsymmetricSecurityKey. Algorithm: '	', Key: '	|
+        ecosystems:45	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-,-	IDX10684: Unable to create a AsymmetricAdapter, Algorithm: '	', Key: '	|
+        ecosystems:46	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10686: Unable to Verify, Internal VerifyFunction is not available.	|
+        ecosystems:47	Microsoft.IdentityModel	alg_unsupported	key_unknown	0	-	IDX10689: Unable to create an ECDsa object. See inner exception for more details.	|
+        ecosystems:48	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10690: ECDsa creation is not supported by the current platform. For more details, see https://aka.ms/IdentityModel/create-ecdsa	|
+        ecosystems:49	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10690: ECDsa creation is not supported by NETSTANDARD1.4, when running on platforms other than Windows. For more details, see https://aka.ms/IdentityModel/create-ecdsa	|
+        ecosystems:50	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10692: The RSASS-PSS signature algorithm is not available on the .NET 4.5 target. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:51	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10692: The RSASS-PSS signature algorithm is not available on .NET 4.5 and .NET 4.5.1 targets. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:52	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10693: RSACryptoServiceProvider doesn't support the RSASSA-PSS signature algorithm. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:53	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10694: JsonWebKeyConverter threw attempting to convert JsonWebKey: '	'. Exception: '	|
+        ecosystems:54	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10700: 	 is unable to use 'rsaParameters'. 	 is null.	|
+        ecosystems:55	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10700: Invalid RsaParameters: '	'. Both modulus and exponent should be present	|
+        ecosystems:56	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10701: Invalid JsonWebKey rsa keying material: '	'. Both modulus and exponent should be present	|
+        ecosystems:57	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10703: Cannot create a '	', key length is zero.	|
+        ecosystems:58	Microsoft.IdentityModel	key_unknown	other	0	-	IDX10703: Cannot create symmetric security key. Key length is zero.	|
+        ecosystems:59	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-	IDX10704: Cannot verify the key size. The SecurityKey is not or cannot be converted to an AsymmetricSecuritKey. SecurityKey: '	|
+        ecosystems:60	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10711: Unable to Decrypt, Internal DecryptionFunction is not available.	|
+        ecosystems:61	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-	IDX10713: Encryption/Decryption using algorithm '	' is only supported on Windows platform.	|
+        ecosystems:62	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-	IDX10713: Encrytion/Decryption using algorithm '	' is only supported on Windows platform.	|
+        ecosystems:63	Microsoft.IdentityModel	alg_mismatch		0	-,-,-,-	IDX10720: Unable to create KeyedHashAlgorithm for algorithm '	', the key size must be greater than: '	' bits, key has '	' bits. See https://aka.ms/IdentityModel/UnsafeRelaxHmacKeySizeValidation	|
+        ecosystems:64	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10801: Unable to create an RSA public key from the Exponent and Modulus found in the JsonWebKey: E: '	', N: '	'. See inner exception for additional details.	|
+        ecosystems:65	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10802: Unable to create an X509Certificate2 from the X509Data: '	'. See inner exception for additional details.	|
+        ecosystems:66	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX10804: Unable to retrieve document from: '	|
+        ecosystems:67	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10812: Unable to create a 	 from the properties found in the JsonWebKey: '	|
+        ecosystems:68	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10813: Unable to create a 	 from the properties found in the JsonWebKey: '	', Exception '	|
+        ecosystems:69	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10814: Unable to create a 	 from the properties found in the JsonWebKey: '	'. Missing: '	|
+        ecosystems:70	Microsoft.IdentityModel	encrypted	other	0	-	IDX10814: Decompressing would result in a token with a size greater than allowed. Maximum size allowed: '	|
+        ecosystems:71	Microsoft.IdentityModel	malformed		0	-,-	IDX10815: Depth of JSON: '	' exceeds max depth of '	|
+        ecosystems:72	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX12700: Error found while parsing date time. The '	' claim has value '	' which is could not be parsed to an integer.	|
+        ecosystems:73	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX12701: Error found while parsing date time. The '	' claim has value '	' does not lie in the valid range.	|
+        ecosystems:74	Microsoft.IdentityModel	malformed		0	-,-	IDX12739: JWT: '	' has three segments but is not in proper JWS format.	|
+        ecosystems:75	Microsoft.IdentityModel	malformed	encrypted	0	-,-	IDX12740: JWT: '	' has five segments but is not in proper JWE format.	|
+        ecosystems:76	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX14300: Could not parse '	' : '	' as a '	|
+        ecosystems:77	Microsoft.IdentityModel	malformed	truncated	0	-	IDX14301: Unable to parse the header into a JSON object. 	|
+        ecosystems:78	Microsoft.IdentityModel	malformed	truncated	0	-	IDX14302: Unable to parse the payload into a JSON object. 	|
+        ecosystems:79	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX14305: Unable to convert the '	' claim to the following type: '	'. Claim type was: '	|
+        ecosystems:80	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX20803: Unable to obtain configuration from: '	|
+        ecosystems:81	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX20806: Unable to obtain an updated configuration from: '	'. Returning the current configuration.	|
+        ecosystems:82	Microsoft.IdentityModel	alg_unsupported	claims_invalid	0	-,-,-	IDX21301: The algorithm: '	' specified in the jwt header could not be used to create a '	'. See inner exception for details.	|
+        ecosystems:83	Microsoft.IdentityModel	claims_invalid		0	-	IDX21308: 'Azp' claim exists in the 'id_token' but 'ciient_id' is null. Cannot validate the 'azp' claim.	|
+        ecosystems:84	Microsoft.IdentityModel	other	claims_invalid	0	-,-	IDX21313: The id_token: '	' is not valid. Delegate threw exception, see inner exception for more details.	|
+        ecosystems:85	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX21324: The 'nonce' has expired: '	'. Time from 'nonce': '	', Current Time: '	'. NonceLifetime is: '	|
+        ecosystems:86	Microsoft.IdentityModel	claims_invalid		0	-	IDX21325: The 'nonce' did not contain a timestamp: '	|
+        ecosystems:87	Microsoft.IdentityModel	claims_invalid		0	-	IDX21326: The 'nonce' timestamp could not be converted to a positive integer (greater than 0).	|
+        ecosystems:88	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX21327: The 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:89	Microsoft.IdentityModel	claims_invalid	other	0	-,-	IDX21331: The 'state' parameter in the message: '	', does not equal the 'state' in the context: '	|
+        ecosystems:90	Microsoft.IdentityModel	claims_invalid		0	-	IDX21347: Validating the 'c_hash' failed, see inner exception.	|
+        ecosystems:91	Microsoft.IdentityModel	claims_invalid		0	-	IDX21348: Validating the 'at_hash' failed, see inner exception.	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
