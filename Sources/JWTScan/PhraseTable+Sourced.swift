@@ -96,6 +96,24 @@ extension PhraseTable {
         ecosystems:89	Microsoft.IdentityModel	claims_invalid	other	0	-,-	IDX21331: The 'state' parameter in the message: '	', does not equal the 'state' in the context: '	|
         ecosystems:90	Microsoft.IdentityModel	claims_invalid		0	-	IDX21347: Validating the 'c_hash' failed, see inner exception.	|
         ecosystems:91	Microsoft.IdentityModel	claims_invalid		0	-	IDX21348: Validating the 'at_hash' failed, see inner exception.	|
+        ecosystems:92	auth0/java-jwt	expired		0	exp	The Token has expired on 	|
+        ecosystems:93	auth0/java-jwt	not_yet_valid	issued_in_future	0	nbf	The Token can't be used before 	|
+        ecosystems:94	auth0/java-jwt	audience_rejected		0	-	The Claim 'aud' value doesn't contain the required audience.	|
+        ecosystems:95	auth0/java-jwt	issuer_rejected		0	-	The Claim 'iss' value doesn't match the required issuer.	|
+        ecosystems:96	auth0/java-jwt	claims_invalid		0	-,-	The Claim '	' value doesn't match the required one.	|
+        ecosystems:97	auth0/java-jwt	claims_invalid		0	-,-	The Claim '	' is not present in the JWT.	|
+        ecosystems:98	auth0/java-jwt	alg_mismatch		0	-	The provided Algorithm doesn't match the one defined in the JWT's Header.	|
+        ecosystems:99	auth0/java-jwt	signature_invalid		0	-	The Token's Signature resulted invalid when verified using the Algorithm:	|
+        ecosystems:100	auth0/java-jwt	malformed	truncated	0	-	The token was expected to have 3 parts, but got 	|
+        ecosystems:101	auth0/java-jwt	malformed	truncated	0	-	The input is not a valid base 64 encoded string.	|
+        ecosystems:102	auth0/java-jwt	malformed		0	-,-	The string '	' doesn't have a valid JSON format.	|
+        ecosystems:103	auth0/java-jwt	malformed		0	-	Parsing the Header's JSON resulted on a Null map	|
+        ecosystems:104	auth0/java-jwt	malformed		0	-	Parsing the Payload's JSON resulted on a Null map	|
+        ecosystems:105	auth0/java-jwt	claims_invalid	malformed	0	-,-	The claim '	' contained a non-numeric date value.	|
+        ecosystems:106	auth0/java-jwt	signature_invalid	malformed	0	-	Invalid DER signature format.	|
+        ecosystems:107	auth0/java-jwt	signature_invalid	malformed	0	-	Invalid JOSE signature format.	|
+        ecosystems:108	auth0/java-jwt	missing_token	malformed	0	-	The token is null.	|
+        ecosystems:109	auth0/java-jwt	claims_invalid		0	-	Couldn't map the Claim value to	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
