@@ -114,6 +114,49 @@ extension PhraseTable {
         ecosystems:107	auth0/java-jwt	signature_invalid	malformed	0	-	Invalid JOSE signature format.	|
         ecosystems:108	auth0/java-jwt	missing_token	malformed	0	-	The token is null.	|
         ecosystems:109	auth0/java-jwt	claims_invalid		0	-	Couldn't map the Claim value to	|
+        ecosystems:110	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ed25519 signature failed to verify	|
+        ecosystems:111	go-jose v3/v4	alg_mismatch		0	-,-,-	go-jose/go-jose: expected 	 bit key, got 	 bits instead	|
+        ecosystems:112	go-jose v3/v4	signature_invalid	truncated	0	-,-	go-jose/go-jose: invalid signature size, have 	 bytes, wanted	|
+        ecosystems:113	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ecdsa signature failed to verify	|
+        ecosystems:114	go-jose v3/v4	encrypted		0	-	go-jose/go-jose: invalid ciphertext (auth tag mismatch)	|
+        ecosystems:115	go-jose v3/v4	encrypted	key_unknown	0	-	go-jose/go-jose: failed to unwrap key	|
+        ecosystems:116	go-jose v3/v4	encrypted	alg_unsupported	0	-	go-jose/go-jose: unsupported enc value '	|
+        ecosystems:117	go-jose v3/v4	malformed		0	in	go-jose/go-jose: invalid protected header:	|
+        ecosystems:118	go-jose v3/v4	encrypted	alg_mismatch	0	-,-	unexpected key algorithm 	; expected	|
+        ecosystems:119	go-jose v3/v4	encrypted	alg_mismatch	0	-,-	unexpected content encryption algorithm 	; expected	|
+        ecosystems:120	go-jose v3/v4	encrypted	malformed	0	-	go-jose/go-jose: compact JWE format must have five parts	|
+        ecosystems:121	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: missing json web key type	|
+        ecosystems:122	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid JWK, public keys in key and x5c fields do not match	|
+        ecosystems:123	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid RSA key, missing n/e values	|
+        ecosystems:124	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid EC key, X/Y are not on declared curve	|
+        ecosystems:125	go-jose v3/v4	key_unknown		0	-	go-jose/go-jose: JWK with matching kid not found in JWK Set	|
+        ecosystems:126	go-jose v3/v4	alg_mismatch		0	-,-	unexpected signature algorithm 	; expected	|
+        ecosystems:127	go-jose v3/v4	other	alg_mismatch	0	-	go-jose/go-jose: no signature algorithms specified	|
+        ecosystems:128	go-jose v3/v4	malformed	truncated	0	-	go-jose/go-jose: missing payload in JWS message	|
+        ecosystems:129	go-jose v3/v4	key_unknown	malformed	0	-	go-jose/go-jose: invalid embedded jwk, must be public key	|
+        ecosystems:130	go-jose v3/v4	malformed	truncated	0	-	go-jose/go-jose: compact JWS format must have three parts	|
+        ecosystems:131	go-jose v3/v4	audience_rejected	claims_invalid	0	-	go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience	|
+        ecosystems:132	go-jose v3/v4	claims_invalid	malformed	0	-	go-jose/go-jose/jwt: expected number value to unmarshal NumericDate	|
+        ecosystems:133	go-jose v3/v4	malformed	claims_invalid	0	-	go-jose/go-jose/jwt: expected claims to be value convertible into JSON object	|
+        ecosystems:134	go-jose v3/v4	issuer_rejected		0	-	go-jose/go-jose/jwt: validation failed, invalid issuer claim (iss)	|
+        ecosystems:135	go-jose v3/v4	claims_invalid		0	-	go-jose/go-jose/jwt: validation failed, invalid subject claim (sub)	|
+        ecosystems:136	go-jose v3/v4	audience_rejected		0	-	go-jose/go-jose/jwt: validation failed, invalid audience claim (aud)	|
+        ecosystems:137	go-jose v3/v4	claims_invalid		0	-	go-jose/go-jose/jwt: validation failed, invalid ID claim (jti)	|
+        ecosystems:138	go-jose v3/v4	not_yet_valid		0	-	go-jose/go-jose/jwt: validation failed, token not valid yet (nbf)	|
+        ecosystems:139	go-jose v3/v4	expired		0	-	go-jose/go-jose/jwt: validation failed, token is expired (exp)	|
+        ecosystems:140	go-jose v3/v4	issued_in_future		0	-	go-jose/go-jose/jwt: validation field, token issued in the future (iat)	|
+        ecosystems:141	go-jose v3/v4	malformed		0	-	go-jose/go-jose/jwt: expected content type to be JWT (cty header)	|
+        ecosystems:142	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: error in cryptographic primitive	|
+        ecosystems:143	go-jose v3/v4	alg_unsupported		0	-	go-jose/go-jose: unknown/unsupported algorithm	|
+        ecosystems:144	go-jose v3/v4	alg_mismatch		0	-	go-jose/go-jose: unsupported key type/format	|
+        ecosystems:145	go-jose v3/v4	alg_mismatch		0	-	go-jose/go-jose: invalid key size for algorithm	|
+        ecosystems:146	go-jose v3/v4	key_unknown		0	-	go-jose/go-jose: no x5c header present in message	|
+        ecosystems:147	go-jose v3/v4	alg_unsupported		0	-	go-jose/go-jose: unsupported/unknown elliptic curve	|
+        ecosystems:148	go-jose v3/v4	malformed	alg_unsupported	0	-	go-jose/go-jose: unsupported critical header	|
+        ecosystems:149	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: public key was unexpectedly not public	|
+        ecosystems:150	go-jose v3/v4	malformed		0	-	go-jose/go-jose: too many signatures in payload; expecting only one	|
+        ecosystems:151	go-jose v3/v4	signature_invalid	other	0	-	go-jose/go-jose: failed to compute hmac	|
+        ecosystems:152	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: invalid hmac	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
