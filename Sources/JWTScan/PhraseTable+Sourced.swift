@@ -157,6 +157,34 @@ extension PhraseTable {
         ecosystems:150	go-jose v3/v4	malformed		0	-	go-jose/go-jose: too many signatures in payload; expecting only one	|
         ecosystems:151	go-jose v3/v4	signature_invalid	other	0	-	go-jose/go-jose: failed to compute hmac	|
         ecosystems:152	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: invalid hmac	|
+        ecosystems:153	express-oauth2-jwt-bearer	issuer_rejected		0	-	Unexpected 'iss' value	|
+        ecosystems:154	express-oauth2-jwt-bearer	audience_rejected		0	-	Unexpected 'aud' value	|
+        ecosystems:155	express-oauth2-jwt-bearer	expired	claims_invalid	0	-	Unexpected 'exp' value	|
+        ecosystems:156	express-oauth2-jwt-bearer	claims_invalid	issued_in_future	0	-	Unexpected 'iat' value	|
+        ecosystems:157	express-oauth2-jwt-bearer	alg_mismatch	alg_none	0	-	Unexpected 'alg' value	|
+        ecosystems:158	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'typ' value	|
+        ecosystems:159	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'sub' value	|
+        ecosystems:160	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'client_id' value	|
+        ecosystems:161	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'jti' value	|
+        ecosystems:162	express-oauth2-jwt-bearer	claims_invalid		0	-,-	Missing '	' claim	|
+        ecosystems:163	express-oauth2-jwt-bearer	alg_mismatch	malformed	0	-	Token header missing or invalid "alg" claim	|
+        ecosystems:164	express-oauth2-jwt-bearer	key_unknown	other	0	-	No JWKS URI, public key, or secret available for verification	|
+        ecosystems:165	express-oauth2-jwt-bearer	issuer_rejected	claims_invalid	0	-	Token missing required 'iss' claim	|
+        ecosystems:166	express-oauth2-jwt-bearer	issuer_rejected	other	0	-	No issuers configured for token validation	|
+        ecosystems:167	express-oauth2-jwt-bearer	issuer_rejected		0	-	Token issuer is not allowed	|
+        ecosystems:168	express-oauth2-jwt-bearer	key_fetch_failed		0	-	Failed to fetch authorization server metadata	|
+        ecosystems:169	express-oauth2-jwt-bearer	claims_invalid		0	-	JWT Access Token confirmation mismatch	|
+        ecosystems:170	oidc-provider (panva)	audience_rejected		0	-	jwt audience missing	|
+        ecosystems:171	oidc-provider (panva)	malformed	claims_invalid	0	-	payload is not of JWT type (JSON serialized object)	|
+        ecosystems:172	oidc-provider (panva)	claims_invalid	not_yet_valid	0	-	invalid nbf value	|
+        ecosystems:173	oidc-provider (panva)	not_yet_valid		0	-	jwt not active yet	|
+        ecosystems:174	oidc-provider (panva)	claims_invalid	issued_in_future	0	-	invalid iat value	|
+        ecosystems:175	oidc-provider (panva)	issued_in_future		0	-	jwt issued in the future	|
+        ecosystems:176	oidc-provider (panva)	claims_invalid	expired	0	-	invalid exp value	|
+        ecosystems:177	oidc-provider (panva)	claims_invalid		0	-	invalid jti value	|
+        ecosystems:178	oidc-provider (panva)	issuer_rejected	claims_invalid	0	-	invalid iss value	|
+        ecosystems:179	oidc-provider (panva)	audience_rejected	claims_invalid	0	-	invalid aud value	|
+        ecosystems:180	oidc-provider (panva)	claims_invalid		0	-	invalid sub value	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
