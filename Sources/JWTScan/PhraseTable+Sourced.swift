@@ -185,6 +185,17 @@ extension PhraseTable {
         ecosystems:178	oidc-provider (panva)	issuer_rejected	claims_invalid	0	-	invalid iss value	|
         ecosystems:179	oidc-provider (panva)	audience_rejected	claims_invalid	0	-	invalid aud value	|
         ecosystems:180	oidc-provider (panva)	claims_invalid		0	-	invalid sub value	|
+        ecosystems:181	Spring Security	expired		0	exp	Jwt expired at 	|
+        ecosystems:182	Spring Security	not_yet_valid		0	nbf	Jwt used before 	|
+        ecosystems:183	Spring Security	issuer_rejected		0	-	The iss claim is not valid	|
+        ecosystems:184	Spring Security	audience_rejected		0	-	The aud claim is not valid	|
+        ecosystems:185	Spring Security	claims_invalid		0	-,-	The 	 claim is not valid	|
+        ecosystems:186	Spring Security	issuer_rejected		0	-	This iss claim is not equal to the configured issuer	|
+        ecosystems:187	Spring Security	claims_invalid		0	-	iat claim is required.	|
+        ecosystems:188	Spring Security	claims_invalid	issued_in_future	0	-	iat claim is invalid.	|
+        ecosystems:189	Spring Security	claims_invalid		0	-	Invalid SHA-256 Thumbprint for X509Certificate.	|
+        ecosystems:190	Spring Security	claims_invalid	other	0	-	Unable to obtain X509Certificate from current request.	|
+        ecosystems:191	Spring Security	claims_invalid		0	-	"More recent authentication is required", max_age="	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
