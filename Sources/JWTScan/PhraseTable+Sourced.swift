@@ -196,6 +196,22 @@ extension PhraseTable {
         ecosystems:189	Spring Security	claims_invalid		0	-	Invalid SHA-256 Thumbprint for X509Certificate.	|
         ecosystems:190	Spring Security	claims_invalid	other	0	-	Unable to obtain X509Certificate from current request.	|
         ecosystems:191	Spring Security	claims_invalid		0	-	"More recent authentication is required", max_age="	|
+        ecosystems:192	Duende IdentityServer	other		0	in	JWT token validation error:	|
+        ecosystems:193	Duende IdentityServer	other		0	-	JWT token validation error	|
+        ecosystems:194	Duende IdentityServer	malformed		0	in	Malformed JWT token:	|
+        ecosystems:195	Duende IdentityServer	other		0	-	Invalid reference token.	|
+        ecosystems:196	Duende IdentityServer	key_unknown	key_fetch_failed	0	-	There are no keys available to validate JWT.	|
+        ecosystems:197	Duende IdentityServer	key_unknown		0	-	There are no keys available to validate client assertion.	|
+        ecosystems:198	Duende IdentityServer	claims_invalid	issuer_rejected	0	-	Both 'sub' and 'iss' in the client assertion token must have a value of client_id.	|
+        ecosystems:199	Duende IdentityServer	claims_invalid		0	-	jti is found in replay cache. Possible replay attack.	|
+        ecosystems:200	Duende IdentityServer	claims_invalid		0	-	JWT payload must not contain request or request_uri	|
+        ecosystems:201	Duende IdentityServer	claims_invalid		0	-	No clientId supplied, can't find id in identity token.	|
+        ecosystems:202	Duende IdentityServer	other		0	-	Client deleted or disabled:	|
+        ecosystems:203	Duende IdentityServer	other		0	-,-	Checking for expected scope 	 failed	|
+        ecosystems:204	Duende IdentityServer	other		0	-	User marked as not active:	|
+        ecosystems:205	Duende IdentityServer	other		0	-,-	Server-side session invalid for subject Id 	 and session Id 	|
+        ecosystems:206	Duende IdentityServer	other		0	in	Custom validator failed:	|
+        ecosystems:207	Duende IdentityServer	other	malformed	0	-	token handle too long	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
