@@ -6,212 +6,181 @@ extension PhraseTable {
     /// emitter, cause, alternative, priority, capture codes, literal fragments, `|`; tab-separated. Parsed
     /// once by ``sourcedRules`` (a text table compiles in a blink; 1,500 initializer calls do not).
     static let sourcedTable = #"""
-        ecosystems:2	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null.	|
-        ecosystems:3	Microsoft.IdentityModel	issuer_rejected	claims_invalid	0	-	IDX10211: Unable to validate issuer. The 'issuer' parameter is null or whitespace	|
-        ecosystems:4	Microsoft.IdentityModel	key_fetch_failed	other	0	-	IDX10263: Unable to re-validate with ConfigurationManager.LastKnownGoodConfiguration as it is expired.	|
-        ecosystems:5	Microsoft.IdentityModel	key_unknown		0	-	IDX10501: Signature validation failed. Unable to match keys: 	|
-        ecosystems:6	Microsoft.IdentityModel	other	signature_invalid	0	-	IDX10507: Signature validation failed. ValidateSignature returned null when validating token: '	|
-        ecosystems:7	Microsoft.IdentityModel	key_unknown	signature_invalid	0	-	IDX10512: Signature validation failed. Token does not have KeyInfo. Keys tried: '	|
-        ecosystems:8	Microsoft.IdentityModel	key_unknown		0	-	IDX10513: Signature validation failed. Unable to match key: 	|
-        ecosystems:9	Microsoft.IdentityModel	signature_invalid	key_unknown	0	-	IDX10514: Signature validation failed. Keys tried: '	|
-        ecosystems:10	Microsoft.IdentityModel	key_unknown		0	-	IDX10515: Signature validation failed. Unable to match key: 	|
-        ecosystems:11	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10600: Decryption failed. There are no security keys for decryption.	|
-        ecosystems:12	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10601: Decryption failed. Unable to match 'kid': '	|
-        ecosystems:13	Microsoft.IdentityModel	encrypted		0	-	IDX10604: Decryption failed. Exception: '	|
-        ecosystems:14	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10605: Decryption failed. Only 'dir' is currently supported. JWE alg is: '	|
-        ecosystems:15	Microsoft.IdentityModel	encrypted	malformed	0	-	IDX10606: Decryption failed. To decrypt a JWE there must be 5 parts. 'tokenParts' is of length: '	|
-        ecosystems:16	Microsoft.IdentityModel	encrypted	other	0	-,-	IDX10607: Decryption skipping key: '	', both validationParameters.CryptoProviderFactory and key.CryptoProviderFactory are null.	|
-        ecosystems:17	Microsoft.IdentityModel	encrypted	key_unknown	0	-,-	IDX10608: Decryption skipping key: '	', it is not a '	|
-        ecosystems:18	Microsoft.IdentityModel	encrypted	malformed	0	-,-	IDX10614: Decryption failed. JwtHeader.Base64UrlDeserialize(tokenParts[0]): '	'. Inner exception: '	|
-        ecosystems:19	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10622: The algorithm: '	' requires the SecurityKey.KeySize to be greater than '	' bits. KeySize reported: '	|
-        ecosystems:20	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10624: Cannot verify data because the KeyedHashAlgorithm is null.	|
-        ecosystems:21	Microsoft.IdentityModel	encrypted		0	-,-,-,-,-	IDX10625: Failed to verify the authenticationTag length, the actual tag length '	' does not match the expected tag length '	'. authenticationTag: '	', algorithm: '	' See: https://aka.ms/IdentityModel/SkipAuthenticationTagLengthValidation	|
-        ecosystems:22	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10641: Key is not supported: '	|
-        ecosystems:23	Microsoft.IdentityModel	encrypted		0	-	IDX10644: UnwrapKey failed. Algorithm: '	|
-        ecosystems:24	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-	IDX10648: The SecurityKey provided for AuthenticatedEncryption must be a SymmetricSecurityKey. Type is: '	|
-        ecosystems:25	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10649: Failed to create a SymmetricSignatureProvider for the algorithm '	|
-        ecosystems:26	Microsoft.IdentityModel	signature_invalid	truncated	0	-,-	IDX10656: 'length' cannot be greater than signature.Length. length: '	', signature.Length: '	|
-        ecosystems:27	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-	IDX10657: The SecurityKey provided for the symmetric key wrap algorithm cannot be converted to byte array. Type is: '	|
-        ecosystems:28	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-,-	IDX10660: The Key: '	' and algorithm: '	' pair are not supported.	|
-        ecosystems:29	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-,-,-,-	IDX10662: The KeyWrap algorithm '	' requires a key size of '	' bits. Key '	', is of size:'	|
-        ecosystems:30	Microsoft.IdentityModel	encrypted		0	-,-	IDX10663: Failed to create symmetric algorithm with SecurityKey: '	', KeyWrapAlgorithm: '	|
-        ecosystems:31	Microsoft.IdentityModel	encrypted	malformed	0	-,-	IDX10664: The length of input must be a multiple of 64 bits. The input size is: '	' bits.	|
-        ecosystems:32	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10666: Unable to create KeyedHashAlgorithm for algorithm '	|
-        ecosystems:33	Microsoft.IdentityModel	alg_mismatch		0	-	IDX10667: Unable to obtain required byte array for KeyHashAlgorithm from SecurityKey: '	|
-        ecosystems:34	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-,-,-	IDX10668: Unable to create '	', algorithm '	'; key: '	' is not supported.	|
-        ecosystems:35	Microsoft.IdentityModel	encrypted		0	-	IDX10669: Failed to create symmetric algorithm.	|
-        ecosystems:36	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10671: The ECDsa Key: '	' must be '	' bits. KeySize: '	|
-        ecosystems:37	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10672: GetKeyedHashAlgorithm returned null, key: 	, algorithm 	|
-        ecosystems:38	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-,-	IDX10675: Cannot create a ECDsa object from the '	', the bytes from the decoded value of '	' must be less than the size associated with the curve: '	'. Size was: '	|
-        ecosystems:39	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-	IDX10675: The byte count of '	' must be less than or equal to '	', but was 	|
-        ecosystems:40	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-	IDX10675: The value of '	' must be '	' bits, but was 	|
-        ecosystems:41	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10676: ECDsa creation is currently only supported for the Windows operating system.	|
-        ecosystems:42	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10677: GetKeyedHashAlgorithm threw, key: 	, algorithm 	|
-        ecosystems:43	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-	IDX10683: Unable to create a AsymmetricSignatureProvider Algorithm: '	', Key: '	|
-        ecosystems:44	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-,-	IDX10684: Unable to convert the JsonWebKey to an AsymmetricSecurityKey. Algorithm: '	', Key: '	|
-        ecosystems:45	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-,-	IDX10684: Unable to create a AsymmetricAdapter, Algorithm: '	', Key: '	|
-        ecosystems:46	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10686: Unable to Verify, Internal VerifyFunction is not available.	|
-        ecosystems:47	Microsoft.IdentityModel	alg_unsupported	key_unknown	0	-	IDX10689: Unable to create an ECDsa object. See inner exception for more details.	|
-        ecosystems:48	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10690: ECDsa creation is not supported by the current platform. For more details, see https://aka.ms/IdentityModel/create-ecdsa	|
-        ecosystems:49	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10690: ECDsa creation is not supported by NETSTANDARD1.4, when running on platforms other than Windows. For more details, see https://aka.ms/IdentityModel/create-ecdsa	|
-        ecosystems:50	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10692: The RSASS-PSS signature algorithm is not available on the .NET 4.5 target. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
-        ecosystems:51	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10692: The RSASS-PSS signature algorithm is not available on .NET 4.5 and .NET 4.5.1 targets. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
-        ecosystems:52	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10693: RSACryptoServiceProvider doesn't support the RSASSA-PSS signature algorithm. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
-        ecosystems:53	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10694: JsonWebKeyConverter threw attempting to convert JsonWebKey: '	'. Exception: '	|
-        ecosystems:54	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10700: 	 is unable to use 'rsaParameters'. 	 is null.	|
-        ecosystems:55	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10700: Invalid RsaParameters: '	'. Both modulus and exponent should be present	|
-        ecosystems:56	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10701: Invalid JsonWebKey rsa keying material: '	'. Both modulus and exponent should be present	|
-        ecosystems:57	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10703: Cannot create a '	', key length is zero.	|
-        ecosystems:58	Microsoft.IdentityModel	key_unknown	other	0	-	IDX10703: Cannot create symmetric security key. Key length is zero.	|
-        ecosystems:59	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-	IDX10704: Cannot verify the key size. The SecurityKey is not or cannot be converted to an AsymmetricSecuritKey. SecurityKey: '	|
-        ecosystems:60	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10711: Unable to Decrypt, Internal DecryptionFunction is not available.	|
-        ecosystems:61	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-	IDX10713: Encryption/Decryption using algorithm '	' is only supported on Windows platform.	|
-        ecosystems:62	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-	IDX10713: Encrytion/Decryption using algorithm '	' is only supported on Windows platform.	|
-        ecosystems:63	Microsoft.IdentityModel	alg_mismatch		0	-,-,-,-	IDX10720: Unable to create KeyedHashAlgorithm for algorithm '	', the key size must be greater than: '	' bits, key has '	' bits. See https://aka.ms/IdentityModel/UnsafeRelaxHmacKeySizeValidation	|
-        ecosystems:64	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10801: Unable to create an RSA public key from the Exponent and Modulus found in the JsonWebKey: E: '	', N: '	'. See inner exception for additional details.	|
-        ecosystems:65	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10802: Unable to create an X509Certificate2 from the X509Data: '	'. See inner exception for additional details.	|
-        ecosystems:66	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX10804: Unable to retrieve document from: '	|
-        ecosystems:67	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10812: Unable to create a 	 from the properties found in the JsonWebKey: '	|
-        ecosystems:68	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10813: Unable to create a 	 from the properties found in the JsonWebKey: '	', Exception '	|
-        ecosystems:69	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10814: Unable to create a 	 from the properties found in the JsonWebKey: '	'. Missing: '	|
-        ecosystems:70	Microsoft.IdentityModel	encrypted	other	0	-	IDX10814: Decompressing would result in a token with a size greater than allowed. Maximum size allowed: '	|
-        ecosystems:71	Microsoft.IdentityModel	malformed		0	-,-	IDX10815: Depth of JSON: '	' exceeds max depth of '	|
-        ecosystems:72	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX12700: Error found while parsing date time. The '	' claim has value '	' which is could not be parsed to an integer.	|
-        ecosystems:73	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX12701: Error found while parsing date time. The '	' claim has value '	' does not lie in the valid range.	|
-        ecosystems:74	Microsoft.IdentityModel	malformed		0	-,-	IDX12739: JWT: '	' has three segments but is not in proper JWS format.	|
-        ecosystems:75	Microsoft.IdentityModel	malformed	encrypted	0	-,-	IDX12740: JWT: '	' has five segments but is not in proper JWE format.	|
-        ecosystems:76	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX14300: Could not parse '	' : '	' as a '	|
-        ecosystems:77	Microsoft.IdentityModel	malformed	truncated	0	-	IDX14301: Unable to parse the header into a JSON object. 	|
-        ecosystems:78	Microsoft.IdentityModel	malformed	truncated	0	-	IDX14302: Unable to parse the payload into a JSON object. 	|
-        ecosystems:79	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX14305: Unable to convert the '	' claim to the following type: '	'. Claim type was: '	|
-        ecosystems:80	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX20803: Unable to obtain configuration from: '	|
-        ecosystems:81	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX20806: Unable to obtain an updated configuration from: '	'. Returning the current configuration.	|
-        ecosystems:82	Microsoft.IdentityModel	alg_unsupported	claims_invalid	0	-,-,-	IDX21301: The algorithm: '	' specified in the jwt header could not be used to create a '	'. See inner exception for details.	|
-        ecosystems:83	Microsoft.IdentityModel	claims_invalid		0	-	IDX21308: 'Azp' claim exists in the 'id_token' but 'ciient_id' is null. Cannot validate the 'azp' claim.	|
-        ecosystems:84	Microsoft.IdentityModel	other	claims_invalid	0	-,-	IDX21313: The id_token: '	' is not valid. Delegate threw exception, see inner exception for more details.	|
-        ecosystems:85	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX21324: The 'nonce' has expired: '	'. Time from 'nonce': '	', Current Time: '	'. NonceLifetime is: '	|
-        ecosystems:86	Microsoft.IdentityModel	claims_invalid		0	-	IDX21325: The 'nonce' did not contain a timestamp: '	|
-        ecosystems:87	Microsoft.IdentityModel	claims_invalid		0	-	IDX21326: The 'nonce' timestamp could not be converted to a positive integer (greater than 0).	|
-        ecosystems:88	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX21327: The 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
-        ecosystems:89	Microsoft.IdentityModel	claims_invalid	other	0	-,-	IDX21331: The 'state' parameter in the message: '	', does not equal the 'state' in the context: '	|
-        ecosystems:90	Microsoft.IdentityModel	claims_invalid		0	-	IDX21347: Validating the 'c_hash' failed, see inner exception.	|
-        ecosystems:91	Microsoft.IdentityModel	claims_invalid		0	-	IDX21348: Validating the 'at_hash' failed, see inner exception.	|
-        ecosystems:92	auth0/java-jwt	expired		0	exp	The Token has expired on 	|
-        ecosystems:93	auth0/java-jwt	not_yet_valid	issued_in_future	0	nbf	The Token can't be used before 	|
-        ecosystems:94	auth0/java-jwt	audience_rejected		0	-	The Claim 'aud' value doesn't contain the required audience.	|
-        ecosystems:95	auth0/java-jwt	issuer_rejected		0	-	The Claim 'iss' value doesn't match the required issuer.	|
-        ecosystems:96	auth0/java-jwt	claims_invalid		0	-,-	The Claim '	' value doesn't match the required one.	|
-        ecosystems:97	auth0/java-jwt	claims_invalid		0	-,-	The Claim '	' is not present in the JWT.	|
-        ecosystems:98	auth0/java-jwt	alg_mismatch		0	-	The provided Algorithm doesn't match the one defined in the JWT's Header.	|
-        ecosystems:99	auth0/java-jwt	signature_invalid		0	-	The Token's Signature resulted invalid when verified using the Algorithm:	|
-        ecosystems:100	auth0/java-jwt	malformed	truncated	0	-	The token was expected to have 3 parts, but got 	|
-        ecosystems:101	auth0/java-jwt	malformed	truncated	0	-	The input is not a valid base 64 encoded string.	|
-        ecosystems:102	auth0/java-jwt	malformed		0	-,-	The string '	' doesn't have a valid JSON format.	|
-        ecosystems:103	auth0/java-jwt	malformed		0	-	Parsing the Header's JSON resulted on a Null map	|
-        ecosystems:104	auth0/java-jwt	malformed		0	-	Parsing the Payload's JSON resulted on a Null map	|
-        ecosystems:105	auth0/java-jwt	claims_invalid	malformed	0	-,-	The claim '	' contained a non-numeric date value.	|
-        ecosystems:106	auth0/java-jwt	signature_invalid	malformed	0	-	Invalid DER signature format.	|
-        ecosystems:107	auth0/java-jwt	signature_invalid	malformed	0	-	Invalid JOSE signature format.	|
-        ecosystems:108	auth0/java-jwt	missing_token	malformed	0	-	The token is null.	|
-        ecosystems:109	auth0/java-jwt	claims_invalid		0	-	Couldn't map the Claim value to	|
-        ecosystems:110	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ed25519 signature failed to verify	|
-        ecosystems:111	go-jose v3/v4	alg_mismatch		0	-,-,-	go-jose/go-jose: expected 	 bit key, got 	 bits instead	|
-        ecosystems:112	go-jose v3/v4	signature_invalid	truncated	0	-,-	go-jose/go-jose: invalid signature size, have 	 bytes, wanted	|
-        ecosystems:113	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ecdsa signature failed to verify	|
-        ecosystems:114	go-jose v3/v4	encrypted		0	-	go-jose/go-jose: invalid ciphertext (auth tag mismatch)	|
-        ecosystems:115	go-jose v3/v4	encrypted	key_unknown	0	-	go-jose/go-jose: failed to unwrap key	|
-        ecosystems:116	go-jose v3/v4	encrypted	alg_unsupported	0	-	go-jose/go-jose: unsupported enc value '	|
-        ecosystems:117	go-jose v3/v4	malformed		0	in	go-jose/go-jose: invalid protected header:	|
-        ecosystems:118	go-jose v3/v4	encrypted	alg_mismatch	0	-,-	unexpected key algorithm 	; expected	|
-        ecosystems:119	go-jose v3/v4	encrypted	alg_mismatch	0	-,-	unexpected content encryption algorithm 	; expected	|
-        ecosystems:120	go-jose v3/v4	encrypted	malformed	0	-	go-jose/go-jose: compact JWE format must have five parts	|
-        ecosystems:121	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: missing json web key type	|
-        ecosystems:122	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid JWK, public keys in key and x5c fields do not match	|
-        ecosystems:123	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid RSA key, missing n/e values	|
-        ecosystems:124	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid EC key, X/Y are not on declared curve	|
-        ecosystems:125	go-jose v3/v4	key_unknown		0	-	go-jose/go-jose: JWK with matching kid not found in JWK Set	|
-        ecosystems:126	go-jose v3/v4	alg_mismatch		0	-,-	unexpected signature algorithm 	; expected	|
-        ecosystems:127	go-jose v3/v4	other	alg_mismatch	0	-	go-jose/go-jose: no signature algorithms specified	|
-        ecosystems:128	go-jose v3/v4	malformed	truncated	0	-	go-jose/go-jose: missing payload in JWS message	|
-        ecosystems:129	go-jose v3/v4	key_unknown	malformed	0	-	go-jose/go-jose: invalid embedded jwk, must be public key	|
-        ecosystems:130	go-jose v3/v4	malformed	truncated	0	-	go-jose/go-jose: compact JWS format must have three parts	|
-        ecosystems:131	go-jose v3/v4	audience_rejected	claims_invalid	0	-	go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience	|
-        ecosystems:132	go-jose v3/v4	claims_invalid	malformed	0	-	go-jose/go-jose/jwt: expected number value to unmarshal NumericDate	|
-        ecosystems:133	go-jose v3/v4	malformed	claims_invalid	0	-	go-jose/go-jose/jwt: expected claims to be value convertible into JSON object	|
-        ecosystems:134	go-jose v3/v4	issuer_rejected		0	-	go-jose/go-jose/jwt: validation failed, invalid issuer claim (iss)	|
-        ecosystems:135	go-jose v3/v4	claims_invalid		0	-	go-jose/go-jose/jwt: validation failed, invalid subject claim (sub)	|
-        ecosystems:136	go-jose v3/v4	audience_rejected		0	-	go-jose/go-jose/jwt: validation failed, invalid audience claim (aud)	|
-        ecosystems:137	go-jose v3/v4	claims_invalid		0	-	go-jose/go-jose/jwt: validation failed, invalid ID claim (jti)	|
-        ecosystems:138	go-jose v3/v4	not_yet_valid		0	-	go-jose/go-jose/jwt: validation failed, token not valid yet (nbf)	|
-        ecosystems:139	go-jose v3/v4	expired		0	-	go-jose/go-jose/jwt: validation failed, token is expired (exp)	|
-        ecosystems:140	go-jose v3/v4	issued_in_future		0	-	go-jose/go-jose/jwt: validation field, token issued in the future (iat)	|
-        ecosystems:141	go-jose v3/v4	malformed		0	-	go-jose/go-jose/jwt: expected content type to be JWT (cty header)	|
-        ecosystems:142	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: error in cryptographic primitive	|
-        ecosystems:143	go-jose v3/v4	alg_unsupported		0	-	go-jose/go-jose: unknown/unsupported algorithm	|
-        ecosystems:144	go-jose v3/v4	alg_mismatch		0	-	go-jose/go-jose: unsupported key type/format	|
-        ecosystems:145	go-jose v3/v4	alg_mismatch		0	-	go-jose/go-jose: invalid key size for algorithm	|
-        ecosystems:146	go-jose v3/v4	key_unknown		0	-	go-jose/go-jose: no x5c header present in message	|
-        ecosystems:147	go-jose v3/v4	alg_unsupported		0	-	go-jose/go-jose: unsupported/unknown elliptic curve	|
-        ecosystems:148	go-jose v3/v4	malformed	alg_unsupported	0	-	go-jose/go-jose: unsupported critical header	|
-        ecosystems:149	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: public key was unexpectedly not public	|
-        ecosystems:150	go-jose v3/v4	malformed		0	-	go-jose/go-jose: too many signatures in payload; expecting only one	|
-        ecosystems:151	go-jose v3/v4	signature_invalid	other	0	-	go-jose/go-jose: failed to compute hmac	|
-        ecosystems:152	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: invalid hmac	|
-        ecosystems:153	express-oauth2-jwt-bearer	issuer_rejected		0	-	Unexpected 'iss' value	|
-        ecosystems:154	express-oauth2-jwt-bearer	audience_rejected		0	-	Unexpected 'aud' value	|
-        ecosystems:155	express-oauth2-jwt-bearer	expired	claims_invalid	0	-	Unexpected 'exp' value	|
-        ecosystems:156	express-oauth2-jwt-bearer	claims_invalid	issued_in_future	0	-	Unexpected 'iat' value	|
-        ecosystems:157	express-oauth2-jwt-bearer	alg_mismatch	alg_none	0	-	Unexpected 'alg' value	|
-        ecosystems:158	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'typ' value	|
-        ecosystems:159	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'sub' value	|
-        ecosystems:160	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'client_id' value	|
-        ecosystems:161	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'jti' value	|
-        ecosystems:162	express-oauth2-jwt-bearer	claims_invalid		0	-,-	Missing '	' claim	|
-        ecosystems:163	express-oauth2-jwt-bearer	alg_mismatch	malformed	0	-	Token header missing or invalid "alg" claim	|
-        ecosystems:164	express-oauth2-jwt-bearer	key_unknown	other	0	-	No JWKS URI, public key, or secret available for verification	|
-        ecosystems:165	express-oauth2-jwt-bearer	issuer_rejected	claims_invalid	0	-	Token missing required 'iss' claim	|
-        ecosystems:166	express-oauth2-jwt-bearer	issuer_rejected	other	0	-	No issuers configured for token validation	|
-        ecosystems:167	express-oauth2-jwt-bearer	issuer_rejected		0	-	Token issuer is not allowed	|
-        ecosystems:168	express-oauth2-jwt-bearer	key_fetch_failed		0	-	Failed to fetch authorization server metadata	|
-        ecosystems:169	express-oauth2-jwt-bearer	claims_invalid		0	-	JWT Access Token confirmation mismatch	|
-        ecosystems:170	oidc-provider (panva)	audience_rejected		0	-	jwt audience missing	|
-        ecosystems:171	oidc-provider (panva)	malformed	claims_invalid	0	-	payload is not of JWT type (JSON serialized object)	|
-        ecosystems:172	oidc-provider (panva)	claims_invalid	not_yet_valid	0	-	invalid nbf value	|
-        ecosystems:173	oidc-provider (panva)	not_yet_valid		0	-	jwt not active yet	|
-        ecosystems:174	oidc-provider (panva)	claims_invalid	issued_in_future	0	-	invalid iat value	|
-        ecosystems:175	oidc-provider (panva)	issued_in_future		0	-	jwt issued in the future	|
-        ecosystems:176	oidc-provider (panva)	claims_invalid	expired	0	-	invalid exp value	|
-        ecosystems:177	oidc-provider (panva)	claims_invalid		0	-	invalid jti value	|
-        ecosystems:178	oidc-provider (panva)	issuer_rejected	claims_invalid	0	-	invalid iss value	|
-        ecosystems:179	oidc-provider (panva)	audience_rejected	claims_invalid	0	-	invalid aud value	|
-        ecosystems:180	oidc-provider (panva)	claims_invalid		0	-	invalid sub value	|
-        ecosystems:181	Spring Security	expired		0	exp	Jwt expired at 	|
-        ecosystems:182	Spring Security	not_yet_valid		0	nbf	Jwt used before 	|
-        ecosystems:183	Spring Security	issuer_rejected		0	-	The iss claim is not valid	|
-        ecosystems:184	Spring Security	audience_rejected		0	-	The aud claim is not valid	|
-        ecosystems:185	Spring Security	claims_invalid		0	-,-	The 	 claim is not valid	|
-        ecosystems:186	Spring Security	issuer_rejected		0	-	This iss claim is not equal to the configured issuer	|
-        ecosystems:187	Spring Security	claims_invalid		0	-	iat claim is required.	|
-        ecosystems:188	Spring Security	claims_invalid	issued_in_future	0	-	iat claim is invalid.	|
-        ecosystems:189	Spring Security	claims_invalid		0	-	Invalid SHA-256 Thumbprint for X509Certificate.	|
-        ecosystems:190	Spring Security	claims_invalid	other	0	-	Unable to obtain X509Certificate from current request.	|
-        ecosystems:191	Spring Security	claims_invalid		0	-	"More recent authentication is required", max_age="	|
-        ecosystems:192	Duende IdentityServer	other		0	in	JWT token validation error:	|
-        ecosystems:193	Duende IdentityServer	other		0	-	JWT token validation error	|
-        ecosystems:194	Duende IdentityServer	malformed		0	in	Malformed JWT token:	|
-        ecosystems:195	Duende IdentityServer	other		0	-	Invalid reference token.	|
-        ecosystems:196	Duende IdentityServer	key_unknown	key_fetch_failed	0	-	There are no keys available to validate JWT.	|
-        ecosystems:197	Duende IdentityServer	key_unknown		0	-	There are no keys available to validate client assertion.	|
-        ecosystems:198	Duende IdentityServer	claims_invalid	issuer_rejected	0	-	Both 'sub' and 'iss' in the client assertion token must have a value of client_id.	|
-        ecosystems:199	Duende IdentityServer	claims_invalid		0	-	jti is found in replay cache. Possible replay attack.	|
-        ecosystems:200	Duende IdentityServer	claims_invalid		0	-	JWT payload must not contain request or request_uri	|
-        ecosystems:201	Duende IdentityServer	claims_invalid		0	-	No clientId supplied, can't find id in identity token.	|
-        ecosystems:202	Duende IdentityServer	other		0	-	Client deleted or disabled:	|
-        ecosystems:203	Duende IdentityServer	other		0	-,-	Checking for expected scope 	 failed	|
-        ecosystems:204	Duende IdentityServer	other		0	-	User marked as not active:	|
-        ecosystems:205	Duende IdentityServer	other		0	-,-	Server-side session invalid for subject Id 	 and session Id 	|
-        ecosystems:206	Duende IdentityServer	other		0	in	Custom validator failed:	|
-        ecosystems:207	Duende IdentityServer	other	malformed	0	-	token handle too long	|
+        ecosystems:2	Microsoft.IdentityModel	key_fetch_failed	other	0	-	IDX10263: Unable to re-validate with ConfigurationManager.LastKnownGoodConfiguration as it is expired.	|
+        ecosystems:3	Microsoft.IdentityModel	key_unknown		0	-	IDX10501: Signature validation failed. Unable to match keys: 	|
+        ecosystems:4	Microsoft.IdentityModel	other	signature_invalid	0	-	IDX10507: Signature validation failed. ValidateSignature returned null when validating token: '	|
+        ecosystems:5	Microsoft.IdentityModel	key_unknown	signature_invalid	0	-	IDX10512: Signature validation failed. Token does not have KeyInfo. Keys tried: '	|
+        ecosystems:6	Microsoft.IdentityModel	key_unknown		0	-	IDX10513: Signature validation failed. Unable to match key: 	|
+        ecosystems:7	Microsoft.IdentityModel	signature_invalid	key_unknown	0	-	IDX10514: Signature validation failed. Keys tried: '	|
+        ecosystems:8	Microsoft.IdentityModel	key_unknown		0	-	IDX10515: Signature validation failed. Unable to match key: 	|
+        ecosystems:9	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10600: Decryption failed. There are no security keys for decryption.	|
+        ecosystems:10	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10601: Decryption failed. Unable to match 'kid': '	|
+        ecosystems:11	Microsoft.IdentityModel	encrypted		0	-	IDX10604: Decryption failed. Exception: '	|
+        ecosystems:12	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10605: Decryption failed. Only 'dir' is currently supported. JWE alg is: '	|
+        ecosystems:13	Microsoft.IdentityModel	encrypted	malformed	0	-	IDX10606: Decryption failed. To decrypt a JWE there must be 5 parts. 'tokenParts' is of length: '	|
+        ecosystems:14	Microsoft.IdentityModel	encrypted	other	0	-,-	IDX10607: Decryption skipping key: '	', both validationParameters.CryptoProviderFactory and key.CryptoProviderFactory are null.	|
+        ecosystems:15	Microsoft.IdentityModel	encrypted	key_unknown	0	-,-	IDX10608: Decryption skipping key: '	', it is not a '	|
+        ecosystems:16	Microsoft.IdentityModel	encrypted	malformed	0	-,-	IDX10614: Decryption failed. JwtHeader.Base64UrlDeserialize(tokenParts[0]): '	'. Inner exception: '	|
+        ecosystems:17	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10622: The algorithm: '	' requires the SecurityKey.KeySize to be greater than '	' bits. KeySize reported: '	|
+        ecosystems:18	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10624: Cannot verify data because the KeyedHashAlgorithm is null.	|
+        ecosystems:19	Microsoft.IdentityModel	encrypted		0	-,-,-,-,-	IDX10625: Failed to verify the authenticationTag length, the actual tag length '	' does not match the expected tag length '	'. authenticationTag: '	', algorithm: '	' See: https://aka.ms/IdentityModel/SkipAuthenticationTagLengthValidation	|
+        ecosystems:20	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10641: Key is not supported: '	|
+        ecosystems:21	Microsoft.IdentityModel	encrypted		0	-	IDX10644: UnwrapKey failed. Algorithm: '	|
+        ecosystems:22	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-	IDX10648: The SecurityKey provided for AuthenticatedEncryption must be a SymmetricSecurityKey. Type is: '	|
+        ecosystems:23	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10649: Failed to create a SymmetricSignatureProvider for the algorithm '	|
+        ecosystems:24	Microsoft.IdentityModel	signature_invalid	truncated	0	-,-	IDX10656: 'length' cannot be greater than signature.Length. length: '	', signature.Length: '	|
+        ecosystems:25	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-	IDX10657: The SecurityKey provided for the symmetric key wrap algorithm cannot be converted to byte array. Type is: '	|
+        ecosystems:26	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-,-	IDX10660: The Key: '	' and algorithm: '	' pair are not supported.	|
+        ecosystems:27	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-,-,-,-	IDX10662: The KeyWrap algorithm '	' requires a key size of '	' bits. Key '	', is of size:'	|
+        ecosystems:28	Microsoft.IdentityModel	encrypted		0	-,-	IDX10663: Failed to create symmetric algorithm with SecurityKey: '	', KeyWrapAlgorithm: '	|
+        ecosystems:29	Microsoft.IdentityModel	encrypted	malformed	0	-,-	IDX10664: The length of input must be a multiple of 64 bits. The input size is: '	' bits.	|
+        ecosystems:30	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10666: Unable to create KeyedHashAlgorithm for algorithm '	|
+        ecosystems:31	Microsoft.IdentityModel	alg_mismatch		0	-	IDX10667: Unable to obtain required byte array for KeyHashAlgorithm from SecurityKey: '	|
+        ecosystems:32	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-,-,-	IDX10668: Unable to create '	', algorithm '	'; key: '	' is not supported.	|
+        ecosystems:33	Microsoft.IdentityModel	encrypted		0	-	IDX10669: Failed to create symmetric algorithm.	|
+        ecosystems:34	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10671: The ECDsa Key: '	' must be '	' bits. KeySize: '	|
+        ecosystems:35	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10672: GetKeyedHashAlgorithm returned null, key: 	, algorithm 	|
+        ecosystems:36	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-,-	IDX10675: Cannot create a ECDsa object from the '	', the bytes from the decoded value of '	' must be less than the size associated with the curve: '	'. Size was: '	|
+        ecosystems:37	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-	IDX10675: The byte count of '	' must be less than or equal to '	', but was 	|
+        ecosystems:38	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-	IDX10675: The value of '	' must be '	' bits, but was 	|
+        ecosystems:39	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10676: ECDsa creation is currently only supported for the Windows operating system.	|
+        ecosystems:40	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10677: GetKeyedHashAlgorithm threw, key: 	, algorithm 	|
+        ecosystems:41	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-	IDX10683: Unable to create a AsymmetricSignatureProvider Algorithm: '	', Key: '	|
+        ecosystems:42	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-,-	IDX10684: Unable to convert the JsonWebKey to an AsymmetricSecurityKey. Algorithm: '	', Key: '	|
+        ecosystems:43	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-,-	IDX10684: Unable to create a AsymmetricAdapter, Algorithm: '	', Key: '	|
+        ecosystems:44	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10686: Unable to Verify, Internal VerifyFunction is not available.	|
+        ecosystems:45	Microsoft.IdentityModel	alg_unsupported	key_unknown	0	-	IDX10689: Unable to create an ECDsa object. See inner exception for more details.	|
+        ecosystems:46	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10690: ECDsa creation is not supported by the current platform. For more details, see https://aka.ms/IdentityModel/create-ecdsa	|
+        ecosystems:47	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10690: ECDsa creation is not supported by NETSTANDARD1.4, when running on platforms other than Windows. For more details, see https://aka.ms/IdentityModel/create-ecdsa	|
+        ecosystems:48	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10692: The RSASS-PSS signature algorithm is not available on the .NET 4.5 target. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:49	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10692: The RSASS-PSS signature algorithm is not available on .NET 4.5 and .NET 4.5.1 targets. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:50	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10693: RSACryptoServiceProvider doesn't support the RSASSA-PSS signature algorithm. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:51	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10694: JsonWebKeyConverter threw attempting to convert JsonWebKey: '	'. Exception: '	|
+        ecosystems:52	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10700: 	 is unable to use 'rsaParameters'. 	 is null.	|
+        ecosystems:53	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10700: Invalid RsaParameters: '	'. Both modulus and exponent should be present	|
+        ecosystems:54	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10701: Invalid JsonWebKey rsa keying material: '	'. Both modulus and exponent should be present	|
+        ecosystems:55	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10703: Cannot create a '	', key length is zero.	|
+        ecosystems:56	Microsoft.IdentityModel	key_unknown	other	0	-	IDX10703: Cannot create symmetric security key. Key length is zero.	|
+        ecosystems:57	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-	IDX10704: Cannot verify the key size. The SecurityKey is not or cannot be converted to an AsymmetricSecuritKey. SecurityKey: '	|
+        ecosystems:58	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10711: Unable to Decrypt, Internal DecryptionFunction is not available.	|
+        ecosystems:59	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-	IDX10713: Encryption/Decryption using algorithm '	' is only supported on Windows platform.	|
+        ecosystems:60	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-	IDX10713: Encrytion/Decryption using algorithm '	' is only supported on Windows platform.	|
+        ecosystems:61	Microsoft.IdentityModel	alg_mismatch		0	-,-,-,-	IDX10720: Unable to create KeyedHashAlgorithm for algorithm '	', the key size must be greater than: '	' bits, key has '	' bits. See https://aka.ms/IdentityModel/UnsafeRelaxHmacKeySizeValidation	|
+        ecosystems:62	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10801: Unable to create an RSA public key from the Exponent and Modulus found in the JsonWebKey: E: '	', N: '	'. See inner exception for additional details.	|
+        ecosystems:63	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10802: Unable to create an X509Certificate2 from the X509Data: '	'. See inner exception for additional details.	|
+        ecosystems:64	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX10804: Unable to retrieve document from: '	|
+        ecosystems:65	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10812: Unable to create a 	 from the properties found in the JsonWebKey: '	|
+        ecosystems:66	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10813: Unable to create a 	 from the properties found in the JsonWebKey: '	', Exception '	|
+        ecosystems:67	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10814: Unable to create a 	 from the properties found in the JsonWebKey: '	'. Missing: '	|
+        ecosystems:68	Microsoft.IdentityModel	encrypted	other	0	-	IDX10814: Decompressing would result in a token with a size greater than allowed. Maximum size allowed: '	|
+        ecosystems:69	Microsoft.IdentityModel	malformed		0	-,-	IDX10815: Depth of JSON: '	' exceeds max depth of '	|
+        ecosystems:70	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX12700: Error found while parsing date time. The '	' claim has value '	' which is could not be parsed to an integer.	|
+        ecosystems:71	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX12701: Error found while parsing date time. The '	' claim has value '	' does not lie in the valid range.	|
+        ecosystems:72	Microsoft.IdentityModel	malformed		0	-,-	IDX12739: JWT: '	' has three segments but is not in proper JWS format.	|
+        ecosystems:73	Microsoft.IdentityModel	malformed	encrypted	0	-,-	IDX12740: JWT: '	' has five segments but is not in proper JWE format.	|
+        ecosystems:74	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX14300: Could not parse '	' : '	' as a '	|
+        ecosystems:75	Microsoft.IdentityModel	malformed	truncated	0	-	IDX14301: Unable to parse the header into a JSON object. 	|
+        ecosystems:76	Microsoft.IdentityModel	malformed	truncated	0	-	IDX14302: Unable to parse the payload into a JSON object. 	|
+        ecosystems:77	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX14305: Unable to convert the '	' claim to the following type: '	'. Claim type was: '	|
+        ecosystems:78	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX20803: Unable to obtain configuration from: '	|
+        ecosystems:79	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX20806: Unable to obtain an updated configuration from: '	'. Returning the current configuration.	|
+        ecosystems:80	Microsoft.IdentityModel	alg_unsupported	claims_invalid	0	-,-,-	IDX21301: The algorithm: '	' specified in the jwt header could not be used to create a '	'. See inner exception for details.	|
+        ecosystems:81	Microsoft.IdentityModel	claims_invalid		0	-	IDX21308: 'Azp' claim exists in the 'id_token' but 'ciient_id' is null. Cannot validate the 'azp' claim.	|
+        ecosystems:82	Microsoft.IdentityModel	other	claims_invalid	0	-,-	IDX21313: The id_token: '	' is not valid. Delegate threw exception, see inner exception for more details.	|
+        ecosystems:83	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX21324: The 'nonce' has expired: '	'. Time from 'nonce': '	', Current Time: '	'. NonceLifetime is: '	|
+        ecosystems:84	Microsoft.IdentityModel	claims_invalid		0	-	IDX21325: The 'nonce' did not contain a timestamp: '	|
+        ecosystems:85	Microsoft.IdentityModel	claims_invalid		0	-	IDX21326: The 'nonce' timestamp could not be converted to a positive integer (greater than 0).	|
+        ecosystems:86	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX21327: The 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:87	Microsoft.IdentityModel	claims_invalid	other	0	-,-	IDX21331: The 'state' parameter in the message: '	', does not equal the 'state' in the context: '	|
+        ecosystems:88	Microsoft.IdentityModel	claims_invalid		0	-	IDX21347: Validating the 'c_hash' failed, see inner exception.	|
+        ecosystems:89	Microsoft.IdentityModel	claims_invalid		0	-	IDX21348: Validating the 'at_hash' failed, see inner exception.	|
+        ecosystems:90	auth0/java-jwt	malformed		0	-	Parsing the Header's JSON resulted on a Null map	|
+        ecosystems:91	auth0/java-jwt	malformed		0	-	Parsing the Payload's JSON resulted on a Null map	|
+        ecosystems:92	auth0/java-jwt	claims_invalid	malformed	0	-,-	The claim '	' contained a non-numeric date value.	|
+        ecosystems:93	auth0/java-jwt	missing_token	malformed	0	-	The token is null.	|
+        ecosystems:94	auth0/java-jwt	claims_invalid		0	-	Couldn't map the Claim value to	|
+        ecosystems:95	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ed25519 signature failed to verify	|
+        ecosystems:96	go-jose v3/v4	alg_mismatch		0	-,-,-	go-jose/go-jose: expected 	 bit key, got 	 bits instead	|
+        ecosystems:97	go-jose v3/v4	signature_invalid	truncated	0	-,-	go-jose/go-jose: invalid signature size, have 	 bytes, wanted	|
+        ecosystems:98	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ecdsa signature failed to verify	|
+        ecosystems:99	go-jose v3/v4	encrypted		0	-	go-jose/go-jose: invalid ciphertext (auth tag mismatch)	|
+        ecosystems:100	go-jose v3/v4	encrypted	key_unknown	0	-	go-jose/go-jose: failed to unwrap key	|
+        ecosystems:101	go-jose v3/v4	encrypted	alg_unsupported	0	-	go-jose/go-jose: unsupported enc value '	|
+        ecosystems:102	go-jose v3/v4	malformed		0	in	go-jose/go-jose: invalid protected header:	|
+        ecosystems:103	go-jose v3/v4	encrypted	alg_mismatch	0	-,-	unexpected key algorithm 	; expected	|
+        ecosystems:104	go-jose v3/v4	encrypted	alg_mismatch	0	-,-	unexpected content encryption algorithm 	; expected	|
+        ecosystems:105	go-jose v3/v4	encrypted	malformed	0	-	go-jose/go-jose: compact JWE format must have five parts	|
+        ecosystems:106	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: missing json web key type	|
+        ecosystems:107	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid JWK, public keys in key and x5c fields do not match	|
+        ecosystems:108	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid RSA key, missing n/e values	|
+        ecosystems:109	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid EC key, X/Y are not on declared curve	|
+        ecosystems:110	go-jose v3/v4	key_unknown		0	-	go-jose/go-jose: JWK with matching kid not found in JWK Set	|
+        ecosystems:111	go-jose v3/v4	alg_mismatch		0	-,-	unexpected signature algorithm 	; expected	|
+        ecosystems:112	go-jose v3/v4	other	alg_mismatch	0	-	go-jose/go-jose: no signature algorithms specified	|
+        ecosystems:113	go-jose v3/v4	malformed	truncated	0	-	go-jose/go-jose: missing payload in JWS message	|
+        ecosystems:114	go-jose v3/v4	key_unknown	malformed	0	-	go-jose/go-jose: invalid embedded jwk, must be public key	|
+        ecosystems:115	go-jose v3/v4	audience_rejected	claims_invalid	0	-	go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience	|
+        ecosystems:116	go-jose v3/v4	claims_invalid	malformed	0	-	go-jose/go-jose/jwt: expected number value to unmarshal NumericDate	|
+        ecosystems:117	go-jose v3/v4	malformed	claims_invalid	0	-	go-jose/go-jose/jwt: expected claims to be value convertible into JSON object	|
+        ecosystems:118	go-jose v3/v4	claims_invalid		0	-	go-jose/go-jose/jwt: validation failed, invalid subject claim (sub)	|
+        ecosystems:119	go-jose v3/v4	claims_invalid		0	-	go-jose/go-jose/jwt: validation failed, invalid ID claim (jti)	|
+        ecosystems:120	go-jose v3/v4	malformed		0	-	go-jose/go-jose/jwt: expected content type to be JWT (cty header)	|
+        ecosystems:121	go-jose v3/v4	alg_mismatch		0	-	go-jose/go-jose: unsupported key type/format	|
+        ecosystems:122	go-jose v3/v4	alg_mismatch		0	-	go-jose/go-jose: invalid key size for algorithm	|
+        ecosystems:123	go-jose v3/v4	key_unknown		0	-	go-jose/go-jose: no x5c header present in message	|
+        ecosystems:124	go-jose v3/v4	alg_unsupported		0	-	go-jose/go-jose: unsupported/unknown elliptic curve	|
+        ecosystems:125	go-jose v3/v4	malformed	alg_unsupported	0	-	go-jose/go-jose: unsupported critical header	|
+        ecosystems:126	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: public key was unexpectedly not public	|
+        ecosystems:127	go-jose v3/v4	malformed		0	-	go-jose/go-jose: too many signatures in payload; expecting only one	|
+        ecosystems:128	go-jose v3/v4	signature_invalid	other	0	-	go-jose/go-jose: failed to compute hmac	|
+        ecosystems:129	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: invalid hmac	|
+        ecosystems:130	express-oauth2-jwt-bearer	audience_rejected		0	-	Unexpected 'aud' value	|
+        ecosystems:131	express-oauth2-jwt-bearer	expired	claims_invalid	0	-	Unexpected 'exp' value	|
+        ecosystems:132	express-oauth2-jwt-bearer	claims_invalid	issued_in_future	0	-	Unexpected 'iat' value	|
+        ecosystems:133	express-oauth2-jwt-bearer	alg_mismatch	alg_none	0	-	Unexpected 'alg' value	|
+        ecosystems:134	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'typ' value	|
+        ecosystems:135	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'sub' value	|
+        ecosystems:136	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'client_id' value	|
+        ecosystems:137	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'jti' value	|
+        ecosystems:138	express-oauth2-jwt-bearer	key_unknown	other	0	-	No JWKS URI, public key, or secret available for verification	|
+        ecosystems:139	express-oauth2-jwt-bearer	key_fetch_failed		0	-	Failed to fetch authorization server metadata	|
+        ecosystems:140	express-oauth2-jwt-bearer	claims_invalid		0	-	JWT Access Token confirmation mismatch	|
+        ecosystems:141	oidc-provider (panva)	audience_rejected		0	-	jwt audience missing	|
+        ecosystems:142	oidc-provider (panva)	malformed	claims_invalid	0	-	payload is not of JWT type (JSON serialized object)	|
+        ecosystems:143	oidc-provider (panva)	claims_invalid	not_yet_valid	0	-	invalid nbf value	|
+        ecosystems:144	oidc-provider (panva)	not_yet_valid		0	-	jwt not active yet	|
+        ecosystems:145	oidc-provider (panva)	claims_invalid	issued_in_future	0	-	invalid iat value	|
+        ecosystems:146	oidc-provider (panva)	issued_in_future		0	-	jwt issued in the future	|
+        ecosystems:147	oidc-provider (panva)	claims_invalid	expired	0	-	invalid exp value	|
+        ecosystems:148	oidc-provider (panva)	claims_invalid		0	-	invalid jti value	|
+        ecosystems:149	oidc-provider (panva)	issuer_rejected	claims_invalid	0	-	invalid iss value	|
+        ecosystems:150	oidc-provider (panva)	audience_rejected	claims_invalid	0	-	invalid aud value	|
+        ecosystems:151	oidc-provider (panva)	claims_invalid		0	-	invalid sub value	|
+        ecosystems:152	Spring Security	expired		0	exp	Jwt expired at 	|
+        ecosystems:153	Spring Security	not_yet_valid		0	nbf	Jwt used before 	|
+        ecosystems:154	Spring Security	issuer_rejected		0	-	The iss claim is not valid	|
+        ecosystems:155	Spring Security	issuer_rejected		0	-	This iss claim is not equal to the configured issuer	|
+        ecosystems:156	Spring Security	claims_invalid		0	-	iat claim is required.	|
+        ecosystems:157	Spring Security	claims_invalid	issued_in_future	0	-	iat claim is invalid.	|
+        ecosystems:158	Spring Security	claims_invalid		0	-	Invalid SHA-256 Thumbprint for X509Certificate.	|
+        ecosystems:159	Spring Security	claims_invalid	other	0	-	Unable to obtain X509Certificate from current request.	|
+        ecosystems:160	Spring Security	claims_invalid		0	-	"More recent authentication is required", max_age="	|
+        ecosystems:161	Duende IdentityServer	other		0	in	JWT token validation error:	|
+        ecosystems:162	Duende IdentityServer	other		0	-	JWT token validation error	|
+        ecosystems:163	Duende IdentityServer	malformed		0	in	Malformed JWT token:	|
+        ecosystems:164	Duende IdentityServer	other		0	-	Invalid reference token.	|
+        ecosystems:165	Duende IdentityServer	key_unknown	key_fetch_failed	0	-	There are no keys available to validate JWT.	|
+        ecosystems:166	Duende IdentityServer	key_unknown		0	-	There are no keys available to validate client assertion.	|
+        ecosystems:167	Duende IdentityServer	claims_invalid	issuer_rejected	0	-	Both 'sub' and 'iss' in the client assertion token must have a value of client_id.	|
+        ecosystems:168	Duende IdentityServer	claims_invalid		0	-	jti is found in replay cache. Possible replay attack.	|
+        ecosystems:169	Duende IdentityServer	claims_invalid		0	-	JWT payload must not contain request or request_uri	|
+        ecosystems:170	Duende IdentityServer	claims_invalid		0	-	No clientId supplied, can't find id in identity token.	|
+        ecosystems:171	Duende IdentityServer	other		0	-	Client deleted or disabled:	|
+        ecosystems:172	Duende IdentityServer	other		0	-,-	Checking for expected scope 	 failed	|
+        ecosystems:173	Duende IdentityServer	other		0	-	User marked as not active:	|
+        ecosystems:174	Duende IdentityServer	other		0	-,-	Server-side session invalid for subject Id 	 and session Id 	|
+        ecosystems:175	Duende IdentityServer	other		0	in	Custom validator failed:	|
+        ecosystems:176	Duende IdentityServer	other	malformed	0	-	token handle too long	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
