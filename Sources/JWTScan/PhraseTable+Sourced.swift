@@ -181,6 +181,25 @@ extension PhraseTable {
         ecosystems:174	Duende IdentityServer	other		0	-,-	Server-side session invalid for subject Id 	 and session Id 	|
         ecosystems:175	Duende IdentityServer	other		0	in	Custom validator failed:	|
         ecosystems:176	Duende IdentityServer	other	malformed	0	-	token handle too long	|
+        ecosystems:177	dart_jsonwebtoken	expired		0	-	JWTExpiredException: jwt expired	|
+        ecosystems:178	dart_jsonwebtoken	not_yet_valid		0	-	JWTNotActiveException: jwt not active	|
+        ecosystems:179	dart_jsonwebtoken	signature_invalid		0	-	JWTInvalidException: invalid signature	|
+        ecosystems:180	dart_jsonwebtoken	malformed	truncated	0	-	JWTInvalidException: token does not use JWS Compact Serialization	|
+        ecosystems:181	dart_jsonwebtoken	malformed		0	-	JWTInvalidException: invalid header	|
+        ecosystems:182	dart_jsonwebtoken	malformed		0	-	JWTInvalidException: not a jwt	|
+        ecosystems:183	dart_jsonwebtoken	claims_invalid	expired	0	-	JWTInvalidException: invalid exp claim	|
+        ecosystems:184	dart_jsonwebtoken	claims_invalid	not_yet_valid	0	-	JWTInvalidException: invalid nbf claim	|
+        ecosystems:185	dart_jsonwebtoken	claims_invalid	issued_in_future	0	-	JWTInvalidException: invalid issue at	|
+        ecosystems:186	dart_jsonwebtoken	expired	claims_invalid	0	-	JWTInvalidException: expired issue at	|
+        ecosystems:187	dart_jsonwebtoken	audience_rejected		0	-	JWTInvalidException: invalid audience	|
+        ecosystems:188	dart_jsonwebtoken	claims_invalid		0	-	JWTInvalidException: invalid subject	|
+        ecosystems:189	dart_jsonwebtoken	issuer_rejected		0	-	JWTInvalidException: invalid issuer	|
+        ecosystems:190	dart_jsonwebtoken	claims_invalid		0	-	JWTInvalidException: invalid jwt id	|
+        ecosystems:191	dart_jsonwebtoken	malformed		0	-	JWTInvalidException: invalid token structure	|
+        ecosystems:192	dart_jsonwebtoken	alg_unsupported		0	-	JWTInvalidException: unknown algorithm	|
+        ecosystems:193	dart_jsonwebtoken	key_unknown	other	0	-	JWTParseException: Invalid JWK	|
+        ecosystems:194	dart_jsonwebtoken	alg_unsupported		0	-	JWTParseException: Unsupported curve	|
+        ecosystems:195	dart_jsonwebtoken	alg_unsupported	key_unknown	0	-	JWTParseException: Unsupported key type	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
