@@ -200,6 +200,24 @@ extension PhraseTable {
         ecosystems:193	dart_jsonwebtoken	key_unknown	other	0	-	JWTParseException: Invalid JWK	|
         ecosystems:194	dart_jsonwebtoken	alg_unsupported		0	-	JWTParseException: Unsupported curve	|
         ecosystems:195	dart_jsonwebtoken	alg_unsupported	key_unknown	0	-	JWTParseException: Unsupported key type	|
+        ecosystems:196	josekit (Rust)	not_yet_valid		0	nbf	Invalid claim: The token is not yet valid: 	|
+        ecosystems:197	josekit (Rust)	expired		0	exp	Invalid claim: The token has expired: 	|
+        ecosystems:198	josekit (Rust)	expired	claims_invalid	0	-	Invalid claim: The issued time is too old:	|
+        ecosystems:199	josekit (Rust)	issued_in_future		0	nbf	Invalid claim: The issued time is too new: 	|
+        ecosystems:200	josekit (Rust)	audience_rejected		0	-	Invalid claim: Key aud is invalid:	|
+        ecosystems:201	josekit (Rust)	issuer_rejected		0	-	Invalid claim: Key iss is invalid:	|
+        ecosystems:202	josekit (Rust)	claims_invalid		0	-,-	Invalid claim: Key 	 is invalid:	|
+        ecosystems:203	josekit (Rust)	claims_invalid		0	-,-	Invalid claim: Key 	 is missing.	|
+        ecosystems:204	josekit (Rust)	signature_invalid		0	-	Invalid signature: The signature does not match.	|
+        ecosystems:205	josekit (Rust)	signature_invalid		0	-	Invalid signature: Failed to verify.	|
+        ecosystems:206	josekit (Rust)	alg_unsupported		0	-	Unsupported signature algorithm:	|
+        ecosystems:207	josekit (Rust)	malformed		0	in	Invalid JWT format:	|
+        ecosystems:208	josekit (Rust)	malformed		0	in	Invalid JWS format:	|
+        ecosystems:209	josekit (Rust)	alg_mismatch		0	-	The JWS alg header claim is not	|
+        ecosystems:210	josekit (Rust)	key_unknown		0	-	The JWS kid header claim is mismatched:	|
+        ecosystems:211	josekit (Rust)	key_unknown		0	-	A verifier is not found.	|
+        ecosystems:212	josekit (Rust)	malformed		0	-	The input cannot be recognized as a JWT.	|
+        ecosystems:213	josekit (Rust)	malformed		0	-,-	The critical name '	' is not supported.	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
@@ -1316,7 +1334,6 @@ extension PhraseTable {
         more-emitters:217	openidconnect-rs	key_unknown	other	0	in	Ambiguous key identification:	|
         more-emitters:218	openidconnect-rs	alg_mismatch		0	-	Disallowed signature algorithm:	|
         more-emitters:219	openidconnect-rs	key_unknown		0	-	No matching key found	|
-        more-emitters:220	openidconnect-rs	alg_unsupported		0	-	Unsupported signature algorithm:	|
         more-emitters:221	openidconnect-rs	malformed		0	-	Invalid JWT type:	|
         more-emitters:222	vapor/jwt-kit v4	expired		0	-	exp claim verification failed: expired	|
         more-emitters:223	vapor/jwt-kit v4	not_yet_valid		0	-	nbf claim verification failed: too soon	|
