@@ -218,6 +218,13 @@ extension PhraseTable {
         ecosystems:211	josekit (Rust)	key_unknown		0	-	A verifier is not found.	|
         ecosystems:212	josekit (Rust)	malformed		0	-	The input cannot be recognized as a JWT.	|
         ecosystems:213	josekit (Rust)	malformed		0	-,-	The critical name '	' is not supported.	|
+        ecosystems:214	fastapi-users	expired		-1	-	ACCESS_TOKEN_ALREADY_EXPIRED	|
+        ecosystems:215	fastapi-users	malformed	signature_invalid	-1	-	ACCESS_TOKEN_DECODE_ERROR	|
+        ecosystems:216	django-oauth-toolkit	other		0	-	OAuth2 access token is invalid for an unknown reason.	|
+        ecosystems:217	django-oauth-toolkit	other	key_fetch_failed	0	-,-	Introspection: Failed POST to 	 in token lookup	|
+        ecosystems:218	django-oauth-toolkit	other	key_fetch_failed	0	-,in	Introspection: Failed to get a valid response from authentication server. Status code: 	, Reason: 	|
+        ecosystems:219	django-oauth-toolkit	other		0	-	Introspection: Failed to parse response as json	|
+        ecosystems:220	python-keycloak	other	expired	0	-	KeycloakInvalidTokenError: Token expired or invalid.	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
