@@ -225,6 +225,15 @@ extension PhraseTable {
         ecosystems:218	django-oauth-toolkit	other	key_fetch_failed	0	-,in	Introspection: Failed to get a valid response from authentication server. Status code: 	, Reason: 	|
         ecosystems:219	django-oauth-toolkit	other		0	-	Introspection: Failed to parse response as json	|
         ecosystems:220	python-keycloak	other	expired	0	-	KeycloakInvalidTokenError: Token expired or invalid.	|
+        ecosystems:221	jwt-authorizer (Rust, axum)	key_fetch_failed		-1	in	AuthErrors::JwksRefreshError:	|
+        ecosystems:222	jwt-authorizer (Rust, axum)	key_unknown	other	-1	in	AuthErrors::InvalidKey:	|
+        ecosystems:223	jwt-authorizer (Rust, axum)	key_fetch_failed	malformed	-1	in	AuthErrors::JwksSerialisationError:	|
+        ecosystems:224	jwt-authorizer (Rust, axum)	alg_mismatch		-1	-	AuthErrors::InvalidKeyAlg:	|
+        ecosystems:225	jwt-authorizer (Rust, axum)	key_unknown		-1	-	AuthErrors::InvalidKid:	|
+        ecosystems:226	jwt-authorizer (Rust, axum)	other		-1	in	AuthErrors::InvalidToken:	|
+        ecosystems:227	jwt-authorizer (Rust, axum)	missing_token		-1	-	AuthErrors::MissingToken	|
+        ecosystems:228	jwt-authorizer (Rust, axum)	claims_invalid		-1	-	AuthErrors::InvalidClaims	|
+        ecosystems:229	jwt-authorizer (Rust, axum)	key_unknown	other	0	in	Jwk decoding error, the key will be ignored! (	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
