@@ -234,6 +234,113 @@ extension PhraseTable {
         ecosystems:227	jwt-authorizer (Rust, axum)	missing_token		-1	-	AuthErrors::MissingToken	|
         ecosystems:228	jwt-authorizer (Rust, axum)	claims_invalid		-1	-	AuthErrors::InvalidClaims	|
         ecosystems:229	jwt-authorizer (Rust, axum)	key_unknown	other	0	in	Jwk decoding error, the key will be ignored! (	|
+        ecosystems:230	Microsoft.IdentityModel	malformed		0	-	IDX10201: None of the the SecurityTokenHandlers could read the 'securityToken': '	|
+        ecosystems:231	Microsoft.IdentityModel	claims_invalid	issuer_rejected	0	-	IDX10203: Unable to create ClaimsIdentity. Issuer is null or whitespace.	|
+        ecosystems:232	Microsoft.IdentityModel	audience_rejected	other	0	-	IDX10207: Unable to validate audience, o audiences to .	|
+        ecosystems:233	Microsoft.IdentityModel	other	malformed	0	-,-	IDX10212: 	 can only validate tokens of type 	|
+        ecosystems:234	Microsoft.IdentityModel	alg_none		0	-	IDX10213: SecurityTokens must be signed. SecurityToken: '	|
+        ecosystems:235	Microsoft.IdentityModel	audience_rejected		0	-,-,-	IDX10214: Audience validation failed. Audiences: '	'. Did not match:  validationParameters.ValidAudience: '	' or validationParameters.ValidAudiences: '	|
+        ecosystems:236	Microsoft.IdentityModel	audience_rejected	claims_invalid	0	-	IDX10215: Audience validation failed. Audiences passed in was null	|
+        ecosystems:237	Microsoft.IdentityModel	not_yet_valid		0	-,-,-	IDX10216: Lifetime validation failed. 'NotBefore' preceeds the current time: '	', ClockSkew (InSeconds): '	', notbefore: '	|
+        ecosystems:238	Microsoft.IdentityModel	expired		0	-,-,-	IDX10217: Lifetime validation failed. 'NotOnOrAfter' is after the current time: '	', ClockSkew (InSeconds): '	', notbefore: '	|
+        ecosystems:239	Microsoft.IdentityModel	claims_invalid	issuer_rejected	0	-	IDX10221: Unable to create claims from securityToken, 'issuer' is null or empty.	|
+        ecosystems:240	Microsoft.IdentityModel	not_yet_valid		0	-	IDX10222: Lifetime validation failed. The token is not yet valid.	|
+        ecosystems:241	Microsoft.IdentityModel	expired		0	-	IDX10223: Lifetime validation failed. The token is expired.	|
+        ecosystems:242	Microsoft.IdentityModel	claims_invalid		0	-	IDX10225: Lifetime validation failed. The token is missing an Expiration Time.	|
+        ecosystems:243	Microsoft.IdentityModel	other	key_retired	0	-,-	IDX10248: X509SecurityKey validation failed. The associated certificate is not yet valid. ValidFrom: '	', Current time: '	|
+        ecosystems:244	Microsoft.IdentityModel	key_retired	other	0	-,-	IDX10249: X509SecurityKey validation failed. The associated certificate has expired. ValidTo: '	', Current time: '	|
+        ecosystems:245	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX10300: The hash claim: '	' in the id_token did not validate with against: '	', algorithm: '	|
+        ecosystems:246	Microsoft.IdentityModel	alg_unsupported	claims_invalid	0	-,-,-	IDX10301: The algorithm: '	' specified in the jwt header could not be used to create a '	'. See inner exception for details.	|
+        ecosystems:247	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10302: The algorithm: '	' specified in the jwt header is not supported.	|
+        ecosystems:248	Microsoft.IdentityModel	claims_invalid		0	-	IDX10303: The 'c_hash' claim was null or an empty string, jwt: '	|
+        ecosystems:249	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX10304: The c_hash: '	' in the jwt did not validate with the authorizationCode: '	', algorithm: '	', jwt: '	|
+        ecosystems:250	Microsoft.IdentityModel	claims_invalid		0	-	IDX10306: The 'c_hash' claim was not a string in the 'id_token', but a 'code' was in the OpenIdConnectMessage, 'id_token': '	|
+        ecosystems:251	Microsoft.IdentityModel	alg_unsupported		0	-,-,-	IDX10306: The algorithm: '	' specified in the jwt header was unable to create a .Net hashAlgorithm, jwt: '	'. See inner exception for details.	|
+        ecosystems:252	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10307: The algorithm: '	' specified in the jwt header resulted in a hashAlgorithm that was null,  jwt: '	|
+        ecosystems:253	Microsoft.IdentityModel	claims_invalid		0	-	IDX10308: 'Azp' claim exists in the 'id_token' but 'ciient_id' is null. Cannot validate the 'azp' claim.	|
+        ecosystems:254	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX10309: OpenIdConnectProtocol requires the jwt token to have an '	' claim. The jwt did not contain an '	' claim, jwt: '	|
+        ecosystems:255	Microsoft.IdentityModel	audience_rejected	claims_invalid	0	-	IDX10310: OpenIdConnectProtocol requires the jwt token to have a  valid 'aud' claim, jwt: '	|
+        ecosystems:256	Microsoft.IdentityModel	claims_invalid		0	-	IDX10311: The 'at_hash' claim was not a string in the 'id_token', but an 'access_token' was in the OpenIdConnectMessage, 'id_token': '	|
+        ecosystems:257	Microsoft.IdentityModel	claims_invalid		0	-	IDX10312: RequireAcr is 'true' (default is 'false') but jwt.PayLoad.Acr is 'null or whitespace', jwt: '	|
+        ecosystems:258	Microsoft.IdentityModel	other	claims_invalid	0	-,-	IDX10313: The id_token: '	' is not valid. Delegate threw exception, see inner exception for more details.	|
+        ecosystems:259	Microsoft.IdentityModel	claims_invalid		0	-	IDX10313: RequireAmr is 'true' (default is 'false') but jwt.PayLoad.Amr is 'null or whitespace', jwt: '	|
+        ecosystems:260	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX10314: OpenIdConnectProtocol requires the jwt token to have an '	' claim. The jwt did not contain an '	' claim, jwt: '	|
+        ecosystems:261	Microsoft.IdentityModel	claims_invalid		0	-	IDX10314: RequireAuthTime is 'true' (default is 'false') but jwt.PayLoad.AuthTime is 'null or whitespace', jwt: '	|
+        ecosystems:262	Microsoft.IdentityModel	claims_invalid		0	-	IDX10315: RequireAcr is 'true' (default is 'false') but jwt.PayLoad.Acr is 'null or whitespace', jwt: '	|
+        ecosystems:263	Microsoft.IdentityModel	claims_invalid		0	-	IDX10315: RequireAzp is 'true' (default is 'false') but jwt.PayLoad.Azp is 'null or whitespace', jwt: '	|
+        ecosystems:264	Microsoft.IdentityModel	claims_invalid		0	-	IDX10316: RequireAmr is 'true' (default is 'false') but jwt.PayLoad.Amr is 'null or whitespace', jwt: '	|
+        ecosystems:265	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX10316: The 'nonce' has expired: '	'. Time from 'nonce': '	', Current Time: '	'. NonceLifetime is: '	|
+        ecosystems:266	Microsoft.IdentityModel	claims_invalid		0	-	IDX10317: RequireAuthTime is 'true' (default is 'false') but jwt.PayLoad.AuthTime is 'null or whitespace', jwt: '	|
+        ecosystems:267	Microsoft.IdentityModel	claims_invalid		0	-	IDX10317: The 'nonce' did not contain a timestamp: '	|
+        ecosystems:268	Microsoft.IdentityModel	claims_invalid		0	-	IDX10318: RequireAzp is 'true' (default is 'false') but jwt.PayLoad.Azp is 'null or whitespace', jwt: '	|
+        ecosystems:269	Microsoft.IdentityModel	claims_invalid		0	-	IDX10318: The 'nonce' timestamp could not be converted to a positive integer (greater than 0).	|
+        ecosystems:270	Microsoft.IdentityModel	claims_invalid		0	-	IDX10319: The 'nonce' claim contains only whitespace, jwt: '	|
+        ecosystems:271	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10320: RequireNonce is '	'. OpenIdConnectProtocolValidationContext.Nonce and OpenIdConnectProtocol.ValidatedIdToken.Nonce are both null or empty. The nonce cannot be validated. If you don't need to check the nonce, set OpenIdConnectProtocolValidator.RequireNonce to 'false'.	|
+        ecosystems:272	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10320: RequireNonce is '	' but OpenIdConnectProtocolValidationContext.Nonce is null. A nonce cannot be validated. If you don't need to check the nonce, set OpenIdConnectProtocolValidator.RequireNonce to 'false'.	|
+        ecosystems:273	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10320: The 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:274	Microsoft.IdentityModel	claims_invalid		0	-	IDX10321: The 'nonce' found in the jwt token did not match the expected nonce.	|
+        ecosystems:275	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10321: Ahe 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:276	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10323: RequireNonce is '	'. OpenIdConnectProtocolValidationContext.Nonce was null, OpenIdConnectProtocol.ValidatedIdToken.Payload.Nonce was not null. The nonce cannot be validated. If you don't need to check the nonce, set OpenIdConnectProtocolValidator.RequireNonce to 'false'. Note if a 'nonce' is found it will be evaluated.	|
+        ecosystems:277	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10323: RequireNonce is '	', the OpenIdConnect request contained nonce but the jwt does not contain a 'nonce' claim. The nonce cannot be validated. If you don't need to check the nonce, set OpenIdConnectProtocolValidator.RequireNonce to 'false'.	|
+        ecosystems:278	Microsoft.IdentityModel	claims_invalid		0	-	IDX10323: RequireNonce is 'false' (default is 'true') OpenIdConnectProtocolValidationContext.Nonce was NOT null, but the jwt did not contain a 'nonce' claim.	|
+        ecosystems:279	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX10324: The 'nonce' has expired: '	'. Time from 'nonce': '	', Current Time: '	'. NonceLifetime is: '	|
+        ecosystems:280	Microsoft.IdentityModel	claims_invalid		0	-	IDX10325: The 'nonce' did not contain a timestamp: '	|
+        ecosystems:281	Microsoft.IdentityModel	claims_invalid		0	-	IDX10326: The 'nonce' timestamp could not be converted to a positive integer (greater than 0).	|
+        ecosystems:282	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10327: The 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:283	Microsoft.IdentityModel	claims_invalid	other	0	-,-	IDX10331: The 'state' parameter in the message: '	', does not equal the 'state' in the context: '	|
+        ecosystems:284	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10338: Subject claim present in 'id_token': '	' does not match the claim received from UserInfo Endpoint: '	|
+        ecosystems:285	Microsoft.IdentityModel	claims_invalid	audience_rejected	0	-	IDX10339: The 'id_token' contains multiple audiences but 'azp' claim is missing.	|
+        ecosystems:286	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10340: The 'id_token' contains 'azp' claim but its value is not equal to Client Id. 'azp': '	'. clientId: '	|
+        ecosystems:287	Microsoft.IdentityModel	key_fetch_failed	key_unknown	0	-	IDX10500: Signature validation failed. There are no security keys to use to validate the signature	|
+        ecosystems:288	Microsoft.IdentityModel	key_unknown		0	-	IDX10500: Signature validation failed. Unable to resolve SecurityKeyIdentifier: '	|
+        ecosystems:289	Microsoft.IdentityModel	key_unknown		0	-	IDX10501: Signature validation failed. Unable to match keys: '	|
+        ecosystems:290	Microsoft.IdentityModel	key_unknown		0	-	IDX10501: Signature validation failed. Unable to match 'kid': '	|
+        ecosystems:291	Microsoft.IdentityModel	key_unknown	other	0	-	IDX10505: Unable to validate signature. The 'Delegate' specified on TokenValidationParameters, returned a null SecurityKey.	|
+        ecosystems:292	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10603: The algorithm: '	' cannot have less than: '	' bits. KeySize is: '	|
+        ecosystems:293	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10603: The '	' cannot have less than: '	' bits.	|
+        ecosystems:294	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10611: AsymmetricSecurityKey.GetHashAlgorithmForSignature( '	' ) returned null.	|
+        ecosystems:295	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10616: AsymmetricSecurityKey.GetSignatureDeformatter( '	' ) threw an exception.	|
+        ecosystems:296	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10617: AsymmetricSecurityKey.GetSignatureDeFormater( '	' ) returned null.	|
+        ecosystems:297	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10618: AsymmetricSecurityKey.GetHashAlgorithmForSignature( '	' ) threw an exception.	|
+        ecosystems:298	Microsoft.IdentityModel	alg_mismatch		0	-,-	IDX10621: This AsymmetricSignatureProvider has a minimum key size requirement of: '	', the AsymmetricSecurityKey in has a KeySize of: '	|
+        ecosystems:299	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10623: The KeyedHashAlgorithm is null, cannot sign/verify data.	|
+        ecosystems:300	Microsoft.IdentityModel	malformed		0	-	IDX10625: Cannot verify signature 'input' byte array has length 0.	|
+        ecosystems:301	Microsoft.IdentityModel	alg_none	truncated	0	-	IDX10626: Cannot verify signature 'signature' byte array has length 0.	|
+        ecosystems:302	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10631: The '	' for verifying cannot be smaller than '	' bits.	|
+        ecosystems:303	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-	IDX10632: SymmetricSecurityKey.GetKeyedHashAlgorithm( '	' ) threw an exception.	|
+        ecosystems:304	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-	IDX10633: SymmetricSecurityKey.GetKeyedHashAlgorithm( '	' ) returned null.	|
+        ecosystems:305	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-	IDX10634: KeyedHashAlgorithm.Key = SymmetricSecurityKey.GetSymmetricKey() threw.	|
+        ecosystems:306	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10639: Cannot created the SignatureProvider, the algorithm is not supported: '	|
+        ecosystems:307	Microsoft.IdentityModel	encrypted		0	-	IDX10654: Decryption failed. Crypto operation exception: '	|
+        ecosystems:308	Microsoft.IdentityModel	encrypted		0	-	IDX10659: UnwrapKey failed, exception from crypto operation: '	|
+        ecosystems:309	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10672: GetKeyedHasAlgorithm returned null, key: 	, algorithm 	|
+        ecosystems:310	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX10700: Error found while parsing date time. The '	' claim has value '	' which is could not be parsed to an integer.	|
+        ecosystems:311	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX10701: Error found while parsing date time. The '	' claim has value '	' does not lie in the valid range.	|
+        ecosystems:312	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX10702: Jwt header type specified, must be '	' or '	'.  Type received: '	|
+        ecosystems:313	Microsoft.IdentityModel	truncated	malformed	0	-,-	IDX10703: Unable to decode the '	' as Base64url encoded string. jwtEncodedString: '	|
+        ecosystems:314	Microsoft.IdentityModel	malformed		0	-,-	IDX10708: '	' cannot read this string: '	|
+        ecosystems:315	Microsoft.IdentityModel	malformed		0	-,-,-	IDX10709: '	' is not well formed: '	'. The string needs to be in compact JSON format, which is of the form: '<Base64UrlEncodedHeader>.<Base64UrlEndcodedPayload>.<OPTIONAL, Base64UrlEncodedSignature>'.	|
+        ecosystems:316	Microsoft.IdentityModel	other		0	-	IDX10719: Token string length greater than maximum length allowed. Token string length:	|
+        ecosystems:317	Microsoft.IdentityModel	malformed		0	-	IDX10720: Token string does not match the token formats: JWE (header.encryptedKey.iv.ciphertext.tag) or JWS (header.payload.signature)	|
+        ecosystems:318	Microsoft.IdentityModel	malformed		0	-	IDX10720: Token string does not match the token format: header.payload.signature	|
+        ecosystems:319	Microsoft.IdentityModel	truncated	malformed	0	-,-	IDX10723: Unable to decode the payload '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:320	Microsoft.IdentityModel	truncated	malformed	0	-,-	IDX10724: Unable to decode the signature '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:321	Microsoft.IdentityModel	encrypted	truncated	0	-,-	IDX10725: Unable to decode the encrypted key '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:322	Microsoft.IdentityModel	encrypted	truncated	0	-,-	IDX10726: Unable to decode the initial vector '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:323	Microsoft.IdentityModel	encrypted	truncated	0	-,-	IDX10727: Unable to decode the cyphertext '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:324	Microsoft.IdentityModel	encrypted	truncated	0	-,-	IDX10728: Unable to decode the authentication tag '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:325	Microsoft.IdentityModel	truncated	malformed	0	-,-	IDX10729: Unable to decode the header '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:326	Microsoft.IdentityModel	encrypted		0	-	IDX10730: Failed to create the token encryption provider.	|
+        ecosystems:327	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10731: The resolved key for direct use is not a symmetric key.	|
+        ecosystems:328	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10734: Only 'dir' is supported.	|
+        ecosystems:329	Microsoft.IdentityModel	key_fetch_failed	malformed	0	-	IDX10800: JsonWebKeySet must have a 'Keys' element.	|
+        ecosystems:330	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10603: The algorithm: '	' requires the SecurityKey.KeySize to be greater than '	' bits. KeySize reported: '	|
+        ecosystems:331	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX10803: Unable to obtain configuration from: '	'. Inner Exception: '	|
+        ecosystems:332	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX10803: Unable to obtain configuration from: '	|
+        ecosystems:333	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX10803: Unable to create to obtain configuration from: '	|
+        ecosystems:334	Microsoft.IdentityModel	key_fetch_failed	malformed	0	-	IDX10804: Unable to parse deserialze string to JsonWebKeySet: '	|
+        ecosystems:335	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX10814: Cannot read file from the address: '	'. File does not exist.	|
+        ecosystems:336	Microsoft.IdentityModel	malformed	truncated	0	-,-	IDX14700: Unable to decode: '	' as Base64url encoded string.	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
