@@ -94,11 +94,11 @@ extension PhraseTable {
         ecosystems:87	Microsoft.IdentityModel	claims_invalid	other	0	-,-	IDX21331: The 'state' parameter in the message: '	', does not equal the 'state' in the context: '	|
         ecosystems:88	Microsoft.IdentityModel	claims_invalid		0	-	IDX21347: Validating the 'c_hash' failed, see inner exception.	|
         ecosystems:89	Microsoft.IdentityModel	claims_invalid		0	-	IDX21348: Validating the 'at_hash' failed, see inner exception.	|
-        ecosystems:90	auth0/java-jwt	malformed		0	-	Parsing the Header's JSON resulted on a Null map	|
-        ecosystems:91	auth0/java-jwt	malformed		0	-	Parsing the Payload's JSON resulted on a Null map	|
-        ecosystems:92	auth0/java-jwt	claims_invalid	malformed	0	-,-	The claim '	' contained a non-numeric date value.	|
-        ecosystems:93	auth0/java-jwt	missing_token	malformed	0	-	The token is null.	|
-        ecosystems:94	auth0/java-jwt	claims_invalid		0	-	Couldn't map the Claim value to	|
+        ecosystems:90	auth0 java-jwt	malformed		0	-	Parsing the Header's JSON resulted on a Null map	|
+        ecosystems:91	auth0 java-jwt	malformed		0	-	Parsing the Payload's JSON resulted on a Null map	|
+        ecosystems:92	auth0 java-jwt	claims_invalid	malformed	0	-,-	The claim '	' contained a non-numeric date value.	|
+        ecosystems:93	auth0 java-jwt	missing_token	malformed	0	-	The token is null.	|
+        ecosystems:94	auth0 java-jwt	claims_invalid		0	-	Couldn't map the Claim value to	|
         ecosystems:95	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ed25519 signature failed to verify	|
         ecosystems:96	go-jose v3/v4	alg_mismatch		0	-,-,-	go-jose/go-jose: expected 	 bit key, got 	 bits instead	|
         ecosystems:97	go-jose v3/v4	signature_invalid	truncated	0	-,-	go-jose/go-jose: invalid signature size, have 	 bytes, wanted	|
@@ -134,17 +134,17 @@ extension PhraseTable {
         ecosystems:127	go-jose v3/v4	malformed		0	-	go-jose/go-jose: too many signatures in payload; expecting only one	|
         ecosystems:128	go-jose v3/v4	signature_invalid	other	0	-	go-jose/go-jose: failed to compute hmac	|
         ecosystems:129	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: invalid hmac	|
-        ecosystems:130	express-oauth2-jwt-bearer	audience_rejected		0	-	Unexpected 'aud' value	|
-        ecosystems:131	express-oauth2-jwt-bearer	expired	claims_invalid	0	-	Unexpected 'exp' value	|
-        ecosystems:132	express-oauth2-jwt-bearer	claims_invalid	issued_in_future	0	-	Unexpected 'iat' value	|
-        ecosystems:133	express-oauth2-jwt-bearer	alg_mismatch	alg_none	0	-	Unexpected 'alg' value	|
-        ecosystems:134	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'typ' value	|
-        ecosystems:135	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'sub' value	|
-        ecosystems:136	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'client_id' value	|
-        ecosystems:137	express-oauth2-jwt-bearer	claims_invalid		0	-	Unexpected 'jti' value	|
-        ecosystems:138	express-oauth2-jwt-bearer	key_unknown	other	0	-	No JWKS URI, public key, or secret available for verification	|
-        ecosystems:139	express-oauth2-jwt-bearer	key_fetch_failed		0	-	Failed to fetch authorization server metadata	|
-        ecosystems:140	express-oauth2-jwt-bearer	claims_invalid		0	-	JWT Access Token confirmation mismatch	|
+        ecosystems:130	express-oauth2-jwt-bearer / access-token-jwt	audience_rejected		0	-	Unexpected 'aud' value	|
+        ecosystems:131	express-oauth2-jwt-bearer / access-token-jwt	expired	claims_invalid	0	-	Unexpected 'exp' value	|
+        ecosystems:132	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid	issued_in_future	0	-	Unexpected 'iat' value	|
+        ecosystems:133	express-oauth2-jwt-bearer / access-token-jwt	alg_mismatch	alg_none	0	-	Unexpected 'alg' value	|
+        ecosystems:134	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	Unexpected 'typ' value	|
+        ecosystems:135	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	Unexpected 'sub' value	|
+        ecosystems:136	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	Unexpected 'client_id' value	|
+        ecosystems:137	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	Unexpected 'jti' value	|
+        ecosystems:138	express-oauth2-jwt-bearer / access-token-jwt	key_unknown	other	0	-	No JWKS URI, public key, or secret available for verification	|
+        ecosystems:139	express-oauth2-jwt-bearer / access-token-jwt	key_fetch_failed		0	-	Failed to fetch authorization server metadata	|
+        ecosystems:140	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	JWT Access Token confirmation mismatch	|
         ecosystems:141	oidc-provider (panva)	audience_rejected		0	-	jwt audience missing	|
         ecosystems:142	oidc-provider (panva)	malformed	claims_invalid	0	-	payload is not of JWT type (JSON serialized object)	|
         ecosystems:143	oidc-provider (panva)	claims_invalid	not_yet_valid	0	-	invalid nbf value	|
