@@ -6,6 +6,341 @@ extension PhraseTable {
     /// emitter, cause, alternative, priority, capture codes, literal fragments, `|`; tab-separated. Parsed
     /// once by ``sourcedRules`` (a text table compiles in a blink; 1,500 initializer calls do not).
     static let sourcedTable = #"""
+        ecosystems:2	Microsoft.IdentityModel	key_fetch_failed	other	0	-	IDX10263: Unable to re-validate with ConfigurationManager.LastKnownGoodConfiguration as it is expired.	|
+        ecosystems:3	Microsoft.IdentityModel	key_unknown		0	-	IDX10501: Signature validation failed. Unable to match keys: 	|
+        ecosystems:4	Microsoft.IdentityModel	other	signature_invalid	0	-	IDX10507: Signature validation failed. ValidateSignature returned null when validating token: '	|
+        ecosystems:5	Microsoft.IdentityModel	key_unknown	signature_invalid	0	-	IDX10512: Signature validation failed. Token does not have KeyInfo. Keys tried: '	|
+        ecosystems:6	Microsoft.IdentityModel	key_unknown		0	-	IDX10513: Signature validation failed. Unable to match key: 	|
+        ecosystems:7	Microsoft.IdentityModel	signature_invalid	key_unknown	0	-	IDX10514: Signature validation failed. Keys tried: '	|
+        ecosystems:8	Microsoft.IdentityModel	key_unknown		0	-	IDX10515: Signature validation failed. Unable to match key: 	|
+        ecosystems:9	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10600: Decryption failed. There are no security keys for decryption.	|
+        ecosystems:10	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10601: Decryption failed. Unable to match 'kid': '	|
+        ecosystems:11	Microsoft.IdentityModel	encrypted		0	-	IDX10604: Decryption failed. Exception: '	|
+        ecosystems:12	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10605: Decryption failed. Only 'dir' is currently supported. JWE alg is: '	|
+        ecosystems:13	Microsoft.IdentityModel	encrypted	malformed	0	-	IDX10606: Decryption failed. To decrypt a JWE there must be 5 parts. 'tokenParts' is of length: '	|
+        ecosystems:14	Microsoft.IdentityModel	encrypted	other	0	-,-	IDX10607: Decryption skipping key: '	', both validationParameters.CryptoProviderFactory and key.CryptoProviderFactory are null.	|
+        ecosystems:15	Microsoft.IdentityModel	encrypted	key_unknown	0	-,-	IDX10608: Decryption skipping key: '	', it is not a '	|
+        ecosystems:16	Microsoft.IdentityModel	encrypted	malformed	0	-,-	IDX10614: Decryption failed. JwtHeader.Base64UrlDeserialize(tokenParts[0]): '	'. Inner exception: '	|
+        ecosystems:17	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10622: The algorithm: '	' requires the SecurityKey.KeySize to be greater than '	' bits. KeySize reported: '	|
+        ecosystems:18	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10624: Cannot verify data because the KeyedHashAlgorithm is null.	|
+        ecosystems:19	Microsoft.IdentityModel	encrypted		0	-,-,-,-,-	IDX10625: Failed to verify the authenticationTag length, the actual tag length '	' does not match the expected tag length '	'. authenticationTag: '	', algorithm: '	' See: https://aka.ms/IdentityModel/SkipAuthenticationTagLengthValidation	|
+        ecosystems:20	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10641: Key is not supported: '	|
+        ecosystems:21	Microsoft.IdentityModel	encrypted		0	-	IDX10644: UnwrapKey failed. Algorithm: '	|
+        ecosystems:22	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-	IDX10648: The SecurityKey provided for AuthenticatedEncryption must be a SymmetricSecurityKey. Type is: '	|
+        ecosystems:23	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10649: Failed to create a SymmetricSignatureProvider for the algorithm '	|
+        ecosystems:24	Microsoft.IdentityModel	signature_invalid	truncated	0	-,-	IDX10656: 'length' cannot be greater than signature.Length. length: '	', signature.Length: '	|
+        ecosystems:25	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-	IDX10657: The SecurityKey provided for the symmetric key wrap algorithm cannot be converted to byte array. Type is: '	|
+        ecosystems:26	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-,-	IDX10660: The Key: '	' and algorithm: '	' pair are not supported.	|
+        ecosystems:27	Microsoft.IdentityModel	encrypted	alg_mismatch	0	-,-,-,-	IDX10662: The KeyWrap algorithm '	' requires a key size of '	' bits. Key '	', is of size:'	|
+        ecosystems:28	Microsoft.IdentityModel	encrypted		0	-,-	IDX10663: Failed to create symmetric algorithm with SecurityKey: '	', KeyWrapAlgorithm: '	|
+        ecosystems:29	Microsoft.IdentityModel	encrypted	malformed	0	-,-	IDX10664: The length of input must be a multiple of 64 bits. The input size is: '	' bits.	|
+        ecosystems:30	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-	IDX10666: Unable to create KeyedHashAlgorithm for algorithm '	|
+        ecosystems:31	Microsoft.IdentityModel	alg_mismatch		0	-	IDX10667: Unable to obtain required byte array for KeyHashAlgorithm from SecurityKey: '	|
+        ecosystems:32	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-,-,-	IDX10668: Unable to create '	', algorithm '	'; key: '	' is not supported.	|
+        ecosystems:33	Microsoft.IdentityModel	encrypted		0	-	IDX10669: Failed to create symmetric algorithm.	|
+        ecosystems:34	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10671: The ECDsa Key: '	' must be '	' bits. KeySize: '	|
+        ecosystems:35	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10672: GetKeyedHashAlgorithm returned null, key: 	, algorithm 	|
+        ecosystems:36	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-,-	IDX10675: Cannot create a ECDsa object from the '	', the bytes from the decoded value of '	' must be less than the size associated with the curve: '	'. Size was: '	|
+        ecosystems:37	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-	IDX10675: The byte count of '	' must be less than or equal to '	', but was 	|
+        ecosystems:38	Microsoft.IdentityModel	key_unknown	alg_mismatch	0	-,-,-	IDX10675: The value of '	' must be '	' bits, but was 	|
+        ecosystems:39	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10676: ECDsa creation is currently only supported for the Windows operating system.	|
+        ecosystems:40	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10677: GetKeyedHashAlgorithm threw, key: 	, algorithm 	|
+        ecosystems:41	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-	IDX10683: Unable to create a AsymmetricSignatureProvider Algorithm: '	', Key: '	|
+        ecosystems:42	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-,-	IDX10684: Unable to convert the JsonWebKey to an AsymmetricSecurityKey. Algorithm: '	', Key: '	|
+        ecosystems:43	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-,-	IDX10684: Unable to create a AsymmetricAdapter, Algorithm: '	', Key: '	|
+        ecosystems:44	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10686: Unable to Verify, Internal VerifyFunction is not available.	|
+        ecosystems:45	Microsoft.IdentityModel	alg_unsupported	key_unknown	0	-	IDX10689: Unable to create an ECDsa object. See inner exception for more details.	|
+        ecosystems:46	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10690: ECDsa creation is not supported by the current platform. For more details, see https://aka.ms/IdentityModel/create-ecdsa	|
+        ecosystems:47	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10690: ECDsa creation is not supported by NETSTANDARD1.4, when running on platforms other than Windows. For more details, see https://aka.ms/IdentityModel/create-ecdsa	|
+        ecosystems:48	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10692: The RSASS-PSS signature algorithm is not available on the .NET 4.5 target. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:49	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10692: The RSASS-PSS signature algorithm is not available on .NET 4.5 and .NET 4.5.1 targets. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:50	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10693: RSACryptoServiceProvider doesn't support the RSASSA-PSS signature algorithm. The list of supported algorithms is available here: https://aka.ms/IdentityModel/supported-algorithms	|
+        ecosystems:51	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10694: JsonWebKeyConverter threw attempting to convert JsonWebKey: '	'. Exception: '	|
+        ecosystems:52	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10700: 	 is unable to use 'rsaParameters'. 	 is null.	|
+        ecosystems:53	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10700: Invalid RsaParameters: '	'. Both modulus and exponent should be present	|
+        ecosystems:54	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10701: Invalid JsonWebKey rsa keying material: '	'. Both modulus and exponent should be present	|
+        ecosystems:55	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10703: Cannot create a '	', key length is zero.	|
+        ecosystems:56	Microsoft.IdentityModel	key_unknown	other	0	-	IDX10703: Cannot create symmetric security key. Key length is zero.	|
+        ecosystems:57	Microsoft.IdentityModel	alg_mismatch	key_unknown	0	-	IDX10704: Cannot verify the key size. The SecurityKey is not or cannot be converted to an AsymmetricSecuritKey. SecurityKey: '	|
+        ecosystems:58	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10711: Unable to Decrypt, Internal DecryptionFunction is not available.	|
+        ecosystems:59	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-	IDX10713: Encryption/Decryption using algorithm '	' is only supported on Windows platform.	|
+        ecosystems:60	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-,-	IDX10713: Encrytion/Decryption using algorithm '	' is only supported on Windows platform.	|
+        ecosystems:61	Microsoft.IdentityModel	alg_mismatch		0	-,-,-,-	IDX10720: Unable to create KeyedHashAlgorithm for algorithm '	', the key size must be greater than: '	' bits, key has '	' bits. See https://aka.ms/IdentityModel/UnsafeRelaxHmacKeySizeValidation	|
+        ecosystems:62	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10801: Unable to create an RSA public key from the Exponent and Modulus found in the JsonWebKey: E: '	', N: '	'. See inner exception for additional details.	|
+        ecosystems:63	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10802: Unable to create an X509Certificate2 from the X509Data: '	'. See inner exception for additional details.	|
+        ecosystems:64	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX10804: Unable to retrieve document from: '	|
+        ecosystems:65	Microsoft.IdentityModel	key_unknown	other	0	-,-	IDX10812: Unable to create a 	 from the properties found in the JsonWebKey: '	|
+        ecosystems:66	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10813: Unable to create a 	 from the properties found in the JsonWebKey: '	', Exception '	|
+        ecosystems:67	Microsoft.IdentityModel	key_unknown	other	0	-,-,-	IDX10814: Unable to create a 	 from the properties found in the JsonWebKey: '	'. Missing: '	|
+        ecosystems:68	Microsoft.IdentityModel	encrypted	other	0	-	IDX10814: Decompressing would result in a token with a size greater than allowed. Maximum size allowed: '	|
+        ecosystems:69	Microsoft.IdentityModel	malformed		0	-,-	IDX10815: Depth of JSON: '	' exceeds max depth of '	|
+        ecosystems:70	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX12700: Error found while parsing date time. The '	' claim has value '	' which is could not be parsed to an integer.	|
+        ecosystems:71	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX12701: Error found while parsing date time. The '	' claim has value '	' does not lie in the valid range.	|
+        ecosystems:72	Microsoft.IdentityModel	malformed		0	-,-	IDX12739: JWT: '	' has three segments but is not in proper JWS format.	|
+        ecosystems:73	Microsoft.IdentityModel	malformed	encrypted	0	-,-	IDX12740: JWT: '	' has five segments but is not in proper JWE format.	|
+        ecosystems:74	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX14300: Could not parse '	' : '	' as a '	|
+        ecosystems:75	Microsoft.IdentityModel	malformed	truncated	0	-	IDX14301: Unable to parse the header into a JSON object. 	|
+        ecosystems:76	Microsoft.IdentityModel	malformed	truncated	0	-	IDX14302: Unable to parse the payload into a JSON object. 	|
+        ecosystems:77	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX14305: Unable to convert the '	' claim to the following type: '	'. Claim type was: '	|
+        ecosystems:78	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX20803: Unable to obtain configuration from: '	|
+        ecosystems:79	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX20806: Unable to obtain an updated configuration from: '	'. Returning the current configuration.	|
+        ecosystems:80	Microsoft.IdentityModel	alg_unsupported	claims_invalid	0	-,-,-	IDX21301: The algorithm: '	' specified in the jwt header could not be used to create a '	'. See inner exception for details.	|
+        ecosystems:81	Microsoft.IdentityModel	claims_invalid		0	-	IDX21308: 'Azp' claim exists in the 'id_token' but 'ciient_id' is null. Cannot validate the 'azp' claim.	|
+        ecosystems:82	Microsoft.IdentityModel	other	claims_invalid	0	-,-	IDX21313: The id_token: '	' is not valid. Delegate threw exception, see inner exception for more details.	|
+        ecosystems:83	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX21324: The 'nonce' has expired: '	'. Time from 'nonce': '	', Current Time: '	'. NonceLifetime is: '	|
+        ecosystems:84	Microsoft.IdentityModel	claims_invalid		0	-	IDX21325: The 'nonce' did not contain a timestamp: '	|
+        ecosystems:85	Microsoft.IdentityModel	claims_invalid		0	-	IDX21326: The 'nonce' timestamp could not be converted to a positive integer (greater than 0).	|
+        ecosystems:86	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX21327: The 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:87	Microsoft.IdentityModel	claims_invalid	other	0	-,-	IDX21331: The 'state' parameter in the message: '	', does not equal the 'state' in the context: '	|
+        ecosystems:88	Microsoft.IdentityModel	claims_invalid		0	-	IDX21347: Validating the 'c_hash' failed, see inner exception.	|
+        ecosystems:89	Microsoft.IdentityModel	claims_invalid		0	-	IDX21348: Validating the 'at_hash' failed, see inner exception.	|
+        ecosystems:90	auth0 java-jwt	malformed		0	-	Parsing the Header's JSON resulted on a Null map	|
+        ecosystems:91	auth0 java-jwt	malformed		0	-	Parsing the Payload's JSON resulted on a Null map	|
+        ecosystems:92	auth0 java-jwt	claims_invalid	malformed	0	-,-	The claim '	' contained a non-numeric date value.	|
+        ecosystems:93	auth0 java-jwt	missing_token	malformed	0	-	The token is null.	|
+        ecosystems:94	auth0 java-jwt	claims_invalid		0	-	Couldn't map the Claim value to	|
+        ecosystems:95	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ed25519 signature failed to verify	|
+        ecosystems:96	go-jose v3/v4	alg_mismatch		0	-,-,-	go-jose/go-jose: expected 	 bit key, got 	 bits instead	|
+        ecosystems:97	go-jose v3/v4	signature_invalid	truncated	0	-,-	go-jose/go-jose: invalid signature size, have 	 bytes, wanted	|
+        ecosystems:98	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: ecdsa signature failed to verify	|
+        ecosystems:99	go-jose v3/v4	encrypted		0	-	go-jose/go-jose: invalid ciphertext (auth tag mismatch)	|
+        ecosystems:100	go-jose v3/v4	encrypted	key_unknown	0	-	go-jose/go-jose: failed to unwrap key	|
+        ecosystems:101	go-jose v3/v4	encrypted	alg_unsupported	0	-	go-jose/go-jose: unsupported enc value '	|
+        ecosystems:102	go-jose v3/v4	malformed		0	in	go-jose/go-jose: invalid protected header:	|
+        ecosystems:103	go-jose v3/v4	encrypted	alg_mismatch	0	-,-	unexpected key algorithm 	; expected	|
+        ecosystems:104	go-jose v3/v4	encrypted	alg_mismatch	0	-,-	unexpected content encryption algorithm 	; expected	|
+        ecosystems:105	go-jose v3/v4	encrypted	malformed	0	-	go-jose/go-jose: compact JWE format must have five parts	|
+        ecosystems:106	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: missing json web key type	|
+        ecosystems:107	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid JWK, public keys in key and x5c fields do not match	|
+        ecosystems:108	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid RSA key, missing n/e values	|
+        ecosystems:109	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: invalid EC key, X/Y are not on declared curve	|
+        ecosystems:110	go-jose v3/v4	key_unknown		0	-	go-jose/go-jose: JWK with matching kid not found in JWK Set	|
+        ecosystems:111	go-jose v3/v4	alg_mismatch		0	-,-	unexpected signature algorithm 	; expected	|
+        ecosystems:112	go-jose v3/v4	other	alg_mismatch	0	-	go-jose/go-jose: no signature algorithms specified	|
+        ecosystems:113	go-jose v3/v4	malformed	truncated	0	-	go-jose/go-jose: missing payload in JWS message	|
+        ecosystems:114	go-jose v3/v4	key_unknown	malformed	0	-	go-jose/go-jose: invalid embedded jwk, must be public key	|
+        ecosystems:115	go-jose v3/v4	audience_rejected	claims_invalid	0	-	go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience	|
+        ecosystems:116	go-jose v3/v4	claims_invalid	malformed	0	-	go-jose/go-jose/jwt: expected number value to unmarshal NumericDate	|
+        ecosystems:117	go-jose v3/v4	malformed	claims_invalid	0	-	go-jose/go-jose/jwt: expected claims to be value convertible into JSON object	|
+        ecosystems:118	go-jose v3/v4	claims_invalid		0	-	go-jose/go-jose/jwt: validation failed, invalid subject claim (sub)	|
+        ecosystems:119	go-jose v3/v4	claims_invalid		0	-	go-jose/go-jose/jwt: validation failed, invalid ID claim (jti)	|
+        ecosystems:120	go-jose v3/v4	malformed		0	-	go-jose/go-jose/jwt: expected content type to be JWT (cty header)	|
+        ecosystems:121	go-jose v3/v4	alg_mismatch		0	-	go-jose/go-jose: unsupported key type/format	|
+        ecosystems:122	go-jose v3/v4	alg_mismatch		0	-	go-jose/go-jose: invalid key size for algorithm	|
+        ecosystems:123	go-jose v3/v4	key_unknown		0	-	go-jose/go-jose: no x5c header present in message	|
+        ecosystems:124	go-jose v3/v4	alg_unsupported		0	-	go-jose/go-jose: unsupported/unknown elliptic curve	|
+        ecosystems:125	go-jose v3/v4	malformed	alg_unsupported	0	-	go-jose/go-jose: unsupported critical header	|
+        ecosystems:126	go-jose v3/v4	key_unknown	other	0	-	go-jose/go-jose: public key was unexpectedly not public	|
+        ecosystems:127	go-jose v3/v4	malformed		0	-	go-jose/go-jose: too many signatures in payload; expecting only one	|
+        ecosystems:128	go-jose v3/v4	signature_invalid	other	0	-	go-jose/go-jose: failed to compute hmac	|
+        ecosystems:129	go-jose v3/v4	signature_invalid		0	-	go-jose/go-jose: invalid hmac	|
+        ecosystems:130	express-oauth2-jwt-bearer / access-token-jwt	audience_rejected		0	-	Unexpected 'aud' value	|
+        ecosystems:131	express-oauth2-jwt-bearer / access-token-jwt	expired	claims_invalid	0	-	Unexpected 'exp' value	|
+        ecosystems:132	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid	issued_in_future	0	-	Unexpected 'iat' value	|
+        ecosystems:133	express-oauth2-jwt-bearer / access-token-jwt	alg_mismatch	alg_none	0	-	Unexpected 'alg' value	|
+        ecosystems:134	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	Unexpected 'typ' value	|
+        ecosystems:135	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	Unexpected 'sub' value	|
+        ecosystems:136	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	Unexpected 'client_id' value	|
+        ecosystems:137	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	Unexpected 'jti' value	|
+        ecosystems:138	express-oauth2-jwt-bearer / access-token-jwt	key_unknown	other	0	-	No JWKS URI, public key, or secret available for verification	|
+        ecosystems:139	express-oauth2-jwt-bearer / access-token-jwt	key_fetch_failed		0	-	Failed to fetch authorization server metadata	|
+        ecosystems:140	express-oauth2-jwt-bearer / access-token-jwt	claims_invalid		0	-	JWT Access Token confirmation mismatch	|
+        ecosystems:141	oidc-provider (panva)	audience_rejected		0	-	jwt audience missing	|
+        ecosystems:142	oidc-provider (panva)	malformed	claims_invalid	0	-	payload is not of JWT type (JSON serialized object)	|
+        ecosystems:143	oidc-provider (panva)	claims_invalid	not_yet_valid	0	-	invalid nbf value	|
+        ecosystems:144	oidc-provider (panva)	not_yet_valid		0	-	jwt not active yet	|
+        ecosystems:145	oidc-provider (panva)	claims_invalid	issued_in_future	0	-	invalid iat value	|
+        ecosystems:146	oidc-provider (panva)	issued_in_future		0	-	jwt issued in the future	|
+        ecosystems:147	oidc-provider (panva)	claims_invalid	expired	0	-	invalid exp value	|
+        ecosystems:148	oidc-provider (panva)	claims_invalid		0	-	invalid jti value	|
+        ecosystems:149	oidc-provider (panva)	issuer_rejected	claims_invalid	0	-	invalid iss value	|
+        ecosystems:150	oidc-provider (panva)	audience_rejected	claims_invalid	0	-	invalid aud value	|
+        ecosystems:151	oidc-provider (panva)	claims_invalid		0	-	invalid sub value	|
+        ecosystems:152	Spring Security	expired		0	exp	Jwt expired at 	|
+        ecosystems:153	Spring Security	not_yet_valid		0	nbf	Jwt used before 	|
+        ecosystems:154	Spring Security	issuer_rejected		0	-	The iss claim is not valid	|
+        ecosystems:155	Spring Security	issuer_rejected		0	-	This iss claim is not equal to the configured issuer	|
+        ecosystems:156	Spring Security	claims_invalid		0	-	iat claim is required.	|
+        ecosystems:157	Spring Security	claims_invalid	issued_in_future	0	-	iat claim is invalid.	|
+        ecosystems:158	Spring Security	claims_invalid		0	-	Invalid SHA-256 Thumbprint for X509Certificate.	|
+        ecosystems:159	Spring Security	claims_invalid	other	0	-	Unable to obtain X509Certificate from current request.	|
+        ecosystems:160	Spring Security	claims_invalid		0	-	"More recent authentication is required", max_age="	|
+        ecosystems:161	Duende IdentityServer	other		0	in	JWT token validation error:	|
+        ecosystems:162	Duende IdentityServer	other		0	-	JWT token validation error	|
+        ecosystems:163	Duende IdentityServer	malformed		0	in	Malformed JWT token:	|
+        ecosystems:164	Duende IdentityServer	other		0	-	Invalid reference token.	|
+        ecosystems:165	Duende IdentityServer	key_unknown	key_fetch_failed	0	-	There are no keys available to validate JWT.	|
+        ecosystems:166	Duende IdentityServer	key_unknown		0	-	There are no keys available to validate client assertion.	|
+        ecosystems:167	Duende IdentityServer	claims_invalid	issuer_rejected	0	-	Both 'sub' and 'iss' in the client assertion token must have a value of client_id.	|
+        ecosystems:168	Duende IdentityServer	claims_invalid		0	-	jti is found in replay cache. Possible replay attack.	|
+        ecosystems:169	Duende IdentityServer	claims_invalid		0	-	JWT payload must not contain request or request_uri	|
+        ecosystems:170	Duende IdentityServer	claims_invalid		0	-	No clientId supplied, can't find id in identity token.	|
+        ecosystems:171	Duende IdentityServer	other		0	-	Client deleted or disabled:	|
+        ecosystems:172	Duende IdentityServer	other		0	-,-	Checking for expected scope 	 failed	|
+        ecosystems:173	Duende IdentityServer	other		0	-	User marked as not active:	|
+        ecosystems:174	Duende IdentityServer	other		0	-,-	Server-side session invalid for subject Id 	 and session Id 	|
+        ecosystems:175	Duende IdentityServer	other		0	in	Custom validator failed:	|
+        ecosystems:176	Duende IdentityServer	other	malformed	0	-	token handle too long	|
+        ecosystems:177	dart_jsonwebtoken	expired		0	-	JWTExpiredException: jwt expired	|
+        ecosystems:178	dart_jsonwebtoken	not_yet_valid		0	-	JWTNotActiveException: jwt not active	|
+        ecosystems:179	dart_jsonwebtoken	signature_invalid		0	-	JWTInvalidException: invalid signature	|
+        ecosystems:180	dart_jsonwebtoken	malformed	truncated	0	-	JWTInvalidException: token does not use JWS Compact Serialization	|
+        ecosystems:181	dart_jsonwebtoken	malformed		0	-	JWTInvalidException: invalid header	|
+        ecosystems:182	dart_jsonwebtoken	malformed		0	-	JWTInvalidException: not a jwt	|
+        ecosystems:183	dart_jsonwebtoken	claims_invalid	expired	0	-	JWTInvalidException: invalid exp claim	|
+        ecosystems:184	dart_jsonwebtoken	claims_invalid	not_yet_valid	0	-	JWTInvalidException: invalid nbf claim	|
+        ecosystems:185	dart_jsonwebtoken	claims_invalid	issued_in_future	0	-	JWTInvalidException: invalid issue at	|
+        ecosystems:186	dart_jsonwebtoken	expired	claims_invalid	0	-	JWTInvalidException: expired issue at	|
+        ecosystems:187	dart_jsonwebtoken	audience_rejected		0	-	JWTInvalidException: invalid audience	|
+        ecosystems:188	dart_jsonwebtoken	claims_invalid		0	-	JWTInvalidException: invalid subject	|
+        ecosystems:189	dart_jsonwebtoken	issuer_rejected		0	-	JWTInvalidException: invalid issuer	|
+        ecosystems:190	dart_jsonwebtoken	claims_invalid		0	-	JWTInvalidException: invalid jwt id	|
+        ecosystems:191	dart_jsonwebtoken	malformed		0	-	JWTInvalidException: invalid token structure	|
+        ecosystems:192	dart_jsonwebtoken	alg_unsupported		0	-	JWTInvalidException: unknown algorithm	|
+        ecosystems:193	dart_jsonwebtoken	key_unknown	other	0	-	JWTParseException: Invalid JWK	|
+        ecosystems:194	dart_jsonwebtoken	alg_unsupported		0	-	JWTParseException: Unsupported curve	|
+        ecosystems:195	dart_jsonwebtoken	alg_unsupported	key_unknown	0	-	JWTParseException: Unsupported key type	|
+        ecosystems:196	josekit (Rust)	not_yet_valid		0	nbf	Invalid claim: The token is not yet valid: 	|
+        ecosystems:197	josekit (Rust)	expired		0	exp	Invalid claim: The token has expired: 	|
+        ecosystems:198	josekit (Rust)	expired	claims_invalid	0	-	Invalid claim: The issued time is too old:	|
+        ecosystems:199	josekit (Rust)	issued_in_future		0	nbf	Invalid claim: The issued time is too new: 	|
+        ecosystems:200	josekit (Rust)	audience_rejected		0	-	Invalid claim: Key aud is invalid:	|
+        ecosystems:201	josekit (Rust)	issuer_rejected		0	-	Invalid claim: Key iss is invalid:	|
+        ecosystems:202	josekit (Rust)	claims_invalid		0	-,-	Invalid claim: Key 	 is invalid:	|
+        ecosystems:203	josekit (Rust)	claims_invalid		0	-,-	Invalid claim: Key 	 is missing.	|
+        ecosystems:204	josekit (Rust)	signature_invalid		0	-	Invalid signature: The signature does not match.	|
+        ecosystems:205	josekit (Rust)	signature_invalid		0	-	Invalid signature: Failed to verify.	|
+        ecosystems:206	josekit (Rust)	alg_unsupported		0	-	Unsupported signature algorithm:	|
+        ecosystems:207	josekit (Rust)	malformed		0	in	Invalid JWT format:	|
+        ecosystems:208	josekit (Rust)	malformed		0	in	Invalid JWS format:	|
+        ecosystems:209	josekit (Rust)	alg_mismatch		0	-	The JWS alg header claim is not	|
+        ecosystems:210	josekit (Rust)	key_unknown		0	-	The JWS kid header claim is mismatched:	|
+        ecosystems:211	josekit (Rust)	key_unknown		0	-	A verifier is not found.	|
+        ecosystems:212	josekit (Rust)	malformed		0	-	The input cannot be recognized as a JWT.	|
+        ecosystems:213	josekit (Rust)	malformed		0	-,-	The critical name '	' is not supported.	|
+        ecosystems:214	fastapi-users	expired		-1	-	ACCESS_TOKEN_ALREADY_EXPIRED	|
+        ecosystems:215	fastapi-users	malformed	signature_invalid	-1	-	ACCESS_TOKEN_DECODE_ERROR	|
+        ecosystems:216	django-oauth-toolkit	other		0	-	OAuth2 access token is invalid for an unknown reason.	|
+        ecosystems:217	django-oauth-toolkit	other	key_fetch_failed	0	-,-	Introspection: Failed POST to 	 in token lookup	|
+        ecosystems:218	django-oauth-toolkit	other	key_fetch_failed	0	-,in	Introspection: Failed to get a valid response from authentication server. Status code: 	, Reason: 	|
+        ecosystems:219	django-oauth-toolkit	other		0	-	Introspection: Failed to parse response as json	|
+        ecosystems:220	python-keycloak	other	expired	0	-	KeycloakInvalidTokenError: Token expired or invalid.	|
+        ecosystems:221	jwt-authorizer (Rust, axum)	key_fetch_failed		-1	in	AuthErrors::JwksRefreshError:	|
+        ecosystems:222	jwt-authorizer (Rust, axum)	key_unknown	other	-1	in	AuthErrors::InvalidKey:	|
+        ecosystems:223	jwt-authorizer (Rust, axum)	key_fetch_failed	malformed	-1	in	AuthErrors::JwksSerialisationError:	|
+        ecosystems:224	jwt-authorizer (Rust, axum)	alg_mismatch		-1	-	AuthErrors::InvalidKeyAlg:	|
+        ecosystems:225	jwt-authorizer (Rust, axum)	key_unknown		-1	-	AuthErrors::InvalidKid:	|
+        ecosystems:226	jwt-authorizer (Rust, axum)	other		-1	in	AuthErrors::InvalidToken:	|
+        ecosystems:227	jwt-authorizer (Rust, axum)	missing_token		-1	-	AuthErrors::MissingToken	|
+        ecosystems:228	jwt-authorizer (Rust, axum)	claims_invalid		-1	-	AuthErrors::InvalidClaims	|
+        ecosystems:229	jwt-authorizer (Rust, axum)	key_unknown	other	0	in	Jwk decoding error, the key will be ignored! (	|
+        ecosystems:230	Microsoft.IdentityModel	malformed		0	-	IDX10201: None of the the SecurityTokenHandlers could read the 'securityToken': '	|
+        ecosystems:231	Microsoft.IdentityModel	claims_invalid	issuer_rejected	0	-	IDX10203: Unable to create ClaimsIdentity. Issuer is null or whitespace.	|
+        ecosystems:232	Microsoft.IdentityModel	audience_rejected	other	0	-	IDX10207: Unable to validate audience, o audiences to .	|
+        ecosystems:233	Microsoft.IdentityModel	other	malformed	0	-,-	IDX10212: 	 can only validate tokens of type 	|
+        ecosystems:234	Microsoft.IdentityModel	alg_none		0	-	IDX10213: SecurityTokens must be signed. SecurityToken: '	|
+        ecosystems:235	Microsoft.IdentityModel	audience_rejected		0	-,-,-	IDX10214: Audience validation failed. Audiences: '	'. Did not match:  validationParameters.ValidAudience: '	' or validationParameters.ValidAudiences: '	|
+        ecosystems:236	Microsoft.IdentityModel	audience_rejected	claims_invalid	0	-	IDX10215: Audience validation failed. Audiences passed in was null	|
+        ecosystems:237	Microsoft.IdentityModel	not_yet_valid		0	-,-,-	IDX10216: Lifetime validation failed. 'NotBefore' preceeds the current time: '	', ClockSkew (InSeconds): '	', notbefore: '	|
+        ecosystems:238	Microsoft.IdentityModel	expired		0	-,-,-	IDX10217: Lifetime validation failed. 'NotOnOrAfter' is after the current time: '	', ClockSkew (InSeconds): '	', notbefore: '	|
+        ecosystems:239	Microsoft.IdentityModel	claims_invalid	issuer_rejected	0	-	IDX10221: Unable to create claims from securityToken, 'issuer' is null or empty.	|
+        ecosystems:240	Microsoft.IdentityModel	not_yet_valid		0	-	IDX10222: Lifetime validation failed. The token is not yet valid.	|
+        ecosystems:241	Microsoft.IdentityModel	expired		0	-	IDX10223: Lifetime validation failed. The token is expired.	|
+        ecosystems:242	Microsoft.IdentityModel	claims_invalid		0	-	IDX10225: Lifetime validation failed. The token is missing an Expiration Time.	|
+        ecosystems:243	Microsoft.IdentityModel	other	key_retired	0	-,-	IDX10248: X509SecurityKey validation failed. The associated certificate is not yet valid. ValidFrom: '	', Current time: '	|
+        ecosystems:244	Microsoft.IdentityModel	key_retired	other	0	-,-	IDX10249: X509SecurityKey validation failed. The associated certificate has expired. ValidTo: '	', Current time: '	|
+        ecosystems:245	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX10300: The hash claim: '	' in the id_token did not validate with against: '	', algorithm: '	|
+        ecosystems:246	Microsoft.IdentityModel	alg_unsupported	claims_invalid	0	-,-,-	IDX10301: The algorithm: '	' specified in the jwt header could not be used to create a '	'. See inner exception for details.	|
+        ecosystems:247	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10302: The algorithm: '	' specified in the jwt header is not supported.	|
+        ecosystems:248	Microsoft.IdentityModel	claims_invalid		0	-	IDX10303: The 'c_hash' claim was null or an empty string, jwt: '	|
+        ecosystems:249	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX10304: The c_hash: '	' in the jwt did not validate with the authorizationCode: '	', algorithm: '	', jwt: '	|
+        ecosystems:250	Microsoft.IdentityModel	claims_invalid		0	-	IDX10306: The 'c_hash' claim was not a string in the 'id_token', but a 'code' was in the OpenIdConnectMessage, 'id_token': '	|
+        ecosystems:251	Microsoft.IdentityModel	alg_unsupported		0	-,-,-	IDX10306: The algorithm: '	' specified in the jwt header was unable to create a .Net hashAlgorithm, jwt: '	'. See inner exception for details.	|
+        ecosystems:252	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10307: The algorithm: '	' specified in the jwt header resulted in a hashAlgorithm that was null,  jwt: '	|
+        ecosystems:253	Microsoft.IdentityModel	claims_invalid		0	-	IDX10308: 'Azp' claim exists in the 'id_token' but 'ciient_id' is null. Cannot validate the 'azp' claim.	|
+        ecosystems:254	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX10309: OpenIdConnectProtocol requires the jwt token to have an '	' claim. The jwt did not contain an '	' claim, jwt: '	|
+        ecosystems:255	Microsoft.IdentityModel	audience_rejected	claims_invalid	0	-	IDX10310: OpenIdConnectProtocol requires the jwt token to have a  valid 'aud' claim, jwt: '	|
+        ecosystems:256	Microsoft.IdentityModel	claims_invalid		0	-	IDX10311: The 'at_hash' claim was not a string in the 'id_token', but an 'access_token' was in the OpenIdConnectMessage, 'id_token': '	|
+        ecosystems:257	Microsoft.IdentityModel	claims_invalid		0	-	IDX10312: RequireAcr is 'true' (default is 'false') but jwt.PayLoad.Acr is 'null or whitespace', jwt: '	|
+        ecosystems:258	Microsoft.IdentityModel	other	claims_invalid	0	-,-	IDX10313: The id_token: '	' is not valid. Delegate threw exception, see inner exception for more details.	|
+        ecosystems:259	Microsoft.IdentityModel	claims_invalid		0	-	IDX10313: RequireAmr is 'true' (default is 'false') but jwt.PayLoad.Amr is 'null or whitespace', jwt: '	|
+        ecosystems:260	Microsoft.IdentityModel	claims_invalid		0	-,-,-	IDX10314: OpenIdConnectProtocol requires the jwt token to have an '	' claim. The jwt did not contain an '	' claim, jwt: '	|
+        ecosystems:261	Microsoft.IdentityModel	claims_invalid		0	-	IDX10314: RequireAuthTime is 'true' (default is 'false') but jwt.PayLoad.AuthTime is 'null or whitespace', jwt: '	|
+        ecosystems:262	Microsoft.IdentityModel	claims_invalid		0	-	IDX10315: RequireAcr is 'true' (default is 'false') but jwt.PayLoad.Acr is 'null or whitespace', jwt: '	|
+        ecosystems:263	Microsoft.IdentityModel	claims_invalid		0	-	IDX10315: RequireAzp is 'true' (default is 'false') but jwt.PayLoad.Azp is 'null or whitespace', jwt: '	|
+        ecosystems:264	Microsoft.IdentityModel	claims_invalid		0	-	IDX10316: RequireAmr is 'true' (default is 'false') but jwt.PayLoad.Amr is 'null or whitespace', jwt: '	|
+        ecosystems:265	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX10316: The 'nonce' has expired: '	'. Time from 'nonce': '	', Current Time: '	'. NonceLifetime is: '	|
+        ecosystems:266	Microsoft.IdentityModel	claims_invalid		0	-	IDX10317: RequireAuthTime is 'true' (default is 'false') but jwt.PayLoad.AuthTime is 'null or whitespace', jwt: '	|
+        ecosystems:267	Microsoft.IdentityModel	claims_invalid		0	-	IDX10317: The 'nonce' did not contain a timestamp: '	|
+        ecosystems:268	Microsoft.IdentityModel	claims_invalid		0	-	IDX10318: RequireAzp is 'true' (default is 'false') but jwt.PayLoad.Azp is 'null or whitespace', jwt: '	|
+        ecosystems:269	Microsoft.IdentityModel	claims_invalid		0	-	IDX10318: The 'nonce' timestamp could not be converted to a positive integer (greater than 0).	|
+        ecosystems:270	Microsoft.IdentityModel	claims_invalid		0	-	IDX10319: The 'nonce' claim contains only whitespace, jwt: '	|
+        ecosystems:271	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10320: RequireNonce is '	'. OpenIdConnectProtocolValidationContext.Nonce and OpenIdConnectProtocol.ValidatedIdToken.Nonce are both null or empty. The nonce cannot be validated. If you don't need to check the nonce, set OpenIdConnectProtocolValidator.RequireNonce to 'false'.	|
+        ecosystems:272	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10320: RequireNonce is '	' but OpenIdConnectProtocolValidationContext.Nonce is null. A nonce cannot be validated. If you don't need to check the nonce, set OpenIdConnectProtocolValidator.RequireNonce to 'false'.	|
+        ecosystems:273	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10320: The 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:274	Microsoft.IdentityModel	claims_invalid		0	-	IDX10321: The 'nonce' found in the jwt token did not match the expected nonce.	|
+        ecosystems:275	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10321: Ahe 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:276	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10323: RequireNonce is '	'. OpenIdConnectProtocolValidationContext.Nonce was null, OpenIdConnectProtocol.ValidatedIdToken.Payload.Nonce was not null. The nonce cannot be validated. If you don't need to check the nonce, set OpenIdConnectProtocolValidator.RequireNonce to 'false'. Note if a 'nonce' is found it will be evaluated.	|
+        ecosystems:277	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10323: RequireNonce is '	', the OpenIdConnect request contained nonce but the jwt does not contain a 'nonce' claim. The nonce cannot be validated. If you don't need to check the nonce, set OpenIdConnectProtocolValidator.RequireNonce to 'false'.	|
+        ecosystems:278	Microsoft.IdentityModel	claims_invalid		0	-	IDX10323: RequireNonce is 'false' (default is 'true') OpenIdConnectProtocolValidationContext.Nonce was NOT null, but the jwt did not contain a 'nonce' claim.	|
+        ecosystems:279	Microsoft.IdentityModel	claims_invalid		0	-,-,-,-	IDX10324: The 'nonce' has expired: '	'. Time from 'nonce': '	', Current Time: '	'. NonceLifetime is: '	|
+        ecosystems:280	Microsoft.IdentityModel	claims_invalid		0	-	IDX10325: The 'nonce' did not contain a timestamp: '	|
+        ecosystems:281	Microsoft.IdentityModel	claims_invalid		0	-	IDX10326: The 'nonce' timestamp could not be converted to a positive integer (greater than 0).	|
+        ecosystems:282	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10327: The 'nonce' timestamp: '	', could not be converted to a DateTime using DateTime.FromBinary(	|
+        ecosystems:283	Microsoft.IdentityModel	claims_invalid	other	0	-,-	IDX10331: The 'state' parameter in the message: '	', does not equal the 'state' in the context: '	|
+        ecosystems:284	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10338: Subject claim present in 'id_token': '	' does not match the claim received from UserInfo Endpoint: '	|
+        ecosystems:285	Microsoft.IdentityModel	claims_invalid	audience_rejected	0	-	IDX10339: The 'id_token' contains multiple audiences but 'azp' claim is missing.	|
+        ecosystems:286	Microsoft.IdentityModel	claims_invalid		0	-,-	IDX10340: The 'id_token' contains 'azp' claim but its value is not equal to Client Id. 'azp': '	'. clientId: '	|
+        ecosystems:287	Microsoft.IdentityModel	key_fetch_failed	key_unknown	0	-	IDX10500: Signature validation failed. There are no security keys to use to validate the signature	|
+        ecosystems:288	Microsoft.IdentityModel	key_unknown		0	-	IDX10500: Signature validation failed. Unable to resolve SecurityKeyIdentifier: '	|
+        ecosystems:289	Microsoft.IdentityModel	key_unknown		0	-	IDX10501: Signature validation failed. Unable to match keys: '	|
+        ecosystems:290	Microsoft.IdentityModel	key_unknown		0	-	IDX10501: Signature validation failed. Unable to match 'kid': '	|
+        ecosystems:291	Microsoft.IdentityModel	key_unknown	other	0	-	IDX10505: Unable to validate signature. The 'Delegate' specified on TokenValidationParameters, returned a null SecurityKey.	|
+        ecosystems:292	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10603: The algorithm: '	' cannot have less than: '	' bits. KeySize is: '	|
+        ecosystems:293	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10603: The '	' cannot have less than: '	' bits.	|
+        ecosystems:294	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10611: AsymmetricSecurityKey.GetHashAlgorithmForSignature( '	' ) returned null.	|
+        ecosystems:295	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10616: AsymmetricSecurityKey.GetSignatureDeformatter( '	' ) threw an exception.	|
+        ecosystems:296	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10617: AsymmetricSecurityKey.GetSignatureDeFormater( '	' ) returned null.	|
+        ecosystems:297	Microsoft.IdentityModel	alg_unsupported	alg_mismatch	0	-,-	IDX10618: AsymmetricSecurityKey.GetHashAlgorithmForSignature( '	' ) threw an exception.	|
+        ecosystems:298	Microsoft.IdentityModel	alg_mismatch		0	-,-	IDX10621: This AsymmetricSignatureProvider has a minimum key size requirement of: '	', the AsymmetricSecurityKey in has a KeySize of: '	|
+        ecosystems:299	Microsoft.IdentityModel	alg_unsupported	other	0	-	IDX10623: The KeyedHashAlgorithm is null, cannot sign/verify data.	|
+        ecosystems:300	Microsoft.IdentityModel	malformed		0	-	IDX10625: Cannot verify signature 'input' byte array has length 0.	|
+        ecosystems:301	Microsoft.IdentityModel	alg_none	truncated	0	-	IDX10626: Cannot verify signature 'signature' byte array has length 0.	|
+        ecosystems:302	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10631: The '	' for verifying cannot be smaller than '	' bits.	|
+        ecosystems:303	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-	IDX10632: SymmetricSecurityKey.GetKeyedHashAlgorithm( '	' ) threw an exception.	|
+        ecosystems:304	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-,-	IDX10633: SymmetricSecurityKey.GetKeyedHashAlgorithm( '	' ) returned null.	|
+        ecosystems:305	Microsoft.IdentityModel	alg_mismatch	alg_unsupported	0	-	IDX10634: KeyedHashAlgorithm.Key = SymmetricSecurityKey.GetSymmetricKey() threw.	|
+        ecosystems:306	Microsoft.IdentityModel	alg_unsupported		0	-	IDX10639: Cannot created the SignatureProvider, the algorithm is not supported: '	|
+        ecosystems:307	Microsoft.IdentityModel	encrypted		0	-	IDX10654: Decryption failed. Crypto operation exception: '	|
+        ecosystems:308	Microsoft.IdentityModel	encrypted		0	-	IDX10659: UnwrapKey failed, exception from crypto operation: '	|
+        ecosystems:309	Microsoft.IdentityModel	alg_unsupported		0	-,-	IDX10672: GetKeyedHasAlgorithm returned null, key: 	, algorithm 	|
+        ecosystems:310	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX10700: Error found while parsing date time. The '	' claim has value '	' which is could not be parsed to an integer.	|
+        ecosystems:311	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX10701: Error found while parsing date time. The '	' claim has value '	' does not lie in the valid range.	|
+        ecosystems:312	Microsoft.IdentityModel	claims_invalid	malformed	0	-,-,-	IDX10702: Jwt header type specified, must be '	' or '	'.  Type received: '	|
+        ecosystems:313	Microsoft.IdentityModel	truncated	malformed	0	-,-	IDX10703: Unable to decode the '	' as Base64url encoded string. jwtEncodedString: '	|
+        ecosystems:314	Microsoft.IdentityModel	malformed		0	-,-	IDX10708: '	' cannot read this string: '	|
+        ecosystems:315	Microsoft.IdentityModel	malformed		0	-,-,-	IDX10709: '	' is not well formed: '	'. The string needs to be in compact JSON format, which is of the form: '<Base64UrlEncodedHeader>.<Base64UrlEndcodedPayload>.<OPTIONAL, Base64UrlEncodedSignature>'.	|
+        ecosystems:316	Microsoft.IdentityModel	other		0	-	IDX10719: Token string length greater than maximum length allowed. Token string length:	|
+        ecosystems:317	Microsoft.IdentityModel	malformed		0	-	IDX10720: Token string does not match the token formats: JWE (header.encryptedKey.iv.ciphertext.tag) or JWS (header.payload.signature)	|
+        ecosystems:318	Microsoft.IdentityModel	malformed		0	-	IDX10720: Token string does not match the token format: header.payload.signature	|
+        ecosystems:319	Microsoft.IdentityModel	truncated	malformed	0	-,-	IDX10723: Unable to decode the payload '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:320	Microsoft.IdentityModel	truncated	malformed	0	-,-	IDX10724: Unable to decode the signature '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:321	Microsoft.IdentityModel	encrypted	truncated	0	-,-	IDX10725: Unable to decode the encrypted key '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:322	Microsoft.IdentityModel	encrypted	truncated	0	-,-	IDX10726: Unable to decode the initial vector '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:323	Microsoft.IdentityModel	encrypted	truncated	0	-,-	IDX10727: Unable to decode the cyphertext '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:324	Microsoft.IdentityModel	encrypted	truncated	0	-,-	IDX10728: Unable to decode the authentication tag '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:325	Microsoft.IdentityModel	truncated	malformed	0	-,-	IDX10729: Unable to decode the header '	' as Base64Url encoded string. jwtEncodedString: '	|
+        ecosystems:326	Microsoft.IdentityModel	encrypted		0	-	IDX10730: Failed to create the token encryption provider.	|
+        ecosystems:327	Microsoft.IdentityModel	encrypted	key_unknown	0	-	IDX10731: The resolved key for direct use is not a symmetric key.	|
+        ecosystems:328	Microsoft.IdentityModel	encrypted	alg_unsupported	0	-	IDX10734: Only 'dir' is supported.	|
+        ecosystems:329	Microsoft.IdentityModel	key_fetch_failed	malformed	0	-	IDX10800: JsonWebKeySet must have a 'Keys' element.	|
+        ecosystems:330	Microsoft.IdentityModel	alg_mismatch		0	-,-,-	IDX10603: The algorithm: '	' requires the SecurityKey.KeySize to be greater than '	' bits. KeySize reported: '	|
+        ecosystems:331	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX10803: Unable to obtain configuration from: '	'. Inner Exception: '	|
+        ecosystems:332	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX10803: Unable to obtain configuration from: '	|
+        ecosystems:333	Microsoft.IdentityModel	key_fetch_failed		0	-	IDX10803: Unable to create to obtain configuration from: '	|
+        ecosystems:334	Microsoft.IdentityModel	key_fetch_failed	malformed	0	-	IDX10804: Unable to parse deserialze string to JsonWebKeySet: '	|
+        ecosystems:335	Microsoft.IdentityModel	key_fetch_failed		0	-,-	IDX10814: Cannot read file from the address: '	'. File does not exist.	|
+        ecosystems:336	Microsoft.IdentityModel	malformed	truncated	0	-,-	IDX14700: Unable to decode: '	' as Base64url encoded string.	|
         go-infra:2	go-oidc	malformed	truncated	0	-	oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got	|
         go-infra:3	go-oidc	truncated	malformed	0	in	oidc: malformed jwt: oidc: malformed jwt payload:	|
         go-infra:4	go-oidc	malformed		0	in	oidc: failed to unmarshal claims:	|
@@ -1122,7 +1457,6 @@ extension PhraseTable {
         more-emitters:217	openidconnect-rs	key_unknown	other	0	in	Ambiguous key identification:	|
         more-emitters:218	openidconnect-rs	alg_mismatch		0	-	Disallowed signature algorithm:	|
         more-emitters:219	openidconnect-rs	key_unknown		0	-	No matching key found	|
-        more-emitters:220	openidconnect-rs	alg_unsupported		0	-	Unsupported signature algorithm:	|
         more-emitters:221	openidconnect-rs	malformed		0	-	Invalid JWT type:	|
         more-emitters:222	vapor/jwt-kit v4	expired		0	-	exp claim verification failed: expired	|
         more-emitters:223	vapor/jwt-kit v4	not_yet_valid		0	-	nbf claim verification failed: too soon	|
