@@ -117,6 +117,14 @@ enum MergePlan {
     static func greatest(_ c: String, _ table: String) -> String {
         "CASE WHEN \(table).\(c) IS NULL OR excluded.\(c) > \(table).\(c) THEN coalesce(excluded.\(c), \(table).\(c)) ELSE \(table).\(c) END"
     }
+    /// A rollup row or total meeting one already in `table`: counts summed, the earliest and latest times kept.
+    static func summed(_ table: String) -> [String: String] {
+        [
+            "n": "\(table).n + excluded.n", "refused": "\(table).refused + excluded.refused",
+            "near": "\(table).near + excluded.near", "first": least("first", table), "last": greatest("last", table),
+            "near_min": least("near_min", table), "near_max": greatest("near_max", table),
+        ]
+    }
     /// A verifying run's findings win over an unverified one's (`unchecked`), as in the writer's upsert.
     static func verified(_ c: String) -> String {
         "CASE WHEN tokens.signature = 'unchecked' THEN excluded.\(c) ELSE tokens.\(c) END"
@@ -149,22 +157,12 @@ enum MergePlan {
         Table(
             "sighting_rollup", remap: ["token_id": .token, "source_id": .source],
             conflict: "token_id, source_id, cause, status_class, minute",
-            onConflict: [
-                "n": "sighting_rollup.n + excluded.n", "refused": "sighting_rollup.refused + excluded.refused",
-                "near": "sighting_rollup.near + excluded.near",
-                "first": least("first", "sighting_rollup"), "last": greatest("last", "sighting_rollup"),
-                "near_min": least("near_min", "sighting_rollup"), "near_max": greatest("near_max", "sighting_rollup"),
-            ]),
+            onConflict: summed("sighting_rollup")),
         // Schema 7: the rollup summed over minutes and over tokens; rows that meet are summed like the rollup's.
         Table(
             "sighting_totals", remap: ["token_id": .token, "source_id": .source],
             conflict: "token_id, source_id, cause, status_class",
-            onConflict: [
-                "n": "sighting_totals.n + excluded.n", "refused": "sighting_totals.refused + excluded.refused",
-                "near": "sighting_totals.near + excluded.near",
-                "first": least("first", "sighting_totals"), "last": greatest("last", "sighting_totals"),
-                "near_min": least("near_min", "sighting_totals"), "near_max": greatest("near_max", "sighting_totals"),
-            ]),
+            onConflict: summed("sighting_totals")),
         Table(
             "sighting_minutes", remap: ["source_id": .source], conflict: "minute, source_id, cause, no_iss, iss",
             onConflict: [

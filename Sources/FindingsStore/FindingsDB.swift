@@ -85,9 +85,11 @@ public final class FindingsDB {
     /// Token ids this connection has written in this run, by fingerprint: later batches only add counts to
     /// them (through `token_delta` and one UPDATE) instead of an upsert per token. Bounded; cleared whenever
     /// rows are deleted or a transaction fails.
-    /// Keyed by the digest (32 bytes inline), not its hex text: about 40 bytes an entry at the bound (≈ 10 MiB).
+    /// Keyed by the digest (32 bytes inline), not its hex text. The bound is three quarters of a power of two, the
+    /// most a Swift dictionary holds before doubling its table: 2¹⁸ buckets of 40 bytes (10 MiB), where 2¹⁸ entries
+    /// took 2¹⁹ buckets (21 MiB, heaptrack).
     var knownTokens: [SHA256Digest: Int64] = [:]
-    static let knownTokenLimit = 1 << 18
+    static let knownTokenLimit = (1 << 18) * 3 / 4
     /// Host ids by name, as ``knownTokens`` (`hosts` rows are never deleted).
     var knownHosts: [String: Int64] = [:]
 
@@ -232,6 +234,16 @@ public final class FindingsDB {
         return "INSERT INTO sightings \(columns) VALUES \(placeholders)"
     }
 
+    /// How a rollup row and a total that meet are combined: counts summed, the earliest first and the latest last
+    /// times kept (a NULL side gives way).
+    static let summedCounts = """
+        n = n + excluded.n, refused = refused + excluded.refused, near = near + excluded.near,
+        first = CASE WHEN first IS NULL OR excluded.first < first THEN coalesce(excluded.first, first) ELSE first END,
+        last = CASE WHEN last IS NULL OR excluded.last > last THEN coalesce(excluded.last, last) ELSE last END,
+        near_min = CASE WHEN near_min IS NULL OR excluded.near_min < near_min THEN coalesce(excluded.near_min, near_min) ELSE near_min END,
+        near_max = CASE WHEN near_max IS NULL OR excluded.near_max > near_max THEN coalesce(excluded.near_max, near_max) ELSE near_max END
+        """
+
     private func prepareStatements() throws(SQLiteError) {
         let insertSighting = try connection.prepare(Self.insertSightingsSQL(rows: 1))
         let insertSightings = try connection.prepare(Self.insertSightingsSQL(rows: Self.sightingGroup))
@@ -289,24 +301,14 @@ public final class FindingsDB {
             INSERT INTO sighting_rollup (token_id, source_id, cause, status_class, minute, n, first, last, refused, near,
                                          near_min, near_max)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-            ON CONFLICT (token_id, source_id, cause, status_class, minute) DO UPDATE SET
-                n = n + excluded.n, refused = refused + excluded.refused, near = near + excluded.near,
-                first = CASE WHEN first IS NULL OR excluded.first < first THEN coalesce(excluded.first, first) ELSE first END,
-                last = CASE WHEN last IS NULL OR excluded.last > last THEN coalesce(excluded.last, last) ELSE last END,
-                near_min = CASE WHEN near_min IS NULL OR excluded.near_min < near_min THEN coalesce(excluded.near_min, near_min) ELSE near_min END,
-                near_max = CASE WHEN near_max IS NULL OR excluded.near_max > near_max THEN coalesce(excluded.near_max, near_max) ELSE near_max END
+            ON CONFLICT (token_id, source_id, cause, status_class, minute) DO UPDATE SET \(Self.summedCounts)
             """)
         let upsertTotal = try connection.prepare(
             """
             INSERT INTO sighting_totals (token_id, source_id, cause, status_class, n, first, last, refused, near,
                                          near_min, near_max)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-            ON CONFLICT (token_id, source_id, cause, status_class) DO UPDATE SET
-                n = n + excluded.n, refused = refused + excluded.refused, near = near + excluded.near,
-                first = CASE WHEN first IS NULL OR excluded.first < first THEN coalesce(excluded.first, first) ELSE first END,
-                last = CASE WHEN last IS NULL OR excluded.last > last THEN coalesce(excluded.last, last) ELSE last END,
-                near_min = CASE WHEN near_min IS NULL OR excluded.near_min < near_min THEN coalesce(excluded.near_min, near_min) ELSE near_min END,
-                near_max = CASE WHEN near_max IS NULL OR excluded.near_max > near_max THEN coalesce(excluded.near_max, near_max) ELSE near_max END
+            ON CONFLICT (token_id, source_id, cause, status_class) DO UPDATE SET \(Self.summedCounts)
             """)
         let upsertMinute = try connection.prepare(
             """
