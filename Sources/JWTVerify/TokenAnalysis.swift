@@ -18,6 +18,9 @@ public struct CauseReasons: Sendable {
 
     public init() {}
 
+    /// Every reason, in the order their causes were added.
+    public var values: [String] { entries.map(\.reason) }
+
     public subscript(cause: Cause) -> String? {
         get { entries.first { $0.cause == cause }?.reason }
         set {
