@@ -105,8 +105,9 @@ final class Verifiers: @unchecked Sendable {
 
 /// `JWTSiftBench store N`: N sightings through the store writer into a fresh database, as the scan hands them over
 /// (batches of 32,768 rows, 10,000 distinct tokens, one source), timed from the first batch handed over to the
-/// last index built. Prints "store SIGHTINGS SECONDS ROWS_PER_SECOND".
-func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
+/// last index built. Prints "store SIGHTINGS SECONDS ROWS_PER_SECOND". `JWTSiftBench store N REPEATS BATCH KEEP`
+/// also leaves a copy of what it wrote at KEEP (`VACUUM INTO`), for the floor of the same rows.
+func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768, keep: String? = nil) {
     let path = "/tmp/jwtsift-bench-\(getpid()).sqlite"
     defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
     let db = try! FindingsDB(path: path, lockTimeout: 0) { bytes in "\(Digest.sha256(bytes))" }
@@ -180,6 +181,15 @@ func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768) {
     print(
         "store \(n) \(String(format3: seconds)) \(Int(Double(n) / seconds)) (rows \(String(format3: rowsDone)) s, indexes \(String(format3: seconds - rowsDone)) s)"
     )
+    // A copy of everything the writer wrote, for the floor of the same rows (scripts/bench db).
+    if let keep {
+        precondition(!keep.contains("'"), "a KEEP path without quotes")
+        unlink(keep)
+        try! writer.sync { _ throws(SQLiteError) in
+            let c = try Connection(path: path)
+            try c.execute("VACUUM INTO '\(keep)'")
+        }
+    }
 }
 
 struct RollupKeyBench: Hashable {
@@ -342,7 +352,7 @@ if arguments.first == "reportdb" {
 if arguments.first == "store" {
     storeBench(
         Int(arguments.dropFirst().first ?? "") ?? 2_000_000, repeats: Int(arguments.dropFirst(2).first ?? "") ?? 50,
-        batchRows: Int(arguments.dropFirst(3).first ?? "") ?? 32768)
+        batchRows: Int(arguments.dropFirst(3).first ?? "") ?? 32768, keep: arguments.dropFirst(4).first)
     exit(0)
 }
 let seconds = Double(arguments.first ?? "") ?? 2
