@@ -20,16 +20,7 @@ public struct DistinctCounter: Sendable {
     }
 
     /// Whether a key was counted.
-    public func contains(word: UInt64) -> Bool {
-        guard !slots.isEmpty else { return false }
-        let key = word == 0 ? 1 : word
-        var i = Int(truncatingIfNeeded: key) & (slots.count - 1)
-        while slots[i] != 0 {
-            if slots[i] == key { return true }
-            i = (i + 1) & (slots.count - 1)
-        }
-        return false
-    }
+    public func contains(word: UInt64) -> Bool { !slots.isEmpty && probe(Self.key(word)).found }
 
     /// Records that a key went uncounted for a reason outside this counter (a budget shared by several).
     public mutating func missed() { isExact = false }
@@ -41,13 +32,10 @@ public struct DistinctCounter: Sendable {
     /// Counts a key that is already uniformly distributed (a digest word).
     @discardableResult
     public mutating func insert(word: UInt64) -> Bool {
-        let key = word == 0 ? 1 : word
+        let key = Self.key(word)
         if slots.isEmpty { slots = [UInt64](repeating: 0, count: 64) }
-        var i = Int(truncatingIfNeeded: key) & (slots.count - 1)
-        while slots[i] != 0 {
-            if slots[i] == key { return false }
-            i = (i + 1) & (slots.count - 1)
-        }
+        let (i, found) = probe(key)
+        if found { return false }
         guard count < limit else {
             isExact = false
             return false
@@ -58,14 +46,22 @@ public struct DistinctCounter: Sendable {
         return true
     }
 
+    private static func key(_ word: UInt64) -> UInt64 { word == 0 ? 1 : word }
+
+    /// The slot holding `key`, or the empty slot where it would go (the table is never full).
+    private func probe(_ key: UInt64) -> (slot: Int, found: Bool) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: key) & mask
+        while slots[i] != 0 {
+            if slots[i] == key { return (i, true) }
+            i = (i + 1) & mask
+        }
+        return (i, false)
+    }
+
     private mutating func grow() {
         let old = slots
         slots = [UInt64](repeating: 0, count: old.count * 2)
-        let mask = slots.count - 1
-        for key in old where key != 0 {
-            var i = Int(truncatingIfNeeded: key) & mask
-            while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = key
-        }
+        for key in old where key != 0 { slots[probe(key).slot] = key }
     }
 }

@@ -42,6 +42,13 @@ final class Scratch {
         Double(try query(sql, db: db).first?.first?.flatMap { $0 } ?? "").map { Int($0) } ?? -1
     }
 
+    /// Sightings of tokens with this kid stored with this cause (kid and cause are the tests' own literals).
+    func sightings(kid: String, cause: String) throws -> Int {
+        try int(
+            "SELECT count(*) FROM sightings s JOIN tokens t ON t.id = s.token_id WHERE t.kid = '\(kid)' AND s.cause = '\(cause)'"
+        )
+    }
+
     /// Everything a run leaves that must not depend on how it was interrupted: rows (not their ids), token
     /// counts and source progress.
     func contents(db: String? = nil) throws -> [String] {

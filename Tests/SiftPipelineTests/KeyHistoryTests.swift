@@ -38,9 +38,7 @@ struct KeyHistoryTests {
         #expect(first.status == 0, "\(first.err)")
         #expect(try s.int("SELECT count(*) FROM keys WHERE kid = '2023-11' AND retired = 0 AND jwk IS NOT NULL") == 1)
         #expect(try s.int("SELECT count(*) FROM keys WHERE kty = 'oct' AND jwk IS NOT NULL") == 0)
-        let okBefore = try s.int(
-            "SELECT count(*) FROM sightings s JOIN tokens t ON t.id = s.token_id WHERE t.kid = '2023-11' AND s.cause = 'ok'"
-        )
+        let okBefore = try s.sightings(kid: "2023-11", cause: "ok")
         #expect(okBefore > 100)
 
         let set = try dropped(s)
@@ -48,14 +46,10 @@ struct KeyHistoryTests {
         #expect(second.status == 0, "\(second.err)")
         #expect(second.err.contains("re-judged 6 sources"), "\(second.err)")
         #expect(
-            try s.int(
-                "SELECT count(*) FROM sightings s JOIN tokens t ON t.id = s.token_id WHERE t.kid = '2023-11' AND s.cause = 'ok'"
-            )
+            try s.sightings(kid: "2023-11", cause: "ok")
                 == 0)
         #expect(
-            try s.int(
-                "SELECT count(*) FROM sightings s JOIN tokens t ON t.id = s.token_id WHERE t.kid = '2023-11' AND s.cause = 'key_retired'"
-            )
+            try s.sightings(kid: "2023-11", cause: "key_retired")
                 >= okBefore)
         let reason = second.out.split(separator: "\n").first {
             $0.contains(#""kid":"2023-11""#) && $0.contains("key_retired")

@@ -82,14 +82,10 @@ struct ServedKeysTests {
         #expect(next.status == 0, "\(next.err)")
         #expect(next.err.contains("re-judged 6 sources"), "\(next.err)")
         #expect(
-            try s.int(
-                "SELECT count(*) FROM sightings s JOIN tokens t ON t.id = s.token_id WHERE t.kid = '2023-11' AND s.cause = 'ok'"
-            )
+            try s.sightings(kid: "2023-11", cause: "ok")
                 == 0)
         #expect(
-            try s.int(
-                "SELECT count(*) FROM sightings s JOIN tokens t ON t.id = s.token_id WHERE t.kid = '2023-11' AND s.cause = 'key_retired'"
-            )
+            try s.sightings(kid: "2023-11", cause: "key_retired")
                 > 100)
         #expect(
             try s.int(
