@@ -24,6 +24,10 @@ extension PhraseTable {
                 "issued at…in the future",
                 // jose (panva): `"iat" claim timestamp check failed (it should be in the past)`.
                 "\"iat\" claim timestamp", "iat…in the future",
+                // Round 4 (the table read as unseen: `scripts/eval-generic.py`): `iat > now`, the time before the iat, an iat
+                // ahead of now or that must be before it.
+                "iat > now", "before the iat", "iat…ahead of now", "iat…must be before now", "issued at (iat)…future",
+                "iat…is in the future", "iat…later than now",
             ]
         ),
         (
@@ -37,6 +41,12 @@ extension PhraseTable {
                 "can't be used before", "cannot be used before", "must not be accepted before", "before use time",
                 "nbf has not been reached", "not valid before", "\"nbf\" claim", "not active yet", "isn't valid yet",
                 "immaturesignature",
+                // `nbf > now`, the not-before time named in words, a token not active yet or used before it is valid.
+                "nbf > now", "invalid not before", "not before time", "not before (nbf)", "nbf…must be before now",
+                "cannot be used yet", "can't be used yet", "can't be used just yet", "not yet active",
+                "will be active at", "used before it's valid", "used before it is valid", "being used before",
+                "jwt is not active", "jwt inactive", "nbf…in the future", "notbefore…in the future", "before the nbf",
+                "is used before", "not valid until",
             ]
         ),
         (
@@ -55,6 +65,14 @@ extension PhraseTable {
                 "already expired", "already expires",
                 // An assertion (a client's or an on-behalf-of JWT) outside its nbf–exp window, as Entra ID says it.
                 "not within its valid time range",
+                // A token too old by its age or auth_time (`max age`, `token age`), an exp in the past or that must be after now,
+                // `expired at`, and the exception classes.
+                "beyond max age", "exceeds max age", "max age exceeded", "exceeded max age", "token age",
+                "too far in the past", "more than…in the past", "expired at", "after expiration",
+                "after the expiration", "past expiration", "exp) claim", "exp…must be after now",
+                "tokenexpiredexception", "expiredtokenexception", "expiredjwtexception", "jwtexpiredexception",
+                "is past its expiry", "past its expiration", "lifetime…expired", "token lifetime", "expirederror",
+                "token (…) expired", "exp…in the past", "exp < now", "now > exp", "exp…before now",
             ]
         ),
         (
@@ -62,6 +80,9 @@ extension PhraseTable {
             [
                 "audience", "aud claim", "invalid aud", "wrong aud", "aud mismatch", "invalidaudience",
                 "claim \"aud\"", "\"aud\" claim",
+                "unexpected aud", "'aud' value", "aud value", "aud: …does not match", "audienceerror",
+                "audiences…invalid", "target audience", "client id in token", "aud…does not match", "aud…doesn't match",
+                "aud…not match",
             ]
         ),
         (
@@ -73,6 +94,12 @@ extension PhraseTable {
                 "iss mismatch", "invalid iss", "invalidissuer", "claim \"iss\"", "\"iss\" claim",
                 // The validator class named as the one that failed (Spring's and SAP's `JwtIssuerValidator`).
                 "jwtissuervalidator",
+                // The issuer said to be invalid, untrusted or unlisted, and the `iss` value compared.
+                "issuer is invalid", "issuer…is invalid", "issuer claim", "issuer…does not match",
+                "issuer…doesn't match", "issuer…not trusted", "trusted issuer", "issuer…not listed", "(iss) issuer",
+                "'iss' value", "iss value", "unexpected iss", "not issued by", "issuererror", "iss: …does not match",
+                "issuer…not valid", "issuer…not allowed", "issuer…not expected", "expected issuer", "issuer…mismatch",
+                "iss…does not match", "oidc provider info",
             ]
         ),
         (
@@ -96,6 +123,21 @@ extension PhraseTable {
                 // A key set that arrived but holds nothing usable (Istio's `Invalid inline jwks`).
                 "invalid jwks", "invalid inline jwks", "invalid jwk set", "jwks is empty", "empty jwks",
                 "jwks has no keys",
+                // Keys downloaded, loaded, refreshed or parsed (`signing keys`, `JWK Set`, `realm keys`, provider metadata), and
+                // the failed response.
+                "download signing keys", "downloading signing keys", "failed to download keys",
+                "authorization server metadata", "fetch metadata", "request for metadata", "discovery failed",
+                "load a key from", "failed to load key", "failed to load the key", "unable to load key",
+                "could not load key", "failed to create a key", "refresh https jwk", "failed to refresh jwk",
+                "refresh jwk set", "resolve the key", "jwk set source", "parse jwk set", "parse jwks", "decode jwks",
+                "jwks body", "jwks source", "retrieve realm keys", "realm keys", "retrieve json web key",
+                "json web key (jwk) was not returned", "jwk) was not returned", "jwk…from url", "jwks…from url",
+                "fetch pubkey", "fetch public key", "fetch jwt public key", "fetching public key",
+                "get public key from", "public keys from", "fetch the public key", "certificate location",
+                "jwk set url", "jwks url", "jwks uri", "key set is missing", "jwk set refresh",
+                "keys not present in json", "json object for keys", "jwksrefresh", "jwksfetch", "no jwks uri",
+                "unable to get jwks", "could not get jwks", "failed to get jwks", "error getting jwks",
+                "get signing keys", "getting signing keys", "retrieve the signing keys",
             ]
         ),
         (
@@ -117,6 +159,32 @@ extension PhraseTable {
                 "kid is invalid", "invalid kid", "jwks does not contain", "not found in jwks",
                 "not found in the jwks", "jwk set does not contain", "key set does not contain", "not found in key set",
                 "no jwk found", "jwk not found", "could not find jwk", "unable to find jwk", "no matching keys",
+                // No key to verify with: no key available or set, a key unresolvable, no matching verifier, no key id in the
+                // header, a kid or thumbprint no key has.
+                "no keys available", "no keys found", "no key available", "key is unresolvable",
+                "verification key is unresolvable", "no matching verifier", "no working key",
+                "no suitable verification key", "suitable verification key", "matching 'kid'", "matching \"kid\"",
+                "matching kid", "with kid…not available", "jwk with kid", "jwk…is not available",
+                "jwk is not available", "thumbprint…not available", "thumbprint…do not identify", "kid' header",
+                "kid\" header", "kid header", "missing key id", "key id (kid)", "kid) is not", "kid or x5t",
+                "public key not set", "secret key not set", "signing key…not found", "signing key…cannot be found",
+                "signing key cannot be", "signing key…not available", "no signer certificates",
+                "public key that matches", "invalidkid", "invalidkey", "no secret configured", "still no match",
+                "no legacy public keys", "no certificates in jwk", "key not available", "no verification keys",
+                "no verifying key", "keys for kid", "no key for", "no jwk for", "no key matches", "no key matched",
+                "no key that matches", "kid…does not exist", "no bundle found",
+                "could not find a key", "could not find public key", "cannot find key", "can't find key",
+            ]
+        ),
+        (
+            .alg_none,
+            [
+                // A token without a signature where one is required, and the `none` algorithm refused.
+                "has no signature", "no integrity protection", "signature is missing", "signature missing",
+                "missing signature", "not signed. signatures are required", "token is not signed", "jwt is not signed",
+                "unsecured (plain)", "unsecured jws", "unsecured jwt", "algorithm \"none\"", "algorithm 'none'",
+                "alg \"none\"", "alg: none", "alg none", "none algorithm", "algorithm is none",
+                "signature algorithm is none", "unsigned token", "unsigned jwt", "plain jwt", "plaintext jwt",
             ]
         ),
         (
@@ -128,6 +196,19 @@ extension PhraseTable {
                 "unexpected signature algorithm",
                 "invalidalgorithm", "algorithmmismatch",
                 "disallowed algorithm", "alg…not allowed", "algorithm…not in the allowed", "algorithm…is not permitted",
+                // An algorithm named as unexpected, disallowed, blocked or not the key's, and an incompatible key type.
+                "unexpected 'alg'", "unexpected alg", "'alg' value", "incorrect alg", "expected algorithm",
+                "expected alg", "signing algorithm mismatch", "mismatch of signing algorithms",
+                "not a permitted algorithm", "blocked algorithm", "not permitted algorithm",
+                "invalid signing algorithm", "signing algorithm…not allowed", "token algorithm", "algorithm is invalid",
+                "alg is invalid", "\"alg\" is invalid", "alg…does not match", "algorithm…does not match",
+                "alg (…) does not match", "disallowed signature algorithm", "different algorithm",
+                "incompatible signing algorithm", "incompatible algorithm", "signer mismatch", "wrong algorithm",
+                "wrong type of key", "key type mismatch", "incorrect public key type", "incorrect symmetric key type",
+                "invalidkeyalg", "algorithm…not in the list", "algorithms are [", "must be signed using the",
+                "was signed using the", "signed with…expected", "cannot be used for hmac", "can only be used with hmac",
+                "hmac signing algorithm, but", "pkc signing algorithm", "unexpected jwt alg", "unexpected signing alg",
+                "algorithm…not allowed",
             ]
         ),
         (
@@ -136,6 +217,15 @@ extension PhraseTable {
                 "algorithm not supported", "not a valid algorithm",
                 "find a algorithm", "find an algorithm", "unknown algorithm",
                 "algorithm is not supported", "unsupported alg", "alg not supported", "does not support algorithm",
+                // An algorithm unknown, not recognised or not implemented.
+                "unknown jws algorithm", "unknown signature algorithm", "unsupported signature algorithm",
+                "unsupported jws algorithm", "not an implemented algorithm", "not implemented algorithm",
+                "algorithm type not recognized", "algorithm not recognized", "unrecognized algorithm",
+                "unrecognised algorithm", "unrecognized \"alg\"", "unrecognized alg", "no support for signature",
+                "algorithm auto-detection", "algos are currently not supported", "algorithm…is not supported",
+                "alg…is not supported", "curve…is not supported", "unsupported curve",
+                "requires the cryptography package", "unavailable…algorithm", "unsupported, or unavailable",
+                "unsupported or unavailable",
             ]
         ),
         (
@@ -155,9 +245,30 @@ extension PhraseTable {
                 "verifying the signature", "signature validation",
                 "signatureverification", "signature check",
                 "signature is incorrect", "signature not verified",
+                // A signature that failed: verification failed for a key family, verifying a token's signature, a
+                // VerificationFailed class.
+                "verification failed (hmac)", "verification failed (rsa", "verification failed (ecdsa",
+                "verifying token signature", "verify token signature", "token signature",
+                "verification failed for all signatures", "verificationfailed", "signatureerror", "jwtsignatureerror",
+                "signature validate failure", "signature validation failure", "signature verify failed",
+                "signature verification failed", "signatureexception", "could not verify jwt", "verify/decode",
+                "decode/verify", "failed to verify token", "token could not be verified", "could not be verified",
+                "verify error", "signature failed", "signature wrong", "wrong signature", "incorrect signature",
             ]
         ),
-        (.encrypted, ["json web encryption", "jwe format"]),
+        (
+            .encrypted,
+            [
+                "json web encryption", "jwe format",
+                // Decryption of a JWE (its key, its content, its MAC) and encrypted tokens as such.
+                "decrypt jwe", "decryption key", "encrypted token", "encrypted jwt", "could not decrypt",
+                "cannot be decrypted", "not decrypted", "failed to decrypt", "decryption failed", "unable to decrypt",
+                "mac check", "nested signed jwt", "suitable key for jwe", "matching decrypter",
+                "no matching decryption", "content encryption", "encryption is not supported",
+                "does not match to any recipient", "jwe header", "decrypting jwe", "decrypt the token",
+                "decryption error", "decrypt token",
+            ]
+        ),
         (.truncated, ["incorrect padding", "invalid padding", "unexpected end of"]),
         (
             .malformed,
@@ -184,6 +295,35 @@ extension PhraseTable {
                 "invalid header string", "invalid payload string", "header is an invalid", "payload is an invalid",
                 "invalid base64url", "malformed jwt json", "decoding token headers", "compact jws format",
                 "header.payload.signature", "jwt is not in the form",
+                // The token's shape: its parts, dots and delimiters, segments, header or payload not JSON or base64, a JOSE
+                // object or header that will not parse, a missing header part, a token that cannot be decoded or parsed.
+                "too many segments", "enough segments", "segment encoding", "invalid segment", "parse segment",
+                "can't parse segment", "segment should be", "segments length", "two dots", "one period",
+                "at least 1 period", "period ('.')", "missing second delimiter", "missing fourth delimiter",
+                "delimiters", "base64url parts", "number of parts", "number of base64", "3 or 5 parts", "parts for jws",
+                "parts in signed token", "must have 3 tokens", "compact serializ", "jose object", "jose header",
+                "jose compact", "jws object", "jose serialization", "serialization of the jwt",
+                "token format unrecognized", "format unrecognized", "invalid token form", "header is not a json",
+                "header…not a json", "payload…not a json", "payload…not a valid json", "claims set…json",
+                "claims set is not", "claim set json", "header json", "payload json", "claims json",
+                "not a valid base64", "not a base64", "base64 encoded string", "base64url serialized",
+                "base64url encoded", "decoding from json", "decoding to json", "decoding json", "json from token",
+                "header must contain an 'alg'", "must contain an 'alg'", "missing \"alg\"", "no \"alg\"", "missing alg",
+                "missing algorithm", "missing 'alg'", "alg header", "alg is a required", "missing jose header",
+                "malformed jose", "missing header in", "missing payload in", "header part", "claim part",
+                "signature part", "payload part", "missing part", "could not be decoded", "cannot be decoded",
+                "can't be decoded", "failed to decode the token", "failed to decode token", "error decoding",
+                "could not decode token", "decode token", "failed to parse a token", "failed to parse token",
+                "unable to parse token", "could not parse token", "cannot parse token", "error parsing token",
+                "parse token error", "parse access token", "parse access_token", "parse id token", "parse id_token",
+                "failed to parse jws", "unable to process jose", "to process jose", "not a valid jws",
+                "invalid jwt/jws", "invalid serialized", "unexpected number of", "payload is not", "header is not",
+                "token header", "tokens header", "header value is not", "invalid payload", "invalid json for part",
+                "json for part", "null map", "cannot convert access token to json", "token has no valid content",
+                "only one signature", "not a type of json", "crit' header", "crit\" header", "x5c header",
+                "malformed header", "malformed payload", "malformed x5c", "we know how to validate",
+                "securitytokenvalidator", "not a jwt", "not a jws", "jwtparseerror", "jwtdecodeerror", "jwtformat",
+                "invalid jwt type", "invalid jwt form",
             ]
         ),
         (
@@ -212,6 +352,19 @@ extension PhraseTable {
                 "bearer token is missing",
                 "bearer token not found", "no bearer", "token was not found", "could not find token",
                 "unable to find token",
+                // No token or header: empty, null, nil or not set, a Bearer prefix or token not found in the request.
+                "token is null", "token was null", "token is nil", "nil json web token", "header is empty",
+                "auth header is empty", "header was null", "header is null", "does not contain a bearer",
+                "no usable bearer", "no bearer prefix", "no jwt auth header", "auth header found", "no token available",
+                "token not set", "jwt token not found", "jwt token is missing",
+                "no token credentials", "no token supplied", "missing id_token", "missing id token",
+                "id_token cannot be null", "token cannot be null", "token cannot be empty", "token is undefined",
+                "failed to find a jwt", "could not find a jwt", "no jwt found", "no jwt provided", "no jwt in",
+                "could not be parsed from the request", "parsed from the request", "missing \"bearer\"",
+                "missing 'bearer'", "missing credentials", "no credentials", "credentials not found",
+                "missing authentication", "no authentication token", "cannot create a jwt because the provided string",
+                "jwt cannot be found", "no token in request", "no jwt was", "no token present", "missing bearer token",
+                "bearer token missing", "header not found", "no logout_token", "there was no",
             ]
         ),
         (
@@ -228,6 +381,24 @@ extension PhraseTable {
                 "missing scope", "invalid scope", "required scopes", "invalid typ", "unexpected typ",
                 "jti claim", "token replay", "invalid azp", "azp claim", "\"sub\" claim", "sub claim",
                 "subject mismatch",
+                // A claim named with its fault: missing, not present, not a string or number or date, not matching, not
+                // allowed, required; the nonce, azp, typ, hash claims and scopes.
+                "claim…is missing", "claim…is required", "claim…not present", "claim…does not match",
+                "claim…doesn't match", "claim…not match", "claim…is not valid", "claim…is invalid", "claim…not allowed",
+                "claim…is not a", "claim…not found", "claim…contains", "claim value", "claim present", "claim exists",
+                "claims for", "no claim", "required…claim", "custom claim", "date claim", "string claim",
+                "claim is not", "claim verification", "claims->", "invalidclaims", "claimserror", "claim error",
+                "(sub) claim", "(jti) claim", "authorized party", "issuedfor", "access token hash", "token hash",
+                "nonce must", "nonce verification", "nonce…does not match", "nonce…mismatch", "typ header",
+                "header typ", "typ (type)", "'typ' value", "typ…not allowed", "unexpected 'sub'", "unexpected 'jti'",
+                "unexpected 'iat'", "'sub' value", "jti value", "subject…does not match", "subject…doesn't match",
+                "subject is invalid", "subject claim", "field not match", "missing required field", "scope is not",
+                "scope…not found", "expected scope", "no scope", "value type is expected", "non-numeric date",
+                "stringoruri", "not a string", "not a number", "not a date", "tenant identifier", "organization claim",
+                "namespaces did not match", "names did not match", "does not match claim", "secret uid",
+                "service account…deleted", "not listed as a trusted", "token has been revoked",
+                "invalid at_hash", "at_hash mismatch",
+                "at_hash claim", "issued_at",
             ]
         ),
         (
@@ -246,6 +417,25 @@ extension PhraseTable {
                 "cannot verify", "unable to validate", "token rejected", "jwt rejected", "rejected token",
                 "invalid access token", "invalid bearer token", "not a valid token", "unauthenticated",
                 "cannot be validated", "could not be validated", "can't be validated",
+                // Verification failed in general words: a validation error, verifying a token failed, a token not verified,
+                // inactive, revoked or blacklisted, an authentication attempt with a token or JWT failed.
+                "token validation error", "jwt validation error", "validation error", "error verifying token",
+                "error verifying access token", "error verifying identity token", "error verifying id token",
+                "verifying token", "token verification has failed", "token verification failed",
+                "token verification error", "verification has failed", "failed to verify the token",
+                "failed token verification", "token verification", "jwt check failed", "not a verified", "not verified",
+                "failed to validate the id token", "failed to validate the json web token", "failed to validate",
+                "error validating", "validation of the token", "identity token validation", "token is not valid",
+                "jwt not valid", "token not active", "token inactive", "token is inactive", "is not active",
+                "blacklisted", "blocklisted", "denylisted", "revocation list", "token revoked",
+                "token has been revoked", "token was revoked", "token is revoked", "revoked token", "token is blocked",
+                "stale token",
+                "invalid identity token", "invalid id token", "invalid jwt token", "invalidjwttoken",
+                "tokeninvalidexception", "invalid reference token", "authentication using", "token failed",
+                "authentication attempt failed", "authentication failed", "not authenticated",
+                "cannot process the token", "cannot authenticate", "token_invalid", "rejected due to", "violates",
+                "constraints", "marked as invalid", "not able to validate", "was able to validate", "jwtsessionerror",
+                "jwt_session_error", "idtokenerror", "jwterror", "jwt error", "token error",
             ]
         ),
     ]

@@ -338,7 +338,24 @@ func sqliteFloor(_ n: Int) {
     )
 }
 
+/// `generic`: each stdin line's cause by the general classifier alone (no table row, no exception class), or
+/// `none`: how the cue lexicon does on messages it was not written from (`scripts/eval-generic.py`).
+func classifyGeneric() {
+    let matcher = PhraseMatcher(rules: PhraseTable.rules.filter(\.isGeneric))
+    var out = ""
+    while let line = readLine(strippingNewline: true) {
+        var bytes = Array(line.utf8)
+        let cause = bytes.withUnsafeMutableBytes { matcher.match(UnsafeRawBufferPointer($0))?.cause }
+        out += (cause.map { "\($0)" } ?? "none") + "\n"
+    }
+    print(out, terminator: "")
+}
+
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "generic" {
+    classifyGeneric()
+    exit(0)
+}
 if arguments.first == "sqlite-floor" {
     sqliteFloor(Int(arguments.dropFirst().first ?? "") ?? 2_000_000)
     exit(0)
