@@ -362,14 +362,14 @@ public struct PhraseMatcher: Sendable {
         // Where the message inside each wrapper found starts (after its last fragment); nil for other rules. (No
         // array at all on the usual line, which holds no wrapper.)
         var anyWrapper = false
-        for f in found where rules[f.rule].isWrapper || classMessageStart(f, in: line) != nil {
+        for f in found where givesWay(f.rule) || classMessageStart(f, in: line) != nil {
             anyWrapper = true
             break
         }
         var inner: [Int?] = []
         if anyWrapper {
             inner = found.map { f in
-                rules[f.rule].isWrapper
+                givesWay(f.rule)
                     ? spans(rule: f.rule, in: line)?.last?.upperBound : classMessageStart(f, in: line)
             }
         }
@@ -414,6 +414,12 @@ public struct PhraseMatcher: Sendable {
             ruleIndex: index, cause: rule.cause, alternative: rule.alternative,
             details: details(rule: index, line: line), start: found[pick].start)
     }
+
+    /// A rule that gives way to a message after it that names a cause: a wrapper (its text ends in the inner
+    /// error), and any message that names none (`other`: `Invalid JWT token.`, `Bearer was not authenticated.
+    /// Failure message:`), whose next words are often the library's own (`JWT signature does not match …`).
+    @inline(__always)
+    func givesWay(_ rule: Int) -> Bool { rules[rule].isWrapper || rules[rule].cause == .other }
 
     /// Where the message after an exception class starts (`JwtParseError: Unexpected signature algorithm`): a row
     /// that is one identifier ending in `Error` or `Exception`, followed by `:`. The class is a wrapper there — the
@@ -506,7 +512,8 @@ public struct PhraseMatcher: Sendable {
                 mayOccur(word) && Self.findFolded(word, in: line, from: 0) != nil
             }
             var namesToken: Bool?
-            for (k, word) in lookAlike.enumerated() where mayOccur(word) && Self.findWordStart(word, in: line) {
+            for (k, word) in lookAlike.enumerated()
+            where mayOccur(word) && Self.findWordStart(word, in: line, wholeWord: word.count <= 3) {
                 // Fragments are folded already, and folding twice changes nothing: the same search serves.
                 func says(_ text: [[UInt8]]) -> Bool {
                     text.contains { fragment in
@@ -549,16 +556,24 @@ public struct PhraseMatcher: Sendable {
     }
 
     /// Whether `word` (folded) occurs in `line` where a word starts: after a byte that is not a letter or digit, or
-    /// at a lowercase-to-uppercase step (`VerifyCsrfToken`).
-    static func findWordStart(_ word: [UInt8], in line: UnsafeRawBufferPointer) -> Bool {
+    /// at a lowercase-to-uppercase step (`VerifyCsrfToken`). With `wholeWord`, it must also end there: the next
+    /// byte is not a lowercase letter or a digit (`ssl` is not in `sslip.io`, `otp` not in `otpauth`; it is in
+    /// `SSLHandshakeException`).
+    static func findWordStart(_ word: [UInt8], in line: UnsafeRawBufferPointer, wholeWord: Bool = false) -> Bool {
         var from = 0
         while let at = findFolded(word, in: line, from: from) {
-            if at == 0 { return true }
-            let before = line[at - 1]
-            let isLower = before >= 0x61 && before <= 0x7A
-            let isAlnum = isLower || (before >= 0x41 && before <= 0x5A) || (before >= 0x30 && before <= 0x39)
-            if !isAlnum || (isLower && line[at] >= 0x41 && line[at] <= 0x5A) { return true }
             from = at + 1
+            if at > 0 {
+                let before = line[at - 1]
+                let isLower = before >= 0x61 && before <= 0x7A
+                let isAlnum = isLower || (before >= 0x41 && before <= 0x5A) || (before >= 0x30 && before <= 0x39)
+                guard !isAlnum || (isLower && line[at] >= 0x41 && line[at] <= 0x5A) else { continue }
+            }
+            if wholeWord, at + word.count < line.count {
+                let after = line[at + word.count]
+                if (after >= 0x61 && after <= 0x7A) || (after >= 0x30 && after <= 0x39) { continue }
+            }
+            return true
         }
         return false
     }

@@ -138,6 +138,27 @@ extension PhraseTable {
                 "keys not present in json", "json object for keys", "jwksrefresh", "jwksfetch", "no jwks uri",
                 "unable to get jwks", "could not get jwks", "failed to get jwks", "error getting jwks",
                 "get signing keys", "getting signing keys", "retrieve the signing keys",
+                // A key-set or discovery address followed by the network or HTTP error that fetching it met (`Get
+                // "http://…/jwk/symmetric.json": dial tcp …: connection refused`).
+                "jwk…connection refused", "jwk…dial tcp", "jwk…i/o timeout", "jwk…no such host", "jwk…timed out",
+                "jwk…etimedout", "jwk…econnrefused", "jwk…enotfound", "jwk…econnreset", "jwk…connection reset",
+                "jwk…ssl error", "jwk…tls handshake", "jwk…certificate verify failed", "jwk…unexpected status",
+                "jwk…status code", "jwk…404 not found", "jwk…service unavailable", "jwk…bad gateway",
+                "jwk…unexpected eof", "jwks…connection refused", "jwks…dial tcp", "jwks…i/o timeout",
+                "jwks…no such host", "jwks…timed out", "jwks…etimedout", "jwks…econnrefused", "jwks…enotfound",
+                "jwks…econnreset", "jwks…connection reset", "jwks…ssl error", "jwks…tls handshake",
+                "jwks…certificate verify failed", "jwks…unexpected status", "jwks…status code", "jwks…404 not found",
+                "jwks…service unavailable", "jwks…bad gateway", "jwks…unexpected eof", "/certs…connection refused",
+                "/certs…dial tcp", "/certs…i/o timeout", "/certs…no such host", "/certs…timed out", "/certs…etimedout",
+                "/certs…econnrefused", "/certs…enotfound", "/certs…econnreset", "/certs…connection reset",
+                "/certs…ssl error", "/certs…tls handshake", "/certs…certificate verify failed",
+                "/certs…unexpected status", "/certs…status code", "/certs…404 not found", "/certs…service unavailable",
+                "/certs…bad gateway", "/certs…unexpected eof", "discovery…connection refused", "discovery…dial tcp",
+                "discovery…i/o timeout", "discovery…no such host", "discovery…timed out", "discovery…etimedout",
+                "discovery…econnrefused", "discovery…enotfound", "discovery…econnreset", "discovery…connection reset",
+                "discovery…ssl error", "discovery…tls handshake", "discovery…certificate verify failed",
+                "discovery…unexpected status", "discovery…status code", "discovery…404 not found",
+                "discovery…service unavailable", "discovery…bad gateway", "discovery…unexpected eof",
             ]
         ),
         (
@@ -174,6 +195,8 @@ extension PhraseTable {
                 "no verifying key", "keys for kid", "no key for", "no jwk for", "no key matches", "no key matched",
                 "no key that matches", "kid…does not exist", "no bundle found",
                 "could not find a key", "could not find public key", "cannot find key", "can't find key",
+                "public certificate to verify", "certificate to verify signature", "find a public certificate",
+                "and no match",
             ]
         ),
         (
@@ -226,6 +249,7 @@ extension PhraseTable {
                 "alg…is not supported", "curve…is not supported", "unsupported curve",
                 "requires the cryptography package", "unavailable…algorithm", "unsupported, or unavailable",
                 "unsupported or unavailable",
+                "alg…value is invalid", "[alg] field",
             ]
         ),
         (
@@ -254,6 +278,7 @@ extension PhraseTable {
                 "signature verification failed", "signatureexception", "could not verify jwt", "verify/decode",
                 "decode/verify", "failed to verify token", "token could not be verified", "could not be verified",
                 "verify error", "signature failed", "signature wrong", "wrong signature", "incorrect signature",
+                "with any of the keys", "none of the keys", "verify with any key",
             ]
         ),
         (
@@ -324,6 +349,7 @@ extension PhraseTable {
                 "malformed header", "malformed payload", "malformed x5c", "we know how to validate",
                 "securitytokenvalidator", "not a jwt", "not a jws", "jwtparseerror", "jwtdecodeerror", "jwtformat",
                 "invalid jwt type", "invalid jwt form",
+                "invalid encoding", "invalid token specified", "encoding before padding",
             ]
         ),
         (
@@ -399,6 +425,7 @@ extension PhraseTable {
                 "service account…deleted", "not listed as a trusted", "token has been revoked",
                 "invalid at_hash", "at_hash mismatch",
                 "at_hash claim", "issued_at",
+                "does not match sub", "sub…does not match",
             ]
         ),
         (
@@ -436,6 +463,7 @@ extension PhraseTable {
                 "cannot process the token", "cannot authenticate", "token_invalid", "rejected due to", "violates",
                 "constraints", "marked as invalid", "not able to validate", "was able to validate", "jwtsessionerror",
                 "jwt_session_error", "idtokenerror", "jwterror", "jwt error", "token error",
+                "unsupportedjwtexception", "unsupportedjwt",
             ]
         ),
     ]
@@ -497,7 +525,11 @@ extension PhraseTable {
         "certificate", "x509", "x.509", "pkix", "password", "session", "cookie", "lease", "lock ", "cache",
         "refresh token", "refresh_token", "refreshtoken", "refreshing expired", "invalid_grant", "grant_type",
         "csrf", "xsrf", "unexpected token", "in json at position", "successfully", "is valid", "tls", "ssl",
-        "gpg", "pgp", "authorization code", "code verifier", "security token", "(expiredtoken)",
+        "gpg", "gpgv", "pgp",
+        // Consul and Nomad ACL tokens (`acl token lookup failed`), and oauthlib's client, which raises `TokenExpiredError` from
+        // its own bookkeeping of the token it holds (oauthlib/oauth2/rfc6749/clients/base.py), before any verifier sees it.
+        "acl token", "rfc6749.errors.tokenexpirederror", "authorization code", "code verifier", "security token",
+        "(expiredtoken)",
         // A program that names an error class it does not have (Ruby's NameError), not a verifier's failure.
         "uninitialized constant",
         // Classes of non-JWT tokens (round 3 of the corpus), each by the word that names it: SAML assertions,

@@ -75,14 +75,14 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors at the rates this build reaches on the 901-line corpus (tune 91.6%, holdout 80.2%; look-alikes flagged
-    /// 2.5% / 7.6%), so a change that loses ground fails. The third round added 33 look-alikes by class (12 to the
-    /// holdout, scored, never read); the fourth added 427 source-read rows (docs/phrases/platforms.tsv). The issue's
-    /// target is 90% right and at most 3% flagged on each part: the tune part meets both, the holdout neither; see
-    /// the README for where it stands.
+    /// Floors at the rates this build reaches on the 1,156-line corpus, so a change that loses ground fails. Round 4
+    /// (lines 902–1156: 255 lines from emitters and threads the corpus did not have, each given its part by the hash
+    /// before jwtsift was run on it) lowered both parts: its own lines were right 74.6% (tune) and 65.8% (holdout)
+    /// of the time before any rule was tuned on its tune part. The issue's target is 90% right and at most 3% flagged
+    /// on each part: the tune part meets both, the holdout neither; see the README for where it stands.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.915, 0.03), ("holdout", 0.80, 0.08)])
+        arguments: [("tune", 0.91, 0.03), ("holdout", 0.785, 0.08)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -198,6 +198,52 @@ struct PhraseTableTests {
         let line =
             #"E0614 authentication.go:75] "Unable to authenticate the request" err="[invalid bearer token, oidc: verify token: oidc: token is expired (Token Expiry: 2024-06-14 00:29:50 +0000 UTC)]""#
         #expect(try #require(Self.match(line)).cause == .expired)
+    }
+
+    /// A row that names no cause (`other`) gives way to a library's message after it, as a wrapper does (real lines
+    /// of round 4: JHipster around jjwt, ASP.NET Core's handler around IdentityModel).
+    @Test(
+        "a message that names no cause gives way to one after it that names one",
+        arguments: [
+            (
+                "Invalid JWT token. JWT signature does not match the locally computed signature. JWT validity cannot be asserted and should not be trusted.",
+                Cause.signature_invalid
+            ),
+            (
+                #"Bearer was not authenticated. Failure message: No SecurityTokenValidator available for token: "the provided access token""#,
+                .malformed
+            ),
+        ])
+    func otherGivesWay(_ line: String, _ cause: Cause) throws {
+        let m = try #require(Self.match(line))
+        #expect(m.cause == cause)
+        // Without the message after it, the same row stands alone and names no cause.
+        let head = String(line.prefix { $0 != "." && $0 != ":" }) + "."
+        #expect(Self.match(head).map(\.cause) != cause)
+    }
+
+    /// Short look-alike words (`ssl`, `tls`, `otp`) count only as whole words: ZITADEL's issuer on a `sslip.io`
+    /// host is not TLS, and a Java TLS exception class still is.
+    @Test("a short look-alike word counts only as a whole word")
+    func shortLookAlikes() throws {
+        let zitadel =
+            #"level=warning msg="token verifier repo: verify JWT access token" error="issuer does not match: Expected: http://127.0.0.1.sslip.io:8080, got: system-user-1""#
+        #expect(try #require(Self.match(zitadel)).cause == .issuer_rejected)
+        #expect(
+            Self.match("jwt: issuer does not match: javax.net.ssl.SSLHandshakeException: PKIX path building failed")
+                == nil)
+        #expect(Self.match("gpgv: Can't check signature: public key not found") == nil)
+    }
+
+    /// A key-set address and the network error that fetching it met (KrakenD's log, round 4 of the corpus).
+    @Test("a key-set fetch that met a network error is key_fetch_failed")
+    func keySetNetworkError() throws {
+        let line =
+            #"[KRAKEND] 2020/03/25 - 14:37:20.803 ▶ ERROR Get "http://authmock:8080/jwk/symmetric.json": dial tcp 23.217.138.110:8080: connect: connection refused /authn"#
+        let m = try #require(Self.match(line))
+        #expect(m.cause == .key_fetch_failed)
+        #expect(Self.matcher.rules[m.ruleIndex].isGeneric)
+        #expect(Self.match("GET /static/app.json: dial tcp 10.0.0.1:443: connect: connection refused") == nil)
     }
 
     @Test("a code matches only as a whole word")
