@@ -47,6 +47,8 @@ public struct PhraseMatcher: Sendable {
     let softLookAlike: [Bool]
     let tlsLookAlike: [Bool]
     let context: [[UInt8]]
+    /// Folded ``PhraseTable/claimContextWords`` (whole words only).
+    let claimContext: [[UInt8]]
     let tokenWords: [[UInt8]]
     /// Folded ``PhraseTable/strongContextWords``; per rule, whether it needs one (a cue in
     /// ``PhraseTable/strongContextCues``).
@@ -171,11 +173,12 @@ public struct PhraseMatcher: Sendable {
         self.tlsLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.tlsLookAlikeWords.contains)
         precondition(
             (PhraseTable.lookAlikeWords + PhraseTable.contextWords + PhraseTable.tokenWords
-                + PhraseTable.strongContextWords).allSatisfy {
+                + PhraseTable.strongContextWords + PhraseTable.claimContextWords).allSatisfy {
                     $0.utf8.count >= 3
                 },
             "look-alike and context words need three bytes (the trigram filter)")
         self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.claimContext = PhraseTable.claimContextWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.tokenWords = PhraseTable.tokenWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.strongContext = PhraseTable.strongContextWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.needsStrongContext = rules.map {
@@ -536,6 +539,7 @@ public struct PhraseMatcher: Sendable {
                     || Self.findExact(PhraseTable.bearerErrorCode.utf8, in: line)
             }
             return context.contains(where: occurs)
+                || claimContext.contains { mayOccur($0) && Self.findWordStart($0, in: line, wholeWord: true) }
         }
     }
 
@@ -556,9 +560,8 @@ public struct PhraseMatcher: Sendable {
     }
 
     /// Whether `word` (folded) occurs in `line` where a word starts: after a byte that is not a letter or digit, or
-    /// at a lowercase-to-uppercase step (`VerifyCsrfToken`). With `wholeWord`, it must also end there: the next
-    /// byte is not a lowercase letter or a digit (`ssl` is not in `sslip.io`, `otp` not in `otpauth`; it is in
-    /// `SSLHandshakeException`).
+    /// at a lowercase-to-uppercase step (`VerifyCsrfToken`). With `wholeWord`, it must also end there (`ssl` is
+    /// not in `sslip.io`, `otp` not in `otpauth`, `exp` not in `EXPIRED`; `ssl` is in `SSLHandshakeException`).
     static func findWordStart(_ word: [UInt8], in line: UnsafeRawBufferPointer, wholeWord: Bool = false) -> Bool {
         var from = 0
         while let at = findFolded(word, in: line, from: from) {
@@ -570,8 +573,15 @@ public struct PhraseMatcher: Sendable {
                 guard !isAlnum || (isLower && line[at] >= 0x41 && line[at] <= 0x5A) else { continue }
             }
             if wholeWord, at + word.count < line.count {
+                // Ends at a byte that is no letter or digit, or where a capitalised word follows an acronym
+                // (`SSLHandshake`), not inside one word in capitals (`EXPIRED`).
                 let after = line[at + word.count]
+                let upper = after >= 0x41 && after <= 0x5A
                 if (after >= 0x61 && after <= 0x7A) || (after >= 0x30 && after <= 0x39) { continue }
+                if upper {
+                    let next = at + word.count + 1 < line.count ? line[at + word.count + 1] : 0
+                    guard next >= 0x61 && next <= 0x7A else { continue }
+                }
             }
             return true
         }

@@ -426,6 +426,7 @@ extension PhraseTable {
                 "invalid at_hash", "at_hash mismatch",
                 "at_hash claim", "issued_at",
                 "does not match sub", "sub…does not match",
+                "iat rejected",
             ]
         ),
         (
@@ -464,8 +465,88 @@ extension PhraseTable {
                 "constraints", "marked as invalid", "not able to validate", "was able to validate", "jwtsessionerror",
                 "jwt_session_error", "idtokenerror", "jwterror", "jwt error", "token error",
                 "unsupportedjwtexception", "unsupportedjwt",
+                "isn't active",
+                "has already been used",
             ]
         ),
+    ]
+
+    /// A claim that is absent or of the wrong type (`No Expiration Time (exp) claim present`, `Expiration Time (exp)
+    /// claim must be a number`, `token is missing the sub claim`): claims_invalid, ranked with the named causes so
+    /// that its longer words beat the time cue inside them (`exp) claim`) and `token is missing`. (A missing `aud`
+    /// or `iss` stays with audience and issuer, as the table's rows have it.)
+    static let claimShapeCues: [String] = [
+        "missing exp claim",
+        "missing \"exp\"",
+        "no exp claim",
+        "exp claim is missing",
+        "exp\" claim is missing",
+        "exp claim must be",
+        "exp…must be a number",
+        "exp…not a number",
+        "invalid exp claim",
+        "exp field",
+        "(exp) claim present",
+        "(exp) claim must",
+        "missing nbf claim",
+        "missing \"nbf\"",
+        "no nbf claim",
+        "nbf claim is missing",
+        "nbf\" claim is missing",
+        "nbf claim must be",
+        "nbf…must be a number",
+        "nbf…not a number",
+        "invalid nbf claim",
+        "nbf field",
+        "(nbf) claim present",
+        "(nbf) claim must",
+        "missing iat claim",
+        "missing \"iat\"",
+        "no iat claim",
+        "iat claim is missing",
+        "iat\" claim is missing",
+        "iat claim must be",
+        "iat…must be a number",
+        "iat…not a number",
+        "invalid iat claim",
+        "iat field",
+        "(iat) claim present",
+        "(iat) claim must",
+        "missing sub claim",
+        "missing \"sub\"",
+        "no sub claim",
+        "sub claim is missing",
+        "sub\" claim is missing",
+        "sub claim must be",
+        "sub…must be a number",
+        "sub…not a number",
+        "invalid sub claim",
+        "sub field",
+        "(sub) claim present",
+        "(sub) claim must",
+        "missing jti claim",
+        "missing \"jti\"",
+        "no jti claim",
+        "jti claim is missing",
+        "jti\" claim is missing",
+        "jti claim must be",
+        "jti…must be a number",
+        "jti…not a number",
+        "invalid jti claim",
+        "jti field",
+        "(jti) claim present",
+        "(jti) claim must",
+        "claim must be a number",
+        "claim must be a string",
+        "claim is not a number",
+        "claim is not a string",
+        "must be a number present",
+        "missing the…claim",
+        "token missing…claim",
+        "is missing the…claim",
+        "is missing a…claim",
+        "missing a required",
+        "missing or invalid…claim",
     ]
 
     /// Words that make a line about bearer tokens, JWTs or ID tokens.
@@ -473,6 +554,10 @@ extension PhraseTable {
         "token", "jwt", "jws", "jwk", "jwe", "jose", "bearer", "claim", "oidc", "openid", "kid", "idx1", "idx2", "auth",
         "signature", "audience", "issuer", "nonce", "assertion",
     ]
+
+    /// JWT time claim names that make a line about a token when they stand as whole words (`exp is in the past`,
+    /// oidc-client-js): too short to count inside other words (`iat` in `appropriate`, `exp` in `export`).
+    public static let claimContextWords: [String] = ["exp", "nbf", "iat"]
 
     /// Positive evidence that a line is about a JWT, a bearer token or OIDC, not just some token: the words of
     /// ``tokenWords`` and the claim and header names only JWTs have. A cue in ``strongContextCues`` needs one of
@@ -553,11 +638,17 @@ extension PhraseTable {
     }
 
     /// One rule per cue (every cue holds an 8-byte literal; a test checks it).
-    static let genericRules: [PhraseRule] = genericCues.flatMap { cause, cues in
-        cues.map { cue in
-            PhraseRule(
-                row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init), cause: cause,
-                priority: Self.genericPriority(cause))
+    static let genericRules: [PhraseRule] =
+        genericCues.flatMap { cause, cues in
+            cues.map { cue in
+                PhraseRule(
+                    row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init), cause: cause,
+                    priority: Self.genericPriority(cause))
+            }
         }
-    }
+        + claimShapeCues.map { cue in
+            PhraseRule(
+                row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init),
+                cause: .claims_invalid, priority: Self.genericPriority(.expired))
+        }
 }

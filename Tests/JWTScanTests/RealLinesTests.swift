@@ -136,12 +136,31 @@ struct PhraseTableTests {
             // A bare `invalid token` counts where the line names a bearer token or carries the RFC 6750 code.
             ("Failed authentication with /10.1.8.1 ({\"status\":\"invalid_token\"})", .other, true),
             ("api: Bearer token: invalid token", .other, true),
+            // A time claim's name as a whole word says the line is about a token (oidc-client-js, round 4).
+            ("exp is in the past", .expired, true),
         ])
     func generic(_ line: String, _ cause: Cause, _ isGeneric: Bool) throws {
         let m = try #require(Self.match(line))
         #expect(m.cause == cause)
         #expect(Self.matcher.rules[m.ruleIndex].isGeneric == isGeneric)
         #expect(Self.matcher.rules[m.ruleIndex].emitter.isEmpty == isGeneric)
+    }
+
+    /// The general classifier alone (no table row), on messages the table holds from source: a claim that is absent
+    /// or of the wrong type is claims_invalid, though its words name a time claim (`exp) claim`) or say `token
+    /// missing`.
+    @Test(
+        "the cue lexicon alone: a missing or mistyped claim is claims_invalid",
+        arguments: [
+            "jwt: No Not Before (nbf) claim present.",  // jose4j
+            "jwt: Expiration Time (exp) claim must be a number present in the token",  // auth0-php
+            "jwtsvid: token missing exp claim",  // go-spiffe
+            "Provided JWT token has an invalid exp claim: value is not a number",  // RabbitMQ OAuth 2 backend
+        ])
+    func claimShape(_ line: String) throws {
+        let generic = PhraseMatcher(rules: PhraseTable.rules.filter(\.isGeneric))
+        let m = try #require(withBytes(line) { generic.match($0) })
+        #expect(m.cause == .claims_invalid)
     }
 
     /// Classes of non-JWT tokens (round 3 of the corpus): each is silenced by the word that names its class, and a
@@ -156,6 +175,8 @@ struct PhraseTableTests {
             "FirebaseError: Authentication Error: Your credentials are no longer valid. Please run firebase login --reauth",
             "Original Error: *trace.AccessDeniedError invalid one time token, please check if the token has expired",
             "error: 400: {\"error\":\"invalid token\"}",
+            // `EXPIRED` is one word in capitals: no whole-word `exp` in it to make the line about a token.
+            "Error: CERT_HAS_EXPIRED",
         ])
     func lookAlikeClasses(_ line: String) {
         #expect(Self.match(line) == nil, "\(line)")
