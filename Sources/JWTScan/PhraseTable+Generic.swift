@@ -73,6 +73,7 @@ extension PhraseTable {
                 "tokenexpiredexception", "expiredtokenexception", "expiredjwtexception", "jwtexpiredexception",
                 "is past its expiry", "past its expiration", "lifetime…expired", "token lifetime", "expirederror",
                 "token (…) expired", "exp…in the past", "exp < now", "now > exp", "exp…before now",
+                "expired or invalid",
             ]
         ),
         (
@@ -159,6 +160,14 @@ extension PhraseTable {
                 "discovery…ssl error", "discovery…tls handshake", "discovery…certificate verify failed",
                 "discovery…unexpected status", "discovery…status code", "discovery…404 not found",
                 "discovery…service unavailable", "discovery…bad gateway", "discovery…unexpected eof",
+                "jwk must contain",
+                "jwks must contain",
+                "missing field \"keys\"",
+                "metadata load",
+                "load metadata",
+                "configuration load failed",
+                "invalid key set",
+                "key set format",
             ]
         ),
         (
@@ -197,6 +206,7 @@ extension PhraseTable {
                 "could not find a key", "could not find public key", "cannot find key", "can't find key",
                 "public certificate to verify", "certificate to verify signature", "find a public certificate",
                 "and no match",
+                "no valid verifier",
             ]
         ),
         (
@@ -232,6 +242,7 @@ extension PhraseTable {
                 "was signed using the", "signed with…expected", "cannot be used for hmac", "can only be used with hmac",
                 "hmac signing algorithm, but", "pkc signing algorithm", "unexpected jwt alg", "unexpected signing alg",
                 "algorithm…not allowed",
+                "invalid key type",
             ]
         ),
         (
@@ -294,7 +305,15 @@ extension PhraseTable {
                 "decryption error", "decrypt token",
             ]
         ),
-        (.truncated, ["incorrect padding", "invalid padding", "unexpected end of"]),
+        (
+            .truncated,
+            [
+                "incorrect padding", "invalid padding", "unexpected end of",
+                "token should be longer",
+                "token too short",
+                "token is too short",
+            ]
+        ),
         (
             .malformed,
             [
@@ -337,8 +356,8 @@ extension PhraseTable {
                 "missing algorithm", "missing 'alg'", "alg header", "alg is a required", "missing jose header",
                 "malformed jose", "missing header in", "missing payload in", "header part", "claim part",
                 "signature part", "payload part", "missing part", "could not be decoded", "cannot be decoded",
-                "can't be decoded", "failed to decode the token", "failed to decode token", "error decoding",
-                "could not decode token", "decode token", "failed to parse a token", "failed to parse token",
+                "can't be decoded", "failed to decode the token", "failed to decode token",
+                "failed to parse a token", "failed to parse token",
                 "unable to parse token", "could not parse token", "cannot parse token", "error parsing token",
                 "parse token error", "parse access token", "parse access_token", "parse id token", "parse id_token",
                 "failed to parse jws", "unable to process jose", "to process jose", "not a valid jws",
@@ -350,6 +369,10 @@ extension PhraseTable {
                 "securitytokenvalidator", "not a jwt", "not a jws", "jwtparseerror", "jwtdecodeerror", "jwtformat",
                 "invalid jwt type", "invalid jwt form",
                 "invalid encoding", "invalid token specified", "encoding before padding",
+                "must have 3 segments",
+                "valid payload",
+                "could not parse out",
+                "jwt must have 3", "jwt must have three", "token must have 3", "token must have three",
             ]
         ),
         (
@@ -427,6 +450,8 @@ extension PhraseTable {
                 "at_hash claim", "issued_at",
                 "does not match sub", "sub…does not match",
                 "iat rejected",
+                "one of the claims",
+                "claims…should be present",
             ]
         ),
         (
@@ -613,10 +638,16 @@ extension PhraseTable {
         "gpg", "gpgv", "pgp",
         // Consul and Nomad ACL tokens (`acl token lookup failed`), and oauthlib's client, which raises `TokenExpiredError` from
         // its own bookkeeping of the token it holds (oauthlib/oauth2/rfc6749/clients/base.py), before any verifier sees it.
-        "acl token", "rfc6749.errors.tokenexpirederror", "authorization code", "code verifier", "security token",
+        "acl token", "rfc6749.errors.tokenexpirederror",
+        // The OIDC `state` parameter (its nonce and mismatch are the callback's CSRF check, not a token's claims).
+        "state parameter", "state mismatch", "authorization code", "code verifier", "security token",
         "(expiredtoken)",
         // A program that names an error class it does not have (Ruby's NameError), not a verifier's failure.
         "uninitialized constant",
+        // .NET's exception for an argument out of range: IdentityModel throws it for a key too short to sign or
+        // decrypt with, a configuration error at token creation, not a verdict on a token (its verdicts are
+        // `SecurityToken…Exception`s).
+        "argumentoutofrangeexception",
         // Classes of non-JWT tokens (round 3 of the corpus), each by the word that names it: SAML assertions,
         // password-reset, sign-up and e-mail verification tokens, one-time passwords, CSRF spelled out, API keys,
         // personal access tokens of registries, ACME, Vault leases, CLI logins.
