@@ -33,6 +33,10 @@ public struct PhraseMatcher: Sendable {
     /// byte (the byte before must not be one); bit 1: it ends with one. A code in brackets
     /// (`[next-auth][error][JWT_SESSION_ERROR]`) may follow anything (`←[0m[next-auth]…`).
     let wholeWord: [UInt8]
+    /// Generic cues that are one identifier (`InvalidClaim`, `TokenExpired`) also stand inside a class name at its
+    /// camel-case steps: `JwtInvalidClaimException`, `IdTokenIssuerError`. (A table row's class stays whole: its
+    /// emitter's `TokenExpired` is not `TokenExpiredError`.)
+    let camelCaseEdges: [Bool]
     /// Rules of one fragment (their anchor's fragment is the whole rule).
     let singleFragment: [Bool]
     /// ``rank(_:)`` of every rule, precomputed (plain integers: no rule struct is copied while matching).
@@ -186,6 +190,7 @@ public struct PhraseMatcher: Sendable {
         }
         self.ranks = rules.map(Self.rank)
         self.singleFragment = rules.map { $0.fragments.count == 1 }
+        self.camelCaseEdges = rules.map(\.isGeneric)
         self.wholeWord = rules.map { rule in
             guard rule.fragments.count == 1, let first = rule.fragments[0].utf8.first,
                 let last = rule.fragments[0].utf8.last, !rule.fragments[0].utf8.contains(0x20)
@@ -464,8 +469,17 @@ public struct PhraseMatcher: Sendable {
                 j += 1
                 let edges = wholeWord[rule]
                 if edges != 0 {
-                    if edges & 1 != 0 && start > 0 && Self.isWordByte(line[start - 1]) { continue }
-                    if edges & 2 != 0 && end < line.count && Self.isWordByte(line[end]) { continue }
+                    let camel = camelCaseEdges[rule]
+                    if edges & 1 != 0 && start > 0 && Self.isWordByte(line[start - 1])
+                        && !(camel && Self.isCamelStart(line, at: start))
+                    {
+                        continue
+                    }
+                    if edges & 2 != 0 && end < line.count && Self.isWordByte(line[end])
+                        && !(camel && Self.isClassSuffix(line, at: end))
+                    {
+                        continue
+                    }
                 }
                 // A one-fragment rule is its anchor's fragment, just compared here; others are searched in order.
                 if singleFragment[rule] {
@@ -598,6 +612,26 @@ public struct PhraseMatcher: Sendable {
     /// `other`, then literal length.
     public static func rank(_ rule: PhraseRule) -> (Int, Int) {
         (rule.priority * 2 + (rule.cause == .other ? 0 : 1), rule.literalLength)
+    }
+
+    /// A lowercase-to-uppercase step at `i` (`Jwt|InvalidClaim`): where a word starts inside a camel-case name.
+    @inline(__always)
+    static func isCamelStart(_ line: UnsafeRawBufferPointer, at i: Int) -> Bool {
+        let before = line[i - 1]
+        let here = line[i]
+        return before >= 0x61 && before <= 0x7A && here >= 0x41 && here <= 0x5A
+    }
+
+    /// `Error` or `Exception` at `i`, ending a class name (`InvalidClaim|Exception`).
+    static func isClassSuffix(_ line: UnsafeRawBufferPointer, at i: Int) -> Bool {
+        for suffix in ["Error", "Exception"] {
+            let b = Array(suffix.utf8)
+            guard i + b.count <= line.count else { continue }
+            var k = 0
+            while k < b.count && line[i + k] == b[k] { k += 1 }
+            if k == b.count { return true }
+        }
+        return false
     }
 
     /// ASCII letters, digits and `_`: what continues an identifier.

@@ -168,6 +168,9 @@ extension PhraseTable {
                 "configuration load failed",
                 "invalid key set",
                 "key set format",
+                "json web key could not",
+                "json web key uri",
+                "key uri cannot be reached",
             ]
         ),
         (
@@ -243,6 +246,7 @@ extension PhraseTable {
                 "hmac signing algorithm, but", "pkc signing algorithm", "unexpected jwt alg", "unexpected signing alg",
                 "algorithm…not allowed",
                 "invalid key type",
+                "signed with the…algorithm",
             ]
         ),
         (
@@ -290,6 +294,8 @@ extension PhraseTable {
                 "decode/verify", "failed to verify token", "token could not be verified", "could not be verified",
                 "verify error", "signature failed", "signature wrong", "wrong signature", "incorrect signature",
                 "with any of the keys", "none of the keys", "verify with any key",
+                "mismatching signature",
+                "mismatched signature",
             ]
         ),
         (
@@ -373,6 +379,7 @@ extension PhraseTable {
                 "valid payload",
                 "could not parse out",
                 "jwt must have 3", "jwt must have three", "token must have 3", "token must have three",
+                "not all parts",
             ]
         ),
         (
@@ -452,6 +459,9 @@ extension PhraseTable {
                 "iat rejected",
                 "one of the claims",
                 "claims…should be present",
+                "invalidclaimexception",
+                "expecting claim",
+                "invalidclaim",
             ]
         ),
         (
@@ -492,6 +502,17 @@ extension PhraseTable {
                 "unsupportedjwtexception", "unsupportedjwt",
                 "isn't active",
                 "has already been used",
+                "jwt authentication failed",
+                "failure during jwt",
+                "jwt authentication failure",
+                "jwt auth failed",
+                "jwt auth failure",
+                "jwt failed",
+                "verify jwt failed",
+                "verify token failed",
+                "jwt verify failed",
+                "verifying jwt failed",
+                "invalid assertion",
             ]
         ),
     ]
@@ -501,6 +522,12 @@ extension PhraseTable {
     /// that its longer words beat the time cue inside them (`exp) claim`) and `token is missing`. (A missing `aud`
     /// or `iss` stays with audience and issuer, as the table's rows have it.)
     static let claimShapeCues: [String] = [
+        "exp must be specified",
+        "iat must be specified",
+        "nbf must be specified",
+        "sub must be specified",
+        "claim must specify",
+        "value exceeds the maximum",
         "missing exp claim",
         "missing \"exp\"",
         "no exp claim",
@@ -577,7 +604,7 @@ extension PhraseTable {
     /// Words that make a line about bearer tokens, JWTs or ID tokens.
     public static let contextWords: [String] = [
         "token", "jwt", "jws", "jwk", "jwe", "jose", "bearer", "claim", "oidc", "openid", "kid", "idx1", "idx2", "auth",
-        "signature", "audience", "issuer", "nonce", "assertion",
+        "signature", "audience", "issuer", "nonce", "assertion", "json web key", "key set",
     ]
 
     /// JWT time claim names that make a line about a token when they stand as whole words (`exp is in the past`,
@@ -640,7 +667,9 @@ extension PhraseTable {
         // its own bookkeeping of the token it holds (oauthlib/oauth2/rfc6749/clients/base.py), before any verifier sees it.
         "acl token", "rfc6749.errors.tokenexpirederror",
         // The OIDC `state` parameter (its nonce and mismatch are the callback's CSRF check, not a token's claims).
-        "state parameter", "state mismatch", "authorization code", "code verifier", "security token",
+        "state parameter", "state mismatch",
+        // OAuth 1.0a's error parameter (`oauth_problem=signature_invalid`): a request signature, not a JWT's.
+        "oauth problem", "authorization code", "code verifier", "security token",
         "(expiredtoken)",
         // A program that names an error class it does not have (Ruby's NameError), not a verifier's failure.
         "uninitialized constant",

@@ -75,14 +75,14 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors at the rates this build reaches on the 1,156-line corpus, so a change that loses ground fails. Round 4
-    /// (lines 902–1156: 255 lines from emitters and threads the corpus did not have, each given its part by the hash
-    /// before jwtsift was run on it) lowered both parts: its own lines were right 74.6% (tune) and 65.8% (holdout)
-    /// of the time before any rule was tuned on its tune part. The target is 90% right and at most 3% flagged
-    /// on each part: the tune part meets both, the holdout neither; see the README for where it stands.
+    /// Floors at the rates this build reaches on the 1,431-line corpus (tune 90.2% right, 4.5% flagged; holdout 78.2%,
+    /// 3.8%), so a change that loses ground fails. Rounds 4 and 5 (lines 902–1431, from threads and emitters the
+    /// corpus did not have, each given its part by the hash before jwtsift was run on it) were right 55–71% of the
+    /// time before any rule was tuned on their tune part. The target is 90% right and at most 3% flagged on
+    /// each part: the tune part reaches 90% right; see the README for where both parts stand and why.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.91, 0.03), ("holdout", 0.785, 0.08)])
+        arguments: [("tune", 0.90, 0.045), ("holdout", 0.78, 0.04)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -146,21 +146,32 @@ struct PhraseTableTests {
         #expect(Self.matcher.rules[m.ruleIndex].emitter.isEmpty == isGeneric)
     }
 
+    static let genericOnly = PhraseMatcher(rules: PhraseTable.rules.filter(\.isGeneric))
+
     /// The general classifier alone (no table row), on messages the table holds from source: a claim that is absent
     /// or of the wrong type is claims_invalid, though its words name a time claim (`exp) claim`) or say `token
-    /// missing`.
+    /// missing`; a cue that is one identifier stands inside a class name at its camel-case steps.
     @Test(
-        "the cue lexicon alone: a missing or mistyped claim is claims_invalid",
+        "the cue lexicon alone, on messages the table holds",
         arguments: [
-            "jwt: No Not Before (nbf) claim present.",  // jose4j
-            "jwt: Expiration Time (exp) claim must be a number present in the token",  // auth0-php
-            "jwtsvid: token missing exp claim",  // go-spiffe
-            "Provided JWT token has an invalid exp claim: value is not a number",  // RabbitMQ OAuth 2 backend
+            ("jwt: No Not Before (nbf) claim present.", Cause.claims_invalid),  // jose4j
+            ("jwt: Expiration Time (exp) claim must be a number present in the token", .claims_invalid),  // auth0-php
+            ("jwtsvid: token missing exp claim", .claims_invalid),  // go-spiffe
+            ("Provided JWT token has an invalid exp claim: value is not a number", .claims_invalid),  // RabbitMQ
+            ("msal: IdTokenIssuerError", .issuer_rejected),  // MSAL Python's class
+            ("jwt: TokenExpiredException", .expired),  // tymon/jwt-auth's class
         ])
-    func claimShape(_ line: String) throws {
-        let generic = PhraseMatcher(rules: PhraseTable.rules.filter(\.isGeneric))
-        let m = try #require(withBytes(line) { generic.match($0) })
-        #expect(m.cause == .claims_invalid)
+    func cueLexicon(_ line: String, _ cause: Cause) throws {
+        let m = try #require(withBytes(line) { Self.genericOnly.match($0) })
+        #expect(m.cause == cause)
+    }
+
+    @Test("a one-identifier cue does not stand inside a longer word")
+    func cueInsideWord() {
+        // `InvalidClaims` before `Count` (not Error or Exception), and `invalidclaim` after a lowercase letter with no
+        // camel step.
+        #expect(withBytes("jwt: InvalidClaimsCount=0") { Self.genericOnly.match($0) } == nil)
+        #expect(withBytes("jwt: reinvalidclaim") { Self.genericOnly.match($0) } == nil)
     }
 
     /// Classes of non-JWT tokens (round 3 of the corpus): each is silenced by the word that names its class, and a
@@ -177,6 +188,8 @@ struct PhraseTableTests {
             "error: 400: {\"error\":\"invalid token\"}",
             // `EXPIRED` is one word in capitals: no whole-word `exp` in it to make the line about a token.
             "Error: CERT_HAS_EXPIRED",
+            // OAuth 1.0a's request signature (Atlassian application links, round 5).
+            "oauth_problem=signature_invalid",
         ])
     func lookAlikeClasses(_ line: String) {
         #expect(Self.match(line) == nil, "\(line)")
