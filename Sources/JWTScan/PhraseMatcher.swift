@@ -530,7 +530,7 @@ public struct PhraseMatcher: Sendable {
             }
             var namesToken: Bool?
             for (k, word) in lookAlike.enumerated()
-            where mayOccur(word) && Self.findWordStart(word, in: line, wholeWord: word.count <= 3) {
+            where mayOccur(word) && Self.findWordStart(word, in: line, wholeWord: word.count <= 3, outsideURLs: true) {
                 // Fragments are folded already, and folding twice changes nothing: the same search serves.
                 func says(_ text: [[UInt8]]) -> Bool {
                     text.contains { fragment in
@@ -573,10 +573,13 @@ public struct PhraseMatcher: Sendable {
         return false
     }
 
-    /// Whether `word` (folded) occurs in `line` where a word starts: after a byte that is not a letter or digit, or
+    /// Whether `word` (folded) occurs in `line` where a word starts (and, with `outsideURLs`, not inside a URL): after
+    /// a byte that is not a letter or digit, or
     /// at a lowercase-to-uppercase step (`VerifyCsrfToken`). With `wholeWord`, it must also end there (`ssl` is
     /// not in `sslip.io`, `otp` not in `otpauth`, `exp` not in `EXPIRED`; `ssl` is in `SSLHandshakeException`).
-    static func findWordStart(_ word: [UInt8], in line: UnsafeRawBufferPointer, wholeWord: Bool = false) -> Bool {
+    static func findWordStart(
+        _ word: [UInt8], in line: UnsafeRawBufferPointer, wholeWord: Bool = false, outsideURLs: Bool = false
+    ) -> Bool {
         var from = 0
         while let at = findFolded(word, in: line, from: from) {
             from = at + 1
@@ -586,6 +589,7 @@ public struct PhraseMatcher: Sendable {
                 let isAlnum = isLower || (before >= 0x41 && before <= 0x5A) || (before >= 0x30 && before <= 0x39)
                 guard !isAlnum || (isLower && line[at] >= 0x41 && line[at] <= 0x5A) else { continue }
             }
+            if outsideURLs && Self.isInURL(line, at: at) { continue }
             if wholeWord, at + word.count < line.count {
                 // Ends at a byte that is no letter or digit, or where a capitalised word follows an acronym
                 // (`SSLHandshake`), not inside one word in capitals (`EXPIRED`).
@@ -598,6 +602,23 @@ public struct PhraseMatcher: Sendable {
                 }
             }
             return true
+        }
+        return false
+    }
+
+    /// Whether `at` is inside a URL: the run of bytes around it up to a space, quote or bracket holds `://`
+    /// (`…/active-directory-certificate-credentials` is documentation a message links to, not what failed).
+    static func isInURL(_ line: UnsafeRawBufferPointer, at: Int) -> Bool {
+        func isStop(_ b: UInt8) -> Bool {
+            b <= 0x20 || b == 0x22 || b == 0x27 || b == 0x3C || b == 0x3E || b == 0x28 || b == 0x29 || b == 0x5B
+                || b == 0x5D || b == 0x60
+        }
+        var start = at
+        while start > 0 && !isStop(line[start - 1]) { start -= 1 }
+        var i = start
+        while i + 3 <= at {
+            if line[i] == 0x3A && line[i + 1] == 0x2F && line[i + 2] == 0x2F { return true }
+            i += 1
         }
         return false
     }

@@ -74,6 +74,9 @@ extension PhraseTable {
                 "is past its expiry", "past its expiration", "lifetime…expired", "token lifetime", "expirederror",
                 "token (…) expired", "exp…in the past", "exp < now", "now > exp", "exp…before now",
                 "expired or invalid",
+                "token is stale",
+                "expiredprovidertoken",
+                "issued at…is stale",
             ]
         ),
         (
@@ -101,6 +104,11 @@ extension PhraseTable {
                 "'iss' value", "iss value", "unexpected iss", "not issued by", "issuererror", "iss: …does not match",
                 "issuer…not valid", "issuer…not allowed", "issuer…not expected", "expected issuer", "issuer…mismatch",
                 "iss…does not match", "oidc provider info",
+                "wasn't issued by",
+                "was not issued by",
+                "issued by a different",
+                "by a different provider",
+                "issued by another",
             ]
         ),
         (
@@ -187,6 +195,30 @@ extension PhraseTable {
                 "jwksserialization",
                 "jwt signer",
                 "jwtsignererror",
+                "openid-configuration…tls: failed to verify",
+                "openid-configuration…failed to verify certificate",
+                "openid-configuration…certificate signed by",
+                "openid-configuration…connection refused",
+                "openid-configuration…dial tcp",
+                "openid-configuration…i/o timeout",
+                "openid-configuration…no such host",
+                "openid-configuration…timed out",
+                "well-known/jwks…tls: failed to verify",
+                "well-known/jwks…failed to verify certificate",
+                "well-known/jwks…certificate signed by",
+                "well-known/jwks…connection refused",
+                "well-known/jwks…dial tcp",
+                "well-known/jwks…i/o timeout",
+                "well-known/jwks…no such host",
+                "well-known/jwks…timed out",
+                "/.well-known…tls: failed to verify",
+                "/.well-known…failed to verify certificate",
+                "/.well-known…certificate signed by",
+                "/.well-known…connection refused",
+                "/.well-known…dial tcp",
+                "/.well-known…i/o timeout",
+                "/.well-known…no such host",
+                "/.well-known…timed out",
             ]
         ),
         (
@@ -247,6 +279,9 @@ extension PhraseTable {
                 "key for validating",
                 "cannot be found. refreshing",
                 "no jwt authority",
+                "does not correspond to",
+                "untrusted token jwk",
+                "one of the jwks",
             ]
         ),
         (
@@ -312,6 +347,9 @@ extension PhraseTable {
                 "requires the cryptography package", "unavailable…algorithm", "unsupported, or unavailable",
                 "unsupported or unavailable",
                 "alg…value is invalid", "[alg] field",
+                "not a supported signature algorithm",
+                "not a supported algorithm",
+                "is not a supported alg",
             ]
         ),
         (
@@ -472,6 +510,10 @@ extension PhraseTable {
                 "missing authentication", "no authentication token", "cannot create a jwt because the provided string",
                 "jwt cannot be found", "no token in request", "no jwt was", "no token present", "missing bearer token",
                 "bearer token missing", "header not found", "no logout_token", "there was no",
+                "must be not blank",
+                "must not be blank",
+                "token string must",
+                "no token on",
             ]
         ),
         (
@@ -505,8 +547,7 @@ extension PhraseTable {
                 "namespaces did not match", "names did not match", "does not match claim", "secret uid",
                 "service account…deleted", "not listed as a trusted", "token has been revoked",
                 "invalid at_hash", "at_hash mismatch",
-                "at_hash claim", "issued_at",
-                "does not match sub", "sub…does not match",
+                "at_hash claim", "does not match sub", "sub…does not match",
                 "iat rejected",
                 "one of the claims",
                 "claims…should be present",
@@ -564,6 +605,7 @@ extension PhraseTable {
                 "jwt verify failed",
                 "verifying jwt failed",
                 "invalid assertion",
+                "invalidprovidertoken",
             ]
         ),
     ]
@@ -668,6 +710,8 @@ extension PhraseTable {
     public static let strongContextWords: [String] = [
         "jwt", "jws", "jwk", "jwe", "jose", "bearer", "oidc", "openid", "id token", "claim", "assertion", "kid",
         "idx1", "idx2", "audience", "issuer", "nonce",
+        // A JWT itself on the line (its header's base64url starts `eyJ`).
+        "eyj",
     ]
 
     /// The cues that say least, and that every kind of token (reset links, one-time passwords, CSRF, plugin
@@ -678,6 +722,8 @@ extension PhraseTable {
     /// to silence 2 look-alikes; for these cues alone it loses 3.)
     public static let strongContextCues: Set<String> = [
         "invalid token", "token is invalid", "invalid_token", "invalidtoken", "tokeninvalid", "not a valid token",
+        // Every protocol is `unauthenticated` (Linkerd's `cluster-unauthenticated` server policy, gRPC's status code).
+        "unauthenticated",
     ]
 
     /// Written as is (not folded): the bearer error code that is evidence by itself.
@@ -702,6 +748,9 @@ extension PhraseTable {
         // A command-line login (gcloud, Firebase, Azure CLI, npm) and registry tokens: their words say
         // which login expired, unless the line names a JWT (`gcloud.auth… invalid_grant: Invalid JWT Signature`).
         "gcloud", "reauthenticat", "npm err", "npm notice", "npm login",
+        // An API key beside a JWT is how the JWT was made (Stream's `JWTAuth error: signature is not valid. Make sure the
+        // token is created using the secret for API key …`); alone, it is the credential that failed.
+        "api key", "apikey", "api_key",
     ]
 
     /// Look-alike words of TLS: they do not silence a key-set or discovery fetch that failed over TLS

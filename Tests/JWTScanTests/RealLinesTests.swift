@@ -75,14 +75,14 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors at the rates this build reaches on the 1,431-line corpus (tune 90.2% right, 4.5% flagged; holdout 78.2%,
-    /// 3.8%), so a change that loses ground fails. Rounds 4 and 5 (lines 902–1431, from threads and emitters the
-    /// corpus did not have, each given its part by the hash before jwtsift was run on it) were right 55–71% of the
+    /// Floors just under the rates this build reaches on the 1,685-line corpus (tune 89.0% right, 5.0% flagged; holdout
+    /// 78.0%, 5.4%), so a change that loses ground fails. Rounds 4–6 (lines 902–1685, from threads and emitters the
+    /// corpus did not have, each given its part by the hash before jwtsift was run on it) were right 52–77% of the
     /// time before any rule was tuned on their tune part. The target is 90% right and at most 3% flagged on
-    /// each part: the tune part reaches 90% right; see the README for where both parts stand and why.
+    /// each part; see the README for where both parts stand and why.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.90, 0.045), ("holdout", 0.78, 0.04)])
+        arguments: [("tune", 0.885, 0.055), ("holdout", 0.775, 0.06)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -190,6 +190,8 @@ struct PhraseTableTests {
             "Error: CERT_HAS_EXPIRED",
             // OAuth 1.0a's request signature (Atlassian application links, round 5).
             "oauth_problem=signature_invalid",
+            // A bare `unauthenticated` needs evidence of a JWT (Linkerd's server policy, round 6).
+            "linkerd_app_core::errors::respond: Request failed error=unauthorized connection on server default:cluster-unauthenticated",
         ])
     func lookAlikeClasses(_ line: String) {
         #expect(Self.match(line) == nil, "\(line)")
@@ -267,6 +269,20 @@ struct PhraseTableTests {
             Self.match("jwt: issuer does not match: javax.net.ssl.SSLHandshakeException: PKIX path building failed")
                 == nil)
         #expect(Self.match("gpgv: Can't check signature: public key not found") == nil)
+    }
+
+    /// A look-alike word inside a URL is the documentation a message links to (Entra ID's AADSTS700024, round 6), and
+    /// a JWT on the line is evidence enough for a bare `invalid token` (LiveKit's client, round 6).
+    @Test("look-alike words inside URLs do not count; a JWT on the line is evidence of one")
+    func urlsAndTokens() throws {
+        let entra =
+            "invalid_client: AADSTS700024: Client assertion is not within its valid time range. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials ."
+        #expect(try #require(Self.match(entra)).cause == .expired)
+        #expect(
+            Self.match("AADSTS700024: Client assertion is not within its valid time range. certificate expired") == nil)
+        let livekit = "ro: could not establish signal connection: invalid token: eyJhbGciOiJIUzI1NiJ9.eyJuYW1l"
+        #expect(try #require(Self.match(livekit)).cause == .other)
+        #expect(Self.match("ro: could not establish signal connection: invalid token: abc123") == nil)
     }
 
     /// A key-set address and the network error that fetching it met (KrakenD's log, round 4 of the corpus).
