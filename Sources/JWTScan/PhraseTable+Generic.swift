@@ -147,27 +147,6 @@ extension PhraseTable {
                 "keys not present in json", "json object for keys", "jwksrefresh", "jwksfetch", "no jwks uri",
                 "unable to get jwks", "could not get jwks", "failed to get jwks", "error getting jwks",
                 "get signing keys", "getting signing keys", "retrieve the signing keys",
-                // A key-set or discovery address followed by the network or HTTP error that fetching it met (`Get
-                // "http://…/jwk/symmetric.json": dial tcp …: connection refused`).
-                "jwk…connection refused", "jwk…dial tcp", "jwk…i/o timeout", "jwk…no such host", "jwk…timed out",
-                "jwk…etimedout", "jwk…econnrefused", "jwk…enotfound", "jwk…econnreset", "jwk…connection reset",
-                "jwk…ssl error", "jwk…tls handshake", "jwk…certificate verify failed", "jwk…unexpected status",
-                "jwk…status code", "jwk…404 not found", "jwk…service unavailable", "jwk…bad gateway",
-                "jwk…unexpected eof", "jwks…connection refused", "jwks…dial tcp", "jwks…i/o timeout",
-                "jwks…no such host", "jwks…timed out", "jwks…etimedout", "jwks…econnrefused", "jwks…enotfound",
-                "jwks…econnreset", "jwks…connection reset", "jwks…ssl error", "jwks…tls handshake",
-                "jwks…certificate verify failed", "jwks…unexpected status", "jwks…status code", "jwks…404 not found",
-                "jwks…service unavailable", "jwks…bad gateway", "jwks…unexpected eof", "/certs…connection refused",
-                "/certs…dial tcp", "/certs…i/o timeout", "/certs…no such host", "/certs…timed out", "/certs…etimedout",
-                "/certs…econnrefused", "/certs…enotfound", "/certs…econnreset", "/certs…connection reset",
-                "/certs…ssl error", "/certs…tls handshake", "/certs…certificate verify failed",
-                "/certs…unexpected status", "/certs…status code", "/certs…404 not found", "/certs…service unavailable",
-                "/certs…bad gateway", "/certs…unexpected eof", "discovery…connection refused", "discovery…dial tcp",
-                "discovery…i/o timeout", "discovery…no such host", "discovery…timed out", "discovery…etimedout",
-                "discovery…econnrefused", "discovery…enotfound", "discovery…econnreset", "discovery…connection reset",
-                "discovery…ssl error", "discovery…tls handshake", "discovery…certificate verify failed",
-                "discovery…unexpected status", "discovery…status code", "discovery…404 not found",
-                "discovery…service unavailable", "discovery…bad gateway", "discovery…unexpected eof",
                 "jwk must contain",
                 "jwks must contain",
                 "missing field \"keys\"",
@@ -195,30 +174,6 @@ extension PhraseTable {
                 "jwksserialization",
                 "jwt signer",
                 "jwtsignererror",
-                "openid-configuration…tls: failed to verify",
-                "openid-configuration…failed to verify certificate",
-                "openid-configuration…certificate signed by",
-                "openid-configuration…connection refused",
-                "openid-configuration…dial tcp",
-                "openid-configuration…i/o timeout",
-                "openid-configuration…no such host",
-                "openid-configuration…timed out",
-                "well-known/jwks…tls: failed to verify",
-                "well-known/jwks…failed to verify certificate",
-                "well-known/jwks…certificate signed by",
-                "well-known/jwks…connection refused",
-                "well-known/jwks…dial tcp",
-                "well-known/jwks…i/o timeout",
-                "well-known/jwks…no such host",
-                "well-known/jwks…timed out",
-                "/.well-known…tls: failed to verify",
-                "/.well-known…failed to verify certificate",
-                "/.well-known…certificate signed by",
-                "/.well-known…connection refused",
-                "/.well-known…dial tcp",
-                "/.well-known…i/o timeout",
-                "/.well-known…no such host",
-                "/.well-known…timed out",
             ]
         ),
         (
@@ -610,6 +565,37 @@ extension PhraseTable {
         ),
     ]
 
+    /// Key-set, discovery and `.well-known` addresses, and the network, TLS and HTTP errors that fetching one
+    /// meets: every address then every error (`Get "http://…/jwk/symmetric.json": dial tcp …: connection refused`) is
+    /// a key_fetch_failed cue. TLS words beside them do not silence it (``tlsLookAlikeWords``).
+    static let keySetAddresses: [String] = [
+        "jwk", "jwks", "/certs", "discovery", "openid-configuration", "well-known/jwks", "/.well-known",
+    ]
+    static let fetchErrors: [String] = [
+        "connection refused",
+        "dial tcp",
+        "i/o timeout",
+        "no such host",
+        "timed out",
+        "etimedout",
+        "econnrefused",
+        "enotfound",
+        "econnreset",
+        "connection reset",
+        "ssl error",
+        "tls handshake",
+        "certificate verify failed",
+        "unexpected status",
+        "status code",
+        "404 not found",
+        "service unavailable",
+        "bad gateway",
+        "unexpected eof",
+        "tls: failed to verify",
+        "failed to verify certificate",
+        "certificate signed by",
+    ]
+
     /// A claim that is absent or of the wrong type (`No Expiration Time (exp) claim present`, `Expiration Time (exp)
     /// claim must be a number`, `token is missing the sub claim`): claims_invalid, ranked with the named causes so
     /// that its longer words beat the time cue inside them (`exp) claim`) and `token is missing`. (A missing `aud`
@@ -804,6 +790,13 @@ extension PhraseTable {
                 PhraseRule(
                     row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init), cause: cause,
                     priority: Self.genericPriority(cause))
+            }
+        }
+        + keySetAddresses.flatMap { address in
+            fetchErrors.map { error in
+                PhraseRule(
+                    row: genericRow, emitter: "", fragments: [address, error], cause: .key_fetch_failed,
+                    priority: Self.genericPriority(.key_fetch_failed))
             }
         }
         + claimShapeCues.map { cue in
