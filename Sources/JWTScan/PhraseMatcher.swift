@@ -48,6 +48,8 @@ public struct PhraseMatcher: Sendable {
     /// Folded ``PhraseTable/lookAlikeWords`` and ``PhraseTable/contextWords`` (each at least three bytes); which
     /// look-alike words are soft (``PhraseTable/softLookAlikeWords``); folded ``PhraseTable/tokenWords``.
     let lookAlike: [[UInt8]]
+    /// Folded ``PhraseTable/lookAlikeExceptions``.
+    let lookAlikeExceptions: [[UInt8]]
     let softLookAlike: [Bool]
     let tlsLookAlike: [Bool]
     let context: [[UInt8]]
@@ -173,6 +175,7 @@ public struct PhraseMatcher: Sendable {
         }
         self.folded = folded
         self.lookAlike = PhraseTable.lookAlikeWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.lookAlikeExceptions = PhraseTable.lookAlikeExceptions.map { Array($0.utf8).map { fold[Int($0)] } }
         self.softLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.softLookAlikeWords.contains)
         self.tlsLookAlike = PhraseTable.lookAlikeWords.map(PhraseTable.tlsLookAlikeWords.contains)
         precondition(
@@ -530,7 +533,10 @@ public struct PhraseMatcher: Sendable {
             }
             var namesToken: Bool?
             for (k, word) in lookAlike.enumerated()
-            where mayOccur(word) && Self.findWordStart(word, in: line, wholeWord: word.count <= 3, outsideURLs: true) {
+            where mayOccur(word)
+                && Self.findWordStart(
+                    word, in: line, wholeWord: word.count <= 3, outsideURLs: true, except: lookAlikeExceptions)
+            {
                 // Fragments are folded already, and folding twice changes nothing: the same search serves.
                 func says(_ text: [[UInt8]]) -> Bool {
                     text.contains { fragment in
@@ -578,11 +584,13 @@ public struct PhraseMatcher: Sendable {
     /// at a lowercase-to-uppercase step (`VerifyCsrfToken`). With `wholeWord`, it must also end there (`ssl` is
     /// not in `sslip.io`, `otp` not in `otpauth`, `exp` not in `EXPIRED`; `ssl` is in `SSLHandshakeException`).
     static func findWordStart(
-        _ word: [UInt8], in line: UnsafeRawBufferPointer, wholeWord: Bool = false, outsideURLs: Bool = false
+        _ word: [UInt8], in line: UnsafeRawBufferPointer, wholeWord: Bool = false, outsideURLs: Bool = false,
+        except names: [[UInt8]] = []
     ) -> Bool {
         var from = 0
         while let at = findFolded(word, in: line, from: from) {
             from = at + 1
+            if names.contains(where: { startsFolded($0, in: line, at: at) }) { continue }
             if at > 0 {
                 let before = line[at - 1]
                 let isLower = before >= 0x61 && before <= 0x7A
@@ -604,6 +612,14 @@ public struct PhraseMatcher: Sendable {
             return true
         }
         return false
+    }
+
+    /// Whether the folded `name` starts at `at` in `line`.
+    static func startsFolded(_ name: [UInt8], in line: UnsafeRawBufferPointer, at: Int) -> Bool {
+        guard at + name.count <= line.count else { return false }
+        var k = 0
+        while k < name.count && fold[Int(line[at + k])] == name[k] { k += 1 }
+        return k == name.count
     }
 
     /// Whether `at` is inside a URL: the run of bytes around it up to a space, quote or bracket holds `://`

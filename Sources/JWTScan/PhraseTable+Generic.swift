@@ -77,6 +77,8 @@ extension PhraseTable {
                 "token is stale",
                 "expiredprovidertoken",
                 "issued at…is stale",
+                "expired signature",
+                "issued before the allowed",
             ]
         ),
         (
@@ -109,6 +111,8 @@ extension PhraseTable {
                 "issued by a different",
                 "by a different provider",
                 "issued by another",
+                "iss do not match",
+                "the iss do not",
             ]
         ),
         (
@@ -237,6 +241,11 @@ extension PhraseTable {
                 "does not correspond to",
                 "untrusted token jwk",
                 "one of the jwks",
+                "credentials found for given",
+                "resolving signing key",
+                "resolve signing key",
+                "signing key for kid",
+                "kid invalid",
             ]
         ),
         (
@@ -424,6 +433,8 @@ extension PhraseTable {
                 "could not parse out",
                 "jwt must have 3", "jwt must have three", "token must have 3", "token must have three",
                 "not all parts",
+                "could not parse…token",
+                "parse inbound token",
             ]
         ),
         (
@@ -469,6 +480,8 @@ extension PhraseTable {
                 "must not be blank",
                 "token string must",
                 "no token on",
+                "authorization header not provided",
+                "header not provided",
             ]
         ),
         (
@@ -509,6 +522,10 @@ extension PhraseTable {
                 "invalidclaimexception",
                 "expecting claim",
                 "invalidclaim",
+                "nonce is null",
+                "nonce cannot be validated",
+                "claim doesn't correspond",
+                "not found in the jwt",
             ]
         ),
         (
@@ -533,7 +550,7 @@ extension PhraseTable {
                 "error verifying access token", "error verifying identity token", "error verifying id token",
                 "verifying token", "token verification has failed", "token verification failed",
                 "token verification error", "verification has failed", "failed to verify the token",
-                "failed token verification", "token verification", "jwt check failed", "not a verified", "not verified",
+                "failed token verification", "jwt check failed", "not a verified", "not verified",
                 "failed to validate the id token", "failed to validate the json web token", "failed to validate",
                 "error validating", "validation of the token", "identity token validation", "token is not valid",
                 "jwt not valid", "token not active", "token inactive", "token is inactive", "is not active",
@@ -561,6 +578,9 @@ extension PhraseTable {
                 "verifying jwt failed",
                 "invalid assertion",
                 "invalidprovidertoken",
+                "attempting to validate",
+                "during jwt validation",
+                "token verification",
             ]
         ),
     ]
@@ -572,6 +592,7 @@ extension PhraseTable {
         "jwk", "jwks", "/certs", "discovery", "openid-configuration", "well-known/jwks", "/.well-known",
     ]
     static let fetchErrors: [String] = [
+        "context deadline exceeded",
         "connection refused",
         "dial tcp",
         "i/o timeout",
@@ -601,6 +622,7 @@ extension PhraseTable {
     /// that its longer words beat the time cue inside them (`exp) claim`) and `token is missing`. (A missing `aud`
     /// or `iss` stays with audience and issuer, as the table's rows have it.)
     static let claimShapeCues: [String] = [
+        "did not contain a…claim",
         "exp must be specified",
         "iat must be specified",
         "nbf must be specified",
@@ -709,7 +731,7 @@ extension PhraseTable {
     public static let strongContextCues: Set<String> = [
         "invalid token", "token is invalid", "invalid_token", "invalidtoken", "tokeninvalid", "not a valid token",
         // Every protocol is `unauthenticated` (Linkerd's `cluster-unauthenticated` server policy, gRPC's status code).
-        "unauthenticated",
+        "unauthenticated", "not authenticated",
     ]
 
     /// Written as is (not folded): the bearer error code that is evidence by itself.
@@ -739,6 +761,10 @@ extension PhraseTable {
         "api key", "apikey", "api_key",
     ]
 
+    /// Names that begin with a look-alike word but are not one: IdentityModel's key classes (`Keys tried:
+    /// 'Microsoft.IdentityModel.Tokens.X509SecurityKey, KeyId: …'` lists the keys a signature was checked with).
+    public static let lookAlikeExceptions: [String] = ["x509securitykey", "x509signingcredentials"]
+
     /// Look-alike words of TLS: they do not silence a key-set or discovery fetch that failed over TLS
     /// (`failed to fetch provider discovery data: … x509: certificate signed by unknown authority`).
     public static let tlsLookAlikeWords: Set<String> = ["certificate", "x509", "x.509", "pkix", "tls", "ssl"]
@@ -755,7 +781,9 @@ extension PhraseTable {
         // The OIDC `state` parameter (its nonce and mismatch are the callback's CSRF check, not a token's claims).
         "state parameter", "state mismatch",
         // OAuth 1.0a's error parameter (`oauth_problem=signature_invalid`): a request signature, not a JWT's.
-        "oauth problem", "authorization code", "code verifier", "security token",
+        "oauth problem",
+        // A verification that ended well (Envoy's `JWT token verification completed with: OK`).
+        "completed with: ok", "authorization code", "code verifier", "security token",
         "(expiredtoken)",
         // A program that names an error class it does not have (Ruby's NameError), not a verifier's failure.
         "uninitialized constant",

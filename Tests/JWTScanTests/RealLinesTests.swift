@@ -75,14 +75,14 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors just under the rates this build reaches on the 1,685-line corpus (tune 89.0% right, 5.0% flagged; holdout
-    /// 78.0%, 5.4%), so a change that loses ground fails. Rounds 4–6 (lines 902–1685, from threads and emitters the
-    /// corpus did not have, each given its part by the hash before jwtsift was run on it) were right 52–77% of the
-    /// time before any rule was tuned on their tune part. The target is 90% right and at most 3% flagged on
-    /// each part; see the README for where both parts stand and why.
+    /// Floors just under the rates this build reaches on the 1,937-line corpus (tune 86.9% right, 5.0% flagged;
+    /// holdout 78.8%, 5.8%), so a change that loses ground fails. Rounds 4–7 (lines 902–1937, from threads and
+    /// emitters the corpus did not have, each given its part by the hash before jwtsift was run on it) were right
+    /// 52–82% of the time before any rule was tuned on their tune part. The target is 90% right and at most
+    /// 3% flagged on each part; see the README for where both parts stand and why.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.885, 0.055), ("holdout", 0.775, 0.06)])
+        arguments: [("tune", 0.865, 0.055), ("holdout", 0.78, 0.065)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -190,6 +190,8 @@ struct PhraseTableTests {
             "Error: CERT_HAS_EXPIRED",
             // OAuth 1.0a's request signature (Atlassian application links, round 5).
             "oauth_problem=signature_invalid",
+            // A verification that ended well (Envoy's jwt_authn, round 7).
+            "envoy jwt authenticator.cc:374 origins-0: JWT token verification completed with: OK",
             // A bare `unauthenticated` needs evidence of a JWT (Linkerd's server policy, round 6).
             "linkerd_app_core::errors::respond: Request failed error=unauthorized connection on server default:cluster-unauthenticated",
         ])
@@ -273,13 +275,17 @@ struct PhraseTableTests {
 
     /// A look-alike word inside a URL is the documentation a message links to (Entra ID's AADSTS700024, round 6), and
     /// a JWT on the line is evidence enough for a bare `invalid token` (LiveKit's client, round 6).
-    @Test("look-alike words inside URLs do not count; a JWT on the line is evidence of one")
+    @Test("look-alike words inside URLs and key class names do not count; a JWT on the line is evidence of one")
     func urlsAndTokens() throws {
         let entra =
             "invalid_client: AADSTS700024: Client assertion is not within its valid time range. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials ."
         #expect(try #require(Self.match(entra)).cause == .expired)
         #expect(
             Self.match("AADSTS700024: Client assertion is not within its valid time range. certificate expired") == nil)
+        // IdentityModel names the keys it tried by class: `X509SecurityKey` is a key, not a certificate problem.
+        let keysTried =
+            "Microsoft.IdentityModel.Tokens.SecurityTokenInvalidSignatureException: IDX10503: Signature validation failed. Keys tried: 'Microsoft.IdentityModel.Tokens.X509SecurityKey , KeyId: 7dD-gecNgX1ZdT'."
+        #expect(try #require(Self.match(keysTried)).cause == .signature_invalid)
         let livekit = "ro: could not establish signal connection: invalid token: eyJhbGciOiJIUzI1NiJ9.eyJuYW1l"
         #expect(try #require(Self.match(livekit)).cause == .other)
         #expect(Self.match("ro: could not establish signal connection: invalid token: abc123") == nil)
