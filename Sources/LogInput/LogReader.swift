@@ -64,6 +64,14 @@ public struct ReadSummary: Sendable, Equatable {
     public var compressed: Bool
     /// The reader was asked to stop before the end.
     public var stopped: Bool
+
+    public init(bytes: UInt64, lines: UInt64, rawBytes: UInt64, compressed: Bool, stopped: Bool) {
+        self.bytes = bytes
+        self.lines = lines
+        self.rawBytes = rawBytes
+        self.compressed = compressed
+        self.stopped = stopped
+    }
 }
 
 /// Reads a file, a gzip archive (recognised by its magic bytes, any number of members) or standard input in

@@ -5,10 +5,12 @@ import LogInput
 import SiftCore
 import Synchronization
 
-/// A chunk kept with the buffer it lives in (the reader reads on into other buffers), so another thread can scan
-/// it while the reader goes on.
-struct OwnedChunk: Sendable {
-    let buffer: ChunkBuffer
+/// A chunk kept with the memory it lives in — a pool buffer (the reader reads on into other buffers) or a slice of
+/// a mapped file (``MappedLog``, kept by the scan) — so another thread can scan it while the reader goes on.
+struct OwnedChunk: @unchecked Sendable {
+    /// The pool buffer the bytes are in; nil for a slice of a mapped file.
+    let buffer: ChunkBuffer?
+    let start: UnsafeRawPointer
     let count: Int
     var streamOffset: UInt64
     var firstLine: UInt64
@@ -20,6 +22,7 @@ struct OwnedChunk: Sendable {
     /// `c` must come from a reader with a pool (it has a buffer).
     init(_ c: LogChunk) {
         buffer = c.buffer!
+        start = UnsafeRawPointer(c.buffer!.base.baseAddress!)
         count = c.bytes.count
         streamOffset = c.streamOffset
         firstLine = c.firstLine
@@ -29,8 +32,21 @@ struct OwnedChunk: Sendable {
         openLineStart = c.openLineStart
     }
 
-    /// The chunk's bytes; valid while the chunk (its buffer) is kept.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.base[0..<count]) }
+    /// A chunk of a mapped file, its newlines counted and its first line numbered.
+    init(_ c: MappedChunk, in log: MappedLog, firstLine: UInt64, newlines: UInt64) {
+        buffer = nil
+        start = log.bytes(c).baseAddress!
+        count = c.count
+        streamOffset = c.streamOffset
+        self.firstLine = firstLine
+        continuesLine = c.continuesLine
+        cutAtEnd = c.cutAtEnd
+        self.newlines = newlines
+        openLineStart = c.openLineStart
+    }
+
+    /// The chunk's bytes; valid while the chunk (its buffer, or the mapped file) is kept.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: count) }
 
     var endOffset: UInt64 { streamOffset + UInt64(count) }
 }
@@ -122,28 +138,48 @@ final class ChunkScanners: @unchecked Sendable {
             queues[w].async(group: group) {
                 var i = w
                 while i < result.batch.count {
-                    let c = result.batch[i]
-                    var scan = ChunkScan()
-                    scan.findings = self.takeFindings()
-                    scanner.base.pointee.start(LineScanner.Carry())
-                    scanner.base.pointee.scan(
-                        c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
-                        continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &scan.findings)
-                    finish.keepWindow(&scan.findings)
-                    if let (prerender, source) = finish.prerender {
-                        let out = self.takeRendered()
-                        prerender.render(scan.findings, source: source, into: out)
-                        scan.rendered = out
-                    }
-                    scan.endCarry = scanner.base.pointee.carry
-                    scan.setReference = scanner.base.pointee.setReference
-                    scan.usedIncomingReference = scanner.base.pointee.usedIncomingReference
-                    result.slots[i] = scan
+                    result.slots[i] = self.scan(result.batch[i], with: scanner, finish: finish)
                     i += workers
                 }
             }
         }
         return result
+    }
+
+    /// One chunk's scan by a worker, from an empty carry.
+    private func scan(_ c: OwnedChunk, with scanner: Scanner, finish: ChunkFinish) -> ChunkScan {
+        var scan = ChunkScan()
+        scan.findings = takeFindings()
+        scanner.base.pointee.start(LineScanner.Carry())
+        scanner.base.pointee.scan(
+            c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
+            continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &scan.findings)
+        finish.keepWindow(&scan.findings)
+        if let (prerender, source) = finish.prerender {
+            let out = takeRendered()
+            prerender.render(scan.findings, source: source, into: out)
+            scan.rendered = out
+        }
+        scan.endCarry = scanner.base.pointee.carry
+        scan.setReference = scanner.base.pointee.setReference
+        scan.usedIncomingReference = scanner.base.pointee.usedIncomingReference
+        return scan
+    }
+
+    /// Starts scanning a mapped file: every worker takes the next chunk (``MappedRing/take()``: cut and its
+    /// newlines counted under a lock, so its first line is known), scans it from an empty carry and hands it to
+    /// the ring, with no batch to wait for — until the file ends or the ring is cancelled. At most
+    /// ``MappedRing/capacity`` chunks are taken ahead of the caller's ``MappedRing/next(_:)``.
+    func start(_ ring: MappedRing, finish: ChunkFinish) {
+        for w in 0..<workers {
+            let scanner = Scanner(base: self.scanner(w))
+            queues[w].async(group: ring.done) {
+                while let (index, chunk) = ring.take() {
+                    guard let chunk else { return }
+                    ring.publish(index, chunk, self.scan(chunk, with: scanner, finish: finish))
+                }
+            }
+        }
     }
 
     /// Rendered output buffers no chunk uses any more: reused, so their memory is not mapped afresh per chunk.
@@ -193,5 +229,96 @@ final class BatchResult: @unchecked Sendable {
     deinit {
         slots.deinitialize(count: batch.count)
         slots.deallocate()
+    }
+}
+
+/// A mapped file's chunks on their way from the workers to the in-order merge: a ring of slots, chunk `i` in slot
+/// `i % capacity`. A worker takes a free place (`space`) before it takes a chunk, so a slot is written only after
+/// the merge let go of the chunk that had it; the merge waits for each slot's `ready` in order. Chunks are cut and
+/// their lines counted in order under `cutter`'s lock, by whichever worker takes the next one.
+final class MappedRing: @unchecked Sendable {
+    let log: MappedLog
+    let capacity: Int
+    /// The workers' tasks.
+    let done = DispatchGroup()
+    private let space = DispatchSemaphore(value: 0)
+    private let ready: [DispatchSemaphore]
+    /// Slot `i % capacity`: chunk `i` and its scan; a nil chunk marks the end of the file.
+    private let slots: UnsafeMutablePointer<(chunk: OwnedChunk?, scan: ChunkScan)>
+    private let cutter: Mutex<(next: Int, line: UInt64, ended: Bool)>
+    private let cancelled = Atomic<Bool>(false)
+    private let workers: Int
+
+    init(_ log: MappedLog, firstLine: UInt64, workers: Int, capacity: Int) {
+        self.log = log
+        self.capacity = capacity
+        self.workers = workers
+        ready = (0..<capacity).map { _ in DispatchSemaphore(value: 0) }
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: (nil, ChunkScan()), count: capacity)
+        cutter = Mutex((0, firstLine, false))
+        // Signalled rather than set as the start value: Dispatch traps when a semaphore is freed below its start.
+        for _ in 0..<capacity { space.signal() }
+    }
+
+    deinit {
+        slots.deinitialize(count: capacity)
+        slots.deallocate()
+    }
+
+    /// A worker's next chunk and its index: nil when the ring is cancelled or the end was already taken; a nil
+    /// chunk is the end (its index is where the merge finds it).
+    func take() -> (Int, OwnedChunk?)? {
+        space.wait()
+        if cancelled.load(ordering: .acquiring) {
+            space.signal()
+            return nil
+        }
+        let log = self.log
+        let taken: (Int, OwnedChunk?)? = cutter.withLock { state in
+            if state.ended { return nil }
+            let index = state.next
+            state.next += 1
+            guard let c = log.nextChunk() else {
+                state.ended = true
+                return (index, nil)
+            }
+            let newlines = LogReader.countNewlines(log.bytes(c))
+            let chunk = OwnedChunk(c, in: log, firstLine: state.line, newlines: newlines)
+            state.line += newlines
+            return (index, chunk)
+        }
+        guard let taken else {
+            space.signal()
+            return nil
+        }
+        if taken.1 == nil { publish(taken.0, nil, ChunkScan()) }
+        return taken
+    }
+
+    func publish(_ index: Int, _ chunk: OwnedChunk?, _ scan: ChunkScan) {
+        slots[index % capacity] = (chunk, scan)
+        ready[index % capacity].signal()
+    }
+
+    /// Chunk `index` and its scan, once a worker handed it over; nil at the end of the file. Calls come in index
+    /// order, from one thread; each chunk's place is given back with ``free(_:)``.
+    func next(_ index: Int) -> (OwnedChunk, ChunkScan)? {
+        ready[index % capacity].wait()
+        let slot = slots[index % capacity]
+        slots[index % capacity] = (nil, ChunkScan())
+        guard let chunk = slot.chunk else { return nil }
+        return (chunk, slot.scan)
+    }
+
+    /// Gives chunk `index`'s place back (its findings were delivered).
+    func free(_ index: Int) { space.signal() }
+
+    /// Stops the workers after the chunks they are scanning and waits for them (the mapping stays valid until
+    /// then). Called once, at the end or on a stop.
+    func finish() {
+        cancelled.store(true, ordering: .releasing)
+        for _ in 0..<(workers + 1) { space.signal() }
+        done.wait()
     }
 }

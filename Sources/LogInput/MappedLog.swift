@@ -1,0 +1,198 @@
+import CMapGuard
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One chunk of a mapped file (``MappedLog``): where it is and how it is cut. Its bytes stay valid while the
+/// ``MappedLog`` is kept. The newlines in it are not counted here (whoever scans the chunk counts them), so cutting
+/// a chunk touches only the bytes around its end.
+public struct MappedChunk: Sendable {
+    /// Offset of the chunk's first byte in the file.
+    public let streamOffset: UInt64
+    public let count: Int
+    /// See ``LogChunk/continuesLine``.
+    public let continuesLine: Bool
+    /// See ``LogChunk/cutAtEnd``.
+    public let cutAtEnd: Bool
+    /// See ``LogChunk/openLineStart``: the chunk's length when it ends with a newline, else 0 (a chunk that does not
+    /// end with one holds none).
+    public let openLineStart: Int
+
+    public var endOffset: UInt64 { streamOffset + UInt64(count) }
+}
+
+/// A regular file read through a read-only mapping: no copy into a buffer, and chunks that are slices of the
+/// mapping, so several threads can scan them while the next ones are cut. The chunks are exactly those
+/// ``LogReader`` delivers for the same file (the same line-bound pieces of over-long lines, cut at the same
+/// places), so findings do not depend on which of the two read it.
+///
+/// The file is read as it is when it is mapped: bytes appended later are left for the next run (it resumes at
+/// ``ReadSummary/bytes``). A file truncated under the mapping does not crash the process: a SIGBUS handler
+/// (`CMapGuard`) replaces the pages past the new end with zeros and records where, and ``shrank()`` reports it.
+/// Pages already read are released behind the reader (``release(upTo:)``), so memory stays flat.
+public final class MappedLog: @unchecked Sendable {
+    public let path: String
+    /// The mapping; `size` bytes of the file from offset 0.
+    private let base: UnsafeRawPointer
+    public let size: Int
+    private let fd: Int32
+    private let guardSlot: Int32
+    private let maxLine: Int
+    private let capacity: Int
+    /// Where the next chunk starts (a line start, or inside an over-long line cut into pieces).
+    private var position: Int
+    private var continues = false
+    /// Where the reader's first buffer after skipping to the start offset ends (see ``LogReader``: it reads
+    /// whole buffers from the file's start and drops what it skips).
+    private var firstFillEnd: Int
+    /// End of what the reader holds in its buffer (after ``position`` it holds no newline).
+    private var windowEnd: Int
+    /// Start of the pages not yet released.
+    private var released = 0
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Maps `path` for reading from `offset`, or returns nil when the file is not for mapping — not a regular file,
+    /// empty, a gzip archive, or a mapping the system refuses (then ``LogReader`` reads it).
+    /// - Throws: ``InputError`` when the file cannot be opened.
+    public static func open(
+        _ source: InputSource, from offset: UInt64 = 0, options: ReaderOptions = ReaderOptions()
+    ) throws(InputError) -> MappedLog? {
+        guard case .file(let path) = source else { return nil }
+        // O_NONBLOCK: a FIFO with no writer must not block the open (it is left to the reader).
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            throw InputError(
+                code: errno == ENOENT ? .notFound : .unreadable, path: path, reason: String(cString: strerror(errno)))
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0, st.st_size <= Int.max / 2 else {
+            close(fd)
+            return nil
+        }
+        let size = Int(st.st_size)
+        var magic: (UInt8, UInt8) = (0, 0)
+        if pread(fd, &magic, 2, 0) == 2 && magic == (0x1F, 0x8B) {
+            close(fd)
+            return nil
+        }
+        guard let map = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
+            close(fd)
+            return nil
+        }
+        let slot = jwtsift_mapguard_add(map, size)
+        guard slot >= 0 else {
+            munmap(map, size)
+            close(fd)
+            return nil
+        }
+        #if os(Linux)
+        _ = madvise(map, size, MADV_SEQUENTIAL)
+        #endif
+        return MappedLog(
+            path: path, base: UnsafeRawPointer(map), size: size, fd: fd, slot: slot, offset: offset, options: options)
+    }
+
+    private init(
+        path: String, base: UnsafeRawPointer, size: Int, fd: Int32, slot: Int32, offset: UInt64,
+        options: ReaderOptions
+    ) {
+        self.path = path
+        self.base = base
+        self.size = size
+        self.fd = fd
+        self.guardSlot = slot
+        self.maxLine = options.maximumLineLength
+        self.capacity = options.maximumLineLength + options.blockSize
+        let start = Int(min(offset, UInt64(size)))
+        self.position = start
+        self.windowEnd = start
+        self.firstFillEnd = (start / capacity + 1) * capacity
+        self.released = start / Self.pageSize * Self.pageSize
+    }
+
+    deinit {
+        jwtsift_mapguard_remove(guardSlot)
+        munmap(UnsafeMutableRawPointer(mutating: base), size)
+        close(fd)
+    }
+
+    /// The bytes of a chunk of this file; valid while the ``MappedLog`` is kept.
+    public func bytes(_ chunk: MappedChunk) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + Int(chunk.streamOffset), count: chunk.count)
+    }
+
+    /// Where the next chunk starts.
+    public var offset: UInt64 { UInt64(position) }
+
+    /// Cuts the next chunk, or nil at the end. Not for concurrent calls (whoever calls it from several threads
+    /// holds a lock).
+    ///
+    /// ``LogReader`` fills a buffer of `maximumLineLength + blockSize` bytes from the open line's start, delivers up
+    /// to its last newline, then cuts pieces of `maximumLineLength` (``LogReader/pieceEnd(_:limit:)``) off a line
+    /// still longer than that; at the end of the stream it delivers what is left. The same, on the mapping.
+    public func nextChunk() -> MappedChunk? {
+        guard position < size else { return nil }
+        if windowEnd - position > maxLine {
+            // What the reader holds after the chunk it delivered has no newline and is over the bound: it cuts a
+            // piece off before reading more.
+            let held = UnsafeRawBufferPointer(start: base + position, count: windowEnd - position)
+            return take(LogReader.pieceEnd(held, limit: maxLine), cut: true)
+        }
+        // The reader reads on, filling its buffer from the open line's start.
+        windowEnd = min(size, position + capacity, firstFillEnd)
+        firstFillEnd = Int.max
+        let window = UnsafeRawBufferPointer(start: base + position, count: windowEnd - position)
+        var last = window.count - 1
+        while last >= 0 && window[last] != 0x0A { last -= 1 }
+        if last >= 0 { return take(last + 1, cut: false) }
+        if window.count > maxLine {
+            return take(LogReader.pieceEnd(window, limit: maxLine), cut: true)
+        }
+        if windowEnd < size {
+            // A short first fill (after skipping to the start offset) with no newline: the reader reads on.
+            return nextChunk()
+        }
+        return take(window.count, cut: false)
+    }
+
+    private func take(_ count: Int, cut: Bool) -> MappedChunk {
+        let chunk = MappedChunk(
+            streamOffset: UInt64(position), count: count, continuesLine: continues, cutAtEnd: cut,
+            openLineStart: cut || base.load(fromByteOffset: position + count - 1, as: UInt8.self) != 0x0A ? 0 : count)
+        position += count
+        continues = cut
+        return chunk
+    }
+
+    /// Lets the system drop the pages before `offset` from this process (they stay in the page cache): call with
+    /// the end of what was delivered, so a long file does not stay mapped in memory behind the scan.
+    public func release(upTo offset: UInt64) {
+        let end = Int(min(offset, UInt64(size))) / Self.pageSize * Self.pageSize
+        guard end > released else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + released), end - released, MADV_DONTNEED)
+        released = end
+    }
+
+    /// Whether the file was found shorter than its mapping — a page past its new end was read (SIGBUS, the page
+    /// read as zeros), or it is shorter now — and from where its bytes cannot be trusted; nil when not.
+    public func shrank() -> UInt64? {
+        let fault = jwtsift_mapguard_fault(guardSlot)
+        var st = stat()
+        let now = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        let from = min(fault < 0 ? size : fault, now)
+        return from < size ? UInt64(from) : nil
+    }
+
+    /// Whether a SIGBUS replaced a page of the mapping (cheap: one atomic load; see ``shrank()``).
+    public var faulted: Bool { jwtsift_mapguard_fault(guardSlot) >= 0 }
+
+    /// The error a scan reports when the file shrank under it.
+    public func shrinkError(at offset: UInt64) -> InputError {
+        InputError(
+            code: .readFailed, path: path,
+            reason: "the file shrank while it was read (truncated or rewritten at byte \(offset))", offset: offset)
+    }
+}
