@@ -166,20 +166,32 @@ final class ChunkScanners: @unchecked Sendable {
         return scan
     }
 
-    /// Starts scanning a mapped file: every worker takes the next chunk (``MappedRing/take()``: cut and its
-    /// newlines counted under a lock, so its first line is known), scans it from an empty carry and hands it to
-    /// the ring, with no batch to wait for — until the file ends or the ring is cancelled. At most
-    /// ``MappedRing/capacity`` chunks are taken ahead of the caller's ``MappedRing/next(_:)``.
+    /// Starts scanning a mapped file: every worker but the last takes the next chunk (``MappedRing/take()``: cut
+    /// and its newlines counted under a lock, so its first line is known), scans it from an empty carry and hands it
+    /// to the ring, with no batch to wait for — until the file ends or the ring is cancelled. The last worker's
+    /// scanner is the caller's (``scanHere(_:finish:)``): it merges in order and scans a chunk itself whenever the
+    /// next one is not ready, so `workers` threads share `workers` cores without a merging thread to wake. At most
+    /// ``MappedRing/capacity`` chunks are taken ahead of the merge.
     func start(_ ring: MappedRing, finish: ChunkFinish) {
-        for w in 0..<workers {
+        for w in 0..<(workers - 1) {
             let scanner = Scanner(base: self.scanner(w))
             queues[w].async(group: ring.done) {
-                while let (index, chunk) = ring.take() {
+                while let (index, chunk) = ring.take(waiting: true) {
                     guard let chunk else { return }
                     ring.publish(index, chunk, self.scan(chunk, with: scanner, finish: finish))
                 }
             }
         }
+    }
+
+    /// Takes the next chunk of the ring, if there is room, and scans it on the calling thread (with the last
+    /// worker's scanner, which no task uses: see ``start(_:finish:)``). False when there was nothing to take.
+    func scanHere(_ ring: MappedRing, finish: ChunkFinish) -> Bool {
+        guard let (index, chunk) = ring.take(waiting: false) else { return false }
+        if let chunk {
+            ring.publish(index, chunk, scan(chunk, with: Scanner(base: scanner(workers - 1)), finish: finish))
+        }
+        return true
     }
 
     /// Rendered output buffers no chunk uses any more: reused, so their memory is not mapped afresh per chunk.
@@ -266,10 +278,14 @@ final class MappedRing: @unchecked Sendable {
         slots.deallocate()
     }
 
-    /// A worker's next chunk and its index: nil when the ring is cancelled or the end was already taken; a nil
-    /// chunk is the end (its index is where the merge finds it).
-    func take() -> (Int, OwnedChunk?)? {
-        space.wait()
+    /// A worker's next chunk and its index: nil when the ring is cancelled or the end was already taken, or
+    /// (`waiting` false) when the ring is full; a nil chunk is the end (its index is where the merge finds it).
+    func take(waiting: Bool) -> (Int, OwnedChunk?)? {
+        if waiting {
+            space.wait()
+        } else if space.wait(timeout: .now()) == .timedOut {
+            return nil
+        }
         if cancelled.load(ordering: .acquiring) {
             space.signal()
             return nil
@@ -301,14 +317,26 @@ final class MappedRing: @unchecked Sendable {
         ready[index % capacity].signal()
     }
 
-    /// Chunk `index` and its scan, once a worker handed it over; nil at the end of the file. Calls come in index
-    /// order, from one thread; each chunk's place is given back with ``free(_:)``.
-    func next(_ index: Int) -> (OwnedChunk, ChunkScan)? {
-        ready[index % capacity].wait()
+    /// What the merge finds at an index.
+    enum Arrival {
+        case chunk(OwnedChunk, ChunkScan)
+        case end
+        /// Not handed over yet (``next(_:waiting:)`` without waiting).
+        case pending
+    }
+
+    /// Chunk `index` and its scan, once a worker handed it over (or ``Arrival/pending`` at once, when not
+    /// `waiting`). Calls come in index order, from one thread; each chunk's place is given back with ``free(_:)``.
+    func next(_ index: Int, waiting: Bool) -> Arrival {
+        if waiting {
+            ready[index % capacity].wait()
+        } else if ready[index % capacity].wait(timeout: .now()) == .timedOut {
+            return .pending
+        }
         let slot = slots[index % capacity]
         slots[index % capacity] = (nil, ChunkScan())
-        guard let chunk = slot.chunk else { return nil }
-        return (chunk, slot.scan)
+        guard let chunk = slot.chunk else { return .end }
+        return .chunk(chunk, slot.scan)
     }
 
     /// Gives chunk `index`'s place back (its findings were delivered).

@@ -349,13 +349,19 @@ public struct ScanRun {
                         capacity: workers.workers * Self.chunksPerWorker)
                     workers.start(ring, finish: finish)
                     var index = 0
-                    while let (c, scan) = ring.next(index) {
-                        guard take(c) else { break }
+                    merging: while true {
+                        var arrival = ring.next(index, waiting: false)
+                        if case .pending = arrival {
+                            // The next chunk in order is still being scanned: scan one ahead meanwhile.
+                            if workers.scanHere(ring, finish: finish) { continue }
+                            arrival = ring.next(index, waiting: true)
+                        }
+                        guard case .chunk(let c, let scan) = arrival, take(c) else { break }
                         let more = merge(c, scan)
                         delivered(c)
                         ring.free(index)
                         index += 1
-                        if !more { break }
+                        if !more { break merging }
                     }
                     ring.finish()
                 } else {
