@@ -60,6 +60,11 @@ struct ChunkScan: Sendable {
     var usedIncomingReference = false
     /// The chunk's records, when the consumer lets the workers render them (``ChunkPrerender``).
     var rendered: RenderedChunk?
+    /// Newlines in the chunk (counted by the scan).
+    var newlines: UInt64 = 0
+    /// The findings carry their real line numbers; false: numbered from 0, left to the merge to renumber (a chunk
+    /// of a mapped file scanned before every chunk before it was counted), and not rendered.
+    var numbered = true
 }
 
 /// What the workers do to a chunk after scanning it, besides keeping its findings.
@@ -146,16 +151,28 @@ final class ChunkScanners: @unchecked Sendable {
         return result
     }
 
-    /// One chunk's scan by a worker, from an empty carry.
-    private func scan(_ c: OwnedChunk, with scanner: Scanner, finish: ChunkFinish) -> ChunkScan {
+    /// One chunk's scan by a worker, from an empty carry. With `numbering`, the chunk's first line is not known yet:
+    /// it is scanned numbered from 0, and `numbering` gets its newline count and answers the number of its first
+    /// line when every chunk before it has been counted — then the findings are renumbered (and rendered) here,
+    /// else they are left for the merge (``ChunkScan/numbered`` false).
+    private func scan(
+        _ c: OwnedChunk, with scanner: Scanner, finish: ChunkFinish, numbering: ((UInt64) -> UInt64?)? = nil
+    ) -> ChunkScan {
         var scan = ChunkScan()
         scan.findings = takeFindings()
         scanner.base.pointee.start(LineScanner.Carry())
-        scanner.base.pointee.scan(
-            c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
+        scan.newlines = scanner.base.pointee.scan(
+            c.bytes, streamOffset: c.streamOffset, firstLine: numbering == nil ? c.firstLine : 0,
             continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &scan.findings)
         finish.keepWindow(&scan.findings)
-        if let (prerender, source) = finish.prerender {
+        if let numbering {
+            if let first = numbering(scan.newlines) {
+                scan.findings.shiftLines(by: first)
+            } else {
+                scan.numbered = false
+            }
+        }
+        if scan.numbered, let (prerender, source) = finish.prerender {
             let out = takeRendered()
             prerender.render(scan.findings, source: source, into: out)
             scan.rendered = out
@@ -166,8 +183,9 @@ final class ChunkScanners: @unchecked Sendable {
         return scan
     }
 
-    /// Starts scanning a mapped file: every worker but the last takes the next chunk (``MappedRing/take()``: cut
-    /// and its newlines counted under a lock, so its first line is known), scans it from an empty carry and hands it
+    /// Starts scanning a mapped file: every worker but the last takes the next chunk (``MappedRing/take(waiting:)``:
+    /// cut in order under a lock), scans it from an empty carry with its lines numbered from 0, learns the number
+    /// of its first line once every chunk before it is counted (``MappedRing/counted(_:newlines:)``) and hands it
     /// to the ring, with no batch to wait for — until the file ends or the ring is cancelled. The last worker's
     /// scanner is the caller's (``scanHere(_:finish:)``): it merges in order and scans a chunk itself whenever the
     /// next one is not ready, so `workers` threads share `workers` cores without a merging thread to wake. At most
@@ -178,7 +196,8 @@ final class ChunkScanners: @unchecked Sendable {
             queues[w].async(group: ring.done) {
                 while let (index, chunk) = ring.take(waiting: true) {
                     guard let chunk else { return }
-                    ring.publish(index, chunk, self.scan(chunk, with: scanner, finish: finish))
+                    let scan = self.scan(chunk, with: scanner, finish: finish) { ring.counted(index, newlines: $0) }
+                    ring.publish(index, chunk, scan)
                 }
             }
         }
@@ -189,7 +208,10 @@ final class ChunkScanners: @unchecked Sendable {
     func scanHere(_ ring: MappedRing, finish: ChunkFinish) -> Bool {
         guard let (index, chunk) = ring.take(waiting: false) else { return false }
         if let chunk {
-            ring.publish(index, chunk, scan(chunk, with: Scanner(base: scanner(workers - 1)), finish: finish))
+            let scan = scan(chunk, with: Scanner(base: scanner(workers - 1)), finish: finish) {
+                ring.counted(index, newlines: $0)
+            }
+            ring.publish(index, chunk, scan)
         }
         return true
     }
@@ -246,8 +268,9 @@ final class BatchResult: @unchecked Sendable {
 
 /// A mapped file's chunks on their way from the workers to the in-order merge: a ring of slots, chunk `i` in slot
 /// `i % capacity`. A worker takes a free place (`space`) before it takes a chunk, so a slot is written only after
-/// the merge let go of the chunk that had it; the merge waits for each slot's `ready` in order. Chunks are cut and
-/// their lines counted in order under `cutter`'s lock, by whichever worker takes the next one.
+/// the merge let go of the chunk that had it; the merge waits for each slot's `ready` in order. Chunks are cut in
+/// order under `cutter`'s lock, by whichever worker takes the next one; their lines are counted by their scans and
+/// summed in order in `frontier`.
 final class MappedRing: @unchecked Sendable {
     let log: MappedLog
     let capacity: Int
@@ -257,7 +280,11 @@ final class MappedRing: @unchecked Sendable {
     private let ready: [DispatchSemaphore]
     /// Slot `i % capacity`: chunk `i` and its scan; a nil chunk marks the end of the file.
     private let slots: UnsafeMutablePointer<(chunk: OwnedChunk?, scan: ChunkScan)>
-    private let cutter: Mutex<(next: Int, line: UInt64, ended: Bool)>
+    private let cutter: Mutex<(next: Int, ended: Bool)>
+    /// The newline counts of scanned chunks, summed in chunk order as far as every chunk is counted: `next` is
+    /// the first chunk not yet counted, `line` the number of its first line; `bases[i % capacity]` the first line
+    /// of chunk `i < next`, `counts[i % capacity]` the count of a chunk at or past `next` (nil: not yet scanned).
+    private let frontier: Mutex<(next: Int, line: UInt64, counts: [UInt64?], bases: [UInt64])>
     private let cancelled = Atomic<Bool>(false)
     private let workers: Int
 
@@ -268,7 +295,8 @@ final class MappedRing: @unchecked Sendable {
         ready = (0..<capacity).map { _ in DispatchSemaphore(value: 0) }
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: (nil, ChunkScan()), count: capacity)
-        cutter = Mutex((0, firstLine, false))
+        cutter = Mutex((0, false))
+        frontier = Mutex((0, firstLine, Array(repeating: nil, count: capacity), Array(repeating: 0, count: capacity)))
         // Signalled rather than set as the start value: Dispatch traps when a semaphore is freed below its start.
         for _ in 0..<capacity { space.signal() }
     }
@@ -299,10 +327,7 @@ final class MappedRing: @unchecked Sendable {
                 state.ended = true
                 return (index, nil)
             }
-            let newlines = LogReader.countNewlines(log.bytes(c))
-            let chunk = OwnedChunk(c, in: log, firstLine: state.line, newlines: newlines)
-            state.line += newlines
-            return (index, chunk)
+            return (index, OwnedChunk(c, in: log, firstLine: 0, newlines: 0))
         }
         guard let taken else {
             space.signal()
@@ -310,6 +335,22 @@ final class MappedRing: @unchecked Sendable {
         }
         if taken.1 == nil { publish(taken.0, nil, ChunkScan()) }
         return taken
+    }
+
+    /// Records that chunk `index` holds `newlines` newlines; answers the number of its first line when every
+    /// chunk before it is counted, else nil.
+    func counted(_ index: Int, newlines: UInt64) -> UInt64? {
+        let capacity = self.capacity
+        return frontier.withLock { f in
+            f.counts[index % capacity] = newlines
+            while let n = f.counts[f.next % capacity] {
+                f.counts[f.next % capacity] = nil
+                f.bases[f.next % capacity] = f.line
+                f.line += n
+                f.next += 1
+            }
+            return index < f.next ? f.bases[index % capacity] : nil
+        }
     }
 
     func publish(_ index: Int, _ chunk: OwnedChunk?, _ scan: ChunkScan) {

@@ -343,6 +343,7 @@ public struct ScanRun {
                         released = c.endOffset
                     }
                 }
+                var line = start.line
                 if let workers {
                     let ring = MappedRing(
                         mapped, firstLine: start.line, workers: workers.workers,
@@ -356,7 +357,13 @@ public struct ScanRun {
                             if workers.scanHere(ring, finish: finish) { continue }
                             arrival = ring.next(index, waiting: true)
                         }
-                        guard case .chunk(let c, let scan) = arrival, take(c) else { break }
+                        guard case .chunk(var c, var scan) = arrival else { break }
+                        // Numbered here, in order, from the counts of the chunks before.
+                        c.firstLine = line
+                        c.newlines = scan.newlines
+                        line += scan.newlines
+                        if !scan.numbered { scan.findings.shiftLines(by: c.firstLine) }
+                        guard take(c) else { break }
                         let more = merge(c, scan)
                         delivered(c)
                         ring.free(index)
@@ -365,19 +372,17 @@ public struct ScanRun {
                     }
                     ring.finish()
                 } else {
-                    var line = start.line
                     while let m = mapped.nextChunk() {
-                        let bytes = mapped.bytes(m)
-                        let c = OwnedChunk(m, in: mapped, firstLine: line, newlines: LogReader.countNewlines(bytes))
-                        line += c.newlines
+                        var c = OwnedChunk(m, in: mapped, firstLine: line, newlines: 0)
                         findings.removeAll()
-                        scanner.scan(
-                            bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
+                        c.newlines = scanner.scan(
+                            c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
                             continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &findings)
+                        line += c.newlines
                         finish.keepWindow(&findings)
                         guard take(c) else { break }
                         let more = deliver(
-                            bytes, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
+                            c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
                             openLine: c.openLineStart)
                         delivered(c)
                         if !more { break }
