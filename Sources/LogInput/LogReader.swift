@@ -285,6 +285,10 @@ public struct LogReader {
         return start
     }
 
+    /// The size of the first `read(2)` of a stream (into the buffer its first bytes are sniffed in, for the gzip
+    /// magic): the first fill of the line buffer delivers at most this much.
+    static func firstReadSize(blockSize: Int) -> Int { max(blockSize, 64 * 1024) }
+
     /// Base64url alphabet or `.`: the bytes a token is made of.
     @inline(__always)
     static func isTokenByte(_ c: UInt8) -> Bool {
@@ -346,7 +350,8 @@ struct ByteStream: ~Copyable {
         self.blockSize = blockSize
         self.waitsForInput = waitsForInput
         self.stop = stop
-        self.input = UnsafeMutableRawBufferPointer.allocate(byteCount: max(blockSize, 64 * 1024), alignment: 16)
+        self.input = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: LogReader.firstReadSize(blockSize: blockSize), alignment: 16)
     }
 
     deinit {

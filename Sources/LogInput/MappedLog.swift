@@ -45,11 +45,11 @@ public final class MappedLog: @unchecked Sendable {
     /// Where the next chunk starts (a line start, or inside an over-long line cut into pieces).
     private var position: Int
     private var continues = false
-    /// Where the reader's first buffer after skipping to the start offset ends (see ``LogReader``: it reads
-    /// whole buffers from the file's start and drops what it skips).
-    private var firstFillEnd: Int
-    /// End of what the reader holds in its buffer (after ``position`` it holds no newline).
-    private var windowEnd: Int
+    /// How far the reader has read the file: what it holds is `position..<fetched` (no newline in it between
+    /// chunks).
+    private var fetched = 0
+    /// The end of the reader's first read (see ``nextChunk()``).
+    private let firstRead: Int
     /// Start of the pages not yet released.
     private var released = 0
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -108,8 +108,7 @@ public final class MappedLog: @unchecked Sendable {
         self.capacity = options.maximumLineLength + options.blockSize
         let start = Int(min(offset, UInt64(size)))
         self.position = start
-        self.windowEnd = start
-        self.firstFillEnd = (start / capacity + 1) * capacity
+        self.firstRead = min(size, LogReader.firstReadSize(blockSize: options.blockSize))
         self.released = start / Self.pageSize * Self.pageSize
     }
 
@@ -130,32 +129,30 @@ public final class MappedLog: @unchecked Sendable {
     /// Cuts the next chunk, or nil at the end. Not for concurrent calls (whoever calls it from several threads
     /// holds a lock).
     ///
-    /// ``LogReader`` fills a buffer of `maximumLineLength + blockSize` bytes from the open line's start, delivers up
-    /// to its last newline, then cuts pieces of `maximumLineLength` (``LogReader/pieceEnd(_:limit:)``) off a line
-    /// still longer than that; at the end of the stream it delivers what is left. The same, on the mapping.
+    /// ``LogReader`` fills a buffer of `maximumLineLength + blockSize` bytes (its first fill comes from the first
+    /// read of the stream, ``LogReader/firstReadSize(blockSize:)`` bytes at most; when resuming, it reads from the
+    /// file's start and drops what it skips), delivers up to its last newline, cuts pieces of `maximumLineLength`
+    /// (``LogReader/pieceEnd(_:limit:)``) off what it holds while that is longer, and fills again; at the end of
+    /// the stream it delivers what it holds. The same, on the mapping, with the same fills.
     public func nextChunk() -> MappedChunk? {
-        guard position < size else { return nil }
-        if windowEnd - position > maxLine {
-            // What the reader holds after the chunk it delivered has no newline and is over the bound: it cuts a
-            // piece off before reading more.
-            let held = UnsafeRawBufferPointer(start: base + position, count: windowEnd - position)
-            return take(LogReader.pieceEnd(held, limit: maxLine), cut: true)
+        while true {
+            let held = fetched - position  // negative while skipping to the start offset
+            if held > maxLine {
+                // No newline in what the reader holds, and it is over the bound: a piece.
+                let bytes = UnsafeRawBufferPointer(start: base + position, count: held)
+                return take(LogReader.pieceEnd(bytes, limit: maxLine), cut: true)
+            }
+            // The reader fills its buffer.
+            let limit = fetched < firstRead ? firstRead : size
+            let n = min(capacity - max(0, held), limit - fetched)
+            if n == 0 { return held > 0 ? take(held, cut: false) : nil }  // the end: what it holds is the last line
+            fetched += n
+            guard fetched > position else { continue }
+            let window = UnsafeRawBufferPointer(start: base + position, count: fetched - position)
+            var last = window.count - 1
+            while last >= 0 && window[last] != 0x0A { last -= 1 }
+            if last >= 0 { return take(last + 1, cut: false) }
         }
-        // The reader reads on, filling its buffer from the open line's start.
-        windowEnd = min(size, position + capacity, firstFillEnd)
-        firstFillEnd = Int.max
-        let window = UnsafeRawBufferPointer(start: base + position, count: windowEnd - position)
-        var last = window.count - 1
-        while last >= 0 && window[last] != 0x0A { last -= 1 }
-        if last >= 0 { return take(last + 1, cut: false) }
-        if window.count > maxLine {
-            return take(LogReader.pieceEnd(window, limit: maxLine), cut: true)
-        }
-        if windowEnd < size {
-            // A short first fill (after skipping to the start offset) with no newline: the reader reads on.
-            return nextChunk()
-        }
-        return take(window.count, cut: false)
     }
 
     private func take(_ count: Int, cut: Bool) -> MappedChunk {

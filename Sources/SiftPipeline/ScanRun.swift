@@ -35,6 +35,9 @@ public struct ScanOptions: Sendable {
     /// The modification time of what standard input streams (`--stdin-mtime`), for the year of syslog stamps
     /// that carry none, as a file's own mtime is; nil: the run's time.
     public var stdinModified: Double?
+    /// Regular files are read through a mapping (``MappedLog``: no copy, chunks cut ahead by the workers); false
+    /// reads every file with `read(2)` (``LogReader``). Findings are the same either way.
+    public var mapsFiles = true
 
     public init(
         paths: [String], zone: LocalZone = .utc, reader: ReaderOptions = ReaderOptions(), now: Double,
@@ -314,7 +317,9 @@ public struct ScanRun {
             // file the system will not map, is read.
             let mapped: MappedLog?
             do {
-                mapped = isGzip ? nil : try MappedLog.open(source, from: start.offset, options: options.reader)
+                mapped =
+                    isGzip || !options.mapsFiles
+                    ? nil : try MappedLog.open(source, from: start.offset, options: options.reader)
             } catch {
                 totals.inputErrors.append(error)
                 consumer.end(source: source, summary: nil, error: error)

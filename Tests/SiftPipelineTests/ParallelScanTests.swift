@@ -69,12 +69,13 @@ struct ParallelScanTests {
         return text + "Jan  2 00:00:00 host app[1]: last Bearer \(tokens[0])"
     }
 
-    func run(_ paths: [String], jobs: Int, blockSize: Int, maxLine: Int) -> [String] {
+    func run(_ paths: [String], jobs: Int, blockSize: Int, maxLine: Int, mapsFiles: Bool = true) -> [String] {
         let secret = KeyLoader.secret(Array(testSecret.utf8), origin: "hs.secret", retired: false).0!
         var options = ScanOptions(
             paths: paths, reader: ReaderOptions(maximumLineLength: maxLine, blockSize: blockSize), now: 1_704_100_000,
             verify: VerifyOptions(keys: KeyRing(current: [secret]), workers: 2))
         options.scanThreads = jobs
+        options.mapsFiles = mapsFiles
         var r = Recorder()
         let totals = ScanRun(options: options).run(into: &r)
         return r.out + [
@@ -95,10 +96,15 @@ struct ParallelScanTests {
         s.write("b.part", String(text[half...]))
         #expect(
             system("cd '\(s.dir)' && gzip -c a.part > mixed.gz && gzip -c b.part >> mixed.gz && rm a.part b.part") == 0)
-        let paths = [s.path("mixed.log"), s.path("mixed.gz")]
+        s.write("empty.log", "")
+        let paths = [s.path("mixed.log"), s.path("mixed.gz"), s.path("empty.log")]
         let serial = run(paths, jobs: 1, blockSize: blockSize, maxLine: maxLine)
         #expect(serial.filter { $0.hasPrefix("T ") }.count > 1500)
         #expect(serial.contains { $0.hasPrefix("T ") && $0.contains(" 1703980") })
+        // The mapped file (chunks numbered by the workers' scans) gives what read(2) into buffers gives.
+        let read = run(paths, jobs: 1, blockSize: blockSize, maxLine: maxLine, mapsFiles: false)
+        #expect(read == serial)
+        #expect(run(paths, jobs: 2, blockSize: blockSize, maxLine: maxLine, mapsFiles: false) == serial)
         for jobs in [2, 3, 8] {
             let parallel = run(paths, jobs: jobs, blockSize: blockSize, maxLine: maxLine)
             #expect(parallel.count == serial.count, "jobs \(jobs)")
@@ -155,6 +161,46 @@ struct ParallelScanTests {
             contents.append(try s.contents(db: db))
         }
         #expect(contents[0].count > 1000 && contents[1] == contents[0] && contents[2] == contents[0])
+    }
+}
+
+/// Truncates its file when the first chunk comes (logrotate's copytruncate, say, under a running scan).
+struct TruncatingRecorder: ScanConsumer {
+    let path: String
+    var chunks = 0
+    var lastEnd: UInt64 = 0
+    var errors: [InputError] = []
+    mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan { .read(from: 0, line: 1, reason: "test") }
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
+        if chunks == 0 { #expect(truncate(path, 1000) == 0) }
+        chunks += 1
+        lastEnd = end.offset
+    }
+    mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
+        if let error { errors.append(error) }
+    }
+}
+
+@Suite("Mapped file shrinking under a scan", .serialized)
+struct ShrinkingFileTests {
+    @Test("a file truncated while it is scanned ends its source with a read error: no crash, nothing past the cut")
+    func truncatedWhileScanned() throws {
+        for jobs in [1, 2, 8] {
+            let s = Scratch()
+            let line = "2024-01-01T00:00:00Z GET /x Authorization: Bearer \(fakeToken(1, exp: 1_700_000_000)) 401\n"
+            s.write("big.log", String(repeating: line, count: 40_000))
+            var options = ScanOptions(
+                paths: [s.path("big.log")], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 4096),
+                now: 1_704_100_000)
+            options.scanThreads = jobs
+            var r = TruncatingRecorder(path: s.path("big.log"))
+            let totals = ScanRun(options: options).run(into: &r)
+            #expect(r.chunks == 1, "jobs \(jobs)")
+            #expect(r.lastEnd <= 8192, "jobs \(jobs)")
+            #expect(r.errors.count == 1 && r.errors.first?.code == .readFailed, "jobs \(jobs)")
+            #expect(r.errors.first?.reason.contains("shrank") == true, "jobs \(jobs)")
+            #expect(totals.inputErrors.count == 1, "jobs \(jobs)")
+        }
     }
 }
 
