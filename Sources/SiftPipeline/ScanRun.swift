@@ -393,7 +393,8 @@ public struct ScanRun {
                         if !more { break }
                     }
                 }
-                if failure == nil, !totals.interrupted, let from = mapped.shrank(), summary.bytes + start.offset > from {
+                if failure == nil, !totals.interrupted, let from = mapped.shrank(), summary.bytes + start.offset > from
+                {
                     failure = mapped.shrinkError(at: from)
                 }
                 if let failure {
