@@ -326,8 +326,9 @@ public struct ScanRun {
                 continue
             }
             if let mapped {
-                // Chunks are delivered only while the file is still as long as their end (a file truncated under
-                // the mapping reads as zeros past its new end: see MappedLog).
+                // A chunk is delivered only if, once scanned, the file is still as long as its end (a file truncated
+                // under the mapping reads as zeros past its new end: see MappedLog); else the source ends with an
+                // error, what came before it delivered.
                 var summary = ReadSummary(bytes: 0, lines: 0, rawBytes: 0, compressed: false, stopped: false)
                 var failure: InputError? = nil
                 var released = start.offset
@@ -392,10 +393,6 @@ public struct ScanRun {
                         delivered(c)
                         if !more { break }
                     }
-                }
-                if failure == nil, !totals.interrupted, let from = mapped.shrank(), summary.bytes + start.offset > from
-                {
-                    failure = mapped.shrinkError(at: from)
                 }
                 if let failure {
                     totals.inputErrors.append(failure)

@@ -181,7 +181,29 @@ struct TruncatingRecorder: ScanConsumer {
     }
 }
 
-@Suite("Mapped file shrinking under a scan", .serialized)
+/// Appends to its file when the first chunk comes (a log still being written).
+struct AppendingRecorder: ScanConsumer {
+    let path: String
+    var chunks = 0
+    var summary: ReadSummary?
+    var error: InputError?
+    mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan { .read(from: 0, line: 1, reason: "test") }
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
+        if chunks == 0 {
+            let fd = open(path, O_WRONLY | O_APPEND)
+            let more = Array(String(repeating: "appended line\n", count: 10_000).utf8)
+            #expect(more.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == more.count)
+            close(fd)
+        }
+        chunks += 1
+    }
+    mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
+        self.summary = summary
+        self.error = error
+    }
+}
+
+@Suite("Mapped file shrinking or growing under a scan", .serialized)
 struct ShrinkingFileTests {
     @Test("a file truncated while it is scanned ends its source with a read error: no crash, nothing past the cut")
     func truncatedWhileScanned() throws {
@@ -200,6 +222,25 @@ struct ShrinkingFileTests {
             #expect(r.errors.count == 1 && r.errors.first?.code == .readFailed, "jobs \(jobs)")
             #expect(r.errors.first?.reason.contains("shrank") == true, "jobs \(jobs)")
             #expect(totals.inputErrors.count == 1, "jobs \(jobs)")
+        }
+    }
+
+    @Test("a file that grows while it is scanned is read as it was when opened; the next run continues from there")
+    func grownWhileScanned() throws {
+        for jobs in [1, 2, 8] {
+            let s = Scratch()
+            let line = "2024-01-01T00:00:00Z GET /x Authorization: Bearer \(fakeToken(1, exp: 1_700_000_000)) 401\n"
+            s.write("growing.log", String(repeating: line, count: 20_000))
+            let size = UInt64(line.utf8.count * 20_000)
+            var options = ScanOptions(
+                paths: [s.path("growing.log")], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 4096),
+                now: 1_704_100_000)
+            options.scanThreads = jobs
+            var r = AppendingRecorder(path: s.path("growing.log"))
+            let totals = ScanRun(options: options).run(into: &r)
+            #expect(r.error == nil && totals.inputErrors.isEmpty, "jobs \(jobs)")
+            #expect(r.summary?.bytes == size && r.summary?.lines == 20_000, "jobs \(jobs)")
+            #expect(totals.counts.sightings == 20_000, "jobs \(jobs)")
         }
     }
 }
