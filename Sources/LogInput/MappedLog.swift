@@ -82,6 +82,13 @@ public final class MappedLog: @unchecked Sendable {
             close(fd)
             return nil
         }
+        // A file mostly not in the page cache is read: faults would block the scanning threads on the disk a
+        // page at a time, where the reader's sequential read(2)s overlap the disk with the scan.
+        guard Self.isCached(map, size) else {
+            munmap(map, size)
+            close(fd)
+            return nil
+        }
         let slot = jwtsift_mapguard_add(map, size)
         guard slot >= 0 else {
             munmap(map, size)
@@ -93,6 +100,20 @@ public final class MappedLog: @unchecked Sendable {
         #endif
         return MappedLog(
             path: path, base: UnsafeRawPointer(map), size: size, fd: fd, slot: slot, offset: offset, options: options)
+    }
+
+    /// How much of the file's start the page-cache check looks at, and the share of it that must be cached.
+    static let cacheCheckLength = 64 << 20
+    static let cachedShare = 0.9
+
+    /// Whether at least ``cachedShare`` of the pages of the file's first ``cacheCheckLength`` bytes are in the page
+    /// cache (`mincore`).
+    static func isCached(_ map: UnsafeMutableRawPointer, _ size: Int) -> Bool {
+        let length = min(size, cacheCheckLength)
+        let pages = (length + pageSize - 1) / pageSize
+        var resident = [UInt8](repeating: 0, count: pages)
+        guard mincore(map, length, &resident) == 0 else { return true }
+        return Double(resident.count { $0 & 1 != 0 }) >= cachedShare * Double(pages)
     }
 
     private init(
@@ -147,12 +168,29 @@ public final class MappedLog: @unchecked Sendable {
             let n = min(capacity - max(0, held), limit - fetched)
             if n == 0 { return held > 0 ? take(held, cut: false) : nil }  // the end: what it holds is the last line
             fetched += n
+            readAhead()
             guard fetched > position else { continue }
             let window = UnsafeRawBufferPointer(start: base + position, count: fetched - position)
             var last = window.count - 1
             while last >= 0 && window[last] != 0x0A { last -= 1 }
             if last >= 0 { return take(last + 1, cut: false) }
         }
+    }
+
+    /// Where the file was last asked to be read ahead to (``readAhead()``).
+    private var advised = 0
+    /// How far ahead of the chunks the file is asked for.
+    static let readAheadStep = 32 << 20
+
+    /// Asks the system to read the next ``readAheadStep`` bytes or so into the page cache, in the background
+    /// (`MADV_WILLNEED`), when the chunks come within a step of where it last asked: a file not in the page cache
+    /// is then read from disk ahead of the scan rather than a fault at a time (which reads only the small
+    /// readahead window). Pages already cached cost a lookup each.
+    private func readAhead() {
+        guard advised < size, fetched + Self.readAheadStep > advised else { return }
+        let to = min(size, advised + 2 * Self.readAheadStep)
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + advised), to - advised, MADV_WILLNEED)
+        advised = to
     }
 
     private func take(_ count: Int, cut: Bool) -> MappedChunk {

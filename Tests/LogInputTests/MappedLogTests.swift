@@ -153,6 +153,26 @@ struct MappedLogTests {
         #expect(try MappedLog.open(.file(dir.write("one.log", "x")), options: options) != nil)
     }
 
+    @Test("a file not in the page cache is read, not mapped (faults would wait on the disk a page at a time)")
+    func coldFileIsRead() throws {
+        let dir = TempDir()
+        let path = dir.write("cold.log", Array(String(repeating: "a line of a log\n", count: 100_000).utf8))
+        #expect(try MappedLog.open(.file(path)) != nil)
+        // Written back, then dropped from the page cache (where the file system lets it: not tmpfs).
+        let fd = open(path, O_RDONLY)
+        #expect(fsync(fd) == 0)
+        #expect(posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED)) == 0)
+        let map = try #require(mmap(nil, 1_600_000, PROT_READ, MAP_SHARED, fd, 0))
+        let cached = MappedLog.isCached(map, 1_600_000)
+        munmap(map, 1_600_000)
+        close(fd)
+        guard !cached else { return }  // the file system keeps it cached: nothing to check here
+        #expect(try MappedLog.open(.file(path)) == nil)
+        // Read once, it is cached again: mapped.
+        _ = try readAll(.file(path))
+        #expect(try MappedLog.open(.file(path)) != nil)
+    }
+
     @Test("a file truncated under its mapping reads as zeros past its new end and says where it shrank (no SIGBUS)")
     func truncatedUnderTheMapping() throws {
         let dir = TempDir()
