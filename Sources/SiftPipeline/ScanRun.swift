@@ -350,7 +350,10 @@ public struct ScanRun {
                     }
                 }
                 var line = start.line
-                if let workers {
+                // A file of a chunk or two is scanned on this thread: starting the workers would cost more.
+                let capacity = options.reader.maximumLineLength + options.reader.blockSize
+                let parallel = mapped.size - Int(start.offset) > 2 * capacity ? workers : nil
+                if let workers = parallel {
                     let ring = MappedRing(
                         mapped, firstLine: start.line, workers: workers.workers,
                         capacity: workers.workers * Self.chunksPerWorker)

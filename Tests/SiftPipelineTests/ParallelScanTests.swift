@@ -118,7 +118,10 @@ struct ParallelScanTests {
     @Test("--scan-threads 1, 2 and 8: NDJSON byte-identical and databases equal on samples/ and the generated log")
     func cliDeterminism() throws {
         let s = Scratch()
-        s.write("mixed.log", Self.corpus())
+        // More than two of the reader's buffers (1 MiB + the line bound): split among the workers when mapped.
+        let mixed = String(repeating: Self.corpus() + "\n", count: 4)
+        #expect(mixed.utf8.count > 2 * ((1 << 20) + 4096))
+        s.write("mixed.log", mixed)
         s.write("hs.secret", testSecret)
         let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let args = [
