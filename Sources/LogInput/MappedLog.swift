@@ -61,6 +61,14 @@ public final class MappedLog: @unchecked Sendable {
         _ source: InputSource, from offset: UInt64 = 0, options: ReaderOptions = ReaderOptions()
     ) throws(InputError) -> MappedLog? {
         guard case .file(let path) = source else { return nil }
+        // Looked at before it is opened: opening a FIFO (even to close it at once) would let its writer start,
+        // then break its pipe.
+        var before = stat()
+        guard stat(path, &before) == 0 else {
+            guard errno == ENOENT else { return nil }  // the reader says why it cannot be read
+            throw InputError(code: .notFound, path: path, reason: String(cString: strerror(ENOENT)))
+        }
+        guard before.st_mode & S_IFMT == S_IFREG else { return nil }
         // O_NONBLOCK: a FIFO with no writer must not block the open (it is left to the reader).
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {

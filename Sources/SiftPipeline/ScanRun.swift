@@ -318,7 +318,7 @@ public struct ScanRun {
             let mapped: MappedLog?
             do {
                 mapped =
-                    isGzip || !options.mapsFiles
+                    isGzip || !options.mapsFiles || facts?.isRegular != true
                     ? nil : try MappedLog.open(source, from: start.offset, options: options.reader)
             } catch {
                 totals.inputErrors.append(error)

@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import Testing
 
 @testable import LogInput
@@ -151,6 +153,31 @@ struct MappedLogTests {
         #expect(try MappedLog.open(.stdin(), options: options) == nil)
         #expect(throws: InputError.self) { try MappedLog.open(.file(dir.path + "/missing.log"), options: options) }
         #expect(try MappedLog.open(.file(dir.write("one.log", "x")), options: options) != nil)
+    }
+
+    @Test("a FIFO is not even opened: a writer waiting for a reader keeps waiting (opened and closed, its pipe breaks)")
+    func fifoLeftAlone() throws {
+        let dir = TempDir()
+        let fifo = dir.path + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let opened = Atomic<Bool>(false)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let fd = open(fifo, O_WRONLY)  // blocks until a reader opens the FIFO
+            opened.store(true, ordering: .sequentiallyConsistent)
+            if fd >= 0 { close(fd) }
+            done.signal()
+        }
+        usleep(50_000)
+        #expect(try MappedLog.open(.file(fifo)) == nil)
+        usleep(100_000)
+        let stillWaiting = !opened.load(ordering: .sequentiallyConsistent)
+        #expect(stillWaiting)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        done.wait()
+        close(reader)
+        let openedAtLast = opened.load(ordering: .sequentiallyConsistent)
+        #expect(openedAtLast)
     }
 
     @Test("a file not in the page cache is read, not mapped (faults would wait on the disk a page at a time)")
