@@ -30,6 +30,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        /// A SIGBUS handler for read-only file mappings (a file truncated under its mapping reads as zeros and is
+        /// reported, never a crash); C because a signal handler may only touch atomics and system calls.
+        .target(name: "CMapGuard"),
 
         // MARK: - Libraries, one per job, bottom-up: vocabulary → input | scan → verify → store → report → pipeline → CLI.
         /// The shared words, dependency-free: causes and their order, fingerprints, signature status, flags,
@@ -38,8 +41,8 @@ let package = Package(
         .target(name: "SiftCore"),
         /// The only importer of COpenSSL: digests, HMAC, public keys, signature checks.
         .target(name: "JOSECrypto", dependencies: ["SiftCore", "COpenSSL"]),
-        /// The only importer of CZlib: files, directories, stdin, gzip → bounded line chunks.
-        .target(name: "LogInput", dependencies: ["CZlib"]),
+        /// The only importer of CZlib and CMapGuard: files (mapped), directories, stdin, gzip → bounded line chunks.
+        .target(name: "LogInput", dependencies: ["CZlib", "CMapGuard"]),
         /// The hand-written byte scanner, pure Swift: tokens, timestamps, HTTP status, error phrases.
         .target(name: "JWTScan", dependencies: ["SiftCore"]),
         /// Keys (files and their loading), the verdict, parallel analysis and the per-sighting judge.
@@ -99,6 +102,6 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CMapGuard" {
     target.swiftSettings = (target.swiftSettings ?? []) + sharedSwiftSettings
 }

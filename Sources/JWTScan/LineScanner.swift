@@ -68,6 +68,14 @@ public struct ScanFindings: Sendable {
         tokens.removeAll(keepingCapacity: true)
         errors.removeAll(keepingCapacity: true)
     }
+
+    /// Adds `lines` to every finding's line number: for a chunk scanned before the number of its first line was
+    /// known (numbered from 0), once it is.
+    public mutating func shiftLines(by lines: UInt64) {
+        guard lines != 0 else { return }
+        for i in tokens.indices { tokens[i].line &+= lines }
+        for i in errors.indices { errors[i].line &+= lines }
+    }
 }
 
 /// Splits chunks into lines and runs the token scanner, the phrase matcher and — only on lines that carry a
@@ -158,20 +166,24 @@ public struct LineScanner {
     ///   - firstLine: number of the first line.
     ///   - continuesLine: the first line continues a line cut at the end of the previous chunk.
     ///   - cutAtEnd: the last line goes on in the next chunk.
+    /// - Returns: the number of `\n` bytes in the chunk (a reader that does not count them learns it here).
+    @discardableResult
     public mutating func scan(
         _ bytes: UnsafeRawBufferPointer, streamOffset: UInt64, firstLine: UInt64, continuesLine: Bool, cutAtEnd: Bool,
         into findings: inout ScanFindings
-    ) {
-        guard let base = bytes.baseAddress else { return }
+    ) -> UInt64 {
+        guard let base = bytes.baseAddress else { return 0 }
         var lineStart = 0
         var lineNumber = firstLine
         let count = bytes.count
         var first = true
+        var newlines: UInt64 = 0
         while lineStart < count {
             var lineEnd: Int
             var isCut = false
             if let nl = memchr(base + lineStart, 0x0A, count - lineStart) {
                 lineEnd = base.distance(to: UnsafeRawPointer(nl))
+                newlines &+= 1
             } else {
                 lineEnd = count
                 isCut = cutAtEnd
@@ -186,6 +198,7 @@ public struct LineScanner {
             lineStart = next
             lineNumber += 1
         }
+        return newlines
     }
 
     mutating func scanLine(

@@ -64,6 +64,14 @@ public struct ReadSummary: Sendable, Equatable {
     public var compressed: Bool
     /// The reader was asked to stop before the end.
     public var stopped: Bool
+
+    public init(bytes: UInt64, lines: UInt64, rawBytes: UInt64, compressed: Bool, stopped: Bool) {
+        self.bytes = bytes
+        self.lines = lines
+        self.rawBytes = rawBytes
+        self.compressed = compressed
+        self.stopped = stopped
+    }
 }
 
 /// Reads a file, a gzip archive (recognised by its magic bytes, any number of members) or standard input in
@@ -277,6 +285,10 @@ public struct LogReader {
         return start
     }
 
+    /// The size of the first `read(2)` of a stream (into the buffer its first bytes are sniffed in, for the gzip
+    /// magic): the first fill of the line buffer delivers at most this much.
+    static func firstReadSize(blockSize: Int) -> Int { max(blockSize, 64 * 1024) }
+
     /// Base64url alphabet or `.`: the bytes a token is made of.
     @inline(__always)
     static func isTokenByte(_ c: UInt8) -> Bool {
@@ -338,7 +350,8 @@ struct ByteStream: ~Copyable {
         self.blockSize = blockSize
         self.waitsForInput = waitsForInput
         self.stop = stop
-        self.input = UnsafeMutableRawBufferPointer.allocate(byteCount: max(blockSize, 64 * 1024), alignment: 16)
+        self.input = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: LogReader.firstReadSize(blockSize: blockSize), alignment: 16)
     }
 
     deinit {

@@ -5,10 +5,12 @@ import LogInput
 import SiftCore
 import Synchronization
 
-/// A chunk kept with the buffer it lives in (the reader reads on into other buffers), so another thread can scan
-/// it while the reader goes on.
-struct OwnedChunk: Sendable {
-    let buffer: ChunkBuffer
+/// A chunk kept with the memory it lives in — a pool buffer (the reader reads on into other buffers) or a slice of
+/// a mapped file (``MappedLog``, kept by the scan) — so another thread can scan it while the reader goes on.
+struct OwnedChunk: @unchecked Sendable {
+    /// The pool buffer the bytes are in; nil for a slice of a mapped file.
+    let buffer: ChunkBuffer?
+    let start: UnsafeRawPointer
     let count: Int
     var streamOffset: UInt64
     var firstLine: UInt64
@@ -20,6 +22,7 @@ struct OwnedChunk: Sendable {
     /// `c` must come from a reader with a pool (it has a buffer).
     init(_ c: LogChunk) {
         buffer = c.buffer!
+        start = UnsafeRawPointer(c.buffer!.base.baseAddress!)
         count = c.bytes.count
         streamOffset = c.streamOffset
         firstLine = c.firstLine
@@ -29,8 +32,21 @@ struct OwnedChunk: Sendable {
         openLineStart = c.openLineStart
     }
 
-    /// The chunk's bytes; valid while the chunk (its buffer) is kept.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.base[0..<count]) }
+    /// A chunk of a mapped file, its newlines counted and its first line numbered.
+    init(_ c: MappedChunk, in log: MappedLog, firstLine: UInt64, newlines: UInt64) {
+        buffer = nil
+        start = log.bytes(c).baseAddress!
+        count = c.count
+        streamOffset = c.streamOffset
+        self.firstLine = firstLine
+        continuesLine = c.continuesLine
+        cutAtEnd = c.cutAtEnd
+        self.newlines = newlines
+        openLineStart = c.openLineStart
+    }
+
+    /// The chunk's bytes; valid while the chunk (its buffer, or the mapped file) is kept.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: count) }
 
     var endOffset: UInt64 { streamOffset + UInt64(count) }
 }
@@ -44,6 +60,11 @@ struct ChunkScan: Sendable {
     var usedIncomingReference = false
     /// The chunk's records, when the consumer lets the workers render them (``ChunkPrerender``).
     var rendered: RenderedChunk?
+    /// Newlines in the chunk (counted by the scan).
+    var newlines: UInt64 = 0
+    /// The findings carry their real line numbers; false: numbered from 0, left to the merge to renumber (a chunk
+    /// of a mapped file scanned before every chunk before it was counted), and not rendered.
+    var numbered = true
 }
 
 /// What the workers do to a chunk after scanning it, besides keeping its findings.
@@ -122,28 +143,77 @@ final class ChunkScanners: @unchecked Sendable {
             queues[w].async(group: group) {
                 var i = w
                 while i < result.batch.count {
-                    let c = result.batch[i]
-                    var scan = ChunkScan()
-                    scan.findings = self.takeFindings()
-                    scanner.base.pointee.start(LineScanner.Carry())
-                    scanner.base.pointee.scan(
-                        c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
-                        continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &scan.findings)
-                    finish.keepWindow(&scan.findings)
-                    if let (prerender, source) = finish.prerender {
-                        let out = self.takeRendered()
-                        prerender.render(scan.findings, source: source, into: out)
-                        scan.rendered = out
-                    }
-                    scan.endCarry = scanner.base.pointee.carry
-                    scan.setReference = scanner.base.pointee.setReference
-                    scan.usedIncomingReference = scanner.base.pointee.usedIncomingReference
-                    result.slots[i] = scan
+                    result.slots[i] = self.scan(result.batch[i], with: scanner, finish: finish)
                     i += workers
                 }
             }
         }
         return result
+    }
+
+    /// One chunk's scan by a worker, from an empty carry. With `numbering`, the chunk's first line is not known yet:
+    /// it is scanned numbered from 0, and `numbering` gets its newline count and answers the number of its first
+    /// line when every chunk before it has been counted — then the findings are renumbered (and rendered) here,
+    /// else they are left for the merge (``ChunkScan/numbered`` false).
+    private func scan(
+        _ c: OwnedChunk, with scanner: Scanner, finish: ChunkFinish, numbering: ((UInt64) -> UInt64?)? = nil
+    ) -> ChunkScan {
+        var scan = ChunkScan()
+        scan.findings = takeFindings()
+        scanner.base.pointee.start(LineScanner.Carry())
+        scan.newlines = scanner.base.pointee.scan(
+            c.bytes, streamOffset: c.streamOffset, firstLine: numbering == nil ? c.firstLine : 0,
+            continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &scan.findings)
+        finish.keepWindow(&scan.findings)
+        if let numbering {
+            if let first = numbering(scan.newlines) {
+                scan.findings.shiftLines(by: first)
+            } else {
+                scan.numbered = false
+            }
+        }
+        if scan.numbered, let (prerender, source) = finish.prerender {
+            let out = takeRendered()
+            prerender.render(scan.findings, source: source, into: out)
+            scan.rendered = out
+        }
+        scan.endCarry = scanner.base.pointee.carry
+        scan.setReference = scanner.base.pointee.setReference
+        scan.usedIncomingReference = scanner.base.pointee.usedIncomingReference
+        return scan
+    }
+
+    /// Starts scanning a mapped file: every worker but the last takes the next chunk (``MappedRing/take(waiting:)``:
+    /// cut in order under a lock), scans it from an empty carry with its lines numbered from 0, learns the number
+    /// of its first line once every chunk before it is counted (``MappedRing/counted(_:newlines:)``) and hands it
+    /// to the ring, with no batch to wait for — until the file ends or the ring is cancelled. The last worker's
+    /// scanner is the caller's (``scanHere(_:finish:)``): it merges in order and scans a chunk itself whenever the
+    /// next one is not ready, so `workers` threads share `workers` cores without a merging thread to wake. At most
+    /// ``MappedRing/capacity`` chunks are taken ahead of the merge.
+    func start(_ ring: MappedRing, finish: ChunkFinish) {
+        for w in 0..<(workers - 1) {
+            let scanner = Scanner(base: self.scanner(w))
+            queues[w].async(group: ring.done) {
+                while let (index, chunk) = ring.take(waiting: true) {
+                    guard let chunk else { return }
+                    let scan = self.scan(chunk, with: scanner, finish: finish) { ring.counted(index, newlines: $0) }
+                    ring.publish(index, chunk, scan)
+                }
+            }
+        }
+    }
+
+    /// Takes the next chunk of the ring, if there is room, and scans it on the calling thread (with the last
+    /// worker's scanner, which no task uses: see ``start(_:finish:)``). False when there was nothing to take.
+    func scanHere(_ ring: MappedRing, finish: ChunkFinish) -> Bool {
+        guard let (index, chunk) = ring.take(waiting: false) else { return false }
+        if let chunk {
+            let scan = scan(chunk, with: Scanner(base: scanner(workers - 1)), finish: finish) {
+                ring.counted(index, newlines: $0)
+            }
+            ring.publish(index, chunk, scan)
+        }
+        return true
     }
 
     /// Rendered output buffers no chunk uses any more: reused, so their memory is not mapped afresh per chunk.
@@ -193,5 +263,131 @@ final class BatchResult: @unchecked Sendable {
     deinit {
         slots.deinitialize(count: batch.count)
         slots.deallocate()
+    }
+}
+
+/// A mapped file's chunks on their way from the workers to the in-order merge: a ring of slots, chunk `i` in slot
+/// `i % capacity`. A worker takes a free place (`space`) before it takes a chunk, so a slot is written only after
+/// the merge let go of the chunk that had it; the merge waits for each slot's `ready` in order. Chunks are cut in
+/// order under `cutter`'s lock, by whichever worker takes the next one; their lines are counted by their scans and
+/// summed in order in `frontier`.
+final class MappedRing: @unchecked Sendable {
+    let log: MappedLog
+    let capacity: Int
+    /// The workers' tasks.
+    let done = DispatchGroup()
+    private let space = DispatchSemaphore(value: 0)
+    private let ready: [DispatchSemaphore]
+    /// Slot `i % capacity`: chunk `i` and its scan; a nil chunk marks the end of the file.
+    private let slots: UnsafeMutablePointer<(chunk: OwnedChunk?, scan: ChunkScan)>
+    private let cutter: Mutex<(next: Int, ended: Bool)>
+    /// The newline counts of scanned chunks, summed in chunk order as far as every chunk is counted: `next` is
+    /// the first chunk not yet counted, `line` the number of its first line; `bases[i % capacity]` the first line
+    /// of chunk `i < next`, `counts[i % capacity]` the count of a chunk at or past `next` (nil: not yet scanned).
+    private let frontier: Mutex<(next: Int, line: UInt64, counts: [UInt64?], bases: [UInt64])>
+    private let cancelled = Atomic<Bool>(false)
+    private let workers: Int
+
+    init(_ log: MappedLog, firstLine: UInt64, workers: Int, capacity: Int) {
+        self.log = log
+        self.capacity = capacity
+        self.workers = workers
+        ready = (0..<capacity).map { _ in DispatchSemaphore(value: 0) }
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: (nil, ChunkScan()), count: capacity)
+        cutter = Mutex((0, false))
+        frontier = Mutex((0, firstLine, Array(repeating: nil, count: capacity), Array(repeating: 0, count: capacity)))
+        // Signalled rather than set as the start value: Dispatch traps when a semaphore is freed below its start.
+        for _ in 0..<capacity { space.signal() }
+    }
+
+    deinit {
+        slots.deinitialize(count: capacity)
+        slots.deallocate()
+    }
+
+    /// A worker's next chunk and its index: nil when the ring is cancelled or the end was already taken, or
+    /// (`waiting` false) when the ring is full; a nil chunk is the end (its index is where the merge finds it).
+    func take(waiting: Bool) -> (Int, OwnedChunk?)? {
+        if waiting {
+            space.wait()
+        } else if space.wait(timeout: .now()) == .timedOut {
+            return nil
+        }
+        if cancelled.load(ordering: .acquiring) {
+            space.signal()
+            return nil
+        }
+        let log = self.log
+        let taken: (Int, OwnedChunk?)? = cutter.withLock { state in
+            if state.ended { return nil }
+            let index = state.next
+            state.next += 1
+            guard let c = log.nextChunk() else {
+                state.ended = true
+                return (index, nil)
+            }
+            return (index, OwnedChunk(c, in: log, firstLine: 0, newlines: 0))
+        }
+        guard let taken else {
+            space.signal()
+            return nil
+        }
+        if taken.1 == nil { publish(taken.0, nil, ChunkScan()) }
+        return taken
+    }
+
+    /// Records that chunk `index` holds `newlines` newlines; answers the number of its first line when every
+    /// chunk before it is counted, else nil.
+    func counted(_ index: Int, newlines: UInt64) -> UInt64? {
+        let capacity = self.capacity
+        return frontier.withLock { f in
+            f.counts[index % capacity] = newlines
+            while let n = f.counts[f.next % capacity] {
+                f.counts[f.next % capacity] = nil
+                f.bases[f.next % capacity] = f.line
+                f.line += n
+                f.next += 1
+            }
+            return index < f.next ? f.bases[index % capacity] : nil
+        }
+    }
+
+    func publish(_ index: Int, _ chunk: OwnedChunk?, _ scan: ChunkScan) {
+        slots[index % capacity] = (chunk, scan)
+        ready[index % capacity].signal()
+    }
+
+    /// What the merge finds at an index.
+    enum Arrival {
+        case chunk(OwnedChunk, ChunkScan)
+        case end
+        /// Not handed over yet (``next(_:waiting:)`` without waiting).
+        case pending
+    }
+
+    /// Chunk `index` and its scan, once a worker handed it over (or ``Arrival/pending`` at once, when not
+    /// `waiting`). Calls come in index order, from one thread; each chunk's place is given back with ``free(_:)``.
+    func next(_ index: Int, waiting: Bool) -> Arrival {
+        if waiting {
+            ready[index % capacity].wait()
+        } else if ready[index % capacity].wait(timeout: .now()) == .timedOut {
+            return .pending
+        }
+        let slot = slots[index % capacity]
+        slots[index % capacity] = (nil, ChunkScan())
+        guard let chunk = slot.chunk else { return .end }
+        return .chunk(chunk, slot.scan)
+    }
+
+    /// Gives chunk `index`'s place back (its findings were delivered).
+    func free(_ index: Int) { space.signal() }
+
+    /// Stops the workers after the chunks they are scanning and waits for them (the mapping stays valid until
+    /// then). Called once, at the end or on a stop.
+    func finish() {
+        cancelled.store(true, ordering: .releasing)
+        for _ in 0..<(workers + 1) { space.signal() }
+        done.wait()
     }
 }

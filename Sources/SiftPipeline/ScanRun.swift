@@ -35,6 +35,9 @@ public struct ScanOptions: Sendable {
     /// The modification time of what standard input streams (`--stdin-mtime`), for the year of syslog stamps
     /// that carry none, as a file's own mtime is; nil: the run's time.
     public var stdinModified: Double?
+    /// Regular files are read through a mapping (``MappedLog``: no copy, chunks cut ahead by the workers); false
+    /// reads every file with `read(2)` (``LogReader``). Findings are the same either way.
+    public var mapsFiles = true
 
     public init(
         paths: [String], zone: LocalZone = .utc, reader: ReaderOptions = ReaderOptions(), now: Double,
@@ -109,6 +112,9 @@ public struct ScanRun {
     /// Chunks per batch and per worker in a parallel scan (≈ 1 MiB each): enough that a worker's share of a batch
     /// outweighs the fork-join, few enough that memory stays at a few MiB per worker.
     static let chunksPerWorker = 4
+
+    /// How far behind the merge a mapped file's pages are let go (``MappedLog/release(upTo:)``).
+    static let releaseStep: UInt64 = 8 << 20
 
     public func run(into consumer: inout some ScanConsumer) -> ScanTotals {
         var totals = ScanTotals()
@@ -241,37 +247,43 @@ public struct ScanRun {
             var pending: [OwnedChunk] = []
             var inFlight: (done: DispatchGroup, result: BatchResult)? = nil
             var carry = LineScanner.Carry()
-            func merge(_ result: BatchResult) -> Bool {
-                let batch = result.batch
-                for (i, c) in batch.enumerated() {
-                    var r = result.slots[i]
-                    // The slot lets go of its findings, so that once delivered they can be reused in place.
-                    result.slots[i].findings = ScanFindings()
-                    if (c.continuesLine && carry.cutLine) || (r.usedIncomingReference && carry.reference != nil) {
-                        // What came before mattered: scan it again from the real carry.
-                        scanner.start(carry)
-                        r.findings.removeAll()
-                        r.rendered = nil
-                        scanner.scan(
-                            c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
-                            continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &r.findings)
-                        finish.keepWindow(&r.findings)
-                        carry = scanner.carry
-                    } else {
-                        let reference = r.setReference ? r.endCarry.reference : carry.reference
-                        carry = r.endCarry
-                        carry.reference = reference
-                    }
-                    findings = r.findings
-                    let more = deliver(
-                        c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
-                        openLine: c.openLineStart, rendered: r.rendered)
+            /// Delivers chunk `c` as scanned by a worker from an empty carry — or scanned again from the real one
+            /// when what came before mattered. False when a stop was requested.
+            func merge(_ c: OwnedChunk, _ scan: ChunkScan) -> Bool {
+                var r = scan
+                if (c.continuesLine && carry.cutLine) || (r.usedIncomingReference && carry.reference != nil) {
+                    // What came before mattered: scan it again from the real carry.
+                    scanner.start(carry)
+                    r.findings.removeAll()
                     if let rendered = r.rendered { workers?.recycle(rendered) }
-                    findings = ScanFindings()
-                    workers?.recycle(findings: r.findings)
-                    if !more { return false }
+                    r.rendered = nil
+                    scanner.scan(
+                        c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
+                        continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &r.findings)
+                    finish.keepWindow(&r.findings)
+                    carry = scanner.carry
+                } else {
+                    let reference = r.setReference ? r.endCarry.reference : carry.reference
+                    carry = r.endCarry
+                    carry.reference = reference
                 }
-                for c in batch { pool?.giveBack(c.buffer) }
+                findings = r.findings
+                let more = deliver(
+                    c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
+                    openLine: c.openLineStart, rendered: r.rendered)
+                if let rendered = r.rendered { workers?.recycle(rendered) }
+                findings = ScanFindings()
+                workers?.recycle(findings: r.findings)
+                return more
+            }
+            func merge(_ result: BatchResult) -> Bool {
+                for (i, c) in result.batch.enumerated() {
+                    let r = result.slots[i]
+                    // The slot lets go of its findings, so that once delivered they can be reused in place.
+                    result.slots[i] = ChunkScan()
+                    if !merge(c, r) { return false }
+                }
+                for c in result.batch { if let b = c.buffer { pool?.giveBack(b) } }
                 return true
             }
             /// Sends the pending chunks to the workers and merges the batch sent before. False on a stop.
@@ -299,6 +311,103 @@ public struct ScanRun {
                     if merging && !totals.interrupted { _ = merge(last.result) }
                     inFlight = nil
                 }
+            }
+
+            // A regular file is mapped (no copy; chunks cut ahead and counted by the workers); anything else, or a
+            // file the system will not map, is read.
+            let mapped: MappedLog?
+            do {
+                mapped =
+                    isGzip || !options.mapsFiles || facts?.isRegular != true
+                    ? nil : try MappedLog.open(source, from: start.offset, options: options.reader)
+            } catch {
+                totals.inputErrors.append(error)
+                consumer.end(source: source, summary: nil, error: error)
+                continue
+            }
+            if let mapped {
+                // A chunk is delivered only if, once scanned, the file is still as long as its end (a file truncated
+                // under the mapping reads as zeros past its new end: see MappedLog); else the source ends with an
+                // error, what came before it delivered.
+                var summary = ReadSummary(bytes: 0, lines: 0, rawBytes: 0, compressed: false, stopped: false)
+                var failure: InputError? = nil
+                var released = start.offset
+                func take(_ c: OwnedChunk) -> Bool {
+                    if let from = mapped.shrank(), c.endOffset > from {
+                        failure = mapped.shrinkError(at: from)
+                        return false
+                    }
+                    return true
+                }
+                func delivered(_ c: OwnedChunk) {
+                    summary.bytes += UInt64(c.count)
+                    summary.lines += c.newlines
+                    if !c.cutAtEnd && c.count > 0 && c.bytes[c.count - 1] != 0x0A { summary.lines += 1 }
+                    // Pages behind the merge are let go every few MiB (they stay in the page cache).
+                    if c.endOffset - released >= Self.releaseStep {
+                        mapped.release(upTo: c.endOffset)
+                        released = c.endOffset
+                    }
+                }
+                var line = start.line
+                // A file of a chunk or two is scanned on this thread: starting the workers would cost more.
+                let capacity = options.reader.maximumLineLength + options.reader.blockSize
+                let parallel = mapped.size - Int(start.offset) > 2 * capacity ? workers : nil
+                if let workers = parallel {
+                    let ring = MappedRing(
+                        mapped, firstLine: start.line, workers: workers.workers,
+                        capacity: workers.workers * Self.chunksPerWorker)
+                    workers.start(ring, finish: finish)
+                    var index = 0
+                    merging: while true {
+                        var arrival = ring.next(index, waiting: false)
+                        if case .pending = arrival {
+                            // The next chunk in order is still being scanned: scan one ahead meanwhile.
+                            if workers.scanHere(ring, finish: finish) { continue }
+                            arrival = ring.next(index, waiting: true)
+                        }
+                        guard case .chunk(var c, var scan) = arrival else { break }
+                        // Numbered here, in order, from the counts of the chunks before.
+                        c.firstLine = line
+                        c.newlines = scan.newlines
+                        line += scan.newlines
+                        if !scan.numbered { scan.findings.shiftLines(by: c.firstLine) }
+                        guard take(c) else { break }
+                        let more = merge(c, scan)
+                        delivered(c)
+                        ring.free(index)
+                        index += 1
+                        if !more { break merging }
+                    }
+                    ring.finish()
+                } else {
+                    while let m = mapped.nextChunk() {
+                        var c = OwnedChunk(m, in: mapped, firstLine: line, newlines: 0)
+                        findings.removeAll()
+                        c.newlines = scanner.scan(
+                            c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine,
+                            continuesLine: c.continuesLine, cutAtEnd: c.cutAtEnd, into: &findings)
+                        line += c.newlines
+                        finish.keepWindow(&findings)
+                        guard take(c) else { break }
+                        let more = deliver(
+                            c.bytes, streamOffset: c.streamOffset, firstLine: c.firstLine, newlines: c.newlines,
+                            openLine: c.openLineStart)
+                        delivered(c)
+                        if !more { break }
+                    }
+                }
+                if let failure {
+                    totals.inputErrors.append(failure)
+                    consumer.end(source: source, summary: nil, error: failure)
+                } else {
+                    summary.rawBytes = summary.bytes
+                    summary.stopped = totals.interrupted
+                    totals.counts.lines += summary.lines
+                    consumer.end(source: source, summary: summary, error: nil)
+                }
+                if totals.interrupted { break }
+                continue
             }
 
             let reader = LogReader(source: source, options: options.reader)

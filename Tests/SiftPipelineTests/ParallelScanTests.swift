@@ -69,12 +69,13 @@ struct ParallelScanTests {
         return text + "Jan  2 00:00:00 host app[1]: last Bearer \(tokens[0])"
     }
 
-    func run(_ paths: [String], jobs: Int, blockSize: Int, maxLine: Int) -> [String] {
+    func run(_ paths: [String], jobs: Int, blockSize: Int, maxLine: Int, mapsFiles: Bool = true) -> [String] {
         let secret = KeyLoader.secret(Array(testSecret.utf8), origin: "hs.secret", retired: false).0!
         var options = ScanOptions(
             paths: paths, reader: ReaderOptions(maximumLineLength: maxLine, blockSize: blockSize), now: 1_704_100_000,
             verify: VerifyOptions(keys: KeyRing(current: [secret]), workers: 2))
         options.scanThreads = jobs
+        options.mapsFiles = mapsFiles
         var r = Recorder()
         let totals = ScanRun(options: options).run(into: &r)
         return r.out + [
@@ -95,10 +96,15 @@ struct ParallelScanTests {
         s.write("b.part", String(text[half...]))
         #expect(
             system("cd '\(s.dir)' && gzip -c a.part > mixed.gz && gzip -c b.part >> mixed.gz && rm a.part b.part") == 0)
-        let paths = [s.path("mixed.log"), s.path("mixed.gz")]
+        s.write("empty.log", "")
+        let paths = [s.path("mixed.log"), s.path("mixed.gz"), s.path("empty.log")]
         let serial = run(paths, jobs: 1, blockSize: blockSize, maxLine: maxLine)
         #expect(serial.filter { $0.hasPrefix("T ") }.count > 1500)
         #expect(serial.contains { $0.hasPrefix("T ") && $0.contains(" 1703980") })
+        // The mapped file (chunks numbered by the workers' scans) gives what read(2) into buffers gives.
+        let read = run(paths, jobs: 1, blockSize: blockSize, maxLine: maxLine, mapsFiles: false)
+        #expect(read == serial)
+        #expect(run(paths, jobs: 2, blockSize: blockSize, maxLine: maxLine, mapsFiles: false) == serial)
         for jobs in [2, 3, 8] {
             let parallel = run(paths, jobs: jobs, blockSize: blockSize, maxLine: maxLine)
             #expect(parallel.count == serial.count, "jobs \(jobs)")
@@ -112,7 +118,10 @@ struct ParallelScanTests {
     @Test("--scan-threads 1, 2 and 8: NDJSON byte-identical and databases equal on samples/ and the generated log")
     func cliDeterminism() throws {
         let s = Scratch()
-        s.write("mixed.log", Self.corpus())
+        // More than two of the reader's buffers (1 MiB + the line bound): split among the workers when mapped.
+        let mixed = String(repeating: Self.corpus() + "\n", count: 4)
+        #expect(mixed.utf8.count > 2 * ((1 << 20) + 4096))
+        s.write("mixed.log", mixed)
         s.write("hs.secret", testSecret)
         let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let args = [
@@ -155,6 +164,87 @@ struct ParallelScanTests {
             contents.append(try s.contents(db: db))
         }
         #expect(contents[0].count > 1000 && contents[1] == contents[0] && contents[2] == contents[0])
+    }
+}
+
+/// Truncates its file when the first chunk comes (logrotate's copytruncate, say, under a running scan).
+struct TruncatingRecorder: ScanConsumer {
+    let path: String
+    var chunks = 0
+    var lastEnd: UInt64 = 0
+    var errors: [InputError] = []
+    mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan { .read(from: 0, line: 1, reason: "test") }
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
+        if chunks == 0 { #expect(truncate(path, 1000) == 0) }
+        chunks += 1
+        lastEnd = end.offset
+    }
+    mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
+        if let error { errors.append(error) }
+    }
+}
+
+/// Appends to its file when the first chunk comes (a log still being written).
+struct AppendingRecorder: ScanConsumer {
+    let path: String
+    var chunks = 0
+    var summary: ReadSummary?
+    var error: InputError?
+    mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan { .read(from: 0, line: 1, reason: "test") }
+    mutating func consume(_ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress) {
+        if chunks == 0 {
+            let fd = open(path, O_WRONLY | O_APPEND)
+            let more = Array(String(repeating: "appended line\n", count: 10_000).utf8)
+            #expect(more.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == more.count)
+            close(fd)
+        }
+        chunks += 1
+    }
+    mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
+        self.summary = summary
+        self.error = error
+    }
+}
+
+@Suite("Mapped file shrinking or growing under a scan", .serialized)
+struct ShrinkingFileTests {
+    @Test("a file truncated while it is scanned ends its source with a read error: no crash, nothing past the cut")
+    func truncatedWhileScanned() throws {
+        for jobs in [1, 2, 8] {
+            let s = Scratch()
+            let line = "2024-01-01T00:00:00Z GET /x Authorization: Bearer \(fakeToken(1, exp: 1_700_000_000)) 401\n"
+            s.write("big.log", String(repeating: line, count: 40_000))
+            var options = ScanOptions(
+                paths: [s.path("big.log")], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 4096),
+                now: 1_704_100_000)
+            options.scanThreads = jobs
+            var r = TruncatingRecorder(path: s.path("big.log"))
+            let totals = ScanRun(options: options).run(into: &r)
+            #expect(r.chunks == 1, "jobs \(jobs)")
+            #expect(r.lastEnd <= 8192, "jobs \(jobs)")
+            #expect(r.errors.count == 1 && r.errors.first?.code == .readFailed, "jobs \(jobs)")
+            #expect(r.errors.first?.reason.contains("shrank") == true, "jobs \(jobs)")
+            #expect(totals.inputErrors.count == 1, "jobs \(jobs)")
+        }
+    }
+
+    @Test("a file that grows while it is scanned is read as it was when opened; the next run continues from there")
+    func grownWhileScanned() throws {
+        for jobs in [1, 2, 8] {
+            let s = Scratch()
+            let line = "2024-01-01T00:00:00Z GET /x Authorization: Bearer \(fakeToken(1, exp: 1_700_000_000)) 401\n"
+            s.write("growing.log", String(repeating: line, count: 20_000))
+            let size = UInt64(line.utf8.count * 20_000)
+            var options = ScanOptions(
+                paths: [s.path("growing.log")], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 4096),
+                now: 1_704_100_000)
+            options.scanThreads = jobs
+            var r = AppendingRecorder(path: s.path("growing.log"))
+            let totals = ScanRun(options: options).run(into: &r)
+            #expect(r.error == nil && totals.inputErrors.isEmpty, "jobs \(jobs)")
+            #expect(r.summary?.bytes == size && r.summary?.lines == 20_000, "jobs \(jobs)")
+            #expect(totals.counts.sightings == 20_000, "jobs \(jobs)")
+        }
     }
 }
 

@@ -15,7 +15,8 @@ import Darwin
 /// Checks: chunks follow each other (offsets, line numbers); a chunk counts its newlines and knows where its
 /// open line starts; a cut piece is exactly the line bound long and holds no newline; every other chunk ends at
 /// a newline or at the end; the summary adds up; a plain file or a wrapped one reads back byte for byte (from the
-/// resume offset on); an error leaves no chunk beyond what was read.
+/// resume offset on); an error leaves no chunk beyond what was read; a plain file mapped (`MappedLog`) is cut into
+/// exactly the reader's chunks.
 enum GzipTarget {
     nonisolated(unsafe) static var path: String = {
         let dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
@@ -32,8 +33,10 @@ enum GzipTarget {
         let resume = first & 0x40 != 0 ? UInt64(payload.count / 3) : 0
         write(file)
 
-        let reader = LogReader(source: .file(path), options: ReaderOptions(maximumLineLength: maxLine, blockSize: 4096))
+        let options = ReaderOptions(maximumLineLength: maxLine, blockSize: 4096)
+        let reader = LogReader(source: .file(path), options: options)
         var out: [UInt8] = []
+        var shapes: [(offset: UInt64, bytes: [UInt8], continues: Bool, cut: Bool, open: Int)] = []
         var nextOffset = resume
         var nextLine: UInt64 = 7
         var openLine = false
@@ -62,6 +65,7 @@ enum GzipTarget {
                 }
                 FuzzCheck.expect(bytes.count <= maxLine + 4096, .gzip, "a chunk larger than the buffer")
                 out += bytes
+                shapes.append((chunk.streamOffset, bytes, chunk.continuesLine, chunk.cutAtEnd, chunk.openLineStart))
                 nextOffset = chunk.endOffset
                 nextLine += newlines
                 openLine = chunk.cutAtEnd
@@ -83,6 +87,20 @@ enum GzipTarget {
         FuzzCheck.expect(summary.compressed == isGzip, .gzip, "compressed flag differs from the magic bytes")
         if !isGzip {
             FuzzCheck.expect(out[...] == payload.dropFirst(Int(resume)), .gzip, "a plain file read back differently")
+            // The same file mapped: the same chunks, cut at the same places.
+            let mapped = try? MappedLog.open(.file(path), from: resume, options: options)
+            FuzzCheck.expect((mapped == nil) == file.isEmpty, .gzip, "a plain file was not mapped, or an empty one was")
+            var i = 0
+            while let m = mapped?.nextChunk() {
+                FuzzCheck.expect(i < shapes.count, .gzip, "the mapped file has more chunks than the reader delivered")
+                let s = shapes[i]
+                FuzzCheck.expect(
+                    m.streamOffset == s.offset && Array(mapped!.bytes(m)) == s.bytes && m.continuesLine == s.continues
+                        && m.cutAtEnd == s.cut && m.openLineStart == s.open, .gzip,
+                    "the mapped file's chunk differs from the reader's")
+                i += 1
+            }
+            FuzzCheck.expect(i == shapes.count, .gzip, "the mapped file has fewer chunks than the reader delivered")
         } else if wrapped {
             FuzzCheck.expect(out[...] == payload.dropFirst(Int(resume)), .gzip, "a stored-block archive inflated wrong")
         }
