@@ -75,14 +75,14 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors just under the rates this build reaches on the 1,937-line corpus (tune 86.9% right, 5.0% flagged;
-    /// holdout 78.8%, 5.8%), so a change that loses ground fails. Rounds 4–7 (lines 902–1937, from threads and
+    /// Floors just under the rates this build reaches on the 2,071-line corpus (tune 86.8% right, 5.7% flagged;
+    /// holdout 79.9%, 6.7%), so a change that loses ground fails. Rounds 4–8 (lines 902–2071, from threads and
     /// emitters the corpus did not have, each given its part by the hash before jwtsift was run on it) were right
-    /// 52–82% of the time before any rule was tuned on their tune part. The target is 90% right and at most
-    /// 3% flagged on each part; see the README for where both parts stand and why.
+    /// 52–97% of the time before any rule was tuned on their tune part (round 8 was never tuned on). The issue's
+    /// target is 90% right and at most 3% flagged on each part; see the README for where both parts stand and why.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.865, 0.055), ("holdout", 0.78, 0.065)])
+        arguments: [("tune", 0.865, 0.06), ("holdout", 0.795, 0.07)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
