@@ -659,10 +659,12 @@ public struct PhraseMatcher: Sendable {
         return before >= 0x61 && before <= 0x7A && here >= 0x41 && here <= 0x5A
     }
 
+    /// The class-name endings ``isClassSuffix(_:at:)`` looks for, as bytes (made once, not per call).
+    static let classSuffixes: [[UInt8]] = [Array("Error".utf8), Array("Exception".utf8)]
+
     /// `Error` or `Exception` at `i`, ending a class name (`InvalidClaim|Exception`).
     static func isClassSuffix(_ line: UnsafeRawBufferPointer, at i: Int) -> Bool {
-        for suffix in ["Error", "Exception"] {
-            let b = Array(suffix.utf8)
+        for b in classSuffixes {
             guard i + b.count <= line.count else { continue }
             var k = 0
             while k < b.count && line[i + k] == b[k] { k += 1 }
