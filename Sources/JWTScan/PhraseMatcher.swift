@@ -80,13 +80,17 @@ public struct PhraseMatcher: Sendable {
         return t
     }()
 
-    /// The raw bytes a folded pattern byte stands for, as the text loop's `| 0x20` sees them: a space is also an
-    /// `_`, a quote any of the three.
-    static func spellings(_ b: UInt8) -> [UInt8] {
+    /// How many raw bytes a folded pattern byte stands for, as the text loop's `| 0x20` sees them (a space is also
+    /// an `_`, a quote any of the three), and the `i`-th of them: no array per byte.
+    @inline(__always)
+    static func spellingCount(_ b: UInt8) -> Int { b == 0x20 ? 2 : b == 0x22 ? 3 : 1 }
+
+    @inline(__always)
+    static func spelling(_ b: UInt8, _ i: Int) -> UInt8 {
         switch b {
-        case 0x20: [0x20, 0x5F]
-        case 0x22: [0x22, 0x27, 0x60]
-        default: [b]
+        case 0x20: i == 0 ? 0x20 : 0x5F
+        case 0x22: i == 0 ? 0x22 : i == 1 ? 0x27 : 0x60
+        default: b
         }
     }
 
@@ -282,12 +286,33 @@ public struct PhraseMatcher: Sendable {
                 if plain {
                     file(Self.quadKey(anchored, at: best + k))
                 } else {
-                    var spellings: [UInt32] = [0]
-                    for j in 0..<4 {
-                        let alternatives = Self.spellings(anchored[best + k + j])
-                        spellings = spellings.flatMap { v in alternatives.map { v | UInt32($0) << UInt32(8 * j) } }
+                    // Every combination of the four bytes' spellings (a space is also `_`, a quote any of three),
+                    // counted through like a mixed-radix number: no array per quad.
+                    var digit = (0, 0, 0, 0)
+                    let b0 = anchored[best + k]
+                    let b1 = anchored[best + k + 1]
+                    let b2 = anchored[best + k + 2]
+                    let b3 = anchored[best + k + 3]
+                    let n = (
+                        Self.spellingCount(b0), Self.spellingCount(b1), Self.spellingCount(b2), Self.spellingCount(b3)
+                    )
+                    while true {
+                        file(
+                            UInt32(Self.spelling(b0, digit.0)) | UInt32(Self.spelling(b1, digit.1)) << 8
+                                | UInt32(Self.spelling(b2, digit.2)) << 16 | UInt32(Self.spelling(b3, digit.3)) << 24)
+                        digit.0 += 1
+                        if digit.0 < n.0 { continue }
+                        digit.0 = 0
+                        digit.1 += 1
+                        if digit.1 < n.1 { continue }
+                        digit.1 = 0
+                        digit.2 += 1
+                        if digit.2 < n.2 { continue }
+                        digit.2 = 0
+                        digit.3 += 1
+                        if digit.3 < n.3 { continue }
+                        break
                     }
-                    for v in spellings { file(v) }
                 }
             }
         }
@@ -296,7 +321,7 @@ public struct PhraseMatcher: Sendable {
         precondition(
             rules.count < 1 << 16 && fragmentStarts.count < 1 << 14 && (fragmentCounts.max() ?? 0) < 1 << 10,
             "phrase table outgrew the packed anchor entries")
-        entries.sort()
+        Self.radixSort(&entries)
         var index = [UInt32](repeating: 0, count: 1 << Self.hashBits)
         var list: [Anchor] = []
         var anchorRules: [Int] = []
@@ -649,6 +674,31 @@ public struct PhraseMatcher: Sendable {
     /// `other`, then literal length.
     public static func rank(_ rule: PhraseRule) -> (Int, Int) {
         (rule.priority * 2 + (rule.cause == .other ? 0 : 1), rule.literalLength)
+    }
+
+    /// Sorts plain integers in four passes of 16 bits (least significant first, each pass stable): the anchor
+    /// entries are ~10⁵ integers sorted on every run's start, where a comparison sort took a few milliseconds.
+    static func radixSort(_ a: inout [UInt64]) {
+        guard a.count > 1 else { return }
+        var scratch = [UInt64](repeating: 0, count: a.count)
+        var counts = [Int](repeating: 0, count: 1 << 16)
+        for pass in 0..<4 {
+            let shift = UInt64(16 * pass)
+            for i in counts.indices { counts[i] = 0 }
+            for v in a { counts[Int((v >> shift) & 0xFFFF)] += 1 }
+            var sum = 0
+            for i in counts.indices {
+                let c = counts[i]
+                counts[i] = sum
+                sum += c
+            }
+            for v in a {
+                let d = Int((v >> shift) & 0xFFFF)
+                scratch[counts[d]] = v
+                counts[d] += 1
+            }
+            swap(&a, &scratch)
+        }
     }
 
     /// A lowercase-to-uppercase step at `i` (`Jwt|InvalidClaim`): where a word starts inside a camel-case name.

@@ -166,6 +166,18 @@ struct PhraseTableTests {
         #expect(m.cause == cause)
     }
 
+    /// The matcher sorts its anchor entries with a radix sort at every start: it must order them as `sorted()` does
+    /// (the anchors' order decides which rule is found first on a tie).
+    @Test("the anchor entries' radix sort orders as sorted() does", arguments: [0, 1, 2, 1000, 70_000])
+    func radixSort(_ count: Int) {
+        var generator = SystemRandomNumberGenerator()
+        var values = (0..<count).map { i in i % 7 == 0 ? UInt64(i % 3) : generator.next() }
+        values += [UInt64.max, 0, 1 << 48, 1 << 32 | 5, 1 << 16]
+        var sorted = values
+        PhraseMatcher.radixSort(&sorted)
+        #expect(sorted == values.sorted())
+    }
+
     @Test("a one-identifier cue does not stand inside a longer word")
     func cueInsideWord() {
         // `InvalidClaims` before `Count` (not Error or Exception), and `invalidclaim` after a lowercase letter with no
