@@ -30,6 +30,12 @@ enum ByteClass {
 
     @inline(__always)
     static func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c | 0x20) &- 0x61 < 6 }
+
+    @inline(__always)
+    static func isLowerLetter(_ c: UInt8) -> Bool { c &- 0x61 < 26 }
+
+    @inline(__always)
+    static func isUpperLetter(_ c: UInt8) -> Bool { c &- 0x41 < 26 }
 }
 
 /// Searches written as fixed-count loops over plain byte compares with no early exit inside a block, which LLVM

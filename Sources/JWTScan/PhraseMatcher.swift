@@ -604,10 +604,10 @@ public struct PhraseMatcher: Sendable {
         return false
     }
 
-    /// Whether `word` (folded) occurs in `line` where a word starts (and, with `outsideURLs`, not inside a URL): after
-    /// a byte that is not a letter or digit, or
+    /// Whether `word` (folded) occurs in `line` where a word starts: after a byte that is not a letter or digit, or
     /// at a lowercase-to-uppercase step (`VerifyCsrfToken`). With `wholeWord`, it must also end there (`ssl` is
     /// not in `sslip.io`, `otp` not in `otpauth`, `exp` not in `EXPIRED`; `ssl` is in `SSLHandshakeException`).
+    /// With `outsideURLs`, not inside a URL; never where one of `names` starts.
     static func findWordStart(
         _ word: [UInt8], in line: UnsafeRawBufferPointer, wholeWord: Bool = false, outsideURLs: Bool = false,
         except names: [[UInt8]] = []
@@ -618,20 +618,19 @@ public struct PhraseMatcher: Sendable {
             if names.contains(where: { startsFolded($0, in: line, at: at) }) { continue }
             if at > 0 {
                 let before = line[at - 1]
-                let isLower = before >= 0x61 && before <= 0x7A
-                let isAlnum = isLower || (before >= 0x41 && before <= 0x5A) || (before >= 0x30 && before <= 0x39)
-                guard !isAlnum || (isLower && line[at] >= 0x41 && line[at] <= 0x5A) else { continue }
+                let isAlnum =
+                    ByteClass.isLowerLetter(before) || ByteClass.isUpperLetter(before) || ByteClass.isDigit(before)
+                guard !isAlnum || Self.isCamelStart(line, at: at) else { continue }
             }
             if outsideURLs && Self.isInURL(line, at: at) { continue }
             if wholeWord, at + word.count < line.count {
                 // Ends at a byte that is no letter or digit, or where a capitalised word follows an acronym
                 // (`SSLHandshake`), not inside one word in capitals (`EXPIRED`).
                 let after = line[at + word.count]
-                let upper = after >= 0x41 && after <= 0x5A
-                if (after >= 0x61 && after <= 0x7A) || (after >= 0x30 && after <= 0x39) { continue }
-                if upper {
+                if ByteClass.isLowerLetter(after) || ByteClass.isDigit(after) { continue }
+                if ByteClass.isUpperLetter(after) {
                     let next = at + word.count + 1 < line.count ? line[at + word.count + 1] : 0
-                    guard next >= 0x61 && next <= 0x7A else { continue }
+                    guard ByteClass.isLowerLetter(next) else { continue }
                 }
             }
             return true
@@ -704,9 +703,7 @@ public struct PhraseMatcher: Sendable {
     /// A lowercase-to-uppercase step at `i` (`Jwt|InvalidClaim`): where a word starts inside a camel-case name.
     @inline(__always)
     static func isCamelStart(_ line: UnsafeRawBufferPointer, at i: Int) -> Bool {
-        let before = line[i - 1]
-        let here = line[i]
-        return before >= 0x61 && before <= 0x7A && here >= 0x41 && here <= 0x5A
+        ByteClass.isLowerLetter(line[i - 1]) && ByteClass.isUpperLetter(line[i])
     }
 
     /// The class-name endings ``isClassSuffix(_:at:)`` looks for, as bytes (made once, not per call).
