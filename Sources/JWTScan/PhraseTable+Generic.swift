@@ -813,23 +813,17 @@ extension PhraseTable {
 
     /// One rule per cue (every cue holds an 8-byte literal; a test checks it).
     static let genericRules: [PhraseRule] =
-        genericCues.flatMap { cause, cues in
-            cues.map { cue in
-                PhraseRule(
-                    row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init), cause: cause,
-                    priority: Self.genericPriority(cause))
-            }
-        }
+        genericCues.flatMap { cause, cues in cues.map { cueRule(fragments(of: $0), cause, rankedAs: cause) } }
         + keySetAddresses.flatMap { address in
-            fetchErrors.map { error in
-                PhraseRule(
-                    row: genericRow, emitter: "", fragments: [address, error], cause: .key_fetch_failed,
-                    priority: Self.genericPriority(.key_fetch_failed))
-            }
+            fetchErrors.map { cueRule([address, $0], .key_fetch_failed, rankedAs: .key_fetch_failed) }
         }
-        + claimShapeCues.map { cue in
-            PhraseRule(
-                row: genericRow, emitter: "", fragments: cue.split(separator: "…").map(String.init),
-                cause: .claims_invalid, priority: Self.genericPriority(.expired))
-        }
+        + claimShapeCues.map { cueRule(fragments(of: $0), .claims_invalid, rankedAs: .expired) }
+
+    /// A cue's fragments: `…` separates words that must appear in order.
+    static func fragments(of cue: String) -> [String] { cue.split(separator: "…").map(String.init) }
+
+    /// The rule of one cue, ranked as the cues of `rank` are.
+    static func cueRule(_ fragments: [String], _ cause: Cause, rankedAs rank: Cause) -> PhraseRule {
+        PhraseRule(row: genericRow, emitter: "", fragments: fragments, cause: cause, priority: genericPriority(rank))
+    }
 }
