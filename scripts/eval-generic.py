@@ -19,6 +19,8 @@ import os
 import re
 import subprocess
 
+from cause_scores import print_cause_table
+
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
@@ -68,11 +70,7 @@ def main():
             print(f"{part} {label}: {n} messages of {emitters} emitters; right cause {right / max(n, 1):.1%}, "
                   f"a cause found {found / max(n, 1):.1%}")
             if prefix:
-                print(f"  {'cause':18} {'precision':>9} {'recall':>7}  (tp/fp/fn)")
-                for c in sorted(set(tp) | set(fp) | set(fn)):
-                    p = tp[c] / (tp[c] + fp[c]) if tp[c] + fp[c] else 0
-                    rc = tp[c] / (tp[c] + fn[c]) if tp[c] + fn[c] else 0
-                    print(f"  {c:18} {p:9.0%} {rc:7.0%}  ({tp[c]}/{fp[c]}/{fn[c]})")
+                print_cause_table(tp, fp, fn)
             if a.misses and part == "cue-tune" and prefix:
                 for r, text, got in misses:
                     print(f"- want {r['cause']} got {got} [{r['emitter']}] {text[:200]}")

@@ -15,6 +15,8 @@ import collections
 import json
 import os
 import subprocess
+
+from cause_scores import print_cause_table
 import sys
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -68,11 +70,7 @@ def main():
                 misses.append((r, got))
         print(f"{part}: {pos} positives, {neg} negatives; right cause {right}/{pos} = {right / max(pos, 1):.1%}; "
               f"error found {found / max(pos, 1):.1%}; negatives flagged {flagged}/{neg} = {flagged / max(neg, 1):.1%}")
-        print(f"  {'cause':18} {'precision':>9} {'recall':>7}  (tp/fp/fn)")
-        for c in sorted(set(tp) | set(fp) | set(fn)):
-            p = tp[c] / (tp[c] + fp[c]) if tp[c] + fp[c] else 0
-            rc = tp[c] / (tp[c] + fn[c]) if tp[c] + fn[c] else 0
-            print(f"  {c:18} {p:9.0%} {rc:7.0%}  ({tp[c]}/{fp[c]}/{fn[c]})")
+        print_cause_table(tp, fp, fn)
         if a.misses and part == "tune":
             for r, got in misses:
                 print(f"- want {r['cause']}{'/' + r['alt'] if r.get('alt') else ''} got {got} [{r['emitter']}] {r['line'][:300]}")
