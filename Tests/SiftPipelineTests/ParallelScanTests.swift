@@ -208,16 +208,21 @@ struct AppendingRecorder: ScanConsumer {
 
 @Suite("Mapped file shrinking or growing under a scan", .serialized)
 struct ShrinkingFileTests {
+    /// A scan of `path` in 4 KiB chunks on `jobs` threads.
+    static func options(_ path: String, jobs: Int) -> ScanOptions {
+        var options = ScanOptions(
+            paths: [path], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 4096), now: 1_704_100_000)
+        options.scanThreads = jobs
+        return options
+    }
+
     @Test("a file truncated while it is scanned ends its source with a read error: no crash, nothing past the cut")
     func truncatedWhileScanned() throws {
         for jobs in [1, 2, 8] {
             let s = Scratch()
             let line = "2024-01-01T00:00:00Z GET /x Authorization: Bearer \(fakeToken(1, exp: 1_700_000_000)) 401\n"
             s.write("big.log", String(repeating: line, count: 40_000))
-            var options = ScanOptions(
-                paths: [s.path("big.log")], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 4096),
-                now: 1_704_100_000)
-            options.scanThreads = jobs
+            let options = Self.options(s.path("big.log"), jobs: jobs)
             var r = TruncatingRecorder(path: s.path("big.log"))
             let totals = ScanRun(options: options).run(into: &r)
             #expect(r.chunks == 1, "jobs \(jobs)")
@@ -235,10 +240,7 @@ struct ShrinkingFileTests {
             let line = "2024-01-01T00:00:00Z GET /x Authorization: Bearer \(fakeToken(1, exp: 1_700_000_000)) 401\n"
             s.write("growing.log", String(repeating: line, count: 20_000))
             let size = UInt64(line.utf8.count * 20_000)
-            var options = ScanOptions(
-                paths: [s.path("growing.log")], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 4096),
-                now: 1_704_100_000)
-            options.scanThreads = jobs
+            let options = Self.options(s.path("growing.log"), jobs: jobs)
             var r = AppendingRecorder(path: s.path("growing.log"))
             let totals = ScanRun(options: options).run(into: &r)
             #expect(r.error == nil && totals.inputErrors.isEmpty, "jobs \(jobs)")
