@@ -4,7 +4,8 @@
 Usage: scripts/fuzz-seeds.py OUT_DIR  (writes OUT_DIR/<target>/<name>; called by scripts/fuzz)
 
 Nothing here is committed: the seeds come from the repository's own sample logs, sample keys (public ones only:
-samples/keys/private is skipped) and fixtures, plus the few hand-picked seeds in Fuzz/Seeds/<target>/. Seeds
+samples/keys/private is skipped) and fixtures, plus the few hand-picked seeds in Fuzz/Seeds/<target>/ and the
+inputs that once failed, in Fuzz/Reproducers/<target>/. Seeds
 hold sample tokens, which are synthetic; they live in a gitignored folder.
 
 Tokens are picked out of the logs without a regex: split at every byte outside the base64url alphabet and the
@@ -166,9 +167,12 @@ def main():
         s.add("gzip", b"\x81" + text)
         s.add("gzip", b"\x03" + gzip.compress(text, mtime=0))
 
-    # Hand-picked seeds committed beside the harness.
-    seeds_dir = os.path.join(ROOT, "Fuzz", "Seeds")
-    if os.path.isdir(seeds_dir):
+    # Hand-picked seeds committed beside the harness, and every input a run once failed on (Fuzz/Reproducers):
+    # libFuzzer runs each seed first, so every fuzz run replays the old failures before it mutates anything.
+    for committed in ("Seeds", "Reproducers"):
+        seeds_dir = os.path.join(ROOT, "Fuzz", committed)
+        if not os.path.isdir(seeds_dir):
+            continue
         for target in sorted(os.listdir(seeds_dir)):
             for n in sorted(os.listdir(os.path.join(seeds_dir, target))):
                 with open(os.path.join(seeds_dir, target, n), "rb") as f:

@@ -395,18 +395,16 @@ extension Result where Failure == CryptoError {
     }
 }
 
-/// Shortens untrusted strings before they go into a message, and strips control bytes.
+/// Shortens untrusted strings before they go into a message, and masks what must not reach an output raw.
 public enum Redact {
     /// `s` with token-shaped runs redacted (``UntrustedText/redactTokens(_:)``, before cutting, so no cut token
-    /// is left), control characters as `?`, cut to `limit` scalars (then "…").
+    /// is left), hidden characters (``UntrustedText/isHidden(_:)``: C0 and C1 controls, DEL, bidi and other
+    /// format characters, line separators) as `?`, cut to `limit` scalars (then "…").
     public static func short(_ s: String, limit: Int = 64) -> String {
         let s = UntrustedText.redactTokens(s)
-        // Fast path: short and free of control bytes (nearly every kid and iss) comes back as is.
-        if s.utf8.count <= limit && !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return s }
-        var out = ""
-        for scalar in s.unicodeScalars.prefix(limit) {
-            out.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "?" : scalar)
-        }
-        return s.unicodeScalars.count > limit ? out + "…" : out
+        // Fast path: short printable ASCII (nearly every kid and iss) comes back as is.
+        if s.utf8.count <= limit && s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
+        let cut = UntrustedText.masked(String(String.UnicodeScalarView(s.unicodeScalars.prefix(limit))))
+        return s.unicodeScalars.count > limit ? cut + "…" : cut
     }
 }

@@ -163,7 +163,7 @@ public struct JSONParser {
                 if seen == nil { seen = Set(members.map(\.name)) }
                 duplicate = !seen!.insert(name).inserted
             }
-            guard !duplicate else { throw fail("duplicate member \"\(Self.printable(name.prefix(40)))\"") }
+            guard !duplicate else { throw fail("duplicate member \"\(UntrustedText.masked(name.prefix(40)))\"") }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
@@ -176,20 +176,6 @@ public struct JSONParser {
             if c == UInt8(ascii: "}") { return JSONObject(members: members) }
             guard c == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
         }
-    }
-
-    /// Untrusted text for an error reason (which messages and reports quote): control characters (C0, DEL, C1)
-    /// and the bidirectional and line-separator controls become `?`.
-    static func printable(_ s: Substring) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            let v = u.value
-            let control =
-                v < 0x20 || (0x7F...0x9F).contains(v) || (0x200E...0x200F).contains(v)
-                || (0x2028...0x202E).contains(v) || (0x2066...0x2069).contains(v)
-            out.unicodeScalars.append(control ? "?" : u)
-        }
-        return out
     }
 
     private mutating func parseArrayBody(depth: Int) throws(JSONError) -> [JSONValue] {

@@ -112,6 +112,15 @@ public enum UntrustedText {
         return out
     }
 
+    /// `s` with every character of ``isHidden(_:)`` replaced by `?`: for a short quote inside a message (a
+    /// `kid`, a PEM label, a JSON member name), where an escape would be longer than what it stands for.
+    public static func masked<S: StringProtocol>(_ s: S) -> String {
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(s) }
+        var out = ""
+        for u in s.unicodeScalars { out.unicodeScalars.append(isHidden(u) ? "?" : u) }
+        return out
+    }
+
     /// For people: token-shaped runs redacted, then every hidden character made visible. What text, Markdown,
     /// HTML and CSV reports, `inspect` and messages on standard error show of an untrusted string.
     public static func display(_ s: String) -> String { visible(redactTokens(s)) }

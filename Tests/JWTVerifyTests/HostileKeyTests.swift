@@ -94,4 +94,33 @@ import Testing
             }
         }
     }
+
+    /// Found by the keys fuzz target in CI: `Redact.short` masked C0 controls and DEL but passed C1 controls (U+009B
+    /// is a one-character CSI on many terminals) and bidi overrides, so a key file's `kid`, `kty` or PEM label
+    /// could still reorder or drive the operator's terminal. Every quoted member is masked the same way now.
+    @Test(
+        "hidden characters in a quoted key member are masked in every message",
+        arguments: ["\u{9B}31m", "\u{202E}txt.exe", "a\u{2028}b", "zero\u{200B}width", "\u{FEFF}bom", "\u{85}nel"])
+    func hiddenCharactersMasked(_ hidden: String) throws {
+        let json = try #require(String(data: try JSONEncoder().encode(hidden), encoding: .utf8))
+        let n = "x6M6p8PkG2g"
+        let files = [
+            #"{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0","kid":\#(json)},"#
+                + #"{"kty":"oct","k":"b3RoZXJvdGhlcm90aGVyb3RoZXJvdGhlcjEy","kid":\#(json)}]}"#,
+            #"{"kty":\#(json),"n":"\#(n)","e":"AQAB"}"#,
+            #"{"kty":"EC","crv":\#(json),"x":"AA","y":"AA"}"#,
+            #"{"kty":"OKP","crv":\#(json),"x":"AA"}"#,
+            #"{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0","alg":\#(json)}"#,
+            #"{\#(json):1,\#(json):2}"#,
+            "-----BEGIN \(hidden)-----\nTUlJQg==\n-----END \(hidden)-----\n",
+        ]
+        for file in files {
+            let (_, problems) = KeyLoader.parseKeyFile(Array(file.utf8), origin: "k.json", retired: false)
+            try #require(!problems.isEmpty, "no problem reported for \(file)")
+            for p in problems {
+                #expect(!p.description.unicodeScalars.contains(where: UntrustedText.isHidden), "\(p)")
+                #expect(p.description.contains("?"), "the hidden character is not shown as ?: \(p)")
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@ import SiftCore
 /// and certificate readers directly.
 ///
 /// Checks: every loaded public key, written back as a JWK from its components, loads again as the same key with
-/// the same thumbprint; its SPKI DER reads back as the same key; a problem message holds no control byte and
+/// the same thumbprint; its SPKI DER reads back as the same key; a problem message holds no hidden character (``UntrustedText/isHidden(_:)``) and
 /// none of the file's private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, an `oct` key's `k`) nor the secret.
 enum KeysTarget {
     static func run(_ data: UnsafeRawBufferPointer) {
@@ -54,8 +54,8 @@ enum KeysTarget {
 
     static func checkMessage(_ message: String, secrets: [[UInt8]]) {
         FuzzCheck.expect(
-            !message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0x9B }, .keys,
-            "a key problem message holds a control character")
+            !message.unicodeScalars.contains(where: UntrustedText.isHidden), .keys,
+            "a key problem message holds a control or format character")
         for s in secrets {
             FuzzCheck.expect(!FuzzCheck.contains(message.utf8, s), .keys, "a key problem message holds key material")
         }

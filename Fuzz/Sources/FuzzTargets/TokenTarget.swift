@@ -10,7 +10,8 @@ import SiftCore
 ///
 /// Checks: the same token analysed twice (contexts cached by then) gives the same verdict; a valid signature
 /// names its key; a malformed one has status `malformed`; no reason, hint or key
-/// attempt holds the token, its signature segment or the secret; an analysis without a cause has a valid
+/// attempt holds the token, its signature segment, the secret or a hidden character (a control, bidi or other
+/// format character: ``UntrustedText/isHidden(_:)``); an analysis without a cause has a valid
 /// signature.
 enum TokenTarget {
     static let currentJWKS = """
@@ -86,6 +87,9 @@ enum TokenTarget {
         let parts = token.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         if parts.count == 3, parts[2].count >= 16 { forbidden.append(Array(parts[2])) }
         for text in texts {
+            FuzzCheck.expect(
+                !text.unicodeScalars.contains(where: UntrustedText.isHidden), .token,
+                "a reason, hint or attempt holds a control or format character")
             for f in forbidden {
                 FuzzCheck.expect(
                     !FuzzCheck.contains(text.utf8, f), .token,
