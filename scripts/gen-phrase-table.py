@@ -25,6 +25,9 @@ SKIP = {"now − exp", "duration = now − exp", "String(reflecting:)", "Invalid
         "Unauthorized", "Invalid Token", "Insufficient Scope", "Malformed", "Token not found",
         "Bearer ", "invalid_token", "jwt_authn_access_denied{Jwt_is_expired}", "{message}",
         "Key not authorized", "RBAC: access denied", "KID_ALG_UNMATCH",
+        # express-jwt's error code: `_` folds to a space, so alone it is also any server's "Credentials required"
+        # (the general classifier has it as a cue, which needs a token word beside it).
+        "credentials_required",
         # Words many programs print for any failure: the general classifier files them as `other`; the emitter's
         # own form (`JsonWebTokenError: invalid token`) is a row in docs/phrases.
         "invalid token", "Invalid JWT"}
@@ -53,6 +56,9 @@ TEXT_CAUSE = {
     "Error decoding token headers.": "truncated", "Error decoding token claims.": "truncated",
     # The header or payload bytes are not UTF-8 JSON: nothing says the token was cut (malformed, not truncated).
     "Invalid header string: {json error}": "malformed", "Invalid payload string: {json error}": "malformed",
+    # jose's JWEInvalid: the text is not a compact JWE (parts, header) where the caller expected one (next-auth's
+    # session cookie): malformed. (Its JWEDecryptionFailed stays `encrypted`: the JWE could not be opened.)
+    "Invalid Compact JWE": "malformed", "JWE Protected Header is invalid": "malformed",
 }
 
 # Placeholder name → what the captured text is. Names are the research's own.

@@ -53,6 +53,8 @@ public struct PhraseMatcher: Sendable {
     let softLookAlike: [Bool]
     let tlsLookAlike: [Bool]
     let context: [[UInt8]]
+    /// Per context word, whether it counts only outside the cue's own words (``PhraseTable/contextWordsOutsideCue``).
+    let contextOutsideCue: [Bool]
     /// Folded ``PhraseTable/claimContextWords`` (whole words only).
     let claimContext: [[UInt8]]
     let tokenWords: [[UInt8]]
@@ -70,25 +72,27 @@ public struct PhraseMatcher: Sendable {
     let anchorList: [Anchor]
     let parser: TimestampParser
 
-    /// Case fold used on both sides: ASCII lowercase, `_` → space, and the three ASCII quotes (`'`, `` ` ``,
-    /// `"`) one quote: a message's `"exp" claim` logged as `'exp' claim`.
+    /// Case fold used on both sides: ASCII lowercase, `_` and `-` → space (Envoy's `Jwt_is_expired`, an error
+    /// code's `jwt/invalid-aud`), and the three ASCII quotes (`'`, `` ` ``, `"`) one quote: a message's
+    /// `"exp" claim` logged as `'exp' claim`.
     static let fold: [UInt8] = {
         var t = ByteClass.lower
         t[0x5F] = 0x20
+        t[0x2D] = 0x20
         t[0x27] = 0x22
         t[0x60] = 0x22
         return t
     }()
 
     /// How many raw bytes a folded pattern byte stands for, as the text loop's `| 0x20` sees them (a space is also
-    /// an `_`, a quote any of the three), and the `i`-th of them: no array per byte.
+    /// an `_` or a `-`, a quote any of the three), and the `i`-th of them: no array per byte.
     @inline(__always)
-    static func spellingCount(_ b: UInt8) -> Int { b == 0x20 ? 2 : b == 0x22 ? 3 : 1 }
+    static func spellingCount(_ b: UInt8) -> Int { b == 0x20 || b == 0x22 ? 3 : 1 }
 
     @inline(__always)
     static func spelling(_ b: UInt8, _ i: Int) -> UInt8 {
         switch b {
-        case 0x20: i == 0 ? 0x20 : 0x5F
+        case 0x20: i == 0 ? 0x20 : i == 1 ? 0x5F : 0x2D
         case 0x22: i == 0 ? 0x22 : i == 1 ? 0x27 : 0x60
         default: b
         }
@@ -189,6 +193,7 @@ public struct PhraseMatcher: Sendable {
                 },
             "look-alike and context words need three bytes (the trigram filter)")
         self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
+        self.contextOutsideCue = PhraseTable.contextWords.map { PhraseTable.contextWordsOutsideCue.contains($0) }
         self.claimContext = PhraseTable.claimContextWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.tokenWords = PhraseTable.tokenWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.strongContext = PhraseTable.strongContextWords.map { Array($0.utf8).map { fold[Int($0)] } }
@@ -286,7 +291,7 @@ public struct PhraseMatcher: Sendable {
                 if plain {
                     file(Self.quadKey(anchored, at: best + k))
                 } else {
-                    // Every combination of the four bytes' spellings (a space is also `_`, a quote any of three),
+                    // Every combination of the four bytes' spellings (a space is also `_` or `-`, a quote any of three),
                     // counted through like a mixed-radix number: no array per quad.
                     var digit = (0, 0, 0, 0)
                     let b0 = anchored[best + k]
@@ -583,7 +588,24 @@ public struct PhraseMatcher: Sendable {
                 return strongContext.contains { mayOccur($0) && Self.findWordStart($0, in: line) }
                     || Self.findExact(PhraseTable.bearerErrorCode.utf8, in: line)
             }
-            return context.contains(where: occurs)
+            // Where a catch-all cue (`other`) itself says a word of ``PhraseTable/contextWordsOutsideCue``, another
+            // occurrence must (a cue that names a cause, `no authorization header`, is specific enough).
+            var cueSpans: [Range<Int>]?? = nil
+            func occursOutsideCue(_ word: [UInt8]) -> Bool {
+                guard mayOccur(word) else { return false }
+                if cueSpans == nil { cueSpans = spans(rule: index, in: line) }
+                var from = 0
+                while let at = Self.findFolded(word, in: line, from: from) {
+                    let found = at..<(at + word.count)
+                    if !(cueSpans!.map { $0.contains { $0.overlaps(found) } } ?? false) { return true }
+                    from = at + 1
+                }
+                return false
+            }
+            let catchAll = rules[index].cause == .other
+            return zip(context, contextOutsideCue).contains { word, outside in
+                outside && catchAll ? occursOutsideCue(word) : occurs(word)
+            }
                 || claimContext.contains { mayOccur($0) && Self.findWordStart($0, in: line, wholeWord: true) }
         }
     }

@@ -170,7 +170,12 @@ public enum PhraseTable {
             r.fragments = rule.fragments.map { $0.replacingQuotes() }
             return r
         }
+        // Not a one-part rule that ends inside an open quote (a message's first part, `Unable to find key "`, whose
+        // value and the rest were cut off): without its quote it is only the common words before the value.
         all += quoted.compactMap { rule in
+            guard rule.fragments.count > 1 || rule.fragments[0].utf8.count(where: { $0 == 0x22 }) % 2 == 0 else {
+                return nil
+            }
             var r = rule
             r.fragments = rule.fragments.map { $0.droppingQuotes() }
             guard r.fragments.contains(where: { $0.utf8.count >= 8 }), !r.fragments.contains(where: \.isEmpty)

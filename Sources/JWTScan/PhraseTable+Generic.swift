@@ -434,12 +434,16 @@ extension PhraseTable {
                 "jwt must have 3", "jwt must have three", "token must have 3", "token must have three",
                 "not all parts",
                 "could not parse…token",
+                "token parsing failed", "jwt parsing failed", "token parsing error", "jwt parsing error",
                 "parse inbound token",
             ]
         ),
         (
             .missing_token,
             [
+                // express-jwt's error code; a cue (with its context) rather than a row, since `_` folds to a space
+                // and `Credentials required` alone is any server's login error (ClickHouse's, say).
+                "credentials required",
                 "no authorization header", "missing authorization", "authorization header is missing",
                 "no token provided", "token not provided", "missing token", "no bearer token",
                 "token is missing", "token missing", "missing bearer", "no auth token",
@@ -543,6 +547,10 @@ extension PhraseTable {
                 "verification failed", "validation failed", "could not verify", "unable to verify", "failed to verify",
                 "cannot verify", "unable to validate", "token rejected", "jwt rejected", "rejected token",
                 "invalid access token", "invalid bearer token", "not a valid token", "unauthenticated",
+                // Round 9's inflections of the same (etcd's `invalid auth token`, Microsoft Graph's `Access token
+                // validation failure.`, Kapua's `Error while validating JWT access token`, GoTrue's `Bad ID token`).
+                "invalid auth token", "invalid authentication token", "validation failure", "error while validating",
+                "error when validating", "error while verifying", "error when verifying", "bad id token",
                 "cannot be validated", "could not be validated", "can't be validated",
                 // Verification failed in general words: a validation error, verifying a token failed, a token not verified,
                 // inactive, revoked or blacklisted, an authentication attempt with a token or JWT failed.
@@ -708,6 +716,10 @@ extension PhraseTable {
         "signature", "audience", "issuer", "nonce", "assertion", "json web key", "key set",
     ]
 
+    /// Context words that count for a catch-all cue (`other`) only outside the cue's own words: `authentication
+    /// failed` says `auth` itself, and alone it is any login's failure (sshd's, PAM's, a database's).
+    public static let contextWordsOutsideCue: Set<String> = ["auth"]
+
     /// JWT time claim names that make a line about a token when they stand as whole words (`exp is in the past`,
     /// oidc-client-js): too short to count inside other words (`iat` in `appropriate`, `exp` in `export`).
     public static let claimContextWords: [String] = ["exp", "nbf", "iat"]
@@ -731,7 +743,9 @@ extension PhraseTable {
     public static let strongContextCues: Set<String> = [
         "invalid token", "token is invalid", "invalid_token", "invalidtoken", "tokeninvalid", "not a valid token",
         // Every protocol is `unauthenticated` (Linkerd's `cluster-unauthenticated` server policy, gRPC's status code).
-        "unauthenticated", "not authenticated",
+        "unauthenticated", "not authenticated", "invalid auth token", "invalid authentication token",
+        // Every login says it (ClickHouse's `Authentication failed: … Credentials required.`).
+        "credentials required",
     ]
 
     /// Written as is (not folded): the bearer error code that is evidence by itself.
@@ -785,6 +799,9 @@ extension PhraseTable {
         // A verification that ended well (Envoy's `JWT token verification completed with: OK`).
         "completed with: ok", "authorization code", "code verifier", "security token",
         "(expiredtoken)",
+        // A presigned URL or signed request past its time (S3's `Request signature expired at: …`), and Google's
+        // token endpoint refusing a refresh token (`invalid_grant: Token has been expired or revoked.`).
+        "request signature expired", "been expired or revoked",
         // A program that names an error class it does not have (Ruby's NameError), not a verifier's failure.
         "uninitialized constant",
         // .NET's exception for an argument out of range: IdentityModel throws it for a key too short to sign or

@@ -871,6 +871,12 @@ extension PhraseTable {
         go-infra:545	Envoy jwt_authn (jwt_verify_lib)	key_fetch_failed		0	-	Jwks RSA [n] or [e] field is missing or has a parse error	|
         go-infra:546	Envoy jwt_authn (jwt_verify_lib)	key_fetch_failed		0	-	Jwks EC [x] or [y] field is an invalid Base64.	|
         go-infra:547	dgrijalva/jwt-go	other	alg_mismatch	0	-	key is of invalid type	|
+        go-infra:548	clerk-sdk-go	key_unknown	key_fetch_failed	0	-	missing json web key	|
+        go-infra:549	clerk-sdk-go	key_unknown		0	-	missing jwt kid header claim	|
+        go-infra:550	clerk-sdk-go	key_fetch_failed		0	-	no jwks found	|
+        go-infra:552	clerk-sdk-go	claims_invalid		0	-	invalid authorized party	|
+        go-infra:553	Tyk	claims_invalid		0	-	Could not identify a policy to apply to this token from field	|
+        go-infra:554	Istio authn filter (v1alpha1 policies)	other		0	-	Origin authentication failed.	|
         java:2	SmallRye JWT	other		0	-	SRJWT07000: Failed to verify a token	|
         java:3	SmallRye JWT	claims_invalid		0	-	SRJWT07001: No claim exists in sub, upn or preferred_username	|
         java:4	SmallRye JWT	key_fetch_failed		0	-	SRJWT07002: Failed to load a key from the key content	|
@@ -1240,6 +1246,9 @@ extension PhraseTable {
         java:374	Ballerina jwt	alg_none		0	-	Not a valid JWS. Signature algorithm is NONE.	|
         java:375	Ballerina jwt	malformed		0	-	Not a valid JWS. Signature part is required.	|
         java:376	Ballerina jwt	key_unknown	malformed	0	-	Key ID (kid) is not provided in JOSE header.	|
+        java:377	Nimbus JOSE+JWT	key_fetch_failed		0	-	Missing required "keys" member	|
+        java:378	jose4j	key_fetch_failed		0	-	The JSON JWKS content does not include the keys member.	|
+        java:379	MITREid Connect client	issuer_rejected	key_fetch_failed	0	-	No server configuration found for issuer:	|
         more-emitters:2	zitadel/oidc	issuer_rejected		0	-,-	issuer does not match: Expected: 	, got:	|
         more-emitters:3	zitadel/oidc	audience_rejected		0	-	audience is not valid: Audience must contain client_id	|
         more-emitters:4	zitadel/oidc	claims_invalid	audience_rejected	0	-	authorized party is not set. If Token is valid for multiple audiences, azp must not be empty	|
@@ -1283,7 +1292,7 @@ extension PhraseTable {
         more-emitters:42	go-spiffe jwtsvid	key_unknown		0	-,-	jwtsvid: no JWT authority 	 found for trust domain	|
         more-emitters:43	go-spiffe jwtsvid	signature_invalid	malformed	0	in	jwtsvid: unable to get claims from token:	|
         more-emitters:44	go-spiffe jwtsvid	malformed		0	-	jwtsvid: unable to parse JWT token	|
-        more-emitters:45	go-spiffe jwtsvid	malformed		0	-	jwtsvid: token header type not equal to either JWT or JOSE	|
+        more-emitters:45	go-spiffe jwtsvid	claims_invalid		0	-	jwtsvid: token header type not equal to either JWT or JOSE	|
         more-emitters:46	go-spiffe jwtsvid	claims_invalid		0	-	jwtsvid: token missing subject claim	|
         more-emitters:47	go-spiffe jwtsvid	claims_invalid		0	-	jwtsvid: token missing exp claim	|
         more-emitters:48	go-spiffe jwtsvid	claims_invalid		0	in	jwtsvid: token has an invalid subject claim:	|
@@ -1643,6 +1652,12 @@ extension PhraseTable {
         more-emitters:404	Jitsi Prosody token auth	malformed		0	-	bad token format	|
         more-emitters:405	Jitsi Prosody token auth	key_unknown		0	-	'kid' claim is missing	|
         more-emitters:406	Jitsi Prosody token auth	key_fetch_failed		0	-	could not obtain public key	|
+        more-emitters:407	CouchDB jwtf	expired		0	-	exp not in future	|
+        more-emitters:408	CouchDB jwtf	not_yet_valid		0	-	nbf not in past	|
+        more-emitters:409	buddy-sign (Clojure)	signature_invalid	malformed	0	-	Message seems corrupt or manipulated.	|
+        more-emitters:410	SurrealDB	expired		0	-	The 'exp' field in the authentication token was invalid	|
+        more-emitters:411	SurrealDB	not_yet_valid		0	-	The 'nbf' field in the authentication token was invalid	|
+        more-emitters:412	AppAuth-Android	issued_in_future	expired	0	-	Issued at time is more than 10 minutes before or after the current time	|
         ms-aws:2	Microsoft.IdentityModel	missing_token	other	0	-,-	IDX10000: The parameter '	' cannot be a 'null' or an empty object.	|
         ms-aws:3	Microsoft.IdentityModel	issuer_rejected	other	0	-	IDX10204: Unable to validate issuer. validationParameters.ValidIssuer is null or whitespace AND validationParameters.ValidIssuers is null or empty.	|
         ms-aws:4	Microsoft.IdentityModel	issuer_rejected		0	-,-,-,-,-	IDX10205: Issuer validation failed. Issuer: '	'. Did not match: validationParameters.ValidIssuer: '	' or validationParameters.ValidIssuers: '	' or validationParameters.ConfigurationManager.CurrentConfiguration.Issuer: '	'. For more details, see https://aka.ms/IdentityModel/issuer-validation.	|
@@ -1916,7 +1931,7 @@ extension PhraseTable {
         ms-aws:277	ASP.NET Core JwtBearer	malformed	other	0	-	No SecurityTokenValidator available for token.	|
         ms-aws:278	ASP.NET Core JwtBearer	other	malformed	0	-	No TokenHandler was able to validate the token.	|
         ms-aws:279	ASP.NET Core JwtBearer	other		0	-	Failed to validate the token.	|
-        ms-aws:280	ASP.NET Core JwtBearer	key_fetch_failed	other	0	-	Exception occurred while processing message.	|
+        ms-aws:280	ASP.NET Core JwtBearer	other	key_fetch_failed	0	-	Exception occurred while processing message.	|
         ms-aws:281	ASP.NET Core JwtBearer	other		0	-	 was not authenticated. Failure message:	|
         ms-aws:282	Microsoft.Identity.Web	claims_invalid		0	-	IDW10201: Neither scope nor roles claim was found in the bearer token. Authentication scheme used: '	|
         ms-aws:283	Microsoft.Identity.Web	claims_invalid		0	-,-	IDW10202: The 'roles' or 'role' claim does not contain roles '	' or was not found.	|
@@ -2415,6 +2430,8 @@ extension PhraseTable {
         platforms:426	google-auth-library-php	key_fetch_failed		0	-	certs expects "kid" to be set	|
         platforms:427	google-auth-library-php	key_fetch_failed		0	-	RSA certs expects "n" and "e" to be set	|
         platforms:428	google-auth-library-php	key_fetch_failed		0	-	certs expects "keys" to be set	|
+        platforms:429	Supabase Realtime (realtime-js)	expired		0	exp	InvalidJWTToken: Invalid value for JWT claim "exp" with value 	|
+        platforms:430	Firebase Auth (client SDKs)	malformed		0	-	The custom token format is incorrect. Please check the documentation.	|
         scripting:2	firebase-admin-node	expired		0	-	Firebase ID token has expired. Get a fresh ID token from your client app and try again (auth/id-token-expired). See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
         scripting:3	firebase-admin-node	expired		0	-	Firebase session cookie has expired. Get a fresh session cookie from your client app and try again (auth/session-cookie-expired). See https://firebase.google.com/docs/auth/admin/manage-cookies for details on how to retrieve a session cookie.	|
         scripting:4	firebase-admin-node	signature_invalid		0	-	Firebase ID token has invalid signature. See https://firebase.google.com/docs/auth/admin/verify-id-tokens for details on how to retrieve an ID token.	|
@@ -2903,5 +2920,8 @@ extension PhraseTable {
         scripting:534	passport-azure-ad	key_fetch_failed		0	-	Cannot get AAD Signing Keys	|
         scripting:535	passport-azure-ad	key_fetch_failed		0	-	Cannot get AAD Federation metadata	|
         scripting:536	OpenSearch Dashboards security plugin (OpenID Connect)	key_fetch_failed		0	-	Failed when trying to obtain the endpoints from your IdP	|
+        scripting:537	lua-resty-jwt	alg_mismatch		0	-	whitelist unsupported alg:	|
+        scripting:538	kjdev nginx-auth-jwt	audience_rejected		0	-,-	auth_jwt: rejected due to aud claim requirement: "	" is not "	|
+        scripting:539	kjdev nginx-auth-jwt	issuer_rejected		0	-,-	auth_jwt: rejected due to iss claim requirement: "	" is not "	|
         """#
 }

@@ -67,7 +67,6 @@ extension PhraseTable {
             row: "26", emitter: "jwks-rsa", fragments: ["Too many requests to the JWKS endpoint"], cause: .other),
         PhraseRule(
             row: "27", emitter: "express-jwt", fragments: ["No authorization token was found"], cause: .missing_token),
-        PhraseRule(row: "27", emitter: "express-jwt", fragments: ["credentials_required"], cause: .missing_token),
         PhraseRule(
             row: "28", emitter: "express-jwt", fragments: ["Format is Authorization: Bearer [token]"], cause: .malformed
         ),
@@ -150,8 +149,8 @@ extension PhraseTable {
             row: "54", emitter: "jose", fragments: ["Failed to parse the JSON Web Key Set HTTP response as JSON"],
             cause: .key_fetch_failed),
         PhraseRule(row: "55", emitter: "jose", fragments: ["decryption operation failed"], cause: .encrypted),
-        PhraseRule(row: "55", emitter: "jose", fragments: ["Invalid Compact JWE"], cause: .encrypted),
-        PhraseRule(row: "55", emitter: "jose", fragments: ["JWE Protected Header is invalid"], cause: .encrypted),
+        PhraseRule(row: "55", emitter: "jose", fragments: ["Invalid Compact JWE"], cause: .malformed),
+        PhraseRule(row: "55", emitter: "jose", fragments: ["JWE Protected Header is invalid"], cause: .malformed),
         PhraseRule(
             row: "56", emitter: "golang-jwt v5", fragments: ["token has invalid claims: token is expired"],
             cause: .expired),

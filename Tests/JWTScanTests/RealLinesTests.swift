@@ -75,14 +75,15 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors just under the rates this build reaches on the 2,071-line corpus (tune 86.8% right, 5.7% flagged;
-    /// holdout 79.9%, 6.7%), so a change that loses ground fails. Rounds 4–8 (lines 902–2071, from threads and
+    /// Floors just under the rates this build reaches on the 2,275-line corpus (tune 88.0% right, 6.1% flagged;
+    /// holdout 79.4%, 6.6%), so a change that loses ground fails. Rounds 4–9 (lines 902–2275, from threads and
     /// emitters the corpus did not have, each given its part by the hash before jwtsift was run on it) were right
-    /// 52–97% of the time before any rule was tuned on their tune part (round 8 was never tuned on). The issue's
-    /// target is 90% right and at most 3% flagged on each part; see the README for where both parts stand and why.
+    /// 52–97% of the time before any rule was tuned on their tune part. Round 9 (lines 2072–2275) added look-alikes
+    /// flagged 10–19% blind, which is why the flagged floors sit above the last session's 5.7%. The target
+    /// is 90% right and at most 3% flagged on each part; see the README for where both parts stand and why.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.865, 0.06), ("holdout", 0.795, 0.07)])
+        arguments: [("tune", 0.875, 0.065), ("holdout", 0.79, 0.07)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -138,6 +139,11 @@ struct PhraseTableTests {
             ("api: Bearer token: invalid token", .other, true),
             // A time claim's name as a whole word says the line is about a token (oidc-client-js, round 4).
             ("exp is in the past", .expired, true),
+            // `-` folds to a space as `_` does: an error code's words (Confluence Synchrony's `jwt/invalid-aud`).
+            ("{\"type\":\"jwt/invalid-aud\",\"message\":\"Error validating JWT\"}", .audience_rejected, true),
+            // A message's first part that ends at an open quote does not stand alone without its quote (LexikJWT's
+            // `Unable to find key "…" in the token payload.` is not this line's `Unable to find key with kid`).
+            ("Failed to get signing key: Unable to find key with kid: 656ea50", .key_unknown, true),
         ])
     func generic(_ line: String, _ cause: Cause, _ isGeneric: Bool) throws {
         let m = try #require(Self.match(line))
@@ -206,6 +212,12 @@ struct PhraseTableTests {
             "envoy jwt authenticator.cc:374 origins-0: JWT token verification completed with: OK",
             // A bare `unauthenticated` needs evidence of a JWT (Linkerd's server policy, round 6).
             "linkerd_app_core::errors::respond: Request failed error=unauthorized connection on server default:cluster-unauthenticated",
+            // A login failure whose only `auth` is in its own words (round 9: ClickHouse; sshd and PAM say the same).
+            "<Error> Access(user directories): user: inserter: Authentication failed: Code: 36. DB::Exception: Credentials required.",
+            "sshd[812]: error: PAM: Authentication failure for root from 10.0.0.8",
+            "Authentication failed for invalid user admin from 10.0.0.8 port 50514 ssh2",
+            // An S3 presigned request past its time (round 9).
+            "ExpiredTokenInvalid argument.The provided token has expired. Request signature expired at: 2026-01-31T22:38:15+00:00",
         ])
     func lookAlikeClasses(_ line: String) {
         #expect(Self.match(line) == nil, "\(line)")
@@ -214,6 +226,8 @@ struct PhraseTableTests {
     @Test("the same bare words on a line that names a JWT still count")
     func strongContext() throws {
         #expect(try #require(Self.match("jwt auth: invalid token")).cause == .other)
+        // `auth` outside the cue's own words still makes the line about a token (`oauth2`, `auth_jwt`).
+        #expect(try #require(Self.match("oauth2 filter: authentication failed")).cause == .other)
         // The RFC 6750 code counts only as written: `invalid_token`, not `Invalid token`.
         #expect(Self.match("Invalid token.") == nil)
         #expect(try #require(Self.match("error=\"invalid_token\"")).cause == .other)
