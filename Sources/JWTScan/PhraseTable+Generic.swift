@@ -435,6 +435,9 @@ extension PhraseTable {
                 "not all parts",
                 "could not parse…token",
                 "token parsing failed", "jwt parsing failed", "token parsing error", "jwt parsing error",
+                // A JSON decoder's own words on a token's header or payload: Go's encoding/json (`invalid character
+                // 'ÿ' looking for beginning of value`, `unexpected end of JSON input`), IdentityModel's IDX10708.
+                "looking for beginning of value", "unexpected end of json input", "cannot read this string",
                 "parse inbound token",
             ]
         ),
@@ -746,6 +749,8 @@ extension PhraseTable {
         "unauthenticated", "not authenticated", "invalid auth token", "invalid authentication token",
         // Every login says it (ClickHouse's `Authentication failed: … Credentials required.`).
         "credentials required",
+        // Every Go program decoding any JSON says these (an OAuth login's userinfo, a camera bridge's API).
+        "looking for beginning of value", "unexpected end of json input",
     ]
 
     /// Written as is (not folded): the bearer error code that is evidence by itself.
