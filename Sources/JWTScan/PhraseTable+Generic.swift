@@ -119,6 +119,11 @@ extension PhraseTable {
             .key_fetch_failed,
             [
                 "unable to obtain configuration", "obtain configuration from", "jwks endpoint",
+                // A key set that holds no key at all (unusable as fetched), as against no key for this token's kid:
+                // clerk-sdk-go, ruby-jwt, jose4j, Nimbus, kreait, Elasticsearch (eval-generic's cue-tune half).
+                "no jwks found", "jwks not found", "no keys found in jwks", "no keys in jwks", "no keys in the jwks",
+                "jwks has no keys", "jwks is empty", "empty jwks", "no keys are available", "no keys available",
+                "not any jwks", "no jwks available", "jwks content", "\"keys\" member", "keys member",
                 "fetch jwks", "fetching jwks", "jwks fetch", "jwkserror", "jwks_uri", "retrieve jwk",
                 "load jwks", "get keys failed", "keys endpoint",
                 "failed to fetch jwk", "failed to fetch keys", "error fetching keys", "error fetching jwk",
@@ -495,6 +500,11 @@ extension PhraseTable {
             .claims_invalid,
             [
                 "nonce mismatch", "invalid nonce", "claim is missing", "missing claim", "missing required claim",
+                // A replayed token (its jti seen before), a header typ refused, claims a policy forbids, the scope
+                // check (Duende, Open Liberty, Nimbus, WSO2 in eval-generic's cue-tune half).
+                "replay cache", "replay attack", "token replay", "replayed token", "already been received",
+                "jti claim", "header typ", "typ (type)", "typ header", "prohibited claim", "claim is malformed",
+                "scope validation", "incorrect access token type", "access token type",
                 "invalid claim", "claim mismatch", "azp mismatch", "required claim", "claims are invalid",
                 "required scope", "insufficient scope", "invalid subject", "invalid token type", "wrong token type",
                 "unexpected token type", "claim validation", "claims validation", "invalid claims",

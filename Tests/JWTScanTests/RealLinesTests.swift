@@ -166,6 +166,10 @@ struct PhraseTableTests {
             ("Provided JWT token has an invalid exp claim: value is not a number", .claims_invalid),  // RabbitMQ
             ("msal: IdTokenIssuerError", .issuer_rejected),  // MSAL Python's class
             ("jwt: TokenExpiredException", .expired),  // tymon/jwt-auth's class
+            // A key set with no key at all is a fetch problem, not an unknown kid (ruby-jwt, Nimbus).
+            ("jwt: No keys found in jwks", .key_fetch_failed),
+            ("jwt: Missing required \"keys\" member", .key_fetch_failed),
+            ("jwt: jti is found in replay cache. Possible replay attack.", .claims_invalid),  // Duende
         ])
     func cueLexicon(_ line: String, _ cause: Cause) throws {
         let m = try #require(withBytes(line) { Self.genericOnly.match($0) })
