@@ -158,6 +158,7 @@ public enum PhraseTable {
             }
             return r
         }
+        all += codeRules(all)
         all += extraRules
         all += genericRules
         // A message logged inside a JSON string has its quotes escaped (`\"alg\" parameter…`): the same rule
@@ -184,6 +185,49 @@ public enum PhraseTable {
         }
         return all
     }()
+
+    /// A coded message (IdentityModel's `IDX20807: Unable to retrieve document from: …`, Open Liberty's
+    /// `CWWKS1757E: …`, SmallRye's `SRJWT07013: …`) is known by its code alone when the logger cut the text or
+    /// another version worded it differently: one rule per code, ranked below every whole message (it is shorter).
+    /// A code whose rows name different causes (IdentityModel reused a few across versions) stands as `other`.
+    static func codeRules(_ rules: [PhraseRule]) -> [PhraseRule] {
+        var byCode: [String: PhraseRule] = [:]
+        var order: [String] = []
+        for rule in rules where !rule.isGeneric {
+            guard let first = rule.fragments.first, let code = messageCode(first) else { continue }
+            guard var known = byCode[code] else {
+                var r = rule
+                r.fragments = [code]
+                r.captures = []
+                byCode[code] = r
+                order.append(code)
+                continue
+            }
+            if known.cause != rule.cause {
+                known.cause = .other
+                known.alternative = nil
+            } else if known.alternative != rule.alternative {
+                known.alternative = nil
+            }
+            byCode[code] = known
+        }
+        return order.map { byCode[$0]! }
+    }
+
+    /// The code a message starts with, colon included: 2–8 capital letters, 3–7 digits, an optional severity
+    /// letter (`CWWKS1757E:`), 8 bytes at least; nil for any other start.
+    static func messageCode(_ text: String) -> String? {
+        let b = Array(text.utf8.prefix(20))
+        var i = 0
+        while i < b.count, b[i] >= 0x41, b[i] <= 0x5A { i += 1 }
+        guard (2...8).contains(i) else { return nil }
+        let digitsStart = i
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+        guard (3...7).contains(i - digitsStart) else { return nil }
+        if i < b.count, b[i] >= 0x41, b[i] <= 0x5A { i += 1 }
+        guard i < b.count, b[i] == UInt8(ascii: ":"), i + 1 >= 8 else { return nil }
+        return String(decoding: b[0...i], as: UTF8.self)
+    }
 
     /// Messages that name two causes (keyed by the rule's first fragment); the rule's own cause is the likelier.
     static let ambiguous: [String: Cause] = [

@@ -21,6 +21,7 @@ extension PhraseTable {
             .issued_in_future,
             [
                 "issued in the future", "issued in future", "used before issued", "iat claim…future",
+                "future issuance",
                 "issued at…in the future",
                 // jose (panva): `"iat" claim timestamp check failed (it should be in the past)`.
                 "\"iat\" claim timestamp", "iat…in the future",
@@ -94,7 +95,7 @@ extension PhraseTable {
         (
             .issuer_rejected,
             [
-                "invalid issuer", "issuer mismatch", "issuer invalid", "wrong issuer", "unknown issuer",
+                "invalid issuer", "issuer mismatch", "issuer invalid", "wrong issuer", "unknown issuer", "wrong iss",
                 "issuer is not", "issuer not ", "untrusted issuer", "issuer validation", "iss claim",
                 "issuer does not", "issuer doesn't", "(issuer)", "unexpected issuer", "issuer (iss)",
                 "iss mismatch", "invalid iss", "invalidissuer", "claim \"iss\"", "\"iss\" claim",
@@ -189,6 +190,7 @@ extension PhraseTable {
             .key_unknown,
             [
                 "no matching jwk", "no matching key", "unknown kid", "kid not found", "no key with kid",
+                "get key with kid", "find key with kid", "key with kid not found",
                 "unknown signing key", "unknown key", "no key found", "could not find key",
                 "kid mismatch", "no key matching", "unable to find kid", "kid does not match", "no public key",
                 "keynotfound", "nomatchingkey", "unknownkid", "kidnotfound", "unknownkey",
@@ -258,6 +260,8 @@ extension PhraseTable {
             [
                 // A token without a signature where one is required, and the `none` algorithm refused.
                 "has no signature", "no integrity protection", "signature is missing", "signature missing",
+                // ForgeRock's `No enum constant org.forgerock.json.jose.jws.JwsAlgorithm.none`.
+                "jwsalgorithm.none",
                 "missing signature", "not signed. signatures are required", "token is not signed", "jwt is not signed",
                 "unsecured (plain)", "unsecured jws", "unsecured jwt", "algorithm \"none\"", "algorithm 'none'",
                 "alg \"none\"", "alg: none", "alg none", "none algorithm", "algorithm is none",
@@ -304,6 +308,9 @@ extension PhraseTable {
             .alg_unsupported,
             [
                 "algorithm not supported", "not a valid algorithm",
+                // The Rust jsonwebtoken crate's Algorithm enum refusing a name (`unknown variant `EdDSA`, expected one
+                // of `HS256`, …`).
+                "expected one of \"hs256\"",
                 "find a algorithm", "find an algorithm", "unknown algorithm",
                 "algorithm is not supported", "unsupported alg", "alg not supported", "does not support algorithm",
                 // An algorithm unknown, not recognised or not implemented.
@@ -443,6 +450,7 @@ extension PhraseTable {
                 // A JSON decoder's own words on a token's header or payload: Go's encoding/json (`invalid character
                 // 'ÿ' looking for beginning of value`, `unexpected end of JSON input`), IdentityModel's IDX10708.
                 "looking for beginning of value", "unexpected end of json input", "cannot read this string",
+                "token format invalid", "token format is invalid",
                 "parse inbound token",
             ]
         ),
@@ -505,6 +513,8 @@ extension PhraseTable {
                 "replay cache", "replay attack", "token replay", "replayed token", "already been received",
                 "jti claim", "header typ", "typ (type)", "typ header", "prohibited claim", "claim is malformed",
                 "scope validation", "incorrect access token type", "access token type",
+                // An ID token's hash claims (openid-client's `at_hash mismatch`).
+                "at hash mismatch", "c hash mismatch", "s hash mismatch", "invalid at hash", "invalid c hash",
                 "invalid claim", "claim mismatch", "azp mismatch", "required claim", "claims are invalid",
                 "required scope", "insufficient scope", "invalid subject", "invalid token type", "wrong token type",
                 "unexpected token type", "claim validation", "claims validation", "invalid claims",
@@ -564,6 +574,7 @@ extension PhraseTable {
                 // validation failure.`, Kapua's `Error while validating JWT access token`, GoTrue's `Bad ID token`).
                 "invalid auth token", "invalid authentication token", "validation failure", "error while validating",
                 "error when validating", "error while verifying", "error when verifying", "bad id token",
+                "unknown jwt", "invalid oauth access token", "invalid oauth token",
                 "cannot be validated", "could not be validated", "can't be validated",
                 // Verification failed in general words: a validation error, verifying a token failed, a token not verified,
                 // inactive, revoked or blacklisted, an authentication attempt with a token or JWT failed.
@@ -733,9 +744,10 @@ extension PhraseTable {
     /// failed` says `auth` itself, and alone it is any login's failure (sshd's, PAM's, a database's).
     public static let contextWordsOutsideCue: Set<String> = ["auth"]
 
-    /// JWT time claim names that make a line about a token when they stand as whole words (`exp is in the past`,
-    /// oidc-client-js): too short to count inside other words (`iat` in `appropriate`, `exp` in `export`).
-    public static let claimContextWords: [String] = ["exp", "nbf", "iat"]
+    /// JWT time claim names, and an ID token's hash claims (`at_hash`), that make a line about a token when they
+    /// stand as whole words (`exp is in the past`, oidc-client-js; `at_hash mismatch`, openid-client): too short to
+    /// count inside other words (`iat` in `appropriate`, `exp` in `export`, `at hash` in `that hash`).
+    public static let claimContextWords: [String] = ["exp", "nbf", "iat", "at hash", "c hash", "s hash"]
 
     /// Positive evidence that a line is about a JWT, a bearer token or OIDC, not just some token: the words of
     /// ``tokenWords`` and the claim and header names only JWTs have. A cue in ``strongContextCues`` needs one of
@@ -788,6 +800,9 @@ extension PhraseTable {
         // An API key beside a JWT is how the JWT was made (Stream's `JWTAuth error: signature is not valid. Make sure the
         // token is created using the secret for API key …`); alone, it is the credential that failed.
         "api key", "apikey", "api_key",
+        // HTTP basic authentication, another scheme (Trino's `Authentication failed: Basic authentication or
+        // X-Trino-User must be sent`).
+        "basic authentication",
     ]
 
     /// Names that begin with a look-alike word but are not one: IdentityModel's key classes (`Keys tried:
@@ -831,6 +846,11 @@ extension PhraseTable {
         "two-factor", "cross-site request forgery", "api key", "apikey", "api_key", "personal access token",
         "docker login", "pypi", "bad credentials", "urn:acme", "revoked lease", "firebase login", "az login",
         "azure login", "gcloud", "reauthenticat", "npm err", "npm notice", "npm login",
+        "basic authentication",
+        // Making a token, not verifying one: a signer's failure (SmallRye's `io.smallrye.jwt.build.JwtSignatureException:
+        // SRJWT05000: Unsupported signature algorithm`, round 10) shares a verifier's words.
+        "jwt.build.", "failed to sign", "error signing", "unable to sign", "could not sign", "cannot sign",
+        "error creating token", "failed to create token", "error generating token", "failed to generate token",
     ]
 
     /// Key cues first (a missing key explains the signature failure beside it), then the named causes, then the

@@ -2923,5 +2923,15 @@ extension PhraseTable {
         scripting:537	lua-resty-jwt	alg_mismatch		0	-	whitelist unsupported alg:	|
         scripting:538	kjdev nginx-auth-jwt	audience_rejected		0	-,-	auth_jwt: rejected due to aud claim requirement: "	" is not "	|
         scripting:539	kjdev nginx-auth-jwt	issuer_rejected		0	-,-	auth_jwt: rejected due to iss claim requirement: "	" is not "	|
+        scripting:540	keycloak-connect (Node)	other		0	in	Grant validation failed. Reason:	|
+        scripting:541	keycloak-connect (Node)	expired		0	-	invalid token (expired)	|
+        scripting:542	keycloak-connect (Node)	alg_none	malformed	0	-	invalid token (not signed)	|
+        scripting:543	keycloak-connect (Node)	claims_invalid		0	-	invalid token (wrong type)	|
+        scripting:544	keycloak-connect (Node)	other	issued_in_future	0	-	invalid token (stale token)	|
+        scripting:545	keycloak-connect (Node)	other	issued_in_future	0	-	invalid token (future dated)	|
+        scripting:546	keycloak-connect (Node)	issuer_rejected		0	-	invalid token (wrong ISS)	|
+        scripting:547	keycloak-connect (Node)	audience_rejected		0	-	invalid token (wrong audience)	|
+        scripting:548	keycloak-connect (Node)	signature_invalid		0	-	invalid token (signature)	|
+        scripting:549	keycloak-connect (Node)	missing_token		0	-	invalid token (missing)	|
         """#
 }

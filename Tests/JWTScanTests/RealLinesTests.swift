@@ -75,15 +75,16 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors just under the rates this build reaches on the 2,275-line corpus (tune 88.0% right, 6.1% flagged;
-    /// holdout 79.4%, 6.6%), so a change that loses ground fails. Rounds 4–9 (lines 902–2275, from threads and
+    /// Floors just under the rates this build reaches on the 2,480-line corpus (tune 87.5% right, 7.3% flagged;
+    /// holdout 78.7%, 8.1%), so a change that loses ground fails. Rounds 4–10 (lines 902–2480, from threads and
     /// emitters the corpus did not have, each given its part by the hash before jwtsift was run on it) were right
-    /// 52–97% of the time before any rule was tuned on their tune part. Round 9 (lines 2072–2275) added look-alikes
-    /// flagged 10–19% blind, which is why the flagged floors sit above the last session's 5.7%. The target
-    /// is 90% right and at most 3% flagged on each part; see the README for where both parts stand and why.
+    /// 52–97% of the time before any rule was tuned on their tune part. Rounds 9 and 10 (lines 2072–2480) added
+    /// look-alikes flagged 10–28% blind (API request signing, token creation, other products' tokens), which is why
+    /// the flagged floors sit above the 5.7% of lines 1–2071. The target is 90% right and at most 3% flagged
+    /// on each part; see the README for where both parts stand and why.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.875, 0.065), ("holdout", 0.79, 0.07)])
+        arguments: [("tune", 0.87, 0.075), ("holdout", 0.78, 0.085)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
@@ -188,6 +189,27 @@ struct PhraseTableTests {
         #expect(sorted == values.sorted())
     }
 
+    /// IdentityModel, Open Liberty and SmallRye number their messages: the code alone stands for the message when a
+    /// page or logger cut the text (UiPath's `IDX20807: Unable to retrieve document`, round 9), below the whole
+    /// message; a code two rows give different causes stands as `other`.
+    @Test("a coded message is known by its code when its text is cut")
+    func messageCodes() throws {
+        let cut = try #require(Self.match("System.IO.IOException: IDX20807: Unable to retrieve document"))
+        #expect(cut.cause == .key_fetch_failed)
+        #expect(Self.matcher.rules[cut.ruleIndex].fragments == ["IDX20807:"])
+        #expect(Self.matcher.rules[cut.ruleIndex].emitter == "Microsoft.IdentityModel")
+        // The whole message outranks its code.
+        let whole = try #require(Self.match("IDX10205: Issuer validation failed. Issuer: 'a'."))
+        #expect(Self.matcher.rules[whole.ruleIndex].fragments != ["IDX10205:"])
+        #expect(PhraseTable.messageCode("CWWKS1757E: Validation failed") == "CWWKS1757E:")
+        #expect(PhraseTable.messageCode("IDX10205 Issuer") == nil)
+        #expect(PhraseTable.messageCode("HTTP2: failed") == nil)
+        let reused = PhraseTable.codeRules(PhraseTable.rules.filter { !$0.isGeneric }).filter {
+            $0.fragments == ["IDX10700:"]
+        }
+        #expect(reused.map(\.cause) == [.other])
+    }
+
     @Test("a one-identifier cue does not stand inside a longer word")
     func cueInsideWord() {
         // `InvalidClaims` before `Count` (not Error or Exception), and `invalidclaim` after a lowercase letter with no
@@ -220,6 +242,8 @@ struct PhraseTableTests {
             "<Error> Access(user directories): user: inserter: Authentication failed: Code: 36. DB::Exception: Credentials required.",
             "sshd[812]: error: PAM: Authentication failure for root from 10.0.0.8",
             "Authentication failed for invalid user admin from 10.0.0.8 port 50514 ssh2",
+            // Making a token, not verifying one (SmallRye's build API, round 10).
+            "io.smallrye.jwt.build.JwtSignatureException: SRJWT05000: Unsupported signature algorithm: EdDSA",
             // An S3 presigned request past its time (round 9).
             "ExpiredTokenInvalid argument.The provided token has expired. Request signature expired at: 2026-01-31T22:38:15+00:00",
         ])
