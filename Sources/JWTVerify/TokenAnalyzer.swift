@@ -572,7 +572,8 @@ public struct TokenAnalyzer: Sendable {
                     }
                 }
                 guard policy.tryWeakSecrets else { return false }
-                var candidates = WeakSecrets.secrets.indices
+                let weak = WeakSecrets.keys(for: hash)
+                var candidates = weak.indices
                 var key: WeakSecretMemo.Key? = nil
                 if let memo = weakSecrets {
                     let header = signingInput.prefix { $0 != UInt8(ascii: ".") }
@@ -584,7 +585,7 @@ public struct TokenAnalyzer: Sendable {
                     }
                 }
                 for i in candidates
-                where verifier.verifyMAC(hash, secret: WeakSecrets.secrets[i], message: message, signature: sig) {
+                where weak[i].matches(message, signature: sig) {
                     a.flags.insert(.weakSecret)
                     a.hints.append(
                         "signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens"
