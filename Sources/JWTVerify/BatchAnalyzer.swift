@@ -18,14 +18,15 @@ public struct PendingToken: Sendable {
 }
 
 /// Analyses batches of distinct tokens in parallel: fork-join over `DispatchQueue.concurrentPerform`, one
-/// ``SignatureChecker`` (with its OpenSSL contexts) per worker, the keys shared read-only.
+/// ``AnalysisContext`` (a ``SignatureChecker`` with its OpenSSL contexts, the headers read) per worker, the keys
+/// shared read-only.
 ///
 /// The shared state is all here: the work index (an atomic counter the workers pull from) and the result slots,
 /// each written by exactly one worker. Not itself thread-safe: one thread calls ``analyze(_:)`` at a time.
 public final class BatchAnalyzer {
     public let analyzer: TokenAnalyzer
     public let workers: Int
-    private let verifiers: [SignatureChecker]
+    private let contexts: [AnalysisContext]
 
     /// What earlier batches found about weak secrets, by header and issuer: read as a snapshot during a batch,
     /// updated after it in token order.
@@ -34,7 +35,7 @@ public final class BatchAnalyzer {
     public init(analyzer: TokenAnalyzer, workers: Int) {
         self.analyzer = analyzer
         self.workers = max(1, workers)
-        self.verifiers = (0..<max(1, workers)).map { _ in SignatureChecker() }
+        self.contexts = (0..<max(1, workers)).map { _ in AnalysisContext() }
     }
 
     /// Analyses every token; results come back in the same order.
@@ -55,30 +56,31 @@ public final class BatchAnalyzer {
         let analyzer = self.analyzer
         let memo = weakSecrets
         if workers == 1 || tokens.count < 4 {
-            return tokens.map {
+            return tokens.map { t in
                 JudgedSighting.Shared(
-                    analyzer.analyze($0.bytes, truncation: $0.truncation, verifier: verifiers[0], weakSecrets: memo))
+                    t.bytes.withUnsafeBytes {
+                        analyzer.analyze($0, truncation: t.truncation, context: contexts[0], weakSecrets: memo)
+                    })
             }
         }
         let slots = ResultSlots(count: tokens.count)
         let next = Atomic<Int>(0)
-        let pool = VerifierPool(verifiers)
+        let pool = ContextPool(contexts)
         // Small grains keep both cores busy when RSA and HMAC tokens are mixed.
         let grain = max(1, min(64, tokens.count / (workers * 8)))
         tokens.withUnsafeBufferPointer { buffer in
             let input = SharedInput(base: buffer)
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let verifier = pool.verifiers[w]
+                let context = pool.contexts[w]
                 while true {
                     let start = next.add(grain, ordering: .relaxed).oldValue
                     if start >= input.base.count { break }
                     for i in start..<min(start + grain, input.base.count) {
                         let t = input.base[i]
-                        slots.store(
-                            i,
-                            JudgedSighting.Shared(
-                                analyzer.analyze(
-                                    t.bytes, truncation: t.truncation, verifier: verifier, weakSecrets: memo)))
+                        let analysis = t.bytes.withUnsafeBytes {
+                            analyzer.analyze($0, truncation: t.truncation, context: context, weakSecrets: memo)
+                        }
+                        slots.store(i, JudgedSighting.Shared(analysis))
                     }
                 }
             }
@@ -93,10 +95,10 @@ private struct SharedInput: @unchecked Sendable {
     let base: UnsafeBufferPointer<PendingToken>
 }
 
-/// Each worker uses only `verifiers[w]`, its own index, so no two threads touch one `SignatureChecker`.
-private final class VerifierPool: @unchecked Sendable {
-    let verifiers: [SignatureChecker]
-    init(_ v: [SignatureChecker]) { verifiers = v }
+/// Each worker uses only `contexts[w]`, its own index, so no two threads touch one `AnalysisContext`.
+private final class ContextPool: @unchecked Sendable {
+    let contexts: [AnalysisContext]
+    init(_ c: [AnalysisContext]) { contexts = c }
 }
 
 /// One slot per token; slot i is written by exactly one worker, and read only after `concurrentPerform` returns.

@@ -50,8 +50,9 @@ public struct WeakSecretMemo: Sendable {
 
     public init() {}
 
-    func decision(header: ArraySlice<UInt8>, iss: String?, signatureFirstByte: UInt8) -> (Decision, Key) {
-        let key = Key(header: Array(header), iss: iss)
+    /// `header` is the token's encoded header (shared with the thread's ``HeaderMemo``: no copy per token).
+    func decision(header: [UInt8], iss: String?, signatureFirstByte: UInt8) -> (Decision, Key) {
+        let key = Key(header: header, iss: iss)
         switch groups[key] {
         case nil: return (.all, key)
         case .found(let i)?: return (.only(i), key)

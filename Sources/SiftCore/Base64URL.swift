@@ -43,17 +43,42 @@ public enum Base64URL {
     /// offset of the first byte that is neither a dot nor base64url.
     public static func compactDots(_ token: UnsafeRawBufferPointer, maxDots: Int = 4) -> (dots: [Int], badByte: Int?) {
         var dots: [Int] = []
-        return decodeTable.withUnsafeBufferPointer { table in
+        let bad = walkDots(token, maxDots: maxDots) { dots.append($0) }
+        return (dots, bad)
+    }
+
+    /// What ``compactDots(_:maxDots:)`` finds, without an array: how many dots were recorded (at most
+    /// `maxDots + 1`), the offsets of the first two (-1 when absent), and the first foreign byte.
+    public static func compactShape(_ token: UnsafeRawBufferPointer, maxDots: Int = 4) -> (
+        count: Int, first: Int, second: Int, badByte: Int?
+    ) {
+        var count = 0
+        var first = -1
+        var second = -1
+        let bad = walkDots(token, maxDots: maxDots) { i in
+            if count == 0 { first = i } else if count == 1 { second = i }
+            count += 1
+        }
+        return (count, first, second, bad)
+    }
+
+    /// Calls `dot` with each dot's offset until more than `maxDots` were met; answers the offset of the first byte
+    /// that is neither a dot nor base64url, if one comes first.
+    @inline(__always)
+    private static func walkDots(_ token: UnsafeRawBufferPointer, maxDots: Int, _ dot: (Int) -> Void) -> Int? {
+        decodeTable.withUnsafeBufferPointer { table in
+            var dots = 0
             for i in 0..<token.count {
                 let b = token[i]
                 if b == UInt8(ascii: ".") {
-                    dots.append(i)
-                    if dots.count > maxDots { break }
+                    dot(i)
+                    dots += 1
+                    if dots > maxDots { break }
                 } else if table[Int(b)] == 0xFF {
-                    return (dots, i)
+                    return i
                 }
             }
-            return (dots, nil)
+            return nil
         }
     }
 
