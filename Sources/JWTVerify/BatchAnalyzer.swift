@@ -46,21 +46,37 @@ public final class BatchAnalyzer {
     /// out of the workers' slots and into its shared form took ≈ 6% of that thread on a log of mostly distinct
     /// tokens). Results come back in the same order.
     func analyzeShared(_ tokens: [PendingToken]) -> [JudgedSighting.Shared] {
+        // The tokens' bytes side by side in one buffer, borrowed for the batch.
+        var joined: [UInt8] = []
+        joined.reserveCapacity(tokens.reduce(0) { $0 + $1.bytes.count })
+        for t in tokens { joined.append(contentsOf: t.bytes) }
+        return joined.withUnsafeBytes { all in
+            var start = 0
+            let refs = tokens.map { t in
+                defer { start += t.bytes.count }
+                return TokenRef(
+                    bytes: UnsafeRawBufferPointer(rebasing: all[start..<(start + t.bytes.count)]),
+                    truncation: t.truncation)
+            }
+            return refs.withUnsafeBufferPointer { analyzeShared($0) }
+        }
+    }
+
+    /// The same over tokens borrowed for the call (a chunk's bytes: no copy per token).
+    func analyzeShared(_ tokens: UnsafeBufferPointer<TokenRef>) -> [JudgedSighting.Shared] {
         let results = analyzeBatch(tokens)
         for r in results { if let record = r.analysis.weakRecord { weakSecrets.record(record) } }
         return results
     }
 
-    private func analyzeBatch(_ tokens: [PendingToken]) -> [JudgedSighting.Shared] {
+    private func analyzeBatch(_ tokens: UnsafeBufferPointer<TokenRef>) -> [JudgedSighting.Shared] {
         if tokens.isEmpty { return [] }
         let analyzer = self.analyzer
         let memo = weakSecrets
         if workers == 1 || tokens.count < 4 {
             return tokens.map { t in
                 JudgedSighting.Shared(
-                    t.bytes.withUnsafeBytes {
-                        analyzer.analyze($0, truncation: t.truncation, context: contexts[0], weakSecrets: memo)
-                    })
+                    analyzer.analyze(t.bytes, truncation: t.truncation, context: contexts[0], weakSecrets: memo))
             }
         }
         let slots = ResultSlots(count: tokens.count)
@@ -68,20 +84,17 @@ public final class BatchAnalyzer {
         let pool = ContextPool(contexts)
         // Small grains keep both cores busy when RSA and HMAC tokens are mixed.
         let grain = max(1, min(64, tokens.count / (workers * 8)))
-        tokens.withUnsafeBufferPointer { buffer in
-            let input = SharedInput(base: buffer)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let context = pool.contexts[w]
-                while true {
-                    let start = next.add(grain, ordering: .relaxed).oldValue
-                    if start >= input.base.count { break }
-                    for i in start..<min(start + grain, input.base.count) {
-                        let t = input.base[i]
-                        let analysis = t.bytes.withUnsafeBytes {
-                            analyzer.analyze($0, truncation: t.truncation, context: context, weakSecrets: memo)
-                        }
-                        slots.store(i, JudgedSighting.Shared(analysis))
-                    }
+        let input = SharedInput(base: tokens)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let context = pool.contexts[w]
+            while true {
+                let start = next.add(grain, ordering: .relaxed).oldValue
+                if start >= input.base.count { break }
+                for i in start..<min(start + grain, input.base.count) {
+                    let t = input.base[i]
+                    let analysis = analyzer.analyze(
+                        t.bytes, truncation: t.truncation, context: context, weakSecrets: memo)
+                    slots.store(i, JudgedSighting.Shared(analysis))
                 }
             }
         }
@@ -89,10 +102,16 @@ public final class BatchAnalyzer {
     }
 }
 
-/// The input array, read by all workers. Invariant: it outlives `concurrentPerform` (the call is inside
-/// `withUnsafeBufferPointer`) and nobody writes to it meanwhile.
+/// A token's bytes borrowed for one batch (a chunk's, or a joined copy's), and what the scanner suspected.
+struct TokenRef {
+    let bytes: UnsafeRawBufferPointer
+    let truncation: Truncation?
+}
+
+/// The input tokens, read by all workers. Invariant: they and the bytes they borrow outlive `concurrentPerform`
+/// (the caller holds both for the call) and nobody writes to them meanwhile.
 private struct SharedInput: @unchecked Sendable {
-    let base: UnsafeBufferPointer<PendingToken>
+    let base: UnsafeBufferPointer<TokenRef>
 }
 
 /// Each worker uses only `contexts[w]`, its own index, so no two threads touch one `AnalysisContext`.

@@ -96,11 +96,14 @@ final class HeaderMemo {
     }
 }
 
-/// What one analysing thread keeps between tokens: its signature checker (OpenSSL contexts, HMAC key states) and
-/// the headers it has read. Each thread must have its own.
+/// What one analysing thread keeps between tokens: its signature checker (OpenSSL contexts, HMAC key states), the
+/// headers it has read and its decoding buffers. Each thread must have its own.
 public final class AnalysisContext {
     public let verifier: SignatureChecker
     let headers = HeaderMemo()
+    /// The current token's decoded payload and signature, reusing their storage from token to token.
+    var payload: [UInt8] = []
+    var signature: [UInt8] = []
 
     public init(verifier: SignatureChecker = SignatureChecker()) { self.verifier = verifier }
 }

@@ -93,9 +93,11 @@ public final class SightingJudge {
     public func judge(_ tokens: [TokenSighting], in bytes: UnsafeRawBufferPointer, streamOffset: UInt64)
         -> [JudgedSighting]
     {
-        // One cache lookup per sighting; the misses (each distinct one once) go to the batch verifier.
+        // One cache lookup per sighting; the misses (each distinct one once) go to the batch verifier, their bytes
+        // read in place in the chunk.
         var known = [JudgedSighting.Shared?](repeating: nil, count: tokens.count)
-        var pending: [PendingToken] = []
+        var pending: [TokenRef] = []
+        var pendingPrints: [SHA256Digest] = []
         // A miss's place in `pending`, by fingerprint (a token twice in the chunk is analysed once), and each
         // sighting's (-1: known).
         var queued: [SHA256Digest: Int] = [:]
@@ -109,17 +111,16 @@ public final class SightingJudge {
             } else if let p = queued[t.fingerprint] {
                 pendingIndex[i] = p
             } else {
+                if queued.isEmpty { queued.reserveCapacity(tokens.count - i) }
                 queued[t.fingerprint] = pending.count
                 pendingIndex[i] = pending.count
-                pending.append(
-                    PendingToken(
-                        fingerprint: t.fingerprint, bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation)
-                )
+                pending.append(TokenRef(bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation))
+                pendingPrints.append(t.fingerprint)
             }
         }
         if !pending.isEmpty {
-            let results = batch.analyzeShared(pending)
-            for (p, shared) in zip(pending, results) { keep(p.fingerprint, shared) }
+            let results = pending.withUnsafeBufferPointer { batch.analyzeShared($0) }
+            for (p, shared) in zip(pendingPrints, results) { keep(p, shared) }
             analysed += pending.count
             for i in tokens.indices where pendingIndex[i] >= 0 { known[i] = results[pendingIndex[i]] }
         }
@@ -137,12 +138,14 @@ public final class SightingJudge {
 
     private var generationLimit: Int { max(1, options.cacheLimit / 2) }
 
-    /// Remembers an analysis in the current generation, turning generations over when it is full.
+    /// Remembers an analysis in the current generation, turning generations over when it is full. The two
+    /// tables swap storage rather than a new one being made per generation (fresh memory cost a page fault per
+    /// 4 KiB, on the thread every sighting waits for).
     private func keep(_ fingerprint: SHA256Digest, _ shared: JudgedSighting.Shared) {
         if cache.count >= generationLimit {
-            previous = cache
-            cache = [:]
-            cache.reserveCapacity(min(generationLimit, 1 << 16))
+            swap(&previous, &cache)
+            cache.removeAll(keepingCapacity: true)
+            if cache.capacity < min(generationLimit, 1 << 16) { cache.reserveCapacity(min(generationLimit, 1 << 16)) }
         }
         cache[fingerprint] = shared
     }
@@ -154,11 +157,13 @@ public final class SightingJudge {
     private static let nothing = JudgedSighting.Shared(TokenAnalysis())
 
     /// The token's bytes as found in the chunk (a token cut at a piece boundary ends where the chunk does).
-    static func slice(_ t: TokenSighting, _ bytes: UnsafeRawBufferPointer, _ streamOffset: UInt64) -> [UInt8] {
-        guard t.offset >= streamOffset else { return [] }
+    static func slice(_ t: TokenSighting, _ bytes: UnsafeRawBufferPointer, _ streamOffset: UInt64)
+        -> UnsafeRawBufferPointer
+    {
+        guard t.offset >= streamOffset else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let start = Int(clamping: t.offset - streamOffset)
-        guard start < bytes.count else { return [] }
+        guard start < bytes.count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let end = min(bytes.count, start + t.length)
-        return Array(bytes[start..<end])
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 }

@@ -141,13 +141,14 @@ public struct TokenAnalyzer: Sendable {
         // Payload (not the last segment: it must decode whole) and signature (the last: a cut shows here).
         let payloadBytes = part((dots.first + 1)..<dots.second)
         let signatureBytes = part((dots.second + 1)..<token.count)
-        guard let (payload, pq) = Base64URL.decodeWithQuality(payloadBytes), pq == .canonical else {
+        // Decoded into the thread's buffers (no allocation per token).
+        guard Base64URL.decodeWithQuality(payloadBytes, into: &context.payload) == .canonical else {
             return malformed("the payload is not canonical base64url")
         }
-        readClaims(payload, into: &a)
+        readClaims(context.payload, into: &a)
         // From here on the token is judged with its issuer's keys and policy when `--config` names its issuer.
         let judge = scope(&a)
-        guard let (signature, sq) = Base64URL.decodeWithQuality(signatureBytes), sq == .canonical else {
+        guard Base64URL.decodeWithQuality(signatureBytes, into: &context.signature) == .canonical else {
             if let algorithm = JWSAlgorithm(rawValue: alg),
                 let hint = judge.cutSignatureHint(algorithm, kid: a.kid, characters: signatureBytes.count)
             {
@@ -158,6 +159,7 @@ public struct TokenAnalyzer: Sendable {
                 ? "a length no encoder produces" : "stray trailing bits no encoder produces"
             return cut("the signature segment (\(signatureBytes.count) characters) ends mid-character: \(shape)")
         }
+        let signature = context.signature
         a.signatureLength = signature.count
 
         if alg.utf8.count == 4 && alg.lowercased() == "none" {
