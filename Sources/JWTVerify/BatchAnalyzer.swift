@@ -56,7 +56,7 @@ public final class BatchAnalyzer {
                 defer { start += t.bytes.count }
                 return TokenRef(
                     bytes: UnsafeRawBufferPointer(rebasing: all[start..<(start + t.bytes.count)]),
-                    truncation: t.truncation)
+                    truncation: t.truncation, replay: nil)
             }
             return refs.withUnsafeBufferPointer { analyzeShared($0) }
         }
@@ -76,7 +76,8 @@ public final class BatchAnalyzer {
         if workers == 1 || tokens.count < 4 {
             return tokens.map { t in
                 JudgedSighting.Shared(
-                    analyzer.analyze(t.bytes, truncation: t.truncation, context: contexts[0], weakSecrets: memo))
+                    analyzer.analyze(
+                        t.bytes, truncation: t.truncation, context: contexts[0], weakSecrets: memo, replay: t.replay))
             }
         }
         let slots = ResultSlots(count: tokens.count)
@@ -93,7 +94,7 @@ public final class BatchAnalyzer {
                 for i in start..<min(start + grain, input.base.count) {
                     let t = input.base[i]
                     let analysis = analyzer.analyze(
-                        t.bytes, truncation: t.truncation, context: context, weakSecrets: memo)
+                        t.bytes, truncation: t.truncation, context: context, weakSecrets: memo, replay: t.replay)
                     slots.store(i, JudgedSighting.Shared(analysis))
                 }
             }
@@ -102,10 +103,12 @@ public final class BatchAnalyzer {
     }
 }
 
-/// A token's bytes borrowed for one batch (a chunk's, or a joined copy's), and what the scanner suspected.
+/// A token's bytes borrowed for one batch (a chunk's, or a joined copy's), and what the scanner suspected; for a
+/// token analysed again, what its first weak-secret check found.
 struct TokenRef {
     let bytes: UnsafeRawBufferPointer
     let truncation: Truncation?
+    let replay: WeakReplay?
 }
 
 /// The input tokens, read by all workers. Invariant: they and the bytes they borrow outlive `concurrentPerform`

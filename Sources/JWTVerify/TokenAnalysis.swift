@@ -72,6 +72,11 @@ public struct TokenAnalysis: Sendable {
     public var leeway: Double?
     /// What a full weak-secret check found, for its group (see ``WeakSecretMemo``).
     var weakRecord: WeakSecretMemo.Record?
+    /// The index in ``WeakSecrets/list`` of the secret that signed it, when the weak-secret check found one.
+    var weakSecretFound: Int?
+
+    /// What its weak-secret check found, to analyse it again alike.
+    var weakOutcome: WeakReplay { weakSecretFound.map { .found($0) } ?? .none }
 
     public init() {}
 

@@ -55,10 +55,10 @@ public struct TokenAnalyzer: Sendable {
     }
 
     /// The same, over bytes borrowed for the call, with a thread's ``AnalysisContext`` (its checker and the headers
-    /// it has read).
+    /// it has read). With `replay`, the weak-secret check finds what it says instead of consulting `weakSecrets`.
     func analyze(
         _ token: UnsafeRawBufferPointer, truncation: Truncation? = nil, context: AnalysisContext,
-        weakSecrets: WeakSecretMemo? = nil
+        weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil
     ) -> TokenAnalysis {
         var a = TokenAnalysis()
         a.length = token.count
@@ -187,7 +187,7 @@ public struct TokenAnalyzer: Sendable {
 
         judge.checkSignature(
             algorithm, kid: a.kid, signingInput: part(0..<dots.second), header: facts.encoded, signature: signature,
-            truncation: truncation, verifier: context.verifier, weakSecrets: weakSecrets, into: &a)
+            truncation: truncation, verifier: context.verifier, weakSecrets: weakSecrets, replay: replay, into: &a)
         // The scanner saw a cut (line limit, marker, round size): it explains a signature that does not verify.
         if let truncation, a.signature != .valid, a.signature != .retired_key, !a.flags.contains(.publicKeyAsSecret),
             !a.causes.contains(.truncated)
@@ -313,7 +313,8 @@ public struct TokenAnalyzer: Sendable {
     func checkSignature(
         _ alg: JWSAlgorithm, kid: String?, signingInput: UnsafeRawBufferPointer, header: [UInt8], signature: [UInt8],
         truncation: Truncation?,
-        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, into a: inout TokenAnalysis
+        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil,
+        into a: inout TokenAnalysis
     ) {
         let (pool, bound) = considered(kid: kid)
         var candidates: [VerificationKey] = []
@@ -402,7 +403,7 @@ public struct TokenAnalyzer: Sendable {
             && checkHMACAttacks(
                 alg, signingInput: signingInput, header: header, signature: signature, bound: bound ? pool : [],
                 verifier: verifier,
-                weakSecrets: weakSecrets, into: &a)
+                weakSecrets: weakSecrets, replay: replay, into: &a)
         {
             a.signature = .alg_mismatch
             a.add(
@@ -553,7 +554,8 @@ public struct TokenAnalyzer: Sendable {
     func checkHMACAttacks(
         _ alg: JWSAlgorithm, signingInput message: UnsafeRawBufferPointer, header: [UInt8], signature: [UInt8],
         bound: [VerificationKey],
-        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, into a: inout TokenAnalysis
+        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil,
+        into a: inout TokenAnalysis
     ) -> Bool {
         let hash = alg.hash!
         guard signature.count == hash.size else { return false }
@@ -574,7 +576,12 @@ public struct TokenAnalyzer: Sendable {
             let weak = WeakSecrets.keys(for: hash)
             var candidates = weak.indices
             var key: WeakSecretMemo.Key? = nil
-            if let memo = weakSecrets {
+            if let replay {
+                switch replay {
+                case .none: return false
+                case .found(let i): candidates = i..<(i + 1)
+                }
+            } else if let memo = weakSecrets {
                 let (decision, k) = memo.decision(header: header, iss: a.iss, signatureFirstByte: signature[0])
                 switch decision {
                 case .all: key = k
@@ -587,6 +594,7 @@ public struct TokenAnalyzer: Sendable {
                 a.hints.append(
                     "signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens"
                 )
+                a.weakSecretFound = i
                 if let key { a.weakRecord = .init(key: key, outcome: .found(i)) }
                 return false
             }

@@ -65,3 +65,11 @@ public struct WeakSecretMemo: Sendable {
         if groups[r.key] == nil || r.outcome != .none { groups[r.key] = r.outcome }
     }
 }
+
+/// What a token's weak-secret check found — nothing (or it did not run), or the list's secret at an index — so
+/// that the token, analysed again while its first analysis is remembered, is found alike (``SightingJudge``),
+/// without consulting or updating the memo.
+enum WeakReplay: Sendable, Equatable {
+    case none
+    case found(Int)
+}
