@@ -92,6 +92,10 @@ public final class SightingJudge {
     /// token met once long ago does not hold memory forever.
     private var cache: [SHA256Digest: Entry] = [:]
     private var previous: [SHA256Digest: Entry] = [:]
+    /// Which fingerprints each generation may hold: most sightings of a log of distinct tokens are in neither, and
+    /// two bit tests rule that out without probing two large tables.
+    private var cacheBits = PresenceBits()
+    private var previousBits = PresenceBits()
     /// Distinct tokens analysed (re-analyses after the cache starts over are counted again).
     public private(set) var analysed = 0
     /// Tokens met again while remembered but not held, analysed again with their first outcome.
@@ -111,54 +115,59 @@ public final class SightingJudge {
     public func judge(_ tokens: [TokenSighting], in bytes: UnsafeRawBufferPointer, streamOffset: UInt64)
         -> [JudgedSighting]
     {
-        // One cache lookup per sighting; the misses (each distinct one once) and the tokens to analyse again go to
-        // the batch verifier, their bytes read in place in the chunk.
+        tokens.withUnsafeBufferPointer { judge($0, in: bytes, streamOffset: streamOffset) }
+    }
+
+    private func judge(_ tokens: UnsafeBufferPointer<TokenSighting>, in bytes: UnsafeRawBufferPointer, streamOffset: UInt64)
+        -> [JudgedSighting]
+    {
+        // One cache lookup per sighting (none where the presence bits rule it out); the misses (each distinct one
+        // once) and the tokens to analyse again go to the batch verifier, their bytes read in place in the chunk.
         var known = [JudgedSighting.Shared?](repeating: nil, count: tokens.count)
         var pending: [TokenRef] = []
         var pendingPrints: [SHA256Digest] = []
-        // Per pending token: nil for a miss, else the cache entry it analyses again; whether it is held once made
-        // (met more than once).
+        // Per pending token: whether it is analysed again (else a miss); whether it is held once made (met more than
+        // once).
         var replays: [Bool] = []
         var hold: [Bool] = []
         // A pending token's place in `pending`, by fingerprint (a token twice in the chunk is analysed once), and
         // each sighting's (-1: known).
         var queued: [SHA256Digest: Int] = [:]
         var pendingIndex = [Int](repeating: -1, count: tokens.count)
-        func enqueue(_ i: Int, _ t: TokenSighting, replay: Entry?) {
+        func enqueue(_ i: Int, _ fingerprint: SHA256Digest, replay: Entry?) {
             if queued.isEmpty { queued.reserveCapacity(tokens.count - i) }
-            queued[t.fingerprint] = pending.count
+            queued[fingerprint] = pending.count
             pendingIndex[i] = pending.count
             pending.append(
                 TokenRef(
-                    bytes: Self.slice(t, bytes, streamOffset), truncation: replay.map(\.truncation) ?? t.truncation,
-                    replay: replay?.weak))
-            pendingPrints.append(t.fingerprint)
+                    bytes: Self.slice(tokens[i], bytes, streamOffset),
+                    truncation: replay.map(\.truncation) ?? tokens[i].truncation, replay: replay?.weak))
+            pendingPrints.append(fingerprint)
             replays.append(replay != nil)
             hold.append(replay != nil)
         }
-        for (i, t) in tokens.enumerated() {
-            if let e = cache[t.fingerprint] {
-                if let shared = e.shared {
-                    known[i] = shared
-                } else if let p = queued[t.fingerprint] {
-                    pendingIndex[i] = p
-                } else {
-                    enqueue(i, t, replay: e)
-                }
-            } else if let e = previous.removeValue(forKey: t.fingerprint) {
-                keep(t.fingerprint, e)
-                if let shared = e.shared {
-                    known[i] = shared
-                } else if let p = queued[t.fingerprint] {
-                    pendingIndex[i] = p
-                } else {
-                    enqueue(i, t, replay: e)
-                }
-            } else if let p = queued[t.fingerprint] {
+        /// A remembered token: its held analysis, or queued to be analysed again.
+        func remembered(_ i: Int, _ fingerprint: SHA256Digest, _ e: Entry) {
+            if let shared = e.shared {
+                known[i] = shared
+            } else if let p = queued[fingerprint] {
+                pendingIndex[i] = p
+            } else {
+                enqueue(i, fingerprint, replay: e)
+            }
+        }
+        for i in 0..<tokens.count {
+            let fingerprint = tokens[i].fingerprint
+            if cacheBits.mayContain(fingerprint), let e = cache[fingerprint] {
+                remembered(i, fingerprint, e)
+            } else if previousBits.mayContain(fingerprint), let e = previous.removeValue(forKey: fingerprint) {
+                keep(fingerprint, e)
+                remembered(i, fingerprint, e)
+            } else if let p = queued[fingerprint] {
                 pendingIndex[i] = p
                 hold[p] = true
             } else {
-                enqueue(i, t, replay: nil)
+                enqueue(i, fingerprint, replay: nil)
             }
         }
         if !pending.isEmpty {
@@ -178,18 +187,22 @@ public final class SightingJudge {
             }
             analysed += replays.count { !$0 }
             replayed += replays.count { $0 }
-            for i in tokens.indices where pendingIndex[i] >= 0 { known[i] = results[pendingIndex[i]] }
+            for i in 0..<tokens.count where pendingIndex[i] >= 0 { known[i] = results[pendingIndex[i]] }
         }
         let leeway = options.policy.leeway
-        return tokens.indices.map { i in
-            let t = tokens[i]
+        var out: [JudgedSighting] = []
+        out.reserveCapacity(tokens.count)
+        for i in 0..<tokens.count {
             let shared = known[i] ?? Self.nothing
-            let at = t.logTime ?? now
+            let logTime = tokens[i].logTime
+            let at = logTime ?? now
             let leeway = shared.analysis.leeway ?? leeway
-            return JudgedSighting(
-                shared: shared, verdict: shared.judge(at: at, leeway: leeway), at: at,
-                timeSource: t.logTime == nil ? .scan : .line, leeway: leeway)
+            out.append(
+                JudgedSighting(
+                    shared: shared, verdict: shared.judge(at: at, leeway: leeway), at: at,
+                    timeSource: logTime == nil ? .scan : .line, leeway: leeway))
         }
+        return out
     }
 
     /// Holds a remembered token's analysis (made again for it) in its entry, if it is still remembered.
@@ -209,10 +222,13 @@ public final class SightingJudge {
     private func keep(_ fingerprint: SHA256Digest, _ entry: Entry) {
         if cache.count >= generationLimit {
             swap(&previous, &cache)
+            swap(&previousBits, &cacheBits)
             cache.removeAll(keepingCapacity: true)
+            cacheBits.removeAll()
             if cache.capacity < min(generationLimit, 1 << 16) { cache.reserveCapacity(min(generationLimit, 1 << 16)) }
         }
         cache[fingerprint] = entry
+        cacheBits.insert(fingerprint)
     }
 
     /// Analyses remembered now (both generations); never more than `cacheLimit`.
@@ -222,7 +238,7 @@ public final class SightingJudge {
     private static let nothing = JudgedSighting.Shared(TokenAnalysis())
 
     /// The token's bytes as found in the chunk (a token cut at a piece boundary ends where the chunk does).
-    static func slice(_ t: TokenSighting, _ bytes: UnsafeRawBufferPointer, _ streamOffset: UInt64)
+    static func slice(_ t: borrowing TokenSighting, _ bytes: UnsafeRawBufferPointer, _ streamOffset: UInt64)
         -> UnsafeRawBufferPointer
     {
         guard t.offset >= streamOffset else { return UnsafeRawBufferPointer(start: nil, count: 0) }
@@ -230,5 +246,27 @@ public final class SightingJudge {
         guard start < bytes.count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let end = min(bytes.count, start + t.length)
         return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+    }
+}
+
+/// A set of fingerprints that may answer "maybe" for one it does not hold, never "no" for one it holds: one bit
+/// per fingerprint (by its second word; a fingerprint is a SHA-256, so its bits are uniform, and a crafted
+/// collision only costs a table probe), 2^20 bits (128 KiB).
+struct PresenceBits {
+    private static let mask: UInt64 = (1 << 20) - 1
+    private var words = [UInt64](repeating: 0, count: 1 << 14)
+
+    func mayContain(_ d: SHA256Digest) -> Bool {
+        let bit = d.w1 & Self.mask
+        return words[Int(bit >> 6)] & (1 << (bit & 63)) != 0
+    }
+
+    mutating func insert(_ d: SHA256Digest) {
+        let bit = d.w1 & Self.mask
+        words[Int(bit >> 6)] |= 1 << (bit & 63)
+    }
+
+    mutating func removeAll() {
+        words.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 }
