@@ -1,6 +1,10 @@
 import JOSECrypto
 import SiftCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a JOSE header says, read once per distinct encoded header: tokens of one issuer share their header byte for
 /// byte, so a log of many distinct tokens holds few distinct headers (decoding and parsing each token's header was
 /// ≈ 10% of analysing a distinct HS256 token).
@@ -77,6 +81,11 @@ final class HeaderMemo {
     static let limit = 256
     /// By a hash of the encoded bytes; a hit is confirmed by comparing them (a collision is a miss, replaced).
     private var table: [Int: HeaderFacts] = [:]
+    /// The last few headers looked up, compared directly before anything is hashed (a log of one issuer's tokens
+    /// has a handful of headers).
+    private var recent: [HeaderFacts] = []
+    private var nextRecent = 0
+    private static let recentLimit = 8
 
     init() {}
 
@@ -85,14 +94,31 @@ final class HeaderMemo {
 
     /// The facts of the header `encoded`.
     func facts(_ encoded: UnsafeRawBufferPointer) -> HeaderFacts {
+        for f in recent where Self.same(f.encoded, encoded) { return f }
         var hasher = Hasher()
         hasher.combine(bytes: encoded)
         let h = hasher.finalize()
-        if let f = table[h], f.encoded.elementsEqual(encoded) { return f }
-        if table.count >= Self.limit { table.removeAll(keepingCapacity: true) }
-        let f = HeaderFacts(Array(encoded))
-        table[h] = f
-        return f
+        let found: HeaderFacts
+        if let f = table[h], Self.same(f.encoded, encoded) {
+            found = f
+        } else {
+            if table.count >= Self.limit { table.removeAll(keepingCapacity: true) }
+            found = HeaderFacts(Array(encoded))
+            table[h] = found
+        }
+        if recent.count < Self.recentLimit {
+            recent.append(found)
+        } else {
+            recent[nextRecent] = found
+            nextRecent = (nextRecent + 1) % Self.recentLimit
+        }
+        return found
+    }
+
+    private static func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let q = b.baseAddress, !b.isEmpty else { return true }
+        return a.withUnsafeBytes { memcmp($0.baseAddress!, q, b.count) == 0 }
     }
 }
 

@@ -118,7 +118,9 @@ public final class SightingJudge {
         tokens.withUnsafeBufferPointer { judge($0, in: bytes, streamOffset: streamOffset) }
     }
 
-    private func judge(_ tokens: UnsafeBufferPointer<TokenSighting>, in bytes: UnsafeRawBufferPointer, streamOffset: UInt64)
+    private func judge(
+        _ tokens: UnsafeBufferPointer<TokenSighting>, in bytes: UnsafeRawBufferPointer, streamOffset: UInt64
+    )
         -> [JudgedSighting]
     {
         // One cache lookup per sighting (none where the presence bits rule it out); the misses (each distinct one
