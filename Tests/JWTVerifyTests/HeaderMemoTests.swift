@@ -102,3 +102,36 @@ import Testing
         #expect(last.encoded.withUnsafeBytes { memo.facts($0) } === last)
     }
 }
+
+/// The reasons on time, now spelled piece by piece (``TokenAnalysis/timedReason(_:at:leeway:moment:_:)``), read as
+/// they always did.
+@Suite struct TimedReasonTests {
+    @Test("reasons on time: the same sentences, whole or in pieces")
+    func sentences() {
+        var a = TokenAnalysis()
+        a.exp = 1000
+        a.nbf = 9000
+        a.iat = 8000
+        #expect(
+            a.reason(for: .expired, at: 4600, leeway: 60) == "expired 1 h 0 min before the log time (leeway 1 min 0 s)")
+        #expect(
+            a.reason(for: .not_yet_valid, at: 4600, leeway: 60, moment: "the judged time")
+                == "not valid until 1 h 13 min after the judged time (leeway 1 min 0 s)")
+        #expect(
+            a.reason(for: .issued_in_future, at: 4600, leeway: 60)
+                == "issued 56 min 40 s after the log time: the issuer's clock is ahead or the log's is behind")
+        for cause in [Cause.expired, .not_yet_valid, .issued_in_future] {
+            for t in [0.0, 4600, -1e300, 1e300, .nan] {
+                var pieces = ""
+                a.timedReason(cause, at: t, leeway: 30) { pieces += $0 }
+                #expect(a.isTimed(cause) && pieces == a.reason(for: cause, at: t, leeway: 30))
+            }
+        }
+        // A recorded reason, or a missing claim, is not timed.
+        a.reasons[.expired] = "recorded"
+        #expect(!a.isTimed(.expired) && a.reason(for: .expired, at: 0, leeway: 0) == "recorded")
+        a.iat = nil
+        #expect(
+            !a.isTimed(.issued_in_future) && a.reason(for: .issued_in_future, at: 0, leeway: 0) == "issued_in_future")
+    }
+}
