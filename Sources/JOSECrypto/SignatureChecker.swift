@@ -83,8 +83,9 @@ public final class HMACSecret: @unchecked Sendable, CustomStringConvertible {
     }
 }
 
-/// Checks signatures. Owns per-thread OpenSSL contexts (a verify context per key and scheme, a MAC context per
-/// secret and hash), so each thread must have its own `SignatureChecker`; the keys themselves are shared.
+/// Checks signatures. Owns per-thread OpenSSL contexts (a verify context per key and scheme) and HMAC key states
+/// (per secret and hash, see ``HMACKey``), so each thread must have its own `SignatureChecker`; the keys
+/// themselves are shared.
 public final class SignatureChecker {
     private struct ContextKey: Hashable {
         var key: ObjectIdentifier
@@ -92,14 +93,14 @@ public final class SignatureChecker {
     }
 
     private var pkeyContexts: [ContextKey: OpaquePointer] = [:]
-    private var macContexts: [ContextKey: OpaquePointer] = [:]
+    /// HMAC key states made for the secrets this thread has checked.
+    private var macKeys: [ContextKey: HMACKey] = [:]
     /// Digest context for RSA and ECDSA (hash, then EVP_PKEY_verify on the digest).
     private let mdContext: OpaquePointer
     /// One-shot EdDSA context. Kept apart from `mdContext`: after EVP_DigestVerifyInit a context carries the
     /// signature operation, and a later EVP_DigestInit_ex on it would feed that operation, not a plain digest.
     private let edContext: OpaquePointer
     private let digests: [HashAlgorithm: OpaquePointer]
-    private let mac: OpaquePointer
     /// Keys whose contexts are cached here stay alive as long as the cache.
     private var retained: [ObjectIdentifier: AnyObject] = [:]
     /// Bound on cached contexts (each holds a little OpenSSL memory); beyond it the cache starts over.
@@ -111,7 +112,6 @@ public final class SignatureChecker {
         var d: [HashAlgorithm: OpaquePointer] = [:]
         for h in [HashAlgorithm.sha256, .sha384, .sha512] { d[h] = EVP_MD_fetch(nil, h.name, nil)! }
         digests = d
-        mac = EVP_MAC_fetch(nil, "HMAC", nil)!
     }
 
     deinit {
@@ -119,14 +119,12 @@ public final class SignatureChecker {
         EVP_MD_CTX_free(mdContext)
         EVP_MD_CTX_free(edContext)
         for (_, md) in digests { EVP_MD_free(md) }
-        EVP_MAC_free(mac)
     }
 
     private func dropContexts() {
         for (_, c) in pkeyContexts { EVP_PKEY_CTX_free(c) }
-        for (_, c) in macContexts { EVP_MAC_CTX_free(c) }
         pkeyContexts.removeAll()
-        macContexts.removeAll()
+        macKeys.removeAll()
         retained.removeAll()
     }
 
@@ -176,23 +174,8 @@ public final class SignatureChecker {
     public func verifyMAC(
         _ hash: HashAlgorithm, secret: HMACSecret, message: UnsafeRawBufferPointer, signature: UnsafeRawBufferPointer
     ) -> Bool {
-        guard signature.count == hash.size, let ctx = macContext(hash, secret) else {
-            ERR_clear_error()
-            return false
-        }
-        var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        return withUnsafeMutableBytes(of: &out) { raw -> Bool in
-            let dst = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var len = 0
-            guard EVP_MAC_init(ctx, nil, 0, nil) == 1,
-                EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1,
-                EVP_MAC_final(ctx, dst, &len, raw.count) == 1, len == hash.size
-            else {
-                ERR_clear_error()
-                return false
-            }
-            return CRYPTO_memcmp(dst, signature.baseAddress, len) == 0
-        }
+        guard signature.count == hash.size, let key = macKey(hash, secret) else { return false }
+        return key.matches(message, signature: signature)
     }
 
     private func verifyDigest(
@@ -215,7 +198,7 @@ public final class SignatureChecker {
     private func context(_ scheme: SignatureScheme, _ key: PublicKey) -> OpaquePointer? {
         let k = ContextKey(key: ObjectIdentifier(key), scheme: scheme)
         if let c = pkeyContexts[k] { return c }
-        if pkeyContexts.count + macContexts.count >= Self.contextLimit { dropContexts() }
+        if pkeyContexts.count + macKeys.count >= Self.contextLimit { dropContexts() }
         guard let ctx = EVP_PKEY_CTX_new_from_pkey(nil, key.pkey, nil) else { return nil }
         var ok = EVP_PKEY_verify_init(ctx) == 1
         switch scheme {
@@ -241,30 +224,14 @@ public final class SignatureChecker {
         return ctx
     }
 
-    private func macContext(_ hash: HashAlgorithm, _ secret: HMACSecret) -> OpaquePointer? {
+    private func macKey(_ hash: HashAlgorithm, _ secret: HMACSecret) -> HMACKey? {
         let k = ContextKey(key: ObjectIdentifier(secret), scheme: .hmac(hash))
-        if let c = macContexts[k] { return c }
-        if pkeyContexts.count + macContexts.count >= Self.contextLimit { dropContexts() }
-        guard let ctx = EVP_MAC_CTX_new(mac) else { return nil }
-        var name = Array(hash.name.utf8CString)
-        let ok = name.withUnsafeMutableBufferPointer { n -> Bool in
-            var params = [
-                OSSL_PARAM_construct_utf8_string("digest", n.baseAddress, 0),
-                OSSL_PARAM_construct_end(),
-            ]
-            // A zero-length key is legal for HMAC; OpenSSL still wants a non-null pointer.
-            let key = secret.bytes.isEmpty ? [0] : secret.bytes
-            return key.withUnsafeBufferPointer { k in
-                EVP_MAC_init(ctx, k.baseAddress, secret.bytes.count, &params) == 1
-            }
-        }
-        guard ok else {
-            EVP_MAC_CTX_free(ctx)
-            return nil
-        }
-        macContexts[k] = ctx
+        if let key = macKeys[k] { return key }
+        if pkeyContexts.count + macKeys.count >= Self.contextLimit { dropContexts() }
+        guard let key = secret.key(for: hash) else { return nil }
+        macKeys[k] = key
         retained[k.key] = secret
-        return ctx
+        return key
     }
 }
 

@@ -351,9 +351,88 @@ func classifyGeneric() {
     print(out, terminator: "")
 }
 
+/// `weakfloor`: what one distinct HS256 token costs on one thread, piece by piece, for `scripts/bench weak` (the
+/// floor of what a verifying scan of many distinct tokens does per token). Tokens as scripts/gen-corpus.py makes
+/// them (4 kids, one issuer, signed with a secret no list holds), no key given, each cost in ns per token:
+///   - `hmac`: one HMAC-SHA256 of the signing input through precomputed key states (``HMACKey``): the least any
+///     check of a distinct HS256 token costs;
+///   - `weak-list`: the whole built-in list against one token (what a group's first token and a sampled one cost);
+///   - `analysis`: the analysis without the weak-secret check (base64url, header facts, claims JSON, verdict);
+///   - `analysis+memo`: the analysis as a scan runs it, in batches of 2,700 with the weak-secret memo.
+func weakFloor(count: Int) {
+    let secret = HMACSecret((0..<32).map { UInt8(truncatingIfNeeded: $0 &* 41 &+ 3) })
+    var tokens: [[UInt8]] = []
+    for i in 0..<count {
+        let header = Base64URL.encode(Array(#"{"alg":"HS256","kid":"k\#(i % 4)","typ":"JWT"}"#.utf8))
+        let claims = Base64URL.encode(
+            Array(
+                #"{"iss":"https://login.example.com/","sub":"user-\#(i)","aud":"api://orders","iat":\#(1_700_000_000 + i),"exp":\#(1_700_000_900 + i)}"#
+                    .utf8))
+        let input = header + "." + claims
+        let mac = Array(input.utf8).withUnsafeBytes { secret.mac(.sha256, $0) }
+        tokens.append(Array((input + "." + Base64URL.encode(mac)).utf8))
+    }
+    let inputs = tokens.map { t -> ([UInt8], [UInt8]) in
+        let lastDot = t.lastIndex(of: 0x2E)!
+        return (Array(t[..<lastDot]), Base64URL.decode(t[(lastDot + 1)...])!)
+    }
+    func best(_ body: () -> Void) -> Double {
+        var result = Double.infinity
+        for _ in 0..<5 {
+            let start = now()
+            body()
+            result = min(result, (now() - start) / Double(count) * 1e9)
+        }
+        return result
+    }
+    let key = secret.key(for: .sha256)!
+    var matched = 0
+    let hmac = best {
+        for (m, s) in inputs where m.withUnsafeBytes({ mb in s.withUnsafeBytes { key.matches(mb, signature: $0) } }) {
+            matched += 1
+        }
+    }
+    precondition(matched == 5 * count)
+    let list = WeakSecrets.list.compactMap { HMACKey(Array($0.utf8), hash: .sha256) }
+    let some = Array(inputs.prefix(max(1, count / 20)))
+    var start = now()
+    for (m, s) in some {
+        for k in list where m.withUnsafeBytes({ mb in s.withUnsafeBytes { k.matches(mb, signature: $0) } }) {
+            matched += 1
+        }
+    }
+    let weakList = (now() - start) / Double(some.count) * 1e9
+    let pending = tokens.map { PendingToken(fingerprint: Digest.sha256($0), bytes: $0, truncation: nil) }
+    /// Per token, through a batch analyser on one thread in batches of a chunk's size (its thread's header memo and
+    /// buffers warm, as in a scan).
+    func batched(_ policy: VerifyPolicy) -> Double {
+        let batch = BatchAnalyzer(analyzer: TokenAnalyzer(keys: KeyRing(), policy: policy), workers: 1)
+        _ = batch.analyze(Array(pending.prefix(2700)))
+        var flagged = 0
+        let start = now()
+        for b in stride(from: 0, to: pending.count, by: 2700) {
+            flagged += batch.analyze(Array(pending[b..<min(b + 2700, pending.count)])).count {
+                $0.flags.contains(.weakSecret)
+            }
+        }
+        precondition(flagged == 0)
+        return (now() - start) / Double(count) * 1e9
+    }
+    let analysis = min(batched(VerifyPolicy(tryWeakSecrets: false)), batched(VerifyPolicy(tryWeakSecrets: false)))
+    let memo = min(batched(VerifyPolicy()), batched(VerifyPolicy()))
+    print("weak floor, \(count) distinct HS256 tokens, one thread (ns per token):")
+    print(
+        "  hmac \(Int(hmac))   weak-list \(Int(weakList)) (\(list.count) secrets)   analysis \(Int(analysis))"
+            + "   analysis+memo \(Int(memo))")
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 if arguments.first == "generic" {
     classifyGeneric()
+    exit(0)
+}
+if arguments.first == "weakfloor" {
+    weakFloor(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
     exit(0)
 }
 if arguments.first == "sqlite-floor" {

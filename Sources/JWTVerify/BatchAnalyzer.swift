@@ -18,14 +18,15 @@ public struct PendingToken: Sendable {
 }
 
 /// Analyses batches of distinct tokens in parallel: fork-join over `DispatchQueue.concurrentPerform`, one
-/// ``SignatureChecker`` (with its OpenSSL contexts) per worker, the keys shared read-only.
+/// ``AnalysisContext`` (a ``SignatureChecker`` with its OpenSSL contexts, the headers read) per worker, the keys
+/// shared read-only.
 ///
 /// The shared state is all here: the work index (an atomic counter the workers pull from) and the result slots,
 /// each written by exactly one worker. Not itself thread-safe: one thread calls ``analyze(_:)`` at a time.
 public final class BatchAnalyzer {
     public let analyzer: TokenAnalyzer
     public let workers: Int
-    private let verifiers: [SignatureChecker]
+    private let contexts: [AnalysisContext]
 
     /// What earlier batches found about weak secrets, by header and issuer: read as a snapshot during a batch,
     /// updated after it in token order.
@@ -34,7 +35,7 @@ public final class BatchAnalyzer {
     public init(analyzer: TokenAnalyzer, workers: Int) {
         self.analyzer = analyzer
         self.workers = max(1, workers)
-        self.verifiers = (0..<max(1, workers)).map { _ in SignatureChecker() }
+        self.contexts = (0..<max(1, workers)).map { _ in AnalysisContext() }
     }
 
     /// Analyses every token; results come back in the same order.
@@ -45,41 +46,56 @@ public final class BatchAnalyzer {
     /// out of the workers' slots and into its shared form took ≈ 6% of that thread on a log of mostly distinct
     /// tokens). Results come back in the same order.
     func analyzeShared(_ tokens: [PendingToken]) -> [JudgedSighting.Shared] {
+        // The tokens' bytes side by side in one buffer, borrowed for the batch.
+        var joined: [UInt8] = []
+        joined.reserveCapacity(tokens.reduce(0) { $0 + $1.bytes.count })
+        for t in tokens { joined.append(contentsOf: t.bytes) }
+        return joined.withUnsafeBytes { all in
+            var start = 0
+            let refs = tokens.map { t in
+                defer { start += t.bytes.count }
+                return TokenRef(
+                    bytes: UnsafeRawBufferPointer(rebasing: all[start..<(start + t.bytes.count)]),
+                    truncation: t.truncation, replay: nil)
+            }
+            return refs.withUnsafeBufferPointer { analyzeShared($0) }
+        }
+    }
+
+    /// The same over tokens borrowed for the call (a chunk's bytes: no copy per token).
+    func analyzeShared(_ tokens: UnsafeBufferPointer<TokenRef>) -> [JudgedSighting.Shared] {
         let results = analyzeBatch(tokens)
         for r in results { if let record = r.analysis.weakRecord { weakSecrets.record(record) } }
         return results
     }
 
-    private func analyzeBatch(_ tokens: [PendingToken]) -> [JudgedSighting.Shared] {
+    private func analyzeBatch(_ tokens: UnsafeBufferPointer<TokenRef>) -> [JudgedSighting.Shared] {
         if tokens.isEmpty { return [] }
         let analyzer = self.analyzer
         let memo = weakSecrets
         if workers == 1 || tokens.count < 4 {
-            return tokens.map {
+            return tokens.map { t in
                 JudgedSighting.Shared(
-                    analyzer.analyze($0.bytes, truncation: $0.truncation, verifier: verifiers[0], weakSecrets: memo))
+                    analyzer.analyze(
+                        t.bytes, truncation: t.truncation, context: contexts[0], weakSecrets: memo, replay: t.replay))
             }
         }
         let slots = ResultSlots(count: tokens.count)
         let next = Atomic<Int>(0)
-        let pool = VerifierPool(verifiers)
+        let pool = ContextPool(contexts)
         // Small grains keep both cores busy when RSA and HMAC tokens are mixed.
         let grain = max(1, min(64, tokens.count / (workers * 8)))
-        tokens.withUnsafeBufferPointer { buffer in
-            let input = SharedInput(base: buffer)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let verifier = pool.verifiers[w]
-                while true {
-                    let start = next.add(grain, ordering: .relaxed).oldValue
-                    if start >= input.base.count { break }
-                    for i in start..<min(start + grain, input.base.count) {
-                        let t = input.base[i]
-                        slots.store(
-                            i,
-                            JudgedSighting.Shared(
-                                analyzer.analyze(
-                                    t.bytes, truncation: t.truncation, verifier: verifier, weakSecrets: memo)))
-                    }
+        let input = SharedInput(base: tokens)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let context = pool.contexts[w]
+            while true {
+                let start = next.add(grain, ordering: .relaxed).oldValue
+                if start >= input.base.count { break }
+                for i in start..<min(start + grain, input.base.count) {
+                    let t = input.base[i]
+                    let analysis = analyzer.analyze(
+                        t.bytes, truncation: t.truncation, context: context, weakSecrets: memo, replay: t.replay)
+                    slots.store(i, JudgedSighting.Shared(analysis))
                 }
             }
         }
@@ -87,16 +103,24 @@ public final class BatchAnalyzer {
     }
 }
 
-/// The input array, read by all workers. Invariant: it outlives `concurrentPerform` (the call is inside
-/// `withUnsafeBufferPointer`) and nobody writes to it meanwhile.
-private struct SharedInput: @unchecked Sendable {
-    let base: UnsafeBufferPointer<PendingToken>
+/// A token's bytes borrowed for one batch (a chunk's, or a joined copy's), and what the scanner suspected; for a
+/// token analysed again, what its first weak-secret check found.
+struct TokenRef {
+    let bytes: UnsafeRawBufferPointer
+    let truncation: Truncation?
+    let replay: WeakReplay?
 }
 
-/// Each worker uses only `verifiers[w]`, its own index, so no two threads touch one `SignatureChecker`.
-private final class VerifierPool: @unchecked Sendable {
-    let verifiers: [SignatureChecker]
-    init(_ v: [SignatureChecker]) { verifiers = v }
+/// The input tokens, read by all workers. Invariant: they and the bytes they borrow outlive `concurrentPerform`
+/// (the caller holds both for the call) and nobody writes to them meanwhile.
+private struct SharedInput: @unchecked Sendable {
+    let base: UnsafeBufferPointer<TokenRef>
+}
+
+/// Each worker uses only `contexts[w]`, its own index, so no two threads touch one `AnalysisContext`.
+private final class ContextPool: @unchecked Sendable {
+    let contexts: [AnalysisContext]
+    init(_ c: [AnalysisContext]) { contexts = c }
 }
 
 /// One slot per token; slot i is written by exactly one worker, and read only after `concurrentPerform` returns.

@@ -64,20 +64,44 @@ public struct JudgedSighting: Sendable {
 
 /// Verifies each distinct token once (by fingerprint) and judges every sighting at its own log time.
 ///
-/// Per chunk: tokens not in the cache are copied out of the chunk (only those), checked in parallel through
-/// ``BatchAnalyzer`` and cached; then every sighting is judged, which is cheap.
+/// Per chunk: tokens not in the cache are checked in parallel through ``BatchAnalyzer``, their bytes read in place
+/// in the chunk, and cached; then every sighting is judged, which is cheap.
+///
+/// The cache remembers every token analysed (two generations, see ``cachedCount``), but holds a token's analysis
+/// only once the token was met again: a log of mostly distinct tokens then keeps no analysis, where holding each
+/// until its generation ended meant freeing it long after, from memory no longer in any cache (≈ 15% of a
+/// verifying scan of 530 k distinct HS256 tokens). A token met again whose analysis is not held is analysed
+/// again with its first analysis's weak-secret outcome (``WeakReplay``), so its verdict is the one the first
+/// analysis gave — the same as if the analysis had been held.
 public final class SightingJudge {
     public let options: VerifyOptions
     /// The moment used for lines that carry no time.
     public let now: Double
     private let batch: BatchAnalyzer
-    /// Analyses by fingerprint, in two generations: `cache` fills up to half the limit, then becomes `previous`
+
+    /// A remembered token: its analysis once held, and what its first analysis's weak-secret check found and the
+    /// scanner suspected, to analyse it again alike.
+    struct Entry {
+        var shared: JudgedSighting.Shared?
+        var weak: WeakReplay
+        var truncation: Truncation?
+    }
+
+    /// Tokens by fingerprint, in two generations: `cache` fills up to half the limit, then becomes `previous`
     /// (the one before is dropped). A hit in `previous` moves the token to `cache`. Recently met tokens stay, one
     /// token met once long ago does not hold memory forever.
-    private var cache: [SHA256Digest: JudgedSighting.Shared] = [:]
-    private var previous: [SHA256Digest: JudgedSighting.Shared] = [:]
+    private var cache: [SHA256Digest: Entry] = [:]
+    private var previous: [SHA256Digest: Entry] = [:]
+    /// Which fingerprints each generation may hold: most sightings of a log of distinct tokens are in neither, and
+    /// two bit tests rule that out without probing two large tables.
+    private var cacheBits = PresenceBits()
+    private var previousBits = PresenceBits()
+    /// The current chunk's pending tokens by fingerprint (reused from chunk to chunk).
+    private var queued = ChunkQueue()
     /// Distinct tokens analysed (re-analyses after the cache starts over are counted again).
     public private(set) var analysed = 0
+    /// Tokens met again while remembered but not held, analysed again with their first outcome.
+    public private(set) var replayed = 0
 
     public init(options: VerifyOptions, now: Double) {
         self.options = options
@@ -93,58 +117,121 @@ public final class SightingJudge {
     public func judge(_ tokens: [TokenSighting], in bytes: UnsafeRawBufferPointer, streamOffset: UInt64)
         -> [JudgedSighting]
     {
-        // One cache lookup per sighting; the misses (each distinct one once) go to the batch verifier.
+        tokens.withUnsafeBufferPointer { judge($0, in: bytes, streamOffset: streamOffset) }
+    }
+
+    private func judge(
+        _ tokens: UnsafeBufferPointer<TokenSighting>, in bytes: UnsafeRawBufferPointer, streamOffset: UInt64
+    )
+        -> [JudgedSighting]
+    {
+        // One cache lookup per sighting (none where the presence bits rule it out); the misses (each distinct one
+        // once) and the tokens to analyse again go to the batch verifier, their bytes read in place in the chunk.
         var known = [JudgedSighting.Shared?](repeating: nil, count: tokens.count)
-        var pending: [PendingToken] = []
-        // A miss's place in `pending`, by fingerprint (a token twice in the chunk is analysed once), and each
-        // sighting's (-1: known).
-        var queued: [SHA256Digest: Int] = [:]
+        var pending: [TokenRef] = []
+        var pendingPrints: [SHA256Digest] = []
+        // Per pending token: whether it is analysed again (else a miss); whether it is held once made (met more than
+        // once).
+        var replays: [Bool] = []
+        var hold: [Bool] = []
+        // A pending token's place in `pending`, by fingerprint (a token twice in the chunk is analysed once), and
+        // each sighting's (-1: known).
+        queued.start(capacity: tokens.count)
         var pendingIndex = [Int](repeating: -1, count: tokens.count)
-        for (i, t) in tokens.enumerated() {
-            if let shared = cache[t.fingerprint] {
+        func enqueue(_ i: Int, _ fingerprint: SHA256Digest, replay: Entry?) {
+            queued.insert(fingerprint, at: pending.count)
+            pendingIndex[i] = pending.count
+            pending.append(
+                TokenRef(
+                    bytes: Self.slice(tokens[i], bytes, streamOffset),
+                    truncation: replay.map(\.truncation) ?? tokens[i].truncation, replay: replay?.weak))
+            pendingPrints.append(fingerprint)
+            replays.append(replay != nil)
+            hold.append(replay != nil)
+        }
+        /// A remembered token: its held analysis, or queued to be analysed again.
+        func remembered(_ i: Int, _ fingerprint: SHA256Digest, _ e: Entry) {
+            if let shared = e.shared {
                 known[i] = shared
-            } else if let shared = previous.removeValue(forKey: t.fingerprint) {
-                known[i] = shared
-                keep(t.fingerprint, shared)
-            } else if let p = queued[t.fingerprint] {
+            } else if let p = queued.find(fingerprint, in: pendingPrints) {
                 pendingIndex[i] = p
             } else {
-                queued[t.fingerprint] = pending.count
-                pendingIndex[i] = pending.count
-                pending.append(
-                    PendingToken(
-                        fingerprint: t.fingerprint, bytes: Self.slice(t, bytes, streamOffset), truncation: t.truncation)
-                )
+                enqueue(i, fingerprint, replay: e)
+            }
+        }
+        for i in 0..<tokens.count {
+            let fingerprint = tokens[i].fingerprint
+            if cacheBits.mayContain(fingerprint), let e = cache[fingerprint] {
+                remembered(i, fingerprint, e)
+            } else if previousBits.mayContain(fingerprint), let e = previous.removeValue(forKey: fingerprint) {
+                keep(fingerprint, e)
+                remembered(i, fingerprint, e)
+            } else if let p = queued.find(fingerprint, in: pendingPrints) {
+                pendingIndex[i] = p
+                hold[p] = true
+            } else {
+                enqueue(i, fingerprint, replay: nil)
             }
         }
         if !pending.isEmpty {
-            let results = batch.analyzeShared(pending)
-            for (p, shared) in zip(pending, results) { keep(p.fingerprint, shared) }
-            analysed += pending.count
-            for i in tokens.indices where pendingIndex[i] >= 0 { known[i] = results[pendingIndex[i]] }
+            let results = pending.withUnsafeBufferPointer { batch.analyzeShared($0) }
+            for k in pending.indices {
+                let shared = results[k]
+                if replays[k] {
+                    // Held from now on, wherever its entry is (a turnover since may have moved or dropped it).
+                    holdAnalysis(pendingPrints[k], shared)
+                } else {
+                    keep(
+                        pendingPrints[k],
+                        Entry(
+                            shared: hold[k] ? shared : nil, weak: shared.analysis.weakOutcome,
+                            truncation: pending[k].truncation))
+                }
+            }
+            analysed += replays.count { !$0 }
+            replayed += replays.count { $0 }
+            for i in 0..<tokens.count where pendingIndex[i] >= 0 { known[i] = results[pendingIndex[i]] }
         }
         let leeway = options.policy.leeway
-        return tokens.indices.map { i in
-            let t = tokens[i]
+        var out: [JudgedSighting] = []
+        out.reserveCapacity(tokens.count)
+        for i in 0..<tokens.count {
             let shared = known[i] ?? Self.nothing
-            let at = t.logTime ?? now
+            let logTime = tokens[i].logTime
+            let at = logTime ?? now
             let leeway = shared.analysis.leeway ?? leeway
-            return JudgedSighting(
-                shared: shared, verdict: shared.judge(at: at, leeway: leeway), at: at,
-                timeSource: t.logTime == nil ? .scan : .line, leeway: leeway)
+            out.append(
+                JudgedSighting(
+                    shared: shared, verdict: shared.judge(at: at, leeway: leeway), at: at,
+                    timeSource: logTime == nil ? .scan : .line, leeway: leeway))
+        }
+        return out
+    }
+
+    /// Holds a remembered token's analysis (made again for it) in its entry, if it is still remembered.
+    private func holdAnalysis(_ fingerprint: SHA256Digest, _ shared: JudgedSighting.Shared) {
+        if cache[fingerprint] != nil {
+            cache[fingerprint]!.shared = shared
+        } else if previous[fingerprint] != nil {
+            previous[fingerprint]!.shared = shared
         }
     }
 
     private var generationLimit: Int { max(1, options.cacheLimit / 2) }
 
-    /// Remembers an analysis in the current generation, turning generations over when it is full.
-    private func keep(_ fingerprint: SHA256Digest, _ shared: JudgedSighting.Shared) {
+    /// Remembers an analysis in the current generation, turning generations over when it is full. The two
+    /// tables swap storage rather than a new one being made per generation (fresh memory cost a page fault per
+    /// 4 KiB, on the thread every sighting waits for).
+    private func keep(_ fingerprint: SHA256Digest, _ entry: Entry) {
         if cache.count >= generationLimit {
-            previous = cache
-            cache = [:]
-            cache.reserveCapacity(min(generationLimit, 1 << 16))
+            swap(&previous, &cache)
+            swap(&previousBits, &cacheBits)
+            cache.removeAll(keepingCapacity: true)
+            cacheBits.removeAll()
+            if cache.capacity < min(generationLimit, 1 << 16) { cache.reserveCapacity(min(generationLimit, 1 << 16)) }
         }
-        cache[fingerprint] = shared
+        cache[fingerprint] = entry
+        cacheBits.insert(fingerprint)
     }
 
     /// Analyses remembered now (both generations); never more than `cacheLimit`.
@@ -154,11 +241,87 @@ public final class SightingJudge {
     private static let nothing = JudgedSighting.Shared(TokenAnalysis())
 
     /// The token's bytes as found in the chunk (a token cut at a piece boundary ends where the chunk does).
-    static func slice(_ t: TokenSighting, _ bytes: UnsafeRawBufferPointer, _ streamOffset: UInt64) -> [UInt8] {
-        guard t.offset >= streamOffset else { return [] }
+    static func slice(_ t: borrowing TokenSighting, _ bytes: UnsafeRawBufferPointer, _ streamOffset: UInt64)
+        -> UnsafeRawBufferPointer
+    {
+        guard t.offset >= streamOffset else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let start = Int(clamping: t.offset - streamOffset)
-        guard start < bytes.count else { return [] }
+        guard start < bytes.count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let end = min(bytes.count, start + t.length)
-        return Array(bytes[start..<end])
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+    }
+}
+
+/// A set of fingerprints that may answer "maybe" for one it does not hold, never "no" for one it holds: one bit
+/// per fingerprint (by its second word; a fingerprint is a SHA-256, so its bits are uniform, and a crafted
+/// collision only costs a table probe), 2^20 bits (128 KiB).
+struct PresenceBits {
+    private static let mask: UInt64 = (1 << 20) - 1
+    private var words = [UInt64](repeating: 0, count: 1 << 14)
+
+    func mayContain(_ d: SHA256Digest) -> Bool {
+        let bit = d.w1 & Self.mask
+        return words[Int(bit >> 6)] & (1 << (bit & 63)) != 0
+    }
+
+    mutating func insert(_ d: SHA256Digest) {
+        let bit = d.w1 & Self.mask
+        words[Int(bit >> 6)] |= 1 << (bit & 63)
+    }
+
+    mutating func removeAll() {
+        words.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+}
+
+/// A chunk's pending tokens by fingerprint: their places in the chunk's list of fingerprints, in an open-addressing
+/// table kept from chunk to chunk and emptied by a new stamp (no table made, no hasher run, per chunk or token).
+/// Slots are chosen from the fingerprint's second word mixed with a per-process random seed, so a log cannot be
+/// crafted to make its tokens collide.
+struct ChunkQueue {
+    private var stamps: [UInt32] = []
+    private var places: [Int32] = []
+    private var stamp: UInt32 = 0
+    private var mask = 0
+    private let seed = UInt64.random(in: .min ... .max)
+
+    /// Empties the queue for a chunk of at most `capacity` tokens.
+    mutating func start(capacity: Int) {
+        var size = max(1024, stamps.count)
+        while size < 2 * capacity { size *= 2 }
+        if size != stamps.count {
+            stamps = Array(repeating: 0, count: size)
+            places = Array(repeating: 0, count: size)
+            mask = size - 1
+            stamp = 0
+        }
+        stamp &+= 1
+        if stamp == 0 {
+            stamps.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            stamp = 1
+        }
+    }
+
+    private func slot(_ d: SHA256Digest) -> Int {
+        Int(truncatingIfNeeded: ((d.w1 ^ seed) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    /// The place of `d` in `prints`, if it was inserted since ``start(capacity:)``.
+    func find(_ d: SHA256Digest, in prints: [SHA256Digest]) -> Int? {
+        var i = slot(d)
+        while stamps[i] == stamp {
+            let p = Int(places[i])
+            if prints[p] == d { return p }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Records that `d` is at `place` (it must not be there yet; at most `capacity` insertions per chunk).
+    mutating func insert(_ d: SHA256Digest, at place: Int) {
+        var i = slot(d)
+        while stamps[i] == stamp { i = (i + 1) & mask }
+        stamps[i] = stamp
+        places[i] = Int32(place)
     }
 }

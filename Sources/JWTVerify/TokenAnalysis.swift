@@ -72,6 +72,11 @@ public struct TokenAnalysis: Sendable {
     public var leeway: Double?
     /// What a full weak-secret check found, for its group (see ``WeakSecretMemo``).
     var weakRecord: WeakSecretMemo.Record?
+    /// The index in ``WeakSecrets/list`` of the secret that signed it, when the weak-secret check found one.
+    var weakSecretFound: Int?
+
+    /// What its weak-secret check found, to analyse it again alike.
+    var weakOutcome: WeakReplay { weakSecretFound.map { .found($0) } ?? .none }
 
     public init() {}
 
@@ -99,18 +104,12 @@ public struct TokenAnalysis: Sendable {
     /// `moment` names `t` in the sentence ("the log time" in scans, "the judged time" in `inspect`).
     public func reason(for cause: Cause, at t: Double, leeway: Double, moment: String = "the log time") -> String {
         if let r = reasons[cause] { return r }
+        if isTimed(cause) {
+            var out = ""
+            timedReason(cause, at: t, leeway: leeway, moment: moment) { out += $0 }
+            return out
+        }
         switch cause {
-        case .expired:
-            guard let exp else { break }
-            return "expired \(DurationText.words(t - exp)) before \(moment) (leeway \(DurationText.words(leeway)))"
-        case .not_yet_valid:
-            guard let nbf else { break }
-            return
-                "not valid until \(DurationText.words(nbf - t)) after \(moment) (leeway \(DurationText.words(leeway)))"
-        case .issued_in_future:
-            guard let iat else { break }
-            return
-                "issued \(DurationText.words(iat - t)) after \(moment): the issuer's clock is ahead or the log's is behind"
         case .ok:
             return "signature valid with key \(key ?? "?") and every claim holds at \(moment)"
         case .unverified:
@@ -118,5 +117,53 @@ public struct TokenAnalysis: Sendable {
         default: break
         }
         return cause.rawValue
+    }
+
+    /// Whether `cause`'s reason is a sentence on the time (expired, not yet valid, issued in the future) made at
+    /// each sighting: no reason recorded for it, and the claim it is about present.
+    public func isTimed(_ cause: Cause) -> Bool {
+        guard reasons[cause] == nil else { return false }
+        switch cause {
+        case .expired: return exp != nil
+        case .not_yet_valid: return nbf != nil
+        case .issued_in_future: return iat != nil
+        default: return false
+        }
+    }
+
+    /// The sentence ``reason(for:at:leeway:moment:)`` gives for a timed cause (``isTimed(_:)``), handed to `part`
+    /// piece by piece, so that a writer spells it without building it: fixed text and durations
+    /// (``DurationText/words(_:tenths:)``), and `moment`. Nothing for another cause.
+    public func timedReason(
+        _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time", _ part: (String) -> Void
+    ) {
+        switch cause {
+        case .expired:
+            guard let exp else { return }
+            part("expired ")
+            part(DurationText.words(t - exp))
+            part(" before ")
+            part(moment)
+            part(" (leeway ")
+            part(DurationText.words(leeway))
+            part(")")
+        case .not_yet_valid:
+            guard let nbf else { return }
+            part("not valid until ")
+            part(DurationText.words(nbf - t))
+            part(" after ")
+            part(moment)
+            part(" (leeway ")
+            part(DurationText.words(leeway))
+            part(")")
+        case .issued_in_future:
+            guard let iat else { return }
+            part("issued ")
+            part(DurationText.words(iat - t))
+            part(" after ")
+            part(moment)
+            part(": the issuer's clock is ahead or the log's is behind")
+        default: return
+        }
     }
 }

@@ -49,6 +49,17 @@ public struct TokenAnalyzer: Sendable {
     public func analyze(
         _ token: [UInt8], truncation: Truncation? = nil, verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil
     ) -> TokenAnalysis {
+        token.withUnsafeBytes {
+            analyze($0, truncation: truncation, context: AnalysisContext(verifier: verifier), weakSecrets: weakSecrets)
+        }
+    }
+
+    /// The same, over bytes borrowed for the call, with a thread's ``AnalysisContext`` (its checker and the headers
+    /// it has read). With `replay`, the weak-secret check finds what it says instead of consulting `weakSecrets`.
+    func analyze(
+        _ token: UnsafeRawBufferPointer, truncation: Truncation? = nil, context: AnalysisContext,
+        weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil
+    ) -> TokenAnalysis {
         var a = TokenAnalysis()
         a.length = token.count
         func malformed(_ reason: String) -> TokenAnalysis {
@@ -61,10 +72,11 @@ public struct TokenAnalyzer: Sendable {
             a.add(.truncated, truncation.map { "cut short (\($0.rawValue)): \(reason)" } ?? "cut short: \(reason)")
             return a
         }
+        func part(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: token[range]) }
 
         // Segments.
-        let (dots, badByte) = token.withUnsafeBytes { Base64URL.compactDots($0, maxDots: Self.maximumSegments) }
-        if let i = badByte { return malformed("byte \(i + 1) is not base64url (\(Self.describe(token[i])))") }
+        let dots = Base64URL.compactShape(token, maxDots: Self.maximumSegments)
+        if let i = dots.badByte { return malformed("byte \(i + 1) is not base64url (\(Self.describe(token[i])))") }
         guard !token.isEmpty else { return malformed("empty token") }
         a.segments = dots.count + 1
         guard a.segments <= 5 else {
@@ -74,41 +86,23 @@ public struct TokenAnalyzer: Sendable {
         }
         guard a.segments > 1 else { return malformed("1 segment; a JWS has 3 and a JWE 5") }
 
-        // The header is never the last segment here: it must decode whole.
-        let headerBytes = token[0..<dots[0]]
+        // The header is never the last segment here: it must decode whole. Its facts are read once per distinct
+        // header (``HeaderMemo``), in the order below, up to the first refusal.
+        let headerBytes = part(0..<dots.first)
         guard headerBytes.count <= TokenScanner.maximumHeaderLength else {
             return malformed(
                 "the header is \(headerBytes.count) characters, over the \(TokenScanner.maximumHeaderLength / 1024) KiB limit"
             )
         }
-        guard let (hdrRaw, hq) = Base64URL.decodeWithQuality(headerBytes), hq == .canonical, !hdrRaw.isEmpty else {
-            return malformed("the header is not canonical base64url")
-        }
-        let header: JSONObject
-        do {
-            header = try JSONParser.parseObject(hdrRaw)
-        } catch {
-            return malformed("the header is not a JSON object (\(error))")
-        }
-        if details { a.header = header }
-        guard let algValue = header["alg"], let alg = algValue.stringValue else {
-            return malformed(header["alg"] == nil ? "the header has no \"alg\"" : "\"alg\" is not a string")
-        }
-        a.alg = alg
-        a.typ = header["typ"]?.stringValue
-        if let kidValue = header["kid"] {
-            guard let kid = kidValue.stringValue else {
-                return malformed("\"kid\" is a \(kidValue.typeName), not a string")
-            }
-            a.kid = kid
-            if Self.looksInjected(kid) { a.flags.insert(.kidInjection) }
-        }
-        if header["jku"] != nil { a.flags.insert(.jku) }
-        if header["x5u"] != nil { a.flags.insert(.x5u) }
-        if header["jwk"] != nil { a.flags.insert(.jwk) }
-        if header["x5c"] != nil { a.flags.insert(.x5c) }
-        if header["crit"] != nil { a.flags.insert(.crit) }
-        let enc = header["enc"]?.stringValue
+        let facts = context.headers.facts(headerBytes)
+        if details { a.header = facts.header }
+        a.alg = facts.alg
+        a.typ = facts.typ
+        a.kid = facts.kid
+        a.flags.formUnion(facts.flags)
+        if let failure = facts.failure { return malformed(failure) }
+        guard let alg = facts.alg else { return malformed("the header has no \"alg\"") }
+        let enc = facts.enc
 
         // JWE (five segments, or four with "enc": one cut off): record, never decrypt.
         if a.segments >= 4 {
@@ -131,7 +125,7 @@ public struct TokenAnalyzer: Sendable {
 
         // Two segments: the signature, or more, was cut off. Claims are kept when the payload is whole.
         if a.segments == 2 {
-            let payloadBytes = token[(dots[0] + 1)...]
+            let payloadBytes = part((dots.first + 1)..<token.count)
             if let (payload, pq) = Base64URL.decodeWithQuality(payloadBytes), pq == .canonical,
                 (try? JSONParser.parseObject(payload)) != nil
             {
@@ -145,15 +139,16 @@ public struct TokenAnalyzer: Sendable {
         }
 
         // Payload (not the last segment: it must decode whole) and signature (the last: a cut shows here).
-        let payloadBytes = token[(dots[0] + 1)..<dots[1]]
-        let signatureBytes = token[(dots[1] + 1)...]
-        guard let (payload, pq) = Base64URL.decodeWithQuality(payloadBytes), pq == .canonical else {
+        let payloadBytes = part((dots.first + 1)..<dots.second)
+        let signatureBytes = part((dots.second + 1)..<token.count)
+        // Decoded into the thread's buffers (no allocation per token).
+        guard Base64URL.decodeWithQuality(payloadBytes, into: &context.payload) == .canonical else {
             return malformed("the payload is not canonical base64url")
         }
-        readClaims(payload, into: &a)
+        readClaims(context.payload, into: &a)
         // From here on the token is judged with its issuer's keys and policy when `--config` names its issuer.
         let judge = scope(&a)
-        guard let (signature, sq) = Base64URL.decodeWithQuality(signatureBytes), sq == .canonical else {
+        guard Base64URL.decodeWithQuality(signatureBytes, into: &context.signature) == .canonical else {
             if let algorithm = JWSAlgorithm(rawValue: alg),
                 let hint = judge.cutSignatureHint(algorithm, kid: a.kid, characters: signatureBytes.count)
             {
@@ -164,6 +159,7 @@ public struct TokenAnalyzer: Sendable {
                 ? "a length no encoder produces" : "stray trailing bits no encoder produces"
             return cut("the signature segment (\(signatureBytes.count) characters) ends mid-character: \(shape)")
         }
+        let signature = context.signature
         a.signatureLength = signature.count
 
         if alg.utf8.count == 4 && alg.lowercased() == "none" {
@@ -182,17 +178,16 @@ public struct TokenAnalyzer: Sendable {
             a.add(.alg_unsupported, "alg \"\(Redact.short(alg))\" is not a JWS signature algorithm jwtsift knows")
             return a
         }
-        if header["b64"]?.stringValue != nil || header["b64"] == .bool(false) {
+        if facts.unencodedPayload {
             a.flags.insert(.b64False)
             a.signature = .unsupported
             a.add(.alg_unsupported, "unencoded payload (RFC 7797 \"b64\": false) is not supported")
             return a
         }
 
-        let signingInput = Array(token[0..<dots[1]])
         judge.checkSignature(
-            algorithm, kid: a.kid, signingInput: signingInput, signature: signature, truncation: truncation,
-            verifier: verifier, weakSecrets: weakSecrets, into: &a)
+            algorithm, kid: a.kid, signingInput: part(0..<dots.second), header: facts.encoded, signature: signature,
+            truncation: truncation, verifier: context.verifier, weakSecrets: weakSecrets, replay: replay, into: &a)
         // The scanner saw a cut (line limit, marker, round size): it explains a signature that does not verify.
         if let truncation, a.signature != .valid, a.signature != .retired_key, !a.flags.contains(.publicKeyAsSecret),
             !a.causes.contains(.truncated)
@@ -230,8 +225,8 @@ public struct TokenAnalyzer: Sendable {
     }
 
     /// The claims a cut payload still shows: its decodable prefix, closed after the last whole member.
-    func readPartialClaims(_ segment: ArraySlice<UInt8>, into a: inout TokenAnalysis) {
-        let whole = segment.prefix(segment.count - segment.count % 4)
+    func readPartialClaims(_ segment: UnsafeRawBufferPointer, into a: inout TokenAnalysis) {
+        let whole = UnsafeRawBufferPointer(rebasing: segment.prefix(segment.count - segment.count % 4))
         guard let (bytes, _) = Base64URL.decodeWithQuality(whole),
             let claims = JSONParser.leadingMembers(bytes)
         else { return }
@@ -314,9 +309,12 @@ public struct TokenAnalyzer: Sendable {
         return (pool, false)
     }
 
+    /// `signingInput` is the token up to its second dot, `header` its first segment.
     func checkSignature(
-        _ alg: JWSAlgorithm, kid: String?, signingInput: [UInt8], signature: [UInt8], truncation: Truncation?,
-        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, into a: inout TokenAnalysis
+        _ alg: JWSAlgorithm, kid: String?, signingInput: UnsafeRawBufferPointer, header: [UInt8], signature: [UInt8],
+        truncation: Truncation?,
+        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil,
+        into a: inout TokenAnalysis
     ) {
         let (pool, bound) = considered(kid: kid)
         var candidates: [VerificationKey] = []
@@ -356,25 +354,24 @@ public struct TokenAnalyzer: Sendable {
         }
 
         var verifiedBy: VerificationKey? = nil
-        signingInput.withUnsafeBytes { message in
-            signature.withUnsafeBytes { sig in
-                for key in candidates {
-                    let ok: Bool
-                    switch key.material {
-                    case .secret(let s): ok = verifier.verifyMAC(alg.hash!, secret: s, message: message, signature: sig)
-                    case .publicKey(let k):
-                        ok = verifier.verify(alg.scheme(for: k.shape)!, key: k, message: message, signature: sig)
-                    }
-                    if details {
-                        a.attempts.append(
-                            KeyAttempt(
-                                key: key.name, origin: key.origin, retired: key.retired,
-                                outcome: ok ? "verified" : "signature does not verify"))
-                    }
-                    if ok {
-                        verifiedBy = key
-                        break
-                    }
+        signature.withUnsafeBytes { sig in
+            for key in candidates {
+                let ok: Bool
+                switch key.material {
+                case .secret(let s):
+                    ok = verifier.verifyMAC(alg.hash!, secret: s, message: signingInput, signature: sig)
+                case .publicKey(let k):
+                    ok = verifier.verify(alg.scheme(for: k.shape)!, key: k, message: signingInput, signature: sig)
+                }
+                if details {
+                    a.attempts.append(
+                        KeyAttempt(
+                            key: key.name, origin: key.origin, retired: key.retired,
+                            outcome: ok ? "verified" : "signature does not verify"))
+                }
+                if ok {
+                    verifiedBy = key
+                    break
                 }
             }
         }
@@ -400,12 +397,13 @@ public struct TokenAnalyzer: Sendable {
             return
         }
 
-        addSignatureHints(alg, signature: signature, candidates: candidates, signingInput: signingInput, into: &a)
+        addSignatureHints(alg, signature: signature, candidates: candidates, into: &a)
         // Forged with a public key's bytes as the HMAC secret: algorithm confusion, whatever else applies.
         if alg.isHMAC
             && checkHMACAttacks(
-                alg, signingInput: signingInput, signature: signature, bound: bound ? pool : [], verifier: verifier,
-                weakSecrets: weakSecrets, into: &a)
+                alg, signingInput: signingInput, header: header, signature: signature, bound: bound ? pool : [],
+                verifier: verifier,
+                weakSecrets: weakSecrets, replay: replay, into: &a)
         {
             a.signature = .alg_mismatch
             a.add(
@@ -506,7 +504,7 @@ public struct TokenAnalyzer: Sendable {
     }
 
     func addSignatureHints(
-        _ alg: JWSAlgorithm, signature: [UInt8], candidates: [VerificationKey], signingInput: [UInt8],
+        _ alg: JWSAlgorithm, signature: [UInt8], candidates: [VerificationKey],
         into a: inout TokenAnalysis
     ) {
         for key in candidates {
@@ -554,14 +552,16 @@ public struct TokenAnalyzer: Sendable {
     /// HS* tokens no given key verifies: forged with a public key as the HMAC secret (true)? signed with a
     /// well-known secret (a flag and a hint)? `bound` are the keys the token's kid names, when it names any.
     func checkHMACAttacks(
-        _ alg: JWSAlgorithm, signingInput: [UInt8], signature: [UInt8], bound: [VerificationKey],
-        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, into a: inout TokenAnalysis
+        _ alg: JWSAlgorithm, signingInput message: UnsafeRawBufferPointer, header: [UInt8], signature: [UInt8],
+        bound: [VerificationKey],
+        verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil,
+        into a: inout TokenAnalysis
     ) -> Bool {
         let hash = alg.hash!
         guard signature.count == hash.size else { return false }
-        return signingInput.withUnsafeBytes { message in
-            signature.withUnsafeBytes { sig in
-                // Without a kid naming one, the first keys only (as many as are tried as candidates).
+        return signature.withUnsafeBytes { sig in
+            // Without a kid naming one, the first keys only (as many as are tried as candidates).
+            if !keys.confusionSecrets.isEmpty {
                 for key in bound.isEmpty ? Array(keys.all.prefix(Self.maximumUnboundCandidates)) : bound {
                     for secret in keys.confusionSecrets[key.thumbprint] ?? []
                     where verifier.verifyMAC(hash, secret: secret, message: message, signature: sig) {
@@ -571,30 +571,35 @@ public struct TokenAnalyzer: Sendable {
                         return true
                     }
                 }
-                guard policy.tryWeakSecrets else { return false }
-                var candidates = WeakSecrets.secrets.indices
-                var key: WeakSecretMemo.Key? = nil
-                if let memo = weakSecrets {
-                    let header = signingInput.prefix { $0 != UInt8(ascii: ".") }
-                    let (decision, k) = memo.decision(header: header, iss: a.iss, signatureFirstByte: signature[0])
-                    switch decision {
-                    case .all: key = k
-                    case .only(let i): candidates = i..<(i + 1)
-                    case .skip: return false
-                    }
+            }
+            guard policy.tryWeakSecrets else { return false }
+            let weak = WeakSecrets.keys(for: hash)
+            var candidates = weak.indices
+            var key: WeakSecretMemo.Key? = nil
+            if let replay {
+                switch replay {
+                case .none: return false
+                case .found(let i): candidates = i..<(i + 1)
                 }
-                for i in candidates
-                where verifier.verifyMAC(hash, secret: WeakSecrets.secrets[i], message: message, signature: sig) {
-                    a.flags.insert(.weakSecret)
-                    a.hints.append(
-                        "signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens"
-                    )
-                    if let key { a.weakRecord = .init(key: key, outcome: .found(i)) }
-                    return false
+            } else if let memo = weakSecrets {
+                let (decision, k) = memo.decision(header: header, iss: a.iss, signatureFirstByte: signature[0])
+                switch decision {
+                case .all: key = k
+                case .only(let i): candidates = i..<(i + 1)
+                case .skip: return false
                 }
-                if let key { a.weakRecord = .init(key: key, outcome: .none) }
+            }
+            for i in candidates where weak[i].matches(message, signature: sig) {
+                a.flags.insert(.weakSecret)
+                a.hints.append(
+                    "signed with a well-known weak secret from jwtsift's built-in list: anyone can forge these tokens"
+                )
+                a.weakSecretFound = i
+                if let key { a.weakRecord = .init(key: key, outcome: .found(i)) }
                 return false
             }
+            if let key { a.weakRecord = .init(key: key, outcome: .none) }
+            return false
         }
     }
 

@@ -50,8 +50,9 @@ public struct WeakSecretMemo: Sendable {
 
     public init() {}
 
-    func decision(header: ArraySlice<UInt8>, iss: String?, signatureFirstByte: UInt8) -> (Decision, Key) {
-        let key = Key(header: Array(header), iss: iss)
+    /// `header` is the token's encoded header (shared with the thread's ``HeaderMemo``: no copy per token).
+    func decision(header: [UInt8], iss: String?, signatureFirstByte: UInt8) -> (Decision, Key) {
+        let key = Key(header: header, iss: iss)
         switch groups[key] {
         case nil: return (.all, key)
         case .found(let i)?: return (.only(i), key)
@@ -63,4 +64,12 @@ public struct WeakSecretMemo: Sendable {
         if groups.count >= Self.limit { groups.removeAll(keepingCapacity: true) }
         if groups[r.key] == nil || r.outcome != .none { groups[r.key] = r.outcome }
     }
+}
+
+/// What a token's weak-secret check found — nothing (or it did not run), or the list's secret at an index — so
+/// that the token, analysed again while its first analysis is remembered, is found alike (``SightingJudge``),
+/// without consulting or updating the memo.
+enum WeakReplay: Sendable, Equatable {
+    case none
+    case found(Int)
 }

@@ -16,6 +16,19 @@ public enum WeakSecrets {
         "ThisIsMySecretKey", "replace-me", "REPLACE_ME", "",
     ]
 
-    /// The list as secrets, made once: checks go through a thread's cached MAC contexts.
-    static let secrets: [HMACSecret] = list.map { HMACSecret(Array($0.utf8)) }
+    /// The list made ready for each HMAC hash (``HMACKey``: key states computed once, read by every thread), in
+    /// list order: a check hashes only the token's signing input and an inner digest per secret.
+    static let sha256 = list.map { HMACKey(Array($0.utf8), hash: .sha256)! }
+    static let sha384 = list.map { HMACKey(Array($0.utf8), hash: .sha384)! }
+    static let sha512 = list.map { HMACKey(Array($0.utf8), hash: .sha512)! }
+
+    /// The list's keys for `hash` (empty for SHA-1, which no HS* algorithm uses).
+    static func keys(for hash: HashAlgorithm) -> [HMACKey] {
+        switch hash {
+        case .sha256: sha256
+        case .sha384: sha384
+        case .sha512: sha512
+        case .sha1: []
+        }
+    }
 }

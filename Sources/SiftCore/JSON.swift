@@ -2,7 +2,10 @@
 ///
 /// Objects keep their members in document order; a duplicate member name makes the document invalid
 /// (RFC 7515 §4 lets a JOSE parser reject them, and accepting them invites header-confusion attacks).
-public indirect enum JSONValue: Sendable, Equatable {
+///
+/// Not `indirect`: arrays and objects already hold their elements on the heap, and an indirect enum boxed every
+/// value, a string or a number included (an allocation per member of every header and claims set decoded).
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -152,6 +155,8 @@ public struct JSONParser {
             index += 1
             return JSONObject(members: members)
         }
+        // A JOSE header or claims set has a few members: one allocation for them, not one per doubling.
+        members.reserveCapacity(8)
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw fail("expected member name") }

@@ -156,6 +156,26 @@ struct ByteWriter {
         if !done { raw(JSONValue.quote(UntrustedText.redactTokens(s))) }
     }
 
+    /// Text inside a JSON string already opened: as it is when it is plain printable ASCII with nothing JSON or
+    /// ``string(_:)`` would escape, else escaped as ``string(_:)`` escapes it (its quotes left out).
+    mutating func plainText(_ s: String) {
+        var s = s
+        let plain = s.withUTF8 { utf8 -> Bool in
+            for c in utf8
+            where c < 0x20 || c >= 0x7F || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "<")
+                || c == UInt8(ascii: ">") || c == UInt8(ascii: "&") || c == UInt8(ascii: "J")
+            {
+                return false
+            }
+            append(UnsafeRawBufferPointer(utf8))
+            return true
+        }
+        if !plain {
+            let quoted = JSONValue.quote(UntrustedText.redactTokens(s))
+            raw(String(quoted.utf8.dropFirst().dropLast())!)
+        }
+    }
+
     /// RFC 3339 UTC with milliseconds when present, as ``CivilTime/iso8601(_:)`` but without a String.
     mutating func iso8601(_ t: Double) {
         guard t.isFinite, abs(t) < 253_402_300_800 else {

@@ -37,7 +37,15 @@ enum VerdictJSON {
     {
         guard v.cause != .ok else { return }
         w.raw(",\"reason\":")
-        w.string(a.reason(for: v.cause, at: at, leeway: leeway))
+        if a.isTimed(v.cause) {
+            // Spelled piece by piece, without a String per sighting: fixed text and durations need no escaping,
+            // which each piece is checked for (a piece that would is escaped on its own).
+            w.raw("\"")
+            a.timedReason(v.cause, at: at, leeway: leeway) { w.plainText($0) }
+            w.raw("\"")
+        } else {
+            w.string(a.reason(for: v.cause, at: at, leeway: leeway))
+        }
     }
 
     static func signature(_ a: borrowing TokenAnalysis, into w: inout ByteWriter) {

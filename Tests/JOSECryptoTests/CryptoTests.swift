@@ -64,6 +64,74 @@ struct CryptoTests {
         #expect(secret.equals(Array("Jefe".utf8)) && !secret.equals(Array("Jeff".utf8)))
     }
 
+    /// RFC 4231 §4.3 (test case 2: a 4-byte key) and §4.7 (test case 6: a 131-byte key, longer than the block of
+    /// every hash, so it is hashed first), for each hash JOSE's HS* algorithms use.
+    @Test(
+        "HMAC key states (ipad/opad computed once) give RFC 4231's MACs and refuse any other",
+        arguments: [
+            (
+                "4a656665", "what do ya want for nothing?", HashAlgorithm.sha256,
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            ),
+            (
+                "4a656665", "what do ya want for nothing?", .sha384,
+                "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649"
+            ),
+            (
+                "4a656665", "what do ya want for nothing?", .sha512,
+                "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+            ),
+            (
+                String(repeating: "aa", count: 131), "Test Using Larger Than Block-Size Key - Hash Key First", .sha256,
+                "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+            ),
+            (
+                String(repeating: "aa", count: 131), "Test Using Larger Than Block-Size Key - Hash Key First", .sha384,
+                "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952"
+            ),
+            (
+                String(repeating: "aa", count: 131), "Test Using Larger Than Block-Size Key - Hash Key First", .sha512,
+                "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598"
+            ),
+        ])
+    func hmacKeyStates(_ keyHex: String, _ data: String, _ hash: HashAlgorithm, _ expected: String) throws {
+        let keyBytes = stride(from: 0, to: keyHex.count, by: 2).map {
+            UInt8(keyHex.dropFirst($0).prefix(2), radix: 16)!
+        }
+        let secret = HMACSecret(keyBytes)
+        let key = try #require(secret.key(for: hash))
+        let message = Array(data.utf8)
+        var mac = stride(from: 0, to: expected.count, by: 2).map { UInt8(expected.dropFirst($0).prefix(2), radix: 16)! }
+        func check(_ m: [UInt8], _ s: [UInt8]) -> Bool {
+            m.withUnsafeBytes { mb in s.withUnsafeBytes { key.matches(mb, signature: $0) } }
+        }
+        #expect(check(message, mac))
+        // The same answer again (the states are copied, never consumed), and through a thread's checker.
+        #expect(check(message, mac))
+        let checker = SignatureChecker()
+        #expect(
+            message.withUnsafeBytes { m in
+                mac.withUnsafeBytes { checker.verifyMAC(hash, secret: secret, message: m, signature: $0) }
+            })
+        // One-shot HMAC agrees.
+        #expect(message.withUnsafeBytes { secret.mac(hash, $0) } == mac)
+        #expect(!check(message + [0], mac))
+        #expect(!check(message, Array(mac.dropLast())))
+        mac[mac.count - 1] ^= 1
+        #expect(!check(message, mac))
+        #expect(key.description == "HMAC key (\(hash))")
+    }
+
+    @Test("an HMAC key state over an empty secret and an empty message equals the one-shot HMAC")
+    func hmacKeyEmpty() throws {
+        let secret = HMACSecret([])
+        let key = try #require(secret.key(for: .sha256))
+        let mac = [UInt8]().withUnsafeBytes { secret.mac(.sha256, $0) }
+        #expect(mac.count == 32)
+        #expect(mac.withUnsafeBytes { key.matches(UnsafeRawBufferPointer(start: nil, count: 0), signature: $0) })
+        #expect(secret.key(for: .sha1) == nil)
+    }
+
     @Test(
         "every scheme verifies its own signature and refuses a changed message or signature",
         arguments: [

@@ -50,3 +50,59 @@ import Testing
         )
     }
 }
+
+/// The verdict cache holds an analysis only for a token met again (``SightingJudge``); a token met again before
+/// that is analysed again with its first weak-secret outcome, so its verdict is the first one — as when every
+/// analysis was held — even when its group's memo has changed since.
+@Suite struct HeldAnalysisTests {
+    /// One chunk per call, as a scan hands them over.
+    static func see(_ judge: SightingJudge, _ token: PendingToken) throws -> JudgedSighting {
+        var scanner = LineScanner(fingerprint: SHA256Context().hash)
+        var findings = ScanFindings()
+        let line = Array("Bearer ".utf8) + token.bytes + [0x0A]
+        line.withUnsafeBytes {
+            scanner.scan($0, streamOffset: 0, firstLine: 1, continuesLine: false, cutAtEnd: false, into: &findings)
+        }
+        let judged = line.withUnsafeBytes { judge.judge(findings.tokens, in: $0, streamOffset: 0) }
+        return try #require(judged.first)
+    }
+
+    static func signatureByte(_ t: PendingToken) -> UInt8 {
+        Base64URL.decode(String(decoding: t.bytes.split(separator: 0x2E)[2], as: UTF8.self))![0]
+    }
+
+    @Test("a weak token skipped in a strong group stays unflagged when met again after the group turned weak")
+    func replayKeepsFirstOutcome() throws {
+        let weak = Array("secret".utf8)
+        let strong = WeakSecretMemoTests.token(0, secret: Array("a-strong-secret-0123456789abcdef".utf8), iss: "g")
+        // Not sampled (its signature's first byte is 4 or more), and one that is (below 4); both signed "secret".
+        let skipped = try #require(
+            (1..<500).lazy.map { WeakSecretMemoTests.token($0, secret: weak, iss: "g") }.first {
+                Self.signatureByte($0) >= 4
+            })
+        let sampled = try #require(
+            (1..<500).lazy.map { WeakSecretMemoTests.token($0, secret: weak, iss: "g") }.first {
+                Self.signatureByte($0) < 4
+            })
+        let judge = SightingJudge(options: VerifyOptions(keys: KeyRing(), workers: 1), now: 0)
+        #expect(try !Self.see(judge, strong).analysis.flags.contains(.weakSecret))
+        #expect(try !Self.see(judge, skipped).analysis.flags.contains(.weakSecret))
+        // The sample finds the weak secret: the group is weak from now on.
+        #expect(try Self.see(judge, sampled).analysis.flags.contains(.weakSecret))
+        #expect(judge.analysed == 3 && judge.replayed == 0)
+        // Met again: analysed again, with its first outcome (a fresh analysis would now try the group's secret and
+        // flag it, unlike its first verdict).
+        #expect(try !Self.see(judge, skipped).analysis.flags.contains(.weakSecret))
+        let again = try Self.see(judge, sampled)
+        #expect(again.analysis.flags.contains(.weakSecret))
+        #expect(again.analysis.hints.contains { $0.hasPrefix("signed with a well-known weak secret") })
+        #expect(judge.analysed == 3 && judge.replayed == 2)
+        // Held from their second sighting on: no further analysis.
+        for _ in 0..<3 {
+            #expect(try !Self.see(judge, skipped).analysis.flags.contains(.weakSecret))
+            #expect(try Self.see(judge, sampled).analysis.flags.contains(.weakSecret))
+        }
+        #expect(judge.analysed == 3 && judge.replayed == 2)
+        #expect(judge.cachedCount == 3)
+    }
+}

@@ -40,7 +40,8 @@ struct CodecTests {
             return (out, !bits[i...].contains(true))
         }
         var rng = SystemRandomNumberGenerator()
-        for length in 0...70 {
+        var reused: [UInt8] = Array(repeating: 7, count: 100)
+        for length in (0...70).shuffled(using: &rng) {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let text = Array(Base64URL.encode(bytes).utf8)
             #expect(Base64URL.decode(text) == bytes)
@@ -49,11 +50,32 @@ struct CodecTests {
                 let ref = slow(variant)
                 #expect(fast?.bytes == ref?.bytes)
                 #expect((fast?.quality == .canonical) == (ref?.canonical ?? false) || fast == nil)
+                // Decoding into a reused buffer (longer or shorter from the last length) gives the same.
+                let quality = variant.withUnsafeBytes { Base64URL.decodeWithQuality($0, into: &reused) }
+                #expect(quality == fast?.quality)
+                if fast != nil { #expect(reused == fast?.bytes) }
             }
             for i in 0..<text.count {
                 var broken = text
                 broken[i] = UInt8(ascii: "=")
                 #expect(Base64URL.decodeWithQuality(broken) == nil, "bad byte at \(i) of \(text.count)")
+                #expect(broken.withUnsafeBytes { Base64URL.decodeWithQuality($0, into: &reused) } == nil)
+            }
+        }
+    }
+
+    @Test("compactShape finds what compactDots finds, without an array")
+    func compactShape() {
+        let cases = [
+            "", "a", "a.b", "a.b.c", ".", "..", "a..b", "a.b.c.d.e.f.g", "a.b*c", "*.b.c", "ab.cd.e=f", "a.b.c.",
+        ]
+        for text in cases {
+            for maxDots in [0, 1, 2, 4, 64] {
+                let (dots, bad) = Array(text.utf8).withUnsafeBytes { Base64URL.compactDots($0, maxDots: maxDots) }
+                let shape = Array(text.utf8).withUnsafeBytes { Base64URL.compactShape($0, maxDots: maxDots) }
+                #expect(shape.count == dots.count && shape.badByte == bad, "\(text) \(maxDots)")
+                #expect(
+                    shape.first == (dots.count > 0 ? dots[0] : -1) && shape.second == (dots.count > 1 ? dots[1] : -1))
             }
         }
     }

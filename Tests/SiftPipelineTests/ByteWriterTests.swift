@@ -63,4 +63,20 @@ struct ByteWriterTests {
         }
         #expect(out == #"{"f":"\#(d.hex)","s":"a\"b","n":null}"#)
     }
+
+    @Test(
+        "text inside a string: plain text as is, anything else escaped and redacted as a whole string is",
+        arguments: [
+            "expired 1 h 0 min before the log time", "issued 6 d 12 h after", "a\"b", "x<y>&z", "tab\there",
+            "caf\u{e9}", "bidi \u{202E}x", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "JWT",
+        ])
+    func plainText(_ s: String) {
+        let whole = Self.text { $0.string(s) }
+        #expect(
+            Self.text {
+                $0.raw("\"")
+                $0.plainText(s)
+                $0.raw("\"")
+            } == whole)
+    }
 }
