@@ -395,7 +395,7 @@ func weakFloor(count: Int) {
     precondition(matched == 5 * count)
     let list = WeakSecrets.list.compactMap { HMACKey(Array($0.utf8), hash: .sha256) }
     let some = Array(inputs.prefix(max(1, count / 20)))
-    var start = now()
+    let start = now()
     for (m, s) in some {
         for k in list where m.withUnsafeBytes({ mb in s.withUnsafeBytes { k.matches(mb, signature: $0) } }) {
             matched += 1

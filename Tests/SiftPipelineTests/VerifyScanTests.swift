@@ -154,7 +154,7 @@ struct VerifyScanTests {
         func see(_ i: Int) throws -> Cause {
             var findings = ScanFindings()
             let line = Array("Bearer \(tokens[i])\n".utf8)
-            line.withUnsafeBytes {
+            _ = line.withUnsafeBytes {
                 scanner.scan(
                     $0, streamOffset: 0, firstLine: 1, continuesLine: false, cutAtEnd: false, into: &findings)
             }
