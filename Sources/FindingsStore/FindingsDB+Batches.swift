@@ -66,18 +66,18 @@ extension FindingsDB {
         try connection.transaction { () throws(SQLiteError) in
             var ids = [Int64](repeating: 0, count: batch.tokens.count)
             let t = statements.upsertToken
-            var deltas = 0
             for (i, token) in batch.tokens.enumerated() {
-                let key = SHA256Digest(hex: token.fingerprint)
+                let key = token.shared.digest
                 if let key, let id = knownTokens[key] {
                     ids[i] = id
-                    statements.insertDelta.bind(1, id)
-                    statements.insertDelta.bind(2, token.count)
-                    statements.insertDelta.bind(3, token.okRolled)
-                    statements.insertDelta.bind(4, token.firstSeen)
-                    statements.insertDelta.bind(5, token.lastSeen)
-                    try statements.insertDelta.run()
-                    deltas += 1
+                    let d = statements.addTokenCounts
+                    d.bind(1, id)
+                    d.bind(2, token.count)
+                    d.bind(3, token.okRolled)
+                    d.bind(4, token.firstSeen)
+                    d.bind(5, token.lastSeen)
+                    d.bind(6, runID)
+                    try d.run()
                     continue
                 }
                 t.bind(1, token.fingerprint)
@@ -121,11 +121,6 @@ extension FindingsDB {
                 h.reset()
                 if knownHosts.count >= Self.knownTokenLimit { knownHosts.removeAll(keepingCapacity: true) }
                 knownHosts[name] = hostIDs[i]
-            }
-            if deltas > 0 {
-                statements.applyDeltas.bind(1, runID)
-                try statements.applyDeltas.run()
-                try connection.execute("DELETE FROM temp.token_delta")
             }
             // Rows go in `sightingGroup` at a time through one multi-row INSERT (one statement step for many
             // rows), the rest one by one.

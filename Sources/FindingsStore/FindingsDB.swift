@@ -80,14 +80,14 @@ public final class FindingsDB {
         /// `rollupGroup` totals rows per upsert.
         let upsertTotals: Statement
         let upsertMinute: Statement
-        let insertDelta: Statement
-        let applyDeltas: Statement
+        /// Adds a batch's counts to a token row this run already wrote.
+        let addTokenCounts: Statement
         let addRunCounts: Statement
     }
     var statements: Prepared!
     public static let sightingGroup = 64
     /// Token ids this connection has written in this run, by fingerprint: later batches only add counts to
-    /// them (through `token_delta` and one UPDATE) instead of an upsert per token. Bounded; cleared whenever
+    /// them (one UPDATE by row id each) instead of an upsert per token. Bounded; cleared whenever
     /// rows are deleted or a transaction fails.
     /// Keyed by the digest (32 bytes inline), not its hex text. The bound is three quarters of a power of two, the
     /// most a Swift dictionary holds before doubling its table: 2¹⁸ buckets of 40 bytes (10 MiB), where 2¹⁸ entries
@@ -319,21 +319,16 @@ public final class FindingsDB {
                 last_run_id = excluded.last_run_id
             RETURNING id
             """)
-        try connection.execute(
-            """
-            CREATE TEMP TABLE IF NOT EXISTS token_delta (id INTEGER PRIMARY KEY, n INTEGER, ok INTEGER, first REAL, last REAL)
-            """)
-        let insertDelta = try connection.prepare(
-            "INSERT INTO temp.token_delta (id, n, ok, first, last) VALUES (?1, ?2, ?3, ?4, ?5)")
-        let applyDeltas = try connection.prepare(
+        // One UPDATE by row id per token (a temporary table of deltas and one UPDATE … FROM it did the same work
+        // twice: an insert and then a look-up per token).
+        let addTokenCounts = try connection.prepare(
             """
             UPDATE tokens SET
-                sightings = tokens.sightings + d.n, ok_rolled = tokens.ok_rolled + d.ok, last_run_id = ?1,
-                first_seen = CASE WHEN tokens.first_seen IS NULL OR d.first < tokens.first_seen
-                                  THEN coalesce(d.first, tokens.first_seen) ELSE tokens.first_seen END,
-                last_seen = CASE WHEN tokens.last_seen IS NULL OR d.last > tokens.last_seen
-                                 THEN coalesce(d.last, tokens.last_seen) ELSE tokens.last_seen END
-            FROM temp.token_delta d WHERE tokens.id = d.id
+                sightings = sightings + ?2, ok_rolled = ok_rolled + ?3, last_run_id = ?6,
+                first_seen = CASE WHEN first_seen IS NULL OR ?4 < first_seen THEN coalesce(?4, first_seen)
+                                  ELSE first_seen END,
+                last_seen = CASE WHEN last_seen IS NULL OR ?5 > last_seen THEN coalesce(?5, last_seen) ELSE last_seen END
+            WHERE id = ?1
             """)
         let upsertRollup = try connection.prepare(Self.upsertRollupSQL(rows: 1))
         let upsertRollups = try connection.prepare(Self.upsertRollupSQL(rows: Self.rollupGroup))
@@ -365,6 +360,6 @@ public final class FindingsDB {
             upsertToken: upsertToken, upsertHost: upsertHost, updateProgress: updateProgress,
             upsertRollup: upsertRollup, upsertRollups: upsertRollups, upsertTotal: upsertTotal,
             upsertTotals: upsertTotals, upsertMinute: upsertMinute,
-            insertDelta: insertDelta, applyDeltas: applyDeltas, addRunCounts: addRunCounts)
+            addTokenCounts: addTokenCounts, addRunCounts: addRunCounts)
     }
 }
