@@ -26,6 +26,30 @@ extension FindingsDB {
         s.bind(base + 14, row.host.map { hostIDs[$0] })
     }
 
+    /// Upserts `count` rows, `rollupGroup` at a time through `group` and the rest through `one`: both take the
+    /// source as `?1`, then `perRow` parameters per row, which `bind(statement, base, i)` binds for row `i` to
+    /// `base + 1 … base + perRow`.
+    func upsertGrouped(
+        _ count: Int, group: Statement, one: Statement, perRow: Int, source: Int64,
+        bind: (Statement, Int32, Int) -> Void
+    ) throws(SQLiteError) {
+        var k = 0
+        if count >= Self.rollupGroup {
+            group.bind(1, source)
+            while count - k >= Self.rollupGroup {
+                for r in 0..<Self.rollupGroup { bind(group, Int32(1 + r * perRow), k + r) }
+                try group.run()
+                k += Self.rollupGroup
+            }
+        }
+        one.bind(1, source)
+        while k < count {
+            bind(one, 1, k)
+            try one.run()
+            k += 1
+        }
+    }
+
     /// Writes one batch, the source's progress and the batch's counts on the run's row in one transaction.
     public func write(_ batch: Batch, runID: Int64) throws(SQLiteError) {
         do {
@@ -42,18 +66,18 @@ extension FindingsDB {
         try connection.transaction { () throws(SQLiteError) in
             var ids = [Int64](repeating: 0, count: batch.tokens.count)
             let t = statements.upsertToken
-            var deltas = 0
             for (i, token) in batch.tokens.enumerated() {
-                let key = SHA256Digest(hex: token.fingerprint)
+                let key = token.shared.digest
                 if let key, let id = knownTokens[key] {
                     ids[i] = id
-                    statements.insertDelta.bind(1, id)
-                    statements.insertDelta.bind(2, token.count)
-                    statements.insertDelta.bind(3, token.okRolled)
-                    statements.insertDelta.bind(4, token.firstSeen)
-                    statements.insertDelta.bind(5, token.lastSeen)
-                    try statements.insertDelta.run()
-                    deltas += 1
+                    let d = statements.addTokenCounts
+                    d.bind(1, id)
+                    d.bind(2, token.count)
+                    d.bind(3, token.okRolled)
+                    d.bind(4, token.firstSeen)
+                    d.bind(5, token.lastSeen)
+                    d.bind(6, runID)
+                    try d.run()
                     continue
                 }
                 t.bind(1, token.fingerprint)
@@ -98,11 +122,6 @@ extension FindingsDB {
                 if knownHosts.count >= Self.knownTokenLimit { knownHosts.removeAll(keepingCapacity: true) }
                 knownHosts[name] = hostIDs[i]
             }
-            if deltas > 0 {
-                statements.applyDeltas.bind(1, runID)
-                try statements.applyDeltas.run()
-                try connection.execute("DELETE FROM temp.token_delta")
-            }
             // Rows go in `sightingGroup` at a time through one multi-row INSERT (one statement step for many
             // rows), the rest one by one.
             var k = 0
@@ -125,21 +144,29 @@ extension FindingsDB {
                 try one.run()
                 k += 1
             }
-            let u = statements.upsertRollup
-            u.bind(2, batch.sourceID)
-            for r in batch.rollups {
-                u.bind(1, ids[r.token])
-                u.bind(3, interned: r.cause)
-                u.bind(4, r.statusClass.rawValue)
-                u.bind(5, r.minute)
-                u.bind(6, r.n)
-                u.bind(7, r.first)
-                u.bind(8, r.last)
-                u.bind(9, r.refused)
-                u.bind(10, r.near)
-                u.bind(11, r.nearMin)
-                u.bind(12, r.nearMax)
-                try u.run()
+            // In key order (token id first), so that consecutive upserts meet the same b-tree pages, `rollupGroup`
+            // rows per statement.
+            let order = batch.rollups.indices.sorted { a, b in
+                let (x, y) = (batch.rollups[a], batch.rollups[b])
+                return (ids[x.token], x.statusClass.rawValue, x.minute, Int(bitPattern: x.cause.pointer))
+                    < (ids[y.token], y.statusClass.rawValue, y.minute, Int(bitPattern: y.cause.pointer))
+            }
+            try upsertGrouped(
+                order.count, group: statements.upsertRollups, one: statements.upsertRollup, perRow: 11,
+                source: batch.sourceID
+            ) { s, base, i in
+                let r = batch.rollups[order[i]]
+                s.bind(base + 1, ids[r.token])
+                s.bind(base + 2, interned: r.cause)
+                s.bind(base + 3, r.statusClass.rawValue)
+                s.bind(base + 4, r.minute)
+                s.bind(base + 5, r.n)
+                s.bind(base + 6, r.first)
+                s.bind(base + 7, r.last)
+                s.bind(base + 8, r.refused)
+                s.bind(base + 9, r.near)
+                s.bind(base + 10, r.nearMin)
+                s.bind(base + 11, r.nearMax)
             }
             try writeTotals(batch, tokenIDs: ids)
             let e = statements.insertError

@@ -72,6 +72,8 @@ extension FindingsDB {
         }
         var totals: [TotalKey: (row: RollupRow, sum: RollupSum)] = [:]
         var minutes: [MinuteKey: (row: RollupRow, sum: RollupSum)] = [:]
+        totals.reserveCapacity(batch.tokens.count * 2)
+        minutes.reserveCapacity(256)
         for r in batch.rollups {
             let cause = UnsafeRawPointer(r.cause.pointer)
             totals[
@@ -81,20 +83,26 @@ extension FindingsDB {
             minutes[MinuteKey(minute: r.minute, cause: cause, issuer: tokenIssuer[r.token]), default: (r, RollupSum())]
                 .sum.add(r)
         }
-        let t = statements.upsertTotal
-        t.bind(2, batch.sourceID)
-        for (key, value) in totals {
-            t.bind(1, ids[key.token])
-            t.bind(3, interned: value.row.cause)
-            t.bind(4, key.statusClass)
-            t.bind(5, value.sum.n)
-            t.bind(6, value.sum.first)
-            t.bind(7, value.sum.last)
-            t.bind(8, value.sum.refused)
-            t.bind(9, value.sum.near)
-            t.bind(10, value.sum.nearMin)
-            t.bind(11, value.sum.nearMax)
-            try t.run()
+        // In key order (token id first), `rollupGroup` rows per statement, as the rollup.
+        let rows = totals.sorted { a, b in
+            (ids[a.key.token], a.key.statusClass, Int(bitPattern: a.key.cause))
+                < (ids[b.key.token], b.key.statusClass, Int(bitPattern: b.key.cause))
+        }
+        try upsertGrouped(
+            rows.count, group: statements.upsertTotals, one: statements.upsertTotal, perRow: 10,
+            source: batch.sourceID
+        ) { t, base, i in
+            let (key, value) = rows[i]
+            t.bind(base + 1, ids[key.token])
+            t.bind(base + 2, interned: value.row.cause)
+            t.bind(base + 3, key.statusClass)
+            t.bind(base + 4, value.sum.n)
+            t.bind(base + 5, value.sum.first)
+            t.bind(base + 6, value.sum.last)
+            t.bind(base + 7, value.sum.refused)
+            t.bind(base + 8, value.sum.near)
+            t.bind(base + 9, value.sum.nearMin)
+            t.bind(base + 10, value.sum.nearMax)
         }
         let m = statements.upsertMinute
         m.bind(2, batch.sourceID)

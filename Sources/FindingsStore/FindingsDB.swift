@@ -74,16 +74,20 @@ public final class FindingsDB {
         let upsertHost: Statement
         let updateProgress: Statement
         let upsertRollup: Statement
+        /// `rollupGroup` rollup rows per upsert.
+        let upsertRollups: Statement
         let upsertTotal: Statement
+        /// `rollupGroup` totals rows per upsert.
+        let upsertTotals: Statement
         let upsertMinute: Statement
-        let insertDelta: Statement
-        let applyDeltas: Statement
+        /// Adds a batch's counts to a token row this run already wrote.
+        let addTokenCounts: Statement
         let addRunCounts: Statement
     }
     var statements: Prepared!
     public static let sightingGroup = 64
     /// Token ids this connection has written in this run, by fingerprint: later batches only add counts to
-    /// them (through `token_delta` and one UPDATE) instead of an upsert per token. Bounded; cleared whenever
+    /// them (one UPDATE by row id each) instead of an upsert per token. Bounded; cleared whenever
     /// rows are deleted or a transaction fails.
     /// Keyed by the digest (32 bytes inline), not its hex text. The bound is three quarters of a power of two, the
     /// most a Swift dictionary holds before doubling its table: 2¹⁸ buckets of 40 bytes (10 MiB), where 2¹⁸ entries
@@ -218,10 +222,12 @@ public final class FindingsDB {
     }
 
     /// The writer's connection settings (after `page_size` on a new file). Index builds at the end of a run may
-    /// sort on a second thread.
+    /// sort on a second thread. The WAL is checkpointed every 2,048 pages (32 MiB) by the writer as it commits,
+    /// overlapping the scan: at 16,384 pages a 256 MB log left an 89 MB WAL (each batch rewrites the rollup's pages)
+    /// for the close to copy back after the scan, on no one else's time.
     public static let connectionSettings = [
         "journal_mode = WAL", "synchronous = NORMAL", "temp_store = FILE", "cache_size = -16384",
-        "wal_autocheckpoint = 16384", "threads = 2",
+        "wal_autocheckpoint = 2048", "threads = 2",
     ]
 
     /// The INSERT of `rows` sightings, 14 parameters each, in the order ``bindSighting`` binds them.
@@ -232,6 +238,41 @@ public final class FindingsDB {
             "(" + (1...14).map { "?\(r * 14 + $0)" }.joined(separator: ", ") + ")"
         }.joined(separator: ", ")
         return "INSERT INTO sightings \(columns) VALUES \(placeholders)"
+    }
+
+    /// Rollup (and totals) rows per multi-row upsert: one statement step for many rows, as `sightingGroup` for
+    /// sightings (perf: a step per rollup row was a third of the writer's time on a log whose tokens are seen
+    /// about once a minute each).
+    public static let rollupGroup = 32
+
+    /// The upsert of `rows` `sighting_rollup` rows: `?1` the source, then 11 parameters per row (token_id, cause,
+    /// status_class, minute, n, first, last, refused, near, near_min, near_max). Rows of one key within the
+    /// statement are summed as rows of two statements are.
+    static func upsertRollupSQL(rows: Int) -> String {
+        """
+        INSERT INTO sighting_rollup (source_id, token_id, cause, status_class, minute, n, first, last, refused, near,
+                                     near_min, near_max)
+        VALUES \(groupPlaceholders(rows: rows, perRow: 11))
+        ON CONFLICT (token_id, source_id, cause, status_class, minute) DO UPDATE SET \(summedCounts)
+        """
+    }
+
+    /// The upsert of `rows` `sighting_totals` rows: `?1` the source, then 10 parameters per row (token_id, cause,
+    /// status_class, n, first, last, refused, near, near_min, near_max).
+    static func upsertTotalSQL(rows: Int) -> String {
+        """
+        INSERT INTO sighting_totals (source_id, token_id, cause, status_class, n, first, last, refused, near, near_min,
+                                     near_max)
+        VALUES \(groupPlaceholders(rows: rows, perRow: 10))
+        ON CONFLICT (token_id, source_id, cause, status_class) DO UPDATE SET \(summedCounts)
+        """
+    }
+
+    /// `(?1, ?2, …), (?1, ?k, …)`: every row starts with the shared `?1`, then its own `perRow` parameters.
+    static func groupPlaceholders(rows: Int, perRow: Int) -> String {
+        (0..<rows).map { r in
+            "(?1, " + (1...perRow).map { "?\(1 + r * perRow + $0)" }.joined(separator: ", ") + ")"
+        }.joined(separator: ", ")
     }
 
     /// How a rollup row and a total that meet are combined: counts summed, the earliest first and the latest last
@@ -280,36 +321,21 @@ public final class FindingsDB {
                 last_run_id = excluded.last_run_id
             RETURNING id
             """)
-        try connection.execute(
-            """
-            CREATE TEMP TABLE IF NOT EXISTS token_delta (id INTEGER PRIMARY KEY, n INTEGER, ok INTEGER, first REAL, last REAL)
-            """)
-        let insertDelta = try connection.prepare(
-            "INSERT INTO temp.token_delta (id, n, ok, first, last) VALUES (?1, ?2, ?3, ?4, ?5)")
-        let applyDeltas = try connection.prepare(
+        // One UPDATE by row id per token (a temporary table of deltas and one UPDATE … FROM it did the same work
+        // twice: an insert and then a look-up per token).
+        let addTokenCounts = try connection.prepare(
             """
             UPDATE tokens SET
-                sightings = tokens.sightings + d.n, ok_rolled = tokens.ok_rolled + d.ok, last_run_id = ?1,
-                first_seen = CASE WHEN tokens.first_seen IS NULL OR d.first < tokens.first_seen
-                                  THEN coalesce(d.first, tokens.first_seen) ELSE tokens.first_seen END,
-                last_seen = CASE WHEN tokens.last_seen IS NULL OR d.last > tokens.last_seen
-                                 THEN coalesce(d.last, tokens.last_seen) ELSE tokens.last_seen END
-            FROM temp.token_delta d WHERE tokens.id = d.id
+                sightings = sightings + ?2, ok_rolled = ok_rolled + ?3, last_run_id = ?6,
+                first_seen = CASE WHEN first_seen IS NULL OR ?4 < first_seen THEN coalesce(?4, first_seen)
+                                  ELSE first_seen END,
+                last_seen = CASE WHEN last_seen IS NULL OR ?5 > last_seen THEN coalesce(?5, last_seen) ELSE last_seen END
+            WHERE id = ?1
             """)
-        let upsertRollup = try connection.prepare(
-            """
-            INSERT INTO sighting_rollup (token_id, source_id, cause, status_class, minute, n, first, last, refused, near,
-                                         near_min, near_max)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-            ON CONFLICT (token_id, source_id, cause, status_class, minute) DO UPDATE SET \(Self.summedCounts)
-            """)
-        let upsertTotal = try connection.prepare(
-            """
-            INSERT INTO sighting_totals (token_id, source_id, cause, status_class, n, first, last, refused, near,
-                                         near_min, near_max)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-            ON CONFLICT (token_id, source_id, cause, status_class) DO UPDATE SET \(Self.summedCounts)
-            """)
+        let upsertRollup = try connection.prepare(Self.upsertRollupSQL(rows: 1))
+        let upsertRollups = try connection.prepare(Self.upsertRollupSQL(rows: Self.rollupGroup))
+        let upsertTotal = try connection.prepare(Self.upsertTotalSQL(rows: 1))
+        let upsertTotals = try connection.prepare(Self.upsertTotalSQL(rows: Self.rollupGroup))
         let upsertMinute = try connection.prepare(
             """
             INSERT INTO sighting_minutes (minute, source_id, cause, no_iss, iss, n, first, last)
@@ -334,7 +360,8 @@ public final class FindingsDB {
         statements = Prepared(
             insertSighting: insertSighting, insertSightings: insertSightings, insertError: insertError,
             upsertToken: upsertToken, upsertHost: upsertHost, updateProgress: updateProgress,
-            upsertRollup: upsertRollup, upsertTotal: upsertTotal, upsertMinute: upsertMinute,
-            insertDelta: insertDelta, applyDeltas: applyDeltas, addRunCounts: addRunCounts)
+            upsertRollup: upsertRollup, upsertRollups: upsertRollups, upsertTotal: upsertTotal,
+            upsertTotals: upsertTotals, upsertMinute: upsertMinute,
+            addTokenCounts: addTokenCounts, addRunCounts: addRunCounts)
     }
 }

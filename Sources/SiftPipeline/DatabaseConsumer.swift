@@ -147,13 +147,16 @@ public struct DatabaseConsumer: ScanConsumer {
     public var batchTokens = 8192
 
     private var batch: Batch?
-    private var tokenIndex: [SHA256Digest: Int] = [:]
+    /// This batch's token slots (index into `batch.tokens`) by fingerprint.
+    private var tokenIndex = BatchIndex<SHA256Digest>(
+        capacity: 8192, placeholder: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0))
     /// Each token's row as first built (hex fingerprint, aud JSON, sub hash…), so a token seen in many batches
     /// is described once. Bounded; starts over when full.
     private var templates: [SHA256Digest: TokenUpsert] = [:]
     private static let templateLimit = 1 << 13
     /// This batch's rollup rows by (token slot, cause, status class, minute).
-    private var rollupIndex: [RollupKey: Int] = [:]
+    private var rollupIndex = BatchIndex<RollupKey>(
+        capacity: 32768, placeholder: RollupKey(slot: -1, cause: 0, statusClass: 0, minute: 0))
     /// This batch's host slots (index into `batch.hosts`) by the name as found; the last one looked up.
     private var hostSlots: [String: Int] = [:]
     private var lastHost: (name: String, slot: Int)?
@@ -244,41 +247,64 @@ public struct DatabaseConsumer: ScanConsumer {
     ) {
         guard let sourceID else { return }
         if batch == nil { startBatch(sourceID, end) }
-        count(findings, judged: judged, end: end)
+        // The batch is held here while the chunk is added (its arrays uniquely referenced, grown in place).
+        var b = batch!
+        batch = nil
+        count(&b, findings, judged: judged, end: end)
         let rollOK = session.options.okSightings == .count
-        for (i, t) in findings.tokens.enumerated() {
-            let j = i < judged.count ? judged[i] : nil
-            let slot = tokenSlot(t, judged: j)
-            let cause = j?.verdict.cause
+        b.sightings.reserveCapacity(b.sightings.count + findings.tokens.count)
+        for i in findings.tokens.indices {
+            // Fields are read in place (a copy of a sighting or of its verdict costs reference counting).
+            let verified = i < judged.count
+            let slot =
+                tokenIndex.find(findings.tokens[i].fingerprint)
+                ?? newTokenSlot(&b, findings.tokens[i], judged: verified ? judged[i] : nil)
+            let cause = verified ? judged[i].verdict.cause : .unverified
+            let logTime = findings.tokens[i].logTime
             // A sighting on a line still open at the chunk's end stays a row even when counting: a grown
             // file resumes from that line and deletes its rows, which a rolled-up count could not undo.
-            let rolled = rollOK && cause == .ok && t.offset < end.openLineStart
-            batch!.tokens[slot].saw(at: t.logTime, rolled: rolled)
+            let rolled = rollOK && cause == .ok && findings.tokens[i].offset < end.openLineStart
+            b.tokens[slot].saw(at: logTime, rolled: rolled)
             if rolled {
                 okRolled += 1
-                batch!.counts.okRolled += 1
+                b.counts.okRolled += 1
             }
-            addRollup(slot: slot, t, cause: cause ?? .unverified, judged: j)
+            var nearBy: Double? = nil
+            if let time = logTime, cause == .expired || cause == .not_yet_valid {
+                let shared = judged[i].shared
+                if cause == .expired, let exp = shared.exp, time - exp < Rollup.nearMissSeconds { nearBy = time - exp }
+                if cause == .not_yet_valid, let nbf = shared.nbf, nbf - time < Rollup.nearMissSeconds {
+                    nearBy = nbf - time
+                }
+            }
+            addRollup(
+                &b, slot: slot, cause: cause, logTime: logTime, status: findings.tokens[i].status,
+                errorOnLine: findings.tokens[i].lineError != nil, nearBy: nearBy)
             if rolled { continue }
-            batch!.sightings.append(
+            let host = findings.tokens[i].host.map { hostSlot(&b, $0) }
+            b.sightings.append(
                 SightingRow(
-                    token: slot, line: t.line, offset: t.offset, logTime: t.logTime, status: t.status,
-                    host: t.host.map { hostSlot($0) }, cause: Words.cause(cause ?? .unverified),
-                    causes: j.flatMap { $0.verdict.causes.count > 1 ? causeList($0.verdict.causes) : nil },
-                    skew: j?.verdict.skew, timeSource: j.map { Words.timeSource($0.timeSource) },
-                    truncation: t.truncation.map(Words.truncation), lineError: t.lineError.map(Words.cause)))
+                    token: slot, line: findings.tokens[i].line, offset: findings.tokens[i].offset, logTime: logTime,
+                    status: findings.tokens[i].status, host: host, cause: Words.cause(cause),
+                    causes: verified && judged[i].verdict.causes.count > 1
+                        ? causeList(judged[i].verdict.causes) : nil,
+                    skew: verified ? judged[i].verdict.skew : nil,
+                    timeSource: verified ? Words.timeSource(judged[i].timeSource) : nil,
+                    truncation: findings.tokens[i].truncation.map(Words.truncation),
+                    lineError: findings.tokens[i].lineError.map(Words.cause)))
         }
         for e in findings.errors {
-            batch!.errors.append(
+            let host = e.host.map { hostSlot(&b, $0) }
+            b.errors.append(
                 ErrorRow(
-                    line: e.line, offset: e.offset, logTime: e.logTime, status: e.status,
-                    host: e.host.map { hostSlot($0) }, cause: e.cause.rawValue,
-                    alternative: e.alternative?.rawValue, rule: e.rule, emitter: e.emitter, message: e.message,
-                    details: e.details.json, token: e.token.flatMap { tokenIndex[$0] }))
+                    line: e.line, offset: e.offset, logTime: e.logTime, status: e.status, host: host,
+                    cause: e.cause.rawValue, alternative: e.alternative?.rawValue, rule: e.rule, emitter: e.emitter,
+                    message: e.message, details: e.details.json, token: e.token.flatMap { tokenIndex.find($0) }))
         }
-        batch!.progress = end
+        b.progress = end
         lastEnd = end
-        if batch!.rowCount >= batchRows || batch!.tokens.count >= batchTokens { flush() }
+        batch = b
+        if b.rowCount >= batchRows || b.tokens.count >= batchTokens { flush() }
     }
 
     public mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
@@ -294,19 +320,24 @@ public struct DatabaseConsumer: ScanConsumer {
     }
 
     private mutating func startBatch(_ sourceID: Int64, _ progress: ReadProgress) {
-        batch = Batch(sourceID: sourceID, progress: progress)
+        var b = Batch(sourceID: sourceID, progress: progress)
+        // Room for a full batch and the chunk that ends it: grown once, not copied at every doubling.
+        b.sightings.reserveCapacity(batchRows + batchRows / 8)
+        b.rollups.reserveCapacity(batchRows + batchRows / 8)
+        b.tokens.reserveCapacity(min(batchTokens, 1024))
+        batch = b
         if sourceUncounted { batch!.counts.sources = 1 }
         sourceUncounted = false
     }
 
     /// Adds a chunk to the batch's run counts, counted as ``ScanRun`` counts the run's totals.
-    private mutating func count(_ findings: ScanFindings, judged: [JudgedSighting], end: ReadProgress) {
-        batch!.counts.sightings += findings.tokens.count
-        batch!.counts.logErrors += findings.errors.count
-        for j in judged where j.verdict.cause.isFailure { batch!.counts.failures += 1 }
+    private func count(_ b: inout Batch, _ findings: ScanFindings, judged: [JudgedSighting], end: ReadProgress) {
+        b.counts.sightings += findings.tokens.count
+        b.counts.logErrors += findings.errors.count
+        for i in judged.indices where judged[i].verdict.cause.isFailure { b.counts.failures += 1 }
         if let last = lastEnd {
-            batch!.counts.bytes += end.offset &- min(last.offset, end.offset)
-            batch!.counts.lines += end.linesDone &- min(last.linesDone, end.linesDone)
+            b.counts.bytes += end.offset &- min(last.offset, end.offset)
+            b.counts.lines += end.linesDone &- min(last.linesDone, end.linesDone)
         }
     }
 
@@ -316,22 +347,22 @@ public struct DatabaseConsumer: ScanConsumer {
         if keepsWindow { b.window = window }
         session.writer.submit(b)
         batch = nil
-        tokenIndex.removeAll(keepingCapacity: true)
-        rollupIndex.removeAll(keepingCapacity: true)
+        tokenIndex.removeAll()
+        rollupIndex.removeAll()
         hostSlots.removeAll(keepingCapacity: true)
         lastHost = nil
     }
 
     /// The batch's slot for a host name as found; the name goes into the batch as stored (a token-shaped run in
     /// it redacted, see ``FindingsSession/stored(_:)``), once per batch.
-    private mutating func hostSlot(_ name: String) -> Int {
+    private mutating func hostSlot(_ b: inout Batch, _ name: String) -> Int {
         if let last = lastHost, last.name == name { return last.slot }
         let slot: Int
         if let known = hostSlots[name] {
             slot = known
         } else {
-            slot = batch!.hosts.count
-            batch!.hosts.append(FindingsSession.stored(name))
+            slot = b.hosts.count
+            b.hosts.append(FindingsSession.stored(name))
             hostSlots[name] = slot
         }
         lastHost = (name, slot)
@@ -339,26 +370,23 @@ public struct DatabaseConsumer: ScanConsumer {
     }
 
     /// Counts the sighting in its (token, cause, status class, minute) rollup row.
-    private mutating func addRollup(slot: Int, _ t: TokenSighting, cause: Cause, judged: JudgedSighting?) {
-        let minute = Rollup.minute(t.logTime)
-        let sc = StatusClass(status: t.status)
-        let key = RollupKey(slot: slot, cause: UInt8(cause.precedence), statusClass: UInt8(sc.rawValue), minute: minute)
+    private mutating func addRollup(
+        _ b: inout Batch, slot: Int, cause: Cause, logTime: Double?, status: Int?, errorOnLine: Bool, nearBy: Double?
+    ) {
+        let minute = Rollup.minute(logTime)
+        let sc = StatusClass(status: status)
+        let key = RollupKey(
+            slot: Int32(truncatingIfNeeded: slot), cause: UInt8(cause.precedence), statusClass: UInt8(sc.rawValue),
+            minute: minute)
         let i: Int
-        if let existing = rollupIndex[key] {
+        if let existing = rollupIndex.find(key) {
             i = existing
         } else {
-            i = batch!.rollups.count
-            batch!.rollups.append(RollupRow(token: slot, cause: Words.cause(cause), statusClass: sc, minute: minute))
-            rollupIndex[key] = i
+            i = b.rollups.count
+            b.rollups.append(RollupRow(token: slot, cause: Words.cause(cause), statusClass: sc, minute: minute))
+            rollupIndex.insert(key, slot: i)
         }
-        var nearBy: Double? = nil
-        if let time = t.logTime, let shared = judged?.shared {
-            if cause == .expired, let exp = shared.exp, time - exp < Rollup.nearMissSeconds { nearBy = time - exp }
-            if cause == .not_yet_valid, let nbf = shared.nbf, nbf - time < Rollup.nearMissSeconds {
-                nearBy = nbf - time
-            }
-        }
-        batch!.rollups[i].add(at: t.logTime, errorOnLine: t.lineError != nil, nearBy: nearBy)
+        b.rollups[i].add(at: logTime, errorOnLine: errorOnLine, nearBy: nearBy)
     }
 
     private mutating func causeList(_ c: CauseSet) -> String {
@@ -368,8 +396,8 @@ public struct DatabaseConsumer: ScanConsumer {
         return s
     }
 
-    private mutating func tokenSlot(_ t: TokenSighting, judged: JudgedSighting?) -> Int {
-        if let i = tokenIndex[t.fingerprint] { return i }
+    /// A slot for a token the batch has no row for yet.
+    private mutating func newTokenSlot(_ b: inout Batch, _ t: TokenSighting, judged: JudgedSighting?) -> Int {
         let u: TokenUpsert
         if let cached = templates[t.fingerprint] {
             u = cached
@@ -378,9 +406,9 @@ public struct DatabaseConsumer: ScanConsumer {
             if templates.count >= Self.templateLimit { templates.removeAll(keepingCapacity: true) }
             templates[t.fingerprint] = u
         }
-        let i = batch!.tokens.count
-        batch!.tokens.append(u)
-        tokenIndex[t.fingerprint] = i
+        let i = b.tokens.count
+        b.tokens.append(u)
+        tokenIndex.insert(t.fingerprint, slot: i)
         return i
     }
 
@@ -419,12 +447,4 @@ enum Words {
     static func cause(_ c: Cause) -> InternedText { causes[c.precedence] }
     static func timeSource(_ t: TimeSource) -> InternedText { t == .line ? line : scan }
     static func truncation(_ t: Truncation) -> InternedText { truncations[t]! }
-}
-
-/// Identifies a rollup row within a batch.
-struct RollupKey: Hashable {
-    var slot: Int
-    var cause: UInt8
-    var statusClass: UInt8
-    var minute: Int64
 }

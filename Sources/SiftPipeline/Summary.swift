@@ -43,10 +43,11 @@ public struct FailureGroups: Sendable {
         entry.removeAll(keepingCapacity: true)
         entry.append(contentsOf: repeatElement(-1, count: b.tokens.count))
         entries.removeAll(keepingCapacity: true)
+        // The words and their causes, looked up once per batch, not once per row.
+        let words = Words.causes
+        let failure = Cause.ordered.map(\.isFailure)
         for r in b.rollups where r.n > 0 && r.token < b.tokens.count {
-            guard let c = Words.causes.firstIndex(where: { $0.pointer == r.cause.pointer }),
-                Cause.ordered[c].isFailure
-            else { continue }
+            guard let c = words.firstIndex(where: { $0.pointer == r.cause.pointer }), failure[c] else { continue }
             var e = entry[r.token]
             while e >= 0 && entries[Int(e)].cause != Int32(c) { e = entries[Int(e)].next }
             if e < 0 {
