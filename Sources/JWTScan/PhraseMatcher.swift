@@ -55,8 +55,6 @@ public struct PhraseMatcher: Sendable {
     let context: [[UInt8]]
     /// Per context word, whether it counts only outside the cue's own words (``PhraseTable/contextWordsOutsideCue``).
     let contextOutsideCue: [Bool]
-    /// Per context word, whether it counts only outside any cue's own words (``PhraseTable/contextWordsOutsideAnyCue``).
-    let contextOutsideAnyCue: [Bool]
     /// Folded ``PhraseTable/claimContextWords`` (whole words only).
     let claimContext: [[UInt8]]
     let tokenWords: [[UInt8]]
@@ -196,7 +194,6 @@ public struct PhraseMatcher: Sendable {
             "look-alike and context words need three bytes (the trigram filter)")
         self.context = PhraseTable.contextWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.contextOutsideCue = PhraseTable.contextWords.map { PhraseTable.contextWordsOutsideCue.contains($0) }
-        self.contextOutsideAnyCue = PhraseTable.contextWords.map { PhraseTable.contextWordsOutsideAnyCue.contains($0) }
         self.claimContext = PhraseTable.claimContextWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.tokenWords = PhraseTable.tokenWords.map { Array($0.utf8).map { fold[Int($0)] } }
         self.strongContext = PhraseTable.strongContextWords.map { Array($0.utf8).map { fold[Int($0)] } }
@@ -591,9 +588,8 @@ public struct PhraseMatcher: Sendable {
                 return strongContext.contains { mayOccur($0) && Self.findWordStart($0, in: line) }
                     || Self.findExact(PhraseTable.bearerErrorCode.utf8, in: line)
             }
-            // Where a catch-all cue (`other`) itself says a word of ``PhraseTable/contextWordsOutsideCue``, or any cue
-            // one of ``PhraseTable/contextWordsOutsideAnyCue``, another occurrence must (a cue that names a cause,
-            // `no authorization header`, is specific enough about `auth`; nothing makes `signature` about a JWT).
+            // Where a catch-all cue (`other`) itself says a word of ``PhraseTable/contextWordsOutsideCue``, another
+            // occurrence must (a cue that names a cause, `no authorization header`, is specific enough).
             var cueSpans: [Range<Int>]?? = nil
             func occursOutsideCue(_ word: [UInt8]) -> Bool {
                 guard mayOccur(word) else { return false }
@@ -607,10 +603,8 @@ public struct PhraseMatcher: Sendable {
                 return false
             }
             let catchAll = rules[index].cause == .other
-            return context.indices.contains { k in
-                let word = context[k]
-                return (contextOutsideCue[k] && catchAll) || contextOutsideAnyCue[k]
-                    ? occursOutsideCue(word) : occurs(word)
+            return zip(context, contextOutsideCue).contains { word, outside in
+                outside && catchAll ? occursOutsideCue(word) : occurs(word)
             }
                 || claimContext.contains { mayOccur($0) && Self.findWordStart($0, in: line, wholeWord: true) }
         }

@@ -744,10 +744,6 @@ extension PhraseTable {
     /// failed` says `auth` itself, and alone it is any login's failure (sshd's, PAM's, a database's).
     public static let contextWordsOutsideCue: Set<String> = ["auth"]
 
-    /// Context words that count for any cue only outside the cue's own words: every signed thing has a `signature`
-    /// (webhooks, API request signing, packages), so `Bad signature header` alone is not about a token.
-    public static let contextWordsOutsideAnyCue: Set<String> = ["signature"]
-
     /// JWT time claim names, and an ID token's hash claims (`at_hash`), that make a line about a token when they
     /// stand as whole words (`exp is in the past`, oidc-client-js; `at_hash mismatch`, openid-client): too short to
     /// count inside other words (`iat` in `appropriate`, `exp` in `export`, `at hash` in `that hash`).
