@@ -72,7 +72,7 @@ public struct PhraseMatcher: Sendable {
     /// count (low 12 bits).
     let anchorIndex: [UInt32]
     let anchorList: [Anchor]
-    let parser: TimestampParser
+    var parser: TimestampParser
 
     /// Case fold used on both sides: ASCII lowercase, `_` and `-` → space (Envoy's `Jwt_is_expired`, an error
     /// code's `jwt/invalid-aud`), and the three ASCII quotes (`'`, `` ` ``, `"`) one quote: a message's

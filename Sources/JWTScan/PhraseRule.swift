@@ -465,7 +465,8 @@ extension PhraseTable {
             }
             bytes.withUnsafeBufferPointer { b in
                 for k in entries.indices {
-                    (entries[k].head0, entries[k].head1) = Self.head(UnsafeBufferPointer(rebasing: b[entries[k].start...]))
+                    (entries[k].head0, entries[k].head1) = Self.head(
+                        UnsafeBufferPointer(rebasing: b[entries[k].start...]))
                 }
             }
             entries.sort { ($0.head0, $0.head1) < ($1.head0, $1.head1) }

@@ -102,6 +102,16 @@ struct PhraseBuildTests {
         #expect(Self.fingerprint(PhraseMatcher()) == 16_848_223_245_089_069_159)
     }
 
+    @Test("the standard matcher, built on its own thread and shared, has the same tables and the caller's clock")
+    func standardMatcher() {
+        PhraseMatcher.prepareStandard()
+        let parser = TimestampParser(zone: .utc, fallbackYear: 2019, fallbackMonth: 3)
+        let m = PhraseMatcher.standard(timeParser: parser)
+        #expect(Self.fingerprint(m) == Self.fingerprint(PhraseMatcher()))
+        #expect(m.parser.fallbackYear == 2019 && m.parser.fallbackMonth == 3)
+        #expect(PhraseMatcher.standard().parser.fallbackYear != 2019)
+    }
+
     @Test("the rule table is what a plain derivation of the same inputs gives, rule for rule")
     func sameAsSlowDerivation() {
         let slow = SlowPhraseTable.rules()
