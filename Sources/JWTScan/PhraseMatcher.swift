@@ -171,6 +171,29 @@ public struct PhraseMatcher: Sendable {
         return bits[key >> 6] & (1 << UInt64(key & 63)) != 0
     }
 
+    /// A 64-bit hash of a folded fragment, eight bytes a step (it only finds candidates: equal bytes decide).
+    static func fragmentHash(_ fragment: [UInt8]) -> UInt64 {
+        fragment.withUnsafeBytes { raw in
+            let n = raw.count
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(n)
+            var i = 0
+            while i + 8 <= n {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+                h ^= h &>> 29
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(raw[i]) &<< shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
+            return h ^ (h &>> 32)
+        }
+    }
+
     /// `text`'s bytes through `fold`, in one allocation.
     static func folded(_ text: String, _ fold: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         let n = text.utf8.count
@@ -268,7 +291,7 @@ public struct PhraseMatcher: Sendable {
         self.camelCaseEdges = rules.map(\.isGeneric)
         self.wholeWord = rules.map { rule in
             guard rule.fragments.count == 1, let first = rule.fragments[0].utf8.first,
-                let last = rule.fragments[0].utf8.last, !rule.fragments[0].utf8.contains(0x20)
+                let last = rule.fragments[0].utf8.last, !rule.fragments[0].utf8.containsByte(0x20)
             else { return 0 }
             return (Self.isWordByte(first) ? 1 : 0) | (Self.isWordByte(last) ? 2 : 0)
         }
@@ -281,7 +304,7 @@ public struct PhraseMatcher: Sendable {
         var bitmap = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
         var bitmap2 = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
         var bytes: [UInt8] = []
-        // Fragments already in `bytes`, by a 64-bit FNV-1a hash of their folded bytes (checked on a hit).
+        // Fragments already in `bytes`, by a 64-bit hash of their folded bytes (checked on a hit).
         var fragmentAt: [UInt64: (start: Int, count: Int, id: Int)] = [:]
         var fragmentStarts: [Int] = []
         var fragmentCounts: [Int] = []
@@ -311,8 +334,7 @@ public struct PhraseMatcher: Sendable {
                 preconditionFailure("phrase rule \(rules[r].row) has no literal of \(span) bytes to anchor on")
             }
             let anchored = fragments[bestFragment]
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-            for b in anchored { hash = (hash ^ UInt64(b)) &* 0x0100_0000_01B3 }
+            let hash = Self.fragmentHash(anchored)
             let fragment: Int
             if let known = fragmentAt[hash], known.count == anchored.count,
                 bytes[known.start..<(known.start + known.count)].elementsEqual(anchored)

@@ -445,6 +445,14 @@ extension PhraseTable {
         @inline(__always)
         static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
 
+        /// Appends `text`'s bytes, ASCII-lowercased (over its contiguous storage when it has one).
+        static func appendLowered(_ text: String, to out: inout [UInt8]) {
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable { src in
+                for b in src { out.append(Self.lower(b)) }
+            }
+            if done == nil { for b in text.utf8 { out.append(Self.lower(b)) } }
+        }
+
         /// The first 16 bytes of `p`, lowercased, as two integers that compare as the bytes do.
         static func head(_ p: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
             var h0: UInt64 = 0
@@ -460,7 +468,7 @@ extension PhraseTable {
             for rule in rules where !rule.isGeneric {
                 guard let first = rule.fragments.first, first.utf8.count >= 16 else { continue }
                 let start = bytes.count
-                for b in first.utf8 { bytes.append(Self.lower(b)) }
+                Self.appendLowered(first, to: &bytes)
                 entries.append(Entry(head0: 0, head1: 0, start: start, count: bytes.count - start, cause: rule.cause))
             }
             bytes.withUnsafeBufferPointer { b in
@@ -475,10 +483,9 @@ extension PhraseTable {
         /// Whether the rules whose first part begins with `prefix` (ASCII case folded; 16 bytes at least, or no rule
         /// is found) name more than one cause.
         func namesSeveralCauses(_ prefix: String) -> Bool {
+            guard prefix.utf8.count >= 16 else { return false }
             var p: [UInt8] = []
-            p.reserveCapacity(prefix.utf8.count)
-            for b in prefix.utf8 { p.append(Self.lower(b)) }
-            guard p.count >= 16 else { return false }
+            Self.appendLowered(prefix, to: &p)
             return p.withUnsafeBufferPointer { p in
                 bytes.withUnsafeBufferPointer { bytes in
                     let (h0, h1) = Self.head(p)
@@ -507,7 +514,7 @@ extension PhraseTable {
 
 extension String.UTF8View {
     /// Whether the text holds `byte` (over its contiguous storage when it has one).
-    fileprivate func containsByte(_ byte: UInt8) -> Bool {
+    func containsByte(_ byte: UInt8) -> Bool {
         withContiguousStorageIfAvailable { $0.contains(byte) } ?? contains(byte)
     }
 }
