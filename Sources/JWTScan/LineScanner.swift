@@ -146,7 +146,7 @@ public struct LineScanner {
     /// Whether a full-dated line time was read since ``start(_:)`` (else the reference is the incoming one).
     public var setReference: Bool { referenceSetSinceStart }
 
-    /// The standard matcher (built once per process, see ``PhraseMatcher/prepareStandard()``).
+    /// The standard matcher (built once per process, see ``PhraseMatcher/standard(timeParser:)``).
     /// - Parameter fingerprint: the token hash (see ``TokenScanner/Fingerprinter``).
     public init(timeParser: TimestampParser = TimestampParser(), fingerprint: @escaping TokenScanner.Fingerprinter) {
         self.init(

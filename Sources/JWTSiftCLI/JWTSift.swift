@@ -26,9 +26,6 @@ struct JWTSift: ParsableCommand {
         }
         #endif
         do {
-            // A scan builds its phrase matcher before the first byte: started now, on a thread of its own, the build
-            // overlaps parsing the arguments, loading keys and opening the database and the inputs.
-            if CommandLine.arguments.dropFirst().first == "scan" { PhraseMatcher.prepareStandard() }
             var command = try parseAsRoot()
             try command.run()
         } catch {
