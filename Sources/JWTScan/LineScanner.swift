@@ -146,9 +146,11 @@ public struct LineScanner {
     /// Whether a full-dated line time was read since ``start(_:)`` (else the reference is the incoming one).
     public var setReference: Bool { referenceSetSinceStart }
 
+    /// The standard matcher (built once per process, see ``PhraseMatcher/standard(timeParser:)``).
     /// - Parameter fingerprint: the token hash (see ``TokenScanner/Fingerprinter``).
     public init(timeParser: TimestampParser = TimestampParser(), fingerprint: @escaping TokenScanner.Fingerprinter) {
-        self.init(timeParser: timeParser, matcher: PhraseMatcher(timeParser: timeParser), fingerprint: fingerprint)
+        self.init(
+            timeParser: timeParser, matcher: PhraseMatcher.standard(timeParser: timeParser), fingerprint: fingerprint)
     }
 
     /// A scanner sharing an already built matcher (it is immutable): one per thread of a parallel scan.

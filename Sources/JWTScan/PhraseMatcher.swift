@@ -70,7 +70,7 @@ public struct PhraseMatcher: Sendable {
     /// count (low 12 bits).
     let anchorIndex: [UInt32]
     let anchorList: [Anchor]
-    let parser: TimestampParser
+    var parser: TimestampParser
 
     /// Case fold used on both sides: ASCII lowercase, `_` and `-` → space (Envoy's `Jwt_is_expired`, an error
     /// code's `jwt/invalid-aud`), and the three ASCII quotes (`'`, `` ` ``, `"`) one quote: a message's
@@ -169,17 +169,100 @@ public struct PhraseMatcher: Sendable {
         return bits[key >> 6] & (1 << UInt64(key & 63)) != 0
     }
 
+    /// A 64-bit hash of a folded fragment, eight bytes a step (it only finds candidates: equal bytes decide).
+    static func fragmentHash(_ fragment: [UInt8]) -> UInt64 {
+        fragment.withUnsafeBytes { raw in
+            let n = raw.count
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(n)
+            var i = 0
+            while i + 8 <= n {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+                h ^= h &>> 29
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(raw[i]) &<< shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
+            return h ^ (h &>> 32)
+        }
+    }
+
+    /// `text`'s bytes through `fold`, in one allocation.
+    static func folded(_ text: String, _ fold: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        let n = text.utf8.count
+        return [UInt8](unsafeUninitializedCapacity: n) { out, count in
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable { src in
+                for i in 0..<n { out[i] = fold[Int(src[i])] }
+            }
+            if done == nil {
+                var i = 0
+                for b in text.utf8 {
+                    out[i] = fold[Int(b)]
+                    i += 1
+                }
+            }
+            count = n
+        }
+    }
+
+    /// The `stride + 3` bytes of a folded fragment (at least that long) whose quads are least common in logs, then
+    /// rarest by letter, and their score: sliding sums of the letter score of the window's bytes and of the
+    /// common quads starting in it; the first of equal scores.
+    static func bestWindow(_ fragment: [UInt8], common: [Int], commonQuads: [UInt64]) -> (score: Int, at: Int) {
+        let span = Self.stride + 3
+        return fragment.withUnsafeBufferPointer { b in
+            common.withUnsafeBufferPointer { common in
+                commonQuads.withUnsafeBufferPointer { bits in
+                    let n = b.count
+                    precondition(n >= span)
+                    let base = UnsafeRawPointer(b.baseAddress!)
+                    @inline(__always) func isCommon(_ i: Int) -> Int {
+                        let key = Self.quadHash(base.loadUnaligned(fromByteOffset: i, as: UInt32.self) | 0x2020_2020)
+                        return Int(truncatingIfNeeded: (bits[key &>> 6] &>> UInt64(key & 63)) & 1)
+                    }
+                    var letters = 0
+                    for j in 0..<span { letters &+= common[Int(b[j])] }
+                    var commonCount = 0
+                    for k in 0..<Self.stride { commonCount &+= isCommon(k) }
+                    var best = 0
+                    var bestScore = Int.max
+                    var i = 0
+                    while true {
+                        let score = letters &+ commonCount &* 10_000
+                        if score < bestScore {
+                            bestScore = score
+                            best = i
+                        }
+                        guard i + span < n else { break }
+                        letters &+= common[Int(b[i + span])] &- common[Int(b[i])]
+                        commonCount &+= isCommon(i + Self.stride) &- isCommon(i)
+                        i += 1
+                    }
+                    return (bestScore, best)
+                }
+            }
+        }
+    }
+
     public init(rules: [PhraseRule] = PhraseTable.rules, timeParser: TimestampParser = TimestampParser()) {
         self.rules = rules
         self.parser = timeParser
         let fold = Self.fold
-        let folded = rules.map { rule in
-            rule.fragments.map { fragment in
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(fragment.utf8.count)
-                for b in fragment.utf8 { bytes.append(fold[Int(b)]) }
-                return bytes
+        let folded = fold.withUnsafeBufferPointer { table in
+            var out: [[[UInt8]]] = []
+            out.reserveCapacity(rules.count)
+            for rule in rules {
+                var fragments: [[UInt8]] = []
+                fragments.reserveCapacity(rule.fragments.count)
+                for fragment in rule.fragments { fragments.append(Self.folded(fragment, table)) }
+                out.append(fragments)
             }
+            return out
         }
         self.folded = folded
         self.lookAlike = PhraseTable.lookAlikeWords.map { Array($0.utf8).map { fold[Int($0)] } }
@@ -205,7 +288,7 @@ public struct PhraseMatcher: Sendable {
         self.camelCaseEdges = rules.map(\.isGeneric)
         self.wholeWord = rules.map { rule in
             guard rule.fragments.count == 1, let first = rule.fragments[0].utf8.first,
-                let last = rule.fragments[0].utf8.last, !rule.fragments[0].utf8.contains(0x20)
+                let last = rule.fragments[0].utf8.last, !rule.fragments[0].utf8.containsByte(0x20)
             else { return 0 }
             return (Self.isWordByte(first) ? 1 : 0) | (Self.isWordByte(last) ? 2 : 0)
         }
@@ -218,13 +301,17 @@ public struct PhraseMatcher: Sendable {
         var bitmap = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
         var bitmap2 = [UInt64](repeating: 0, count: (1 << Self.hashBits) / 64)
         var bytes: [UInt8] = []
-        // Fragments already in `bytes`, by a 64-bit FNV-1a hash of their folded bytes (checked on a hit).
+        // Fragments already in `bytes`, by a 64-bit hash of their folded bytes (checked on a hit).
         var fragmentAt: [UInt64: (start: Int, count: Int, id: Int)] = [:]
         var fragmentStarts: [Int] = []
         var fragmentCounts: [Int] = []
+        fragmentAt.reserveCapacity(rules.count)
+        fragmentStarts.reserveCapacity(rules.count)
+        fragmentCounts.reserveCapacity(rules.count)
+        bytes.reserveCapacity(rules.count * 64)
+        let span = Self.stride + 3
         let common = Self.commonness
         let commonQuads = Self.commonQuads
-        let span = Self.stride + 3
         for (r, fragments) in folded.enumerated() {
             // The `stride + 3` bytes, in any of the rule's fragments, whose quads are least common in logs, then
             // rarest by letter: a window checked every `stride` bytes always covers one of the `stride`
@@ -233,34 +320,18 @@ public struct PhraseMatcher: Sendable {
             var bestFragment = -1
             var bestScore = Int.max
             for (f, fragment) in fragments.enumerated() where fragment.count >= span {
-                // Sliding sums: the letter score of the window's bytes, the common quads starting in it.
-                var letters = 0
-                for j in 0..<span { letters += common[Int(fragment[j])] }
-                var commonCount = 0
-                for k in 0..<Self.stride where Self.isCommon(Self.quadKey(fragment, at: k), commonQuads) {
-                    commonCount += 1
-                }
-                var i = 0
-                while true {
-                    let score = letters + commonCount * 10_000
-                    if score < bestScore {
-                        bestScore = score
-                        best = i
-                        bestFragment = f
-                    }
-                    guard i + span < fragment.count else { break }
-                    letters += common[Int(fragment[i + span])] - common[Int(fragment[i])]
-                    if Self.isCommon(Self.quadKey(fragment, at: i), commonQuads) { commonCount -= 1 }
-                    if Self.isCommon(Self.quadKey(fragment, at: i + Self.stride), commonQuads) { commonCount += 1 }
-                    i += 1
+                let (score, at) = Self.bestWindow(fragment, common: common, commonQuads: commonQuads)
+                if score < bestScore {
+                    bestScore = score
+                    best = at
+                    bestFragment = f
                 }
             }
             guard bestFragment >= 0 else {
                 preconditionFailure("phrase rule \(rules[r].row) has no literal of \(span) bytes to anchor on")
             }
             let anchored = fragments[bestFragment]
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-            for b in anchored { hash = (hash ^ UInt64(b)) &* 0x0100_0000_01B3 }
+            let hash = Self.fragmentHash(anchored)
             let fragment: Int
             if let known = fragmentAt[hash], known.count == anchored.count,
                 bytes[known.start..<(known.start + known.count)].elementsEqual(anchored)
@@ -326,7 +397,8 @@ public struct PhraseMatcher: Sendable {
         precondition(
             rules.count < 1 << 16 && fragmentStarts.count < 1 << 14 && (fragmentCounts.max() ?? 0) < 1 << 10,
             "phrase table outgrew the packed anchor entries")
-        Self.radixSort(&entries)
+        // Bits 16–57 (hash, fragment, offset): the rule bits are already in order (see ``radixSort(_:passes:bits:from:)``).
+        Self.radixSort(&entries, passes: 3, bits: 14, from: 16)
         var index = [UInt32](repeating: 0, count: 1 << Self.hashBits)
         var list: [Anchor] = []
         var anchorRules: [Int] = []
@@ -700,25 +772,40 @@ public struct PhraseMatcher: Sendable {
     /// Sorts plain integers in four passes of 16 bits (least significant first, each pass stable): the anchor
     /// entries are ~10⁵ integers sorted on every run's start, where a comparison sort took a few milliseconds.
     static func radixSort(_ a: inout [UInt64]) {
+        radixSort(&a, passes: 4, bits: 16, from: 0)
+    }
+
+    /// Sorts on `passes × bits` bits from bit `from` up, least significant digit first, each pass stable: equal keys
+    /// keep their order. The anchor entries are made in rule order, so sorting them on everything above the rule
+    /// (three passes of 14 bits, counts that fit in the L1 cache) orders them exactly as sorting the whole integers.
+    static func radixSort(_ a: inout [UInt64], passes: Int, bits: Int, from: Int) {
         guard a.count > 1 else { return }
-        var scratch = [UInt64](repeating: 0, count: a.count)
-        var counts = [Int](repeating: 0, count: 1 << 16)
-        for pass in 0..<4 {
-            let shift = UInt64(16 * pass)
-            for i in counts.indices { counts[i] = 0 }
-            for v in a { counts[Int((v >> shift) & 0xFFFF)] += 1 }
-            var sum = 0
-            for i in counts.indices {
-                let c = counts[i]
-                counts[i] = sum
-                sum += c
+        let n = a.count
+        var scratch = [UInt64](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 1 << bits)
+        let mask = UInt64(1 << bits - 1)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for pass in 0..<passes {
+                let shift = UInt64(from + bits * pass)
+                a.withUnsafeMutableBufferPointer { src in
+                    scratch.withUnsafeMutableBufferPointer { dst in
+                        counts.update(repeating: 0)
+                        for v in src { counts[Int((v &>> shift) & mask)] &+= 1 }
+                        var sum = 0
+                        for i in counts.indices {
+                            let c = counts[i]
+                            counts[i] = sum
+                            sum &+= c
+                        }
+                        for v in src {
+                            let d = Int((v &>> shift) & mask)
+                            dst[counts[d]] = v
+                            counts[d] &+= 1
+                        }
+                    }
+                }
+                swap(&a, &scratch)
             }
-            for v in a {
-                let d = Int((v >> shift) & 0xFFFF)
-                scratch[counts[d]] = v
-                counts[d] += 1
-            }
-            swap(&a, &scratch)
         }
     }
 

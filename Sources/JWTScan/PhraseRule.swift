@@ -118,45 +118,55 @@ public struct PhraseMatch: Sendable, Equatable {
 /// The rule table: researched messages plus rules added here.
 public enum PhraseTable {
     /// Every rule the matcher uses.
-    public static let rules: [PhraseRule] = {
-        var all = researchedRules.map { rule -> PhraseRule in
+    public static let rules: [PhraseRule] = buildRules()
+
+    /// Builds ``rules``: one array, reserved once, each derived rule appended in place (startup is paid on every
+    /// run; no intermediate array per derivation, byte tests rather than String ones).
+    static func buildRules() -> [PhraseRule] {
+        var all: [PhraseRule] = []
+        all.reserveCapacity(8192)
+        for rule in researchedRules {
             var r = rule
             if let first = r.fragments.first, let alt = ambiguous[first] { r.alternative = alt }
-            return r
+            all.append(r)
         }
-        all += sourcedRules(sourcedTable)
+        appendSourcedRules(sourcedTable, to: &all)
         // A message cut by the logger, or with its values hidden (IdentityModel's "[PII is hidden]"), still shows its
         // first part: a first fragment of 16 bytes or more is specific enough to stand alone (ranked below the
         // whole message, which is longer). A first part that begins messages of different causes (Spring's
         // "An error occurred while attempting to decode the Jwt: …") says no cause alone: it stands as `other`.
-        let prefixCauses = causesByPrefix(all)
-        all += all.filter { $0.fragments.count > 1 && $0.fragments[0].utf8.count >= 16 }.map { rule in
+        let prefixes = PrefixCauses(all)
+        for i in all.indices {
+            let rule = all[i]
+            guard rule.fragments.count > 1, rule.fragments[0].utf8.count >= 16 else { continue }
             var r = rule
             r.fragments = [rule.fragments[0]]
             r.captures = []
-            if let causes = prefixCauses(rule.fragments[0]), causes.count > 1 {
+            if prefixes.namesSeveralCauses(rule.fragments[0]) {
                 r.cause = .other
                 r.alternative = nil
             }
-            return r
+            all.append(r)
         }
         // A long one-part message cut by the logger, or written by an older version that stopped earlier (Envoy's
         // `Jwt is not in the form of Header.Payload.Signature`, before `with two dots and 3 sections` was added):
         // its first two thirds, cut at a word and at least 32 bytes, stand alone too.
-        all += all.compactMap { rule -> PhraseRule? in
-            guard rule.fragments.count == 1, rule.fragments[0].utf8.count >= 60 else { return nil }
-            let bytes = Array(rule.fragments[0].utf8)
-            var cut = bytes.count * 2 / 3
-            while cut > 32 && bytes[cut] != 0x20 { cut -= 1 }
-            guard cut > 32 else { return nil }
+        for i in all.indices {
+            let rule = all[i]
+            guard rule.fragments.count == 1 else { continue }
+            let text = rule.fragments[0].utf8
+            guard text.count >= 60 else { continue }
+            var cut = text.count * 2 / 3
+            while cut > 32 && text[text.index(text.startIndex, offsetBy: cut)] != 0x20 { cut -= 1 }
+            guard cut > 32 else { continue }
             var r = rule
-            r.fragments = [String(decoding: bytes[0..<cut], as: UTF8.self)]
+            r.fragments = [String(decoding: text.prefix(cut), as: UTF8.self)]
             r.captures = []
-            if let causes = prefixCauses(r.fragments[0]), causes.count > 1 {
+            if prefixes.namesSeveralCauses(r.fragments[0]) {
                 r.cause = .other
                 r.alternative = nil
             }
-            return r
+            all.append(r)
         }
         all += codeRules(all)
         all += extraRules
@@ -165,68 +175,87 @@ public enum PhraseTable {
         // with `\"` for every `"` sees through it without unescaping the line. A message retold without its quotes
         // (`Token expired: exp claim timestamp check failed`) is the same rule with them dropped. (Single quotes
         // and backticks fold to `"` in the matcher.)
-        let quoted = all.filter { $0.fragments.contains { $0.utf8.contains(0x22) } }
-        all += quoted.map { rule in
-            var r = rule
-            r.fragments = rule.fragments.map { $0.replacingQuotes() }
-            return r
+        var quoted: [Int] = []
+        quoted.reserveCapacity(1024)
+        for i in all.indices where all[i].fragments.contains(where: { $0.utf8.containsByte(0x22) }) {
+            quoted.append(i)
+        }
+        for i in quoted {
+            var r = all[i]
+            r.fragments = r.fragments.map { $0.replacingQuotes() }
+            all.append(r)
         }
         // Not a one-part rule that ends inside an open quote (a message's first part, `Unable to find key "`, whose
         // value and the rest were cut off): without its quote it is only the common words before the value.
-        all += quoted.compactMap { rule in
-            guard rule.fragments.count > 1 || rule.fragments[0].utf8.count(where: { $0 == 0x22 }) % 2 == 0 else {
-                return nil
+        for i in quoted {
+            var r = all[i]
+            guard r.fragments.count > 1 || r.fragments[0].utf8.count(where: { $0 == 0x22 }) % 2 == 0 else {
+                continue
             }
-            var r = rule
-            r.fragments = rule.fragments.map { $0.droppingQuotes() }
+            r.fragments = r.fragments.map { $0.droppingQuotes() }
             guard r.fragments.contains(where: { $0.utf8.count >= 8 }), !r.fragments.contains(where: \.isEmpty)
-            else { return nil }
-            return r
+            else { continue }
+            all.append(r)
         }
         return all
-    }()
+    }
 
     /// A coded message (IdentityModel's `IDX20807: Unable to retrieve document from: …`, Open Liberty's
     /// `CWWKS1757E: …`, SmallRye's `SRJWT07013: …`) is known by its code alone when the logger cut the text or
     /// another version worded it differently: one rule per code, ranked below every whole message (it is shorter).
     /// A code whose rows name different causes (IdentityModel reused a few across versions) stands as `other`.
     static func codeRules(_ rules: [PhraseRule]) -> [PhraseRule] {
-        var byCode: [String: PhraseRule] = [:]
-        var order: [String] = []
+        var out: [PhraseRule] = []
+        out.reserveCapacity(512)
+        var byCode: [String: Int] = [:]
+        byCode.reserveCapacity(512)
         for rule in rules where !rule.isGeneric {
             guard let first = rule.fragments.first, let code = messageCode(first) else { continue }
-            guard var known = byCode[code] else {
+            guard let k = byCode[code] else {
                 var r = rule
                 r.fragments = [code]
                 r.captures = []
-                byCode[code] = r
-                order.append(code)
+                byCode[code] = out.count
+                out.append(r)
                 continue
             }
-            if known.cause != rule.cause {
-                known.cause = .other
-                known.alternative = nil
-            } else if known.alternative != rule.alternative {
-                known.alternative = nil
+            if out[k].cause != rule.cause {
+                out[k].cause = .other
+                out[k].alternative = nil
+            } else if out[k].alternative != rule.alternative {
+                out[k].alternative = nil
             }
-            byCode[code] = known
         }
-        return order.map { byCode[$0]! }
+        return out
     }
 
     /// The code a message starts with, colon included: 2–8 capital letters, 3–7 digits, an optional severity
     /// letter (`CWWKS1757E:`), 8 bytes at least; nil for any other start.
     static func messageCode(_ text: String) -> String? {
-        let b = Array(text.utf8.prefix(20))
-        var i = 0
-        while i < b.count, b[i] >= 0x41, b[i] <= 0x5A { i += 1 }
-        guard (2...8).contains(i) else { return nil }
-        let digitsStart = i
-        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
-        guard (3...7).contains(i - digitsStart) else { return nil }
-        if i < b.count, b[i] >= 0x41, b[i] <= 0x5A { i += 1 }
-        guard i < b.count, b[i] == UInt8(ascii: ":"), i + 1 >= 8 else { return nil }
-        return String(decoding: b[0...i], as: UTF8.self)
+        let utf8 = text.utf8
+        // Most messages start with a lowercase letter or one capital: no code, nothing copied.
+        guard let b0 = utf8.first, b0 >= 0x41, b0 <= 0x5A else { return nil }
+        var head: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let n = withUnsafeMutableBytes(of: &head) { raw in
+            var n = 0
+            for b in utf8 {
+                guard n < 20 else { break }
+                raw[n] = b
+                n += 1
+            }
+            return n
+        }
+        return withUnsafeBytes(of: &head) { b in
+            var i = 0
+            while i < n, b[i] >= 0x41, b[i] <= 0x5A { i += 1 }
+            guard (2...8).contains(i) else { return nil }
+            let digitsStart = i
+            while i < n, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+            guard (3...7).contains(i - digitsStart) else { return nil }
+            if i < n, b[i] >= 0x41, b[i] <= 0x5A { i += 1 }
+            guard i < n, b[i] == UInt8(ascii: ":"), i + 1 >= 8 else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: b[0...i]), as: UTF8.self)
+        }
     }
 
     /// Messages that name two causes (keyed by the rule's first fragment); the rule's own cause is the likelier.
@@ -291,15 +320,51 @@ extension PhraseTable {
     /// Parses the generated text table (see `PhraseTable+Sourced.swift`); a malformed line is a build-time bug
     /// caught by the tests (every line must give a rule).
     static func sourcedRules(_ table: String) -> [PhraseRule] {
-        // One pass over the bytes (String.split over 1,700 lines cost a fifth of the startup).
+        var rules: [PhraseRule] = []
+        appendSourcedRules(table, to: &rules)
+        return rules
+    }
+
+    /// Cause names as bytes, for the table's cause fields (no String made per field).
+    static let causeNames: [(name: [UInt8], cause: Cause)] = Cause.allCases.map { (Array($0.rawValue.utf8), $0) }
+
+    /// ``sourcedRules(_:)``, appended to `rules`: one pass over the bytes (String.split over 1,700 lines cost a
+    /// fifth of the startup), causes, priorities and capture codes read from the bytes, one String per emitter
+    /// run (consecutive rows share it).
+    static func appendSourcedRules(_ table: String, to rules: inout [PhraseRule]) {
         var text = table
-        return text.withUTF8 { buf -> [PhraseRule] in
-            var rules: [PhraseRule] = []
-            rules.reserveCapacity(2048)
+        let causeNames = Self.causeNames
+        text.withUTF8 { buf in
             var fields: [Range<Int>] = []
+            fields.reserveCapacity(16)
             var lineStart = 0
+            var emitter = ""
+            var emitterRange = 0..<0
             func string(_ r: Range<Int>) -> String {
                 String(decoding: UnsafeBufferPointer(rebasing: buf[r]), as: UTF8.self)
+            }
+            func same(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+                a.count == b.count && buf[a].elementsEqual(buf[b])
+            }
+            func causeOf(_ r: Range<Int>) -> Cause? {
+                for (name, cause) in causeNames where name.count == r.count && buf[r].elementsEqual(name) {
+                    return cause
+                }
+                return nil
+            }
+            func priority(_ r: Range<Int>) -> Int {
+                var i = r.lowerBound
+                let negative = i < r.upperBound && buf[i] == UInt8(ascii: "-")
+                if negative { i += 1 }
+                guard i < r.upperBound, r.upperBound - i <= 18 else { return Int(string(r)) ?? 0 }
+                var v = 0
+                while i < r.upperBound {
+                    let d = buf[i] &- 0x30
+                    guard d <= 9 else { return Int(string(r)) ?? 0 }
+                    v = v * 10 + Int(d)
+                    i += 1
+                }
+                return negative ? -v : v
             }
             func capture(_ r: Range<Int>) -> PhraseCapture {
                 switch string(r) {
@@ -319,22 +384,30 @@ extension PhraseTable {
                 fields.append(lineStart..<end)
                 defer { fields.removeAll(keepingCapacity: true) }
                 guard fields.count >= 8, fields.last!.count == 1, buf[fields.last!.lowerBound] == UInt8(ascii: "|"),
-                    let cause = Cause(rawValue: string(fields[2]))
+                    let cause = causeOf(fields[2])
                 else { return }
+                // `-`, `-,-`: no capture at all (the usual row), nothing to read.
                 var captures: [PhraseCapture] = []
-                var from = fields[5].lowerBound
-                for i in fields[5] where buf[i] == UInt8(ascii: ",") {
-                    captures.append(capture(from..<i))
-                    from = i + 1
+                if buf[fields[5]].contains(where: { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: ",") }) {
+                    var from = fields[5].lowerBound
+                    for i in fields[5] where buf[i] == UInt8(ascii: ",") {
+                        captures.append(capture(from..<i))
+                        from = i + 1
+                    }
+                    captures.append(capture(from..<fields[5].upperBound))
+                    if captures.allSatisfy({ $0 == .ignore }) { captures = [] }
                 }
-                captures.append(capture(from..<fields[5].upperBound))
+                if !same(fields[1], emitterRange) {
+                    emitter = string(fields[1])
+                    emitterRange = fields[1]
+                }
+                var fragments: [String] = []
+                fragments.reserveCapacity(fields.count - 7)
+                for k in 6..<(fields.count - 1) { fragments.append(string(fields[k])) }
                 rules.append(
                     PhraseRule(
-                        row: string(fields[0]), emitter: string(fields[1]),
-                        fragments: fields[6..<(fields.count - 1)].map(string), cause: cause,
-                        captures: captures.allSatisfy { $0 == .ignore } ? [] : captures,
-                        alternative: Cause(rawValue: string(fields[3])),
-                        priority: Int(string(fields[4])) ?? 0))
+                        row: string(fields[0]), emitter: emitter, fragments: fragments, cause: cause,
+                        captures: captures, alternative: causeOf(fields[3]), priority: priority(fields[4])))
             }
             var i = 0
             while i < buf.count {
@@ -350,28 +423,99 @@ extension PhraseTable {
                 i += 1
             }
             if lineStart < buf.count { finish(buf.count) }
-            return rules
         }
     }
 }
 
 extension PhraseTable {
-    /// The causes of the rules whose text begins with a given first part, found through the part's first 16 bytes
-    /// (lowercased): one dictionary pass at startup, not a search per rule.
-    static func causesByPrefix(_ rules: [PhraseRule]) -> (String) -> Set<Cause>? {
-        // ASCII-lowercased bytes (the table's texts are ASCII but for a few quotes and names): cheap at startup.
-        func lower(_ s: String) -> [UInt8] { s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } }
-        var byHead: [[UInt8]: [(text: [UInt8], cause: Cause)]] = [:]
-        for rule in rules where !rule.isGeneric {
-            guard let first = rule.fragments.first, first.utf8.count >= 16 else { continue }
-            let text = lower(first)
-            byHead[Array(text[0..<16]), default: []].append((text, rule.cause))
+    /// Which causes the rules whose text begins with a given first part name: the non-generic rules' first parts
+    /// of 16 bytes or more, ASCII-lowercased into one byte buffer, sorted by their first 16 bytes (two big-endian
+    /// integers); a query is a binary search, then a prefix test over the few rules with the same 16 bytes.
+    struct PrefixCauses {
+        struct Entry {
+            var head0: UInt64
+            var head1: UInt64
+            var start: Int
+            var count: Int
+            var cause: Cause
         }
-        return { prefix in
-            let p = lower(prefix)
-            guard p.count >= 16, let entries = byHead[Array(p[0..<16])] else { return nil }
-            return Set(entries.lazy.filter { $0.text.starts(with: p) }.map(\.cause))
+        var bytes: [UInt8] = []
+        var entries: [Entry] = []
+
+        @inline(__always)
+        static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+
+        /// Appends `text`'s bytes, ASCII-lowercased (over its contiguous storage when it has one).
+        static func appendLowered(_ text: String, to out: inout [UInt8]) {
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable { src in
+                for b in src { out.append(Self.lower(b)) }
+            }
+            if done == nil { for b in text.utf8 { out.append(Self.lower(b)) } }
         }
+
+        /// The first 16 bytes of `p`, lowercased, as two integers that compare as the bytes do.
+        static func head(_ p: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+            var h0: UInt64 = 0
+            var h1: UInt64 = 0
+            for k in 0..<8 { h0 = h0 << 8 | UInt64(p[k]) }
+            for k in 8..<16 { h1 = h1 << 8 | UInt64(p[k]) }
+            return (h0, h1)
+        }
+
+        init(_ rules: [PhraseRule]) {
+            bytes.reserveCapacity(rules.count * 64)
+            entries.reserveCapacity(rules.count)
+            for rule in rules where !rule.isGeneric {
+                guard let first = rule.fragments.first, first.utf8.count >= 16 else { continue }
+                let start = bytes.count
+                Self.appendLowered(first, to: &bytes)
+                entries.append(Entry(head0: 0, head1: 0, start: start, count: bytes.count - start, cause: rule.cause))
+            }
+            bytes.withUnsafeBufferPointer { b in
+                for k in entries.indices {
+                    (entries[k].head0, entries[k].head1) = Self.head(
+                        UnsafeBufferPointer(rebasing: b[entries[k].start...]))
+                }
+            }
+            entries.sort { ($0.head0, $0.head1) < ($1.head0, $1.head1) }
+        }
+
+        /// Whether the rules whose first part begins with `prefix` (ASCII case folded; 16 bytes at least, or no rule
+        /// is found) name more than one cause.
+        func namesSeveralCauses(_ prefix: String) -> Bool {
+            guard prefix.utf8.count >= 16 else { return false }
+            var p: [UInt8] = []
+            Self.appendLowered(prefix, to: &p)
+            return p.withUnsafeBufferPointer { p in
+                bytes.withUnsafeBufferPointer { bytes in
+                    let (h0, h1) = Self.head(p)
+                    var lo = 0
+                    var hi = entries.count
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        if (entries[mid].head0, entries[mid].head1) < (h0, h1) { lo = mid + 1 } else { hi = mid }
+                    }
+                    var first: Cause?
+                    while lo < entries.count, entries[lo].head0 == h0, entries[lo].head1 == h1 {
+                        let e = entries[lo]
+                        lo += 1
+                        guard e.count >= p.count,
+                            UnsafeBufferPointer(rebasing: bytes[e.start..<(e.start + p.count)]).elementsEqual(p)
+                        else { continue }
+                        if let c = first, c != e.cause { return true }
+                        first = e.cause
+                    }
+                    return false
+                }
+            }
+        }
+    }
+}
+
+extension String.UTF8View {
+    /// Whether the text holds `byte` (over its contiguous storage when it has one).
+    func containsByte(_ byte: UInt8) -> Bool {
+        withContiguousStorageIfAvailable { $0.contains(byte) } ?? contains(byte)
     }
 }
 

@@ -872,10 +872,35 @@ extension PhraseTable {
         + claimShapeCues.map { cueRule(fragments(of: $0), .claims_invalid, rankedAs: .expired) }
 
     /// A cue's fragments: `…` separates words that must appear in order.
-    static func fragments(of cue: String) -> [String] { cue.split(separator: "…").map(String.init) }
+    /// (Split on the bytes of `…`, E2 80 A6, not on Characters: the same pieces, without grapheme breaking.)
+    static func fragments(of cue: String) -> [String] {
+        let b = cue.utf8
+        guard b.containsEllipsis else { return cue.isEmpty ? [] : [cue] }
+        var out: [String] = []
+        var start = b.startIndex
+        var i = b.startIndex
+        while i < b.endIndex {
+            if b[i] == 0xE2, b[b.index(after: i)...].starts(with: [0x80, 0xA6] as [UInt8]) {
+                if start < i { out.append(String(decoding: b[start..<i], as: UTF8.self)) }
+                i = b.index(i, offsetBy: 3)
+                start = i
+            } else {
+                i = b.index(after: i)
+            }
+        }
+        if start < b.endIndex { out.append(String(decoding: b[start..<b.endIndex], as: UTF8.self)) }
+        return out
+    }
 
     /// The rule of one cue, ranked as the cues of `rank` are.
     static func cueRule(_ fragments: [String], _ cause: Cause, rankedAs rank: Cause) -> PhraseRule {
         PhraseRule(row: genericRow, emitter: "", fragments: fragments, cause: cause, priority: genericPriority(rank))
+    }
+}
+
+extension String.UTF8View {
+    /// Whether the text holds the bytes of `…` (its lead byte, E2, is enough to look further).
+    fileprivate var containsEllipsis: Bool {
+        withContiguousStorageIfAvailable { $0.contains(0xE2) } ?? contains(0xE2)
     }
 }
