@@ -67,7 +67,7 @@ extension FindingsDB {
             var ids = [Int64](repeating: 0, count: batch.tokens.count)
             let t = statements.upsertToken
             for (i, token) in batch.tokens.enumerated() {
-                let key = token.shared.digest
+                let key = token.digest
                 if let key, let id = knownTokens[key] {
                     ids[i] = id
                     let d = statements.addTokenCounts

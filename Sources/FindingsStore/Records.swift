@@ -5,183 +5,59 @@ import SiftCore
 
 /// A token to insert or update (one per distinct token in a batch), with its sightings in the batch.
 ///
-/// What describes the token (its fingerprint, header and claim fields) is held once in a shared immutable
-/// ``Description``, so that handing the same token to batch after batch copies one reference instead of a dozen
-/// strings (perf: copying and releasing them was most of a token's cost per batch); setting a field copies it.
+/// What describes the token (its fingerprint, header and claim fields) is held once in a shared immutable box, so
+/// that handing the same token to batch after batch copies one reference instead of a dozen strings (perf: copying
+/// and releasing them was most of a token's cost per batch). Its fields read and write through the upsert
+/// (`upsert.kid`); setting one copies the description into a new box.
+@dynamicMemberLookup
 public struct TokenUpsert: Sendable {
-    /// The token's description, shared by every copy of the upsert.
-    public final class Description: Sendable {
-        public let fingerprint: String
-        public let kind: String
-        public let alg: String?
-        public let enc: String?
-        public let kid: String?
-        public let typ: String?
-        public let iss: String?
+    /// What describes the token: the columns of its `tokens` row.
+    public struct Description: Sendable {
+        public var fingerprint: String { didSet { digest = SHA256Digest(hex: fingerprint) } }
+        public var kind: String
+        public var alg: String?
+        public var enc: String?
+        public var kid: String?
+        public var typ: String?
+        public var iss: String?
         /// JSON array text, e.g. `["api"]`.
-        public let aud: String?
-        public let subHash: String?
+        public var aud: String?
+        public var subHash: String?
         /// Only with `--keep-subjects`.
-        public let sub: String?
-        public let iat: Double?
-        public let nbf: Double?
-        public let exp: Double?
-        public let signature: String
-        public let key: String?
-        public let flags: String
-        public let length: Int
-        /// The fingerprint parsed (nil when it is not 64 hex characters), once per description.
-        public let digest: SHA256Digest?
+        public var sub: String?
+        public var iat: Double?
+        public var nbf: Double?
+        public var exp: Double?
+        public var signature: String
+        public var key: String?
+        public var flags: String
+        public var length: Int
+        /// The fingerprint parsed (nil when it is not 64 hex characters), once per fingerprint.
+        public private(set) var digest: SHA256Digest?
+    }
 
-        init(
-            fingerprint: String, kind: String, alg: String?, enc: String?, kid: String?, typ: String?, iss: String?,
-            aud: String?, subHash: String?, sub: String?, iat: Double?, nbf: Double?, exp: Double?, signature: String,
-            key: String?, flags: String, length: Int
-        ) {
-            self.fingerprint = fingerprint
-            self.kind = kind
-            self.alg = alg
-            self.enc = enc
-            self.kid = kid
-            self.typ = typ
-            self.iss = iss
-            self.aud = aud
-            self.subHash = subHash
-            self.sub = sub
-            self.iat = iat
-            self.nbf = nbf
-            self.exp = exp
-            self.signature = signature
-            self.key = key
-            self.flags = flags
-            self.length = length
-            digest = SHA256Digest(hex: fingerprint)
-        }
+    /// One description, shared by every copy of the upsert until a field is set.
+    final class Shared: Sendable {
+        let description: Description
+        init(_ description: Description) { self.description = description }
+    }
 
-        /// A copy with one field changed.
-        func with(_ change: (inout Fields) -> Void) -> Description {
-            var f = Fields(self)
-            change(&f)
-            return Description(
-                fingerprint: f.fingerprint, kind: f.kind, alg: f.alg, enc: f.enc, kid: f.kid, typ: f.typ, iss: f.iss,
-                aud: f.aud, subHash: f.subHash, sub: f.sub, iat: f.iat, nbf: f.nbf, exp: f.exp, signature: f.signature,
-                key: f.key, flags: f.flags, length: f.length)
+    private(set) var shared: Shared
+
+    /// The token's description, as a value.
+    public var description: Description { shared.description }
+
+    public subscript<T>(dynamicMember field: KeyPath<Description, T>) -> T { shared.description[keyPath: field] }
+
+    public subscript<T>(dynamicMember field: WritableKeyPath<Description, T>) -> T {
+        get { shared.description[keyPath: field] }
+        set {
+            var changed = shared.description
+            changed[keyPath: field] = newValue
+            shared = Shared(changed)
         }
     }
 
-    /// The fields of a ``Description``, as values (for changing one).
-    struct Fields {
-        var fingerprint: String
-        var kind: String
-        var alg: String?
-        var enc: String?
-        var kid: String?
-        var typ: String?
-        var iss: String?
-        var aud: String?
-        var subHash: String?
-        var sub: String?
-        var iat: Double?
-        var nbf: Double?
-        var exp: Double?
-        var signature: String
-        var key: String?
-        var flags: String
-        var length: Int
-
-        init(_ d: Description) {
-            fingerprint = d.fingerprint
-            kind = d.kind
-            alg = d.alg
-            enc = d.enc
-            kid = d.kid
-            typ = d.typ
-            iss = d.iss
-            aud = d.aud
-            subHash = d.subHash
-            sub = d.sub
-            iat = d.iat
-            nbf = d.nbf
-            exp = d.exp
-            signature = d.signature
-            key = d.key
-            flags = d.flags
-            length = d.length
-        }
-    }
-
-    public private(set) var shared: Description
-
-    public var fingerprint: String {
-        get { shared.fingerprint }
-        set { shared = shared.with { $0.fingerprint = newValue } }
-    }
-    public var kind: String {
-        get { shared.kind }
-        set { shared = shared.with { $0.kind = newValue } }
-    }
-    public var alg: String? {
-        get { shared.alg }
-        set { shared = shared.with { $0.alg = newValue } }
-    }
-    public var enc: String? {
-        get { shared.enc }
-        set { shared = shared.with { $0.enc = newValue } }
-    }
-    public var kid: String? {
-        get { shared.kid }
-        set { shared = shared.with { $0.kid = newValue } }
-    }
-    public var typ: String? {
-        get { shared.typ }
-        set { shared = shared.with { $0.typ = newValue } }
-    }
-    public var iss: String? {
-        get { shared.iss }
-        set { shared = shared.with { $0.iss = newValue } }
-    }
-    /// JSON array text, e.g. `["api"]`.
-    public var aud: String? {
-        get { shared.aud }
-        set { shared = shared.with { $0.aud = newValue } }
-    }
-    public var subHash: String? {
-        get { shared.subHash }
-        set { shared = shared.with { $0.subHash = newValue } }
-    }
-    /// Only with `--keep-subjects`.
-    public var sub: String? {
-        get { shared.sub }
-        set { shared = shared.with { $0.sub = newValue } }
-    }
-    public var iat: Double? {
-        get { shared.iat }
-        set { shared = shared.with { $0.iat = newValue } }
-    }
-    public var nbf: Double? {
-        get { shared.nbf }
-        set { shared = shared.with { $0.nbf = newValue } }
-    }
-    public var exp: Double? {
-        get { shared.exp }
-        set { shared = shared.with { $0.exp = newValue } }
-    }
-    public var signature: String {
-        get { shared.signature }
-        set { shared = shared.with { $0.signature = newValue } }
-    }
-    public var key: String? {
-        get { shared.key }
-        set { shared = shared.with { $0.key = newValue } }
-    }
-    public var flags: String {
-        get { shared.flags }
-        set { shared = shared.with { $0.flags = newValue } }
-    }
-    public var length: Int {
-        get { shared.length }
-        set { shared = shared.with { $0.length = newValue } }
-    }
     /// Sightings of it in this batch (rows and rolled-up ones), their earliest and latest log times.
     public var count = 0
     public var okRolled = 0
@@ -194,10 +70,11 @@ public struct TokenUpsert: Sendable {
         iss: String? = nil, aud: String? = nil, subHash: String? = nil, sub: String? = nil, iat: Double? = nil,
         nbf: Double? = nil, exp: Double? = nil, signature: String, key: String? = nil, flags: String = "", length: Int
     ) {
-        shared = Description(
-            fingerprint: fingerprint, kind: kind, alg: alg, enc: enc, kid: kid, typ: typ, iss: iss, aud: aud,
-            subHash: subHash, sub: sub, iat: iat, nbf: nbf, exp: exp, signature: signature, key: key, flags: flags,
-            length: length)
+        shared = Shared(
+            Description(
+                fingerprint: fingerprint, kind: kind, alg: alg, enc: enc, kid: kid, typ: typ, iss: iss, aud: aud,
+                subHash: subHash, sub: sub, iat: iat, nbf: nbf, exp: exp, signature: signature, key: key, flags: flags,
+                length: length, digest: SHA256Digest(hex: fingerprint)))
     }
 
     /// Counts one sighting at `t`.

@@ -137,32 +137,27 @@ public struct TokenAnalysis: Sendable {
     public func timedReason(
         _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time", _ part: (String) -> Void
     ) {
+        // "<lead><how long><link><moment>", then the leeway, or what an iat in the future says instead.
+        func sentence(_ lead: String, _ amount: Double, _ link: String, then tail: String? = nil) {
+            part(lead)
+            part(DurationText.words(amount))
+            part(link)
+            part(moment)
+            if let tail {
+                part(tail)
+                return
+            }
+            part(" (leeway ")
+            part(DurationText.words(leeway))
+            part(")")
+        }
         switch cause {
-        case .expired:
-            guard let exp else { return }
-            part("expired ")
-            part(DurationText.words(t - exp))
-            part(" before ")
-            part(moment)
-            part(" (leeway ")
-            part(DurationText.words(leeway))
-            part(")")
-        case .not_yet_valid:
-            guard let nbf else { return }
-            part("not valid until ")
-            part(DurationText.words(nbf - t))
-            part(" after ")
-            part(moment)
-            part(" (leeway ")
-            part(DurationText.words(leeway))
-            part(")")
+        case .expired: if let exp { sentence("expired ", t - exp, " before ") }
+        case .not_yet_valid: if let nbf { sentence("not valid until ", nbf - t, " after ") }
         case .issued_in_future:
-            guard let iat else { return }
-            part("issued ")
-            part(DurationText.words(iat - t))
-            part(" after ")
-            part(moment)
-            part(": the issuer's clock is ahead or the log's is behind")
+            if let iat {
+                sentence("issued ", iat - t, " after ", then: ": the issuer's clock is ahead or the log's is behind")
+            }
         default: return
         }
     }
