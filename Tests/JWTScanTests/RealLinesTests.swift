@@ -75,16 +75,17 @@ struct RealLinesTests {
         #expect(holdout * 4 >= Self.rows.count && holdout * 2 <= Self.rows.count)
     }
 
-    /// Floors just under the rates this build reaches on the 2,480-line corpus (tune 87.5% right, 7.3% flagged;
-    /// holdout 78.7%, 8.1%), so a change that loses ground fails. Rounds 4–10 (lines 902–2480, from threads and
+    /// Floors just under the rates this build reaches on the 2,631-line corpus (tune 86.2% right, 8.7% flagged;
+    /// this test reads each line alone, which gives tune 86.0%;
+    /// holdout 78.2%, 11.4%), so a change that loses ground fails. Rounds 4–11 (lines 902–2631, from threads and
     /// emitters the corpus did not have, each given its part by the hash before jwtsift was run on it) were right
-    /// 52–97% of the time before any rule was tuned on their tune part. Rounds 9 and 10 (lines 2072–2480) added
-    /// look-alikes flagged 10–28% blind (API request signing, token creation, other products' tokens), which is why
-    /// the flagged floors sit above the 5.7% of lines 1–2071. The target is 90% right and at most 3% flagged
-    /// on each part; see the README for where both parts stand and why.
+    /// 52–97% of the time before any rule was tuned on their tune part; round 11 (lines 2481–2631) was never tuned on.
+    /// Rounds 9–11 added look-alikes flagged 10–67% blind (API request signing, token creation, other products'
+    /// tokens, login failures), which is why the flagged floors sit above the 5.7% of lines 1–2071. The issue's
+    /// target is 90% right and at most 3% flagged on each part; see the README for where both parts stand and why.
     @Test(
         "right cause and look-alikes flagged, on each part",
-        arguments: [("tune", 0.87, 0.075), ("holdout", 0.78, 0.085)])
+        arguments: [("tune", 0.855, 0.09), ("holdout", 0.775, 0.12)])
     func floors(_ part: String, _ minimumRight: Double, _ maximumFlagged: Double) {
         let s = Self.score(part)
         #expect(s.positives > 100 && s.negatives > 20)
