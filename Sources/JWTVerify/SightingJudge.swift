@@ -97,7 +97,9 @@ public final class SightingJudge {
     private var cacheBits = PresenceBits()
     private var previousBits = PresenceBits()
     /// The current chunk's pending tokens by fingerprint (reused from chunk to chunk).
-    private var queued = ChunkQueue()
+    /// A chunk's pending tokens by fingerprint: their places in `pending` (a table kept from chunk to chunk,
+    /// emptied by a new generation).
+    private var queued = BatchIndex<SHA256Digest>(capacity: 512, placeholder: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0))
     /// Distinct tokens analysed (re-analyses after the cache starts over are counted again).
     public private(set) var analysed = 0
     /// Tokens met again while remembered but not held, analysed again with their first outcome.
@@ -136,10 +138,10 @@ public final class SightingJudge {
         var hold: [Bool] = []
         // A pending token's place in `pending`, by fingerprint (a token twice in the chunk is analysed once), and
         // each sighting's (-1: known).
-        queued.start(capacity: tokens.count)
+        queued.removeAll()
         var pendingIndex = [Int](repeating: -1, count: tokens.count)
         func enqueue(_ i: Int, _ fingerprint: SHA256Digest, replay: Entry?) {
-            queued.insert(fingerprint, at: pending.count)
+            queued.insert(fingerprint, slot: pending.count)
             pendingIndex[i] = pending.count
             pending.append(
                 TokenRef(
@@ -153,7 +155,7 @@ public final class SightingJudge {
         func remembered(_ i: Int, _ fingerprint: SHA256Digest, _ e: Entry) {
             if let shared = e.shared {
                 known[i] = shared
-            } else if let p = queued.find(fingerprint, in: pendingPrints) {
+            } else if let p = queued.find(fingerprint) {
                 pendingIndex[i] = p
             } else {
                 enqueue(i, fingerprint, replay: e)
@@ -166,7 +168,7 @@ public final class SightingJudge {
             } else if previousBits.mayContain(fingerprint), let e = previous.removeValue(forKey: fingerprint) {
                 keep(fingerprint, e)
                 remembered(i, fingerprint, e)
-            } else if let p = queued.find(fingerprint, in: pendingPrints) {
+            } else if let p = queued.find(fingerprint) {
                 pendingIndex[i] = p
                 hold[p] = true
             } else {
@@ -271,57 +273,5 @@ struct PresenceBits {
 
     mutating func removeAll() {
         words.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-    }
-}
-
-/// A chunk's pending tokens by fingerprint: their places in the chunk's list of fingerprints, in an open-addressing
-/// table kept from chunk to chunk and emptied by a new stamp (no table made, no hasher run, per chunk or token).
-/// Slots are chosen from the fingerprint's second word mixed with a per-process random seed, so a log cannot be
-/// crafted to make its tokens collide.
-struct ChunkQueue {
-    private var stamps: [UInt32] = []
-    private var places: [Int32] = []
-    private var stamp: UInt32 = 0
-    private var mask = 0
-    private let seed = UInt64.random(in: .min ... .max)
-
-    /// Empties the queue for a chunk of at most `capacity` tokens.
-    mutating func start(capacity: Int) {
-        var size = max(1024, stamps.count)
-        while size < 2 * capacity { size *= 2 }
-        if size != stamps.count {
-            stamps = Array(repeating: 0, count: size)
-            places = Array(repeating: 0, count: size)
-            mask = size - 1
-            stamp = 0
-        }
-        stamp &+= 1
-        if stamp == 0 {
-            stamps.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            stamp = 1
-        }
-    }
-
-    private func slot(_ d: SHA256Digest) -> Int {
-        Int(truncatingIfNeeded: ((d.w1 ^ seed) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-    }
-
-    /// The place of `d` in `prints`, if it was inserted since ``start(capacity:)``.
-    func find(_ d: SHA256Digest, in prints: [SHA256Digest]) -> Int? {
-        var i = slot(d)
-        while stamps[i] == stamp {
-            let p = Int(places[i])
-            if prints[p] == d { return p }
-            i = (i + 1) & mask
-        }
-        return nil
-    }
-
-    /// Records that `d` is at `place` (it must not be there yet; at most `capacity` insertions per chunk).
-    mutating func insert(_ d: SHA256Digest, at place: Int) {
-        var i = slot(d)
-        while stamps[i] == stamp { i = (i + 1) & mask }
-        stamps[i] = stamp
-        places[i] = Int32(place)
     }
 }

@@ -448,3 +448,17 @@ enum Words {
     static func timeSource(_ t: TimeSource) -> InternedText { t == .line ? line : scan }
     static func truncation(_ t: Truncation) -> InternedText { truncations[t]! }
 }
+
+/// Identifies a rollup row within a batch.
+struct RollupKey: BatchIndexKey {
+    var slot: Int32
+    var cause: UInt8
+    var statusClass: UInt8
+    var minute: Int64
+
+    @inline(__always)
+    func hash(seed: UInt64) -> UInt64 {
+        let small = UInt64(UInt32(bitPattern: slot)) << 16 | UInt64(cause) << 8 | UInt64(statusClass)
+        return foldedProduct(UInt64(bitPattern: minute) ^ seed, small ^ 0x9E37_79B9_7F4A_7C15)
+    }
+}

@@ -1,18 +1,17 @@
-import SiftCore
-
 /// A key of a ``BatchIndex``: equality, and a hash from the per-process seed.
-protocol BatchIndexKey: Equatable {
+public protocol BatchIndexKey: Equatable {
     func hash(seed: UInt64) -> UInt64
 }
 
-/// Slots of a database batch (its token rows, its rollup rows) by key, for ``DatabaseConsumer``'s per-sighting
-/// look-ups: open addressing with linear probing over flat arrays, emptied in O(1) when the batch is handed over
-/// (entries carry the batch's generation), and a one-multiply hash. A Swift `Dictionary` here cost a SipHash and a
-/// table clear per batch, about a fifth of the consumer's time (perf, `scan --db`).
+/// Slots of a batch by key: a database batch's token and rollup rows (the findings writer's per-sighting
+/// look-ups), a chunk's tokens waiting for analysis (the verdict judge). Open addressing with linear probing over
+/// flat arrays, emptied in O(1) when the batch is over (entries carry the batch's generation), and a one-multiply
+/// hash. A Swift `Dictionary` here cost a SipHash and a table clear per batch, about a fifth of the writer's
+/// consumer's time (perf, `scan --db`).
 ///
 /// The hash mixes a random per-process seed in, so that keys chosen by a log (minutes, fingerprints) cannot be
 /// ground to collide; the table stays at most half full (it doubles past that).
-struct BatchIndex<Key: BatchIndexKey> {
+public struct BatchIndex<Key: BatchIndexKey> {
     /// One entry per place: key, slot and generation side by side (one cache line read per probe).
     private struct Entry {
         var key: Key
@@ -22,13 +21,13 @@ struct BatchIndex<Key: BatchIndexKey> {
     private var entries: [Entry]
     private var generation: UInt32 = 1
     private var mask: Int
-    private(set) var count = 0
+    public private(set) var count = 0
     private let seed: UInt64
     private let placeholder: Key
 
     /// `capacity`: the number of entries expected per batch (the table starts at twice that, rounded up to a
     /// power of two). `placeholder` fills unused entries.
-    init(capacity: Int, placeholder: Key) {
+    public init(capacity: Int, placeholder: Key) {
         var size = 16
         while size < 2 * capacity { size <<= 1 }
         entries = Array(repeating: Entry(key: placeholder, slot: 0, generation: 0), count: size)
@@ -38,7 +37,7 @@ struct BatchIndex<Key: BatchIndexKey> {
     }
 
     /// The slot of `key`, or nil when it has none in this batch.
-    func find(_ key: Key) -> Int? {
+    public func find(_ key: Key) -> Int? {
         var i = Int(truncatingIfNeeded: key.hash(seed: seed) >> 32) & mask
         while entries[i].generation == generation {
             if entries[i].key == key { return Int(entries[i].slot) }
@@ -48,7 +47,7 @@ struct BatchIndex<Key: BatchIndexKey> {
     }
 
     /// Records `slot` for `key` (which has none yet in this batch).
-    mutating func insert(_ key: Key, slot: Int) {
+    public mutating func insert(_ key: Key, slot: Int) {
         if 2 * (count + 1) > entries.count { grow() }
         var i = Int(truncatingIfNeeded: key.hash(seed: seed) >> 32) & mask
         while entries[i].generation == generation { i = (i + 1) & mask }
@@ -57,7 +56,7 @@ struct BatchIndex<Key: BatchIndexKey> {
     }
 
     /// Empties the index (a new batch).
-    mutating func removeAll() {
+    public mutating func removeAll() {
         count = 0
         generation &+= 1
         if generation == 0 {
@@ -80,7 +79,7 @@ struct BatchIndex<Key: BatchIndexKey> {
 
 /// The multiply-and-fold step of the hashes below: the 128-bit product's halves, xor-ed.
 @inline(__always)
-func foldedProduct(_ a: UInt64, _ b: UInt64) -> UInt64 {
+public func foldedProduct(_ a: UInt64, _ b: UInt64) -> UInt64 {
     let p = a.multipliedFullWidth(by: b)
     return p.high ^ p.low
 }
@@ -89,19 +88,5 @@ extension SHA256Digest: BatchIndexKey {
     /// A digest is already uniform: one word, mixed with the seed (a log cannot choose a token's digest bits
     /// without grinding, and the seed is unknown to it).
     @inline(__always)
-    func hash(seed: UInt64) -> UInt64 { foldedProduct(w1 ^ seed, 0x9E37_79B9_7F4A_7C15) }
-}
-
-/// Identifies a rollup row within a batch.
-struct RollupKey: BatchIndexKey {
-    var slot: Int32
-    var cause: UInt8
-    var statusClass: UInt8
-    var minute: Int64
-
-    @inline(__always)
-    func hash(seed: UInt64) -> UInt64 {
-        let small = UInt64(UInt32(bitPattern: slot)) << 16 | UInt64(cause) << 8 | UInt64(statusClass)
-        return foldedProduct(UInt64(bitPattern: minute) ^ seed, small ^ 0x9E37_79B9_7F4A_7C15)
-    }
+    public func hash(seed: UInt64) -> UInt64 { foldedProduct(w1 ^ seed, 0x9E37_79B9_7F4A_7C15) }
 }
