@@ -9,11 +9,16 @@ alternative when the text names two. Prints, per part: right-cause rate, error-f
 per-cause precision and recall. --misses lists the tune part's wrong answers (never the holdout's: the holdout
 third was fixed by a hash of each line before any rule was tuned, and is only scored). --rows scores only corpus
 lines FIRST..LAST (1-based, either end may be left out), e.g. --rows 608: for the lines added in the second round.
+--frontier prints, for both parts and as totals only (no holdout line is shown), what silencing rules would buy: the
+scores with every rule that flags a tune look-alike dropped (and with all of them but the general classifier), and
+how many missed positives name no token at all (no JWT, token, bearer, claim, signature, issuer or audience word):
+the evidence of how far right causes and quiet look-alikes trade against each other when a line is read alone.
 """
 import argparse
 import collections
 import json
 import os
+import re
 import subprocess
 
 from cause_scores import print_cause_table
@@ -28,6 +33,7 @@ def main():
     ap.add_argument("--part", default="all")
     ap.add_argument("--rows", default=":")
     ap.add_argument("--misses", action="store_true")
+    ap.add_argument("--frontier", action="store_true")
     a = ap.parse_args()
     binary = a.jwtsift or os.path.join(subprocess.check_output(["swift", "build", "--show-bin-path"], cwd=ROOT, text=True).strip(), "jwtsift")
     rows = [json.loads(l) for l in open(os.path.join(ROOT, "Tests/JWTScanTests/Fixtures/real-lines.jsonl"), encoding="utf-8")]
@@ -38,6 +44,8 @@ def main():
         o = json.loads(l)
         if o.get("type") == "error":
             answer[o["line"]] = (o["cause"], o.get("alternative_cause"), o.get("rule"))
+    if a.frontier:
+        return frontier(rows, answer)
     first, _, last = a.rows.partition(":")
     first, last = int(first or 1), int(last or len(rows))
     parts = ["tune", "holdout"] if a.part == "all" else [a.part]
@@ -74,6 +82,42 @@ def main():
         if a.misses and part == "tune":
             for r, got in misses:
                 print(f"- want {r['cause']}{'/' + r['alt'] if r.get('alt') else ''} got {got} [{r['emitter']}] {r['line'][:300]}")
+
+
+# A word that makes a line about a token at all (a missed positive without one cannot be told from any other
+# program's failure by its words).
+TOKEN_WORD = re.compile(r"jwt|jws|jwe|jwk|token|bearer|claim|oidc|openid|idx\d|assertion|\bkid\b|\baud\b|\biss\b|"
+                        r"\bexp\b|\bnbf\b|\biat\b|signature|audience|issuer", re.I)
+
+
+def frontier(rows, answer):
+    flagging = {answer[i][2] for i, r in enumerate(rows, start=1)
+                if r["part"] == "tune" and r["cause"] == "none" and i in answer}
+
+    def score(part, dropped):
+        pos = neg = right = flagged = wordless = 0
+        for i, r in enumerate(rows, start=1):
+            if r["part"] != part:
+                continue
+            got = answer.get(i)
+            if got and got[2] in dropped:
+                got = None
+            if r["cause"] == "none":
+                neg += 1
+                flagged += got is not None
+                continue
+            pos += 1
+            answered = got[0] if got else "none"
+            ok = answered == r["cause"] or (r.get("alt") and answered == r["alt"])
+            right += bool(ok)
+            wordless += not ok and got is None and not TOKEN_WORD.search(r["line"])
+        return (f"{part}: right {right / max(pos, 1):.1%}, look-alikes flagged {flagged / max(neg, 1):.1%}, "
+                f"missed with no token word {wordless}/{pos}")
+
+    for name, dropped in (("as is", set()),
+                          (f"without the {len(flagging)} rules that flag a tune look-alike", flagging),
+                          ("the same, keeping the general classifier", flagging - {"generic"})):
+        print(f"{name}\n  {score('tune', dropped)}\n  {score('holdout', dropped)}")
 
 
 if __name__ == "__main__":

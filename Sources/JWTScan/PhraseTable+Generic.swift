@@ -540,7 +540,7 @@ extension PhraseTable {
                 "scope…not found", "expected scope", "no scope", "value type is expected", "non-numeric date",
                 "stringoruri", "not a string", "not a number", "not a date", "tenant identifier", "organization claim",
                 "namespaces did not match", "names did not match", "does not match claim", "secret uid",
-                "service account…deleted", "not listed as a trusted", "token has been revoked",
+                "service account…deleted", "not listed as a trusted",
                 "invalid at_hash", "at_hash mismatch",
                 "at_hash claim", "does not match sub", "sub…does not match",
                 "iat rejected",
@@ -802,6 +802,10 @@ extension PhraseTable {
         // HTTP basic authentication, another scheme (Trino's `Authentication failed: Basic authentication or
         // X-Trino-User must be sent`).
         "basic authentication",
+        // A client refused at the token endpoint (RFC 6749 section 5.2: unknown client, wrong client secret), unless
+        // the line names the client's JWT assertion (`invalid_client: … Client assertion is not within its valid
+        // time range`, Entra ID; `The client_assertion signature is invalid.`, Okta).
+        "invalid_client",
     ]
 
     /// Names that begin with a look-alike word but are not one: IdentityModel's key classes (`Keys tried:
@@ -833,6 +837,9 @@ extension PhraseTable {
         "request signature expired", "been expired or revoked",
         // A program that names an error class it does not have (Ruby's NameError), not a verifier's failure.
         "uninitialized constant",
+        // Python, Java and Ruby saying the same of a program that calls or imports what it does not have (`AttributeError:
+        // module 'jose.jwt' has no attribute 'InvalidAudienceError'`): a deployment broken, not a token refused.
+        "has no attribute", "cannot import name", "no module named", "cannot find symbol", "undefined method",
         // .NET's exception for an argument out of range: IdentityModel throws it for a key too short to sign or
         // decrypt with, a configuration error at token creation, not a verdict on a token (its verdicts are
         // `SecurityToken…Exception`s).
@@ -845,7 +852,7 @@ extension PhraseTable {
         "two-factor", "cross-site request forgery", "api key", "apikey", "api_key", "personal access token",
         "docker login", "pypi", "bad credentials", "urn:acme", "revoked lease", "firebase login", "az login",
         "azure login", "gcloud", "reauthenticat", "npm err", "npm notice", "npm login",
-        "basic authentication",
+        "basic authentication", "invalid_client",
         // Making a token, not verifying one: a signer's failure (SmallRye's `io.smallrye.jwt.build.JwtSignatureException:
         // SRJWT05000: Unsupported signature algorithm`, round 10) shares a verifier's words.
         "jwt.build.", "failed to sign", "error signing", "unable to sign", "could not sign", "cannot sign",

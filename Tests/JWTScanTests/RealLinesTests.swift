@@ -260,6 +260,10 @@ struct PhraseTableTests {
             "io.smallrye.jwt.build.JwtSignatureException: SRJWT05000: Unsupported signature algorithm: EdDSA",
             "ExpiredTokenInvalid argument.The provided token has expired. Request signature expired at: 2026-01-31T22:38:15+00:00",
             "Authentication failed: Basic authentication or X-Trino-User must be sent",
+            // A program missing an exception class (python-jose, round 11) and a client refused at the token
+            // endpoint (Ory Hydra's CLI, round 11): the guards of this stop.
+            "AttributeError: module 'jose.jwt' has no attribute 'InvalidAudienceError'",
+            "Response: {\"error\":\"invalid_client\",\"error_description\":\"Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method)\",\"status_code\":401}",
         ])
     func lookAlikeGuardRuns(_ line: String) {
         #expect(Self.match(line) == nil, "\(line)")
@@ -267,6 +271,24 @@ struct PhraseTableTests {
             Self.matcher.rules.indices.contains { Self.matcher.spans(rule: $0, in: raw) != nil }
         }
         #expect(spelled, "no rule's words in: \(line)")
+    }
+
+    /// `invalid_client` is a soft look-alike: a client's JWT assertion refused at the token endpoint still counts
+    /// (Okta's token endpoint refusing private_key_jwt assertions: two real lines of the corpus).
+    @Test(
+        "invalid_client with a client assertion named is still a finding",
+        arguments: [
+            (
+                "{\"error\": \"invalid_client\", \"error_description\": \"The client_assertion signature is invalid.\"}",
+                Cause.signature_invalid
+            ),
+            (
+                "{\"error\":\"invalid_client\",\"error_description\":\"The client_assertion JWT kid is invalid.\"}",
+                Cause.key_unknown
+            ),
+        ])
+    func clientAssertions(_ line: String, _ cause: Cause) throws {
+        #expect(try #require(Self.match(line)).cause == cause)
     }
 
     @Test("the same bare words on a line that names a JWT still count")
