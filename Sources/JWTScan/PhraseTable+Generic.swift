@@ -35,6 +35,7 @@ extension PhraseTable {
             .not_yet_valid,
             [
                 "not yet valid", "not valid yet", "used too early", "before nbf", "nbf claim",
+                "can't be used yet", "cannot be used yet", "can not be used yet",
                 "before the not before", "notbefore", "not-before",
                 "notyetvalid", "tokennotactive",
                 // The nbf family as verifiers word it: java-jwt `can't be used before`, jjwt `must not be accepted before`, Spring
@@ -120,6 +121,7 @@ extension PhraseTable {
             .key_fetch_failed,
             [
                 "unable to obtain configuration", "obtain configuration from", "jwks endpoint",
+                "invalid local jwks", "invalid jwks",
                 // A key set that holds no key at all (unusable as fetched), as against no key for this token's kid:
                 // clerk-sdk-go, ruby-jwt, jose4j, Nimbus, kreait, Elasticsearch (eval-generic's cue-tune half).
                 "no jwks found", "jwks not found", "no keys found in jwks", "no keys in jwks", "no keys in the jwks",
@@ -190,6 +192,7 @@ extension PhraseTable {
             .key_unknown,
             [
                 "no matching jwk", "no matching key", "unknown kid", "kid not found", "no key with kid",
+                "jwk…not found",
                 "get key with kid", "find key with kid", "key with kid not found",
                 "unknown signing key", "unknown key", "no key found", "could not find key",
                 "kid mismatch", "no key matching", "unable to find kid", "kid does not match", "no public key",
@@ -472,6 +475,7 @@ extension PhraseTable {
                 "no token was", "no token in", "token not present", "token is not present", "no auth header",
                 "auth header is missing", "authorization header missing",
                 "no token specified", "no token found",
+                "does not contain jwt", "does not contain a jwt",
                 // Fiber's and Echo's jwt middleware (`Missing or malformed JWT`), jsonwebtoken (`jwt must be provided`), API
                 // Gateway (`Missing Authentication Token`), and the header named as required or absent.
                 "missing or malformed jwt", "jwt must be provided", "token must be provided",
@@ -508,6 +512,7 @@ extension PhraseTable {
             .claims_invalid,
             [
                 "nonce mismatch", "invalid nonce", "claim is missing", "missing claim", "missing required claim",
+                "unexpected claim",
                 // A replayed token (its jti seen before), a header typ refused, claims a policy forbids, the scope
                 // check (Duende, Open Liberty, Nimbus, WSO2 in eval-generic's cue-tune half).
                 "replay cache", "replay attack", "replayed token", "already been received", "prohibited claim",
@@ -573,6 +578,10 @@ extension PhraseTable {
                 // validation failure.`, Kapua's `Error while validating JWT access token`, GoTrue's `Bad ID token`).
                 "invalid auth token", "invalid authentication token", "validation failure", "error while validating",
                 "error when validating", "error while verifying", "error when verifying", "bad id token",
+                "error occurred while validating", "error occurred while verifying", "failed to introspect",
+                "token introspection failed", "decode authentication token", "decode access token",
+                "decode auth token", "decode the token",
+                "cannot be verified", "could not be verified", "can't be verified", "jwt…is invalid",
                 "unknown jwt", "invalid oauth access token", "invalid oauth token",
                 "cannot be validated", "could not be validated", "can't be validated",
                 // Verification failed in general words: a validation error, verifying a token failed, a token not verified,
@@ -646,6 +655,7 @@ extension PhraseTable {
         "tls: failed to verify",
         "failed to verify certificate",
         "certificate signed by",
+        "i/o error", "x509: certificate", "x509: cannot validate",
     ]
 
     /// A claim that is absent or of the wrong type (`No Expiration Time (exp) claim present`, `Expiration Time (exp)

@@ -146,6 +146,26 @@ struct PhraseTableTests {
             // A message's first part that ends at an open quote does not stand alone without its quote (LexikJWT's
             // `Unable to find key "…" in the token payload.` is not this line's `Unable to find key with kid`).
             ("Failed to get signing key: Unable to find key with kid: 656ea50", .key_unknown, true),
+            // This stop's cues, each on a real line of the corpus's tune part, two cut to their message (WSO2, Keycloak's
+            // introspection, FusionAuth's Apple login, Envoy's jwt_authn, MinIO's OpenID discovery over TLS,
+            // APIcast, Stø's client assertions, Rancher's JWT cookie).
+            (
+                " org.wso2.carbon.identity.oauth2.IdentityOAuth2Exception: Error occurred while validating token.",
+                .other, true
+            ),
+            ("{\"error\":\"invalid_request\",\"error_description\":\"Failed to introspect token.\"}", .other, true),
+            ("\"message\": \"The id_token returned from Apple is invalid or cannot be verified.\"", .other, true),
+            (
+                "Issuer 'xx' in jwt_authn config has invalid local jwks: [kty] is not supported in [keys]",
+                .key_fetch_failed, true
+            ),
+            (
+                "Unable to initialize OpenID: Get https://xxxxxxxxxxxxx/oauth2/oidcdiscovery/.well-known/openid-configuration: x509: cannot validate certificate for xxxxxxxxxx because it doesn't contain any IP SANs.",
+                .key_fetch_failed, true
+            ),
+            ("[jwk] not found, token might belong to a different realm", .key_unknown, true),
+            ("Error: unexpected claims in client assertion: [claim_name]", .claims_invalid, true),
+            ("\"code\":\"JWTNotProvided\",\"message\":\"Request does not contain JWT cookie\"", .missing_token, true),
         ])
     func generic(_ line: String, _ cause: Cause, _ isGeneric: Bool) throws {
         let m = try #require(Self.match(line))
