@@ -122,6 +122,7 @@ extension PhraseTable {
             [
                 "unable to obtain configuration", "obtain configuration from", "jwks endpoint",
                 "invalid local jwks", "invalid jwks",
+                "fetch verification key", "retrieve verification key", "key retrieval error", "fetch the key from",
                 // A key set that holds no key at all (unusable as fetched), as against no key for this token's kid:
                 // clerk-sdk-go, ruby-jwt, jose4j, Nimbus, kreait, Elasticsearch (eval-generic's cue-tune half).
                 "no jwks found", "jwks not found", "no keys found in jwks", "no keys in jwks", "no keys in the jwks",

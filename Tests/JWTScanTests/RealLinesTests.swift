@@ -165,6 +165,8 @@ struct PhraseTableTests {
             ),
             ("[jwk] not found, token might belong to a different realm", .key_unknown, true),
             ("Error: unexpected claims in client assertion: [claim_name]", .claims_invalid, true),
+            // Google Cloud Endpoints' ESP (tune part): a key that could not be fetched, beside a catch-all.
+            ("   \"message\": \"JWT validation failed: KEY_RETRIEVAL_ERROR\",", .key_fetch_failed, true),
             ("\"code\":\"JWTNotProvided\",\"message\":\"Request does not contain JWT cookie\"", .missing_token, true),
         ])
     func generic(_ line: String, _ cause: Cause, _ isGeneric: Bool) throws {
