@@ -64,7 +64,11 @@ public struct PhraseRule: Sendable {
 
     /// A message that wraps another layer's (its text ends in `{err}` or the like): it names a cause only when no
     /// inner message does.
-    public var isWrapper: Bool { captures.last == .inner }
+    public var isWrapper: Bool {
+        if captures.last == .inner { return true }
+        guard captures.isEmpty, !isGeneric, let last = fragments.last?.utf8 else { return false }
+        return last.last == UInt8(ascii: ":") && last.contains(UInt8(ascii: " "))
+    }
 
     /// Total literal length: longer (more specific) messages win over shorter ones that also match.
     public var literalLength: Int { fragments.reduce(0) { $0 + $1.utf8.count } }
@@ -290,6 +294,9 @@ public enum PhraseTable {
             ("SecurityTokenInvalidIssuerException", .issuer_rejected),
             ("SecurityTokenMalformedException", .malformed), ("TokenNotActiveException", .expired),
             ("TokenSignatureInvalidException", .signature_invalid),
+            // python-jose (jose/exceptions.py; jws.py raises the first when no key's signature matches, jwt.py the
+            // second for iss, aud, sub, jti and at_hash).
+            ("JWSSignatureError", .signature_invalid), ("JWTClaimsError", .claims_invalid),
         ]
         var rules = classes.map {
             PhraseRule(row: "class:\($0.0)", emitter: "exception class", fragments: [$0.0], cause: $0.1, priority: -1)

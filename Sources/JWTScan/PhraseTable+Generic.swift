@@ -87,7 +87,7 @@ extension PhraseTable {
             .audience_rejected,
             [
                 "audience", "aud claim", "invalid aud", "wrong aud", "aud mismatch", "invalidaudience",
-                "claim \"aud\"", "\"aud\" claim",
+                "claim \"aud\"", "\"aud\" claim", "aud parameter",
                 "unexpected aud", "'aud' value", "aud value", "aud: …does not match", "audienceerror",
                 "audiences…invalid", "target audience", "client id in token", "aud…does not match", "aud…doesn't match",
                 "aud…not match",
@@ -193,6 +193,7 @@ extension PhraseTable {
             .key_unknown,
             [
                 "no matching jwk", "no matching key", "unknown kid", "kid not found", "no key with kid",
+                "find appropriate key",
                 "jwk…not found",
                 "get key with kid", "find key with kid", "key with kid not found",
                 "unknown signing key", "unknown key", "no key found", "could not find key",
@@ -444,7 +445,7 @@ extension PhraseTable {
                 "securitytokenvalidator", "not a jwt", "not a jws", "jwtparseerror", "jwtdecodeerror", "jwtformat",
                 "invalid jwt type", "invalid jwt form",
                 "invalid encoding", "invalid token specified", "encoding before padding",
-                "must have 3 segments",
+                "must have 3 segments", "jwt parse error", "token parse error",
                 "valid payload",
                 "could not parse out",
                 "jwt must have 3", "jwt must have three", "token must have 3", "token must have three",
@@ -475,7 +476,7 @@ extension PhraseTable {
                 "missingtoken", "tokenmissing", "tokennotfound", "missingauthorization",
                 "no token was", "no token in", "token not present", "token is not present", "no auth header",
                 "auth header is missing", "authorization header missing",
-                "no token specified", "no token found",
+                "no token specified", "no token found", "no jwt present", "no jwt found", "no jwt provided",
                 "does not contain jwt", "does not contain a jwt",
                 // Fiber's and Echo's jwt middleware (`Missing or malformed JWT`), jsonwebtoken (`jwt must be provided`), API
                 // Gateway (`Missing Authentication Token`), and the header named as required or absent.
@@ -513,7 +514,7 @@ extension PhraseTable {
             .claims_invalid,
             [
                 "nonce mismatch", "invalid nonce", "claim is missing", "missing claim", "missing required claim",
-                "unexpected claim",
+                "unexpected claim", "id token nonce",
                 // A replayed token (its jti seen before), a header typ refused, claims a policy forbids, the scope
                 // check (Duende, Open Liberty, Nimbus, WSO2 in eval-generic's cue-tune half).
                 "replay cache", "replay attack", "replayed token", "already been received", "prohibited claim",
@@ -581,7 +582,7 @@ extension PhraseTable {
                 "error when validating", "error while verifying", "error when verifying", "bad id token",
                 "error occurred while validating", "error occurred while verifying", "failed to introspect",
                 "token introspection failed", "decode authentication token", "decode access token",
-                "decode auth token", "decode the token",
+                "decode auth token", "decode the token", "decode id token", "decoding id token", "wrong jwt",
                 "cannot be verified", "could not be verified", "can't be verified", "jwt…is invalid",
                 "unknown jwt", "invalid oauth access token", "invalid oauth token",
                 "cannot be validated", "could not be validated", "can't be validated",
@@ -656,7 +657,7 @@ extension PhraseTable {
         "tls: failed to verify",
         "failed to verify certificate",
         "certificate signed by",
-        "i/o error", "x509: certificate", "x509: cannot validate",
+        "i/o error", "x509: certificate", "x509: cannot validate", "connection timeout", "connectiontimeout",
     ]
 
     /// A claim that is absent or of the wrong type (`No Expiration Time (exp) claim present`, `Expiration Time (exp)
@@ -813,6 +814,9 @@ extension PhraseTable {
         // HTTP basic authentication, another scheme (Trino's `Authentication failed: Basic authentication or
         // X-Trino-User must be sent`).
         "basic authentication",
+        // The code of OIDC's code flow: a line that names the ID token it returned is about that token
+        // (kubelogin's `authorization code flow error: could not verify the ID token: failed to verify signature`).
+        "authorization code",
         // A client refused at the token endpoint (RFC 6749 section 5.2: unknown client, wrong client secret), unless
         // the line names the client's JWT assertion (`invalid_client: … Client assertion is not within its valid
         // time range`, Entra ID; `The client_assertion signature is invalid.`, Okta).
