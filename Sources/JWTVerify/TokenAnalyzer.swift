@@ -145,7 +145,7 @@ public struct TokenAnalyzer: Sendable {
         guard Base64URL.decodeWithQuality(payloadBytes, into: &context.payload) == .canonical else {
             return malformed("the payload is not canonical base64url")
         }
-        readClaims(context.payload, into: &a)
+        readClaims(context, into: &a)
         // From here on the token is judged with its issuer's keys and policy when `--config` names its issuer.
         let judge = scope(&a)
         guard Base64URL.decodeWithQuality(signatureBytes, into: &context.signature) == .canonical else {
@@ -215,6 +215,37 @@ public struct TokenAnalyzer: Sendable {
 
     // MARK: - Claims
 
+    /// The claims of the thread's decoded payload: read in place (``ClaimsReader``) when they are in the plain
+    /// form and no details are kept, their issuer and audience shared with earlier tokens of the same text; else
+    /// through ``JSONParser``.
+    func readClaims(_ context: AnalysisContext, into a: inout TokenAnalysis) {
+        guard !details else { return readClaims(context.payload, into: &a) }
+        let done = context.payload.withUnsafeBytes { p -> Bool in
+            guard let c = ClaimsReader.read(p) else { return false }
+            func text(_ r: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: p[r]) }
+            a.exp = c.exp
+            a.nbf = c.nbf
+            a.iat = c.iat
+            if let t = c.exp, t >= 1e12 { a.flags.insert(.msTimestamp) }
+            if let t = c.nbf, t >= 1e12 { a.flags.insert(.msTimestamp) }
+            if let t = c.iat, t >= 1e12 { a.flags.insert(.msTimestamp) }
+            if let r = c.iss { a.iss = context.issuers.value(text(r)) { String(decoding: text(r), as: UTF8.self) } }
+            if let r = c.sub { a.sub = String(decoding: text(r), as: UTF8.self) }
+            if let r = c.aud {
+                if c.audIsArray {
+                    a.aud = context.audienceLists.value(text(r)) {
+                        c.audItems.map { String(decoding: text($0), as: UTF8.self) }
+                    }
+                } else {
+                    a.aud = context.audiences.value(text(r)) { [String(decoding: text(r), as: UTF8.self)] }
+                }
+            }
+            claimFlags(&a)
+            return true
+        }
+        if !done { readClaims(context.payload, into: &a) }
+    }
+
     func readClaims(_ payload: [UInt8], into a: inout TokenAnalysis) {
         guard let claims = try? JSONParser.parseObject(payload) else {
             // RFC 7519 §7.2: the claims set is a JSON object. The signature is still checked and reported.
@@ -264,6 +295,11 @@ public struct TokenAnalyzer: Sendable {
             }
         }
         if !problems.isEmpty { a.add(.claims_invalid, problems.joined(separator: "; ")) }
+        claimFlags(&a)
+    }
+
+    /// The flags the claims read imply.
+    func claimFlags(_ a: inout TokenAnalysis) {
         if a.exp == nil { a.flags.insert(.noExp) }
         if let exp = a.exp, let iat = a.iat, exp - iat > policy.longLifetime { a.flags.insert(.longLifetime) }
         if let exp = a.exp, let nbf = a.nbf, nbf > exp { a.flags.insert(.nbfAfterExp) }
