@@ -154,10 +154,19 @@ public struct TokenAnalysis: Sendable {
     public func timedReason(
         _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time", _ part: (String) -> Void
     ) {
+        timedReason(cause, at: t, leeway: leeway, moment: moment, text: part) { part(DurationText.words($0)) }
+    }
+
+    /// The same, with each duration handed to `duration` as seconds (to be spelled with
+    /// ``DurationText/write(_:tenths:_:)``), the rest to `text`.
+    public func timedReason(
+        _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time", text part: (String) -> Void,
+        duration: (Double) -> Void
+    ) {
         // "<lead><how long><link><moment>", then the leeway, or what an iat in the future says instead.
         func sentence(_ lead: String, _ amount: Double, _ link: String, then tail: String? = nil) {
             part(lead)
-            part(DurationText.words(amount))
+            duration(amount)
             part(link)
             part(moment)
             if let tail {
@@ -165,7 +174,7 @@ public struct TokenAnalysis: Sendable {
                 return
             }
             part(" (leeway ")
-            part(DurationText.words(leeway))
+            duration(leeway)
             part(")")
         }
         switch cause {
