@@ -73,21 +73,28 @@ public struct NDJSONConsumer: ScanConsumer {
         pieces: VerdictPieces? = nil, into writer: inout ByteWriter, spill: (inout ByteWriter) -> Void = { _ in }
     ) {
         let pieces = pieces ?? (judged.isEmpty ? nil : VerdictPieces())
-        var t = 0
-        var e = 0
-        while t < findings.tokens.count || e < findings.errors.count {
-            if e >= findings.errors.count
-                || (t < findings.tokens.count && findings.tokens[t].line <= findings.errors[e].line)
-            {
-                tokenRecord(
-                    findings.tokens[t], judged: t < judged.count ? judged[t] : nil, source: name, pieces: pieces,
-                    into: &writer)
-                t += 1
-            } else {
-                errorRecord(findings.errors[e], source: name, includeMessage: includeMessages, into: &writer)
-                e += 1
+        // Sightings and verdicts read in place (an array's element copied out retains and releases its strings).
+        findings.tokens.withUnsafeBufferPointer { tokens in
+            findings.errors.withUnsafeBufferPointer { errors in
+                judged.withUnsafeBufferPointer { judged in
+                    var t = 0
+                    var e = 0
+                    while t < tokens.count || e < errors.count {
+                        if e >= errors.count || (t < tokens.count && tokens[t].line <= errors[e].line) {
+                            if t < judged.count {
+                                tokenRecord(tokens[t], judged: judged[t], source: name, pieces: pieces, into: &writer)
+                            } else {
+                                tokenRecord(tokens[t], judged: nil, source: name, pieces: pieces, into: &writer)
+                            }
+                            t += 1
+                        } else {
+                            errorRecord(errors[e], source: name, includeMessage: includeMessages, into: &writer)
+                            e += 1
+                        }
+                        if writer.count >= 1 << 16 { spill(&writer) }
+                    }
+                }
             }
-            if writer.count >= 1 << 16 { spill(&writer) }
         }
     }
 
