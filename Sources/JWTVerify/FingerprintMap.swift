@@ -114,3 +114,5 @@ struct FingerprintMap<Value> {
         used = 0
     }
 }
+
+extension FingerprintMap: Sendable where Value: Sendable {}

@@ -148,7 +148,8 @@ public final class SightingJudge {
             pending.append(
                 TokenRef(
                     bytes: Self.slice(tokens[i], bytes, streamOffset),
-                    truncation: replay.map(\.truncation) ?? tokens[i].truncation, replay: replay?.weak))
+                    truncation: replay.map(\.truncation) ?? tokens[i].truncation, replay: replay?.weak,
+                    fingerprint: fingerprint))
             pendingPrints.append(fingerprint)
             replays.append(replay != nil)
             hold.append(replay != nil)

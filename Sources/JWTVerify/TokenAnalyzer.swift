@@ -58,7 +58,7 @@ public struct TokenAnalyzer: Sendable {
     /// it has read). With `replay`, the weak-secret check finds what it says instead of consulting `weakSecrets`.
     func analyze(
         _ token: UnsafeRawBufferPointer, truncation: Truncation? = nil, context: AnalysisContext,
-        weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil
+        weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil, fingerprint: SHA256Digest? = nil
     ) -> TokenAnalysis {
         var a = TokenAnalysis()
         a.length = token.count
@@ -187,7 +187,8 @@ public struct TokenAnalyzer: Sendable {
 
         judge.checkSignature(
             algorithm, kid: a.kid, signingInput: part(0..<dots.second), header: facts.encoded, signature: signature,
-            truncation: truncation, verifier: context.verifier, weakSecrets: weakSecrets, replay: replay, into: &a)
+            truncation: truncation, verifier: context.verifier, weakSecrets: weakSecrets, replay: replay,
+            fingerprint: fingerprint, into: &a)
         // The scanner saw a cut (line limit, marker, round size): it explains a signature that does not verify.
         if let truncation, a.signature != .valid, a.signature != .retired_key, !a.flags.contains(.publicKeyAsSecret),
             !a.causes.contains(.truncated)
@@ -350,7 +351,7 @@ public struct TokenAnalyzer: Sendable {
         _ alg: JWSAlgorithm, kid: String?, signingInput: UnsafeRawBufferPointer, header: [UInt8], signature: [UInt8],
         truncation: Truncation?,
         verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil,
-        into a: inout TokenAnalysis
+        fingerprint: SHA256Digest? = nil, into a: inout TokenAnalysis
     ) {
         let (pool, bound) = considered(kid: kid)
         var candidates: [VerificationKey] = []
@@ -439,7 +440,7 @@ public struct TokenAnalyzer: Sendable {
             && checkHMACAttacks(
                 alg, signingInput: signingInput, header: header, signature: signature, bound: bound ? pool : [],
                 verifier: verifier,
-                weakSecrets: weakSecrets, replay: replay, into: &a)
+                weakSecrets: weakSecrets, replay: replay, fingerprint: fingerprint, into: &a)
         {
             a.signature = .alg_mismatch
             a.add(
@@ -587,11 +588,13 @@ public struct TokenAnalyzer: Sendable {
 
     /// HS* tokens no given key verifies: forged with a public key as the HMAC secret (true)? signed with a
     /// well-known secret (a flag and a hint)? `bound` are the keys the token's kid names, when it names any.
+    /// `fingerprint` (the token's) lets a full check of the list be answered by the memo's record of the same
+    /// token's earlier full check.
     func checkHMACAttacks(
         _ alg: JWSAlgorithm, signingInput message: UnsafeRawBufferPointer, header: [UInt8], signature: [UInt8],
         bound: [VerificationKey],
         verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil,
-        into a: inout TokenAnalysis
+        fingerprint: SHA256Digest? = nil, into a: inout TokenAnalysis
     ) -> Bool {
         let hash = alg.hash!
         guard signature.count == hash.size else { return false }
@@ -620,7 +623,17 @@ public struct TokenAnalyzer: Sendable {
             } else if let memo = weakSecrets {
                 let (decision, k) = memo.decision(header: header, iss: a.iss, signatureFirstByte: signature[0])
                 switch decision {
-                case .all: key = k
+                case .all:
+                    key = k
+                    // The same token checked in full before (its analysis since let go): the list's answer is a
+                    // function of its bytes, so the check finds what it found then.
+                    switch fingerprint.flatMap({ memo.fullCheck($0) }) {
+                    case .found(let i)?: candidates = i..<(i + 1)
+                    case .none?:
+                        a.weakRecord = .init(key: k, outcome: .none)
+                        return false
+                    case nil: break
+                    }
                 case .only(let i): candidates = i..<(i + 1)
                 case .skip: return false
                 }
