@@ -95,7 +95,9 @@ struct ClaimsReader {
             }
         }
         guard i - start <= 15 else { return nil }
-        if let c = current, c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c >= 0x30 && c <= 0x39 {
+        if let c = current,
+            c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c >= 0x30 && c <= 0x39
+        {
             return nil
         }
         return Double(v)

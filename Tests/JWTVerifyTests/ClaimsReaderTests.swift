@@ -32,7 +32,9 @@ import Testing
         guard let o = try? JSONParser.parseObject(text) else { return nil }
         func n(_ k: String) -> String { o[k]?.numberValue.map { "\($0)" } ?? "-" }
         let aud: String =
-            if let s = o["aud"]?.stringValue { s } else { o["aud"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "|") ?? "-" }
+            if let s = o["aud"]?.stringValue { s } else {
+                o["aud"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "|") ?? "-"
+            }
         return [n("exp"), n("nbf"), n("iat"), o["iss"]?.stringValue ?? "-", o["sub"]?.stringValue ?? "-", aud]
             .joined(separator: " ")
     }
@@ -43,7 +45,9 @@ import Testing
             guard let c = ClaimsReader.read(p) else { return nil }
             func s(_ r: Range<Int>?) -> String { r.map { String(decoding: p[$0], as: UTF8.self) } ?? "-" }
             func n(_ v: Double?) -> String { v.map { "\($0)" } ?? "-" }
-            let aud = c.audIsArray ? c.audItems.map { String(decoding: p[$0], as: UTF8.self) }.joined(separator: "|") : s(c.aud)
+            let aud =
+                c.audIsArray
+                ? c.audItems.map { String(decoding: p[$0], as: UTF8.self) }.joined(separator: "|") : s(c.aud)
             return [n(c.exp), n(c.nbf), n(c.iat), s(c.iss), s(c.sub), aud].joined(separator: " ")
         }
     }
@@ -100,7 +104,8 @@ import Testing
                 #"{"aud":["x","y"],"exp":1700000000000}"#,
             ]
         let fast = TokenAnalyzer(keys: KeyRing(current: [secret]), policy: VerifyPolicy(audiences: ["y"]))
-        let slow = TokenAnalyzer(keys: KeyRing(current: [secret]), policy: VerifyPolicy(audiences: ["y"]), details: true)
+        let slow = TokenAnalyzer(
+            keys: KeyRing(current: [secret]), policy: VerifyPolicy(audiences: ["y"]), details: true)
         let context = AnalysisContext()
         let header = b64(#"{"alg":"HS256"}"#)
         for (i, p) in payloads.enumerated() {
