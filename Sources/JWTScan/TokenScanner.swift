@@ -82,6 +82,7 @@ public struct TokenScanner {
     public typealias Fingerprinter = (UnsafeRawBufferPointer) -> SHA256Digest
 
     private let cache = TokenCache()
+    private let headers = HeaderDecisions()
     private let fingerprinter: Fingerprinter
 
     /// Distinct candidates decoded so far (for statistics and tests).
@@ -249,7 +250,7 @@ public struct TokenScanner {
         if let known = cache.lookup(tokenBytes, hash: key) {
             (fingerprint, facts) = (known.fingerprint, known.facts)
         } else {
-            facts = Self.decide(UnsafeRawBufferPointer(rebasing: line[start..<firstDot]), dots: dots)
+            facts = headers.facts(UnsafeRawBufferPointer(rebasing: line[start..<firstDot]), dots: dots)
             // Only tokens need their fingerprint.
             fingerprint = facts.isToken ? fingerprinter(tokenBytes) : SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0)
             cache.insert(tokenBytes, hash: key, entry: TokenCache.Entry(fingerprint: fingerprint, facts: facts))

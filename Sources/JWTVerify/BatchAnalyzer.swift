@@ -31,6 +31,8 @@ public final class BatchAnalyzer {
     /// What earlier batches found about weak secrets, by header and issuer: read as a snapshot during a batch,
     /// updated after it in token order.
     private var weakSecrets = WeakSecretMemo()
+    /// The memo as it stands (for tests).
+    var weakSecretsForTesting: WeakSecretMemo { weakSecrets }
 
     public init(analyzer: TokenAnalyzer, workers: Int) {
         self.analyzer = analyzer
@@ -56,7 +58,7 @@ public final class BatchAnalyzer {
                 defer { start += t.bytes.count }
                 return TokenRef(
                     bytes: UnsafeRawBufferPointer(rebasing: all[start..<(start + t.bytes.count)]),
-                    truncation: t.truncation, replay: nil)
+                    truncation: t.truncation, replay: nil, fingerprint: t.fingerprint)
             }
             return refs.withUnsafeBufferPointer { analyzeShared($0) }
         }
@@ -65,7 +67,12 @@ public final class BatchAnalyzer {
     /// The same over tokens borrowed for the call (a chunk's bytes: no copy per token).
     func analyzeShared(_ tokens: UnsafeBufferPointer<TokenRef>) -> [JudgedSighting.Shared] {
         let results = analyzeBatch(tokens)
-        for r in results { if let record = r.analysis.weakRecord { weakSecrets.record(record) } }
+        for (k, r) in results.enumerated() {
+            guard let record = r.analysis.weakRecord else { continue }
+            weakSecrets.record(record)
+            // A record is made only by a check over the whole list (or by the answer of an earlier one).
+            if let fingerprint = tokens[k].fingerprint { weakSecrets.recordFullCheck(fingerprint, record.outcome) }
+        }
         return results
     }
 
@@ -77,7 +84,8 @@ public final class BatchAnalyzer {
             return tokens.map { t in
                 JudgedSighting.Shared(
                     analyzer.analyze(
-                        t.bytes, truncation: t.truncation, context: contexts[0], weakSecrets: memo, replay: t.replay))
+                        t.bytes, truncation: t.truncation, context: contexts[0], weakSecrets: memo, replay: t.replay,
+                        fingerprint: t.fingerprint))
             }
         }
         let slots = ResultSlots(count: tokens.count)
@@ -94,7 +102,8 @@ public final class BatchAnalyzer {
                 for i in start..<min(start + grain, input.base.count) {
                     let t = input.base[i]
                     let analysis = analyzer.analyze(
-                        t.bytes, truncation: t.truncation, context: context, weakSecrets: memo, replay: t.replay)
+                        t.bytes, truncation: t.truncation, context: context, weakSecrets: memo, replay: t.replay,
+                        fingerprint: t.fingerprint)
                     slots.store(i, JudgedSighting.Shared(analysis))
                 }
             }
@@ -109,6 +118,8 @@ struct TokenRef {
     let bytes: UnsafeRawBufferPointer
     let truncation: Truncation?
     let replay: WeakReplay?
+    /// The token's fingerprint, when known (see ``TokenAnalyzer/checkHMACAttacks``).
+    var fingerprint: SHA256Digest? = nil
 }
 
 /// The input tokens, read by all workers. Invariant: they and the bytes they borrow outlive `concurrentPerform`

@@ -130,6 +130,10 @@ public final class AnalysisContext {
     /// The current token's decoded payload and signature, reusing their storage from token to token.
     var payload: [UInt8] = []
     var signature: [UInt8] = []
+    /// Issuers and audiences of recent tokens, each String (array) made once per distinct text.
+    var issuers = InternedTexts<String>()
+    var audiences = InternedTexts<[String]>()
+    var audienceLists = InternedTexts<[String]>()
 
     public init(verifier: SignatureChecker = SignatureChecker()) { self.verifier = verifier }
 }

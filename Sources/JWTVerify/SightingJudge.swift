@@ -90,8 +90,8 @@ public final class SightingJudge {
     /// Tokens by fingerprint, in two generations: `cache` fills up to half the limit, then becomes `previous`
     /// (the one before is dropped). A hit in `previous` moves the token to `cache`. Recently met tokens stay, one
     /// token met once long ago does not hold memory forever.
-    private var cache: [SHA256Digest: Entry] = [:]
-    private var previous: [SHA256Digest: Entry] = [:]
+    private var cache: FingerprintMap<Entry>
+    private var previous: FingerprintMap<Entry>
     /// Which fingerprints each generation may hold: most sightings of a log of distinct tokens are in neither, and
     /// two bit tests rule that out without probing two large tables.
     private var cacheBits = PresenceBits()
@@ -111,7 +111,9 @@ public final class SightingJudge {
         self.batch = BatchAnalyzer(
             analyzer: TokenAnalyzer(keys: options.keys, policy: options.policy, issuers: options.issuers),
             workers: options.workers)
-        cache.reserveCapacity(min(generationLimit, 1 << 16))
+        let limit = max(1, options.cacheLimit / 2)
+        cache = FingerprintMap(limit: limit, placeholder: Entry(shared: nil, weak: .none, truncation: nil))
+        previous = cache
     }
 
     /// Verdicts for `tokens`, in order. `bytes` is the chunk the sightings were found in, starting at stream
@@ -146,7 +148,8 @@ public final class SightingJudge {
             pending.append(
                 TokenRef(
                     bytes: Self.slice(tokens[i], bytes, streamOffset),
-                    truncation: replay.map(\.truncation) ?? tokens[i].truncation, replay: replay?.weak))
+                    truncation: replay.map(\.truncation) ?? tokens[i].truncation, replay: replay?.weak,
+                    fingerprint: fingerprint))
             pendingPrints.append(fingerprint)
             replays.append(replay != nil)
             hold.append(replay != nil)
@@ -163,9 +166,10 @@ public final class SightingJudge {
         }
         for i in 0..<tokens.count {
             let fingerprint = tokens[i].fingerprint
-            if cacheBits.mayContain(fingerprint), let e = cache[fingerprint] {
-                remembered(i, fingerprint, e)
-            } else if previousBits.mayContain(fingerprint), let e = previous.removeValue(forKey: fingerprint) {
+            if cacheBits.mayContain(fingerprint), let slot = cache.find(fingerprint) {
+                remembered(i, fingerprint, cache[slot])
+            } else if previousBits.mayContain(fingerprint), let slot = previous.find(fingerprint) {
+                let e = previous.remove(at: slot)
                 keep(fingerprint, e)
                 remembered(i, fingerprint, e)
             } else if let p = queued.find(fingerprint) {
@@ -212,10 +216,10 @@ public final class SightingJudge {
 
     /// Holds a remembered token's analysis (made again for it) in its entry, if it is still remembered.
     private func holdAnalysis(_ fingerprint: SHA256Digest, _ shared: JudgedSighting.Shared) {
-        if cache[fingerprint] != nil {
-            cache[fingerprint]!.shared = shared
-        } else if previous[fingerprint] != nil {
-            previous[fingerprint]!.shared = shared
+        if let slot = cache.find(fingerprint) {
+            cache[slot].shared = shared
+        } else if let slot = previous.find(fingerprint) {
+            previous[slot].shared = shared
         }
     }
 
@@ -228,11 +232,10 @@ public final class SightingJudge {
         if cache.count >= generationLimit {
             swap(&previous, &cache)
             swap(&previousBits, &cacheBits)
-            cache.removeAll(keepingCapacity: true)
+            cache.removeAll()
             cacheBits.removeAll()
-            if cache.capacity < min(generationLimit, 1 << 16) { cache.reserveCapacity(min(generationLimit, 1 << 16)) }
         }
-        cache[fingerprint] = entry
+        cache.insert(fingerprint, entry)
         cacheBits.insert(fingerprint)
     }
 

@@ -11,23 +11,40 @@ public struct KeyAttempt: Sendable, Equatable {
     public var outcome: String
 }
 
-/// Why each static cause of a token applies: one or two entries, kept in a small array rather than a dictionary
-/// (an analysis is cached per distinct token, and a dictionary's storage is the larger part of a small one).
+/// Why each static cause of a token applies: one or two entries, the first held inline and any others in a small
+/// array rather than a dictionary (an analysis is made per distinct token, and most have one reason: no
+/// allocation for it).
 public struct CauseReasons: Sendable {
-    private var entries: [(cause: Cause, reason: String)] = []
+    private var first: (cause: Cause, reason: String)?
+    private var rest: [(cause: Cause, reason: String)] = []
 
     public init() {}
 
     /// Every reason, in the order their causes were added.
-    public var values: [String] { entries.map(\.reason) }
+    public var values: [String] {
+        guard let first else { return [] }
+        return [first.reason] + rest.map(\.reason)
+    }
 
     public subscript(cause: Cause) -> String? {
-        get { entries.first { $0.cause == cause }?.reason }
+        get {
+            guard let first else { return nil }
+            if first.cause == cause { return first.reason }
+            return rest.isEmpty ? nil : rest.first { $0.cause == cause }?.reason
+        }
         set {
-            if let i = entries.firstIndex(where: { $0.cause == cause }) {
-                if let newValue { entries[i].reason = newValue } else { entries.remove(at: i) }
+            if let f = first, f.cause == cause {
+                if let newValue {
+                    first!.reason = newValue
+                } else if rest.isEmpty {
+                    first = nil
+                } else {
+                    first = rest.removeFirst()
+                }
+            } else if let i = rest.firstIndex(where: { $0.cause == cause }) {
+                if let newValue { rest[i].reason = newValue } else { rest.remove(at: i) }
             } else if let newValue {
-                entries.append((cause, newValue))
+                if first == nil { first = (cause, newValue) } else { rest.append((cause, newValue)) }
             }
         }
     }
@@ -137,10 +154,19 @@ public struct TokenAnalysis: Sendable {
     public func timedReason(
         _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time", _ part: (String) -> Void
     ) {
+        timedReason(cause, at: t, leeway: leeway, moment: moment, text: part) { part(DurationText.words($0)) }
+    }
+
+    /// The same, with each duration handed to `duration` as seconds (to be spelled with
+    /// ``DurationText/write(_:tenths:_:)``), the rest to `text`.
+    public func timedReason(
+        _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time", text part: (String) -> Void,
+        duration: (Double) -> Void
+    ) {
         // "<lead><how long><link><moment>", then the leeway, or what an iat in the future says instead.
         func sentence(_ lead: String, _ amount: Double, _ link: String, then tail: String? = nil) {
             part(lead)
-            part(DurationText.words(amount))
+            duration(amount)
             part(link)
             part(moment)
             if let tail {
@@ -148,7 +174,7 @@ public struct TokenAnalysis: Sendable {
                 return
             }
             part(" (leeway ")
-            part(DurationText.words(leeway))
+            duration(leeway)
             part(")")
         }
         switch cause {

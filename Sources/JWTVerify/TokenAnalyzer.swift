@@ -58,7 +58,7 @@ public struct TokenAnalyzer: Sendable {
     /// it has read). With `replay`, the weak-secret check finds what it says instead of consulting `weakSecrets`.
     func analyze(
         _ token: UnsafeRawBufferPointer, truncation: Truncation? = nil, context: AnalysisContext,
-        weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil
+        weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil, fingerprint: SHA256Digest? = nil
     ) -> TokenAnalysis {
         var a = TokenAnalysis()
         a.length = token.count
@@ -145,7 +145,7 @@ public struct TokenAnalyzer: Sendable {
         guard Base64URL.decodeWithQuality(payloadBytes, into: &context.payload) == .canonical else {
             return malformed("the payload is not canonical base64url")
         }
-        readClaims(context.payload, into: &a)
+        readClaims(context, into: &a)
         // From here on the token is judged with its issuer's keys and policy when `--config` names its issuer.
         let judge = scope(&a)
         guard Base64URL.decodeWithQuality(signatureBytes, into: &context.signature) == .canonical else {
@@ -187,7 +187,8 @@ public struct TokenAnalyzer: Sendable {
 
         judge.checkSignature(
             algorithm, kid: a.kid, signingInput: part(0..<dots.second), header: facts.encoded, signature: signature,
-            truncation: truncation, verifier: context.verifier, weakSecrets: weakSecrets, replay: replay, into: &a)
+            truncation: truncation, verifier: context.verifier, weakSecrets: weakSecrets, replay: replay,
+            fingerprint: fingerprint, into: &a)
         // The scanner saw a cut (line limit, marker, round size): it explains a signature that does not verify.
         if let truncation, a.signature != .valid, a.signature != .retired_key, !a.flags.contains(.publicKeyAsSecret),
             !a.causes.contains(.truncated)
@@ -214,6 +215,37 @@ public struct TokenAnalyzer: Sendable {
     static let maximumSegments = 64
 
     // MARK: - Claims
+
+    /// The claims of the thread's decoded payload: read in place (``ClaimsReader``) when they are in the plain
+    /// form and no details are kept, their issuer and audience shared with earlier tokens of the same text; else
+    /// through ``JSONParser``.
+    func readClaims(_ context: AnalysisContext, into a: inout TokenAnalysis) {
+        guard !details else { return readClaims(context.payload, into: &a) }
+        let done = context.payload.withUnsafeBytes { p -> Bool in
+            guard let c = ClaimsReader.read(p) else { return false }
+            func text(_ r: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: p[r]) }
+            a.exp = c.exp
+            a.nbf = c.nbf
+            a.iat = c.iat
+            if let t = c.exp, t >= 1e12 { a.flags.insert(.msTimestamp) }
+            if let t = c.nbf, t >= 1e12 { a.flags.insert(.msTimestamp) }
+            if let t = c.iat, t >= 1e12 { a.flags.insert(.msTimestamp) }
+            if let r = c.iss { a.iss = context.issuers.value(text(r)) { String(decoding: text(r), as: UTF8.self) } }
+            if let r = c.sub { a.sub = String(decoding: text(r), as: UTF8.self) }
+            if let r = c.aud {
+                if c.audIsArray {
+                    a.aud = context.audienceLists.value(text(r)) {
+                        c.audItems.map { String(decoding: text($0), as: UTF8.self) }
+                    }
+                } else {
+                    a.aud = context.audiences.value(text(r)) { [String(decoding: text(r), as: UTF8.self)] }
+                }
+            }
+            claimFlags(&a)
+            return true
+        }
+        if !done { readClaims(context.payload, into: &a) }
+    }
 
     func readClaims(_ payload: [UInt8], into a: inout TokenAnalysis) {
         guard let claims = try? JSONParser.parseObject(payload) else {
@@ -264,6 +296,11 @@ public struct TokenAnalyzer: Sendable {
             }
         }
         if !problems.isEmpty { a.add(.claims_invalid, problems.joined(separator: "; ")) }
+        claimFlags(&a)
+    }
+
+    /// The flags the claims read imply.
+    func claimFlags(_ a: inout TokenAnalysis) {
         if a.exp == nil { a.flags.insert(.noExp) }
         if let exp = a.exp, let iat = a.iat, exp - iat > policy.longLifetime { a.flags.insert(.longLifetime) }
         if let exp = a.exp, let nbf = a.nbf, nbf > exp { a.flags.insert(.nbfAfterExp) }
@@ -314,7 +351,7 @@ public struct TokenAnalyzer: Sendable {
         _ alg: JWSAlgorithm, kid: String?, signingInput: UnsafeRawBufferPointer, header: [UInt8], signature: [UInt8],
         truncation: Truncation?,
         verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil,
-        into a: inout TokenAnalysis
+        fingerprint: SHA256Digest? = nil, into a: inout TokenAnalysis
     ) {
         let (pool, bound) = considered(kid: kid)
         var candidates: [VerificationKey] = []
@@ -403,7 +440,7 @@ public struct TokenAnalyzer: Sendable {
             && checkHMACAttacks(
                 alg, signingInput: signingInput, header: header, signature: signature, bound: bound ? pool : [],
                 verifier: verifier,
-                weakSecrets: weakSecrets, replay: replay, into: &a)
+                weakSecrets: weakSecrets, replay: replay, fingerprint: fingerprint, into: &a)
         {
             a.signature = .alg_mismatch
             a.add(
@@ -551,11 +588,13 @@ public struct TokenAnalyzer: Sendable {
 
     /// HS* tokens no given key verifies: forged with a public key as the HMAC secret (true)? signed with a
     /// well-known secret (a flag and a hint)? `bound` are the keys the token's kid names, when it names any.
+    /// `fingerprint` (the token's) lets a full check of the list be answered by the memo's record of the same
+    /// token's earlier full check.
     func checkHMACAttacks(
         _ alg: JWSAlgorithm, signingInput message: UnsafeRawBufferPointer, header: [UInt8], signature: [UInt8],
         bound: [VerificationKey],
         verifier: SignatureChecker, weakSecrets: WeakSecretMemo? = nil, replay: WeakReplay? = nil,
-        into a: inout TokenAnalysis
+        fingerprint: SHA256Digest? = nil, into a: inout TokenAnalysis
     ) -> Bool {
         let hash = alg.hash!
         guard signature.count == hash.size else { return false }
@@ -584,7 +623,17 @@ public struct TokenAnalyzer: Sendable {
             } else if let memo = weakSecrets {
                 let (decision, k) = memo.decision(header: header, iss: a.iss, signatureFirstByte: signature[0])
                 switch decision {
-                case .all: key = k
+                case .all:
+                    key = k
+                    // The same token checked in full before (its analysis since let go): the list's answer is a
+                    // function of its bytes, so the check finds what it found then.
+                    switch fingerprint.flatMap({ memo.fullCheck($0) }) {
+                    case .found(let i)?: candidates = i..<(i + 1)
+                    case .none?:
+                        a.weakRecord = .init(key: k, outcome: .none)
+                        return false
+                    case nil: break
+                    }
                 case .only(let i): candidates = i..<(i + 1)
                 case .skip: return false
                 }

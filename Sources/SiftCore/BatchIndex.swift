@@ -13,17 +13,27 @@ public protocol BatchIndexKey: Equatable {
 /// ground to collide; the table stays at most half full (it doubles past that).
 public struct BatchIndex<Key: BatchIndexKey> {
     /// One entry per place: key, slot and generation side by side (one cache line read per probe).
-    private struct Entry {
-        var key: Key
-        var slot: Int32
-        var generation: UInt32
+    /// (Its members and the methods below are inlinable: called across modules unspecialized, each look-up copied
+    /// its key through value witnesses — a memmove per call, ≈ 4% of a verifying scan of many distinct tokens.)
+    @usableFromInline struct Entry {
+        @usableFromInline var key: Key
+        @usableFromInline var slot: Int32
+        @usableFromInline var generation: UInt32
+
+        @inlinable init(key: Key, slot: Int32, generation: UInt32) {
+            self.key = key
+            self.slot = slot
+            self.generation = generation
+        }
     }
-    private var entries: [Entry]
-    private var generation: UInt32 = 1
-    private var mask: Int
-    public private(set) var count = 0
-    private let seed: UInt64
-    private let placeholder: Key
+    @usableFromInline var entries: [Entry]
+    @usableFromInline var generation: UInt32 = 1
+    @usableFromInline var mask: Int
+    @usableFromInline var held = 0
+    /// Keys recorded in this batch.
+    public var count: Int { held }
+    @usableFromInline let seed: UInt64
+    @usableFromInline let placeholder: Key
 
     /// `capacity`: the number of entries expected per batch (the table starts at twice that, rounded up to a
     /// power of two). `placeholder` fills unused entries.
@@ -37,6 +47,7 @@ public struct BatchIndex<Key: BatchIndexKey> {
     }
 
     /// The slot of `key`, or nil when it has none in this batch.
+    @inlinable
     public func find(_ key: Key) -> Int? {
         var i = Int(truncatingIfNeeded: key.hash(seed: seed) >> 32) & mask
         while entries[i].generation == generation {
@@ -47,17 +58,19 @@ public struct BatchIndex<Key: BatchIndexKey> {
     }
 
     /// Records `slot` for `key` (which has none yet in this batch).
+    @inlinable
     public mutating func insert(_ key: Key, slot: Int) {
         if 2 * (count + 1) > entries.count { grow() }
         var i = Int(truncatingIfNeeded: key.hash(seed: seed) >> 32) & mask
         while entries[i].generation == generation { i = (i + 1) & mask }
         entries[i] = Entry(key: key, slot: Int32(truncatingIfNeeded: slot), generation: generation)
-        count += 1
+        held += 1
     }
 
     /// Empties the index (a new batch).
+    @inlinable
     public mutating func removeAll() {
-        count = 0
+        held = 0
         generation &+= 1
         if generation == 0 {
             // Wrapped after 2³² batches: stamps from long ago could read as current.
@@ -66,12 +79,13 @@ public struct BatchIndex<Key: BatchIndexKey> {
         }
     }
 
-    private mutating func grow() {
+    @usableFromInline
+    mutating func grow() {
         let old = entries
         let current = generation
         entries = Array(repeating: Entry(key: placeholder, slot: 0, generation: 0), count: old.count * 2)
         mask = entries.count - 1
-        count = 0
+        held = 0
         generation = 1
         for e in old where e.generation == current { insert(e.key, slot: Int(e.slot)) }
     }

@@ -7,21 +7,61 @@ public enum DurationText {
 
     /// - Parameter tenths: below 10 s, keep one decimal ("2.5 s") instead of rounding to whole seconds.
     public static func words(_ seconds: Double, tenths: Bool = false) -> String {
-        guard seconds.isFinite else { return "?" }
-        let sign = seconds < 0 ? "-" : ""
+        var out = ""
+        write(seconds, tenths: tenths) { piece in
+            switch piece {
+            case .text(let t): out += t.description
+            case .number(let n): out += String(n)
+            case .decimal(let d): out += "\(d)"
+            }
+        }
+        return out
+    }
+
+    /// A piece of the words: fixed text, a whole number, or a number with one decimal (as Swift spells a Double).
+    public enum Piece {
+        case text(StaticString)
+        case number(Int)
+        case decimal(Double)
+    }
+
+    /// The words of ``words(_:tenths:)``, handed to `emit` piece by piece (so a writer spells them without a
+    /// String).
+    public static func write(_ seconds: Double, tenths: Bool = false, _ emit: (Piece) -> Void) {
+        guard seconds.isFinite else { return emit(.text("?")) }
+        if seconds < 0 { emit(.text("-")) }
         let a = abs(seconds)
-        guard a < limit else { return "\(sign)30,000+ years" }
-        if tenths && a < 10 && a != a.rounded() { return "\(sign)\(Double(Int(a * 10)) / 10) s" }
+        guard a < limit else { return emit(.text("30,000+ years")) }
+        if tenths && a < 10 && a != a.rounded() {
+            emit(.decimal(Double(Int(a * 10)) / 10))
+            return emit(.text(" s"))
+        }
         var s = Int(a.rounded())
-        if s < 60 { return "\(sign)\(s) s" }
+        if s < 60 {
+            emit(.number(s))
+            return emit(.text(" s"))
+        }
         let d = s / 86_400
         s %= 86_400
         let h = s / 3600
         s %= 3600
         let m = s / 60
         s %= 60
-        if d > 0 { return "\(sign)\(d) d \(h) h" }
-        if h > 0 { return "\(sign)\(h) h \(m) min" }
-        return "\(sign)\(m) min \(s) s"
+        if d > 0 {
+            emit(.number(d))
+            emit(.text(" d "))
+            emit(.number(h))
+            return emit(.text(" h"))
+        }
+        if h > 0 {
+            emit(.number(h))
+            emit(.text(" h "))
+            emit(.number(m))
+            return emit(.text(" min"))
+        }
+        emit(.number(m))
+        emit(.text(" min "))
+        emit(.number(s))
+        emit(.text(" s"))
     }
 }

@@ -223,6 +223,17 @@ struct ByteWriter {
         append(UInt8(v % 10) + 0x30)
     }
 
+    /// A duration in words (``DurationText/words(_:tenths:)``, whose text needs no escaping), without a String.
+    mutating func duration(_ seconds: Double) {
+        DurationText.write(seconds) { piece in
+            switch piece {
+            case .text(let t): raw(t)
+            case .number(let n): int(n)
+            case .decimal(let d): raw("\(d)")
+            }
+        }
+    }
+
     /// A JSON string, or `null`.
     mutating func optionalString(_ s: String?) {
         if let s { string(s) } else { raw("null") }

@@ -28,6 +28,7 @@ public struct NDJSONConsumer: ScanConsumer {
     }
 
     private var writer = ByteWriter()
+    private let pieces = VerdictPieces()
     private var quotedSource: (name: String, bytes: [UInt8])?
 
     /// With nothing judged, the scan's workers write each chunk's records themselves (in parallel), and the
@@ -55,8 +56,9 @@ public struct NDJSONConsumer: ScanConsumer {
         }
         writer.removeAll()
         let sink = self.sink
-        Self.records(findings, judged: judged, source: name, includeMessages: includeMessages, into: &writer) {
-            w in
+        Self.records(
+            findings, judged: judged, source: name, includeMessages: includeMessages, pieces: pieces, into: &writer
+        ) { w in
             w.withUnsafeBytes { sink.write($0) }
             w.removeAll()
         }
@@ -64,24 +66,35 @@ public struct NDJSONConsumer: ScanConsumer {
     }
 
     /// Every record of a chunk, tokens and errors merged by line (each list is in line order). `spill` is called
-    /// whenever the writer holds 64 KiB or more.
+    /// whenever the writer holds 64 KiB or more. `pieces`: the writer's kept verdict fields (needed when `judged`
+    /// is not empty).
     static func records(
         _ findings: ScanFindings, judged: [JudgedSighting], source name: [UInt8], includeMessages: Bool,
-        into writer: inout ByteWriter, spill: (inout ByteWriter) -> Void = { _ in }
+        pieces: VerdictPieces? = nil, into writer: inout ByteWriter, spill: (inout ByteWriter) -> Void = { _ in }
     ) {
-        var t = 0
-        var e = 0
-        while t < findings.tokens.count || e < findings.errors.count {
-            if e >= findings.errors.count
-                || (t < findings.tokens.count && findings.tokens[t].line <= findings.errors[e].line)
-            {
-                tokenRecord(findings.tokens[t], judged: t < judged.count ? judged[t] : nil, source: name, into: &writer)
-                t += 1
-            } else {
-                errorRecord(findings.errors[e], source: name, includeMessage: includeMessages, into: &writer)
-                e += 1
+        let pieces = pieces ?? (judged.isEmpty ? nil : VerdictPieces())
+        // Sightings and verdicts read in place (an array's element copied out retains and releases its strings).
+        findings.tokens.withUnsafeBufferPointer { tokens in
+            findings.errors.withUnsafeBufferPointer { errors in
+                judged.withUnsafeBufferPointer { judged in
+                    var t = 0
+                    var e = 0
+                    while t < tokens.count || e < errors.count {
+                        if e >= errors.count || (t < tokens.count && tokens[t].line <= errors[e].line) {
+                            if t < judged.count {
+                                tokenRecord(tokens[t], judged: judged[t], source: name, pieces: pieces, into: &writer)
+                            } else {
+                                tokenRecord(tokens[t], judged: nil, source: name, pieces: pieces, into: &writer)
+                            }
+                            t += 1
+                        } else {
+                            errorRecord(errors[e], source: name, includeMessage: includeMessages, into: &writer)
+                            e += 1
+                        }
+                        if writer.count >= 1 << 16 { spill(&writer) }
+                    }
+                }
             }
-            if writer.count >= 1 << 16 { spill(&writer) }
         }
     }
 
@@ -121,7 +134,9 @@ public struct NDJSONConsumer: ScanConsumer {
         w.optionalString(host)
     }
 
-    static func tokenRecord(_ s: TokenSighting, judged: JudgedSighting?, source: [UInt8], into w: inout ByteWriter) {
+    static func tokenRecord(
+        _ s: TokenSighting, judged: JudgedSighting?, source: [UInt8], pieces: VerdictPieces?, into w: inout ByteWriter
+    ) {
         w.raw("{\"type\":\"token\",")
         location(
             source: source, line: s.line, offset: s.offset, time: s.logTime, status: s.status, host: s.host,
@@ -140,7 +155,7 @@ public struct NDJSONConsumer: ScanConsumer {
         w.optionalString(s.truncation?.rawValue)
         w.raw(",\"line_error\":")
         w.optionalString(s.lineError?.rawValue)
-        if let judged { verdictFields(judged, into: &w) }
+        if let judged, let pieces { verdictFields(judged, pieces: pieces, into: &w) }
         w.raw("}\n")
     }
 
@@ -176,18 +191,25 @@ public struct NDJSONConsumer: ScanConsumer {
 
     /// The verdict's fields: `cause`, `causes`, `signature`, `key`, header and claim facts, `skew`, `flags`,
     /// the moment of judgement and a reason for anything but ok. Never the token, its signature or `sub`.
-    static func verdictFields(_ j: JudgedSighting, into w: inout ByteWriter) {
-        // Fields are read through the shared analysis, not a per-record copy of it.
+    static func verdictFields(_ j: JudgedSighting, pieces: VerdictPieces, into w: inout ByteWriter) {
+        // Fields are read through the shared analysis, not a per-record copy of it; those that repeat from
+        // record to record are written as the bytes kept for their value.
         let a = j.shared
-        VerdictJSON.causes(j.verdict, into: &w)
+        let v = j.verdict
+        if v.causes.first == v.cause {
+            // The primary cause is the first of them (as every verdict judged is): the set alone says both.
+            pieces.causes.write(v.causes.bits, into: &w) { VerdictJSON.causes(v, into: &$0) }
+        } else {
+            VerdictJSON.causes(v, into: &w)
+        }
         VerdictJSON.signature(a.analysis, into: &w)
         VerdictJSON.key(a.analysis, into: &w)
-        VerdictJSON.kid(a.analysis, short: true, into: &w)
-        VerdictJSON.iss(a.analysis, short: true, into: &w)
+        pieces.kids.write(a.analysis.kid, into: &w) { VerdictJSON.kid(a.analysis, short: true, into: &$0) }
+        pieces.issuers.write(a.analysis.iss, into: &w) { VerdictJSON.iss(a.analysis, short: true, into: &$0) }
         VerdictJSON.seconds("iat", a.analysis.iat, into: &w)
         VerdictJSON.seconds("exp", a.analysis.exp, into: &w)
         VerdictJSON.seconds("skew", j.verdict.skew, into: &w)
-        VerdictJSON.flags(a.analysis, into: &w)
+        pieces.flags.write(a.analysis.flags.rawValue, into: &w) { VerdictJSON.flags(a.analysis, into: &$0) }
         w.raw(",\"judged_at\":")
         w.seconds(j.at)
         w.raw(",\"time_source\":\"")
@@ -209,6 +231,7 @@ final class RenderAhead: @unchecked Sendable {
     private let includeMessages: Bool
     /// Touched only on `queue`.
     private var writer = ByteWriter()
+    private let pieces = VerdictPieces()
 
     init(sink: OutputSink, includeMessages: Bool, depth: Int = 4) {
         self.sink = sink
@@ -227,7 +250,7 @@ final class RenderAhead: @unchecked Sendable {
             let sink = self.sink
             NDJSONConsumer.records(
                 work.findings, judged: work.judged, source: work.source, includeMessages: includeMessages,
-                into: &writer
+                pieces: pieces, into: &writer
             ) { w in
                 w.withUnsafeBytes { sink.write($0) }
                 w.removeAll()

@@ -190,23 +190,26 @@ public struct ScanRun {
             ) -> Bool {
                 totals.counts.sightings += findings.tokens.count
                 totals.counts.logErrors += findings.errors.count
-                for t in findings.tokens {
-                    if t.truncation != nil { totals.truncatedTokens += 1 }
-                    // A repeat of bytes the scanner already met is already counted (unless the window dropped
-                    // that first sighting). With several workers each has its own memory of what it met, and
-                    // this still holds: a worker's repeat follows its own first sighting, which was delivered —
-                    // or replaced by a scan in order, whose scanner then met the bytes first or had met them.
-                    guard t.isNew || windowed else { continue }
-                    seen.insert(t.fingerprint)
+                // Fields read in place (a copy of each sighting retained and released its strings).
+                findings.tokens.withUnsafeBufferPointer { tokens in
+                    for i in tokens.indices {
+                        if tokens[i].hit.truncation != nil { totals.truncatedTokens += 1 }
+                        // A repeat of bytes the scanner already met is already counted (unless the window dropped
+                        // that first sighting). With several workers each has its own memory of what it met, and
+                        // this still holds: a worker's repeat follows its own first sighting, which was delivered
+                        // — or replaced by a scan in order, whose scanner then met the bytes first or had met them.
+                        guard tokens[i].hit.isNew || windowed else { continue }
+                        seen.insert(tokens[i].hit.fingerprint)
+                    }
                 }
                 for e in findings.errors { totals.errorsByCause[e.cause, default: 0] += 1 }
-                judged.removeAll(keepingCapacity: true)
+                // Let go of the last chunk's verdicts (a consumer may still hold them: it frees them then).
+                judged = []
                 if let judge, !findings.tokens.isEmpty {
                     judged = judge.judge(findings.tokens, in: bytes, streamOffset: streamOffset)
-                    for j in judged {
-                        totals.sightingsByCause[j.verdict.cause, default: 0] += 1
-                        if j.verdict.cause.isFailure { totals.counts.failures += 1 }
-                        if configured && j.shared.analysis.scope == .fallback {
+                    Self.countCauses(judged, into: &totals)
+                    if configured {
+                        for j in judged where j.shared.analysis.scope == .fallback {
                             var iss = j.shared.analysis.iss ?? "(no iss)"
                             if totals.fallbackIssuers[iss] == nil
                                 && totals.fallbackIssuers.count >= Self.fallbackIssuerLimit
@@ -233,6 +236,8 @@ public struct ScanRun {
                     }
                 } else {
                     consumer.consume(findings, judged: judged, source: source, end: end)
+                    // Its analyses are freed where the consumer lets go of them, not on this thread.
+                    judged = []
                 }
                 totals.counts.bytes += UInt64(bytes.count)
                 options.onProgress?(totals)
@@ -445,6 +450,30 @@ public struct ScanRun {
         totals.counts.inputErrors = totals.inputErrors.count
         totals.analysedTokens = judge?.analysed ?? 0
         return totals
+    }
+
+    /// Adds a chunk's verdicts to the counts by cause and of failures: counted per cause in a small array (the
+    /// primary cause of a judged verdict is the first of its causes, so its index is the set's lowest bit), then
+    /// added to the totals once per cause, rather than a dictionary update per sighting.
+    static func countCauses(_ judged: [JudgedSighting], into totals: inout ScanTotals) {
+        var counts = [Int](repeating: 0, count: Cause.ordered.count)
+        judged.withUnsafeBufferPointer { judged in
+            for i in judged.indices {
+                let v = judged[i].verdict
+                let k = Int(v.causes.bits.trailingZeroBitCount)
+                if k < counts.count && Cause.ordered[k] == v.cause {
+                    counts[k] += 1
+                } else {
+                    totals.sightingsByCause[v.cause, default: 0] += 1
+                    if v.cause.isFailure { totals.counts.failures += 1 }
+                }
+            }
+        }
+        for k in counts.indices where counts[k] > 0 {
+            let cause = Cause.ordered[k]
+            totals.sightingsByCause[cause, default: 0] += counts[k]
+            if cause.isFailure { totals.counts.failures += counts[k] }
+        }
     }
 
     static func yearMonth(_ t: Double) -> (Int, Int) {

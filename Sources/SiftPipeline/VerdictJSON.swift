@@ -41,7 +41,7 @@ enum VerdictJSON {
             // Spelled piece by piece, without a String per sighting: fixed text and durations need no escaping,
             // which each piece is checked for (a piece that would is escaped on its own).
             w.raw("\"")
-            a.timedReason(v.cause, at: at, leeway: leeway) { w.plainText($0) }
+            a.timedReason(v.cause, at: at, leeway: leeway, text: { w.plainText($0) }, duration: { w.duration($0) })
             w.raw("\"")
         } else {
             w.string(a.reason(for: v.cause, at: at, leeway: leeway))
@@ -81,5 +81,50 @@ enum VerdictJSON {
     static func flags(_ a: borrowing TokenAnalysis, into w: inout ByteWriter) {
         w.raw(",\"flags\":")
         w.strings(a.flags.list)
+    }
+}
+
+/// Fields of token records that repeat from sighting to sighting — the causes, the kid and iss as NDJSON cuts
+/// them, the flags — kept as the bytes last written for their value and written again as they are: cutting and
+/// escaping a kid and an iss, and listing causes and flags, per record was ≈ 5% of rendering a verifying scan's
+/// records. A few values per field, replaced in turn; one per writer (not thread-safe).
+final class VerdictPieces {
+    var causes = PieceCache<UInt32>()
+    var kids = PieceCache<String?>()
+    var issuers = PieceCache<String?>()
+    var flags = PieceCache<UInt32>()
+
+    init() {}
+}
+
+/// Bytes written for a few recent values of one field (see ``VerdictPieces``).
+struct PieceCache<Key: Equatable> {
+    static var capacity: Int { 8 }
+    /// Longer texts are written each time, not kept.
+    static var maximumLength: Int { 1024 }
+    private var keys: [Key] = []
+    private var texts: [[UInt8]] = []
+    private var next = 0
+
+    /// Writes the bytes kept for `key`, else what `render` writes (then kept for `key`).
+    mutating func write(_ key: Key, into w: inout ByteWriter, render: (inout ByteWriter) -> Void) {
+        for k in keys.indices where keys[k] == key {
+            w.raw(texts[k])
+            return
+        }
+        let start = w.count
+        render(&w)
+        guard w.count - start <= Self.maximumLength else { return }
+        w.withUnsafeBytes { all in
+            let text = UnsafeRawBufferPointer(rebasing: all[start...])
+            if keys.count < Self.capacity {
+                keys.append(key)
+                texts.append(Array(text))
+            } else {
+                keys[next] = key
+                texts[next].replaceSubrange(texts[next].indices, with: text)
+                next = (next + 1) % Self.capacity
+            }
+        }
     }
 }

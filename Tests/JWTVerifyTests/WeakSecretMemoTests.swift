@@ -49,6 +49,37 @@ import Testing
             Self.flagged([strong, [Self.token(999, secret: Array("changeme".utf8), iss: "c")]], workers: 1).last == true
         )
     }
+
+    @Test("a token checked in full before is answered by its record, with the same flags and hints")
+    func fullCheckRecorded() {
+        let b = BatchAnalyzer(analyzer: TokenAnalyzer(keys: KeyRing()), workers: 1)
+        // The first batch of each group is checked in full: one weak, one strong, and a strong group's sampled token.
+        let weak = Self.token(1, secret: Array("changeme".utf8), iss: "w")
+        let strong = Self.token(2, secret: Array("strong-secret-0123456789abcdefgh".utf8), iss: "s")
+        let first = b.analyze([weak, strong])
+        for t in [weak, strong] { #expect(b.weakSecretsForTesting.fullCheck(t.fingerprint) != nil) }
+        #expect(b.weakSecretsForTesting.fullCheck(weak.fingerprint) != WeakSecretMemo.Outcome.none)
+        #expect(b.weakSecretsForTesting.fullCheck(strong.fingerprint) == WeakSecretMemo.Outcome.none)
+        // Met again (their analyses let go): answered by the record, exactly as the full check answered.
+        let again = b.analyze([weak, strong])
+        for (x, y) in zip(first, again) {
+            #expect(x.flags == y.flags && x.hints == y.hints && x.weakSecretFound == y.weakSecretFound)
+        }
+        #expect(again[0].flags.contains(.weakSecret) && !again[1].flags.contains(.weakSecret))
+        // A record that says "none" answers without checking the list: a recorded weak token it was not is not
+        // flagged (the record is what is read).
+        var memo = WeakSecretMemo()
+        memo.recordFullCheck(weak.fingerprint, .none)
+        let analyzer = TokenAnalyzer(keys: KeyRing())
+        let fromRecord = weak.bytes.withUnsafeBytes {
+            analyzer.analyze($0, context: AnalysisContext(), weakSecrets: memo, fingerprint: weak.fingerprint)
+        }
+        #expect(!fromRecord.flags.contains(.weakSecret))
+        let fresh = weak.bytes.withUnsafeBytes {
+            analyzer.analyze($0, context: AnalysisContext(), weakSecrets: memo, fingerprint: nil)
+        }
+        #expect(fresh.flags.contains(.weakSecret))
+    }
 }
 
 /// The verdict cache holds an analysis only for a token met again (``SightingJudge``); a token met again before

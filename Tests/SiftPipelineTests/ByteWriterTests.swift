@@ -80,3 +80,30 @@ struct ByteWriterTests {
             } == whole)
     }
 }
+
+/// Durations written straight into the buffer, and verdict fields written from kept bytes (``VerdictPieces``),
+/// are the bytes the direct writers produce.
+@Suite struct VerdictBytesTests {
+    @Test("durations in the buffer spell what DurationText.words spells")
+    func durations() {
+        for s in [0, 0.4, -0.4, 59.4, 59.6, 60, 3599, 3600, 86_399, 86_400, 1e11, 1e12, -1e12, -75, .infinity, .nan] {
+            #expect(ByteWriterTests.text { $0.duration(s) } == DurationText.words(s), "\(s)")
+        }
+    }
+
+    @Test("a piece cache writes what its renderer writes, through replacement of its entries")
+    func pieceCache() {
+        var cache = PieceCache<String?>()
+        var direct = ByteWriter(capacity: 8)
+        var cached = ByteWriter(capacity: 8)
+        // More values than the cache keeps, coming back in turn, with nil and a value needing escapes.
+        let values: [String?] = (0..<12).map { "kid-\($0)" } + [nil, "a\"b\u{202E}c"]
+        for round in 0..<3 {
+            for v in round == 1 ? values.reversed() : values {
+                direct.optionalString(v)
+                cache.write(v, into: &cached) { $0.optionalString(v) }
+            }
+        }
+        #expect(cached.bytes == direct.bytes)
+    }
+}
