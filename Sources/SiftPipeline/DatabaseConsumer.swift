@@ -260,6 +260,8 @@ public struct DatabaseConsumer: ScanConsumer {
                 tokenIndex.find(findings.tokens[i].fingerprint)
                 ?? newTokenSlot(&b, findings.tokens[i], judged: verified ? judged[i] : nil)
             let cause = verified ? judged[i].verdict.cause : .unverified
+            // Looked up once per sighting (a search of the causes in order).
+            let rank = cause.precedence
             let logTime = findings.tokens[i].logTime
             // A sighting on a line still open at the chunk's end stays a row even when counting: a grown
             // file resumes from that line and deletes its rows, which a rolled-up count could not undo.
@@ -278,14 +280,14 @@ public struct DatabaseConsumer: ScanConsumer {
                 }
             }
             addRollup(
-                &b, slot: slot, cause: cause, logTime: logTime, status: findings.tokens[i].status,
+                &b, slot: slot, cause: rank, logTime: logTime, status: findings.tokens[i].status,
                 errorOnLine: findings.tokens[i].lineError != nil, nearBy: nearBy)
             if rolled { continue }
             let host = findings.tokens[i].host.map { hostSlot(&b, $0) }
             b.sightings.append(
                 SightingRow(
                     token: slot, line: findings.tokens[i].line, offset: findings.tokens[i].offset, logTime: logTime,
-                    status: findings.tokens[i].status, host: host, cause: Words.cause(cause),
+                    status: findings.tokens[i].status, host: host, cause: Words.causes[rank],
                     causes: verified && judged[i].verdict.causes.count > 1
                         ? causeList(judged[i].verdict.causes) : nil,
                     skew: verified ? judged[i].verdict.skew : nil,
@@ -369,21 +371,22 @@ public struct DatabaseConsumer: ScanConsumer {
         return slot
     }
 
-    /// Counts the sighting in its (token, cause, status class, minute) rollup row.
+    /// Counts the sighting in its (token, cause, status class, minute) rollup row; `cause` is the cause's
+    /// precedence.
     private mutating func addRollup(
-        _ b: inout Batch, slot: Int, cause: Cause, logTime: Double?, status: Int?, errorOnLine: Bool, nearBy: Double?
+        _ b: inout Batch, slot: Int, cause: Int, logTime: Double?, status: Int?, errorOnLine: Bool, nearBy: Double?
     ) {
         let minute = Rollup.minute(logTime)
         let sc = StatusClass(status: status)
         let key = RollupKey(
-            slot: Int32(truncatingIfNeeded: slot), cause: UInt8(cause.precedence), statusClass: UInt8(sc.rawValue),
+            slot: Int32(truncatingIfNeeded: slot), cause: UInt8(cause), statusClass: UInt8(sc.rawValue),
             minute: minute)
         let i: Int
         if let existing = rollupIndex.find(key) {
             i = existing
         } else {
             i = b.rollups.count
-            b.rollups.append(RollupRow(token: slot, cause: Words.cause(cause), statusClass: sc, minute: minute))
+            b.rollups.append(RollupRow(token: slot, cause: Words.causes[cause], statusClass: sc, minute: minute))
             rollupIndex.insert(key, slot: i)
         }
         b.rollups[i].add(at: logTime, errorOnLine: errorOnLine, nearBy: nearBy)
