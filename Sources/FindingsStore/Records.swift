@@ -82,7 +82,8 @@ public struct TokenUpsert: Sendable {
                 length: length, digest: SHA256Digest(hex: fingerprint)))
     }
 
-    /// Counts one sighting at `t`.
+    /// Counts one sighting at `t`. Inlinable: called per sighting from the scan's consumer (another module).
+    @inlinable
     public mutating func saw(at t: Double?, rolled: Bool) {
         count += 1
         if rolled { okRolled += 1 }
@@ -195,6 +196,8 @@ public struct RollupRow: Sendable {
         self.minute = minute
     }
 
+    /// Counts one sighting. Inlinable: called per sighting from the scan's consumer (another module).
+    @inlinable
     public mutating func add(at t: Double?, errorOnLine: Bool, nearBy: Double?) {
         n += 1
         if let t {
