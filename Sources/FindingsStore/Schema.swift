@@ -6,9 +6,9 @@ public enum Schema {
     /// The version this build writes.
     public static let version = 8
 
-    /// Indexes on the row tables. Part of the schema, but kept apart: a run that starts on empty row tables
-    /// drops them and builds them once at its end (one sort instead of a b-tree insert per row), and every open
-    /// creates any that a killed run left missing.
+    /// Indexes on the row tables. Part of the schema, but kept apart: a merge into empty row tables drops them and
+    /// builds them once at its end (one sort instead of a b-tree insert per row; a scan keeps them, see
+    /// ``FindingsDB/beginRun``), and every open creates any that a killed run left missing.
     static let rowIndexes: [(name: String, sql: String)] = [
         ("sightings_time", "CREATE INDEX IF NOT EXISTS sightings_time ON sightings(log_time)"),
         ("sightings_source", "CREATE INDEX IF NOT EXISTS sightings_source ON sightings(source_id, byte_offset)"),
