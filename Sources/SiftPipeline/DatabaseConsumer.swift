@@ -151,8 +151,11 @@ public struct DatabaseConsumer: ScanConsumer {
     private var tokenIndex = BatchIndex<SHA256Digest>(
         capacity: 8192, placeholder: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0))
     /// Each token's row as first built (hex fingerprint, aud JSON, sub hash…), so a token seen in many batches
-    /// is described once. Bounded; starts over when full.
-    private var templates: [SHA256Digest: TokenUpsert] = [:]
+    /// is described once, found by fingerprint through `templateIndex` (an open-addressing index, no SipHash).
+    /// Bounded; starts over when full.
+    private var templates: [TokenUpsert] = []
+    private var templateIndex = BatchIndex<SHA256Digest>(
+        capacity: DatabaseConsumer.templateLimit, placeholder: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0))
     private static let templateLimit = 1 << 13
     /// This batch's rollup rows by (token slot, cause, status class, minute).
     private var rollupIndex = BatchIndex<RollupKey>(
@@ -402,12 +405,16 @@ public struct DatabaseConsumer: ScanConsumer {
     /// A slot for a token the batch has no row for yet.
     private mutating func newTokenSlot(_ b: inout Batch, _ t: TokenSighting, judged: JudgedSighting?) -> Int {
         let u: TokenUpsert
-        if let cached = templates[t.fingerprint] {
-            u = cached
+        if let cached = templateIndex.find(t.fingerprint) {
+            u = templates[cached]
         } else {
             u = Self.describe(t, judged: judged, keepSubjects: session.options.keepSubjects)
-            if templates.count >= Self.templateLimit { templates.removeAll(keepingCapacity: true) }
-            templates[t.fingerprint] = u
+            if templates.count >= Self.templateLimit {
+                templates.removeAll(keepingCapacity: true)
+                templateIndex.removeAll()
+            }
+            templateIndex.insert(t.fingerprint, slot: templates.count)
+            templates.append(u)
         }
         let i = b.tokens.count
         b.tokens.append(u)

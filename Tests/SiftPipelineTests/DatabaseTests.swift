@@ -206,6 +206,32 @@ struct DatabaseTests {
         #expect(grown == clean, "\(Set(grown).symmetricDifference(clean).sorted().prefix(6))")
     }
 
+    /// The consumer describes a token once and reuses that row in later batches (at most 8,192 kept, then it starts
+    /// over): past the bound, every token row is still whole and counts every sighting.
+    @Test("more distinct tokens than the consumer keeps described: every token row whole, every sighting counted")
+    func manyDistinctTokens() throws {
+        let s = Scratch()
+        // Every tenth line is an error line: of the 10,000 tokens, the 9,000 whose number does not end in 9 are seen,
+        // three times each (lines k, k + 10,000 and k + 20,000).
+        s.write("a.log", accessLog(lines: 0..<30_000, distinct: 10_000))
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status == 0)
+        #expect(try s.int("SELECT count(*) FROM tokens") == 9_000)
+        #expect(try s.int("SELECT count(DISTINCT token_id) FROM sightings") == 9_000)
+        #expect(try s.int("SELECT sum(sightings) FROM tokens") == 27_000)
+        #expect(
+            try s.int(
+                "SELECT count(*) FROM tokens t WHERE sightings != (SELECT count(*) FROM sightings s WHERE s.token_id = t.id)"
+            ) == 0)
+        // Described from the token each time: its claims, its verdict, its fingerprint.
+        #expect(
+            try s.int(
+                "SELECT count(*) FROM tokens WHERE sub_hash IS NULL OR exp IS NULL OR alg != 'HS256' OR signature != 'valid' OR length(fingerprint) != 64"
+            ) == 0)
+        // Tokens seen both before and after the bound was passed (in more than one batch).
+        #expect(try s.int("SELECT count(*) FROM tokens WHERE sightings = 3") == 9_000)
+    }
+
     @Test("a grown file continues where the last run stopped, and a line left open is counted once")
     func append() throws {
         let s = Scratch()
