@@ -104,10 +104,10 @@ final class Verifiers: @unchecked Sendable {
 }
 
 /// `JWTSiftBench store N`: N sightings through the store writer into a fresh database, as the scan hands them over
-/// (batches of 32,768 rows, 10,000 distinct tokens, one source), timed from the first batch handed over to the
+/// (batches of 65,536 rows, 10,000 distinct tokens, one source), timed from the first batch handed over to the
 /// last index built. Prints "store SIGHTINGS SECONDS ROWS_PER_SECOND". `JWTSiftBench store N REPEATS BATCH KEEP`
 /// also leaves a copy of what it wrote at KEEP (`VACUUM INTO`), for the floor of the same rows.
-func storeBench(_ n: Int, repeats: Int, batchRows: Int = 32768, keep: String? = nil) {
+func storeBench(_ n: Int, repeats: Int, batchRows: Int = 65536, keep: String? = nil) {
     let path = "/tmp/jwtsift-bench-\(getpid()).sqlite"
     defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
     let db = try! FindingsDB(path: path, lockTimeout: 0) { bytes in "\(Digest.sha256(bytes))" }
@@ -286,7 +286,7 @@ func reportDatabase(_ path: String, _ n: Int) {
 
 /// `JWTSiftBench sqlite-floor N`: what SQLite itself does on this machine for the same rows — N sightings into
 /// the real (empty, index-free) `sightings` table of a fresh findings database, through the same wrapper, 64-row
-/// INSERTs and 32,768-row transactions as the writer, with nothing else: no tokens, no rollups, no progress, no
+/// INSERTs and 65,536-row transactions as the writer, with nothing else: no tokens, no rollups, no progress, no
 /// index build. The store bench can only approach this figure. Prints "sqlite-floor N SECONDS ROWS_PER_SECOND".
 func sqliteFloor(_ n: Int) {
     let path = "/tmp/jwtsift-floor-\(getpid()).sqlite"
@@ -307,7 +307,7 @@ func sqliteFloor(_ n: Int) {
     var done = 0
     while done < n {
         try! c.transaction { () throws(SQLiteError) in
-            for _ in 0..<(32768 / group) where done < n {
+            for _ in 0..<(65536 / group) where done < n {
                 for r in 0..<group {
                     let k = done + r
                     let b = Int32(r * 14)  // host_id (the 14th) left NULL
@@ -450,7 +450,7 @@ if arguments.first == "reportdb" {
 if arguments.first == "store" {
     storeBench(
         Int(arguments.dropFirst().first ?? "") ?? 2_000_000, repeats: Int(arguments.dropFirst(2).first ?? "") ?? 50,
-        batchRows: Int(arguments.dropFirst(3).first ?? "") ?? 32768, keep: arguments.dropFirst(4).first)
+        batchRows: Int(arguments.dropFirst(3).first ?? "") ?? 65536, keep: arguments.dropFirst(4).first)
     exit(0)
 }
 let seconds = Double(arguments.first ?? "") ?? 2
