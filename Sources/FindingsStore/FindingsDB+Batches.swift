@@ -144,12 +144,15 @@ extension FindingsDB {
                 try one.run()
                 k += 1
             }
-            // In key order (token id first), so that consecutive upserts meet the same b-tree pages, `rollupGroup`
-            // rows per statement.
+            // In key order (minute first, then token id: schema 8), so that consecutive upserts meet the same b-tree
+            // pages, `rollupGroup` rows per statement. Rows come in log order, so the sort meets long sorted runs.
             let order = batch.rollups.indices.sorted { a, b in
                 let (x, y) = (batch.rollups[a], batch.rollups[b])
-                return (ids[x.token], x.statusClass.rawValue, x.minute, Int(bitPattern: x.cause.pointer))
-                    < (ids[y.token], y.statusClass.rawValue, y.minute, Int(bitPattern: y.cause.pointer))
+                if x.minute != y.minute { return x.minute < y.minute }
+                let (i, j) = (ids[x.token], ids[y.token])
+                if i != j { return i < j }
+                return (Int(bitPattern: x.cause.pointer), x.statusClass.rawValue)
+                    < (Int(bitPattern: y.cause.pointer), y.statusClass.rawValue)
             }
             try upsertGrouped(
                 order.count, group: statements.upsertRollups, one: statements.upsertRollup, perRow: 11,

@@ -25,8 +25,12 @@ extension FindingsDB {
         s.bind(4, verify)
         s.bind(5, leeway)
         try s.run()
+        // The row indexes stay in place, even on empty tables: a scan's rows come in source and offset order, and
+        // mostly in time order, so each index grows at its end as the writer commits, overlapping the scan. Dropped
+        // and built once after the last batch, the build was serial time at the end of a first load (~80 ms of
+        // about 0.8 s for a 256 MB log, measured; 3.1 vs 3.0 s on 671 MB). `merge` still defers them (its rows are
+        // copied table by table).
         let id = connection.lastInsertRowID
-        try deferIndexesIfEmpty()
         return id
     }
 

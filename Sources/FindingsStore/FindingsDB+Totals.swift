@@ -38,13 +38,6 @@ struct RollupSum {
 extension FindingsDB {
     // MARK: - Report totals (schema 7)
 
-    /// A `sighting_totals` row of the batch: token slot, cause word (interned: by its address), status class.
-    private struct TotalKey: Hashable {
-        let token: Int
-        let cause: UnsafeRawPointer
-        let statusClass: Int
-    }
-
     /// A `sighting_minutes` row of the batch: minute, cause word, the issuer's index in the batch (-1: none).
     private struct MinuteKey: Hashable {
         let minute: Int64
@@ -52,9 +45,21 @@ extension FindingsDB {
         let issuer: Int
     }
 
+    /// A `sighting_totals` row of the batch (token slot, cause word, status class) and its sum; `next` links the
+    /// slot's rows (a token has a few causes and status classes in a batch), `-1` ending the list.
+    private struct TotalEntry {
+        let row: RollupRow
+        var sum = RollupSum()
+        var next: Int32
+    }
+
     /// Adds the batch's rollup rows to `sighting_totals` (summed over minutes) and `sighting_minutes` (summed over
     /// tokens), inside the batch's transaction. Two rows with the same key and different copies of a cause word
     /// are two upserts of one row: the sums are the same.
+    ///
+    /// Totals are found through a list per token slot and minutes through the last one met (rows come in log
+    /// order, so the next row is mostly in the same minute): no hashing per rollup row (perf: the dictionaries
+    /// and their SipHash were half of this function).
     func writeTotals(_ batch: Batch, tokenIDs ids: [Int64]) throws(SQLiteError) {
         guard !batch.rollups.isEmpty else { return }
         var issuers: [String] = []
@@ -70,43 +75,70 @@ extension FindingsDB {
                 issuers.append(iss)
             }
         }
-        var totals: [TotalKey: (row: RollupRow, sum: RollupSum)] = [:]
-        var minutes: [MinuteKey: (row: RollupRow, sum: RollupSum)] = [:]
+        var head = [Int32](repeating: -1, count: batch.tokens.count)
+        var totals: [TotalEntry] = []
         totals.reserveCapacity(batch.tokens.count * 2)
+        var minutes: [MinuteKey: Int] = [:]
+        var minuteSums: [(key: MinuteKey, row: RollupRow, sum: RollupSum)] = []
         minutes.reserveCapacity(256)
+        var lastMinute: (key: MinuteKey, index: Int)? = nil
         for r in batch.rollups {
             let cause = UnsafeRawPointer(r.cause.pointer)
-            totals[
-                TotalKey(token: r.token, cause: cause, statusClass: r.statusClass.rawValue), default: (r, RollupSum())
-            ]
-            .sum.add(r)
-            minutes[MinuteKey(minute: r.minute, cause: cause, issuer: tokenIssuer[r.token]), default: (r, RollupSum())]
-                .sum.add(r)
+            var e = head[r.token]
+            while e >= 0 {
+                let t = totals[Int(e)].row
+                if UnsafeRawPointer(t.cause.pointer) == cause && t.statusClass == r.statusClass { break }
+                e = totals[Int(e)].next
+            }
+            if e < 0 {
+                e = Int32(totals.count)
+                totals.append(TotalEntry(row: r, next: head[r.token]))
+                head[r.token] = e
+            }
+            totals[Int(e)].sum.add(r)
+            let key = MinuteKey(minute: r.minute, cause: cause, issuer: tokenIssuer[r.token])
+            let m: Int
+            if let last = lastMinute, last.key == key {
+                m = last.index
+            } else if let known = minutes[key] {
+                m = known
+            } else {
+                m = minuteSums.count
+                minutes[key] = m
+                minuteSums.append((key, r, RollupSum()))
+            }
+            lastMinute = (key, m)
+            minuteSums[m].sum.add(r)
         }
-        // In key order (token id first), `rollupGroup` rows per statement, as the rollup.
-        let rows = totals.sorted { a, b in
-            (ids[a.key.token], a.key.statusClass, Int(bitPattern: a.key.cause))
-                < (ids[b.key.token], b.key.statusClass, Int(bitPattern: b.key.cause))
+        // In key order (token id first), `rollupGroup` rows per statement.
+        let order = totals.indices.sorted { a, b in
+            let (x, y) = (totals[a].row, totals[b].row)
+            let (i, j) = (ids[x.token], ids[y.token])
+            if i != j { return i < j }
+            return (Int(bitPattern: x.cause.pointer), x.statusClass.rawValue)
+                < (Int(bitPattern: y.cause.pointer), y.statusClass.rawValue)
         }
         try upsertGrouped(
-            rows.count, group: statements.upsertTotals, one: statements.upsertTotal, perRow: 10,
+            order.count, group: statements.upsertTotals, one: statements.upsertTotal, perRow: 10,
             source: batch.sourceID
         ) { t, base, i in
-            let (key, value) = rows[i]
-            t.bind(base + 1, ids[key.token])
-            t.bind(base + 2, interned: value.row.cause)
-            t.bind(base + 3, key.statusClass)
-            t.bind(base + 4, value.sum.n)
-            t.bind(base + 5, value.sum.first)
-            t.bind(base + 6, value.sum.last)
-            t.bind(base + 7, value.sum.refused)
-            t.bind(base + 8, value.sum.near)
-            t.bind(base + 9, value.sum.nearMin)
-            t.bind(base + 10, value.sum.nearMax)
+            let entry = totals[order[i]]
+            t.bind(base + 1, ids[entry.row.token])
+            t.bind(base + 2, interned: entry.row.cause)
+            t.bind(base + 3, entry.row.statusClass.rawValue)
+            t.bind(base + 4, entry.sum.n)
+            t.bind(base + 5, entry.sum.first)
+            t.bind(base + 6, entry.sum.last)
+            t.bind(base + 7, entry.sum.refused)
+            t.bind(base + 8, entry.sum.near)
+            t.bind(base + 9, entry.sum.nearMin)
+            t.bind(base + 10, entry.sum.nearMax)
         }
+        // In the order first met: log order, so mostly the key's (minute first).
         let m = statements.upsertMinute
         m.bind(2, batch.sourceID)
-        for (key, value) in minutes {
+        for value in minuteSums {
+            let key = value.key
             m.bind(1, key.minute)
             m.bind(3, interned: value.row.cause)
             m.bind(4, key.issuer < 0)

@@ -211,7 +211,7 @@ public final class FindingsDB {
         for index in Schema.rowIndexes { try connection.execute(index.sql) }
     }
 
-    /// On empty row tables, drops their indexes for the run; ``finishRun`` (or the next open) builds them.
+    /// On empty row tables, drops their indexes for a merge; ``finishMerge()`` (or the next open) builds them.
     func deferIndexesIfEmpty() throws(SQLiteError) {
         let empty =
             try connection.scalar(

@@ -37,18 +37,23 @@ public struct TokenUpsert: Sendable {
     }
 
     /// One description, shared by every copy of the upsert until a field is set.
+    @usableFromInline
     final class Shared: Sendable {
-        let description: Description
-        init(_ description: Description) { self.description = description }
+        @usableFromInline let description: Description
+        @usableFromInline init(_ description: Description) { self.description = description }
     }
 
-    private(set) var shared: Shared
+    @usableFromInline var shared: Shared
 
     /// The token's description, as a value.
     public var description: Description { shared.description }
 
+    /// Inlinable, so that a read from another module (`upsert.iss` in the scan's failure groups) is a field load:
+    /// not inlined, each went through `swift_getAtKeyPath` (perf of `scan --db`).
+    @inlinable
     public subscript<T>(dynamicMember field: KeyPath<Description, T>) -> T { shared.description[keyPath: field] }
 
+    @inlinable
     public subscript<T>(dynamicMember field: WritableKeyPath<Description, T>) -> T {
         get { shared.description[keyPath: field] }
         set {
@@ -77,7 +82,8 @@ public struct TokenUpsert: Sendable {
                 length: length, digest: SHA256Digest(hex: fingerprint)))
     }
 
-    /// Counts one sighting at `t`.
+    /// Counts one sighting at `t`. Inlinable: called per sighting from the scan's consumer (another module).
+    @inlinable
     public mutating func saw(at t: Double?, rolled: Bool) {
         count += 1
         if rolled { okRolled += 1 }
@@ -190,6 +196,8 @@ public struct RollupRow: Sendable {
         self.minute = minute
     }
 
+    /// Counts one sighting. Inlinable: called per sighting from the scan's consumer (another module).
+    @inlinable
     public mutating func add(at t: Double?, errorOnLine: Bool, nearBy: Double?) {
         n += 1
         if let t {

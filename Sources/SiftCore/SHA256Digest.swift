@@ -8,6 +8,7 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
     public var w2: UInt64
     public var w3: UInt64
 
+    @inlinable
     public init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
         self.w0 = w0
         self.w1 = w1
@@ -55,8 +56,10 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
     public var description: String { hex }
 
     /// The digest is already uniformly distributed: one word is enough for hash tables.
+    @inlinable
     public func hash(into hasher: inout Hasher) { hasher.combine(w0) }
 
+    @inlinable
     public static func == (a: SHA256Digest, b: SHA256Digest) -> Bool {
         a.w0 == b.w0 && a.w1 == b.w1 && a.w2 == b.w2 && a.w3 == b.w3
     }

@@ -138,10 +138,13 @@ public final class FindingsSession {
 public struct DatabaseConsumer: ScanConsumer {
     public let session: FindingsSession
     /// Rows per batch (one transaction each). Large enough that the per-token work of a batch (one token row
-    /// update per distinct token in it) is spread over many sightings; at most 2 batches wait for the writer.
-    public var batchRows = 32768
+    /// update and the totals' upserts per distinct token in it) is spread over many sightings; at most 2 batches
+    /// wait for the writer. 65,536 (was 32,768): on the 256 MB bench log (5,000 tokens) that work was a third of
+    /// the writer's time; doubling the batch cut `scan --db` CPU by ~8% (256 MB) and ~9% (671 MB), for ~10–30 MB
+    /// more peak RSS on logs of few distinct tokens (none on 2 M distinct: those batches end at `batchTokens`).
+    public var batchRows = 65536
     /// Distinct tokens per batch: a token row is the largest thing a batch holds (its strings), and with up to 2
-    /// batches waiting for the writer, a log of mostly distinct tokens would otherwise hold 3 × 32,768 of them
+    /// batches waiting for the writer, a log of mostly distinct tokens would otherwise hold 3 × 65,536 of them
     /// (heaptrack: the batch's token array was the largest consumer at peak). A batch of this many distinct
     /// tokens has enough work per transaction.
     public var batchTokens = 8192
@@ -151,12 +154,15 @@ public struct DatabaseConsumer: ScanConsumer {
     private var tokenIndex = BatchIndex<SHA256Digest>(
         capacity: 8192, placeholder: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0))
     /// Each token's row as first built (hex fingerprint, aud JSON, sub hash…), so a token seen in many batches
-    /// is described once. Bounded; starts over when full.
-    private var templates: [SHA256Digest: TokenUpsert] = [:]
+    /// is described once, found by fingerprint through `templateIndex` (an open-addressing index, no SipHash).
+    /// Bounded; starts over when full.
+    private var templates: [TokenUpsert] = []
+    private var templateIndex = BatchIndex<SHA256Digest>(
+        capacity: DatabaseConsumer.templateLimit, placeholder: SHA256Digest(w0: 0, w1: 0, w2: 0, w3: 0))
     private static let templateLimit = 1 << 13
     /// This batch's rollup rows by (token slot, cause, status class, minute).
     private var rollupIndex = BatchIndex<RollupKey>(
-        capacity: 32768, placeholder: RollupKey(slot: -1, cause: 0, statusClass: 0, minute: 0))
+        capacity: 65536, placeholder: RollupKey(slot: -1, cause: 0, statusClass: 0, minute: 0))
     /// This batch's host slots (index into `batch.hosts`) by the name as found; the last one looked up.
     private var hostSlots: [String: Int] = [:]
     private var lastHost: (name: String, slot: Int)?
@@ -260,6 +266,8 @@ public struct DatabaseConsumer: ScanConsumer {
                 tokenIndex.find(findings.tokens[i].fingerprint)
                 ?? newTokenSlot(&b, findings.tokens[i], judged: verified ? judged[i] : nil)
             let cause = verified ? judged[i].verdict.cause : .unverified
+            // Looked up once per sighting (a search of the causes in order).
+            let rank = cause.precedence
             let logTime = findings.tokens[i].logTime
             // A sighting on a line still open at the chunk's end stays a row even when counting: a grown
             // file resumes from that line and deletes its rows, which a rolled-up count could not undo.
@@ -278,14 +286,14 @@ public struct DatabaseConsumer: ScanConsumer {
                 }
             }
             addRollup(
-                &b, slot: slot, cause: cause, logTime: logTime, status: findings.tokens[i].status,
+                &b, slot: slot, cause: rank, logTime: logTime, status: findings.tokens[i].status,
                 errorOnLine: findings.tokens[i].lineError != nil, nearBy: nearBy)
             if rolled { continue }
             let host = findings.tokens[i].host.map { hostSlot(&b, $0) }
             b.sightings.append(
                 SightingRow(
                     token: slot, line: findings.tokens[i].line, offset: findings.tokens[i].offset, logTime: logTime,
-                    status: findings.tokens[i].status, host: host, cause: Words.cause(cause),
+                    status: findings.tokens[i].status, host: host, cause: Words.causes[rank],
                     causes: verified && judged[i].verdict.causes.count > 1
                         ? causeList(judged[i].verdict.causes) : nil,
                     skew: verified ? judged[i].verdict.skew : nil,
@@ -369,21 +377,22 @@ public struct DatabaseConsumer: ScanConsumer {
         return slot
     }
 
-    /// Counts the sighting in its (token, cause, status class, minute) rollup row.
+    /// Counts the sighting in its (token, cause, status class, minute) rollup row; `cause` is the cause's
+    /// precedence.
     private mutating func addRollup(
-        _ b: inout Batch, slot: Int, cause: Cause, logTime: Double?, status: Int?, errorOnLine: Bool, nearBy: Double?
+        _ b: inout Batch, slot: Int, cause: Int, logTime: Double?, status: Int?, errorOnLine: Bool, nearBy: Double?
     ) {
         let minute = Rollup.minute(logTime)
         let sc = StatusClass(status: status)
         let key = RollupKey(
-            slot: Int32(truncatingIfNeeded: slot), cause: UInt8(cause.precedence), statusClass: UInt8(sc.rawValue),
+            slot: Int32(truncatingIfNeeded: slot), cause: UInt8(cause), statusClass: UInt8(sc.rawValue),
             minute: minute)
         let i: Int
         if let existing = rollupIndex.find(key) {
             i = existing
         } else {
             i = b.rollups.count
-            b.rollups.append(RollupRow(token: slot, cause: Words.cause(cause), statusClass: sc, minute: minute))
+            b.rollups.append(RollupRow(token: slot, cause: Words.causes[cause], statusClass: sc, minute: minute))
             rollupIndex.insert(key, slot: i)
         }
         b.rollups[i].add(at: logTime, errorOnLine: errorOnLine, nearBy: nearBy)
@@ -399,12 +408,16 @@ public struct DatabaseConsumer: ScanConsumer {
     /// A slot for a token the batch has no row for yet.
     private mutating func newTokenSlot(_ b: inout Batch, _ t: TokenSighting, judged: JudgedSighting?) -> Int {
         let u: TokenUpsert
-        if let cached = templates[t.fingerprint] {
-            u = cached
+        if let cached = templateIndex.find(t.fingerprint) {
+            u = templates[cached]
         } else {
             u = Self.describe(t, judged: judged, keepSubjects: session.options.keepSubjects)
-            if templates.count >= Self.templateLimit { templates.removeAll(keepingCapacity: true) }
-            templates[t.fingerprint] = u
+            if templates.count >= Self.templateLimit {
+                templates.removeAll(keepingCapacity: true)
+                templateIndex.removeAll()
+            }
+            templateIndex.insert(t.fingerprint, slot: templates.count)
+            templates.append(u)
         }
         let i = b.tokens.count
         b.tokens.append(u)

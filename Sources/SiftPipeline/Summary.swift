@@ -46,8 +46,17 @@ public struct FailureGroups: Sendable {
         // The words and their causes, looked up once per batch, not once per row.
         let words = Words.causes
         let failure = Cause.ordered.map(\.isFailure)
+        // The last word met and its index: rows come in log order, mostly of one cause (no search of the words).
+        var last: (pointer: UnsafePointer<CChar>, index: Int?)? = nil
         for r in b.rollups where r.n > 0 && r.token < b.tokens.count {
-            guard let c = words.firstIndex(where: { $0.pointer == r.cause.pointer }), failure[c] else { continue }
+            let index: Int?
+            if let last, last.pointer == r.cause.pointer {
+                index = last.index
+            } else {
+                index = words.firstIndex(where: { $0.pointer == r.cause.pointer })
+                last = (r.cause.pointer, index)
+            }
+            guard let c = index, failure[c] else { continue }
             var e = entry[r.token]
             while e >= 0 && entries[Int(e)].cause != Int32(c) { e = entries[Int(e)].next }
             if e < 0 {

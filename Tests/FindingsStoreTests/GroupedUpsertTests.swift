@@ -98,6 +98,67 @@ struct GroupedUpsertTests {
         #expect(try c.prepare("SELECT sum(sightings) FROM tokens").allRows() == [["\(tokens * 19)"]])
     }
 
+    @Test(
+        "tokens with several causes and status classes, rows out of minute order: totals and minutes are the rollup's sums"
+    )
+    func totalsPerSlot() throws {
+        let dir = "/tmp/jwtsift-totals-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        mkdir(dir, 0o700)
+        defer { _ = system("rm -rf '\(dir)'") }
+        let path = dir + "/f.sqlite"
+        let causes = [Self.expired, Self.ok, InternedText(Cause.signature_invalid.rawValue)]
+        let classes: [StatusClass] = [.refused, .accepted, .none]
+        /// Each token's rows in a batch: several causes and classes (a slot's list longer than one), minutes going back
+        /// and forth (the last minute met is not always the row's), an issuer shared by several tokens, none for some.
+        func batch(_ source: Int64, _ offset: UInt64, minutes: [Int64]) -> Batch {
+            var b = Batch(sourceID: source, progress: ReadProgress(offset: offset, openLineStart: offset, openLine: 1))
+            for t in 0..<9 {
+                b.tokens.append(
+                    TokenUpsert(
+                        fingerprint: SHA256Digest(w0: UInt64(t), w1: 3, w2: 3, w3: 3).hex, kind: "jws",
+                        iss: t % 4 == 0 ? nil : "iss-\(t % 2)", signature: "valid", length: 40))
+            }
+            var k = 0
+            for m in minutes {
+                for t in 0..<9 {
+                    for c in 0..<(1 + t % 3) {
+                        let time = Double(m * 60 + Int64(k % 60))
+                        var r = RollupRow(
+                            token: t, cause: causes[(t + c) % 3], statusClass: classes[Int((Int64(t) + m) % 3)],
+                            minute: m)
+                        r.add(at: time, errorOnLine: k % 4 == 0, nearBy: k % 3 == 0 ? Double(k % 50) : nil)
+                        if k % 5 == 0 { r.add(at: time + 1, errorOnLine: false, nearBy: nil) }
+                        b.tokens[t].saw(at: time, rolled: false)
+                        b.rollups.append(r)
+                        k += 1
+                    }
+                }
+            }
+            return b
+        }
+        do {
+            let db = try FindingsDB(path: path, lockTimeout: 0) { bytes in "head-\(bytes.count)" }
+            let run = try db.beginRun(startedAt: 1, version: "test", commandLine: "test", verify: true, leeway: 60)
+            let identity = SourceIdentity(path: "/a.log", size: 10, mtime: 1, inode: 7, head: [], isStdin: false)
+            let (source, _) = try db.plan(identity, runID: run)
+            try db.write(batch(source, 100, minutes: [4, 2, 4, 7, 3, 2]), runID: run)
+            try db.write(batch(source, 200, minutes: [7, 8, 1]), runID: run)
+            try db.finishRun(run, status: "done", finishedAt: 2, counts: RunCounts())
+        }
+        let c = try Connection(path: path, readOnly: true)
+        defer { c.close() }
+        let totals = try c.prepare("SELECT * FROM sighting_totals ORDER BY 1, 2, 3, 4").allRows()
+        let fromRollup = try c.prepare("\(Schema.totalsFromRollup(where: "1")) ORDER BY 1, 2, 3, 4").allRows()
+        #expect(totals == fromRollup)
+        // Every token has 1 to 3 causes and several status classes: more totals rows than tokens.
+        #expect(totals.count > 2 * 9)
+        let minutes = try c.prepare("SELECT * FROM sighting_minutes ORDER BY 1, 2, 3, 4, 5").allRows()
+        let minutesFromRollup = try c.prepare("\(Schema.minutesFromRollup(where: "1")) ORDER BY 1, 2, 3, 4, 5")
+            .allRows()
+        #expect(minutes == minutesFromRollup)
+        #expect(Set(minutes.map { $0[3] }) == ["0", "1"])
+    }
+
     @Test("the grouped statements: one shared source parameter, then each row's own")
     func placeholders() {
         #expect(FindingsDB.groupPlaceholders(rows: 2, perRow: 3) == "(?1, ?2, ?3, ?4), (?1, ?5, ?6, ?7)")

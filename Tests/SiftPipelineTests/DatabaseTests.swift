@@ -145,6 +145,93 @@ struct DatabaseTests {
         #expect(try s.contents() == before)
     }
 
+    /// Version 8 (issue 15): `sighting_rollup` keyed by minute first, its minute index dropped; rows, reports and
+    /// the next scans unchanged.
+    @Test("migration 7 → 8: sighting_rollup rekeyed by minute, its index dropped, rows and reports unchanged")
+    func migrationTo8() throws {
+        let s = Scratch()
+        s.write("a.log", accessLog(lines: 0..<300))
+        s.write("hs.secret", testSecret)
+        let key = ["--hmac-secret-file", s.path("hs.secret")]
+        #expect(s.scan([s.path("a.log")] + key).status == 0)
+        let before = try s.contents()
+        let window = ["--since", "2023-11-14T22:15:00Z", "--until", "2023-11-14T22:18:30Z"]
+        let reports = [runCLI(["report", "--db", s.db]).out, runCLI(["report", "--db", s.db] + window).out]
+        // The table as version 7 wrote it: keyed by token first, with an index on the minute.
+        let c = try Connection(path: s.db)
+        try c.execute(
+            """
+            CREATE TABLE old_rollup (
+                token_id INTEGER NOT NULL, source_id INTEGER NOT NULL, cause TEXT NOT NULL,
+                status_class INTEGER NOT NULL, minute INTEGER NOT NULL, n INTEGER NOT NULL, first REAL, last REAL,
+                refused INTEGER NOT NULL DEFAULT 0, near INTEGER NOT NULL DEFAULT 0, near_min REAL, near_max REAL,
+                PRIMARY KEY (token_id, source_id, cause, status_class, minute)
+            ) WITHOUT ROWID;
+            INSERT INTO old_rollup SELECT * FROM sighting_rollup;
+            DROP TABLE sighting_rollup;
+            ALTER TABLE old_rollup RENAME TO sighting_rollup;
+            CREATE INDEX sighting_rollup_minute ON sighting_rollup(minute);
+            PRAGMA user_version = 7
+            """)
+        c.close()
+        #expect(try s.int("SELECT count(*) FROM sqlite_schema WHERE name = 'sighting_rollup_minute'") == 1)
+        _ = try FindingsDB(path: s.db, lockTimeout: 0) { _ in "" }
+        #expect(try s.int("PRAGMA user_version") == Schema.version)
+        #expect(try s.contents() == before)
+        #expect(try s.int("SELECT count(*) FROM sqlite_schema WHERE name = 'sighting_rollup_minute'") == 0)
+        let columns = try s.query("SELECT name, pk FROM pragma_table_info('sighting_rollup') ORDER BY cid")
+        #expect(
+            columns.map { $0[0] ?? "" } == [
+                "token_id", "source_id", "cause", "status_class", "minute", "n", "first", "last", "refused", "near",
+                "near_min", "near_max",
+            ])
+        // The key: minute, source, token, cause, status class.
+        #expect(columns.map { $0[1] ?? "" } == ["3", "2", "4", "5", "1", "0", "0", "0", "0", "0", "0", "0"])
+        // A window is read through the key.
+        let plan = try s.query(
+            "EXPLAIN QUERY PLAN SELECT sum(n) FROM sighting_rollup WHERE minute >= 28333335 AND minute < 28333339")
+        #expect(plan.contains { ($0.last ?? "")?.contains("USING PRIMARY KEY (minute>? AND minute<?)") == true })
+        #expect([runCLI(["report", "--db", s.db]).out, runCLI(["report", "--db", s.db] + window).out] == reports)
+        #expect(reports[1] != reports[0] && !reports[1].isEmpty)
+        // The next scans write into the new key: a rescan gives the same rows, a grown file adds to them.
+        #expect(s.scan([s.path("a.log"), "--rescan"] + key).status == 0)
+        #expect(try s.contents() == before)
+        s.write("a.log", accessLog(lines: 300..<400), append: true)
+        #expect(s.scan([s.path("a.log")] + key).status == 0)
+        let fresh = s.path("fresh.sqlite")
+        s.write("b.log", accessLog(lines: 0..<400))
+        #expect(s.scan([s.path("b.log")] + key, db: fresh).status == 0)
+        let grown = try s.contents().map { $0.replacingOccurrences(of: s.path("a.log"), with: "X") }
+        let clean = try s.contents(db: fresh).map { $0.replacingOccurrences(of: s.path("b.log"), with: "X") }
+        #expect(grown == clean, "\(Set(grown).symmetricDifference(clean).sorted().prefix(6))")
+    }
+
+    /// The consumer describes a token once and reuses that row in later batches (at most 8,192 kept, then it starts
+    /// over): past the bound, every token row is still whole and counts every sighting.
+    @Test("more distinct tokens than the consumer keeps described: every token row whole, every sighting counted")
+    func manyDistinctTokens() throws {
+        let s = Scratch()
+        // Every tenth line is an error line: of the 10,000 tokens, the 9,000 whose number does not end in 9 are seen,
+        // three times each (lines k, k + 10,000 and k + 20,000).
+        s.write("a.log", accessLog(lines: 0..<30_000, distinct: 10_000))
+        s.write("hs.secret", testSecret)
+        #expect(s.scan([s.path("a.log"), "--hmac-secret-file", s.path("hs.secret")]).status == 0)
+        #expect(try s.int("SELECT count(*) FROM tokens") == 9_000)
+        #expect(try s.int("SELECT count(DISTINCT token_id) FROM sightings") == 9_000)
+        #expect(try s.int("SELECT sum(sightings) FROM tokens") == 27_000)
+        #expect(
+            try s.int(
+                "SELECT count(*) FROM tokens t WHERE sightings != (SELECT count(*) FROM sightings s WHERE s.token_id = t.id)"
+            ) == 0)
+        // Described from the token each time: its claims, its verdict, its fingerprint.
+        #expect(
+            try s.int(
+                "SELECT count(*) FROM tokens WHERE sub_hash IS NULL OR exp IS NULL OR alg != 'HS256' OR signature != 'valid' OR length(fingerprint) != 64"
+            ) == 0)
+        // Tokens seen both before and after the bound was passed (in more than one batch).
+        #expect(try s.int("SELECT count(*) FROM tokens WHERE sightings = 3") == 9_000)
+    }
+
     @Test("a grown file continues where the last run stopped, and a line left open is counted once")
     func append() throws {
         let s = Scratch()
