@@ -77,14 +77,17 @@ let package = Package(
             name: "JWTSiftBench", dependencies: ["SiftCore", "JWTVerify", "JWTScan", "JOSECrypto", "FindingsStore"]),
 
         // MARK: - Tests (Swift Testing): one target per library.
+        /// What several test targets share (a deterministic generator of inputs); not part of any product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SiftCoreTests", dependencies: ["SiftCore"], exclude: ["Fixtures"]),
         .testTarget(name: "JOSECryptoTests", dependencies: ["JOSECrypto", "SiftCore"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "JWTScanTests", dependencies: ["JWTScan", "SiftCore", "JOSECrypto"], resources: [.copy("Fixtures")]),
-        .testTarget(
-            name: "JWTVerifyTests", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto", "SiftCore"],
+            name: "JWTScanTests", dependencies: ["JWTScan", "SiftCore", "JOSECrypto", "TestSupport"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "LogInputTests", dependencies: ["LogInput"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "JWTVerifyTests", dependencies: ["JWTVerify", "JWTScan", "JOSECrypto", "SiftCore", "TestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "LogInputTests", dependencies: ["LogInput", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KeySourcesTests",
             dependencies: ["KeySources", "IssuerConfig", "JWTVerify", "JOSECrypto", "SiftCore"],

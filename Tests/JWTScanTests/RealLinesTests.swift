@@ -1,4 +1,5 @@
 import SiftCore
+import TestSupport
 import Testing
 
 @testable import JWTScan

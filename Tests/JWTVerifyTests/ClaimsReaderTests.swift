@@ -1,5 +1,6 @@
 import JOSECrypto
 import SiftCore
+import TestSupport
 import Testing
 
 @testable import JWTVerify
@@ -144,18 +145,5 @@ import Testing
         #expect(r.values == ["m2"] && r[.malformed] == "m2")
         r[.malformed] = nil
         #expect(r.values.isEmpty)
-    }
-}
-
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import LogInput
@@ -60,24 +61,11 @@ func mappedChunks(_ path: String, from offset: UInt64 = 0, line: UInt64 = 1, opt
     return shapes
 }
 
-/// A deterministic generator (the tests must not change from run to run).
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 /// Lines of every kind of length around the bounds: empty, short, exactly the line bound (with and without its
 /// newline), longer than the reader's whole buffer, token runs across where a piece would be cut, CRLF, and
 /// (when `finalNewline` is false) a last line without a newline.
 func mixedLog(seed: UInt64, maxLine: Int, blockSize: Int, lines: Int, finalNewline: Bool) -> [UInt8] {
-    var g = SplitMix(state: seed)
+    var g = SplitMix(seed: seed)
     var out: [UInt8] = []
     let token = Array("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl".utf8)
     for i in 0..<lines {
