@@ -149,10 +149,7 @@ extension FindingsDB {
             let order = batch.rollups.indices.sorted { a, b in
                 let (x, y) = (batch.rollups[a], batch.rollups[b])
                 if x.minute != y.minute { return x.minute < y.minute }
-                let (i, j) = (ids[x.token], ids[y.token])
-                if i != j { return i < j }
-                return (Int(bitPattern: x.cause.pointer), x.statusClass.rawValue)
-                    < (Int(bitPattern: y.cause.pointer), y.statusClass.rawValue)
+                return x.precedes(y, tokenIDs: ids)
             }
             try upsertGrouped(
                 order.count, group: statements.upsertRollups, one: statements.upsertRollup, perRow: 11,

@@ -111,13 +111,7 @@ extension FindingsDB {
             minuteSums[m].sum.add(r)
         }
         // In key order (token id first), `rollupGroup` rows per statement.
-        let order = totals.indices.sorted { a, b in
-            let (x, y) = (totals[a].row, totals[b].row)
-            let (i, j) = (ids[x.token], ids[y.token])
-            if i != j { return i < j }
-            return (Int(bitPattern: x.cause.pointer), x.statusClass.rawValue)
-                < (Int(bitPattern: y.cause.pointer), y.statusClass.rawValue)
-        }
+        let order = totals.indices.sorted { a, b in totals[a].row.precedes(totals[b].row, tokenIDs: ids) }
         try upsertGrouped(
             order.count, group: statements.upsertTotals, one: statements.upsertTotal, perRow: 10,
             source: batch.sourceID
@@ -163,5 +157,17 @@ extension FindingsDB {
         INSERT INTO sighting_minutes
         \(Schema.minutesFromRollup(where: "r.source_id = \(source) AND r.minute IN (SELECT m FROM affected_minutes)"));
         """
+    }
+}
+
+extension RollupRow {
+    /// The order of the rollup's and the totals' keys after the minute: the token's database id, then the cause
+    /// (by its interned word) and the status class.
+    @inline(__always)
+    func precedes(_ other: RollupRow, tokenIDs ids: [Int64]) -> Bool {
+        let (i, j) = (ids[token], ids[other.token])
+        if i != j { return i < j }
+        return (Int(bitPattern: cause.pointer), statusClass.rawValue)
+            < (Int(bitPattern: other.cause.pointer), other.statusClass.rawValue)
     }
 }
