@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SiftCore
 
 /// The facts of the last few headers a scanner decided (``TokenScanner/decide(_:dots:)``), by their encoded bytes:
 /// a log's distinct tokens share a handful of headers byte for byte, so a new token's header is nearly always one
@@ -14,33 +10,16 @@ final class HeaderDecisions {
     /// Longer headers are decided each time, not kept.
     static let maximumLength = 512
 
-    private var headers: [[UInt8]] = []
-    private var dotClasses: [Int] = []
-    private var facts: [TokenScanner.Facts] = []
-    private var next = 0
+    private var kept = RecentBytes<(dotClass: Int, facts: TokenScanner.Facts)>(
+        capacity: HeaderDecisions.capacity, maximumKeyLength: HeaderDecisions.maximumLength)
 
     /// The facts of `header` for a candidate with `dots` dots: kept ones, else decided (and kept).
     func facts(_ header: UnsafeRawBufferPointer, dots: Int) -> TokenScanner.Facts {
         let dotClass = min(dots, 3)
-        let n = header.count
-        if n > 0 && n <= Self.maximumLength {
-            for k in headers.indices where dotClasses[k] == dotClass && headers[k].count == n {
-                let same = headers[k].withUnsafeBytes { memcmp($0.baseAddress!, header.baseAddress!, n) == 0 }
-                if same { return facts[k] }
-            }
-        }
+        guard !header.isEmpty else { return TokenScanner.decide(header, dots: dots) }
+        if let known = kept.value(for: header, where: { $0.dotClass == dotClass }) { return known.facts }
         let decided = TokenScanner.decide(header, dots: dots)
-        guard n > 0 && n <= Self.maximumLength else { return decided }
-        if headers.count < Self.capacity {
-            headers.append(Array(header))
-            dotClasses.append(dotClass)
-            facts.append(decided)
-        } else {
-            headers[next].replaceSubrange(headers[next].indices, with: header)
-            dotClasses[next] = dotClass
-            facts[next] = decided
-            next = (next + 1) % Self.capacity
-        }
+        kept.keep((dotClass, decided), for: header)
         return decided
     }
 }

@@ -1,9 +1,5 @@
 import SiftCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The claims a verdict needs (`exp`, `nbf`, `iat`, `iss`, `sub`, `aud`), read straight from the payload's bytes in
 /// one pass, with no JSON values built: decoding every claims set into a ``JSONObject`` (a String per member name
 /// and value, an array of members) was ≈ 10% of a verifying scan of many distinct tokens.
@@ -274,40 +270,5 @@ struct ClaimsReader {
             }
             guard c == UInt8(ascii: ",") else { return false }
         }
-    }
-}
-
-/// Strings made once and shared: a log's tokens repeat their issuer and audience byte for byte, so the analysing
-/// thread hands out one String (one array of them) per distinct text instead of a new one per token. A few
-/// entries, replaced in turn; not thread-safe (one per analysing thread).
-struct InternedTexts<Value> {
-    static var capacity: Int { 8 }
-    /// Texts longer than this are not kept.
-    static var maximumLength: Int { 256 }
-    private var keys: [[UInt8]] = []
-    private var values: [Value] = []
-    private var next = 0
-
-    init() {}
-
-    /// The value kept for exactly these bytes, else `make()`'s (kept when short enough).
-    mutating func value(_ bytes: UnsafeRawBufferPointer, make: () -> Value) -> Value {
-        for k in keys.indices where keys[k].count == bytes.count {
-            let same = keys[k].withUnsafeBytes { stored in
-                bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
-            }
-            if same { return values[k] }
-        }
-        let v = make()
-        guard bytes.count <= Self.maximumLength else { return v }
-        if keys.count < Self.capacity {
-            keys.append(Array(bytes))
-            values.append(v)
-        } else {
-            keys[next].replaceSubrange(keys[next].indices, with: bytes)
-            values[next] = v
-            next = (next + 1) % Self.capacity
-        }
-        return v
     }
 }

@@ -1,10 +1,6 @@
 import JOSECrypto
 import SiftCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What a JOSE header says, read once per distinct encoded header: tokens of one issuer share their header byte for
 /// byte, so a log of many distinct tokens holds few distinct headers (decoding and parsing each token's header was
 /// ≈ 10% of analysing a distinct HS256 token).
@@ -83,9 +79,7 @@ final class HeaderMemo {
     private var table: [Int: HeaderFacts] = [:]
     /// The last few headers looked up, compared directly before anything is hashed (a log of one issuer's tokens
     /// has a handful of headers).
-    private var recent: [HeaderFacts] = []
-    private var nextRecent = 0
-    private static let recentLimit = 8
+    private var recent = RecentBytes<HeaderFacts>(capacity: 8)
 
     init() {}
 
@@ -94,31 +88,16 @@ final class HeaderMemo {
 
     /// The facts of the header `encoded`.
     func facts(_ encoded: UnsafeRawBufferPointer) -> HeaderFacts {
-        for f in recent where Self.same(f.encoded, encoded) { return f }
-        var hasher = Hasher()
-        hasher.combine(bytes: encoded)
-        let h = hasher.finalize()
-        let found: HeaderFacts
-        if let f = table[h], Self.same(f.encoded, encoded) {
-            found = f
-        } else {
+        recent.value(for: encoded) {
+            var hasher = Hasher()
+            hasher.combine(bytes: encoded)
+            let h = hasher.finalize()
+            if let f = table[h], f.encoded.elementsEqual(encoded) { return f }
             if table.count >= Self.limit { table.removeAll(keepingCapacity: true) }
-            found = HeaderFacts(Array(encoded))
-            table[h] = found
+            let f = HeaderFacts(Array(encoded))
+            table[h] = f
+            return f
         }
-        if recent.count < Self.recentLimit {
-            recent.append(found)
-        } else {
-            recent[nextRecent] = found
-            nextRecent = (nextRecent + 1) % Self.recentLimit
-        }
-        return found
-    }
-
-    private static func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let q = b.baseAddress, !b.isEmpty else { return true }
-        return a.withUnsafeBytes { memcmp($0.baseAddress!, q, b.count) == 0 }
     }
 }
 
@@ -130,10 +109,11 @@ public final class AnalysisContext {
     /// The current token's decoded payload and signature, reusing their storage from token to token.
     var payload: [UInt8] = []
     var signature: [UInt8] = []
-    /// Issuers and audiences of recent tokens, each String (array) made once per distinct text.
-    var issuers = InternedTexts<String>()
-    var audiences = InternedTexts<[String]>()
-    var audienceLists = InternedTexts<[String]>()
+    /// Issuers and audiences of recent tokens, each String (array) made once per distinct text: a log's tokens
+    /// repeat them byte for byte (texts over 256 bytes are made each time).
+    var issuers = RecentBytes<String>(capacity: 8, maximumKeyLength: 256)
+    var audiences = RecentBytes<[String]>(capacity: 8, maximumKeyLength: 256)
+    var audienceLists = RecentBytes<[String]>(capacity: 8, maximumKeyLength: 256)
 
     public init(verifier: SignatureChecker = SignatureChecker()) { self.verifier = verifier }
 }

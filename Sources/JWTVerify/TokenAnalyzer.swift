@@ -230,15 +230,17 @@ public struct TokenAnalyzer: Sendable {
             if let t = c.exp, t >= 1e12 { a.flags.insert(.msTimestamp) }
             if let t = c.nbf, t >= 1e12 { a.flags.insert(.msTimestamp) }
             if let t = c.iat, t >= 1e12 { a.flags.insert(.msTimestamp) }
-            if let r = c.iss { a.iss = context.issuers.value(text(r)) { String(decoding: text(r), as: UTF8.self) } }
+            if let r = c.iss {
+                a.iss = context.issuers.value(for: text(r)) { String(decoding: text(r), as: UTF8.self) }
+            }
             if let r = c.sub { a.sub = String(decoding: text(r), as: UTF8.self) }
             if let r = c.aud {
                 if c.audIsArray {
-                    a.aud = context.audienceLists.value(text(r)) {
+                    a.aud = context.audienceLists.value(for: text(r)) {
                         c.audItems.map { String(decoding: text($0), as: UTF8.self) }
                     }
                 } else {
-                    a.aud = context.audiences.value(text(r)) { [String(decoding: text(r), as: UTF8.self)] }
+                    a.aud = context.audiences.value(for: text(r)) { [String(decoding: text(r), as: UTF8.self)] }
                 }
             }
             claimFlags(&a)
