@@ -14,6 +14,8 @@ public final class StoreWriter: @unchecked Sendable {
     private let db: FindingsDB
     public let runID: Int64
     private let failure = Mutex<StoreError?>(nil)
+    /// Batches submitted and not yet written (queued or being written).
+    private let unwritten = Atomic<Int>(0)
 
     /// Takes ownership of `db`; from here on it is used only on the writer's queue.
     public init(db: FindingsDB, runID: Int64, depth: Int = 2) {
@@ -25,11 +27,19 @@ public final class StoreWriter: @unchecked Sendable {
     /// The first write that failed; once set, later batches are dropped (the scan should stop).
     public var failed: StoreError? { failure.withLock { $0 } }
 
+    /// Whether every batch submitted so far is written: the writer has nothing to do. A scan hands over a smaller
+    /// batch then rather than leave the writer's core idle (``SiftPipeline/DatabaseConsumer``).
+    public var isIdle: Bool { unwritten.load(ordering: .acquiring) == 0 }
+
     /// Queues a batch; waits only when `depth` batches are already waiting.
     public func submit(_ batch: Batch) {
         slots.wait()
+        unwritten.add(1, ordering: .relaxed)
         queue.async { [self] in
-            defer { slots.signal() }
+            defer {
+                unwritten.subtract(1, ordering: .releasing)
+                slots.signal()
+            }
             guard failed == nil else { return }
             do throws(SQLiteError) {
                 try db.write(batch, runID: runID)

@@ -2,7 +2,10 @@ import FindingsReport
 import FindingsStore
 import JOSECrypto
 import JWTScan
+import JWTVerify
+import LogInput
 import SiftCore
+import SiftPipeline
 import Testing
 
 #if canImport(Glibc)
@@ -230,6 +233,41 @@ struct DatabaseTests {
             ) == 0)
         // Tokens seen both before and after the bound was passed (in more than one batch).
         #expect(try s.int("SELECT count(*) FROM tokens WHERE sightings = 3") == 9_000)
+    }
+
+    /// A batch is handed over before it is full when the writer has nothing to do (``DatabaseConsumer/idleBatchRows``):
+    /// where batches end must not change a row — the rollup, totals and minutes are keyed and summed across
+    /// batches, ids follow first appearance.
+    @Test("batches handed to an idle writer before they are full: more transactions, the same rows")
+    func idleHandOff() throws {
+        let s = Scratch()
+        let logs = twelveLogs(s)
+        let secret = KeyLoader.secret(Array(testSecret.utf8), origin: "hs.secret", retired: false).0!
+        let keys = VerifyOptions(keys: KeyRing(current: [secret]), workers: 2)
+        func run(idleRows: Int?, db: String) throws -> Int {
+            let session = try FindingsSession(
+                options: DatabaseOptions(path: db), startedAt: 0, version: "test", commandLine: ["test"],
+                verify: keys)
+            var consumer = DatabaseConsumer(session: session)
+            consumer.idleBatchRows = idleRows
+            // Chunks of a few dozen lines: many hand-over points in each file.
+            let options = ScanOptions(
+                paths: [logs], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 8192), now: 1_704_100_000,
+                verify: session.verify)
+            let totals = ScanRun(options: options).run(into: &consumer)
+            try session.finish(status: "done", totals: totals, okRolled: consumer.okRolled, finishedAt: 1)
+            return consumer.batchesHanded
+        }
+        let full = try run(idleRows: nil, db: s.path("full.sqlite"))
+        let early = try run(idleRows: 40, db: s.path("early.sqlite"))
+        // One batch per file (1,350 sightings each, under a full batch) without the idle path; more with it (the
+        // writer is idle at least when the first chunks come).
+        #expect(full == 12)
+        #expect(early > full, "no batch was handed over early")
+        let a = try s.contents(db: s.path("full.sqlite"))
+        let b = try s.contents(db: s.path("early.sqlite"))
+        #expect(a.count > 16_000)
+        #expect(a == b, "\(Set(a).symmetricDifference(b).sorted().prefix(6))")
     }
 
     @Test("a grown file continues where the last run stopped, and a line left open is counted once")
