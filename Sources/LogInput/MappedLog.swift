@@ -119,7 +119,16 @@ public final class MappedLog: @unchecked Sendable {
     static func isCached(_ map: UnsafeMutableRawPointer, _ size: Int) -> Bool {
         let length = min(size, cacheCheckLength)
         let samples = 64
+        let pages = (length + pageSize - 1) / pageSize
         var resident = 0
+        if pages <= samples {
+            // A file of at most 64 pages: all of them, in one call (64 calls of one page each cost a directory of
+            // small files more system time than their scan).
+            var v = [UInt8](repeating: 0, count: pages)
+            guard mincore(map, length, &v) == 0 else { return true }
+            for r in v where r & 1 != 0 { resident += 1 }
+            return Double(resident) >= cachedShare * Double(pages)
+        }
         for k in 0..<samples {
             var v: UInt8 = 0
             let page = length / samples * k / pageSize * pageSize
@@ -206,8 +215,12 @@ public final class MappedLog: @unchecked Sendable {
         // Eight pages of the range looked at first: when all are cached (the usual case), asking costs a page
         // cache lookup per page (about 1% of a scan) for nothing.
         var cached = true
+        // (A range of at most 8 pages: the sampled pages are its first; the same page is not asked again.)
+        var last = -1
         for k in 0..<8 {
             let page = (to - advised) / 8 * k / Self.pageSize * Self.pageSize
+            guard page != last else { continue }
+            last = page
             var resident: UInt8 = 0
             if mincore(range + page, 1, &resident) == 0 && resident & 1 == 0 { cached = false }
         }
