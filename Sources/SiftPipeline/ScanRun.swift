@@ -67,6 +67,8 @@ public struct ScanTotals: Sendable, Equatable {
     public var interrupted = false
     /// Sources read again from their start because the keys or policy changed (or `--rescan`).
     public var sourcesRejudged = 0
+    /// Small files scanned by other threads while earlier ones were merged (``FilePrefetch``).
+    public var sourcesScannedAhead = 0
     public var errorsByCause: [Cause: Int] = [:]
     public var inputErrors: [InputError] = []
     /// Sightings judged with the global keys because `--config` does not name their `iss`, by iss (at most
@@ -147,7 +149,15 @@ public struct ScanRun {
         var judged: [JudgedSighting] = []
         let windowed = options.since != nil || options.until != nil
         let configured = options.verify.map { !$0.issuers.isEmpty } ?? false
-        for source in sources {
+        // Several small files at once: the other threads scan the next files whole while this one merges.
+        let prefetch =
+            options.scanThreads > 1 && options.mapsFiles && sources.count > 1
+            ? FilePrefetch(
+                sources: sources, options: options, matcher: scanner.matcher, workers: options.scanThreads - 1,
+                prerender: prerender) : nil
+        prefetch?.start()
+        defer { prefetch?.stop() }
+        for (sourceIndex, source) in sources.enumerated() {
             if options.shouldStop?() == true {
                 totals.interrupted = true
                 break
@@ -170,6 +180,12 @@ public struct ScanRun {
             if let prerender { finish.prerender = (prerender, NDJSONConsumer.quotedName(source)) }
             let start: (offset: UInt64, line: UInt64)
             let plan = consumer.begin(source: source, facts: facts)
+            var fromStart = false
+            if case .read(0, 1, _) = plan { fromStart = true }
+            // The file as a worker scanned it, if one did and it is still the file it mapped.
+            let scannedAhead = prefetch?.arrive(at: sourceIndex, readingFromStart: fromStart).flatMap {
+                $0.facts == facts ? $0 : nil
+            }
             switch plan {
             case .skip:
                 totals.counts.sourcesSkipped += 1
@@ -181,6 +197,9 @@ public struct ScanRun {
             }
             var openLineStart = start.offset
             var deliveredLines: UInt64 = 0
+            /// The chunk being delivered was scanned by a ``FilePrefetch`` worker, whose memory of tokens met is
+            /// its own (and may hold a file whose scan was dropped): every sighting goes to the distinct count.
+            var scannedElsewhere = false
 
             /// Everything after the scan of one chunk (and its window), in stream order: totals, verdicts, the
             /// consumer. False when a stop was requested.
@@ -198,7 +217,7 @@ public struct ScanRun {
                         // that first sighting). With several workers each has its own memory of what it met, and
                         // this still holds: a worker's repeat follows its own first sighting, which was delivered
                         // — or replaced by a scan in order, whose scanner then met the bytes first or had met them.
-                        guard tokens[i].hit.isNew || windowed else { continue }
+                        guard tokens[i].hit.isNew || windowed || scannedElsewhere else { continue }
                         seen.insert(tokens[i].hit.fingerprint)
                     }
                 }
@@ -321,14 +340,18 @@ public struct ScanRun {
             // A regular file is mapped (no copy; chunks cut ahead and counted by the workers); anything else, or a
             // file the system will not map, is read.
             let mapped: MappedLog?
-            do {
-                mapped =
-                    isGzip || !options.mapsFiles || facts?.isRegular != true
-                    ? nil : try MappedLog.open(source, from: start.offset, options: options.reader)
-            } catch {
-                totals.inputErrors.append(error)
-                consumer.end(source: source, summary: nil, error: error)
-                continue
+            if let scannedAhead {
+                mapped = scannedAhead.log
+            } else {
+                do {
+                    mapped =
+                        isGzip || !options.mapsFiles || facts?.isRegular != true
+                        ? nil : try MappedLog.open(source, from: start.offset, options: options.reader)
+                } catch {
+                    totals.inputErrors.append(error)
+                    consumer.end(source: source, summary: nil, error: error)
+                    continue
+                }
             }
             if let mapped {
                 // A chunk is delivered only if, once scanned, the file is still as long as its end (a file truncated
@@ -357,8 +380,23 @@ public struct ScanRun {
                 var line = start.line
                 // A file of a chunk or two is scanned on this thread: starting the workers would cost more.
                 let capacity = options.reader.maximumLineLength + options.reader.blockSize
-                let parallel = mapped.size - Int(start.offset) > 2 * capacity ? workers : nil
-                if let workers = parallel {
+                let parallel = scannedAhead == nil && mapped.size - Int(start.offset) > 2 * capacity ? workers : nil
+                if let scannedAhead {
+                    // Scanned by a worker: delivered as the loop below would have (the same chunks and findings).
+                    scannedElsewhere = true
+                    for a in scannedAhead.chunks {
+                        findings = a.findings
+                        guard take(a.chunk) else { break }
+                        let more = deliver(
+                            a.chunk.bytes, streamOffset: a.chunk.streamOffset, firstLine: a.chunk.firstLine,
+                            newlines: a.chunk.newlines, openLine: a.chunk.openLineStart, rendered: a.rendered)
+                        delivered(a.chunk)
+                        if let r = a.rendered { prefetch?.recycle(r) }
+                        if !more { break }
+                    }
+                    findings = ScanFindings()
+                    scannedElsewhere = false
+                } else if let workers = parallel {
                     let ring = MappedRing(
                         mapped, firstLine: start.line, workers: workers.workers,
                         capacity: workers.workers * Self.chunksPerWorker)
@@ -445,6 +483,7 @@ public struct ScanRun {
             }
             if totals.interrupted { break }
         }
+        totals.sourcesScannedAhead = prefetch?.scansUsed ?? 0
         totals.distinctTokens = seen.count
         if !seen.isExact { totals.distinctTokensExact = false }
         totals.counts.inputErrors = totals.inputErrors.count

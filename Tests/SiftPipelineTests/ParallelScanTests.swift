@@ -165,6 +165,93 @@ struct ParallelScanTests {
         }
         #expect(contents[0].count > 1000 && contents[1] == contents[0] && contents[2] == contents[0])
     }
+
+    /// A recorder whose plan skips some files and resumes one part-way, as a database run's plans do.
+    struct PlanningRecorder: ScanConsumer {
+        var inner = Recorder()
+        let plans: [String: ReadPlan]
+        mutating func begin(source: InputSource, facts: FileFacts?) -> ReadPlan {
+            let name = String(source.name.split(separator: "/").last ?? "")
+            return plans[name] ?? inner.begin(source: source, facts: facts)
+        }
+        mutating func consume(
+            _ findings: ScanFindings, judged: [JudgedSighting], source: InputSource, end: ReadProgress
+        ) { inner.consume(findings, judged: judged, source: source, end: end) }
+        mutating func end(source: InputSource, summary: ReadSummary?, error: InputError?) {
+            inner.end(source: source, summary: summary, error: error)
+        }
+    }
+
+    /// Many small files (each of at most two of the reader's fills; over-long lines cut into pieces) among a large one, a gzip file and an empty one, yearless syslog
+    /// lines dated by each file's own modification time: scanned several at once by `--jobs` workers, they give
+    /// what one thread gives, file for file — also when the plans skip files or resume one part-way (the workers'
+    /// scans of those are dropped), and with a time window.
+    @Test("several small files at once: the same findings as one thread, skipped and resumed files included")
+    func smallFilesAtOnce() throws {
+        let s = Scratch()
+        let folder = s.path("logs")
+        mkdir(folder, 0o700)
+        let lines = Self.corpus().split(separator: "\n", omittingEmptySubsequences: false)
+        var plans: [String: ReadPlan] = [:]
+        for f in 0..<36 {
+            let name = "f\(f < 10 ? "0" : "")\(f).log"
+            // First a yearless line: dated by the file's own modification time (no full date before it).
+            let part =
+                "Mar  3 10:00:0\(f % 10) host app[1]: first Bearer \(fakeToken(f))\n"
+                + lines[(f * 60)..<((f + 1) * 60)].joined(separator: "\n") + "\n"
+            let path = folder + "/" + name
+            let file = fopen(path, "w")!
+            fputs(part, file)
+            fclose(file)
+            // Modification times a year apart: the year of a yearless stamp comes from each file's own.
+            var times = [timespec(tv_sec: 1_650_000_000 + f * 31_536_000 / 4, tv_nsec: 0)]
+            times.append(times[0])
+            #expect(utimensat(AT_FDCWD, path, times, 0) == 0)
+            if f % 9 == 4 { plans[name] = .skip(reason: "test") }
+            if f % 9 == 7 {
+                // Resumed at its 6th line.
+                let offset = part.utf8.split(separator: 10, omittingEmptySubsequences: false).prefix(5)
+                    .reduce(0) { $0 + $1.count + 1 }
+                plans[name] = .read(from: UInt64(offset), line: 6, reason: "test")
+            }
+        }
+        s.write("logs/g40-large.log", String(repeating: Self.corpus() + "\n", count: 2))
+        s.write("logs/g41-empty.log", "")
+        #expect(system("cd '\(folder)' && gzip -c f03.log > g42-zipped.log.gz") == 0)
+        s.write("logs/h50-after.log", lines[0..<50].joined(separator: "\n") + "\n")
+        let secret = KeyLoader.secret(Array(testSecret.utf8), origin: "hs.secret", retired: false).0!
+        func run(jobs: Int, plans: [String: ReadPlan], window: Bool = false) -> (out: [String], ahead: Int) {
+            var options = ScanOptions(
+                paths: [folder], reader: ReaderOptions(maximumLineLength: 4096, blockSize: 16384), now: 1_704_100_000,
+                verify: VerifyOptions(keys: KeyRing(current: [secret]), workers: 2))
+            options.scanThreads = jobs
+            if window { (options.since, options.until) = (1_703_980_500, 1_704_000_800) }
+            var r = PlanningRecorder(plans: plans)
+            let totals = ScanRun(options: options).run(into: &r)
+            let summary =
+                "TOTALS \(totals.counts.sightings) \(totals.counts.lines) \(totals.counts.bytes) \(totals.distinctTokens) \(totals.sightingsByCause.sorted { $0.key < $1.key })"
+            return (r.inner.out + [summary], totals.sourcesScannedAhead)
+        }
+        for (plan, window) in [([:], false), (plans, false), ([:], true)] {
+            let serial = run(jobs: 1, plans: plan, window: window)
+            #expect(serial.ahead == 0)
+            #expect(serial.out.filter { $0.hasPrefix("END ") }.count == 40)
+            #expect(serial.out.filter { $0.hasPrefix("T ") }.count > (window ? 50 : 1000))
+            for jobs in [2, 3, 8] {
+                let parallel = run(jobs: jobs, plans: plan, window: window)
+                // The workers scanned files ahead (the small ones), and the merge used their scans.
+                #expect(parallel.ahead > 10, "jobs \(jobs): \(parallel.ahead) files scanned ahead")
+                if let i = serial.out.indices.first(where: {
+                    $0 >= parallel.out.count || serial.out[$0] != parallel.out[$0]
+                }) {
+                    Issue.record(
+                        "jobs \(jobs), plans \(plan.count), window \(window): first difference at \(i): \(serial.out[i]) ≠ \(i < parallel.out.count ? parallel.out[i] : "(end)")"
+                    )
+                }
+                #expect(parallel.out.count == serial.out.count)
+            }
+        }
+    }
 }
 
 /// Truncates its file when the first chunk comes (logrotate's copytruncate, say, under a running scan).
