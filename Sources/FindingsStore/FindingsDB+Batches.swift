@@ -56,10 +56,15 @@ extension FindingsDB {
             try writeRows(batch, runID: runID)
         } catch {
             // The transaction was rolled back: ids learnt in it may not exist.
-            knownTokens.removeAll()
-            knownHosts.removeAll()
+            forgetIDs()
             throw error
         }
+    }
+
+    /// Forgets the token and host ids learnt so far (a transaction that made some was rolled back).
+    public func forgetIDs() {
+        knownTokens.removeAll()
+        knownHosts.removeAll()
     }
 
     private func writeRows(_ batch: Batch, runID: Int64) throws(SQLiteError) {

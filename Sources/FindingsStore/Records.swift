@@ -231,6 +231,9 @@ public struct Batch: Sendable {
     /// What the batch adds to its run's counts (`sources`: 1 on a source's first batch), committed with its rows
     /// so that the run's row always counts what is in the database, however the run ends.
     public var counts = RunCounts()
+    /// The source's last batch (its reading ended, completed or not): the writer may commit it together with
+    /// other sources' last batches (``StoreWriter``).
+    public var endsSource = false
 
     public init(sourceID: Int64, progress: ReadProgress) {
         self.sourceID = sourceID

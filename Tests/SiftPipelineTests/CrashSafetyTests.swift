@@ -135,6 +135,56 @@ struct CrashSafetyTests {
         #expect(partial >= 1, "no kill landed in the middle of a scan; the log is too small for this machine")
     }
 
+    /// Small files are committed several to a transaction (``StoreWriter``'s group, with the plans that made
+    /// their sources): a kill loses the open group whole, and the next run reads those files again.
+    @Test("SIGKILL during a scan of many small files, then a re-run: the same database as one uninterrupted run")
+    func sigkillSmallFiles() throws {
+        let s = Scratch()
+        let folder = s.path("logs")
+        mkdir(folder, 0o700)
+        for f in 0..<1500 {
+            s.write("logs/app-\(10_000 + f).log", accessLog(lines: (f * 40)..<((f + 1) * 40), distinct: 2000))
+        }
+        s.write("hs.secret", testSecret)
+        let args = [folder, "-q", "--hmac-secret-file", s.path("hs.secret")]
+        let reference = s.path("reference.sqlite")
+        #expect(waitExit(spawnJWTSift(["scan"] + args + ["--db", reference])) == 0)
+        let expected = try s.contents(db: reference)
+        let sources = "SELECT count(*) FROM sources"
+        #expect(try s.int(sources, db: reference) == 1500)
+        var partial = 0
+        for (i, delay) in [0, 100_000, 400_000].enumerated() {
+            let db = s.path("killed-\(i).sqlite")
+            let pid = spawnJWTSift(["scan"] + args + ["--db", db])
+            var waited = 0
+            while waited < 30_000_000,
+                (try? Connection(path: db, readOnly: true).scalar("SELECT count(*) FROM sightings")).flatMap({ $0 })
+                    ?? 0 == 0
+            {
+                usleep(5_000)
+                waited += 5_000
+            }
+            usleep(UInt32(delay))
+            kill(pid, SIGKILL)
+            _ = waitExit(pid)
+            if let c = try? Connection(path: db, readOnly: true), let n = try? c.scalar(sources), n > 0 && n < 1500 {
+                partial += 1
+                // No row beyond its source's progress.
+                let beyond = try c.scalar(
+                    """
+                    SELECT count(*) FROM sightings s JOIN sources src ON src.id = s.source_id
+                    WHERE s.byte_offset >= src.bytes_scanned
+                    """)
+                #expect(beyond == 0)
+                // At most the source being read when the group was committed is left unfinished (its plan).
+                #expect(try c.scalar("SELECT count(*) FROM sources WHERE completed = 0") ?? 0 <= 1)
+            }
+            #expect(waitExit(spawnJWTSift(["scan"] + args + ["--db", db])) == 0)
+            #expect(try s.contents(db: db) == expected, "killed \(delay / 1000) ms after the first commit")
+        }
+        #expect(partial >= 1, "no kill landed in the middle of the scan")
+    }
+
     @Test("SIGINT in the middle of a scan finishes the current batch, exits 130 and marks the run interrupted")
     func sigint() throws {
         let s = Scratch()

@@ -270,6 +270,44 @@ struct DatabaseTests {
         #expect(a == b, "\(Set(a).symmetricDifference(b).sorted().prefix(6))")
     }
 
+    /// The last batches of small sources are committed several to a transaction, with the plans between them
+    /// (``StoreWriter``): the same rows and ids as a transaction per source.
+    @Test("small sources committed several to a transaction: the same database as one transaction per source")
+    func groupedSources() throws {
+        let s = Scratch()
+        let folder = s.path("logs")
+        mkdir(folder, 0o700)
+        for f in 0..<300 {
+            s.write("logs/access-\(1000 + f).log", accessLog(lines: (f * 20)..<((f + 1) * 20)))
+        }
+        let secret = KeyLoader.secret(Array(testSecret.utf8), origin: "hs.secret", retired: false).0!
+        let keys = VerifyOptions(keys: KeyRing(current: [secret]), workers: 2)
+        func run(grouped: Bool, db: String) throws -> (batches: Int, transactions: Int) {
+            let session = try FindingsSession(
+                options: DatabaseOptions(path: db), startedAt: 0, version: "test", commandLine: ["test"],
+                verify: keys)
+            var consumer = DatabaseConsumer(session: session)
+            consumer.groupsSources = grouped
+            let options = ScanOptions(paths: [folder], now: 1_704_100_000, verify: session.verify)
+            let totals = ScanRun(options: options).run(into: &consumer)
+            try session.finish(status: "done", totals: totals, okRolled: consumer.okRolled, finishedAt: 1)
+            return (consumer.batchesHanded, session.writer.groupsCommitted)
+        }
+        let single = try run(grouped: false, db: s.path("single.sqlite"))
+        let grouped = try run(grouped: true, db: s.path("grouped.sqlite"))
+        #expect(single.batches == 300 && single.transactions == 0)
+        // 300 sources' batches in a few transactions (each holds up to 8,192 rows or half a second of them).
+        #expect(grouped.batches == 300)
+        #expect(grouped.transactions >= 1 && grouped.transactions < 100, "\(grouped.transactions) transactions")
+        let a = try s.contents(db: s.path("single.sqlite"))
+        let b = try s.contents(db: s.path("grouped.sqlite"))
+        #expect(a.count > 5_000)
+        #expect(a == b, "\(Set(a).symmetricDifference(b).sorted().prefix(6))")
+        // Ids too: sources and tokens numbered in the same order.
+        let ids = "SELECT id, path FROM sources ORDER BY id"
+        #expect(try s.query(ids, db: s.path("single.sqlite")) == s.query(ids, db: s.path("grouped.sqlite")))
+    }
+
     @Test("a grown file continues where the last run stopped, and a line left open is counted once")
     func append() throws {
         let s = Scratch()

@@ -217,10 +217,13 @@ struct HostileOutputTests {
         mkdir(disk, 0o700)
         // The size is one at which the disk fills during a batch, leaving room to record the failure: at one where a
         // commit fills it to the last byte (2 MiB since schema 7's tables), the run's row cannot be updated either
-        // (the summary then says so) — a limit of this design, not exercised here.
+        // (the summary then says so) — a limit of this design, not exercised here. Since small files are committed
+        // several to a transaction (from 8,192 rows: six of these files), the disk must hold the first such group:
+        // at 1,900 KiB the first commit already failed and nothing was committed (the run's row still said so).
+        // 2,600 KiB holds that group and fills during the next.
         let rc = Self.inMountNamespace(
             """
-            mount -t tmpfs -o size=1900k tmpfs '\(disk)' && \
+            mount -t tmpfs -o size=2600k tmpfs '\(disk)' && \
             '\(jwtsiftBinary())' scan --no-verify --db '\(disk)/findings.sqlite' '\(logs)' >/dev/null 2>'\(out)/stderr'; \
             echo $? >'\(out)/rc'; cp '\(disk)'/findings.sqlite* '\(out)/'
             """)
