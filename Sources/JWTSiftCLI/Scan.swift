@@ -141,7 +141,7 @@ extension JWTSift {
             name: .customLong("scan-threads"),
             parsing: .unconditional,
             help: ArgumentHelp(
-                "Threads scanning one file's chunks, merged in order (output identical to one thread). Default: --jobs without --db; 1 with --db, where the database writer sets the pace (README, Benchmarks).",
+                "Threads scanning one file's chunks, or the next small files whole, merged in order (output identical to one thread). Default: --jobs without --db; 1 with --db, where the database writer sets the pace (README, Benchmarks).",
                 valueName: "n"),
             transform: Bounds.int("--scan-threads", Bounds.jobs))
         var scanThreads: Int?
