@@ -84,6 +84,28 @@ func bigLog(_ s: Scratch) -> String {
     return path
 }
 
+/// Starts `jwtsift ARGS` (a scan into `db`), waits until its first rows are committed (at most 30 s), waits `delay`
+/// microseconds more and kills it (SIGKILL). A delay from the first commit, not from the start: on a loaded machine
+/// starting up alone took longer than fixed delays.
+func killAfterFirstCommit(_ args: [String], db: String, delay: Int) {
+    let pid = spawnJWTSift(args)
+    var waited = 0
+    while waited < 30_000_000,
+        (try? Connection(path: db, readOnly: true).scalar("SELECT count(*) FROM sightings")).flatMap({ $0 }) ?? 0 == 0
+    {
+        usleep(5_000)
+        waited += 5_000
+    }
+    usleep(UInt32(delay))
+    kill(pid, SIGKILL)
+    _ = waitExit(pid)
+}
+
+/// Sightings stored at or past their source's committed progress: none, however a run ended.
+let sightingsBeyondProgress = """
+    SELECT count(*) FROM sightings s JOIN sources src ON src.id = s.source_id WHERE s.byte_offset >= src.bytes_scanned
+    """
+
 @Suite("Crash safety", .serialized)
 struct CrashSafetyTests {
     @Test("SIGKILL at several points, then a re-run: the same database as one uninterrupted run")
@@ -99,33 +121,16 @@ struct CrashSafetyTests {
         #expect(full == 108_000)
 
         var partial = 0
-        // Each kill follows the run's first committed batch by a growing delay (fixed delays from the start
-        // missed every batch on a loaded machine, where starting up alone took longer than the longest one).
+        // Each kill follows the run's first committed batch by a growing delay.
         for (i, delay) in [0, 60_000, 250_000, 700_000].enumerated() {
             let db = s.path("killed-\(i).sqlite")
-            let pid = spawnJWTSift(["scan"] + args + ["--db", db])
-            var waited = 0
-            while waited < 30_000_000,
-                (try? Connection(path: db, readOnly: true).scalar("SELECT count(*) FROM sightings")).flatMap({ $0 })
-                    ?? 0 == 0
-            {
-                usleep(10_000)
-                waited += 10_000
-            }
-            usleep(UInt32(delay))
-            kill(pid, SIGKILL)
-            _ = waitExit(pid)
+            killAfterFirstCommit(["scan"] + args + ["--db", db], db: db, delay: delay)
             // What the killed run left is consistent: rows never beyond the committed progress.
             if let c = try? Connection(path: db, readOnly: true),
                 let n = try? c.scalar("SELECT count(*) FROM sightings"), n > 0 && Int(n) < full
             {
                 partial += 1
-                let beyond = try c.scalar(
-                    """
-                    SELECT count(*) FROM sightings s JOIN sources src ON src.id = s.source_id
-                    WHERE s.byte_offset >= src.bytes_scanned
-                    """)
-                #expect(beyond == 0)
+                #expect(try c.scalar(sightingsBeyondProgress) == 0)
             }
             #expect(waitExit(spawnJWTSift(["scan"] + args + ["--db", db])) == 0)
             let when = "\(delay / 1000) ms after the first batch"
@@ -140,11 +145,7 @@ struct CrashSafetyTests {
     @Test("SIGKILL during a scan of many small files, then a re-run: the same database as one uninterrupted run")
     func sigkillSmallFiles() throws {
         let s = Scratch()
-        let folder = s.path("logs")
-        mkdir(folder, 0o700)
-        for f in 0..<1500 {
-            s.write("logs/app-\(10_000 + f).log", accessLog(lines: (f * 40)..<((f + 1) * 40), distinct: 2000))
-        }
+        let folder = smallLogs(s, files: 1500, lines: 40, distinct: 2000)
         s.write("hs.secret", testSecret)
         let args = [folder, "-q", "--hmac-secret-file", s.path("hs.secret")]
         let reference = s.path("reference.sqlite")
@@ -155,27 +156,11 @@ struct CrashSafetyTests {
         var partial = 0
         for (i, delay) in [0, 100_000, 400_000].enumerated() {
             let db = s.path("killed-\(i).sqlite")
-            let pid = spawnJWTSift(["scan"] + args + ["--db", db])
-            var waited = 0
-            while waited < 30_000_000,
-                (try? Connection(path: db, readOnly: true).scalar("SELECT count(*) FROM sightings")).flatMap({ $0 })
-                    ?? 0 == 0
-            {
-                usleep(5_000)
-                waited += 5_000
-            }
-            usleep(UInt32(delay))
-            kill(pid, SIGKILL)
-            _ = waitExit(pid)
+            killAfterFirstCommit(["scan"] + args + ["--db", db], db: db, delay: delay)
             if let c = try? Connection(path: db, readOnly: true), let n = try? c.scalar(sources), n > 0 && n < 1500 {
                 partial += 1
                 // No row beyond its source's progress.
-                let beyond = try c.scalar(
-                    """
-                    SELECT count(*) FROM sightings s JOIN sources src ON src.id = s.source_id
-                    WHERE s.byte_offset >= src.bytes_scanned
-                    """)
-                #expect(beyond == 0)
+                #expect(try c.scalar(sightingsBeyondProgress) == 0)
                 // At most the source being read when the group was committed is left unfinished (its plan).
                 #expect(try c.scalar("SELECT count(*) FROM sources WHERE completed = 0") ?? 0 <= 1)
             }

@@ -72,6 +72,17 @@ final class Scratch {
     }
 }
 
+/// A folder `logs` of `files` access logs of `lines` lines each (``accessLog(lines:distinct:)``, numbered on from
+/// one file to the next), named in scan order.
+func smallLogs(_ s: Scratch, files: Int, lines: Int, distinct: Int = 500) -> String {
+    let folder = s.path("logs")
+    mkdir(folder, 0o700)
+    for f in 0..<files {
+        s.write("logs/app-\(100_000 + f).log", accessLog(lines: (f * lines)..<((f + 1) * lines), distinct: distinct))
+    }
+    return folder
+}
+
 /// The HMAC secret that signs ``fakeToken(_:exp:)``.
 let testSecret = "0123456789abcdef0123456789abcdef"
 
@@ -275,11 +286,7 @@ struct DatabaseTests {
     @Test("small sources committed several to a transaction: the same database as one transaction per source")
     func groupedSources() throws {
         let s = Scratch()
-        let folder = s.path("logs")
-        mkdir(folder, 0o700)
-        for f in 0..<300 {
-            s.write("logs/access-\(1000 + f).log", accessLog(lines: (f * 20)..<((f + 1) * 20)))
-        }
+        let folder = smallLogs(s, files: 300, lines: 20)
         let secret = KeyLoader.secret(Array(testSecret.utf8), origin: "hs.secret", retired: false).0!
         let keys = VerifyOptions(keys: KeyRing(current: [secret]), workers: 2)
         func run(grouped: Bool, db: String) throws -> (batches: Int, transactions: Int) {
