@@ -226,8 +226,10 @@ public struct LogReader {
                 n = try stream.pointee.fill(room)
                 summary.compressed = stream.pointee.isGzip
                 summary.rawBytes = stream.pointee.rawBytesRead
-                // A gzip file: inflate on a thread of its own from now on, overlapping the scan.
-                if summary.compressed && !stream.pointee.waitsForInput && n > 0 {
+                // A gzip file: inflate on a thread of its own from now on, overlapping the scan — unless the first
+                // fill held all of it (a small archive: a thread and its 4 MiB of blocks for nothing; with 500 files
+                // of 25 kB, half the time of their scan).
+                if summary.compressed && !stream.pointee.waitsForInput && n > 0 && !stream.pointee.atEnd {
                     ahead = InflateAhead(stream: stream, blockSize: options.blockSize)
                 }
             }
@@ -336,6 +338,8 @@ struct ByteStream: ~Copyable {
     private(set) var rawBytesRead: UInt64 = 0
     private var sniffed = false
     private var finished = false
+    /// Everything is read and inflated (the next fill returns 0).
+    var atEnd: Bool { finished && pendingError == nil }
     private var input: UnsafeMutableRawBufferPointer
     private var inputStart = 0
     private var inputEnd = 0
