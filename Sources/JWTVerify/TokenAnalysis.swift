@@ -20,6 +20,17 @@ public struct CauseReasons: Sendable {
 
     public init() {}
 
+    /// The same causes with the same reasons, in the same order.
+    func isSame(as o: CauseReasons) -> Bool {
+        switch (first, o.first) {
+        case (nil, nil): return true
+        case (let a?, let b?):
+            guard a.cause == b.cause, a.reason == b.reason, rest.count == o.rest.count else { return false }
+            return zip(rest, o.rest).allSatisfy { $0.cause == $1.cause && $0.reason == $1.reason }
+        default: return false
+        }
+    }
+
     /// Every reason, in the order their causes were added.
     public var values: [String] {
         guard let first else { return [] }

@@ -1,0 +1,262 @@
+import SiftCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The verdict judge's memory of many distinct tokens (issue 15: a log of 530 k distinct HS256 tokens drawn from a
+/// 700 k pool met most of its repeats after the 64 k-entry cache of whole analyses had let them go, and analysed
+/// them again: 1.04 M analyses for 560 k distinct tokens).
+///
+/// A token's analysis is kept as a **shape** and a few numbers. The shape is the analysis with what differs from
+/// token to token of one issuer and header cleared (length, `sub`, `iat`, `nbf`, `exp`): tokens of one issuer and
+/// header share one (the store holds at most ``shapeLimit``). The numbers sit in one 48-byte slot per token: no
+/// reference, no allocation. A token met again is rebuilt from its shape and slot (a copy of the shape, its
+/// numbers set), which is the analysis it had.
+///
+/// Slots are set-associative: ``ways`` slots per bucket, the bucket chosen by the fingerprint's third word, the
+/// way by the first word (a bucket's first words side by side in one cache line: a miss reads one line), the
+/// second word checked in the slot. A token is known by these two words, 128 of the fingerprint's 256 bits (a
+/// collision would need ≈ 2^64 SHA-256 computations). A full bucket replaces one of its ways, chosen by the
+/// incoming fingerprint's bits: the store holds at most ``capacity`` tokens whatever the log, and a crafted run of
+/// fingerprints into one bucket only turns that bucket over.
+///
+/// What is not kept (the judge's other memory handles it): an analysis with details (header, claims, attempts),
+/// a `malformed` or `truncated` one (their reasons name the token's own bytes and lengths), a `sub` longer than
+/// ``subLimit`` bytes, claim times that do not fit the slot exactly (see ``Times``), and a token whose first word
+/// is zero (the empty mark).
+///
+/// The memory is taken zeroed from the system on first use, so pages untouched by a small log cost nothing. Not
+/// thread-safe: one judging thread.
+final class VerdictStore {
+    /// Ways per bucket.
+    static let ways = 8
+    /// Shapes kept at most; past it the store starts over (every slot and shape dropped).
+    static let shapeLimit = 4096
+    /// Longest `sub` kept (bytes of UTF-8, inline in the slot).
+    static let subLimit = 15
+
+    /// One token's numbers (48 bytes, trivially copied).
+    struct Slot {
+        var w1: UInt64 = 0
+        /// The first claim time present (iat, else exp, else nbf), its bits.
+        var base: Double = 0
+        var subLo: UInt64 = 0
+        var subHi: UInt64 = 0
+        /// exp and nbf as whole seconds from `base`.
+        var expDelta: Int32 = 0
+        var nbfDelta: Int32 = 0
+        var length: UInt32 = 0
+        var shape: UInt16 = 0
+        /// Which of iat (1), exp (2), nbf (4) are present; 8: `sub` present.
+        var present: UInt8 = 0
+        var subCount: UInt8 = 0
+    }
+
+    /// Tokens held at most.
+    let capacity: Int
+    private let buckets: Int
+    /// `tags[b * ways + w]`: the first word of the fingerprint in way w of bucket b, 0 when empty.
+    private let tags: UnsafeMutablePointer<UInt64>
+    private let slots: UnsafeMutablePointer<Slot>
+    /// The shapes, by index; and their indexes by a hash of their fields.
+    private var shapes: [TokenAnalysis] = []
+    private var shapeIndex: [Int: [UInt16]] = [:]
+    /// The shapes most recently found or added, newest first (a log's tokens mostly share a few).
+    private var recent: [Int] = []
+
+    /// Tokens held now.
+    private(set) var count = 0
+    /// Tokens let go to make room for others (a full bucket's way replaced).
+    private(set) var evictions = 0
+    /// Times the store started over because its shapes were full.
+    private(set) var restarts = 0
+
+    /// Room for about `limit` tokens (rounded up to whole buckets of ``ways``, at least one).
+    init(limit: Int) {
+        buckets = max(1, (max(0, limit) + Self.ways - 1) / Self.ways)
+        capacity = buckets * Self.ways
+        tags = calloc(capacity, MemoryLayout<UInt64>.stride)!.bindMemory(to: UInt64.self, capacity: capacity)
+        slots = calloc(capacity, MemoryLayout<Slot>.stride)!.bindMemory(to: Slot.self, capacity: capacity)
+    }
+
+    deinit {
+        free(tags)
+        free(slots)
+    }
+
+    @inline(__always)
+    private func bucket(_ d: SHA256Digest) -> Int {
+        Int(truncatingIfNeeded: (d.w2 >> 17) % UInt64(buckets)) * Self.ways
+    }
+
+    /// The slot index holding `d`, if any.
+    @inline(__always)
+    func find(_ d: SHA256Digest) -> Int? {
+        guard d.w0 != 0 else { return nil }
+        let b = bucket(d)
+        for w in 0..<Self.ways where tags[b + w] == d.w0 && slots[b + w].w1 == d.w1 { return b + w }
+        return nil
+    }
+
+    /// The analysis held at `slot` (from ``find(_:)``), rebuilt.
+    func analysis(at slot: Int) -> TokenAnalysis {
+        let s = slots[slot]
+        var a = shapes[Int(s.shape)]
+        a.length = Int(s.length)
+        if s.present & 1 != 0 { a.iat = s.base }
+        if s.present & 2 != 0 { a.exp = s.present & 1 != 0 ? s.base + Double(s.expDelta) : s.base }
+        if s.present & 4 != 0 { a.nbf = s.present & 3 != 0 ? s.base + Double(s.nbfDelta) : s.base }
+        if s.present & 8 != 0 {
+            a.sub = withUnsafeBytes(of: (s.subLo, s.subHi)) { b in
+                String(decoding: UnsafeRawBufferPointer(rebasing: b.prefix(Int(s.subCount))), as: UTF8.self)
+            }
+        }
+        return a
+    }
+
+    /// Keeps `a` for the token with fingerprint `d`, when it can be kept (see the type's notes). True when kept.
+    @discardableResult
+    func insert(_ d: SHA256Digest, _ a: TokenAnalysis) -> Bool {
+        guard d.w0 != 0, a.attempts.isEmpty, a.header == nil, a.claims == nil,
+            !a.causes.contains(.malformed), !a.causes.contains(.truncated), a.length <= Int(UInt32.max)
+        else { return false }
+        var slot = Slot()
+        slot.w1 = d.w1
+        slot.length = UInt32(a.length)
+        guard Self.times(a, into: &slot) else { return false }
+        if let sub = a.sub {
+            var sub = sub
+            let fits = sub.withUTF8 { b -> Bool in
+                guard b.count <= Self.subLimit else { return false }
+                var words: (UInt64, UInt64) = (0, 0)
+                withUnsafeMutableBytes(of: &words) {
+                    UnsafeMutableRawBufferPointer(rebasing: $0[..<b.count]).copyMemory(from: UnsafeRawBufferPointer(b))
+                }
+                slot.subLo = words.0
+                slot.subHi = words.1
+                slot.subCount = UInt8(b.count)
+                return true
+            }
+            guard fits else { return false }
+            slot.present |= 8
+        }
+        guard let shape = shapeOf(a) else { return false }
+        slot.shape = shape
+        let b = bucket(d)
+        var way = -1
+        for w in 0..<Self.ways {
+            let t = tags[b + w]
+            if t == d.w0 && slots[b + w].w1 == d.w1 {
+                way = w
+                break
+            }
+            if t == 0 && way < 0 { way = w }
+        }
+        if way < 0 {
+            // Full: one way chosen by the incoming fingerprint's bits.
+            way = Int(truncatingIfNeeded: d.w3 % UInt64(Self.ways))
+            evictions += 1
+        } else if tags[b + way] == 0 {
+            count += 1
+        }
+        tags[b + way] = d.w0
+        slots[b + way] = slot
+        return true
+    }
+
+    /// Claim times that the slot holds exactly: the first present as its bits, the others as whole seconds from
+    /// it within ±2^31 (as tokens' `exp` and `nbf` are); anything else is not kept.
+    private static func times(_ a: TokenAnalysis, into s: inout Slot) -> Bool {
+        guard let base = a.iat ?? a.exp ?? a.nbf else { return true }
+        s.base = base
+        if a.iat != nil { s.present |= 1 }
+        func delta(_ t: Double?, _ bit: UInt8, _ out: inout Int32) -> Bool {
+            guard let t else { return true }
+            s.present |= bit
+            if s.present & (bit - 1) == 0 { return true }  // it is the base
+            let d = t - base
+            guard d.isFinite, d == d.rounded(), abs(d) < 2_147_483_647 else { return false }
+            out = Int32(d)
+            return (base + Double(out)).bitPattern == t.bitPattern
+        }
+        return delta(a.exp, 2, &s.expDelta) && delta(a.nbf, 4, &s.nbfDelta)
+    }
+
+    /// The index of `a`'s shape, added when new; nil (and the store starts over) when the shapes are full.
+    private func shapeOf(_ a: TokenAnalysis) -> UInt16? {
+        for k in recent.indices where shapes[recent[k]].isSameShape(as: a) {
+            let i = recent[k]
+            if k > 0 { recent.swapAt(k, k - 1) }
+            return UInt16(i)
+        }
+        let h = a.shapeHash
+        let i: Int
+        if let found = shapeIndex[h]?.first(where: { shapes[Int($0)].isSameShape(as: a) }) {
+            i = Int(found)
+        } else {
+            if shapes.count >= Self.shapeLimit {
+                startOver()
+                return nil
+            }
+            shapes.append(a.shape)
+            i = shapes.count - 1
+            shapeIndex[h, default: []].append(UInt16(i))
+        }
+        if recent.count < Self.recentShapes { recent.append(i) } else { recent[recent.count - 1] = i }
+        return UInt16(i)
+    }
+
+    /// Shapes tried before the hash look-up.
+    static let recentShapes = 8
+
+    /// Drops every token and shape.
+    func startOver() {
+        memset(tags, 0, capacity * MemoryLayout<UInt64>.stride)
+        shapes.removeAll()
+        shapeIndex.removeAll()
+        recent.removeAll()
+        count = 0
+        restarts += 1
+    }
+
+    /// Shapes held now (for tests).
+    var shapeCount: Int { shapes.count }
+}
+
+extension TokenAnalysis {
+    /// This analysis with what differs between tokens of one issuer and header cleared (see ``VerdictStore``).
+    var shape: TokenAnalysis {
+        var s = self
+        s.length = 0
+        s.sub = nil
+        s.iat = nil
+        s.nbf = nil
+        s.exp = nil
+        s.weakRecord = nil
+        return s
+    }
+
+    /// Whether everything but the cleared fields (and the weak-secret record, which only the analysing batch reads)
+    /// is the same.
+    func isSameShape(as o: TokenAnalysis) -> Bool {
+        causes == o.causes && flags == o.flags && signature == o.signature && kind == o.kind
+            && segments == o.segments && signatureLength == o.signatureLength && kid == o.kid && alg == o.alg
+            && iss == o.iss && typ == o.typ && enc == o.enc && key == o.key && aud == o.aud && scope == o.scope
+            && leeway == o.leeway && weakSecretFound == o.weakSecretFound && hints == o.hints
+            && reasons.isSame(as: o.reasons) && attempts.isEmpty && o.attempts.isEmpty && header == nil
+            && o.header == nil && claims == nil && o.claims == nil
+    }
+
+    /// A hash of the fields most likely to tell shapes apart.
+    var shapeHash: Int {
+        var h = Hasher()
+        h.combine(causes.bits)
+        h.combine(flags.rawValue)
+        h.combine(kid)
+        h.combine(alg)
+        h.combine(iss)
+        h.combine(signatureLength)
+        return h.finalize()
+    }
+}
