@@ -26,8 +26,8 @@ import Glibc
 /// ``subLimit`` bytes, claim times that do not fit the slot exactly (see ``Times``), and a token whose first word
 /// is zero (the empty mark).
 ///
-/// The memory is taken zeroed from the system on first use, so pages untouched by a small log cost nothing. Not
-/// thread-safe: one judging thread.
+/// The memory is mapped zeroed from the system (in huge pages where it allows), and pages untouched by a small log
+/// cost nothing. Not thread-safe: one judging thread.
 final class VerdictStore {
     /// Ways per bucket.
     static let ways = 8
@@ -59,8 +59,10 @@ final class VerdictStore {
     /// `tags[b * ways + w]`: the first word of the fingerprint in way w of bucket b, 0 when empty.
     private let tags: UnsafeMutablePointer<UInt64>
     private let slots: UnsafeMutablePointer<Slot>
-    /// The shapes, by index; and their indexes by a hash of their fields.
-    private var shapes: [TokenAnalysis] = []
+    /// The shapes, by index (``shapeCount`` of them, read in place: no copy per comparison); and their indexes by a
+    /// hash of their fields.
+    private let shapes: UnsafeMutablePointer<TokenAnalysis>
+    private(set) var shapeCount = 0
     private var shapeIndex: [Int: [UInt16]] = [:]
     /// The shapes most recently found or added, newest first (a log's tokens mostly share a few).
     private var recent: [Int] = []
@@ -72,22 +74,50 @@ final class VerdictStore {
     /// Times the store started over because its shapes were full.
     private(set) var restarts = 0
 
-    /// Room for about `limit` tokens (rounded up to whole buckets of ``ways``, at least one).
+    /// Room for about `limit` tokens (rounded up to a power of two of buckets of ``ways``, at least one).
     init(limit: Int) {
-        buckets = max(1, (max(0, limit) + Self.ways - 1) / Self.ways)
+        var buckets = 1
+        while buckets * Self.ways < limit { buckets <<= 1 }
+        self.buckets = buckets
         capacity = buckets * Self.ways
-        tags = calloc(capacity, MemoryLayout<UInt64>.stride)!.bindMemory(to: UInt64.self, capacity: capacity)
-        slots = calloc(capacity, MemoryLayout<Slot>.stride)!.bindMemory(to: Slot.self, capacity: capacity)
+        tags = Self.map(capacity * MemoryLayout<UInt64>.stride).bindMemory(to: UInt64.self, capacity: capacity)
+        slots = Self.map(capacity * MemoryLayout<Slot>.stride).bindMemory(to: Slot.self, capacity: capacity)
+        shapes = .allocate(capacity: Self.shapeLimit)
+    }
+
+    /// Zeroed memory from the system, in huge pages where it allows (`MADV_HUGEPAGE`): every probe lands on a
+    /// random page, and with 4 KiB pages most probes also missed the address translation cache.
+    private static func map(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let p, p != MAP_FAILED else {
+            fatalError("jwtsift: out of memory (\(bytes) bytes for the verdict store)")
+        }
+        _ = madvise(p, bytes, MADV_HUGEPAGE)
+        return p
     }
 
     deinit {
-        free(tags)
-        free(slots)
+        munmap(tags, capacity * MemoryLayout<UInt64>.stride)
+        munmap(slots, capacity * MemoryLayout<Slot>.stride)
+        shapes.deinitialize(count: shapeCount)
+        shapes.deallocate()
     }
+
+    /// Reads the buckets of `prints` (no answer): their look-ups and insertions that follow then find them in the
+    /// processor's cache, and these independent reads overlap where one probe after another waits for each.
+    func warm(_ prints: UnsafeBufferPointer<SHA256Digest>) {
+        var x: UInt64 = 0
+        for d in prints {
+            let b = bucket(d)
+            x ^= tags[b] ^ slots[b].w1 ^ slots[b + Self.ways / 2].w1
+        }
+        warmed = x
+    }
+    private var warmed: UInt64 = 0
 
     @inline(__always)
     private func bucket(_ d: SHA256Digest) -> Int {
-        Int(truncatingIfNeeded: (d.w2 >> 17) % UInt64(buckets)) * Self.ways
+        Int(truncatingIfNeeded: (d.w2 >> 17) & UInt64(buckets - 1)) * Self.ways
     }
 
     /// The slot index holding `d`, if any.
@@ -99,10 +129,31 @@ final class VerdictStore {
         return nil
     }
 
+    /// The shapes rebuilt analyses copy during the current chunk (see ``beginChunk()``), by shape index.
+    private var chunkShapes: [(index: UInt16, analysis: TokenAnalysis)] = []
+
+    /// Rebuilt analyses of the next chunk copy shapes of their own, whose issuer and audience are texts made anew:
+    /// an analysis holds references to these texts, and the thread that writes a chunk's records lets go of them
+    /// while this one judges the next chunk; with one text for every chunk the two threads changed its reference
+    /// count in turn (an atomic operation on a cache line passed from core to core, for every sighting).
+    func beginChunk() { chunkShapes.removeAll(keepingCapacity: true) }
+
+    /// At most this many shapes are copied per chunk; the others are read as kept.
+    static let chunkShapeLimit = 16
+
+    private func chunkShape(_ index: UInt16) -> TokenAnalysis {
+        for k in chunkShapes.indices where chunkShapes[k].index == index { return chunkShapes[k].analysis }
+        var a = shapes[Int(index)]
+        guard chunkShapes.count < Self.chunkShapeLimit else { return a }
+        a.renewTexts()
+        chunkShapes.append((index, a))
+        return a
+    }
+
     /// The analysis held at `slot` (from ``find(_:)``), rebuilt.
     func analysis(at slot: Int) -> TokenAnalysis {
         let s = slots[slot]
-        var a = shapes[Int(s.shape)]
+        var a = chunkShape(s.shape)
         a.length = Int(s.length)
         if s.present & 1 != 0 { a.iat = s.base }
         if s.present & 2 != 0 { a.exp = s.present & 1 != 0 ? s.base + Double(s.expDelta) : s.base }
@@ -117,7 +168,7 @@ final class VerdictStore {
 
     /// Keeps `a` for the token with fingerprint `d`, when it can be kept (see the type's notes). True when kept.
     @discardableResult
-    func insert(_ d: SHA256Digest, _ a: TokenAnalysis) -> Bool {
+    func insert(_ d: SHA256Digest, _ a: borrowing TokenAnalysis) -> Bool {
         guard d.w0 != 0, a.attempts.isEmpty, a.header == nil, a.claims == nil,
             !a.causes.contains(.malformed), !a.causes.contains(.truncated), a.length <= Int(UInt32.max)
         else { return false }
@@ -125,8 +176,7 @@ final class VerdictStore {
         slot.w1 = d.w1
         slot.length = UInt32(a.length)
         guard Self.times(a, into: &slot) else { return false }
-        if let sub = a.sub {
-            var sub = sub
+        if var sub = a.sub {
             let fits = sub.withUTF8 { b -> Bool in
                 guard b.count <= Self.subLimit else { return false }
                 var words: (UInt64, UInt64) = (0, 0)
@@ -167,7 +217,7 @@ final class VerdictStore {
 
     /// Claim times that the slot holds exactly: the first present as its bits, the others as whole seconds from
     /// it within ±2^31 (as tokens' `exp` and `nbf` are); anything else is not kept.
-    private static func times(_ a: TokenAnalysis, into s: inout Slot) -> Bool {
+    private static func times(_ a: borrowing TokenAnalysis, into s: inout Slot) -> Bool {
         guard let base = a.iat ?? a.exp ?? a.nbf else { return true }
         s.base = base
         if a.iat != nil { s.present |= 1 }
@@ -184,7 +234,7 @@ final class VerdictStore {
     }
 
     /// The index of `a`'s shape, added when new; nil (and the store starts over) when the shapes are full.
-    private func shapeOf(_ a: TokenAnalysis) -> UInt16? {
+    private func shapeOf(_ a: borrowing TokenAnalysis) -> UInt16? {
         for k in recent.indices where shapes[recent[k]].isSameShape(as: a) {
             let i = recent[k]
             if k > 0 { recent.swapAt(k, k - 1) }
@@ -195,12 +245,13 @@ final class VerdictStore {
         if let found = shapeIndex[h]?.first(where: { shapes[Int($0)].isSameShape(as: a) }) {
             i = Int(found)
         } else {
-            if shapes.count >= Self.shapeLimit {
+            if shapeCount >= Self.shapeLimit {
                 startOver()
                 return nil
             }
-            shapes.append(a.shape)
-            i = shapes.count - 1
+            (shapes + shapeCount).initialize(to: a.shape)
+            shapeCount += 1
+            i = shapeCount - 1
             shapeIndex[h, default: []].append(UInt16(i))
         }
         if recent.count < Self.recentShapes { recent.append(i) } else { recent[recent.count - 1] = i }
@@ -213,18 +264,23 @@ final class VerdictStore {
     /// Drops every token and shape.
     func startOver() {
         memset(tags, 0, capacity * MemoryLayout<UInt64>.stride)
-        shapes.removeAll()
+        shapes.deinitialize(count: shapeCount)
+        shapeCount = 0
         shapeIndex.removeAll()
         recent.removeAll()
         count = 0
         restarts += 1
     }
-
-    /// Shapes held now (for tests).
-    var shapeCount: Int { shapes.count }
 }
 
 extension TokenAnalysis {
+    /// The issuer and audience as texts of their own, equal to those they replace (see
+    /// ``VerdictStore/beginChunk()``).
+    mutating func renewTexts() {
+        if let iss { self.iss = String(decoding: Array(iss.utf8), as: UTF8.self) }
+        if !aud.isEmpty { aud = aud.map { String(decoding: Array($0.utf8), as: UTF8.self) } }
+    }
+
     /// This analysis with what differs between tokens of one issuer and header cleared (see ``VerdictStore``).
     var shape: TokenAnalysis {
         var s = self
@@ -239,7 +295,7 @@ extension TokenAnalysis {
 
     /// Whether everything but the cleared fields (and the weak-secret record, which only the analysing batch reads)
     /// is the same.
-    func isSameShape(as o: TokenAnalysis) -> Bool {
+    func isSameShape(as o: borrowing TokenAnalysis) -> Bool {
         causes == o.causes && flags == o.flags && signature == o.signature && kind == o.kind
             && segments == o.segments && signatureLength == o.signatureLength && kid == o.kid && alg == o.alg
             && iss == o.iss && typ == o.typ && enc == o.enc && key == o.key && aud == o.aud && scope == o.scope
