@@ -14,16 +14,16 @@ import Glibc
 /// reference, no allocation. A token met again is rebuilt from its shape and slot (a copy of the shape, its
 /// numbers set), which is the analysis it had.
 ///
-/// Slots are set-associative: ``ways`` slots per bucket, the bucket chosen by the fingerprint's third word, the
-/// way by the first word (a bucket's first words side by side in one cache line: a miss reads one line), the
-/// second word checked in the slot. A token is known by these two words, 128 of the fingerprint's 256 bits (a
-/// collision would need ≈ 2^64 SHA-256 computations). A full bucket replaces one of its ways, chosen by the
-/// incoming fingerprint's bits: the store holds at most ``capacity`` tokens whatever the log, and a crafted run of
+/// Slots are set-associative: ``ways`` slots per bucket, the bucket chosen by bits of the fingerprint's first word,
+/// that word kept for each way side by side (a bucket's in one cache line: a miss reads one line), the second word
+/// checked in the slot. A token is known by these two words, 128 of the fingerprint's 256 bits (a collision would
+/// need ≈ 2^64 SHA-256 computations). A full bucket replaces one of its ways, chosen by the incoming fingerprint's
+/// last word: the store holds at most ``maximumCapacity`` tokens whatever the log, and a crafted run of
 /// fingerprints into one bucket only turns that bucket over.
 ///
 /// What is not kept (the judge's other memory handles it): an analysis with details (header, claims, attempts),
 /// a `malformed` or `truncated` one (their reasons name the token's own bytes and lengths), a `sub` longer than
-/// ``subLimit`` bytes, claim times that do not fit the slot exactly (see ``Times``), and a token whose first word
+/// ``subLimit`` bytes, claim times that do not fit the slot exactly (see ``times(_:into:)``), and a token whose first word
 /// is zero (the empty mark).
 ///
 /// The memory is mapped zeroed from the system (in huge pages where it allows), and pages untouched by a small log
@@ -54,8 +54,12 @@ final class VerdictStore {
     }
 
     /// Tokens held at most.
-    let capacity: Int
-    private let buckets: Int
+    let maximumCapacity: Int
+    /// Tokens held at most now: the table starts with a few buckets of the mapped memory (a small log touches a few
+    /// pages) and doubles while more than half full, up to ``maximumCapacity``.
+    var capacity: Int { buckets * Self.ways }
+    private var buckets: Int
+    private let maximumBuckets: Int
     /// `tags[b * ways + w]`: the first word of the fingerprint in way w of bucket b, 0 when empty.
     private let tags: UnsafeMutablePointer<UInt64>
     private let slots: UnsafeMutablePointer<Slot>
@@ -74,14 +78,19 @@ final class VerdictStore {
     /// Times the store started over because its shapes were full.
     private(set) var restarts = 0
 
-    /// Room for about `limit` tokens (rounded up to a power of two of buckets of ``ways``, at least one).
-    init(limit: Int) {
+    /// Room for about `limit` tokens (rounded up to a power of two of buckets of ``ways``, at least one), starting
+    /// with at most `initialBuckets`.
+    init(limit: Int, initialBuckets: Int = 1 << 10) {
         var buckets = 1
         while buckets * Self.ways < limit { buckets <<= 1 }
+        maximumBuckets = buckets
+        maximumCapacity = buckets * Self.ways
+        while buckets > max(1, initialBuckets) { buckets >>= 1 }
         self.buckets = buckets
-        capacity = buckets * Self.ways
-        tags = Self.map(capacity * MemoryLayout<UInt64>.stride).bindMemory(to: UInt64.self, capacity: capacity)
-        slots = Self.map(capacity * MemoryLayout<Slot>.stride).bindMemory(to: Slot.self, capacity: capacity)
+        tags = Self.map(maximumCapacity * MemoryLayout<UInt64>.stride).bindMemory(
+            to: UInt64.self, capacity: maximumCapacity)
+        slots = Self.map(maximumCapacity * MemoryLayout<Slot>.stride).bindMemory(
+            to: Slot.self, capacity: maximumCapacity)
         shapes = .allocate(capacity: Self.shapeLimit)
     }
 
@@ -97,8 +106,8 @@ final class VerdictStore {
     }
 
     deinit {
-        munmap(tags, capacity * MemoryLayout<UInt64>.stride)
-        munmap(slots, capacity * MemoryLayout<Slot>.stride)
+        munmap(tags, maximumCapacity * MemoryLayout<UInt64>.stride)
+        munmap(slots, maximumCapacity * MemoryLayout<Slot>.stride)
         shapes.deinitialize(count: shapeCount)
         shapes.deallocate()
     }
@@ -117,7 +126,33 @@ final class VerdictStore {
 
     @inline(__always)
     private func bucket(_ d: SHA256Digest) -> Int {
-        Int(truncatingIfNeeded: (d.w2 >> 17) & UInt64(buckets - 1)) * Self.ways
+        Self.bucket(d.w0, buckets)
+    }
+
+    /// The first way of the bucket of a fingerprint whose first word is `w0`, in a table of `buckets`: by bits of
+    /// the word kept in ``tags``, so that a doubling finds where each held token goes.
+    @inline(__always)
+    private static func bucket(_ w0: UInt64, _ buckets: Int) -> Int {
+        Int(truncatingIfNeeded: (w0 >> 20) & UInt64(buckets - 1)) * ways
+    }
+
+    /// Twice the buckets, in place: a token of bucket b stays there or moves to bucket b + the old count (the next
+    /// bit of its first word), whose ways are all empty.
+    private func grow() {
+        let old = buckets
+        buckets = 2 * old
+        for b in 0..<old {
+            var free = (b + old) * Self.ways
+            for w in 0..<Self.ways {
+                let i = b * Self.ways + w
+                let t = tags[i]
+                guard t != 0, Self.bucket(t, buckets) != b * Self.ways else { continue }
+                tags[free] = t
+                slots[free] = slots[i]
+                tags[i] = 0
+                free += 1
+            }
+        }
     }
 
     /// The slot index holding `d`, if any.
@@ -193,6 +228,7 @@ final class VerdictStore {
         }
         guard let shape = shapeOf(a) else { return false }
         slot.shape = shape
+        if 2 * count >= capacity && buckets < maximumBuckets { grow() }
         let b = bucket(d)
         var way = -1
         for w in 0..<Self.ways {
@@ -264,6 +300,7 @@ final class VerdictStore {
     /// Drops every token and shape.
     func startOver() {
         memset(tags, 0, capacity * MemoryLayout<UInt64>.stride)
+        // Kept at its size: the log that filled it goes on.
         shapes.deinitialize(count: shapeCount)
         shapeCount = 0
         shapeIndex.removeAll()

@@ -87,6 +87,31 @@ import Testing
         #expect(store.find(tokens[299].fingerprint) != nil)
     }
 
+    @Test("the table doubles in place while more than half full, every token still found, up to its bound")
+    func growsInPlace() throws {
+        let store = VerdictStore(limit: 1 << 12, initialBuckets: 2)
+        #expect(store.capacity == 16 && store.maximumCapacity == 1 << 12)
+        let tokens = (0..<3000).map { Self.token(#"{"sub":"u\#($0)","iat":\#(1_700_000_000 + $0)}"#) }
+        let all = Self.analyses(tokens)
+        var capacities: Set<Int> = []
+        for (t, a) in zip(tokens, all) {
+            store.insert(t.fingerprint, a)
+            capacities.insert(store.capacity)
+        }
+        // 16, 32, … 4096: every doubling ran.
+        #expect(capacities == Set((4...12).map { 1 << $0 }))
+        var found = 0
+        for (t, a) in zip(tokens, all) {
+            guard let slot = store.find(t.fingerprint) else { continue }
+            found += 1
+            #expect(Self.same(store.analysis(at: slot), a))
+        }
+        #expect(found == store.count)
+        #expect(found + store.evictions == 3000)
+        // Half full or less after each doubling: few buckets were ever full.
+        #expect(store.evictions < 300)
+    }
+
     @Test("when its shapes are full the store starts over: shapes and tokens dropped, then kept again")
     func startsOverOnShapes() {
         let store = VerdictStore(limit: 1 << 14)
