@@ -50,9 +50,33 @@ public struct JudgedSighting: Sendable {
         init(_ analysis: TokenAnalysis) { self.analysis = analysis }
 
         /// Judged in place: no copy of the analysis per sighting.
-        func judge(at t: Double, leeway: Double) -> Verdict { analysis.judge(at: t, leeway: leeway) }
+        func judge(at t: Double, leeway: Double) -> Verdict {
+            TokenAnalysis.judge(
+                causes: analysis.causes, exp: analysis.exp, nbf: analysis.nbf, iat: analysis.iat,
+                signature: analysis.signature, at: t, leeway: leeway)
+        }
         public var exp: Double? { analysis.exp }
         public var nbf: Double? { analysis.nbf }
+
+        // What a writer of records reads per sighting, through the reference: a method of the analysis called on
+        // `analysis` copies the whole analysis first (its texts and arrays retained and released each time).
+
+        /// ``TokenAnalysis/isTimed(_:)``.
+        public func isTimed(_ cause: Cause) -> Bool {
+            TokenAnalysis.isTimed(
+                cause, recorded: analysis.reasons[cause] != nil, exp: analysis.exp, nbf: analysis.nbf,
+                iat: analysis.iat)
+        }
+
+        /// ``TokenAnalysis/timedReason(_:at:leeway:moment:text:duration:)``.
+        public func timedReason(
+            _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time",
+            text part: (String) -> Void, duration: (Double) -> Void
+        ) {
+            TokenAnalysis.timedReason(
+                cause, exp: analysis.exp, nbf: analysis.nbf, iat: analysis.iat, at: t, leeway: leeway, moment: moment,
+                text: part, duration: duration)
+        }
     }
 
     /// The token's analysis as one shared reference (read fields through it, without copying).
@@ -209,7 +233,7 @@ public final class SightingJudge {
                 if replays[k] {
                     // Held from now on, wherever its entry is (a turnover since may have moved or dropped it).
                     holdAnalysis(pendingPrints[k], shared)
-                } else if let store, store.insert(pendingPrints[k], shared.analysis) {
+                } else if let store, store.insert(pendingPrints[k], shared) {
                     // Kept compactly: met again, it is rebuilt from the store.
                 } else {
                     keep(

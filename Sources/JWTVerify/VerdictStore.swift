@@ -201,17 +201,18 @@ final class VerdictStore {
         return a
     }
 
-    /// Keeps `a` for the token with fingerprint `d`, when it can be kept (see the type's notes). True when kept.
+    /// Keeps `x`'s analysis for the token with fingerprint `d`, when it can be kept (see the type's notes). True when kept.
     @discardableResult
-    func insert(_ d: SHA256Digest, _ a: borrowing TokenAnalysis) -> Bool {
-        guard d.w0 != 0, a.attempts.isEmpty, a.header == nil, a.claims == nil,
-            !a.causes.contains(.malformed), !a.causes.contains(.truncated), a.length <= Int(UInt32.max)
+    func insert(_ d: SHA256Digest, _ x: JudgedSighting.Shared) -> Bool {
+        guard d.w0 != 0, x.analysis.attempts.isEmpty, x.analysis.header == nil, x.analysis.claims == nil,
+            !x.analysis.causes.contains(.malformed), !x.analysis.causes.contains(.truncated),
+            x.analysis.length <= Int(UInt32.max)
         else { return false }
         var slot = Slot()
         slot.w1 = d.w1
-        slot.length = UInt32(a.length)
-        guard Self.times(a, into: &slot) else { return false }
-        if var sub = a.sub {
+        slot.length = UInt32(x.analysis.length)
+        guard Self.times(x, into: &slot) else { return false }
+        if var sub = x.analysis.sub {
             let fits = sub.withUTF8 { b -> Bool in
                 guard b.count <= Self.subLimit else { return false }
                 var words: (UInt64, UInt64) = (0, 0)
@@ -226,7 +227,7 @@ final class VerdictStore {
             guard fits else { return false }
             slot.present |= 8
         }
-        guard let shape = shapeOf(a) else { return false }
+        guard let shape = shapeOf(x) else { return false }
         slot.shape = shape
         if 2 * count >= capacity && buckets < maximumBuckets { grow() }
         let b = bucket(d)
@@ -251,12 +252,16 @@ final class VerdictStore {
         return true
     }
 
+    /// Keeps `a` (for tests).
+    @discardableResult
+    func insert(_ d: SHA256Digest, _ a: TokenAnalysis) -> Bool { insert(d, JudgedSighting.Shared(a)) }
+
     /// Claim times that the slot holds exactly: the first present as its bits, the others as whole seconds from
     /// it within ±2^31 (as tokens' `exp` and `nbf` are); anything else is not kept.
-    private static func times(_ a: borrowing TokenAnalysis, into s: inout Slot) -> Bool {
-        guard let base = a.iat ?? a.exp ?? a.nbf else { return true }
+    private static func times(_ x: JudgedSighting.Shared, into s: inout Slot) -> Bool {
+        guard let base = x.analysis.iat ?? x.analysis.exp ?? x.analysis.nbf else { return true }
         s.base = base
-        if a.iat != nil { s.present |= 1 }
+        if x.analysis.iat != nil { s.present |= 1 }
         func delta(_ t: Double?, _ bit: UInt8, _ out: inout Int32) -> Bool {
             guard let t else { return true }
             s.present |= bit
@@ -266,26 +271,26 @@ final class VerdictStore {
             out = Int32(d)
             return (base + Double(out)).bitPattern == t.bitPattern
         }
-        return delta(a.exp, 2, &s.expDelta) && delta(a.nbf, 4, &s.nbfDelta)
+        return delta(x.analysis.exp, 2, &s.expDelta) && delta(x.analysis.nbf, 4, &s.nbfDelta)
     }
 
     /// The index of `a`'s shape, added when new; nil (and the store starts over) when the shapes are full.
-    private func shapeOf(_ a: borrowing TokenAnalysis) -> UInt16? {
-        for k in recent.indices where shapes[recent[k]].isSameShape(as: a) {
+    private func shapeOf(_ x: JudgedSighting.Shared) -> UInt16? {
+        for k in recent.indices where shapes[recent[k]].isSameShape(as: x) {
             let i = recent[k]
             if k > 0 { recent.swapAt(k, k - 1) }
             return UInt16(i)
         }
-        let h = a.shapeHash
+        let h = x.shapeHash
         let i: Int
-        if let found = shapeIndex[h]?.first(where: { shapes[Int($0)].isSameShape(as: a) }) {
+        if let found = shapeIndex[h]?.first(where: { shapes[Int($0)].isSameShape(as: x) }) {
             i = Int(found)
         } else {
             if shapeCount >= Self.shapeLimit {
                 startOver()
                 return nil
             }
-            (shapes + shapeCount).initialize(to: a.shape)
+            (shapes + shapeCount).initialize(to: x.analysis.shape)
             shapeCount += 1
             i = shapeCount - 1
             shapeIndex[h, default: []].append(UInt16(i))
@@ -331,25 +336,32 @@ extension TokenAnalysis {
     }
 
     /// Whether everything but the cleared fields (and the weak-secret record, which only the analysing batch reads)
-    /// is the same.
-    func isSameShape(as o: borrowing TokenAnalysis) -> Bool {
-        causes == o.causes && flags == o.flags && signature == o.signature && kind == o.kind
-            && segments == o.segments && signatureLength == o.signatureLength && kid == o.kid && alg == o.alg
-            && iss == o.iss && typ == o.typ && enc == o.enc && key == o.key && aud == o.aud && scope == o.scope
-            && leeway == o.leeway && weakSecretFound == o.weakSecretFound && hints == o.hints
-            && reasons.isSame(as: o.reasons) && attempts.isEmpty && o.attempts.isEmpty && header == nil
-            && o.header == nil && claims == nil && o.claims == nil
+    /// is the same as in `x`'s analysis (read through the reference: no copy of it).
+    func isSameShape(as x: JudgedSighting.Shared) -> Bool {
+        causes == x.analysis.causes && flags == x.analysis.flags && signature == x.analysis.signature
+            && kind == x.analysis.kind && segments == x.analysis.segments
+            && signatureLength == x.analysis.signatureLength && kid == x.analysis.kid && alg == x.analysis.alg
+            && iss == x.analysis.iss && typ == x.analysis.typ && enc == x.analysis.enc && key == x.analysis.key
+            && aud == x.analysis.aud && scope == x.analysis.scope && leeway == x.analysis.leeway
+            && weakSecretFound == x.analysis.weakSecretFound && hints == x.analysis.hints
+            && reasons.isSame(as: x.analysis.reasons) && attempts.isEmpty && x.analysis.attempts.isEmpty
+            && header == nil && x.analysis.header == nil && claims == nil && x.analysis.claims == nil
     }
 
+    /// The same against another analysis.
+    func isSameShape(as o: TokenAnalysis) -> Bool { isSameShape(as: JudgedSighting.Shared(o)) }
+}
+
+extension JudgedSighting.Shared {
     /// A hash of the fields most likely to tell shapes apart.
     var shapeHash: Int {
         var h = Hasher()
-        h.combine(causes.bits)
-        h.combine(flags.rawValue)
-        h.combine(kid)
-        h.combine(alg)
-        h.combine(iss)
-        h.combine(signatureLength)
+        h.combine(analysis.causes.bits)
+        h.combine(analysis.flags.rawValue)
+        h.combine(analysis.kid)
+        h.combine(analysis.alg)
+        h.combine(analysis.iss)
+        h.combine(analysis.signatureLength)
         return h.finalize()
     }
 }
