@@ -139,6 +139,24 @@ import Testing
         return try #require(judged.first)
     }
 
+    @Test("a weak token skipped in a strong group is rebuilt unflagged after its group turned weak: no new analysis")
+    func rebuiltKeepsFirstWeakOutcome() throws {
+        let weak = Array("secret".utf8)
+        let strong = WeakSecretMemoTests.token(0, secret: Array("a-strong-secret-0123456789abcdef".utf8), iss: "g")
+        let tokens = (1..<500).map { WeakSecretMemoTests.token($0, secret: weak, iss: "g") }
+        let skipped = try #require(tokens.first { HeldAnalysisTests.signatureByte($0) >= 4 })
+        let sampled = try #require(tokens.first { HeldAnalysisTests.signatureByte($0) < 4 })
+        let judge = SightingJudge(options: VerifyOptions(keys: KeyRing(), workers: 1), now: 0)
+        #expect(try !HeldAnalysisTests.see(judge, strong).analysis.flags.contains(.weakSecret))
+        #expect(try !HeldAnalysisTests.see(judge, skipped).analysis.flags.contains(.weakSecret))
+        #expect(try HeldAnalysisTests.see(judge, sampled).analysis.flags.contains(.weakSecret))
+        // Met again: rebuilt from the store as first analysed (a fresh analysis would now flag `skipped`).
+        #expect(try !HeldAnalysisTests.see(judge, skipped).analysis.flags.contains(.weakSecret))
+        let again = try HeldAnalysisTests.see(judge, sampled)
+        #expect(again.analysis.flags.contains(.weakSecret) && again.analysis.weakSecretFound != nil)
+        #expect(judge.analysed == 3 && judge.replayed == 0 && judge.rebuilt == 2)
+    }
+
     @Test("the judge answers a token met again from the store, with the verdict a fresh analysis gives")
     func judgeRebuilds() throws {
         let key = KeyLoader.secret(Self.secret, origin: "s", retired: false).0!
