@@ -78,8 +78,6 @@ public final class BatchAnalyzer {
 
     private func analyzeBatch(_ tokens: UnsafeBufferPointer<TokenRef>) -> [JudgedSighting.Shared] {
         if tokens.isEmpty { return [] }
-        // Each batch's analyses get issuer and audience texts of their own (see VerdictStore.beginChunk()).
-        for c in contexts { c.renewTexts() }
         let analyzer = self.analyzer
         let memo = weakSecrets
         if workers == 1 || tokens.count < 4 {

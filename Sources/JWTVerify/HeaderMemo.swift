@@ -116,12 +116,4 @@ public final class AnalysisContext {
     var audienceLists = RecentBytes<[String]>(capacity: 8, maximumKeyLength: 256)
 
     public init(verifier: SignatureChecker = SignatureChecker()) { self.verifier = verifier }
-
-    /// Forgets the issuer and audience texts made so far: the next tokens get texts of their own (the analyses of
-    /// one batch share them, not those of the batch before, which another thread may be letting go of).
-    func renewTexts() {
-        issuers = RecentBytes(capacity: issuers.capacity, maximumKeyLength: issuers.maximumKeyLength)
-        audiences = RecentBytes(capacity: audiences.capacity, maximumKeyLength: audiences.maximumKeyLength)
-        audienceLists = RecentBytes(capacity: audienceLists.capacity, maximumKeyLength: audienceLists.maximumKeyLength)
-    }
 }

@@ -204,7 +204,6 @@ public final class SightingJudge {
         // The compact store first, for every sighting (its probes are independent: their cache misses overlap).
         var stored = [Int32](repeating: -1, count: tokens.count)
         if let store {
-            store.beginChunk()
             for i in 0..<tokens.count { if let slot = store.find(tokens[i].fingerprint) { stored[i] = Int32(slot) } }
         }
         for i in 0..<tokens.count {

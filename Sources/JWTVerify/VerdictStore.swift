@@ -164,31 +164,10 @@ final class VerdictStore {
         return nil
     }
 
-    /// The shapes rebuilt analyses copy during the current chunk (see ``beginChunk()``), by shape index.
-    private var chunkShapes: [(index: UInt16, analysis: TokenAnalysis)] = []
-
-    /// Rebuilt analyses of the next chunk copy shapes of their own, whose issuer and audience are texts made anew:
-    /// an analysis holds references to these texts, and the thread that writes a chunk's records lets go of them
-    /// while this one judges the next chunk; with one text for every chunk the two threads changed its reference
-    /// count in turn (an atomic operation on a cache line passed from core to core, for every sighting).
-    func beginChunk() { chunkShapes.removeAll(keepingCapacity: true) }
-
-    /// At most this many shapes are copied per chunk; the others are read as kept.
-    static let chunkShapeLimit = 16
-
-    private func chunkShape(_ index: UInt16) -> TokenAnalysis {
-        for k in chunkShapes.indices where chunkShapes[k].index == index { return chunkShapes[k].analysis }
-        var a = shapes[Int(index)]
-        guard chunkShapes.count < Self.chunkShapeLimit else { return a }
-        a.renewTexts()
-        chunkShapes.append((index, a))
-        return a
-    }
-
     /// The analysis held at `slot` (from ``find(_:)``), rebuilt.
     func analysis(at slot: Int) -> TokenAnalysis {
         let s = slots[slot]
-        var a = chunkShape(s.shape)
+        var a = shapes[Int(s.shape)]
         a.length = Int(s.length)
         if s.present & 1 != 0 { a.iat = s.base }
         if s.present & 2 != 0 { a.exp = s.present & 1 != 0 ? s.base + Double(s.expDelta) : s.base }
@@ -316,12 +295,6 @@ final class VerdictStore {
 }
 
 extension TokenAnalysis {
-    /// The issuer and audience as texts of their own, equal to those they replace (see
-    /// ``VerdictStore/beginChunk()``).
-    mutating func renewTexts() {
-        if let iss { self.iss = String(decoding: Array(iss.utf8), as: UTF8.self) }
-        if !aud.isEmpty { aud = aud.map { String(decoding: Array($0.utf8), as: UTF8.self) } }
-    }
 
     /// This analysis with what differs between tokens of one issuer and header cleared (see ``VerdictStore``).
     var shape: TokenAnalysis {
