@@ -428,7 +428,58 @@ func weakFloor(count: Int) {
             + "   analysis+memo \(Int(memo))")
 }
 
+/// `judgecount FILE [COMPACT_LIMIT]`: the verdict judge's counts over a log (read whole, scanned on one thread in
+/// 1 MiB pieces cut after a newline, judged as a scan judges, with no key given): sightings, distinct tokens
+/// analysed, analysed again with their first weak-secret outcome, and answered from the compact store. What a
+/// verifying scan of the same file analyses, give or take the tokens two pieces cut differently.
+func judgeCount(_ path: String, compactLimit: Int) {
+    guard let f = fopen(path, "rb") else {
+        print("cannot open \(path)")
+        return
+    }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var block = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = fread(&block, 1, block.count, f)
+        if n <= 0 { break }
+        bytes.append(contentsOf: block[0..<n])
+    }
+    let judge = SightingJudge(
+        options: VerifyOptions(keys: KeyRing(), workers: 2, compactLimit: compactLimit), now: 1_700_000_000)
+    var scanner = LineScanner(fingerprint: SHA256Context().hash)
+    var sightings = 0
+    let start = now()
+    bytes.withUnsafeBytes { all in
+        var at = 0
+        var line: UInt64 = 1
+        while at < all.count {
+            var end = min(all.count, at + (1 << 20))
+            while end < all.count && all[end - 1] != 0x0A { end += 1 }
+            let piece = UnsafeRawBufferPointer(rebasing: all[at..<end])
+            var findings = ScanFindings()
+            line += scanner.scan(
+                piece, streamOffset: UInt64(at), firstLine: line, continuesLine: false, cutAtEnd: false,
+                into: &findings)
+            sightings += findings.tokens.count
+            _ = judge.judge(findings.tokens, in: piece, streamOffset: UInt64(at))
+            at = end
+        }
+    }
+    print(
+        "judgecount \(path): \(sightings) sightings, \(judge.analysed) analysed, \(judge.replayed) analysed again "
+            + "(first outcome), \(judge.rebuilt) rebuilt from the compact store (limit \(compactLimit)); "
+            + "\(Int(now() - start)) s")
+}
+
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "judgecount" {
+    judgeCount(
+        String(arguments.dropFirst().first ?? ""),
+        compactLimit: Int(arguments.dropFirst(2).first ?? "") ?? VerifyOptions(keys: KeyRing(), workers: 1).compactLimit
+    )
+    exit(0)
+}
 if arguments.first == "generic" {
     classifyGeneric()
     exit(0)

@@ -15,16 +15,21 @@ public struct VerifyOptions: Sendable {
     /// tokens met since the last turnover and those of the generation before it, each at most half of this. A
     /// token last met before both is analysed again.
     public var cacheLimit: Int
+    /// Distinct tokens whose analysis is kept in compact form (``VerdictStore``: a shape shared by the tokens of
+    /// one issuer and header, and 48 bytes per token; 2^19 tokens ≈ 28 MiB at most, touched as they fill), besides
+    /// ``cacheLimit``; 0 keeps none.
+    public var compactLimit: Int
 
     public init(
         keys: KeyRing, policy: VerifyPolicy = VerifyPolicy(), workers: Int, cacheLimit: Int = 1 << 16,
-        issuers: [String: IssuerScope] = [:]
+        compactLimit: Int = 1 << 19, issuers: [String: IssuerScope] = [:]
     ) {
         self.keys = keys
         self.policy = policy
         self.issuers = issuers
         self.workers = max(1, workers)
         self.cacheLimit = max(1, cacheLimit)
+        self.compactLimit = max(0, compactLimit)
     }
 }
 
@@ -45,9 +50,33 @@ public struct JudgedSighting: Sendable {
         init(_ analysis: TokenAnalysis) { self.analysis = analysis }
 
         /// Judged in place: no copy of the analysis per sighting.
-        func judge(at t: Double, leeway: Double) -> Verdict { analysis.judge(at: t, leeway: leeway) }
+        func judge(at t: Double, leeway: Double) -> Verdict {
+            TokenAnalysis.judge(
+                causes: analysis.causes, exp: analysis.exp, nbf: analysis.nbf, iat: analysis.iat,
+                signature: analysis.signature, at: t, leeway: leeway)
+        }
         public var exp: Double? { analysis.exp }
         public var nbf: Double? { analysis.nbf }
+
+        // What a writer of records reads per sighting, through the reference: a method of the analysis called on
+        // `analysis` copies the whole analysis first (its texts and arrays retained and released each time).
+
+        /// ``TokenAnalysis/isTimed(_:)``.
+        public func isTimed(_ cause: Cause) -> Bool {
+            TokenAnalysis.isTimed(
+                cause, recorded: analysis.reasons[cause] != nil, exp: analysis.exp, nbf: analysis.nbf,
+                iat: analysis.iat)
+        }
+
+        /// ``TokenAnalysis/timedReason(_:at:leeway:moment:text:duration:)``.
+        public func timedReason(
+            _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time",
+            text part: (String) -> Void, duration: (Double) -> Void
+        ) {
+            TokenAnalysis.timedReason(
+                cause, exp: analysis.exp, nbf: analysis.nbf, iat: analysis.iat, at: t, leeway: leeway, moment: moment,
+                text: part, duration: duration)
+        }
     }
 
     /// The token's analysis as one shared reference (read fields through it, without copying).
@@ -63,6 +92,9 @@ public struct JudgedSighting: Sendable {
 }
 
 /// Verifies each distinct token once (by fingerprint) and judges every sighting at its own log time.
+///
+/// Two memories: most analyses are kept compactly in a large ``VerdictStore`` (a token met again is rebuilt from
+/// it, not analysed); those it does not keep go to the cache below.
 ///
 /// Per chunk: tokens not in the cache are checked in parallel through ``BatchAnalyzer``, their bytes read in place
 /// in the chunk, and cached; then every sighting is judged, which is cheap.
@@ -104,6 +136,10 @@ public final class SightingJudge {
     public private(set) var analysed = 0
     /// Tokens met again while remembered but not held, analysed again with their first outcome.
     public private(set) var replayed = 0
+    /// Analyses kept compactly (nil: none, ``VerifyOptions/compactLimit`` 0).
+    let store: VerdictStore?
+    /// Sightings answered from ``store``.
+    public private(set) var rebuilt = 0
 
     public init(options: VerifyOptions, now: Double) {
         self.options = options
@@ -114,6 +150,7 @@ public final class SightingJudge {
         let limit = max(1, options.cacheLimit / 2)
         cache = FingerprintMap(limit: limit, placeholder: Entry(shared: nil, weak: .none, truncation: nil))
         previous = cache
+        store = options.compactLimit > 0 ? VerdictStore(limit: options.compactLimit) : nil
     }
 
     /// Verdicts for `tokens`, in order. `bytes` is the chunk the sightings were found in, starting at stream
@@ -164,9 +201,17 @@ public final class SightingJudge {
                 enqueue(i, fingerprint, replay: e)
             }
         }
+        // The compact store first, for every sighting (its probes are independent: their cache misses overlap).
+        var stored = [Int32](repeating: -1, count: tokens.count)
+        if let store {
+            for i in 0..<tokens.count { if let slot = store.find(tokens[i].fingerprint) { stored[i] = Int32(slot) } }
+        }
         for i in 0..<tokens.count {
             let fingerprint = tokens[i].fingerprint
-            if cacheBits.mayContain(fingerprint), let slot = cache.find(fingerprint) {
+            if stored[i] >= 0, let store {
+                known[i] = JudgedSighting.Shared(store.analysis(at: Int(stored[i])))
+                rebuilt += 1
+            } else if cacheBits.mayContain(fingerprint), let slot = cache.find(fingerprint) {
                 remembered(i, fingerprint, cache[slot])
             } else if previousBits.mayContain(fingerprint), let slot = previous.find(fingerprint) {
                 let e = previous.remove(at: slot)
@@ -181,11 +226,14 @@ public final class SightingJudge {
         }
         if !pending.isEmpty {
             let results = pending.withUnsafeBufferPointer { batch.analyzeShared($0) }
+            pendingPrints.withUnsafeBufferPointer { store?.warm($0) }
             for k in pending.indices {
                 let shared = results[k]
                 if replays[k] {
                     // Held from now on, wherever its entry is (a turnover since may have moved or dropped it).
                     holdAnalysis(pendingPrints[k], shared)
+                } else if let store, store.insert(pendingPrints[k], shared) {
+                    // Kept compactly: met again, it is rebuilt from the store.
                 } else {
                     keep(
                         pendingPrints[k],

@@ -20,6 +20,17 @@ public struct CauseReasons: Sendable {
 
     public init() {}
 
+    /// The same causes with the same reasons, in the same order.
+    func isSame(as o: CauseReasons) -> Bool {
+        switch (first, o.first) {
+        case (nil, nil): return true
+        case (let a?, let b?):
+            guard a.cause == b.cause, a.reason == b.reason, rest.count == o.rest.count else { return false }
+            return zip(rest, o.rest).allSatisfy { $0.cause == $1.cause && $0.reason == $1.reason }
+        default: return false
+        }
+    }
+
     /// Every reason, in the order their causes were added.
     public var values: [String] {
         guard let first else { return [] }
@@ -108,6 +119,15 @@ public struct TokenAnalysis: Sendable {
     /// - not_yet_valid: nbf > t + leeway; issued_in_future: iat > t + leeway;
     /// - when no cause applies: ok if the signature is valid, otherwise unverified.
     public func judge(at t: Double, leeway: Double) -> Verdict {
+        Self.judge(causes: causes, exp: exp, nbf: nbf, iat: iat, signature: signature, at: t, leeway: leeway)
+    }
+
+    /// The same from the fields it reads (an analysis held in a class is judged through them, without a copy).
+    @inline(__always)
+    static func judge(
+        causes: CauseSet, exp: Double?, nbf: Double?, iat: Double?, signature: SignatureStatus, at t: Double,
+        leeway: Double
+    ) -> Verdict {
         var all = causes
         if let exp, exp <= t - leeway { all.insert(.expired) }
         if let nbf, nbf > t + leeway { all.insert(.not_yet_valid) }
@@ -139,7 +159,12 @@ public struct TokenAnalysis: Sendable {
     /// Whether `cause`'s reason is a sentence on the time (expired, not yet valid, issued in the future) made at
     /// each sighting: no reason recorded for it, and the claim it is about present.
     public func isTimed(_ cause: Cause) -> Bool {
-        guard reasons[cause] == nil else { return false }
+        Self.isTimed(cause, recorded: reasons[cause] != nil, exp: exp, nbf: nbf, iat: iat)
+    }
+
+    /// The same from the fields it reads.
+    static func isTimed(_ cause: Cause, recorded: Bool, exp: Double?, nbf: Double?, iat: Double?) -> Bool {
+        guard !recorded else { return false }
         switch cause {
         case .expired: return exp != nil
         case .not_yet_valid: return nbf != nil
@@ -162,6 +187,15 @@ public struct TokenAnalysis: Sendable {
     public func timedReason(
         _ cause: Cause, at t: Double, leeway: Double, moment: String = "the log time", text part: (String) -> Void,
         duration: (Double) -> Void
+    ) {
+        Self.timedReason(
+            cause, exp: exp, nbf: nbf, iat: iat, at: t, leeway: leeway, moment: moment, text: part, duration: duration)
+    }
+
+    /// The same from the claim times it reads.
+    static func timedReason(
+        _ cause: Cause, exp: Double?, nbf: Double?, iat: Double?, at t: Double, leeway: Double, moment: String,
+        text part: (String) -> Void, duration: (Double) -> Void
     ) {
         // "<lead><how long><link><moment>", then the leeway, or what an iat in the future says instead.
         func sentence(_ lead: String, _ amount: Double, _ link: String, then tail: String? = nil) {

@@ -82,7 +82,10 @@ public struct NDJSONConsumer: ScanConsumer {
                     while t < tokens.count || e < errors.count {
                         if e >= errors.count || (t < tokens.count && tokens[t].line <= errors[e].line) {
                             if t < judged.count {
-                                tokenRecord(tokens[t], judged: judged[t], source: name, pieces: pieces, into: &writer)
+                                // Borrowed in place (a copy of the sighting retained and released its analysis).
+                                tokenRecord(
+                                    tokens[t], judged: judged.baseAddress! + t, source: name, pieces: pieces,
+                                    into: &writer)
                             } else {
                                 tokenRecord(tokens[t], judged: nil, source: name, pieces: pieces, into: &writer)
                             }
@@ -135,7 +138,8 @@ public struct NDJSONConsumer: ScanConsumer {
     }
 
     static func tokenRecord(
-        _ s: TokenSighting, judged: JudgedSighting?, source: [UInt8], pieces: VerdictPieces?, into w: inout ByteWriter
+        _ s: TokenSighting, judged: UnsafePointer<JudgedSighting>?, source: [UInt8], pieces: VerdictPieces?,
+        into w: inout ByteWriter
     ) {
         w.raw("{\"type\":\"token\",")
         location(
@@ -191,31 +195,34 @@ public struct NDJSONConsumer: ScanConsumer {
 
     /// The verdict's fields: `cause`, `causes`, `signature`, `key`, header and claim facts, `skew`, `flags`,
     /// the moment of judgement and a reason for anything but ok. Never the token, its signature or `sub`.
-    static func verdictFields(_ j: JudgedSighting, pieces: VerdictPieces, into w: inout ByteWriter) {
-        // Fields are read through the shared analysis, not a per-record copy of it; those that repeat from
-        // record to record are written as the bytes kept for their value.
-        let a = j.shared
-        let v = j.verdict
+    static func verdictFields(_ j: UnsafePointer<JudgedSighting>, pieces: VerdictPieces, into w: inout ByteWriter) {
+        // Fields are read one by one through the shared analysis, not a per-record copy of it; those that repeat
+        // from record to record are written as the bytes kept for their value.
+        let a = j.pointee.shared
+        let v = j.pointee.verdict
         if v.causes.first == v.cause {
             // The primary cause is the first of them (as every verdict judged is): the set alone says both.
             pieces.causes.write(v.causes.bits, into: &w) { VerdictJSON.causes(v, into: &$0) }
         } else {
             VerdictJSON.causes(v, into: &w)
         }
-        VerdictJSON.signature(a.analysis, into: &w)
-        VerdictJSON.key(a.analysis, into: &w)
-        pieces.kids.write(a.analysis.kid, into: &w) { VerdictJSON.kid(a.analysis, short: true, into: &$0) }
-        pieces.issuers.write(a.analysis.iss, into: &w) { VerdictJSON.iss(a.analysis, short: true, into: &$0) }
+        VerdictJSON.signature(a.analysis.signature, into: &w)
+        VerdictJSON.key(a.analysis.key, into: &w)
+        let kid = a.analysis.kid
+        pieces.kids.write(kid, into: &w) { VerdictJSON.kid(kid, short: true, into: &$0) }
+        let iss = a.analysis.iss
+        pieces.issuers.write(iss, into: &w) { VerdictJSON.iss(iss, short: true, into: &$0) }
         VerdictJSON.seconds("iat", a.analysis.iat, into: &w)
         VerdictJSON.seconds("exp", a.analysis.exp, into: &w)
-        VerdictJSON.seconds("skew", j.verdict.skew, into: &w)
-        pieces.flags.write(a.analysis.flags.rawValue, into: &w) { VerdictJSON.flags(a.analysis, into: &$0) }
+        VerdictJSON.seconds("skew", v.skew, into: &w)
+        let flags = a.analysis.flags
+        pieces.flags.write(flags.rawValue, into: &w) { VerdictJSON.flags(flags, into: &$0) }
         w.raw(",\"judged_at\":")
-        w.seconds(j.at)
+        w.seconds(j.pointee.at)
         w.raw(",\"time_source\":\"")
-        w.raw(j.timeSource.rawValue)
+        w.raw(j.pointee.timeSource.rawValue)
         w.raw("\"")
-        VerdictJSON.reason(j.verdict, a.analysis, at: j.at, leeway: j.leeway, into: &w)
+        VerdictJSON.reason(v, a, at: j.pointee.at, leeway: j.pointee.leeway, into: &w)
     }
 }
 

@@ -32,9 +32,9 @@ enum VerdictJSON {
         w.raw("}")
     }
 
-    /// The primary cause's reason, `,"reason":"…"`, unless the token is ok.
-    static func reason(_ v: Verdict, _ a: borrowing TokenAnalysis, at: Double, leeway: Double, into w: inout ByteWriter)
-    {
+    /// The primary cause's reason, `,"reason":"…"`, unless the token is ok. Read through the sighting's shared
+    /// analysis (a method called on the analysis itself copies it first).
+    static func reason(_ v: Verdict, _ a: JudgedSighting.Shared, at: Double, leeway: Double, into w: inout ByteWriter) {
         guard v.cause != .ok else { return }
         w.raw(",\"reason\":")
         if a.isTimed(v.cause) {
@@ -44,30 +44,33 @@ enum VerdictJSON {
             a.timedReason(v.cause, at: at, leeway: leeway, text: { w.plainText($0) }, duration: { w.duration($0) })
             w.raw("\"")
         } else {
-            w.string(a.reason(for: v.cause, at: at, leeway: leeway))
+            w.string(a.analysis.reason(for: v.cause, at: at, leeway: leeway))
         }
     }
 
-    static func signature(_ a: borrowing TokenAnalysis, into w: inout ByteWriter) {
+    // The fields below are passed as values, not the analysis: an analysis read out of a sighting's shared
+    // reference to be passed is copied whole (its texts and arrays retained and released).
+
+    static func signature(_ signature: SignatureStatus, into w: inout ByteWriter) {
         w.raw(",\"signature\":\"")
-        w.raw(a.signature.rawValue)
+        w.raw(signature.rawValue)
         w.raw("\"")
     }
 
-    static func key(_ a: borrowing TokenAnalysis, into w: inout ByteWriter) {
+    static func key(_ key: String?, into w: inout ByteWriter) {
         w.raw(",\"key\":")
-        w.optionalString(a.key)
+        w.optionalString(key)
     }
 
     /// `kid` and `iss` as NDJSON carries them: cut to a safe length (`Redact.short`); `inspect` shows them whole.
-    static func kid(_ a: borrowing TokenAnalysis, short: Bool, into w: inout ByteWriter) {
+    static func kid(_ kid: String?, short: Bool, into w: inout ByteWriter) {
         w.raw(",\"kid\":")
-        w.optionalString(short ? a.kid.map { Redact.short($0) } : a.kid)
+        w.optionalString(short ? kid.map { Redact.short($0) } : kid)
     }
 
-    static func iss(_ a: borrowing TokenAnalysis, short: Bool, into w: inout ByteWriter) {
+    static func iss(_ iss: String?, short: Bool, into w: inout ByteWriter) {
         w.raw(",\"iss\":")
-        w.optionalString(short ? a.iss.map { Redact.short($0, limit: 256) } : a.iss)
+        w.optionalString(short ? iss.map { Redact.short($0, limit: 256) } : iss)
     }
 
     /// `,"name":seconds` or `null`: the claim times and the skew.
@@ -78,9 +81,9 @@ enum VerdictJSON {
         w.optionalSeconds(t)
     }
 
-    static func flags(_ a: borrowing TokenAnalysis, into w: inout ByteWriter) {
+    static func flags(_ flags: TokenFlags, into w: inout ByteWriter) {
         w.raw(",\"flags\":")
-        w.strings(a.flags.list)
+        w.strings(flags.list)
     }
 }
 

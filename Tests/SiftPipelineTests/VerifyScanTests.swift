@@ -148,7 +148,7 @@ struct VerifyScanTests {
         let tokens = (0..<10).map { f.hs256(#"{"exp":99999999999,"n":\#($0)}"#, secret: f.secret) }
         let (key, _) = KeyLoader.secret(f.secret, origin: "s", retired: false)
         let judge = SightingJudge(
-            options: VerifyOptions(keys: KeyRing(current: [key!]), workers: 1, cacheLimit: 4), now: 0)
+            options: VerifyOptions(keys: KeyRing(current: [key!]), workers: 1, cacheLimit: 4, compactLimit: 0), now: 0)
         // One sighting per chunk, as a scan hands them over.
         var scanner = LineScanner(fingerprint: SHA256Context().hash)
         func see(_ i: Int) throws -> Cause {
