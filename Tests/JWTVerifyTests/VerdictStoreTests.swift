@@ -67,6 +67,46 @@ import Testing
         #expect(store.shapeCount == before + 1)
     }
 
+    /// Generated claims sets of every form the store's slot packs or refuses (issuers, subjects around its 15-byte
+    /// bound and beyond ASCII, integer, fractional, exponent, negative and huge times, audiences, other members):
+    /// whatever the store keeps is rebuilt exactly, and what it refuses is simply not found.
+    @Test("generated claims sets: everything the store keeps is rebuilt exactly")
+    func generatedClaimsRebuildExactly() throws {
+        var g = SplitMix(seed: 0x5EED_C0DE)
+        let times = [
+            "1700000000", "1700000900", "0", "-5", "1700000000.5", "17e8", "1.7e9", "99999999999", "1700000900.25",
+            "4102444800", "-2147483649", "1e308", "\"1700000000\"", "null", "true",
+        ]
+        let subs = ["", "u", "fifteen-bytes-x", "sixteen-bytes-xx", "é-accent", "user@example.com", "a\\u0041b"]
+        let issuers = ["https://idp/", "other", "", "https://login.example.com/tenant/v2.0"]
+        var tokens: [PendingToken] = []
+        for n in 0..<2_000 {
+            var members: [String] = []
+            if g.below(4) > 0 { members.append(#""iss":"\#(issuers[g.below(issuers.count)])""#) }
+            if g.below(3) > 0 {
+                members.append(#""sub":"\#(subs[g.below(subs.count)])\#(g.below(3) == 0 ? "\(n)" : "")""#)
+            }
+            for name in ["iat", "nbf", "exp"] where g.below(3) > 0 {
+                members.append(#""\#(name)":\#(times[g.below(times.count)])"#)
+            }
+            if g.below(4) == 0 { members.append(g.below(2) == 0 ? #""aud":"api""# : #""aud":["a","b"]"#) }
+            if g.below(5) == 0 { members.append(#""jti":"\#(n)""#) }
+            tokens.append(Self.token("{" + members.joined(separator: ",") + "}"))
+        }
+        let all = Self.analyses(tokens)
+        let store = VerdictStore(limit: 4_096)
+        var kept = 0
+        for (t, a) in zip(tokens, all) where store.insert(t.fingerprint, a) { kept += 1 }
+        var rebuilt = 0
+        for (k, (t, a)) in zip(tokens, all).enumerated() {
+            guard let slot = store.find(t.fingerprint) else { continue }
+            rebuilt += 1
+            #expect(Self.same(store.analysis(at: slot), a), "token \(k)")
+        }
+        // Both paths ran: many kept and rebuilt, some refused.
+        #expect(rebuilt == kept && kept > 500 && kept < tokens.count, "kept \(kept) of \(tokens.count)")
+    }
+
     @Test("past its capacity the store replaces ways: never more than it holds, every answer still exact")
     func boundedByEviction() throws {
         let store = VerdictStore(limit: 16)
