@@ -29,6 +29,17 @@ import Testing
             && a.exp?.bitPattern == b.exp?.bitPattern && a.nbf?.bitPattern == b.nbf?.bitPattern
     }
 
+    /// How many of `tokens` the store holds, each one checked to rebuild as its analysis in `all`.
+    static func rebuiltExactly(_ store: VerdictStore, _ tokens: [PendingToken], _ all: [TokenAnalysis]) -> Int {
+        var found = 0
+        for (k, (t, a)) in zip(tokens, all).enumerated() {
+            guard let slot = store.find(t.fingerprint) else { continue }
+            found += 1
+            #expect(Self.same(store.analysis(at: slot), a), "token \(k)")
+        }
+        return found
+    }
+
     @Test("a kept analysis is rebuilt field for field; what the slot cannot hold exactly is refused")
     func rebuiltExactly() throws {
         let kept = [
@@ -97,12 +108,7 @@ import Testing
         let store = VerdictStore(limit: 4_096)
         var kept = 0
         for (t, a) in zip(tokens, all) where store.insert(t.fingerprint, a) { kept += 1 }
-        var rebuilt = 0
-        for (k, (t, a)) in zip(tokens, all).enumerated() {
-            guard let slot = store.find(t.fingerprint) else { continue }
-            rebuilt += 1
-            #expect(Self.same(store.analysis(at: slot), a), "token \(k)")
-        }
+        let rebuilt = Self.rebuiltExactly(store, tokens, all)
         // Both paths ran: many kept and rebuilt, some refused.
         #expect(rebuilt == kept && kept > 500 && kept < tokens.count, "kept \(kept) of \(tokens.count)")
     }
@@ -116,12 +122,7 @@ import Testing
         for (t, a) in zip(tokens, all) { store.insert(t.fingerprint, a) }
         #expect(store.count == store.capacity)
         #expect(store.evictions == 300 - store.capacity)
-        var found = 0
-        for (t, a) in zip(tokens, all) {
-            guard let slot = store.find(t.fingerprint) else { continue }
-            found += 1
-            #expect(Self.same(store.analysis(at: slot), a))
-        }
+        let found = Self.rebuiltExactly(store, tokens, all)
         #expect(found == store.capacity)
         // The last one inserted is always held.
         #expect(store.find(tokens[299].fingerprint) != nil)
@@ -140,12 +141,7 @@ import Testing
         }
         // 16, 32, … 4096: every doubling ran.
         #expect(capacities == Set((4...12).map { 1 << $0 }))
-        var found = 0
-        for (t, a) in zip(tokens, all) {
-            guard let slot = store.find(t.fingerprint) else { continue }
-            found += 1
-            #expect(Self.same(store.analysis(at: slot), a))
-        }
+        let found = Self.rebuiltExactly(store, tokens, all)
         #expect(found == store.count)
         #expect(found + store.evictions == 3000)
         // Half full or less after each doubling: few buckets were ever full.
