@@ -2,10 +2,6 @@ import Dispatch
 import SiftCore
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The one writer: a serial queue that owns the ``FindingsDB`` and writes batches in order, each in its own
 /// transaction, while the scan goes on. At most `depth` batches wait, so memory stays bounded and a slow disk
 /// slows the scan down instead of filling memory.
@@ -61,7 +57,7 @@ public final class StoreWriter: @unchecked Sendable {
             guard failed == nil else { return }
             do throws(SQLiteError) {
                 if batch.endsSource {
-                    let now = Self.monotonic()
+                    let now = FindingsDB.monotonic()
                     if group == nil {
                         try db.connection.execute("BEGIN IMMEDIATE")
                         group = (now, 0, now)
@@ -79,8 +75,7 @@ public final class StoreWriter: @unchecked Sendable {
                     try db.write(batch, runID: runID)
                 }
             } catch {
-                abandonGroup()
-                failure.withLock { if $0 == nil { $0 = .sqlite(error) } }
+                fail(error)
             }
         }
     }
@@ -93,73 +88,66 @@ public final class StoreWriter: @unchecked Sendable {
         groupsCommitted += 1
     }
 
-    /// Rolls the open group back (after a failure: its batches are lost together; ids learnt in it may not exist).
-    private func abandonGroup() {
-        guard group != nil else { return }
-        if db.connection.inTransaction { try? db.connection.execute("ROLLBACK") }
-        db.forgetIDs()
-        group = nil
+    /// A write failed: the open group is rolled back (its batches are lost together; ids learnt in it may not
+    /// exist), and the first failure is kept (the scan stops, later batches are dropped). On the queue.
+    private func fail(_ error: SQLiteError) {
+        if group != nil {
+            if db.connection.inTransaction { try? db.connection.execute("ROLLBACK") }
+            db.forgetIDs()
+            group = nil
+        }
+        failure.withLock { if $0 == nil { $0 = .sqlite(error) } }
     }
 
-    /// Commits the group if nothing was added to it for ``groupSeconds`` (a run that waits on a stream, or stops,
-    /// does not keep its last sources uncommitted).
+    /// A check of the open group is scheduled (``commitWhenIdle()``). Touched only on `queue`.
+    private var idleCheck = false
+
+    /// Commits the group once nothing was added to it for ``groupSeconds`` (a run that waits on a stream, or stops,
+    /// does not keep its last sources uncommitted). One check at a time, scheduled again while batches keep coming.
     private func commitWhenIdle() {
+        guard !idleCheck else { return }
+        idleCheck = true
         // Weak: a writer let go of (its run finished, the group committed by the last `sync`) is not kept alive,
         // with its database open, by a pending check.
         queue.asyncAfter(deadline: .now() + Self.groupSeconds) { [weak self] in
-            guard let self, let g = group, Self.monotonic() - g.last >= Self.groupSeconds * 0.9, failed == nil else {
+            guard let self else { return }
+            idleCheck = false
+            guard let g = group, failed == nil else { return }
+            guard FindingsDB.monotonic() - g.last >= Self.groupSeconds * 0.9 else {
+                commitWhenIdle()
                 return
             }
-            do throws(SQLiteError) {
-                try commitGroup()
-            } catch {
-                abandonGroup()
-                failure.withLock { if $0 == nil { $0 = .sqlite(error) } }
-            }
+            do throws(SQLiteError) { try commitGroup() } catch { fail(error) }
         }
-    }
-
-    static func monotonic() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// Runs `body` on the writer's queue after everything queued before it, and returns its result. The open
     /// group is committed first (a failure there is the first failure, and `body` does not run).
     public func sync<T>(_ body: (FindingsDB) throws(SQLiteError) -> T) throws(StoreError) -> T {
-        let result: Result<T, SQLiteError> = queue.sync {
-            Result { () throws(SQLiteError) -> T in
-                do throws(SQLiteError) {
-                    try commitGroup()
-                } catch {
-                    abandonGroup()
-                    failure.withLock { if $0 == nil { $0 = .sqlite(error) } }
-                    throw error
-                }
-                return try body(db)
+        try onQueue { () throws(SQLiteError) -> T in
+            do throws(SQLiteError) { try commitGroup() } catch {
+                fail(error)
+                throw error
             }
-        }
-        switch result {
-        case .success(let v): return v
-        case .failure(let e): throw .sqlite(e)
+            return try body(db)
         }
     }
 
     /// As ``sync(_:)``, but inside the open group if there is one (a source's plan, between the batches of the
-    /// sources before and after it: what it reads and writes is committed, or lost, with them).
+    /// sources before and after it: what it reads and writes is committed, or lost, with them). A failure inside
+    /// a group loses the group's batches with it, so it is the run's failure as a failed batch is; without a group
+    /// it is the caller's alone (the plan's own transaction rolled back).
     public func syncInGroup<T>(_ body: (FindingsDB) throws(SQLiteError) -> T) throws(StoreError) -> T {
-        let result: Result<T, SQLiteError> = queue.sync {
-            Result { () throws(SQLiteError) -> T in
-                do throws(SQLiteError) {
-                    return try body(db)
-                } catch {
-                    // A failed plan leaves the group's state unknown: it is given up, as a failed batch is.
-                    abandonGroup()
-                    throw error
-                }
+        try onQueue { () throws(SQLiteError) -> T in
+            do throws(SQLiteError) { return try body(db) } catch {
+                if group != nil { fail(error) }
+                throw error
             }
         }
+    }
+
+    private func onQueue<T>(_ body: () throws(SQLiteError) -> T) throws(StoreError) -> T {
+        let result: Result<T, SQLiteError> = queue.sync { Result { () throws(SQLiteError) -> T in try body() } }
         switch result {
         case .success(let v): return v
         case .failure(let e): throw .sqlite(e)

@@ -193,4 +193,37 @@ struct StoreFaultTests {
         #expect(row == ["failed", "\(committed * 200)", rows[1], "\(committed * 50)", "3"])
         #expect(rows[0] == "\(committed * 200)")
     }
+
+    /// The writer's group (``StoreWriter``): the last batches of several sources in one transaction, with the
+    /// plans between them. A failure inside the group (a plan's here) loses its batches with it, so it is the run's
+    /// failure; a failure with no group open is the caller's alone, as before.
+    @Test("a plan that fails inside the writer's group fails the run and loses the group's batches together")
+    func failureInsideGroup() throws {
+        let s = Scratch()
+        let db = try StoreTests.open(s.db)
+        let run = try db.beginRun(startedAt: 0, version: "t", commandLine: "t", verify: false, leeway: nil)
+        let source = try Self.openSource(db, run: run)
+        let writer = StoreWriter(db: db, runID: run)
+        let refusal = SQLiteError(code: 1, message: "refused", context: "test")
+        // No group open: the failure is the caller's, the writer goes on.
+        #expect(throws: StoreError.self) {
+            try writer.syncInGroup { _ throws(SQLiteError) in throw refusal }
+        }
+        #expect(writer.failed == nil)
+        // A source's last batch opens a group; a failed plan after it gives the group up.
+        var last = Self.batch(source: source, index: 0, n: 30, offset: 0)
+        last.endsSource = true
+        writer.submit(last)
+        #expect(try writer.syncInGroup { db throws(SQLiteError) in db.connection.inTransaction })
+        #expect(throws: StoreError.self) {
+            try writer.syncInGroup { _ throws(SQLiteError) in throw refusal }
+        }
+        #expect(writer.failed != nil)
+        #expect(try writer.syncInGroup { db throws(SQLiteError) in db.connection.inTransaction } == false)
+        // Nothing of the group was committed, and later batches are dropped.
+        writer.submit(Self.batch(source: source, index: 1, n: 30, offset: 1000))
+        let (_, rows) = try Self.rowAndRows(s.db, run: run)
+        #expect(rows == ["0", "0", "0"])
+        #expect(writer.groupsCommitted == 0)
+    }
 }
