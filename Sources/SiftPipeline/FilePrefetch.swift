@@ -148,11 +148,7 @@ final class FilePrefetch: @unchecked Sendable {
             let log = try? MappedLog.open(sources[index], options: options.reader),
             log.size <= 2 * (options.reader.maximumLineLength + options.reader.blockSize)
         else { return nil }
-        let (year, month) = ScanRun.yearMonth(facts.mtime)
-        scanner.timeParser.fallbackYear = year
-        scanner.timeParser.fallbackMonth = month
-        scanner.timeParser.reference = nil
-        scanner.start(LineScanner.Carry())
+        scanner.beginSource(modified: facts.mtime)
         var finish = self.finish
         if let prerender { finish.prerender = (prerender, NDJSONConsumer.quotedName(sources[index])) }
         var chunks: [Chunk] = []

@@ -164,11 +164,7 @@ public struct ScanRun {
             }
             totals.counts.sources += 1
             let facts: FileFacts? = if case .file(let p) = source { FileFacts.of(p) } else { nil }
-            let (year, month) = Self.yearMonth(facts?.mtime ?? options.stdinModified ?? options.now)
-            scanner.timeParser.fallbackYear = year
-            scanner.timeParser.fallbackMonth = month
-            scanner.timeParser.reference = nil
-            scanner.start(LineScanner.Carry())
+            let (year, month) = scanner.beginSource(modified: facts?.mtime ?? options.stdinModified ?? options.now)
             // A gzip file is inflated on a thread of its own (the reader's): with two cores, inflating and one
             // scanning thread already fill them, and more scanning threads only slow the inflater down.
             let isGzip =
@@ -519,5 +515,19 @@ public struct ScanRun {
         let days = Int((t / 86400).rounded(.down))
         let c = CivilTime.civilFromDays(days)
         return (c.year, c.month)
+    }
+}
+
+extension LineScanner {
+    /// Ready for a new source whose modification time is `modified`: its yearless stamps take that year and month,
+    /// no reference time from the last source, no carry. Returns the year and month.
+    @discardableResult
+    mutating func beginSource(modified: Double) -> (year: Int, month: Int) {
+        let (year, month) = ScanRun.yearMonth(modified)
+        timeParser.fallbackYear = year
+        timeParser.fallbackMonth = month
+        timeParser.reference = nil
+        start(LineScanner.Carry())
+        return (year, month)
     }
 }
